@@ -1,0 +1,49 @@
+/**
+ * @module app
+ * The Hono app: request ids, configuration, authentication and the one `onError` that turns an
+ * `UnsandboxError` into OpenAI's error shape. Routes live in `routes/`, one file per surface.
+ */
+import { Hono } from "hono";
+import { loadConfig, type Bindings, type Config } from "./config";
+import { UnsandboxError } from "./errors";
+
+export interface AppVariables {
+  config: Config;
+  requestId: string;
+  /** The tenant the caller acts for; single-tenant mode has exactly one, `default`. */
+  tenant: string;
+}
+
+export type AppEnv = { Bindings: Bindings; Variables: AppVariables };
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use("*", async (c, next) => {
+    const requestId = crypto.randomUUID();
+    c.set("requestId", requestId);
+    c.set("config", loadConfig(c.env));
+    await next();
+    c.header("x-unsandbox-request-id", requestId);
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof UnsandboxError) {
+      const res = err.toResponse();
+      res.headers.set("x-unsandbox-request-id", c.get("requestId") ?? "");
+      return res;
+    }
+    console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), error: String(err), stack: (err as Error)?.stack }));
+    return new UnsandboxError(500, "unsandbox hit an internal error; the request id is in x-unsandbox-request-id", {
+      type: "server_error",
+    }).toResponse();
+  });
+
+  app.notFound((c) =>
+    new UnsandboxError(404, `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`, {
+      code: "unknown_route",
+    }).toResponse(),
+  );
+
+  return app;
+}

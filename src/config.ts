@@ -1,0 +1,98 @@
+/**
+ * @module config
+ * The configuration contract: one zod schema over the Worker's env (vars, secrets, bindings).
+ * It is checked on the first request of an isolate (no network probe) and every problem names
+ * the setting and how to set it, because a misconfigured deploy should say so in one read.
+ */
+import { z } from "zod";
+import { UnsandboxError } from "./errors";
+
+const HOW = "set it with `wrangler secret put NAME` in production, or in .dev.vars locally (see .dev.vars.example)";
+
+/** `kid:secret[,kid:secret…]`; the first key signs new links, every listed key verifies. */
+const linkSecrets = z
+  .string({ error: `LINK_SECRETS is missing: ${HOW}` })
+  .transform((raw, ctx) => {
+    const keys: { kid: string; secret: string }[] = [];
+    for (const entry of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+      const at = entry.indexOf(":");
+      const kid = entry.slice(0, at);
+      const secret = entry.slice(at + 1);
+      if (at <= 0 || !/^[A-Za-z0-9_-]{1,16}$/.test(kid) || secret.length < 32) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "LINK_SECRETS must be `kid:secret` pairs separated by commas, each kid 1-16 of [A-Za-z0-9_-] and each secret at least 32 characters (e.g. `k1:$(openssl rand -hex 32)`)",
+        });
+        return z.NEVER;
+      }
+      keys.push({ kid, secret });
+    }
+    if (keys.length === 0) {
+      ctx.addIssue({ code: "custom", message: `LINK_SECRETS is empty: ${HOW}` });
+      return z.NEVER;
+    }
+    return keys;
+  });
+
+const origin = z
+  .string({ error: `PUBLIC_FILES_ORIGIN is missing: the absolute origin of download links, e.g. https://files.example.com; ${HOW}` })
+  .transform((raw, ctx) => {
+    try {
+      const url = new URL(raw);
+      if ((url.protocol === "https:" || url.protocol === "http:") && url.origin === raw.replace(/\/$/, "")) return url.origin;
+    } catch {}
+    ctx.addIssue({ code: "custom", message: `PUBLIC_FILES_ORIGIN must be an origin like https://files.example.com (no path), got ${JSON.stringify(raw)}` });
+    return z.NEVER;
+  });
+
+const list = z
+  .string()
+  .optional()
+  .transform((raw) => (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+
+export const ConfigSchema = z.object({
+  OPENAI_API_KEY: z.string({ error: `OPENAI_API_KEY is missing: the upstream key; ${HOW}` }).min(1, `OPENAI_API_KEY is empty: ${HOW}`),
+  OPENAI_BASE_URL: z
+    .url({ error: "OPENAI_BASE_URL must be an absolute URL such as https://api.openai.com/v1 (set it in wrangler.toml [vars] or .dev.vars)" })
+    .default("https://api.openai.com/v1")
+    .transform((u) => u.replace(/\/+$/, "")),
+  UNSANDBOX_API_KEY: z
+    .string({ error: `UNSANDBOX_API_KEY is missing: the bearer key clients send in single-tenant mode; ${HOW}` })
+    .min(16, "UNSANDBOX_API_KEY must be at least 16 characters"),
+  PUBLIC_FILES_ORIGIN: origin,
+  LINK_SECRETS: linkSecrets,
+  UNSANDBOX_PUBLISHABLE_KEY: z.string().startsWith("pk_", "UNSANDBOX_PUBLISHABLE_KEY must start with pk_").optional(),
+  UNSANDBOX_ALLOWED_ORIGINS: list,
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** The bindings the Worker needs besides its settings (declared in wrangler.toml). */
+export interface Bindings {
+  FILES: R2Bucket;
+  CONTAINER_TRACKER: DurableObjectNamespace;
+  RESPONSE_INDEX: DurableObjectNamespace;
+  [setting: string]: unknown;
+}
+
+const cache = new WeakMap<object, Config>();
+
+/**
+ * Parses the env once per env object (an isolate keeps the same object across requests).
+ * @throws UnsandboxError 500 `configuration_error` naming every problem.
+ */
+export function loadConfig(env: object): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => i.message).join("; ");
+    throw new UnsandboxError(500, `unsandbox is not configured: ${problems}`, {
+      type: "configuration_error",
+      code: "configuration_error",
+    });
+  }
+  cache.set(env, parsed.data);
+  return parsed.data;
+}

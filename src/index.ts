@@ -1,0 +1,15 @@
+/**
+ * unsandbox: the Worker entry point. Mounts the routes and exports the Durable Object classes.
+ */
+import { createApp } from "./app";
+import { requireSecretKey } from "./auth/bearer";
+
+export { ContainerTracker } from "./tracker/container-tracker";
+export { ResponseIndex } from "./tracker/response-index";
+
+const app = createApp();
+
+app.get("/healthz", (c) => c.json({ ok: true }));
+app.use("/v1/*", requireSecretKey);
+
+export default app;

@@ -1,0 +1,22 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+
+describe("skeleton", () => {
+  it("answers /healthz", async () => {
+    const res = await exports.default.fetch("https://unsandbox.test/healthz");
+    expect(res.status).toBe(200);
+  });
+
+  it("refuses /v1 without a key in OpenAI's error shape", async () => {
+    const res = await exports.default.fetch("https://unsandbox.test/v1/models");
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { error: Record<string, unknown> };
+    expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
+    expect(body.error.code).toBe("missing_api_key");
+  });
+
+  it("reaches the simulator for outbound fetches", async () => {
+    const res = await fetch("https://api.openai.com/v1/whatever");
+    expect(res.ok).toBe(true);
+  });
+});

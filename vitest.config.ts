@@ -1,0 +1,64 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Two projects, one command (`npm test`):
+ * - `workers`: the Worker itself inside workerd, with real R2 and Durable Objects. Every outbound
+ *   fetch (from the Worker, its Durable Objects and the tests) goes to the simulated upstream,
+ *   bundled by test/global-setup.ts and run as the auxiliary worker `sim`, so production code has
+ *   no test-only path.
+ * - `node`: drives real processes (npm start, the simulator under wrangler dev, spec validation).
+ */
+
+// Every setting is pinned here so that a developer's .dev.vars never leaks into a test.
+export const TEST_BINDINGS = {
+  OPENAI_API_KEY: "sk-sim-test",
+  OPENAI_BASE_URL: "https://api.openai.com/v1",
+  UNSANDBOX_API_KEY: "usk_test_0123456789abcdef",
+  PUBLIC_FILES_ORIGIN: "https://files.unsandbox.test",
+  LINK_SECRETS: "k2:test-secret-two-0123456789abcdef0123,k1:test-secret-one-0123456789abcdef0123",
+  UNSANDBOX_PUBLISHABLE_KEY: "pk_test_widget",
+  UNSANDBOX_ALLOWED_ORIGINS: "https://host.example",
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: TEST_BINDINGS,
+              outboundService: "sim",
+              workers: [
+                {
+                  name: "sim",
+                  modules: true,
+                  scriptPath: "./test/.build/sim.mjs",
+                  compatibilityDate: "2026-11-01",
+                  bindings: { SIM_API_KEY: TEST_BINDINGS.OPENAI_API_KEY },
+                },
+              ],
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          globalSetup: ["./test/global-setup.ts"],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/node/**/*.test.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
