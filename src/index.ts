@@ -3,6 +3,7 @@
  */
 import { createApp } from "./app";
 import { requireSecretKey } from "./auth/bearer";
+import { passthrough } from "./routes/passthrough";
 
 export { ContainerTracker } from "./tracker/container-tracker";
 export { ResponseIndex } from "./tracker/response-index";
@@ -11,5 +12,7 @@ const app = createApp();
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.use("/v1/*", requireSecretKey);
+// Last: whatever /v1 route unsandbox does not handle itself goes upstream as it is.
+app.route("/", passthrough);
 
 export default app;

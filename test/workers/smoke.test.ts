@@ -20,3 +20,13 @@ describe("skeleton", () => {
     expect(res.ok).toBe(true);
   });
 });
+
+describe("pass-through", () => {
+  it("forwards an unrelated /v1 route upstream with the upstream key", async () => {
+    const res = await exports.default.fetch("https://unsandbox.test/v1/models", {
+      headers: { authorization: "Bearer usk_test_0123456789abcdef" },
+    });
+    expect(res.headers.get("x-unsandbox-request-id")).toBeTruthy();
+    expect(res.status).toBe(200);
+  });
+});
