@@ -1,0 +1,108 @@
+// @ts-check
+/**
+ * `npm start`: serves unsandbox on 127.0.0.1:8787 with local R2 and Durable Objects, and, when no
+ * OPENAI_API_KEY is set, the simulated OpenAI upstream (sim/) on 127.0.0.1:8788.
+ *
+ * Every setting comes from the process environment or `.dev.vars` (the environment wins) and is
+ * passed to wrangler as `--var KEY:VALUE`: wrangler itself reads only `.dev.vars`, and the
+ * process environment only when told to. Moves with PORT, SIM_PORT and UNSANDBOX_PERSIST_DIR
+ * (and UNSANDBOX_DEV_VARS, the file to read instead of .dev.vars), so that tests and benchmarks
+ * can run an instance beside a developer's own.
+ */
+import { join, resolve } from "node:path";
+import { banner } from "./lib/banner.mjs";
+import { readDevVars } from "./lib/dev-vars.mjs";
+import { planStart, SIM_API_KEY, varArgs } from "./lib/settings.mjs";
+import { REPO_ROOT, startWranglerDev, waitUntilAnswering } from "./lib/wrangler-dev.mjs";
+
+const devVarsPath = resolve(REPO_ROOT, process.env.UNSANDBOX_DEV_VARS || ".dev.vars");
+const plan = planStart(process.env, readDevVars(devVarsPath));
+const origin = `http://127.0.0.1:${plan.port}`;
+const simOrigin = `http://127.0.0.1:${plan.simPort}`;
+
+/** Prefixes each line of a child's output so the two logs stay readable side by side. */
+const prefixer = (/** @type {string} */ tag) => {
+  let partial = "";
+  return (/** @type {string} */ chunk) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) process.stdout.write(`[${tag}] ${line}\n`);
+  };
+};
+
+/** @type {import("./lib/wrangler-dev.mjs").DevProcess[]} */
+const children = [];
+let stopping = false;
+
+async function stopAll(/** @type {number} */ code) {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(children.map((c) => c.stop()));
+  process.exit(code);
+}
+
+for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
+  process.on(signal, () => void stopAll(0));
+}
+// Last resort (an uncaught error, process.exit elsewhere): the groups must not outlive us.
+process.on("exit", () => children.forEach((c) => c.killNow()));
+
+const sim = plan.useSim
+  ? startWranglerDev(
+      [
+        "-c", "sim/wrangler.toml",
+        "--ip", "127.0.0.1",
+        "--port", String(plan.simPort),
+        "--persist-to", join(plan.persistTo, "sim"),
+        "--var", `SIM_API_KEY:${SIM_API_KEY}`,
+      ],
+      { onOutput: prefixer("sim") },
+    )
+  : null;
+if (sim) children.push(sim);
+
+const unsandbox = startWranglerDev(
+  ["--ip", "127.0.0.1", "--port", String(plan.port), "--persist-to", plan.persistTo, ...varArgs(plan.vars)],
+  { onOutput: prefixer("unsandbox") },
+);
+children.push(unsandbox);
+
+// Either child dying on its own ends `npm start`, with the other stopped too.
+for (const child of children) {
+  void child.exited.then((code) => {
+    if (stopping) return;
+    console.error(`\nwrangler dev (pid ${child.pid}) exited with code ${code}; stopping.`);
+    void stopAll(1);
+  });
+}
+
+/** @type {{ status: number, body: string } | undefined} */
+let health;
+try {
+  [health] = await Promise.all([
+    waitUntilAnswering(`${origin}/healthz`, unsandbox),
+    sim ? waitUntilAnswering(`${simOrigin}/v1/models`, sim) : Promise.resolve(),
+  ]);
+} catch (err) {
+  if (!stopping) {
+    console.error(String(err instanceof Error ? err.message : err));
+    await stopAll(1);
+  }
+}
+
+// /healthz passes through the configuration check, so a bad setting shows up here, by name.
+if (health && health.status !== 200) {
+  console.error(`\nunsandbox answers ${health.status} on /healthz: ${health.body}\n`);
+}
+
+process.stdout.write(
+  banner({
+    origin,
+    apiKey: /** @type {string} */ (plan.vars.UNSANDBOX_API_KEY),
+    publishableKey: plan.vars.UNSANDBOX_PUBLISHABLE_KEY,
+    upstream: plan.vars.OPENAI_BASE_URL ?? "https://api.openai.com/v1 (wrangler.toml)",
+    sim: sim ? { origin: simOrigin } : null,
+    persistTo: plan.persistTo,
+    defaulted: plan.defaulted,
+  }),
+);
