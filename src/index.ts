@@ -3,6 +3,7 @@
  */
 import { createApp } from "./app";
 import { requireSecretKey } from "./auth/bearer";
+import { filesRoute } from "./routes/files";
 import { passthrough } from "./routes/passthrough";
 
 export { ContainerTracker } from "./tracker/container-tracker";
@@ -11,6 +12,8 @@ export { ResponseIndex } from "./tracker/response-index";
 const app = createApp();
 
 app.get("/healthz", (c) => c.json({ ok: true }));
+// Downloads: no bearer auth, the signed token in the path is the credential.
+app.route("/", filesRoute);
 app.use("/v1/*", requireSecretKey);
 // Last: whatever /v1 route unsandbox does not handle itself goes upstream as it is.
 app.route("/", passthrough);

@@ -1,3 +1,704 @@
+/**
+ * @module tracker/container-tracker
+ * ContainerTracker: one Durable Object per upstream container id (`getByName(containerId)`).
+ *
+ * It is the single writer for everything about its container: which files exist (by version),
+ * which responses cited them and how, which link paths are still unresolved, and the copy jobs
+ * that move bytes into R2. Two requests citing the same file therefore copy it once.
+ *
+ * Why alarms drive the copies (cloudflare-platform reference §3): a Durable Object awaiting a
+ * `fetch` with no incoming event is evicted after 70–140 s, while an alarm handler may run for
+ * 15 minutes. RPC calls only record work in the `jobs` table and set the alarm; `alarm()` runs the
+ * due jobs (at most two at a time, a bounded number of parts each) and sets the next alarm itself.
+ * Nothing relies on the platform's throw-retries, which give up after six attempts (~2 minutes).
+ * Progress is saved per part in SQLite, so an eviction costs at most the part in flight.
+ */
 import { DurableObject } from "cloudflare:workers";
-/** Placeholder until the tracker lands (issue 5). */
-export class ContainerTracker extends DurableObject {}
+import { loadConfig, type Bindings } from "../config";
+import { contentTypeFor } from "../http/content-type";
+import { copyStep, PART_SIZE, type CopyHooks, type CopyResult, type CopyState } from "../storage/copy";
+import { fileObjectKey, inlineObjectKey } from "../storage/keys";
+import {
+  fetchFileContent,
+  listContainerFiles,
+  retrieveContainer,
+  retrieveContainerFile,
+  UpstreamError,
+  type ContainerFile,
+  type UpstreamAccess,
+} from "../storage/upstream";
+import { backoffMs } from "./backoff";
+import { migrate, TRACKER_MIGRATIONS } from "./schema";
+import {
+  MarkMissingSchema,
+  OpenSchema,
+  StoreInlineSchema,
+  TrackSchema,
+  type Cited,
+  type FileRecord,
+  type FileState,
+  type ManifestEntry,
+  type MarkMissingInput,
+  type OpenInput,
+  type PathResolution,
+  type StoreInlineInput,
+  type TrackInput,
+} from "./types";
+
+/** Copies running at once per container; each holds an upstream fetch and an R2 upload open. */
+export const MAX_CONCURRENT_COPIES = 2;
+/** Parts uploaded per copy step (per alarm run): 24 × 8 MiB stays far inside subrequest and time budgets. */
+export const PARTS_PER_STEP = 24;
+/** A job that failed this many times in a row is `failed`. */
+export const MAX_ATTEMPTS = 8;
+/** Files listed up to this long before the response's `created_at` still count as its outputs (clock skew). */
+export const CREATED_SLACK_S = 5;
+/** How long after `track` the listing is re-read for files that register late. */
+export const SWEEP_WINDOW_MS = 45_000;
+/** While a response is only `open` (still streaming), the listing is watched this long. */
+export const WATCH_WINDOW_MS = 10 * 60_000;
+/** During an alarm run the alarm is re-armed this far ahead, so an eviction mid-copy still leads to a retry. */
+export const HEARTBEAT_MS = 30_000;
+
+const FINAL: ReadonlySet<FileState> = new Set(["stored", "failed", "missing", "lost", "skipped", "deleted"]);
+
+interface FileRow {
+  file_id: string;
+  version: number;
+  tenant: string;
+  container_id: string;
+  path: string;
+  filename: string;
+  upstream_created_at: number | null;
+  bytes: number | null;
+  content_type: string;
+  sha256: string | null;
+  etag: string | null;
+  state: FileState;
+  reason: string | null;
+  state_at: number;
+  r2_key: string;
+  [k: string]: SqlStorageValue;
+}
+
+interface JobRow {
+  file_id: string;
+  version: number;
+  tenant: string;
+  next_attempt_at: number;
+  attempts: number;
+  upload_id: string | null;
+  part_size: number;
+  [k: string]: SqlStorageValue;
+}
+
+interface ResponseRow {
+  response_id: string;
+  tenant: string;
+  created_at: number | null;
+  sweep_next_at: number | null;
+  sweep_until: number | null;
+  sweep_attempts: number;
+  [k: string]: SqlStorageValue;
+}
+
+/** Paths that are scratch, not output: hidden files, caches, editor and notebook leftovers. */
+export function isJunkPath(path: string): boolean {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return (
+    name === "" ||
+    name.startsWith(".") ||
+    name.startsWith("~$") ||
+    name.endsWith("~") ||
+    /\.(tmp|temp|pyc|lock|swp|part|crdownload)$/i.test(name) ||
+    /(^|\/)(__pycache__|\.ipynb_checkpoints|\.cache|\.local|\.config)(\/|$)/.test(path)
+  );
+}
+
+const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+
+export class ContainerTracker extends DurableObject<Bindings> {
+  readonly #sql: SqlStorage;
+  /** Jobs being copied by this instance; an eviction empties it along with the copies themselves. */
+  readonly #running = new Set<string>();
+  readonly #waiters = new Set<() => void>();
+  /** Test hook: milliseconds added to the wall clock (see `now()`). */
+  clockSkewMs = 0;
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage, TRACKER_MIGRATIONS);
+    });
+  }
+
+  /** The clock every schedule uses. Tests move it with `clockSkewMs` inside `runInDurableObject`. */
+  now(): number {
+    return Date.now() + this.clockSkewMs;
+  }
+
+  // ───────────────────────────── RPC ─────────────────────────────
+
+  /**
+   * Called as soon as a stream shows the container: records it and starts watching its listing
+   * so that large files begin copying while the model is still talking.
+   */
+  async open(input: OpenInput): Promise<void> {
+    const p = OpenSchema.parse(input);
+    this.#claimContainer(p.tenant, p.containerId);
+    const now = this.now();
+    this.#upsertResponse(p.tenant, p.responseId, p.responseCreatedAt ?? Math.floor(now / 1000), now + 1_000, now + WATCH_WINDOW_MS);
+    await this.#scheduleAlarm();
+  }
+
+  /**
+   * Records what a finished response referenced, sweeps the listing (when `sweep`), creates copy
+   * jobs for every new file version and returns the response's manifest. Idempotent.
+   */
+  async track(input: TrackInput): Promise<ManifestEntry[]> {
+    const p = TrackSchema.parse(input);
+    this.#claimContainer(p.tenant, p.containerId);
+    const now = this.now();
+    this.#upsertResponse(p.tenant, p.responseId, p.responseCreatedAt, p.sweep ? now : null, p.sweep ? now + SWEEP_WINDOW_MS : null);
+    const up = this.#upstream();
+
+    let listing: ContainerFile[] | null = null;
+    if (p.sweep) listing = await this.#list(up);
+
+    for (const ref of p.refs) {
+      const path = ref.path ?? (ref.filename ? `/mnt/data/${ref.filename}` : null);
+      let file = ref.fileId ? listing?.find((f) => f.id === ref.fileId) ?? null : null;
+      if (ref.fileId && !file) file = await retrieveContainerFile(up, p.containerId, ref.fileId).catch(() => null);
+      if (file) {
+        const v = this.#ensureVersion(p.tenant, file, p.responseId);
+        this.#cite(p.tenant, p.responseId, v.fileId, v.version, file.path, ref.cited);
+        if (path && path !== file.path) this.#resolveClaim(p.responseId, path, v.fileId, v.version);
+      } else if (path) {
+        this.#sql.exec(
+          `INSERT INTO claims (response_id, path, tenant, cited, state, claimed_at) VALUES (?, ?, ?, ?, 'pending', ?)
+           ON CONFLICT (response_id, path) DO NOTHING`,
+          p.responseId, path, p.tenant, ref.cited, now,
+        );
+      }
+    }
+    if (listing) this.#applyListing(p.responseId, listing);
+    else this.#sql.exec("UPDATE responses SET sweep_next_at = NULL WHERE response_id = ?", p.responseId);
+    await this.#scheduleAlarm();
+    return this.manifest(p.responseId);
+  }
+
+  /** The files of one response: everything it cited or its sweep found, plus unresolved paths. */
+  manifest(responseId: string): ManifestEntry[] {
+    const files = this.#sql
+      .exec<FileRow & { cited_list: string }>(
+        `SELECT f.*, group_concat(DISTINCT c.cited) AS cited_list FROM citations c
+         JOIN files f ON f.file_id = c.file_id AND f.version = c.version
+         WHERE c.response_id = ? GROUP BY f.file_id, f.version ORDER BY min(c.seen_at), f.path`,
+        responseId,
+      )
+      .toArray();
+    const entries: ManifestEntry[] = files.map((f) => ({
+      container_id: f.container_id,
+      file_id: f.file_id,
+      version: f.version,
+      path: f.path,
+      filename: f.filename,
+      state: f.state,
+      bytes: f.bytes,
+      content_type: f.content_type,
+      sha256: f.sha256,
+      cited: f.cited_list.split(",") as Cited[],
+      reason: f.reason,
+    }));
+    const containerId = this.#containerId();
+    for (const c of this.#sql
+      .exec<{ path: string; cited: string; state: string }>(
+        "SELECT path, cited, state FROM claims WHERE response_id = ? AND state != 'resolved' ORDER BY claimed_at, path",
+        responseId,
+      )
+      .toArray()) {
+      entries.push({
+        container_id: containerId ?? "",
+        file_id: null,
+        version: null,
+        path: c.path,
+        filename: basename(c.path),
+        state: c.state === "missing" ? "missing" : "pending",
+        bytes: null,
+        content_type: null,
+        sha256: null,
+        cited: [c.cited as Cited],
+        reason: c.state === "missing" ? "the model referred to this path but no such file was ever listed" : null,
+      });
+    }
+    return entries;
+  }
+
+  /**
+   * Waits up to `ms` until no entry of the response's manifest is `pending` or `copying`, then
+   * returns the manifest as it stands (the caller decides what to do with files still copying).
+   */
+  async waitForStored(responseId: string, ms: number): Promise<ManifestEntry[]> {
+    const deadline = Date.now() + Math.max(0, Math.min(ms, 120_000));
+    for (;;) {
+      const m = this.manifest(responseId);
+      if (m.every((e) => FINAL.has(e.state)) || Date.now() >= deadline) return m;
+      await this.#changed(deadline - Date.now());
+    }
+  }
+
+  /**
+   * Stores a figure that arrived inline in a tool output (`data:image/png;base64,…`). It is
+   * content-addressed, cited as `figure`, and immediately `stored`.
+   */
+  async storeInline(input: StoreInlineInput): Promise<ManifestEntry> {
+    const p = StoreInlineSchema.parse(input);
+    const containerId = this.#containerId();
+    if (!containerId) throw new Error("storeInline needs the container to be opened or tracked first");
+    this.#checkTenant(p.tenant);
+    const sha256 = [...new Uint8Array(await crypto.subtle.digest("SHA-256", p.bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const key = inlineObjectKey({ tenant: p.tenant, responseId: p.responseId, sha256 });
+    const obj = await this.env.FILES.put(key, p.bytes, {
+      httpMetadata: { contentType: p.contentType },
+      customMetadata: { tenant: p.tenant, container: containerId, file: `inline_${sha256.slice(0, 32)}`, version: "1", sha256, response: p.responseId },
+    });
+    const fileId = `inline_${sha256.slice(0, 32)}`;
+    const path = p.path ?? `/mnt/data/${p.filename}`;
+    const now = this.now();
+    this.#sql.exec(
+      `INSERT INTO files (file_id, version, tenant, container_id, path, filename, source, upstream_created_at, bytes, content_type,
+         sha256, etag, state, reason, state_at, r2_key, first_seen_at, first_response_id)
+       VALUES (?, 1, ?, ?, ?, ?, 'inline', NULL, ?, ?, ?, ?, 'stored', NULL, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      fileId, p.tenant, containerId, path, p.filename, p.bytes.byteLength, p.contentType, sha256, obj?.httpEtag ?? null, now, key, now, p.responseId,
+    );
+    this.#cite(p.tenant, p.responseId, fileId, 1, path, "figure");
+    this.#notify();
+    return this.manifest(p.responseId).find((e) => e.file_id === fileId)!;
+  }
+
+  /** Marks paths the proxy knows will never resolve (e.g. the harvest is over) as `missing`. */
+  async markMissing(input: MarkMissingInput): Promise<void> {
+    const p = MarkMissingSchema.parse(input);
+    this.#checkTenant(p.tenant);
+    for (const path of p.paths) {
+      this.#sql.exec(
+        `INSERT INTO claims (response_id, path, tenant, cited, state, claimed_at) VALUES (?, ?, ?, 'link', 'missing', ?)
+         ON CONFLICT (response_id, path) DO UPDATE SET state = 'missing' WHERE state = 'pending'`,
+        p.responseId, path, p.tenant, this.now(),
+      );
+    }
+    this.#notify();
+  }
+
+  /**
+   * What a link path of `responseId` means in this container: the version first seen while
+   * harvesting that response, else the newest version written at that path no later than the
+   * response, else pending/missing depending on whether the harvest still runs.
+   */
+  resolvePath(input: { tenant: string; responseId: string; path: string }): PathResolution {
+    const containerId = this.#containerId();
+    const resp = this.#sql.exec<ResponseRow>("SELECT * FROM responses WHERE response_id = ?", input.responseId).toArray()[0];
+    if (!containerId || !resp || resp.tenant !== input.tenant) return { kind: "unknown" };
+    const hit = (fileId: string, version: number): PathResolution => ({ kind: "file", containerId, fileId, version });
+
+    const cited = this.#sql
+      .exec<{ file_id: string; version: number }>(
+        "SELECT file_id, version FROM citations WHERE response_id = ? AND path = ? ORDER BY seen_at, version LIMIT 1",
+        input.responseId, input.path,
+      )
+      .toArray()[0];
+    if (cited) return hit(cited.file_id, cited.version);
+    const claim = this.#sql
+      .exec<{ state: string; file_id: string | null; version: number | null }>(
+        "SELECT state, file_id, version FROM claims WHERE response_id = ? AND path = ?",
+        input.responseId, input.path,
+      )
+      .toArray()[0];
+    if (claim?.state === "resolved" && claim.file_id) return hit(claim.file_id, claim.version!);
+    if (claim?.state === "missing") return { kind: "missing" };
+    const older = this.#sql
+      .exec<{ file_id: string; version: number }>(
+        `SELECT file_id, version FROM files WHERE path = ? AND (upstream_created_at IS NULL OR upstream_created_at <= ?)
+         ORDER BY upstream_created_at DESC, version DESC LIMIT 1`,
+        input.path, (resp.created_at ?? Number.MAX_SAFE_INTEGER) + CREATED_SLACK_S,
+      )
+      .toArray()[0];
+    if (older) return hit(older.file_id, older.version);
+    return resp.sweep_next_at !== null || claim?.state === "pending" ? { kind: "pending" } : { kind: "missing" };
+  }
+
+  /** One file version, or null if unknown here or owned by another tenant. */
+  lookup(input: { tenant: string; fileId: string; version: number }): FileRecord | null {
+    const f = this.#sql.exec<FileRow>("SELECT * FROM files WHERE file_id = ? AND version = ?", input.fileId, input.version).toArray()[0];
+    if (!f || f.tenant !== input.tenant) return null;
+    return {
+      tenant: f.tenant,
+      containerId: f.container_id,
+      fileId: f.file_id,
+      version: f.version,
+      path: f.path,
+      filename: f.filename,
+      state: f.state,
+      reason: f.reason,
+      stateAt: f.state_at,
+      bytes: f.bytes,
+      contentType: f.content_type,
+      sha256: f.sha256,
+      r2Key: f.r2_key,
+    };
+  }
+
+  /** Like `lookup`, but waits up to `ms` while the file is `pending` or `copying`. */
+  async waitForFile(input: { tenant: string; fileId: string; version: number }, ms: number): Promise<FileRecord | null> {
+    const deadline = Date.now() + Math.max(0, Math.min(ms, 60_000));
+    for (;;) {
+      const rec = this.lookup(input);
+      if (!rec || FINAL.has(rec.state) || Date.now() >= deadline) return rec;
+      await this.#changed(deadline - Date.now());
+    }
+  }
+
+  // ───────────────────────────── alarm ─────────────────────────────
+
+  /**
+   * Runs due sweeps and up to `MAX_CONCURRENT_COPIES` due copy steps, then re-arms the alarm for
+   * the next due item. Never throws: a failure becomes a job's backoff, not a platform retry.
+   */
+  override async alarm(): Promise<void> {
+    try {
+      // If this instance is evicted mid-copy, this heartbeat brings the work back.
+      await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+      const now = this.now();
+      for (const r of this.#sql
+        .exec<ResponseRow>("SELECT * FROM responses WHERE sweep_next_at IS NOT NULL AND sweep_next_at <= ?", now)
+        .toArray()) {
+        await this.#sweep(r);
+      }
+      const free = MAX_CONCURRENT_COPIES - this.#running.size;
+      const due = this.#sql
+        .exec<JobRow>("SELECT * FROM jobs WHERE next_attempt_at <= ? ORDER BY next_attempt_at, file_id", this.now())
+        .toArray()
+        .filter((j) => !this.#running.has(`${j.file_id}/${j.version}`))
+        .slice(0, Math.max(0, free));
+      await Promise.all(due.map((j) => this.#runJob(j)));
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", where: "ContainerTracker.alarm", error: String(err) }));
+    }
+    await this.#scheduleAlarm();
+  }
+
+  // ───────────────────────────── internals ─────────────────────────────
+
+  #upstream(): UpstreamAccess {
+    const cfg = loadConfig(this.env);
+    return { baseUrl: cfg.OPENAI_BASE_URL, apiKey: cfg.OPENAI_API_KEY };
+  }
+
+  #containerId(): string | null {
+    return this.#sql.exec<{ id: string }>("SELECT id FROM container LIMIT 1").toArray()[0]?.id ?? null;
+  }
+
+  #checkTenant(tenant: string): void {
+    const row = this.#sql.exec<{ tenant: string }>("SELECT tenant FROM container LIMIT 1").toArray()[0];
+    if (row && row.tenant !== tenant) throw new Error("this container belongs to another tenant");
+  }
+
+  /** The first tenant to name a container owns it; everyone else is refused. */
+  #claimContainer(tenant: string, containerId: string): void {
+    const row = this.#sql.exec<{ id: string; tenant: string }>("SELECT id, tenant FROM container LIMIT 1").toArray()[0];
+    if (!row) {
+      this.#sql.exec("INSERT INTO container (id, tenant, opened_at) VALUES (?, ?, ?)", containerId, tenant, this.now());
+      return;
+    }
+    if (row.id !== containerId) throw new Error(`this tracker tracks ${row.id}, not ${containerId}`);
+    if (row.tenant !== tenant) throw new Error("this container belongs to another tenant");
+  }
+
+  #upsertResponse(tenant: string, responseId: string, createdAt: number, sweepNextAt: number | null, sweepUntil: number | null): void {
+    const row = this.#sql.exec<ResponseRow>("SELECT * FROM responses WHERE response_id = ?", responseId).toArray()[0];
+    if (row && row.tenant !== tenant) throw new Error("this response belongs to another tenant");
+    if (!row) {
+      this.#sql.exec(
+        "INSERT INTO responses (response_id, tenant, created_at, sweep_next_at, sweep_until) VALUES (?, ?, ?, ?, ?)",
+        responseId, tenant, createdAt, sweepNextAt, sweepUntil,
+      );
+    } else if (sweepNextAt !== null) {
+      // A later `track` restarts the sweep window from its own time.
+      this.#sql.exec(
+        "UPDATE responses SET created_at = ?, sweep_next_at = ?, sweep_until = ?, sweep_attempts = 0 WHERE response_id = ?",
+        createdAt, sweepNextAt, sweepUntil, responseId,
+      );
+    }
+  }
+
+  /** Lists the container; a 404 means it expired. Other failures leave the sweep to retry. */
+  async #list(up: UpstreamAccess): Promise<ContainerFile[] | null> {
+    const containerId = this.#containerId()!;
+    try {
+      return await listContainerFiles(up, containerId);
+    } catch (err) {
+      if (err instanceof UpstreamError && err.gone) this.#containerGone("the container expired before the file was copied");
+      return null;
+    }
+  }
+
+  /**
+   * Files first listed for a response: assistant output created no earlier than the response
+   * (with slack), minus junk. Also resolves the response's pending path claims.
+   */
+  #applyListing(responseId: string, listing: ContainerFile[]): void {
+    const resp = this.#sql.exec<ResponseRow>("SELECT * FROM responses WHERE response_id = ?", responseId).toArray()[0];
+    if (!resp) return;
+    const since = (resp.created_at ?? 0) - CREATED_SLACK_S;
+    for (const f of listing) {
+      if ((f.source ?? "assistant") !== "assistant" || f.created_at < since || isJunkPath(f.path)) continue;
+      const v = this.#ensureVersion(resp.tenant, f, responseId);
+      this.#cite(resp.tenant, responseId, v.fileId, v.version, f.path, "listing");
+    }
+    for (const claim of this.#sql
+      .exec<{ path: string; cited: string }>("SELECT path, cited FROM claims WHERE response_id = ? AND state = 'pending'", responseId)
+      .toArray()) {
+      const bare = !claim.path.includes("/");
+      const matches = listing
+        .filter((f) => f.path === claim.path || (bare && basename(f.path) === claim.path))
+        .sort((a, b) => b.created_at - a.created_at);
+      const match = matches.find((f) => f.created_at >= since) ?? matches[0];
+      if (!match) continue;
+      const v = this.#ensureVersion(resp.tenant, match, responseId);
+      this.#cite(resp.tenant, responseId, v.fileId, v.version, match.path, claim.cited as Cited);
+      this.#resolveClaim(responseId, claim.path, v.fileId, v.version);
+    }
+    this.#notify();
+  }
+
+  #resolveClaim(responseId: string, path: string, fileId: string, version: number): void {
+    this.#sql.exec(
+      "UPDATE claims SET state = 'resolved', file_id = ?, version = ? WHERE response_id = ? AND path = ? AND state != 'resolved'",
+      fileId, version, responseId, path,
+    );
+  }
+
+  /**
+   * The version of a listed file: the newest one if upstream still describes the same bytes (same
+   * path and `created_at`), else a new version with its own copy job. A `failed` version cited
+   * again gets a fresh job.
+   */
+  #ensureVersion(tenant: string, f: ContainerFile, responseId: string): { fileId: string; version: number } {
+    const latest = this.#sql.exec<FileRow>("SELECT * FROM files WHERE file_id = ? ORDER BY version DESC LIMIT 1", f.id).toArray()[0];
+    const now = this.now();
+    if (latest && latest.tenant !== tenant) throw new Error("this file belongs to another tenant");
+    if (latest && latest.upstream_created_at === f.created_at && latest.path === f.path) {
+      if (latest.state === "failed") {
+        this.#setState(latest.file_id, latest.version, "pending", null);
+        this.#addJob(tenant, latest.file_id, latest.version, now);
+      }
+      return { fileId: latest.file_id, version: latest.version };
+    }
+    const version = (latest?.version ?? 0) + 1;
+    const containerId = this.#containerId()!;
+    const filename = basename(f.path) || f.id;
+    this.#sql.exec(
+      `INSERT INTO files (file_id, version, tenant, container_id, path, filename, source, upstream_created_at, bytes, content_type,
+         state, state_at, r2_key, first_seen_at, first_response_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+      f.id, version, tenant, containerId, f.path, filename, f.source ?? null, f.created_at, f.bytes ?? null, contentTypeFor(filename),
+      now, fileObjectKey({ tenant, containerId, fileId: f.id, version }), now, responseId,
+    );
+    this.#addJob(tenant, f.id, version, now);
+    return { fileId: f.id, version };
+  }
+
+  #addJob(tenant: string, fileId: string, version: number, at: number): void {
+    this.#sql.exec(
+      `INSERT INTO jobs (file_id, version, tenant, next_attempt_at, part_size) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (file_id, version) DO UPDATE SET next_attempt_at = excluded.next_attempt_at, attempts = 0`,
+      fileId, version, tenant, at, PART_SIZE,
+    );
+  }
+
+  #cite(tenant: string, responseId: string, fileId: string, version: number, path: string, cited: Cited): void {
+    this.#sql.exec(
+      `INSERT INTO citations (response_id, file_id, version, tenant, path, cited, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+      responseId, fileId, version, tenant, path, cited, this.now(),
+    );
+  }
+
+  #setState(fileId: string, version: number, state: FileState, reason: string | null): void {
+    this.#sql.exec("UPDATE files SET state = ?, reason = ?, state_at = ? WHERE file_id = ? AND version = ?", state, reason, this.now(), fileId, version);
+    this.#notify();
+  }
+
+  /** The container is gone upstream: nothing more can be copied or listed. */
+  #containerGone(reason: string): void {
+    const now = this.now();
+    this.#sql.exec("UPDATE container SET status = 'expired', checked_at = ?", now);
+    this.#sql.exec("UPDATE files SET state = 'lost', reason = ?, state_at = ? WHERE state IN ('pending', 'copying')", reason, now);
+    this.#sql.exec("DELETE FROM jobs");
+    this.#sql.exec("DELETE FROM parts");
+    this.#sql.exec("UPDATE claims SET state = 'missing' WHERE state = 'pending'");
+    this.#sql.exec("UPDATE responses SET sweep_next_at = NULL");
+    this.#notify();
+  }
+
+  async #sweep(r: ResponseRow): Promise<void> {
+    const listing = await this.#list(this.#upstream());
+    if (listing) this.#applyListing(r.response_id, listing);
+    const now = this.now();
+    const attempts = r.sweep_attempts + 1;
+    // Re-list at 1, 2, 4, 8 s… (capped at 10 s) until the window closes.
+    const next = now + Math.min(10_000, 1_000 * 2 ** (attempts - 1));
+    const current = this.#sql.exec<ResponseRow>("SELECT * FROM responses WHERE response_id = ?", r.response_id).toArray()[0];
+    if (!current || current.sweep_next_at === null) return;
+    if (current.sweep_until !== null && next > current.sweep_until) {
+      this.#sql.exec("UPDATE responses SET sweep_next_at = NULL, sweep_attempts = ?, swept_at = ? WHERE response_id = ?", attempts, now, r.response_id);
+      this.#sql.exec("UPDATE claims SET state = 'missing' WHERE response_id = ? AND state = 'pending'", r.response_id);
+      this.#notify();
+    } else {
+      this.#sql.exec("UPDATE responses SET sweep_next_at = ?, sweep_attempts = ?, swept_at = ? WHERE response_id = ?", next, attempts, now, r.response_id);
+    }
+  }
+
+  async #runJob(job: JobRow): Promise<void> {
+    const id = `${job.file_id}/${job.version}`;
+    const file = this.#sql.exec<FileRow>("SELECT * FROM files WHERE file_id = ? AND version = ?", job.file_id, job.version).toArray()[0];
+    if (!file) {
+      this.#sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", job.file_id, job.version);
+      return;
+    }
+    this.#running.add(id);
+    try {
+      if (file.state !== "copying") this.#setState(file.file_id, file.version, "copying", null);
+      this.#sql.exec("UPDATE jobs SET steps = steps + 1 WHERE file_id = ? AND version = ?", job.file_id, job.version);
+      const key = [job.file_id, job.version] as const;
+      const state: CopyState = {
+        key: file.r2_key,
+        partSize: job.part_size,
+        uploadId: job.upload_id,
+        parts: this.#sql
+          .exec<{ part_number: number; etag: string; size: number }>(
+            "SELECT part_number, etag, size FROM parts WHERE file_id = ? AND version = ? ORDER BY part_number",
+            ...key,
+          )
+          .toArray()
+          .map((p) => ({ partNumber: p.part_number, etag: p.etag, size: p.size })),
+        httpMetadata: { contentType: file.content_type },
+        customMetadata: {
+          tenant: file.tenant,
+          container: file.container_id,
+          file: file.file_id,
+          version: String(file.version),
+          path: file.path,
+        },
+      };
+      const up = this.#upstream();
+      const hooks: CopyHooks = {
+        fetchContent: (rangeStart) => fetchFileContent(up, file.container_id, file.file_id, rangeStart),
+        uploadStarted: (uploadId) => this.#sql.exec("UPDATE jobs SET upload_id = ? WHERE file_id = ? AND version = ?", uploadId, ...key),
+        partStored: (p) =>
+          this.#sql.exec(
+            "INSERT OR REPLACE INTO parts (file_id, version, tenant, part_number, etag, size, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ...key, file.tenant, p.partNumber, p.etag, p.size, this.now(),
+          ),
+        uploadDiscarded: () => {
+          this.#sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", ...key);
+          this.#sql.exec("UPDATE jobs SET upload_id = NULL WHERE file_id = ? AND version = ?", ...key);
+        },
+        resumed: ({ offset, rangeHonoured }) =>
+          this.#sql.exec("UPDATE jobs SET resumed_from = ?, range_honoured = ? WHERE file_id = ? AND version = ?", offset, rangeHonoured ? 1 : 0, ...key),
+      };
+      const result = await copyStep(this.env.FILES, state, hooks, { maxParts: PARTS_PER_STEP });
+      await this.#settle(job, file, result);
+    } finally {
+      this.#running.delete(id);
+    }
+  }
+
+  /** Records the outcome of a copy step and schedules what follows. */
+  async #settle(job: JobRow, file: FileRow, result: CopyResult): Promise<void> {
+    const key = [job.file_id, job.version] as const;
+    const now = this.now();
+    switch (result.kind) {
+      case "stored":
+        this.#sql.exec(
+          "UPDATE files SET state = 'stored', reason = NULL, state_at = ?, bytes = ?, sha256 = ?, etag = ? WHERE file_id = ? AND version = ?",
+          now, result.bytes, result.sha256, result.etag, ...key,
+        );
+        this.#sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
+        this.#sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", ...key);
+        this.#notify();
+        return;
+      case "partial":
+        this.#sql.exec("UPDATE jobs SET next_attempt_at = ?, attempts = 0, last_error = NULL WHERE file_id = ? AND version = ?", now, ...key);
+        return;
+      case "gone": {
+        // Is it the container (expired) or only this file? Ask once.
+        const info = await retrieveContainer(this.#upstream(), file.container_id).catch(() => undefined);
+        if (info === null || info?.status === "expired" || info?.status === "deleted") {
+          this.#containerGone("the container expired before the file was copied");
+        } else {
+          this.#setState(file.file_id, file.version, "lost", `upstream no longer has this file (HTTP ${result.status})`);
+          this.#sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
+        }
+        return;
+      }
+      case "retry": {
+        const attempts = job.attempts + 1;
+        if (attempts >= MAX_ATTEMPTS) {
+          this.#setState(file.file_id, file.version, "failed", `gave up after ${attempts} attempts: ${result.reason}`);
+          this.#sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
+          return;
+        }
+        this.#sql.exec(
+          "UPDATE jobs SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE file_id = ? AND version = ?",
+          attempts, now + backoffMs(attempts, result.retryAfterMs), result.reason, ...key,
+        );
+        // Still copying as far as downloads are concerned: the next attempt is scheduled.
+        return;
+      }
+    }
+  }
+
+  /**
+   * Arms the alarm for the earliest due job or sweep, or clears it when there is none. Jobs this
+   * instance is copying right now are left out (their step re-arms on completion), but while any
+   * runs, the alarm stays within a heartbeat so an eviction cannot strand them.
+   */
+  async #scheduleAlarm(): Promise<void> {
+    const times = this.#sql
+      .exec<{ file_id: string; version: number; next_attempt_at: number }>("SELECT file_id, version, next_attempt_at FROM jobs")
+      .toArray()
+      .filter((j) => !this.#running.has(`${j.file_id}/${j.version}`))
+      .map((j) => j.next_attempt_at - this.clockSkewMs);
+    const sweep = this.#sql.exec<{ at: number | null }>("SELECT min(sweep_next_at) AS at FROM responses").toArray()[0]?.at;
+    if (sweep !== null && sweep !== undefined) times.push(sweep - this.clockSkewMs);
+    if (this.#running.size > 0) times.push(Date.now() + HEARTBEAT_MS);
+    if (times.length === 0) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    // Due times are on the (possibly skewed) clock; the alarm needs wall-clock time.
+    await this.ctx.storage.setAlarm(Math.max(Date.now(), Math.min(...times)));
+  }
+
+  #notify(): void {
+    for (const w of this.#waiters) w();
+    this.#waiters.clear();
+  }
+
+  /** Resolves on the next state change or after `ms`, whichever is first. */
+  #changed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(done);
+        resolve();
+      }, Math.max(0, ms));
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#waiters.add(done);
+    });
+  }
+}

@@ -1,3 +1,165 @@
+/**
+ * @module tracker/response-index
+ * ResponseIndex: one Durable Object per response id (`getByName(responseId)`).
+ *
+ * A download URL names a response and a path, never a file id (the link streams out before the
+ * id exists). This object turns that pair into a file version: it knows the response's
+ * containers and its `previous_response_id`, and it pins the first resolution of each path, so a
+ * later turn that writes the same path again never changes what an earlier link serves. A
+ * response that ran no tool resolves through the chain of previous responses.
+ */
 import { DurableObject } from "cloudflare:workers";
-/** Placeholder until the response index lands (issue 5). */
-export class ResponseIndex extends DurableObject {}
+import { z } from "zod";
+import type { Bindings } from "../config";
+import { migrate, RESPONSE_INDEX_MIGRATIONS } from "./schema";
+import { trackerFor, responseIndexFor } from "./stubs";
+import type { PathResolution } from "./types";
+
+/** How far up a `previous_response_id` chain a link may be resolved. */
+export const MAX_CHAIN = 32;
+
+export const RegisterSchema = z.object({
+  tenant: z.string().min(1),
+  responseId: z.string().min(1),
+  previousResponseId: z.string().min(1).nullish(),
+  /** Unix seconds, as in the response object. */
+  createdAt: z.number(),
+  containerIds: z.array(z.string().min(1)).default([]),
+});
+export type RegisterInput = z.input<typeof RegisterSchema>;
+
+export const LinkRecordSchema = z.array(
+  z.object({
+    /** Canonical path the link names. */
+    path: z.string().min(1),
+    /** The text the model wrote (e.g. `sandbox:/mnt/data/a.csv`), for mapping URLs back. */
+    original: z.string(),
+    /** The unsandbox URL it was rewritten to. */
+    url: z.string().min(1),
+  }),
+);
+export type LinkRecord = z.input<typeof LinkRecordSchema>[number];
+
+interface ResponseRow {
+  id: string;
+  tenant: string;
+  previous_response_id: string | null;
+  created_at: number;
+  [k: string]: SqlStorageValue;
+}
+
+export class ResponseIndex extends DurableObject<Bindings> {
+  readonly #sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    void ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage, RESPONSE_INDEX_MIGRATIONS);
+    });
+  }
+
+  /**
+   * Records the response (idempotent; container ids accumulate). The first tenant to register a
+   * response id owns it.
+   * @throws Error when the response is registered to another tenant.
+   */
+  register(input: RegisterInput): void {
+    const p = RegisterSchema.parse(input);
+    const row = this.#row();
+    if (row && (row.tenant !== p.tenant || row.id !== p.responseId)) throw new Error("this response belongs to another tenant");
+    const now = Date.now();
+    if (!row) {
+      this.#sql.exec(
+        "INSERT INTO response (id, tenant, previous_response_id, created_at, registered_at) VALUES (?, ?, ?, ?, ?)",
+        p.responseId, p.tenant, p.previousResponseId ?? null, p.createdAt, now,
+      );
+    } else if (p.previousResponseId && !row.previous_response_id) {
+      this.#sql.exec("UPDATE response SET previous_response_id = ?", p.previousResponseId);
+    }
+    for (const c of p.containerIds) {
+      this.#sql.exec("INSERT INTO containers (container_id, tenant, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", c, p.tenant, now);
+    }
+  }
+
+  /** Remembers the links this response issued (for `lookupOriginals`). Needs `register` first. */
+  recordLinks(links: LinkRecord[]): void {
+    const row = this.#row();
+    if (!row) throw new Error("recordLinks before register");
+    const now = Date.now();
+    for (const l of LinkRecordSchema.parse(links)) {
+      this.#sql.exec(
+        "INSERT INTO links (url, tenant, path, original, recorded_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING",
+        l.url, row.tenant, l.path, l.original, now,
+      );
+    }
+  }
+
+  /** Maps unsandbox URLs this response issued back to the text the model wrote; unknown URLs are left out. */
+  lookupOriginals(urls: string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const url of urls) {
+      const hit = this.#sql.exec<{ original: string }>("SELECT original FROM links WHERE url = ?", url).toArray()[0];
+      if (hit) out[url] = hit.original;
+    }
+    return out;
+  }
+
+  /** The containers and previous response, as registered (null when unknown or another tenant's). */
+  info(tenant: string): { responseId: string; previousResponseId: string | null; createdAt: number; containerIds: string[] } | null {
+    const row = this.#row();
+    if (!row || row.tenant !== tenant) return null;
+    return {
+      responseId: row.id,
+      previousResponseId: row.previous_response_id,
+      createdAt: row.created_at,
+      containerIds: this.#containers(),
+    };
+  }
+
+  /**
+   * What a link of this response names: the first resolution is pinned; otherwise each of the
+   * response's containers is asked, and a response without a container (no tool call) or without
+   * a hit defers to its previous response.
+   */
+  async resolve(input: { tenant: string; path: string; depth?: number }): Promise<PathResolution> {
+    const row = this.#row();
+    if (!row || row.tenant !== input.tenant) return { kind: "unknown" };
+    const pinned = this.#sql
+      .exec<{ container_id: string; file_id: string; version: number }>("SELECT container_id, file_id, version FROM resolutions WHERE path = ?", input.path)
+      .toArray()[0];
+    if (pinned) return { kind: "file", containerId: pinned.container_id, fileId: pinned.file_id, version: pinned.version };
+
+    let pending = false;
+    for (const containerId of this.#containers()) {
+      const r = await trackerFor(this.env, containerId).resolvePath({ tenant: input.tenant, responseId: row.id, path: input.path });
+      if (r.kind === "file") return this.#pin(input.path, r, row.id);
+      if (r.kind === "pending") pending = true;
+    }
+    if (pending) return { kind: "pending" };
+    const depth = input.depth ?? 0;
+    if (row.previous_response_id && depth < MAX_CHAIN) {
+      const r = await responseIndexFor(this.env, row.previous_response_id).resolve({ tenant: input.tenant, path: input.path, depth: depth + 1 });
+      if (r.kind === "file") return this.#pin(input.path, r, row.previous_response_id);
+      if (r.kind === "pending") return r;
+    }
+    return { kind: "missing" };
+  }
+
+  #pin(path: string, r: Extract<PathResolution, { kind: "file" }>, via: string): PathResolution {
+    this.#sql.exec(
+      `INSERT INTO resolutions (path, tenant, container_id, file_id, version, via_response_id, resolved_at)
+       SELECT ?, tenant, ?, ?, ?, ?, ? FROM response ON CONFLICT (path) DO NOTHING`,
+      path, r.containerId, r.fileId, r.version, via, Date.now(),
+    );
+    return r;
+  }
+
+  #row(): ResponseRow | undefined {
+    return this.#sql.exec<ResponseRow>("SELECT * FROM response LIMIT 1").toArray()[0];
+  }
+
+  #containers(): string[] {
+    return this.#sql.exec<{ container_id: string }>("SELECT container_id FROM containers ORDER BY added_at, container_id").toArray().map((r) => r.container_id);
+  }
+}

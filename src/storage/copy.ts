@@ -1,0 +1,366 @@
+/**
+ * @module storage/copy
+ * The copy engine: one step of moving a container file's bytes into R2, with bounded memory and
+ * progress that survives eviction. The Durable Object owns the job table and the schedule; this
+ * module owns the byte handling and reports what happened. Its I/O (the upstream body, R2, and
+ * saving progress) comes in through `CopyHooks`, so every decision is made in one place.
+ *
+ * Why the two shapes (cloudflare-platform reference, §0 facts 1–2 and §1):
+ * - R2 `put` only accepts a stream of known length. When upstream gives a trustworthy
+ *   `Content-Length` (no content encoding) below ~100 MB, the body is piped through a
+ *   `FixedLengthStream` of that length into one `put`, which is atomic: a failure stores nothing
+ *   and the next attempt simply starts again.
+ * - Otherwise (large, or length unknown) the body is cut into 8 MiB parts of a multipart upload.
+ *   Every part but the last must have the same size, so each part is buffered whole (memory is
+ *   one part). Each part's number and etag are reported as soon as R2 accepts it, so a later step
+ *   can resume after the last stored part.
+ */
+import { retryAfterMs } from "./upstream";
+
+/** Every part but the last has this size (R2 wants uniform parts of at least 5 MiB). */
+export const PART_SIZE = 8 * 1024 * 1024;
+/** R2's guidance: a single `put` below ~100 MB, multipart above (docs:r2/objects/upload-objects). */
+export const SINGLE_PUT_LIMIT = 100_000_000;
+
+/** A part that R2 has accepted. */
+export interface StoredPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+}
+
+/** What the step needs to know about the job, as saved in the tracker's SQLite. */
+export interface CopyState {
+  key: string;
+  partSize: number;
+  /** The open multipart upload, if one was started. */
+  uploadId: string | null;
+  /** Stored parts in order (1..n), each `partSize` bytes. */
+  parts: StoredPart[];
+  httpMetadata: R2HTTPMetadata;
+  customMetadata: Record<string, string>;
+}
+
+/** The step's I/O and its progress reports (the tracker persists each report synchronously). */
+export interface CopyHooks {
+  /** Starts the upstream download, from `rangeStart` when given (a `Range: bytes=N-` request). */
+  fetchContent(rangeStart: number | null): Promise<Response>;
+  uploadStarted(uploadId: string): void;
+  partStored(part: StoredPart): void;
+  /** The upload and its parts were abandoned; the next step starts from byte 0. */
+  uploadDiscarded(): void;
+  /** A resume began at `offset`; `rangeHonoured` says whether upstream answered with a matching 206. */
+  resumed(info: { offset: number; rangeHonoured: boolean }): void;
+}
+
+export type CopyResult =
+  | { kind: "stored"; bytes: number; sha256: string; etag: string; multipart: boolean }
+  /** The part budget of this step is spent and bytes remain: run another step. */
+  | { kind: "partial"; bytesStored: number }
+  /** Nothing new is durable beyond saved parts; try again later (`retryAfterMs` when upstream said). */
+  | { kind: "retry"; reason: string; status?: number; retryAfterMs?: number }
+  /** Upstream says the file or container no longer exists (404/410). */
+  | { kind: "gone"; reason: string; status: number };
+
+export interface CopyOptions {
+  /** At most this many parts are uploaded per step (subrequest and wall-clock budget per alarm). */
+  maxParts: number;
+}
+
+const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+/** Classifies a non-success upstream answer (after releasing its body). Never stores it. */
+async function refusal(res: Response): Promise<CopyResult> {
+  await res.body?.cancel();
+  if (res.status === 404 || res.status === 410) return { kind: "gone", reason: `upstream answered ${res.status}`, status: res.status };
+  return { kind: "retry", reason: `upstream answered ${res.status}`, status: res.status, retryAfterMs: retryAfterMs(res.headers) };
+}
+
+/** The length a body will have, when it can be trusted: a Content-Length with no content encoding. */
+export function trustedLength(headers: Headers): number | null {
+  const encoding = (headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  if (encoding !== "identity" && encoding !== "") return null;
+  const raw = headers.get("content-length");
+  if (raw === null || !/^\d+$/.test(raw.trim())) return null;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** Parses `Content-Range: bytes a-b/total` (total may be `*`). */
+export function parseContentRange(raw: string | null): { start: number; end: number; total: number | null } | null {
+  const m = raw ? /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(raw) : null;
+  if (!m) return null;
+  return { start: Number(m[1]), end: Number(m[2]), total: m[3] === "*" ? null : Number(m[3]) };
+}
+
+/**
+ * Reads a byte stream in exact-size slices. Chunks that straddle a part boundary are split, and
+ * the remainder is kept for the next slice.
+ */
+export class SliceReader {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #carry: Uint8Array | null = null;
+  #done = false;
+  /** Bytes handed out or skipped so far. */
+  consumed = 0;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.getReader();
+  }
+
+  async #next(): Promise<Uint8Array | null> {
+    if (this.#carry) {
+      const c = this.#carry;
+      this.#carry = null;
+      return c;
+    }
+    if (this.#done) return null;
+    const { value, done } = await this.#reader.read();
+    if (done) {
+      this.#done = true;
+      return null;
+    }
+    return value;
+  }
+
+  /** Up to `size` bytes in a fresh buffer; shorter only at the end of the stream. */
+  async read(size: number): Promise<Uint8Array> {
+    const buf = new Uint8Array(size);
+    let filled = 0;
+    while (filled < size) {
+      const chunk = await this.#next();
+      if (!chunk) break;
+      const take = Math.min(chunk.byteLength, size - filled);
+      buf.set(chunk.subarray(0, take), filled);
+      filled += take;
+      if (take < chunk.byteLength) this.#carry = chunk.subarray(take);
+    }
+    this.consumed += filled;
+    return filled === size ? buf : buf.subarray(0, filled);
+  }
+
+  /** Discards up to `n` bytes; returns how many were discarded. */
+  async skip(n: number): Promise<number> {
+    let skipped = 0;
+    while (skipped < n) {
+      const chunk = await this.#next();
+      if (!chunk) break;
+      const take = Math.min(chunk.byteLength, n - skipped);
+      skipped += take;
+      if (take < chunk.byteLength) this.#carry = chunk.subarray(take);
+    }
+    this.consumed += skipped;
+    return skipped;
+  }
+
+  async cancel(): Promise<void> {
+    await this.#reader.cancel().catch(() => {});
+  }
+}
+
+/** Streams an R2 object through SHA-256 (used after a resumed copy, whose digest state was lost). */
+export async function hashObject(bucket: R2Bucket, key: string): Promise<string> {
+  const obj = await bucket.get(key);
+  if (!obj) throw new Error(`object ${key} vanished before it could be hashed`);
+  const digest = new crypto.DigestStream("SHA-256");
+  await obj.body.pipeTo(digest);
+  return hex(await digest.digest);
+}
+
+/**
+ * Runs one step of a copy. Call it again while it answers `partial`; after `retry` call it again
+ * later (saved parts are kept); `stored` and `gone` are final.
+ */
+export async function copyStep(bucket: R2Bucket, state: CopyState, hooks: CopyHooks, opts: CopyOptions): Promise<CopyResult> {
+  if (state.parts.length > 0 && state.uploadId) return resume(bucket, state, hooks, opts);
+  if (state.uploadId) {
+    // An upload was opened but no part landed: nothing worth keeping.
+    await bucket.resumeMultipartUpload(state.key, state.uploadId).abort().catch(() => {});
+    hooks.uploadDiscarded();
+    state.uploadId = null;
+    state.parts = [];
+  }
+  let res: Response;
+  try {
+    res = await hooks.fetchContent(null);
+  } catch (err) {
+    return { kind: "retry", reason: `content fetch failed: ${String(err)}` };
+  }
+  if (res.status !== 200 || !res.body) return refusal(res);
+  const length = trustedLength(res.headers);
+  if (length !== null && length < SINGLE_PUT_LIMIT) return singlePut(bucket, state, res.body, length);
+  return multipart(bucket, state, hooks, opts, new SliceReader(res.body), { expectedTotal: length, resumed: false });
+}
+
+async function singlePut(bucket: R2Bucket, state: CopyState, body: ReadableStream<Uint8Array>, length: number): Promise<CopyResult> {
+  const digest = new crypto.DigestStream("SHA-256");
+  const hashWriter = digest.getWriter();
+  let seen = 0;
+  // Hash the bytes as they pass on their way to R2: no second read and no buffering.
+  const tap = new TransformStream<Uint8Array, Uint8Array>({
+    async transform(chunk, controller) {
+      seen += chunk.byteLength;
+      await hashWriter.write(chunk);
+      controller.enqueue(chunk);
+    },
+  });
+  const fixed = new FixedLengthStream(length);
+  try {
+    const [obj] = await Promise.all([
+      bucket.put(state.key, fixed.readable, { httpMetadata: state.httpMetadata, customMetadata: state.customMetadata }),
+      body.pipeThrough(tap).pipeTo(fixed.writable),
+    ]);
+    await hashWriter.close();
+    // FixedLengthStream already refuses a short or long body; the count is checked anyway.
+    if (!obj || seen !== length) throw new Error(`saw ${seen} of ${length} bytes`);
+    return { kind: "stored", bytes: length, sha256: hex(await digest.digest), etag: obj.httpEtag, multipart: false };
+  } catch (err) {
+    await hashWriter.abort().catch(() => {});
+    return { kind: "retry", reason: `single put failed: ${String(err)}` };
+  }
+}
+
+async function resume(bucket: R2Bucket, state: CopyState, hooks: CopyHooks, opts: CopyOptions): Promise<CopyResult> {
+  const offset = state.parts.reduce((n, p) => n + p.size, 0);
+  let res: Response;
+  try {
+    res = await hooks.fetchContent(offset);
+  } catch (err) {
+    return { kind: "retry", reason: `content fetch failed: ${String(err)}` };
+  }
+  if (res.status === 416) {
+    // The stored parts already hold the whole file (it ended exactly on a part boundary).
+    const range = parseContentRange(res.headers.get("content-range"));
+    await res.body?.cancel();
+    if (range?.total === offset) {
+      hooks.resumed({ offset, rangeHonoured: true });
+      return complete(bucket, state, hooks, { expectedTotal: offset, resumed: true, digest: null });
+    }
+    return { kind: "retry", reason: "upstream refused the resume range", status: 416 };
+  }
+  if (res.status === 206 && res.body) {
+    const range = parseContentRange(res.headers.get("content-range"));
+    if (range && range.start === offset) {
+      hooks.resumed({ offset, rangeHonoured: true });
+      return multipart(bucket, state, hooks, opts, new SliceReader(res.body), { expectedTotal: range.total, resumed: true });
+    }
+    // A 206 for some other range cannot be spliced in: start a plain download instead.
+    await res.body.cancel();
+    try {
+      res = await hooks.fetchContent(null);
+    } catch (err) {
+      return { kind: "retry", reason: `content fetch failed: ${String(err)}` };
+    }
+  }
+  if (res.status !== 200 || !res.body) return refusal(res);
+  // Upstream ignored Range: read past the bytes already stored, never append a whole body.
+  hooks.resumed({ offset, rangeHonoured: false });
+  const reader = new SliceReader(res.body);
+  const skipped = await reader.skip(offset).catch(() => -1);
+  if (skipped !== offset) {
+    await reader.cancel();
+    return { kind: "retry", reason: `upstream body ended after ${skipped} bytes, before the ${offset} already stored` };
+  }
+  return multipart(bucket, state, hooks, opts, reader, { expectedTotal: trustedLength(res.headers), resumed: true });
+}
+
+async function multipart(
+  bucket: R2Bucket,
+  state: CopyState,
+  hooks: CopyHooks,
+  opts: CopyOptions,
+  reader: SliceReader,
+  run: { expectedTotal: number | null; resumed: boolean },
+): Promise<CopyResult> {
+  // The digest only sees every byte when this step started at byte 0.
+  const digest = run.resumed ? null : new crypto.DigestStream("SHA-256");
+  const hashWriter = digest?.getWriter() ?? null;
+  let upload = state.uploadId ? bucket.resumeMultipartUpload(state.key, state.uploadId) : null;
+  let partsThisStep = 0;
+  try {
+    for (;;) {
+      let slice: Uint8Array;
+      try {
+        slice = await reader.read(state.partSize);
+      } catch (err) {
+        await reader.cancel();
+        return { kind: "retry", reason: `upstream body failed after ${reader.consumed} bytes: ${String(err)}` };
+      }
+      if (hashWriter && slice.byteLength > 0) await hashWriter.write(slice);
+      const ended = slice.byteLength < state.partSize;
+
+      if (state.parts.length === 0 && ended) {
+        // The whole body fit in the first part: one put of a buffer (its length is known).
+        if (run.expectedTotal !== null && slice.byteLength !== run.expectedTotal) {
+          return { kind: "retry", reason: `body had ${slice.byteLength} bytes, Content-Length said ${run.expectedTotal}` };
+        }
+        const obj = await bucket.put(state.key, slice, { httpMetadata: state.httpMetadata, customMetadata: state.customMetadata });
+        await hashWriter!.close();
+        return { kind: "stored", bytes: slice.byteLength, sha256: hex(await digest!.digest), etag: obj!.httpEtag, multipart: false };
+      }
+
+      if (slice.byteLength > 0) {
+        if (!upload) {
+          upload = await bucket.createMultipartUpload(state.key, { httpMetadata: state.httpMetadata, customMetadata: state.customMetadata });
+          state.uploadId = upload.uploadId;
+          hooks.uploadStarted(upload.uploadId);
+        }
+        const partNumber = state.parts.length + 1;
+        let uploaded: R2UploadedPart;
+        try {
+          uploaded = await upload.uploadPart(partNumber, slice);
+        } catch (err) {
+          await reader.cancel();
+          return { kind: "retry", reason: `part ${partNumber} upload failed: ${String(err)}` };
+        }
+        const part = { partNumber, etag: uploaded.etag, size: slice.byteLength };
+        state.parts.push(part);
+        hooks.partStored(part);
+        partsThisStep++;
+      }
+
+      if (ended) {
+        if (hashWriter) await hashWriter.close();
+        return complete(bucket, state, hooks, { expectedTotal: run.expectedTotal, resumed: run.resumed, digest });
+      }
+      if (partsThisStep >= opts.maxParts) {
+        await reader.cancel();
+        await hashWriter?.abort().catch(() => {});
+        return { kind: "partial", bytesStored: state.parts.reduce((n, p) => n + p.size, 0) };
+      }
+    }
+  } catch (err) {
+    await reader.cancel();
+    await hashWriter?.abort().catch(() => {});
+    return { kind: "retry", reason: `copy failed: ${String(err)}` };
+  }
+}
+
+async function complete(
+  bucket: R2Bucket,
+  state: CopyState,
+  hooks: CopyHooks,
+  run: { expectedTotal: number | null; resumed: boolean; digest: DigestStream | null },
+): Promise<CopyResult> {
+  const total = state.parts.reduce((n, p) => n + p.size, 0);
+  const upload = bucket.resumeMultipartUpload(state.key, state.uploadId!);
+  if (run.expectedTotal !== null && total !== run.expectedTotal) {
+    // The stored parts do not add up to the file upstream describes: start over from scratch.
+    await upload.abort().catch(() => {});
+    hooks.uploadDiscarded();
+    return { kind: "retry", reason: `stored ${total} bytes, upstream length is ${run.expectedTotal}` };
+  }
+  let obj: R2Object;
+  try {
+    obj = await upload.complete(state.parts.map(({ partNumber, etag }) => ({ partNumber, etag })));
+  } catch (err) {
+    // An earlier run may have completed the upload and been evicted before saving that fact.
+    const head = await bucket.head(state.key).catch(() => null);
+    if (head && head.size === total) {
+      return { kind: "stored", bytes: total, sha256: await hashObject(bucket, state.key), etag: head.httpEtag, multipart: true };
+    }
+    return { kind: "retry", reason: `completing the upload failed: ${String(err)}` };
+  }
+  const sha256 = run.digest && !run.resumed ? hex(await run.digest.digest) : await hashObject(bucket, state.key);
+  return { kind: "stored", bytes: total, sha256, etag: obj.httpEtag, multipart: true };
+}

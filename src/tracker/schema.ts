@@ -1,0 +1,89 @@
+/**
+ * @module tracker/schema
+ * SQLite schemas of the two Durable Objects and a tiny migration runner. workerd's SQLite
+ * authorizer denies `PRAGMA user_version`, so the applied version lives in a one-row table of our
+ * own (`_schema`). Migrations run in the constructor under `blockConcurrencyWhile`, before any
+ * request or alarm sees the object. Every table is documented in docs/storage.md.
+ */
+
+/** Applies the migrations after the stored version, in one synchronous transaction. */
+export function migrate(storage: DurableObjectStorage, migrations: readonly string[]): number {
+  const sql = storage.sql;
+  sql.exec("CREATE TABLE IF NOT EXISTS _schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
+  const row = sql.exec<{ version: number }>("SELECT version FROM _schema WHERE id = 1").toArray()[0];
+  const current = row?.version ?? 0;
+  if (current >= migrations.length) return current;
+  storage.transactionSync(() => {
+    for (let v = current; v < migrations.length; v++) {
+      for (const stmt of migrations[v]!.split(";").map((s) => s.trim()).filter(Boolean)) sql.exec(stmt);
+    }
+    sql.exec("INSERT INTO _schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version", migrations.length);
+  });
+  return migrations.length;
+}
+
+/** ContainerTracker: one container, its files (by version), citations, claims, sweeps and copy jobs. */
+export const TRACKER_MIGRATIONS = [
+  `
+  CREATE TABLE container (
+    id TEXT PRIMARY KEY, tenant TEXT NOT NULL,
+    status TEXT, last_active_at INTEGER, expires_after_minutes INTEGER, checked_at INTEGER,
+    opened_at INTEGER NOT NULL
+  );
+  CREATE TABLE files (
+    file_id TEXT NOT NULL, version INTEGER NOT NULL, tenant TEXT NOT NULL, container_id TEXT NOT NULL,
+    path TEXT NOT NULL, filename TEXT NOT NULL, source TEXT, upstream_created_at INTEGER,
+    bytes INTEGER, content_type TEXT NOT NULL, sha256 TEXT, etag TEXT,
+    state TEXT NOT NULL, reason TEXT, state_at INTEGER NOT NULL, r2_key TEXT NOT NULL,
+    first_seen_at INTEGER NOT NULL, first_response_id TEXT,
+    PRIMARY KEY (file_id, version)
+  );
+  CREATE INDEX files_by_path ON files (path, upstream_created_at);
+  CREATE TABLE citations (
+    response_id TEXT NOT NULL, file_id TEXT NOT NULL, version INTEGER NOT NULL, tenant TEXT NOT NULL,
+    path TEXT NOT NULL, cited TEXT NOT NULL, seen_at INTEGER NOT NULL,
+    PRIMARY KEY (response_id, file_id, version, cited)
+  );
+  CREATE INDEX citations_by_path ON citations (response_id, path);
+  CREATE TABLE claims (
+    response_id TEXT NOT NULL, path TEXT NOT NULL, tenant TEXT NOT NULL, cited TEXT NOT NULL,
+    state TEXT NOT NULL, file_id TEXT, version INTEGER, claimed_at INTEGER NOT NULL,
+    PRIMARY KEY (response_id, path)
+  );
+  CREATE TABLE responses (
+    response_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, created_at INTEGER,
+    sweep_next_at INTEGER, sweep_until INTEGER, sweep_attempts INTEGER NOT NULL DEFAULT 0, swept_at INTEGER
+  );
+  CREATE TABLE jobs (
+    file_id TEXT NOT NULL, version INTEGER NOT NULL, tenant TEXT NOT NULL,
+    next_attempt_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, steps INTEGER NOT NULL DEFAULT 0,
+    upload_id TEXT, part_size INTEGER NOT NULL, last_error TEXT,
+    resumed_from INTEGER, range_honoured INTEGER,
+    PRIMARY KEY (file_id, version)
+  );
+  CREATE TABLE parts (
+    file_id TEXT NOT NULL, version INTEGER NOT NULL, tenant TEXT NOT NULL,
+    part_number INTEGER NOT NULL, etag TEXT NOT NULL, size INTEGER NOT NULL, stored_at INTEGER NOT NULL,
+    PRIMARY KEY (file_id, version, part_number)
+  )
+  `,
+] as const;
+
+/** ResponseIndex: one response, its containers, its place in the chain and the links it issued. */
+export const RESPONSE_INDEX_MIGRATIONS = [
+  `
+  CREATE TABLE response (
+    id TEXT PRIMARY KEY, tenant TEXT NOT NULL, previous_response_id TEXT, created_at INTEGER NOT NULL,
+    registered_at INTEGER NOT NULL
+  );
+  CREATE TABLE containers (container_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, added_at INTEGER NOT NULL);
+  CREATE TABLE links (
+    url TEXT PRIMARY KEY, tenant TEXT NOT NULL, path TEXT NOT NULL, original TEXT NOT NULL, recorded_at INTEGER NOT NULL
+  );
+  CREATE INDEX links_by_path ON links (path);
+  CREATE TABLE resolutions (
+    path TEXT PRIMARY KEY, tenant TEXT NOT NULL, container_id TEXT NOT NULL, file_id TEXT NOT NULL,
+    version INTEGER NOT NULL, via_response_id TEXT NOT NULL, resolved_at INTEGER NOT NULL
+  )
+  `,
+] as const;

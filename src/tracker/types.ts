@@ -1,0 +1,103 @@
+/**
+ * @module tracker/types
+ * The RPC surface of the tracker Durable Objects: zod schemas for what callers send (parsed on
+ * arrival, since RPC crosses an isolate boundary) and the plain types of what they get back.
+ */
+import { z } from "zod";
+
+/** How a response referred to a file. `listing` = found by sweeping the container, not cited. */
+export const CitedSchema = z.enum(["annotation", "link", "item", "figure", "listing"]);
+export type Cited = z.infer<typeof CitedSchema>;
+
+/** One reference the proxy found in a response: a file id, a path, or both. */
+export const FileRefSchema = z
+  .object({
+    fileId: z.string().min(1).optional(),
+    /** Canonical path (`/mnt/data/…`), as `canonicalPath()` in src/links/find.ts produces it. */
+    path: z.string().min(1).optional(),
+    filename: z.string().min(1).optional(),
+    cited: CitedSchema,
+  })
+  .refine((r) => r.fileId || r.path || r.filename, "a ref needs a fileId, a path or a filename");
+export type FileRef = z.infer<typeof FileRefSchema>;
+
+export const OpenSchema = z.object({
+  tenant: z.string().min(1),
+  containerId: z.string().min(1),
+  responseId: z.string().min(1),
+  /** Unix seconds, as in the response object; defaults to now. */
+  responseCreatedAt: z.number().optional(),
+});
+export type OpenInput = z.input<typeof OpenSchema>;
+
+export const TrackSchema = OpenSchema.extend({
+  responseCreatedAt: z.number(),
+  refs: z.array(FileRefSchema).default([]),
+  /** List the container now and keep re-listing for a bounded time (files register late). */
+  sweep: z.boolean().default(true),
+});
+export type TrackInput = z.input<typeof TrackSchema>;
+
+export const StoreInlineSchema = z.object({
+  tenant: z.string().min(1),
+  responseId: z.string().min(1),
+  filename: z.string().min(1),
+  contentType: z.string().min(1),
+  bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, "bytes must be a Uint8Array"),
+  /** The path the link for this figure names; defaults to `/mnt/data/<filename>`. */
+  path: z.string().min(1).optional(),
+});
+export type StoreInlineInput = z.input<typeof StoreInlineSchema>;
+
+export const MarkMissingSchema = z.object({
+  tenant: z.string().min(1),
+  responseId: z.string().min(1),
+  paths: z.array(z.string().min(1)),
+});
+export type MarkMissingInput = z.input<typeof MarkMissingSchema>;
+
+/** File states; `pending` and `copying` are the only non-final ones. */
+export type FileState = "pending" | "copying" | "stored" | "failed" | "missing" | "lost" | "skipped" | "deleted";
+
+/** One line of a response's manifest. A path that never resolved has `file_id: null` and state `pending` or `missing`. */
+export interface ManifestEntry {
+  container_id: string;
+  file_id: string | null;
+  version: number | null;
+  path: string;
+  filename: string;
+  state: FileState;
+  bytes: number | null;
+  content_type: string | null;
+  sha256: string | null;
+  cited: Cited[];
+  reason: string | null;
+}
+
+/** Everything the download route needs to serve one file version. */
+export interface FileRecord {
+  tenant: string;
+  containerId: string;
+  fileId: string;
+  version: number;
+  path: string;
+  filename: string;
+  state: FileState;
+  reason: string | null;
+  /** When the state last changed (ms since epoch). */
+  stateAt: number;
+  bytes: number | null;
+  contentType: string;
+  sha256: string | null;
+  r2Key: string;
+}
+
+/** What a link path means within one response. */
+export type PathResolution =
+  | { kind: "file"; containerId: string; fileId: string; version: number }
+  /** Still harvesting: the file may yet appear. */
+  | { kind: "pending" }
+  /** The harvest is over and nothing was written at that path. */
+  | { kind: "missing" }
+  /** This object has never heard of the response (or it belongs to another tenant). */
+  | { kind: "unknown" };
