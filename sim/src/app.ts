@@ -1,0 +1,49 @@
+/**
+ * @module app
+ * The simulator's Hono app: the bearer check on `/v1/*`, the API routes, the control API and
+ * one error handler that renders OpenAI's error body.
+ */
+import { Hono } from "hono";
+import { SimError } from "./errors";
+import { containersRoutes } from "./routes/containers";
+import { controlRoutes } from "./routes/control";
+import { modelsRoutes } from "./routes/models";
+import { responsesRoutes } from "./routes/responses";
+
+export interface SimEnv {
+  /** The one bearer key the simulator accepts. */
+  SIM_API_KEY?: string;
+}
+
+/** Like the real API: 401 without a key, 401 `invalid_api_key` with a wrong one. */
+function checkBearer(header: string | undefined, expected: string): void {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? "");
+  if (!m) {
+    throw new SimError(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.");
+  }
+  const key = m[1]!.trim();
+  if (key !== expected) {
+    const shown = key.length > 8 ? `${key.slice(0, 3)}*********${key.slice(-4)}` : "*****";
+    throw new SimError(401, `Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`, { code: "invalid_api_key" });
+  }
+}
+
+export function createSimApp(): Hono<{ Bindings: SimEnv }> {
+  const app = new Hono<{ Bindings: SimEnv }>();
+  app.use("/v1/*", async (c, next) => {
+    checkBearer(c.req.header("authorization"), c.env?.SIM_API_KEY ?? "sk-sim-local");
+    await next();
+  });
+  app.route("/v1/responses", responsesRoutes);
+  app.route("/v1/containers", containersRoutes);
+  app.route("/v1/models", modelsRoutes);
+  app.route("/__sim", controlRoutes);
+  app.get("/", (c) => c.text("unsandbox simulated OpenAI upstream; see sim/README.md\n"));
+  app.onError((err, c) => {
+    if (err instanceof SimError) return err.toResponse();
+    console.error("sim: internal error", err);
+    return new SimError(500, `The simulator hit an internal error: ${String(err)}`, { type: "server_error" }).toResponse();
+  });
+  app.notFound((c) => new SimError(404, `Invalid URL (${c.req.method} ${new URL(c.req.url).pathname})`, { code: null }).toResponse());
+  return app;
+}

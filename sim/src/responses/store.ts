@@ -1,0 +1,57 @@
+/**
+ * @module responses/store
+ * Stored responses: what was asked, what the model produced (all output items, with outputs),
+ * the files it wrote and cited, and for background responses the timeline that decides their
+ * status when they are read.
+ */
+import { fileSha256 } from "../content";
+import { notFound } from "../errors";
+import type { Quirks } from "../quirks";
+import { state } from "../state";
+import type { CreateResponseBody } from "./schemas";
+
+export interface StoredResponse {
+  id: string;
+  created_ms: number;
+  created_at: number;
+  body: CreateResponseBody;
+  quirks: Quirks;
+  pace_ms: number;
+  background: boolean;
+  /** Background only: when it leaves `queued`, and when it completes. */
+  starts_ms: number;
+  completes_ms: number;
+  cancelled: boolean;
+  container_id: string | null;
+  /** Final output items (tool calls with their outputs; `include` filters them when rendered). */
+  output: Record<string, unknown>[];
+  input_items: Record<string, unknown>[];
+  error: { code: string; message: string } | null;
+  usage: { input_tokens: number; output_tokens: number };
+  written: string[];
+  claimed: string[];
+  cited: string[];
+}
+
+export function putResponse(r: StoredResponse): void {
+  state.responses.set(r.id, r);
+}
+
+/** A stored response, or the real 404. */
+export function getResponse(id: string): StoredResponse {
+  const r = state.responses.get(id) as StoredResponse | undefined;
+  if (!r) throw notFound(`Response with id '${id}' not found.`);
+  return r;
+}
+
+/** Ground truth for tests: `{id, container_id, written:[{file_id,path,bytes,sha256}], claimed, cited}`. */
+export async function groundTruth(id: string) {
+  const r = getResponse(id);
+  const written = [];
+  for (const fid of r.written) {
+    const f = state.files.get(fid);
+    if (!f) continue;
+    written.push({ file_id: f.id, path: f.path, bytes: f.size, sha256: await fileSha256(f) });
+  }
+  return { id: r.id, container_id: r.container_id, written, claimed: r.claimed, cited: r.cited };
+}
