@@ -304,7 +304,10 @@ export class ContainerTracker extends DurableObject<Bindings> {
 
     const cited = this.#sql
       .exec<{ file_id: string; version: number }>(
-        "SELECT file_id, version FROM citations WHERE response_id = ? AND path = ? ORDER BY seen_at, version LIMIT 1",
+        // An explicit citation beats a sweep find; among sweep finds, the newest write at the path.
+        `SELECT c.file_id, c.version FROM citations c JOIN files f ON f.file_id = c.file_id AND f.version = c.version
+         WHERE c.response_id = ? AND c.path = ?
+         ORDER BY (c.cited = 'listing'), f.upstream_created_at DESC, c.seen_at LIMIT 1`,
         input.responseId, input.path,
       )
       .toArray()[0];
@@ -625,8 +628,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
           "UPDATE files SET state = 'stored', reason = NULL, state_at = ?, bytes = ?, sha256 = ?, etag = ? WHERE file_id = ? AND version = ?",
           now, result.bytes, result.sha256, result.etag, ...key,
         );
+        // The parts rows stay as the record of how the object was assembled (docs/storage.md).
         this.#sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
-        this.#sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", ...key);
         this.#notify();
         return;
       case "partial":

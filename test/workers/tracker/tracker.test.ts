@@ -1,0 +1,141 @@
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { ContainerTracker } from "../../../src/tracker/container-tracker";
+import { query, sim, tracker, until } from "./sim";
+
+const T = "default";
+
+describe("ContainerTracker", () => {
+  it("copies a file two responses cite exactly once, with the simulator's sha256", async () => {
+    const ct = await sim.container([{ path: "/mnt/data/report.csv", size: 70_000 }]);
+    const f = ct.files[0]!;
+    const t = tracker(ct.id);
+    const ref = { fileId: f.id, cited: "annotation" as const };
+    await Promise.all([
+      t.track({ tenant: T, containerId: ct.id, responseId: "resp_a1", responseCreatedAt: f.created_at, refs: [ref], sweep: false }),
+      t.track({ tenant: T, containerId: ct.id, responseId: "resp_a2", responseCreatedAt: f.created_at, refs: [ref], sweep: false }),
+    ]);
+    const [m1, m2] = await Promise.all([t.waitForStored("resp_a1", 30_000), t.waitForStored("resp_a2", 30_000)]);
+    const truth = await sim.truth(f.id);
+    for (const m of [m1, m2]) {
+      expect(m).toHaveLength(1);
+      expect(m[0]).toMatchObject({ file_id: f.id, version: 1, state: "stored", bytes: truth.bytes, sha256: truth.sha256, cited: ["annotation"], filename: "report.csv", content_type: "text/csv; charset=utf-8" });
+    }
+    expect((await sim.counters()).content_fetches[f.id]).toBe(1);
+    const obj = await env.FILES.head(`t/default/c/${ct.id}/f/${f.id}/v1`);
+    expect(obj?.size).toBe(truth.bytes);
+    expect(obj?.customMetadata).toMatchObject({ tenant: T, container: ct.id, file: f.id, version: "1", path: "/mnt/data/report.csv" });
+  });
+
+  it("sweeps the listing: assistant output after the response, not user files or junk", async () => {
+    const ct = await sim.container([
+      { path: "/mnt/data/input.csv", size: 100, source: "user" },
+      { path: "/mnt/data/out.json", size: 200 },
+      { path: "/mnt/data/.scratch", size: 10 },
+      { path: "/mnt/data/__pycache__/x.pyc", size: 10 },
+    ]);
+    const t = tracker(ct.id);
+    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_sweep", responseCreatedAt: ct.created_at, refs: [] });
+    const m = await t.waitForStored("resp_sweep", 30_000);
+    expect(m.map((e) => [e.path, e.state, e.cited])).toEqual([["/mnt/data/out.json", "stored", ["listing"]]]);
+  });
+
+  it("resolves a linked path once the file registers late, and marks the rest missing when the window closes", async () => {
+    const ct = await sim.container([]);
+    const t = tracker(ct.id);
+    await sim.addFile(ct.id, { path: "/mnt/data/late.txt", size: 1234, visible_after_ms: 1500 });
+    const first = await t.track({
+      tenant: T,
+      containerId: ct.id,
+      responseId: "resp_late",
+      responseCreatedAt: ct.created_at,
+      refs: [
+        { path: "/mnt/data/late.txt", cited: "link" },
+        { path: "/mnt/data/never.txt", cited: "link" },
+      ],
+    });
+    expect(first.map((e) => [e.path, e.state])).toEqual([
+      ["/mnt/data/late.txt", "pending"],
+      ["/mnt/data/never.txt", "pending"],
+    ]);
+    expect(await t.resolvePath({ tenant: T, responseId: "resp_late", path: "/mnt/data/never.txt" })).toEqual({ kind: "pending" });
+    await until(async () => (await t.manifest("resp_late")).some((e) => e.path === "/mnt/data/late.txt" && e.state === "stored"));
+    // Close the sweep window on the injected clock instead of waiting for it.
+    await runInDurableObject(t, (inst: ContainerTracker) => {
+      inst.clockSkewMs = 10 * 60_000;
+    });
+    await runDurableObjectAlarm(t);
+    const m = await t.manifest("resp_late");
+    expect(m.map((e) => [e.path, e.state, e.file_id === null])).toEqual([
+      ["/mnt/data/late.txt", "stored", false],
+      ["/mnt/data/never.txt", "missing", true],
+    ]);
+    expect(await t.resolvePath({ tenant: T, responseId: "resp_late", path: "/mnt/data/never.txt" })).toEqual({ kind: "missing" });
+    expect(await t.resolvePath({ tenant: "other", responseId: "resp_late", path: "/mnt/data/late.txt" })).toEqual({ kind: "unknown" });
+  });
+
+  it("backs off after a 429 with Retry-After, on the injected clock, and never stores the error body", async () => {
+    const ct = await sim.container([{ path: "/mnt/data/r.bin", size: 5000 }]);
+    const f = ct.files[0]!;
+    await sim.fault({ file_id: f.id, kind: "status", status: 429, retry_after: 3600, times: 1 });
+    const t = tracker(ct.id);
+    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_429", responseCreatedAt: f.created_at, refs: [{ fileId: f.id, cited: "item" }], sweep: false });
+    const [job] = await until(async () => {
+      const rows = await query<{ attempts: number; next_attempt_at: number; last_error: string }>(ct.id, "SELECT attempts, next_attempt_at, last_error FROM jobs");
+      return rows[0]?.attempts === 1 ? rows : null;
+    });
+    expect(job!.last_error).toContain("429");
+    expect(await env.FILES.head(`t/default/c/${ct.id}/f/${f.id}/v1`)).toBeNull();
+    const fetches = (await sim.counters()).content_fetches[f.id];
+    // Not due yet: an alarm run does nothing.
+    await runInDurableObject(t, (inst: ContainerTracker) => inst.alarm());
+    expect((await sim.counters()).content_fetches[f.id]).toBe(fetches);
+    expect((await t.manifest("resp_429"))[0]!.state).toBe("copying");
+    // An hour later on the tracker's clock it is due, and succeeds.
+    await runInDurableObject(t, async (inst: ContainerTracker) => {
+      inst.clockSkewMs = 3600_000 + 1000;
+      await inst.alarm();
+    });
+    const m = await t.manifest("resp_429");
+    expect(m[0]).toMatchObject({ state: "stored", sha256: (await sim.truth(f.id)).sha256 });
+  });
+
+  it("marks files lost when the container expired before their copy", async () => {
+    const ct = await sim.container([{ path: "/mnt/data/gone.csv", size: 5000 }]);
+    const f = ct.files[0]!;
+    await sim.fault({ file_id: f.id, kind: "status", status: 500, retry_after: 3600, times: 1 });
+    const t = tracker(ct.id);
+    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_lost", responseCreatedAt: f.created_at, refs: [{ fileId: f.id, cited: "annotation" }], sweep: false });
+    await until(async () => (await query<{ attempts: number }>(ct.id, "SELECT attempts FROM jobs"))[0]?.attempts === 1);
+    await sim.expire(ct.id);
+    await runInDurableObject(t, async (inst: ContainerTracker) => {
+      inst.clockSkewMs = 2 * 3600_000;
+      await inst.alarm();
+    });
+    const m = await t.manifest("resp_lost");
+    expect(m[0]).toMatchObject({ state: "lost", sha256: null });
+    expect(m[0]!.reason).toMatch(/expired/);
+    expect(await query(ct.id, "SELECT * FROM jobs")).toEqual([]);
+  });
+
+  it("refuses another tenant's container", async () => {
+    const ct = await sim.container([]);
+    const t = tracker(ct.id);
+    await t.open({ tenant: T, containerId: ct.id, responseId: "resp_own" });
+    // Called on the instance: an error thrown across RPC is also reported as unhandled by the pool.
+    await expect(runInDurableObject(t, (inst: ContainerTracker) => inst.open({ tenant: "intruder", containerId: ct.id, responseId: "resp_x" }))).rejects.toThrow(/another tenant/);
+    expect(await t.manifest("resp_x")).toEqual([]);
+  });
+
+  it("stores an inline figure as a cited, stored file", async () => {
+    const ct = await sim.container([]);
+    const t = tracker(ct.id);
+    await t.open({ tenant: T, containerId: ct.id, responseId: "resp_fig" });
+    const bytes = new Uint8Array([137, 80, 78, 71, 1, 2, 3]);
+    const e = await t.storeInline({ tenant: T, responseId: "resp_fig", filename: "figure-1.png", contentType: "image/png", bytes });
+    expect(e).toMatchObject({ state: "stored", bytes: 7, cited: ["figure"], path: "/mnt/data/figure-1.png" });
+    const obj = await env.FILES.get(`t/default/r/resp_fig/i/${e.sha256}`);
+    expect(new Uint8Array(await obj!.arrayBuffer())).toEqual(bytes);
+  });
+});
