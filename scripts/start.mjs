@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { banner } from "./lib/banner.mjs";
 import { readDevVars } from "./lib/dev-vars.mjs";
 import { planStart, SIM_API_KEY, varArgs } from "./lib/settings.mjs";
-import { REPO_ROOT, startWranglerDev, waitUntilAnswering } from "./lib/wrangler-dev.mjs";
+import { freePorts, REPO_ROOT, startWranglerDev, waitUntilAnswering } from "./lib/wrangler-dev.mjs";
 
 const devVarsPath = resolve(REPO_ROOT, process.env.UNSANDBOX_DEV_VARS || ".dev.vars");
 const plan = planStart(process.env, readDevVars(devVarsPath));
@@ -47,12 +47,18 @@ for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
 // Last resort (an uncaught error, process.exit elsewhere): the groups must not outlive us.
 process.on("exit", () => children.forEach((c) => c.killNow()));
 
+// Each wrangler dev also opens a devtools inspector port. Left to itself, each picks the first
+// free one from 9229, and two started together pick the same one and one of them dies with
+// "Address already in use": hand each a distinct free port instead.
+const [inspectorPort, simInspectorPort] = await freePorts(2);
+
 const sim = plan.useSim
   ? startWranglerDev(
       [
         "-c", "sim/wrangler.toml",
         "--ip", "127.0.0.1",
         "--port", String(plan.simPort),
+        "--inspector-port", String(simInspectorPort),
         "--persist-to", join(plan.persistTo, "sim"),
         "--var", `SIM_API_KEY:${SIM_API_KEY}`,
       ],
@@ -62,7 +68,7 @@ const sim = plan.useSim
 if (sim) children.push(sim);
 
 const unsandbox = startWranglerDev(
-  ["--ip", "127.0.0.1", "--port", String(plan.port), "--persist-to", plan.persistTo, ...varArgs(plan.vars)],
+  ["--ip", "127.0.0.1", "--port", String(plan.port), "--inspector-port", String(inspectorPort), "--persist-to", plan.persistTo, ...varArgs(plan.vars)],
   { onOutput: prefixer("unsandbox") },
 );
 children.push(unsandbox);
@@ -84,10 +90,10 @@ try {
     sim ? waitUntilAnswering(`${simOrigin}/v1/models`, sim) : Promise.resolve(),
   ]);
 } catch (err) {
-  if (!stopping) {
-    console.error(String(err instanceof Error ? err.message : err));
-    await stopAll(1);
-  }
+  if (!stopping) console.error(String(err instanceof Error ? err.message : err));
+  await stopAll(1);
+  // Already stopping on another path (a child exited): no banner; stopAll ends the process.
+  await new Promise(() => {});
 }
 
 // /healthz passes through the configuration check, so a bad setting shows up here, by name.

@@ -125,18 +125,33 @@ export async function waitUntilAnswering(url, proc, timeoutMs = 120_000) {
 }
 
 /**
- * A TCP port that was free a moment ago on 127.0.0.1 (the OS picks it).
+ * `count` distinct TCP ports that were free a moment ago on 127.0.0.1 (the OS picks them; all are
+ * held open together, so none is handed out twice).
+ * @param {number} count
+ * @returns {Promise<number[]>}
+ */
+export async function freePorts(count) {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise((resolve, reject) => {
+      const server = createServer();
+      server.unref();
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => {
+    const address = /** @type {import("node:net").Server} */ (server).address();
+    return typeof address === "object" && address ? address.port : 0;
+  });
+  await Promise.all(servers.map((server) => new Promise((r) => /** @type {import("node:net").Server} */ (server).close(r))));
+  return ports;
+}
+
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1.
  * @returns {Promise<number>}
  */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+export async function freePort() {
+  const [port] = await freePorts(1);
+  return /** @type {number} */ (port);
 }

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
-import { freePort, startWranglerDev, waitUntilAnswering, type DevProcess } from "../../../scripts/lib/wrangler-dev.mjs";
+import { freePorts, startWranglerDev, waitUntilAnswering, type DevProcess } from "../../../scripts/lib/wrangler-dev.mjs";
 
 export interface SimProcess {
   /** `http://127.0.0.1:<port>` */
@@ -25,7 +25,7 @@ export interface SimProcess {
 
 /** Starts the simulator and resolves once it answers HTTP. */
 export async function startSim(apiKey = "sk-sim-node-tests"): Promise<SimProcess> {
-  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const [port, inspectorPort] = await freePorts(2);
   const persist = mkdtempSync(join(tmpdir(), "unsandbox-sim-"));
   const proc: DevProcess = startWranglerDev([
     "-c", "sim/wrangler.toml",
