@@ -96,7 +96,9 @@ export function contentResponse(req: Request, c: SimContainer, f: SimFile, q: Qu
     return new Response(body.pipeThrough(new CompressionStream("gzip")), { status, headers, encodeBody: "manual" });
   }
   // A FixedLengthStream gives the body a known length, so workerd sends Content-Length.
+  // The explicit header keeps it visible across a service binding too.
   const fixed = new FixedLengthStream(end - start);
   body.pipeTo(fixed.writable).catch(() => {});
+  headers.set("content-length", String(end - start));
   return new Response(fixed.readable, { status, headers });
 }
