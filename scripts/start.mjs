@@ -12,11 +12,12 @@
 import { join, resolve } from "node:path";
 import { banner } from "./lib/banner.mjs";
 import { readDevVars } from "./lib/dev-vars.mjs";
-import { planStart, SIM_API_KEY, varArgs } from "./lib/settings.mjs";
+import { planStart, settingNames, SIM_API_KEY, varArgs } from "./lib/settings.mjs";
 import { freePorts, REPO_ROOT, startWranglerDev, waitUntilAnswering } from "./lib/wrangler-dev.mjs";
 
 const devVarsPath = resolve(REPO_ROOT, process.env.UNSANDBOX_DEV_VARS || ".dev.vars");
-const plan = planStart(process.env, readDevVars(devVarsPath));
+const names = settingNames(readDevVars(resolve(REPO_ROOT, ".dev.vars.example")));
+const plan = planStart(process.env, readDevVars(devVarsPath), names);
 const origin = `http://127.0.0.1:${plan.port}`;
 const simOrigin = `http://127.0.0.1:${plan.simPort}`;
 

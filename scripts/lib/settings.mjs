@@ -6,7 +6,11 @@
  * The settings themselves are checked by the Worker (src/config.ts), not here.
  */
 
-/** Every setting of the Worker's configuration contract (src/config.ts, .dev.vars.example). */
+/**
+ * The settings of the Worker's configuration contract (src/config.ts) that `npm start` knows by
+ * name. `npm start` also passes every name listed in .dev.vars.example (see `settingNames`), so
+ * a setting added there reaches the Worker from the environment without a change here.
+ */
 export const SETTING_NAMES = /** @type {const} */ ([
   "OPENAI_API_KEY",
   "OPENAI_BASE_URL",
@@ -15,7 +19,19 @@ export const SETTING_NAMES = /** @type {const} */ ([
   "LINK_SECRETS",
   "UNSANDBOX_PUBLISHABLE_KEY",
   "UNSANDBOX_ALLOWED_ORIGINS",
+  "UNSANDBOX_MODE",
+  "ADMIN_SECRET",
+  "TENANT_KEY_ENCRYPTION_KEYS",
 ]);
+
+/**
+ * The names `npm start` passes: the known ones plus every key of .dev.vars.example.
+ * @param {Record<string, string>} example the parsed .dev.vars.example
+ * @returns {string[]}
+ */
+export function settingNames(example) {
+  return [...new Set([...SETTING_NAMES, ...Object.keys(example)])];
+}
 
 /** The bearer key the local simulator accepts (it refuses any other, like the real API). */
 export const SIM_API_KEY = "sk-sim-local";
@@ -51,14 +67,15 @@ function isPlaceholder(value) {
  * developer's own.
  * @param {Record<string, string | undefined>} env the process environment
  * @param {Record<string, string>} devVars the parsed .dev.vars (may be empty)
+ * @param {readonly string[]} [names] the settings to pass (default: SETTING_NAMES)
  * @returns {StartPlan}
  */
-export function planStart(env, devVars) {
+export function planStart(env, devVars, names = SETTING_NAMES) {
   const port = parsePort(env.PORT, 8787, "PORT");
   const simPort = parsePort(env.SIM_PORT, 8788, "SIM_PORT");
   /** @type {Record<string, string>} */
   const vars = {};
-  for (const name of SETTING_NAMES) {
+  for (const name of names) {
     const value = env[name] ?? devVars[name];
     if (value !== undefined && value !== "") vars[name] = value;
   }

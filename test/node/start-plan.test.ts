@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseDotEnv } from "../../scripts/lib/dev-vars.mjs";
-import { planStart, SETTING_NAMES, SIM_API_KEY, varArgs } from "../../scripts/lib/settings.mjs";
+import { planStart, SETTING_NAMES, settingNames, SIM_API_KEY, varArgs } from "../../scripts/lib/settings.mjs";
 
 describe("npm start's plan", () => {
   it("with nothing set: the simulator, its key and URL, and a local default for every other setting", () => {
@@ -16,7 +16,9 @@ describe("npm start's plan", () => {
     expect(plan.vars.OPENAI_API_KEY).toBe(SIM_API_KEY);
     expect(plan.vars.OPENAI_BASE_URL).toBe("http://127.0.0.1:8788/v1");
     expect(plan.vars.PUBLIC_FILES_ORIGIN).toBe("http://127.0.0.1:8787");
-    expect(Object.keys(plan.vars).sort()).toEqual([...SETTING_NAMES].sort());
+    expect(Object.keys(plan.vars).sort()).toEqual(
+      ["LINK_SECRETS", "OPENAI_API_KEY", "OPENAI_BASE_URL", "PUBLIC_FILES_ORIGIN", "UNSANDBOX_ALLOWED_ORIGINS", "UNSANDBOX_API_KEY", "UNSANDBOX_PUBLISHABLE_KEY"],
+    );
     expect(plan.defaulted).not.toContain("OPENAI_API_KEY");
   });
 
@@ -45,6 +47,16 @@ describe("npm start's plan", () => {
     expect(plan.vars.OPENAI_BASE_URL).toBe("http://127.0.0.1:9101/v1");
     expect(plan.persistTo).toBe("/tmp/x");
     expect(() => planStart({ PORT: "http" }, {})).toThrow(/PORT must be a port number/);
+  });
+
+  it("passes every setting that is set, known by name or listed in .dev.vars.example, and nothing else", () => {
+    const names = settingNames({ OPENAI_API_KEY: "sk-...", SOME_NEW_SETTING: "x" });
+    expect(names).toEqual(expect.arrayContaining([...SETTING_NAMES, "SOME_NEW_SETTING"]));
+    const plan = planStart({ SOME_NEW_SETTING: "from-env", UNSANDBOX_MODE: "multi-tenant", HOME: "/root" }, { ADMIN_SECRET: "a".repeat(32) }, names);
+    expect(plan.vars.SOME_NEW_SETTING).toBe("from-env");
+    expect(plan.vars.UNSANDBOX_MODE).toBe("multi-tenant");
+    expect(plan.vars.ADMIN_SECRET).toBe("a".repeat(32));
+    expect(plan.vars.HOME).toBeUndefined();
   });
 
   it("--var arguments keep values with colons whole (wrangler splits at the first colon)", () => {
