@@ -56,6 +56,9 @@ export function issueToError(issue: z.core.$ZodIssue, input: unknown, prefix = "
     }
     case "invalid_union": {
       const actual = valueAt(input, issue.path);
+      if (actual === undefined) {
+        return new SimError(400, `Missing required parameter: '${path}'.`, { param: path, code: "missing_required_parameter" });
+      }
       const type = actual && typeof actual === "object" ? (actual as { type?: unknown }).type : undefined;
       const p = type === undefined ? path : join(path, "type");
       return new SimError(400, `Invalid value: '${String(type ?? describe(actual))}' for '${p}'.`, { param: p, code: "invalid_value" });
