@@ -5,6 +5,7 @@ import { createApp } from "./app";
 import { requireSecretKey } from "./auth/bearer";
 import { filesRoute } from "./routes/files";
 import { passthrough } from "./routes/passthrough";
+import { widget } from "./routes/widget";
 
 export { ContainerTracker } from "./tracker/container-tracker";
 export { ResponseIndex } from "./tracker/response-index";
@@ -14,6 +15,8 @@ const app = createApp();
 app.get("/healthz", (c) => c.json({ ok: true }));
 // Downloads: no bearer auth, the signed token in the path is the credential.
 app.route("/", filesRoute);
+// The widget script, its SRI hash and the demo page: public, no key.
+app.route("/", widget);
 app.use("/v1/*", requireSecretKey);
 // Last: whatever /v1 route unsandbox does not handle itself goes upstream as it is.
 app.route("/", passthrough);
