@@ -1,7 +1,7 @@
 /**
  * @module scenario
  * The directive line a prompt may carry: `sim: key=value; key=value`. The last such line of the
- * last user message wins. Keys: `scenario`, `files`, `size`, `count`, `quirks`, `pace_ms`,
+ * last user message wins. Keys: `scenario`, `files`, `size`, `count`, `quirks`, `pace_ms`, `late_listing_ms`,
  * `status` (`503x2`: the first two attempts of this exact request fail), `retry_after`.
  */
 import { SimError } from "./errors";
@@ -35,6 +35,8 @@ export interface Directive {
   count?: number;
   quirks: QuirkOverrides;
   pace_ms?: number;
+  /** Per-request override of the late-listing delay. */
+  late_listing_ms?: number;
   status?: { status: number; times: number };
   retry_after?: number;
 }
@@ -82,6 +84,10 @@ export function parseDirective(text: string): Directive {
         break;
       case "pace_ms":
         out.pace_ms = Number(value);
+        break;
+      case "late_listing_ms":
+        out.late_listing_ms = Number(value);
+        if (!Number.isFinite(out.late_listing_ms) || out.late_listing_ms < 0) throw bad("late_listing_ms must be a number >= 0");
         break;
       case "status": {
         const m = /^(\d{3})(?:x(\d+))?$/.exec(value);

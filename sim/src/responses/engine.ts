@@ -178,7 +178,8 @@ export function createResponse(raw: unknown, rawText: string): StoredResponse {
   // The citing message starts near the end of the stream; files are listed some time after that.
   const messageStartMs = completes + pace * 20;
 
-  const result = runTurn({ plan, container, quirks, overrides: directive.quirks, earlier: earlierFiles, messageStartMs, lateListingMs: state.settings.late_listing_ms });
+  const lateListingMs = directive.late_listing_ms ?? state.settings.late_listing_ms;
+  const result = runTurn({ plan, container, quirks, overrides: directive.quirks, earlier: earlierFiles, messageStartMs, lateListingMs });
   if (container && quirks.dirty_listing && result.written.length > 0) {
     // A junk entry: several paths run together, no size, no content.
     const paths = result.written.map((fid) => state.files.get(fid)!.path);
@@ -187,7 +188,7 @@ export function createResponse(raw: unknown, rawText: string): StoredResponse {
       size: 0,
       source: "assistant",
       body: { kind: "junk" },
-      visible_from_ms: quirks.late_listing ? messageStartMs + state.settings.late_listing_ms : now,
+      visible_from_ms: quirks.late_listing ? messageStartMs + lateListingMs : now,
     });
     void junk;
   }
