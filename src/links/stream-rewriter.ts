@@ -73,7 +73,7 @@ export class StreamRewriter {
   }
 
   /** Takes the next upstream event; returns the events to send now (in order). */
-  async push(input: StreamEventLike): Promise<StreamEvent[]> {
+  async push(input: StreamEventLike | StreamEvent): Promise<StreamEvent[]> {
     const event = input as StreamEvent;
     const out: StreamEvent[] = [];
     const key = partKey(event);
