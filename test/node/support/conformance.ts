@@ -8,7 +8,8 @@ import type { SpecValidator } from "./spec";
 
 /** Asserts `value` validates against `components.schemas[name]`, printing ajv's errors if not. */
 export function expectConforms(spec: SpecValidator, name: string, value: unknown): void {
-  expect(spec.errors(name, value), `${name}: ${JSON.stringify(value).slice(0, 400)}`).toEqual([]);
+  const errors = spec.errors(name, value);
+  expect(errors, `${name}: ${errors.slice(0, 8).join("; ")} in ${JSON.stringify(value).slice(0, 300)}`).toEqual([]);
 }
 
 /** Asserts the validator rejects `broken` against `components.schemas[name]`. */

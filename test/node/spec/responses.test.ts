@@ -1,0 +1,209 @@
+/**
+ * Spec conformance of the simulator's Responses API: the bodies it answers and every SSE event
+ * it streams validate against the official OpenAI OpenAPI document, driven through the official
+ * `openai` SDK against the simulator running as a real `wrangler dev` process.
+ *
+ * Known deviations of real traffic from the spec (shared/reference/openai-code-interpreter-files.md),
+ * where real traffic wins and the simulator follows it:
+ * - `keepalive` events (§3.2, §6.8) are in no schema of the spec: checked for their observed
+ *   shape instead.
+ * - the `error` event nests its payload (§3.2): not produced by these scenarios.
+ * - `user: null` / `usage: null` on Responses (seen in the CAP-V capture): see support/deviations.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type OpenAI from "openai";
+import { expectConforms, expectEachRequiredEnforced, expectRejected } from "../support/conformance";
+import { observedEvent, observedResponse } from "../support/deviations";
+import { startSim, type SimProcess } from "../support/sim-process";
+import { loadSpec, SPEC_MISSING } from "../support/spec";
+
+const spec = loadSpec();
+if (!spec) console.warn(SPEC_MISSING);
+
+const TOOLS = [{ type: "code_interpreter" as const, container: { type: "auto" as const } }];
+const SCENARIOS = ["one-file", "several-files", "figure", "link-no-annotation", "no-tool"];
+/** The events a file-producing turn must stream (facts §3.2, observed order); proves the loop saw real traffic. */
+const FILE_TURN_EVENTS = [
+  "response.created",
+  "response.in_progress",
+  "response.output_item.added",
+  "response.code_interpreter_call.in_progress",
+  "response.code_interpreter_call_code.delta",
+  "response.code_interpreter_call_code.done",
+  "response.code_interpreter_call.interpreting",
+  "response.code_interpreter_call.completed",
+  "response.output_item.done",
+  "response.content_part.added",
+  "response.output_text.delta",
+  "response.output_text.annotation.added",
+  "response.output_text.done",
+  "response.content_part.done",
+  "response.completed",
+];
+
+const prompt = (directive: string) => `Write a small file and link it.\nsim: ${directive}`;
+
+describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI spec" : SPEC_MISSING, () => {
+  const s = spec!;
+  let sim: SimProcess;
+  let client: OpenAI;
+  /** One conforming sample per event schema, for the negative controls. */
+  const eventSamples = new Map<string, Record<string, unknown>>();
+
+  beforeAll(async () => {
+    sim = await startSim();
+    client = sim.client();
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  /** Validates every event of a stream against the schema its `type` names; returns the types seen. */
+  async function validateStream(stream: AsyncIterable<unknown>, from = 0): Promise<string[]> {
+    const types: string[] = [];
+    let expectedSeq = from;
+    for await (const raw of stream) {
+      const event = raw as Record<string, unknown> & { type: string; sequence_number: number };
+      types.push(event.type);
+      expect(event.sequence_number, `sequence_number of ${event.type}`).toBe(expectedSeq++);
+      if (event.type === "keepalive") {
+        // Real traffic (facts §3.2, openai/openai-node#1964): undocumented, `{type, sequence_number}` only.
+        expect(Object.keys(event).sort()).toEqual(["sequence_number", "type"]);
+        continue;
+      }
+      const name = s.eventSchema(event.type);
+      expect(name, `the spec has a schema for event type ${event.type}`).toBeDefined();
+      const observed = observedEvent(event);
+      expectConforms(s, name!, observed);
+      if (!eventSamples.has(name!)) eventSamples.set(name!, observed);
+    }
+    return types;
+  }
+
+  it.each(SCENARIOS)("a plain Response body (scenario %s) validates as Response", async (scenario) => {
+    const res = await client.responses
+      .create({ model: "gpt-5", input: prompt(`scenario=${scenario}`), tools: TOOLS, include: ["code_interpreter_call.outputs"] })
+      .asResponse();
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, any>;
+    expect(body.object).toBe("response");
+    expectConforms(s, "Response", observedResponse(body));
+    if (scenario !== "no-tool") {
+      const call = body.output.find((o: any) => o.type === "code_interpreter_call");
+      expect(call?.container_id).toMatch(/^cntr_/);
+      expect(Array.isArray(call.outputs)).toBe(true);
+    }
+  });
+
+  it("negative controls: broken Response bodies are rejected", async () => {
+    const body = observedResponse(await client.responses.create({ model: "gpt-5", input: prompt("scenario=one-file"), tools: TOOLS }).asResponse().then((r) => r.json()));
+    expectConforms(s, "Response", body);
+    // The patch removes only nulls: a wrong value in the same fields still fails.
+    expectRejected(s, "Response", { ...structuredClone(body), user: 42 });
+    const noId = structuredClone(body);
+    delete noId.id;
+    expectRejected(s, "Response", noId);
+    expectRejected(s, "Response", { ...structuredClone(body), status: 42 });
+    expectRejected(s, "Response", { ...structuredClone(body), output: [{ type: "code_interpreter_call", id: "ci_x" }] });
+    const badAnnotation = structuredClone(body);
+    const message = badAnnotation.output.findLast((o: any) => o.type === "message");
+    message.content[0].annotations = [{ type: "container_file_citation", file_id: "cfile_x" }];
+    expectRejected(s, "Response", badAnnotation);
+  });
+
+  it("GET /v1/responses/{id} with include, and its input items, validate", async () => {
+    const created = await client.responses.create({ model: "gpt-5", input: prompt("scenario=one-file"), tools: TOOLS });
+    const retrieved = await client.responses.retrieve(created.id, { include: ["code_interpreter_call.outputs"] }).asResponse();
+    expect(retrieved.status).toBe(200);
+    expectConforms(s, "Response", observedResponse(await retrieved.json()));
+
+    const items = await client.responses.inputItems.list(created.id).asResponse();
+    expect(items.status).toBe(200);
+    const list = (await items.json()) as Record<string, unknown>;
+    expectConforms(s, "ResponseItemList", list);
+    expect(expectEachRequiredEnforced(s, "ResponseItemList", list)).toBeGreaterThan(0);
+    expectRejected(s, "ResponseItemList", { ...list, object: "not-a-list" });
+  });
+
+  it.each(SCENARIOS)("every SSE event (scenario %s) validates against the schema its type names", async (scenario) => {
+    const stream = await client.responses.create({
+      model: "gpt-5",
+      input: prompt(`scenario=${scenario}`),
+      tools: TOOLS,
+      include: ["code_interpreter_call.outputs"],
+      stream: true,
+    });
+    const types = await validateStream(stream);
+    expect(types[0]).toBe("response.created");
+    expect(types.at(-1)).toBe("response.completed");
+    if (scenario === "one-file") expect(types).toEqual(expect.arrayContaining(FILE_TURN_EVENTS));
+  });
+
+  it("responses.stream() with finalResponse(): the final Response validates", async () => {
+    const stream = client.responses.stream({ model: "gpt-5", input: prompt("scenario=one-file"), tools: TOOLS });
+    const final = await stream.finalResponse();
+    // The SDK adds `output_text` (a convenience, not on the wire; facts §5.1); the spec lists it too.
+    expectConforms(s, "Response", observedResponse(final));
+  });
+
+  it("background: queued, polled, cancelled and resumed-stream bodies validate", async () => {
+    const queued = (await client.responses
+      .create({ model: "gpt-5", input: prompt("scenario=one-file"), tools: TOOLS, background: true })
+      .asResponse()
+      .then((r) => r.json())) as Record<string, any>;
+    expect(["queued", "in_progress"]).toContain(queued.status);
+    expectConforms(s, "Response", observedResponse(queued));
+    let polled: Record<string, any> = queued;
+    for (let i = 0; i < 600 && ["queued", "in_progress"].includes(polled.status); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      polled = (await client.responses.retrieve(queued.id).asResponse().then((r) => r.json())) as Record<string, any>;
+      expectConforms(s, "Response", observedResponse(polled));
+    }
+    expect(polled.status).toBe("completed");
+
+    const toCancel = await client.responses.create({ model: "gpt-5", input: prompt("scenario=one-file"), tools: TOOLS, background: true });
+    const cancelled = await client.responses.cancel(toCancel.id).asResponse();
+    expect(cancelled.status).toBe(200);
+    expectConforms(s, "Response", observedResponse(await cancelled.json()));
+
+    const streamed = await client.responses.create({
+      model: "gpt-5",
+      input: prompt("scenario=one-file"),
+      tools: TOOLS,
+      background: true,
+      stream: true,
+    });
+    const first = await validateStream(streamed);
+    expect(first).toContain("response.queued");
+    expect(first.at(-1)).toBe("response.completed");
+  });
+
+  it("a resumed background stream validates and keeps its original sequence numbers", async () => {
+    const stream = await client.responses.create({
+      model: "gpt-5",
+      input: prompt("scenario=one-file"),
+      tools: TOOLS,
+      background: true,
+      stream: true,
+    });
+    let id = "";
+    const original: number[] = [];
+    for await (const event of stream) {
+      original.push(event.sequence_number);
+      if (event.type === "response.created") id = event.response.id;
+    }
+    expect(id).toMatch(/^resp_/);
+    const resumed = await client.responses.retrieve(id, { stream: true, starting_after: 3 });
+    const types = await validateStream(resumed, 4);
+    expect(types.length).toBe(original.length - 4);
+    expect(types.at(-1)).toBe("response.completed");
+  });
+
+  it("negative controls: every event schema seen rejects a copy missing each required field", () => {
+    expect(eventSamples.size).toBeGreaterThanOrEqual(FILE_TURN_EVENTS.length - 2);
+    for (const [name, sample] of eventSamples) {
+      expect(expectEachRequiredEnforced(s, name, sample), `${name} requires something`).toBeGreaterThan(1);
+      expectRejected(s, name, { ...sample, sequence_number: "1" });
+    }
+  });
+});
