@@ -608,8 +608,11 @@ export class ContainerTracker extends DurableObject<Bindings> {
           this.#sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", ...key);
           this.#sql.exec("UPDATE jobs SET upload_id = NULL WHERE file_id = ? AND version = ?", ...key);
         },
-        resumed: ({ offset, rangeHonoured }) =>
-          this.#sql.exec("UPDATE jobs SET resumed_from = ?, range_honoured = ? WHERE file_id = ? AND version = ?", offset, rangeHonoured ? 1 : 0, ...key),
+        resumed: ({ offset, rangeHonoured }) => {
+          for (const table of ["jobs", "files"]) {
+            this.#sql.exec(`UPDATE ${table} SET resumed_from = ?, range_honoured = ? WHERE file_id = ? AND version = ?`, offset, rangeHonoured ? 1 : 0, ...key);
+          }
+        },
       };
       const result = await copyStep(this.env.FILES, state, hooks, { maxParts: PARTS_PER_STEP });
       await this.#settle(job, file, result);

@@ -35,7 +35,7 @@ export const TRACKER_MIGRATIONS = [
     path TEXT NOT NULL, filename TEXT NOT NULL, source TEXT, upstream_created_at INTEGER,
     bytes INTEGER, content_type TEXT NOT NULL, sha256 TEXT, etag TEXT,
     state TEXT NOT NULL, reason TEXT, state_at INTEGER NOT NULL, r2_key TEXT NOT NULL,
-    first_seen_at INTEGER NOT NULL, first_response_id TEXT,
+    first_seen_at INTEGER NOT NULL, first_response_id TEXT, resumed_from INTEGER, range_honoured INTEGER,
     PRIMARY KEY (file_id, version)
   );
   CREATE INDEX files_by_path ON files (path, upstream_created_at);

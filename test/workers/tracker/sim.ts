@@ -1,8 +1,12 @@
 // Small helpers over the simulator's control API (sim/README.md) and the tracker's SQLite.
-import { env } from "cloudflare:workers";
+import { env as workersEnv } from "cloudflare:workers";
+import type { Bindings } from "../../../src/config";
 import { runInDurableObject } from "cloudflare:test";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
 import { trackerFor } from "../../../src/tracker/stubs";
+
+/** The test env with the Worker's bindings typed (no generated worker-configuration.d.ts). */
+export const env = workersEnv as unknown as Bindings;
 
 const SIM = "https://api.openai.com";
 const AUTH = { authorization: "Bearer sk-sim-test", "content-type": "application/json" };

@@ -1,8 +1,7 @@
-import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
-import { query, sim, tracker, until } from "./sim";
+import { env, query, sim, tracker, until } from "./sim";
 
 const T = "default";
 
