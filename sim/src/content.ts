@@ -69,7 +69,7 @@ function layoutFor(file: Pick<SimFile, "path" | "body">): Layout {
   const name = file.path.slice(file.path.lastIndexOf("/") + 1);
   if (ext === "pdf") {
     // Padding after %%EOF: comment lines, so the document stays readable.
-    return { prefix: minimalPdf(`unsandbox sim: ${name}`), filler: { kind: "lines", width: 64, line: () => "%" } };
+    return { prefix: minimalPdf(`unsandbox sim: ${name} #${seed.toString(16).padStart(8, "0")}`), filler: { kind: "lines", width: 64, line: () => "%" } };
   }
   if (ext === "png") return { prefix: PNG_BYTES, filler: { kind: "random" } };
   if (ext === "csv") {
@@ -102,7 +102,9 @@ function layoutFor(file: Pick<SimFile, "path" | "body">): Layout {
 /** The natural size of a document type (its header alone), used when a scenario gives no size. */
 export function naturalSize(path: string): number {
   const ext = extOf(path);
-  if (ext === "pdf" || ext === "png") return layoutFor({ path, body: { kind: "generated", seed: 1 } }).prefix.length;
+  // The seed shows in the PDF's text as 8 hex digits at most; a PNG gets 16 seeded bytes after IEND.
+  if (ext === "pdf") return layoutFor({ path, body: { kind: "generated", seed: 0xffffffff } }).prefix.length;
+  if (ext === "png") return PNG_BYTES.length + 16;
   if (ext === "csv") return 17 + 33 * 64; // header + 64 rows
   return 2048;
 }

@@ -98,7 +98,7 @@ describe("POST /v1/responses through the official SDK", () => {
     const r = await openai.responses.create({ model: "gpt-5", input: "bg", tools: CI_AUTO, background: true });
     expect(r.status).toBe("queued");
     expect(r.output).toEqual([]);
-    let seen = new Set<string>([r.status]);
+    const seen = new Set<string>([r.status!]);
     let cur = r;
     for (let i = 0; i < 200 && cur.status !== "completed"; i++) {
       await sleep(20);
