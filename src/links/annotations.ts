@@ -5,9 +5,10 @@
  *
  * Upstream documents `start_index`/`end_index` without saying whether they count UTF-16 code
  * units or code points, and no capture settles it (see the reference sheet, §2.2). So each span
- * is probed: the unit in which the span starts exactly on a rewritten link (or on `sandbox:`)
- * is the unit upstream used, and the new indices are written back in that same unit. Spans that
- * tell nothing follow the unit found for their siblings, else UTF-16. Zero-width citations
+ * is probed: the unit in which the span is exactly a rewritten link (else: starts on one, or on
+ * `sandbox:`) is the unit upstream used, and the new indices are written back in that same
+ * unit. Spans that tell nothing follow the unit found for their siblings, else
+ * `opts.unit`, else {@link DEFAULT_INDEX_UNIT}. Zero-width citations
  * (`start_index == end_index`, the rendered-image attachments) stay zero-width.
  */
 import type { LinkEdit } from "./rewrite";
@@ -21,7 +22,16 @@ export interface TextAnnotation {
   [field: string]: unknown;
 }
 
-type Unit = "utf16" | "cp";
+/** How upstream counts `start_index`/`end_index`: UTF-16 code units or Unicode code points. */
+export type IndexUnit = "utf16" | "cp";
+type Unit = IndexUnit;
+
+/**
+ * The unit assumed when a text cannot tell (no astral character where it matters on one side
+ * of the rewrite). Code points, because an inference: upstream's service is Python, whose string
+ * indices count code points. Only an astral character (emoji) makes the two differ.
+ */
+export const DEFAULT_INDEX_UNIT: IndexUnit = "cp";
 
 /** Offsets in a text, convertible between UTF-16 units and code points (linear setup, O(1) lookups). */
 class Offsets {
@@ -112,6 +122,10 @@ class EditMap {
     const edit = this.edits[k];
     return edit && edit.start < e && edit.end > s ? edit : undefined;
   }
+  exact(s: number, e: number): boolean {
+    const k = this.#before(s, true);
+    return k >= 0 && this.edits[k]!.start === s && this.edits[k]!.end === e;
+  }
   startsAt(p: number): boolean {
     const k = this.#before(p, true);
     return k >= 0 && this.edits[k]!.start === p;
@@ -123,6 +137,8 @@ export interface RemapOptions {
   addUrl?: boolean;
   /** Remove `url` from `container_file_citation`s whose `url` is in this set (the reverse). */
   dropUrls?: ReadonlySet<string>;
+  /** The unit to use when a span cannot tell (e.g. the unit found when the links were issued). */
+  unit?: IndexUnit;
 }
 
 /**
@@ -151,12 +167,24 @@ export class AnnotationRemapper {
     return this.#map.startsAt(u16) || this.before.slice(u16, u16 + 8).toLowerCase() === "sandbox:";
   }
 
+  #score(a: TextAnnotation, unit: Unit): number {
+    const s16 = this.#src.toU16(a.start_index!, unit);
+    const e16 = this.#src.toU16(a.end_index!, unit);
+    if (this.#map.exact(s16, e16)) return 2;
+    return this.#probe(s16) ? 1 : 0;
+  }
+
   #unitOf(a: TextAnnotation): Unit | undefined {
-    const s = a.start_index!;
-    if (s === a.end_index) return undefined;
-    if (this.#probe(s)) return "utf16";
-    if (this.#src.astral && this.#probe(this.#src.toU16(s, "cp"))) return "cp";
-    return undefined;
+    if (a.start_index === a.end_index || !this.#src.astral) return undefined;
+    const u = this.#score(a, "utf16");
+    const c = this.#score(a, "cp");
+    if (u === c || (this.#src.toU16(a.start_index!, "cp") === a.start_index && this.#src.toU16(a.end_index!, "cp") === a.end_index)) return undefined;
+    return u > c ? "utf16" : "cp";
+  }
+
+  /** The unit detected so far from the spans seen, if any told. */
+  get detectedUnit(): IndexUnit | undefined {
+    return this.#unit;
   }
 
   /** Returns new annotation objects; the inputs are not changed. */
@@ -173,7 +201,7 @@ export class AnnotationRemapper {
     }
     return annotations.map((a) => {
       if (!spans(a)) return { ...a };
-      const unit = this.#unitOf(a) ?? this.#unit ?? "utf16";
+      const unit = this.#unitOf(a) ?? this.#unit ?? this.opts.unit ?? DEFAULT_INDEX_UNIT;
       const s16 = this.#src.toU16(a.start_index!, unit);
       const e16 = this.#src.toU16(a.end_index!, unit);
       const ns = this.#map.map(s16, "start");

@@ -6,7 +6,7 @@
  * (`sandbox:/x` vs `sandbox:/mnt/data/x`, or the original percent-encoding), so the originals
  * recorded when the links were issued are the input.
  */
-import { remapAnnotations, type TextAnnotation } from "./annotations";
+import { remapAnnotations, type IndexUnit, type TextAnnotation } from "./annotations";
 import { applyEdits, type LinkEdit } from "./rewrite";
 
 /** url → the destination text upstream wrote, as recorded in `IssuedLink`s. */
@@ -57,10 +57,14 @@ export function reverseText(text: string, originals: Originals): { text: string;
   return { text: applyEdits(text, edits), edits };
 }
 
-/** Restores an `output_text`-like part: its text and its annotations. */
-export function reversePart<P extends { text: string; annotations?: TextAnnotation[] }>(part: P, originals: Originals): P {
+/**
+ * Restores an `output_text`-like part: its text and its annotations. `unit` is the index unit
+ * upstream used, when known; it matters only when an astral character (emoji) sits inside a
+ * restored destination, which the rewritten text no longer shows.
+ */
+export function reversePart<P extends { text: string; annotations?: TextAnnotation[] }>(part: P, originals: Originals, unit?: IndexUnit): P {
   const { text, edits } = reverseText(part.text, originals);
   const out: P = { ...part, text };
-  if (part.annotations) out.annotations = remapAnnotations(part.text, text, edits, part.annotations, { dropUrls: new Set(originals.keys()) });
+  if (part.annotations) out.annotations = remapAnnotations(part.text, text, edits, part.annotations, { dropUrls: new Set(originals.keys()), ...(unit ? { unit } : {}) });
   return out;
 }
