@@ -64,6 +64,31 @@ export const ConfigSchema = z.object({
   LINK_SECRETS: linkSecrets,
   UNSANDBOX_PUBLISHABLE_KEY: z.string().startsWith("pk_", "UNSANDBOX_PUBLISHABLE_KEY must start with pk_").optional(),
   UNSANDBOX_ALLOWED_ORIGINS: list,
+  /** Who may call and whose upstream key is used: see README "Modes and tenants" and src/auth/. */
+  UNSANDBOX_MODE: z
+    .enum(["single-tenant", "multi-tenant", "pass-through"], {
+      error: "UNSANDBOX_MODE must be single-tenant (default), multi-tenant or pass-through",
+    })
+    .default("single-tenant"),
+  /** Bearer secret of the /admin API; the admin API answers 404 while it is unset. */
+  ADMIN_SECRET: z.string().min(32, "ADMIN_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
+  /** `kid:secret[,…]` encrypting tenants' upstream keys (AES-GCM); the first encrypts, all decrypt. */
+  TENANT_KEY_ENCRYPTION_KEYS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return undefined;
+      const keys = raw.split(",").map((s) => s.trim()).filter(Boolean).map((e) => ({ kid: e.slice(0, e.indexOf(":")), secret: e.slice(e.indexOf(":") + 1) }));
+      if (keys.length === 0 || keys.some((k) => !/^[A-Za-z0-9_-]{1,16}$/.test(k.kid) || k.secret.length < 32)) {
+        ctx.addIssue({ code: "custom", message: "TENANT_KEY_ENCRYPTION_KEYS must be `kid:secret` pairs (kid 1-16 of [A-Za-z0-9_-], secret at least 32 characters)" });
+        return z.NEVER;
+      }
+      return keys;
+    }),
+}).superRefine((c, ctx) => {
+  if (c.UNSANDBOX_MODE === "multi-tenant" && !c.TENANT_KEY_ENCRYPTION_KEYS) {
+    ctx.addIssue({ code: "custom", message: `TENANT_KEY_ENCRYPTION_KEYS is required in multi-tenant mode: ${HOW}` });
+  }
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -73,6 +98,12 @@ export interface Bindings {
   FILES: R2Bucket;
   CONTAINER_TRACKER: DurableObjectNamespace;
   RESPONSE_INDEX: DurableObjectNamespace;
+  /** Tenants and their keys (src/tenants/directory.ts). */
+  TENANT_DIRECTORY: DurableObjectNamespace;
+  /** Who owns each upstream id (src/tenants/ownership.ts). */
+  OWNERSHIP_LEDGER: DurableObjectNamespace;
+  /** Exact request counters for rate limits (src/tenants/rate-counter.ts). */
+  RATE_COUNTER: DurableObjectNamespace;
   [setting: string]: unknown;
 }
 

@@ -2,13 +2,16 @@
  * unsandbox: the Worker entry point. Mounts the routes and exports the Durable Object classes.
  */
 import { createApp } from "./app";
-import { requireSecretKey } from "./auth/bearer";
+import { installSecurity } from "./auth/install";
 import { filesRoute } from "./routes/files";
 import { passthrough } from "./routes/passthrough";
 import { widget } from "./routes/widget";
 
 export { ContainerTracker } from "./tracker/container-tracker";
 export { ResponseIndex } from "./tracker/response-index";
+export { TenantDirectory } from "./tenants/directory";
+export { OwnershipLedger } from "./tenants/ownership";
+export { RateCounter } from "./tenants/rate-counter";
 
 const app = createApp();
 
@@ -17,7 +20,8 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 app.route("/", filesRoute);
 // The widget script, its SRI hash and the demo page: public, no key.
 app.route("/", widget);
-app.use("/v1/*", requireSecretKey);
+// Body limits, CORS, authentication and the ownership guard on /v1/*; /admin/* and /widget/session.
+installSecurity(app);
 // Last: whatever /v1 route unsandbox does not handle itself goes upstream as it is.
 app.route("/", passthrough);
 

@@ -1,0 +1,80 @@
+/**
+ * @module auth/guard
+ * Runs after `authenticate` on `/v1/*`, before any route: it refuses routes the caller may not
+ * reach (auth/route-policy.ts), refuses ids in the path or in a `POST /v1/responses` body that
+ * the caller does not own (tenants/ownership.ts), applies a publishable key's forced settings
+ * (auth/widget-policy.ts), and records the id that a creating call's JSON answer returns.
+ *
+ * The body is read here with `c.req.json()`; Hono caches the text, so the route reads it again.
+ * For publishable keys the request is replaced by one carrying the forced body.
+ */
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app";
+import { badRequest, UnsandboxError } from "../errors";
+import { assertOwner, recordOwner } from "../tenants/ownership";
+import { idsInResponsesBody } from "./body-ids";
+import { getCaller, ownedBy, type Caller } from "./caller";
+import { pathSegments, routePolicy } from "./route-policy";
+import { applyWidgetPolicy } from "./widget-policy";
+
+export const guard = createMiddleware<AppEnv>(async (c, next) => {
+  const caller = getCaller(c);
+  const pathname = new URL(c.req.url).pathname;
+  const segs = pathSegments(pathname);
+  if (!segs) throw badRequest("The request path contains characters that no route or id can have.", null, "invalid_path");
+  const decision = routePolicy(c.req.method, segs, caller.mode, caller.kind);
+  if (!decision.allowed) {
+    if (caller.kind === "publishable") {
+      throw new UnsandboxError(403, "Publishable keys can only create responses and read their own.", { code: "publishable_key_not_allowed" });
+    }
+    throw new UnsandboxError(404, `Unknown route: ${c.req.method} ${pathname}`, { code: "unknown_route" });
+  }
+  await Promise.all(decision.ids.map((i) => assertOwner(c.env, caller, i.kind, i.id, i.param)));
+
+  if (c.req.method === "POST" && pathname === "/v1/responses") await checkResponsesBody(c, caller);
+
+  await next();
+
+  const creates = decision.route?.creates;
+  if (creates && c.res.ok && (c.res.headers.get("content-type") ?? "").includes("application/json")) {
+    await recordCreated(c, caller, creates);
+  }
+});
+
+async function checkResponsesBody(c: Context<AppEnv>, caller: Caller): Promise<void> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
+  }
+  const ids = idsInResponsesBody(body);
+  await Promise.all(ids.map((i) => assertOwner(c.env, caller, i.kind, i.id, i.param)));
+  if (caller.kind === "publishable") {
+    const forced = JSON.stringify(applyWidgetPolicy(body as Record<string, unknown>, caller.widget!));
+    const headers = new Headers(c.req.raw.headers);
+    headers.set("content-type", "application/json");
+    headers.delete("content-length");
+    c.req.raw = new Request(c.req.raw.url, { method: "POST", headers, body: forced });
+    c.req.bodyCache = {};
+  }
+}
+
+/** Records the id a creating call returned (and, for responses, the containers it used). */
+async function recordCreated(c: Context<AppEnv>, caller: Caller, kind: "response" | "container" | "conversation" | "file"): Promise<void> {
+  let data: { id?: unknown; output?: unknown; conversation?: unknown };
+  try {
+    data = (await c.res.clone().json()) as typeof data;
+  } catch {
+    return;
+  }
+  const records: Promise<boolean>[] = [];
+  if (typeof data.id === "string") records.push(recordOwner(c.env, ownedBy(caller, kind, data.id)));
+  if (kind === "response" && Array.isArray(data.output)) {
+    for (const item of data.output as { container_id?: unknown }[]) {
+      if (typeof item?.container_id === "string") records.push(recordOwner(c.env, ownedBy(caller, "container", item.container_id)));
+    }
+  }
+  await Promise.all(records);
+}

@@ -1,0 +1,111 @@
+/**
+ * @module tenants/schema
+ * The shapes of tenants and keys: what the admin API accepts (strict: an unknown field is a 400,
+ * because a typo in a limit must not silently mean "no limit") and what the directory stores.
+ */
+import { z } from "zod";
+
+/** Ids unsandbox mints for tenants and keys: a prefix and 1-64 of `[A-Za-z0-9_-]`. */
+export const TenantId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "tenant ids are 1-63 of [a-z0-9_-], starting with a letter or digit");
+export const KeyId = z.string().regex(/^key_[A-Za-z0-9]{8,40}$/, "key ids look like key_…");
+
+/** Limits a tenant (or one key) sets for itself. Absent means unlimited. */
+export const Limits = z.strictObject({
+  /** Requests per minute, counted exactly (a Durable Object counter). */
+  requests_per_minute: z.int().min(1).max(1_000_000).optional(),
+});
+export type Limits = z.infer<typeof Limits>;
+
+const OriginString = z.string().refine((raw) => {
+  try {
+    const u = new URL(raw);
+    return (u.protocol === "https:" || u.protocol === "http:") && u.origin === raw;
+  } catch {
+    return false;
+  }
+}, "allowed_origins must be origins like https://shop.example (scheme, host and port only)");
+
+/** The code interpreter memory sizes OpenAI offers. */
+export const MemoryLimit = z.enum(["1g", "4g", "16g", "64g"]);
+
+/**
+ * What a publishable (`pk_…`) key may do. The key ships inside a web page and `Origin` can be
+ * forged by anything that is not a browser, so the caps are what bounds the cost, and the forced
+ * settings are what bounds the reach.
+ */
+export const WidgetSettings = z.strictObject({
+  allowed_origins: z.array(OriginString).min(1).max(50),
+  /** Requests per UTC day over the whole key. */
+  daily_cap: z.int().min(1).max(10_000_000).default(1000),
+  /** Requests per minute from one client IP. */
+  per_ip_per_minute: z.int().min(1).max(100_000).default(20),
+  memory_limit: MemoryLimit.default("1g"),
+  /** When set, replaces whatever `instructions` the page sends. */
+  instructions: z.string().max(20_000).optional(),
+  /** When set, replaces whatever `model` the page sends. */
+  model: z.string().min(1).max(100).optional(),
+  /** Lifetime of a visitor session, seconds. */
+  session_ttl_s: z.int().min(60).max(24 * 3600).default(1800),
+});
+export type WidgetSettings = z.infer<typeof WidgetSettings>;
+
+export const KeyKind = z.enum(["secret", "publishable"]);
+export type KeyKind = z.infer<typeof KeyKind>;
+
+/** A key as stored: the hash, never the key itself. */
+export interface KeyRecord {
+  id: string;
+  tenant: string;
+  kind: KeyKind;
+  /** The first characters of the key, to recognise it in a listing. */
+  prefix: string;
+  status: "active" | "revoked";
+  limits: Limits;
+  widget: WidgetSettings | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** A tenant as stored (the upstream key sealed, see auth/sealed-key.ts). */
+export interface TenantRecord {
+  id: string;
+  name: string;
+  status: "active" | "revoked";
+  limits: Limits;
+  /** `v1.<kid>.<iv>.<ciphertext>`, or null to use the deployment's OPENAI_API_KEY. */
+  upstream_key_sealed: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** What the admin API shows of a tenant: never the sealed upstream key. */
+export interface TenantView extends Omit<TenantRecord, "upstream_key_sealed"> {
+  upstream_key: "own" | "deployment";
+  keys: KeyRecord[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin API bodies
+
+export const CreateTenantBody = z.strictObject({
+  id: TenantId.optional(),
+  name: z.string().min(1).max(200),
+  /** The tenant's own OpenAI key; absent = the deployment's. */
+  upstream_key: z.string().min(8).max(500).regex(/^[\x21-\x7e]+$/, "upstream_key must be printable ASCII without spaces").optional(),
+  limits: Limits.default({}),
+});
+
+export const UpdateTenantBody = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  upstream_key: z.string().min(8).max(500).regex(/^[\x21-\x7e]+$/).nullable().optional(),
+  limits: Limits.optional(),
+});
+
+export const CreateKeyBody = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("secret"), limits: Limits.default({}) }),
+  z.strictObject({ kind: z.literal("publishable"), limits: Limits.default({}), widget: WidgetSettings }),
+]);
+export type CreateKeyBody = z.infer<typeof CreateKeyBody>;
+
+/** The body of the rotate and revoke calls: nothing, or an empty object. */
+export const EmptyBody = z.strictObject({});

@@ -1,0 +1,66 @@
+/**
+ * @module tenants/store
+ * The Worker's side of the tenant directory: stubs, and a per-isolate cache of key lookups.
+ *
+ * The cache holds an answer (found or not) for KEY_CACHE_MS. With that bound a key revoked in the
+ * directory is refused everywhere within KEY_CACHE_MS plus one directory round trip, well inside
+ * the promised 5 seconds, while a busy key costs one directory call per isolate per interval.
+ */
+import type { Bindings, Config } from "../config";
+import { unseal } from "../auth/sealed-key";
+import { UnsandboxError } from "../errors";
+import type { KeyLookup, TenantDirectory } from "./directory";
+
+/** How long an isolate trusts a lookup. Revocation takes effect within this (plus one RPC). */
+export const KEY_CACHE_MS = 2_000;
+
+/** The single directory instance. */
+export function directory(env: Bindings): DurableObjectStub<TenantDirectory> {
+  return (env.TENANT_DIRECTORY as DurableObjectNamespace<TenantDirectory>).getByName("directory");
+}
+
+const keyCache = new Map<string, { at: number; value: KeyLookup | null }>();
+const originCache = new Map<string, { at: number; value: boolean }>();
+const MAX_CACHE_ENTRIES = 10_000;
+
+/** The active key with this hash and its tenant, cached per isolate for at most KEY_CACHE_MS. */
+export async function lookupKeyCached(env: Bindings, hash: string, now = Date.now()): Promise<KeyLookup | null> {
+  const hit = keyCache.get(hash);
+  if (hit && now - hit.at < KEY_CACHE_MS) return hit.value;
+  const value = await directory(env).lookupKey(hash);
+  if (keyCache.size >= MAX_CACHE_ENTRIES) keyCache.clear();
+  keyCache.set(hash, { at: now, value });
+  return value;
+}
+
+/** Whether some publishable key allows this origin (for CORS preflight), cached like keys. */
+export async function originAllowedCached(env: Bindings, origin: string, now = Date.now()): Promise<boolean> {
+  const hit = originCache.get(origin);
+  if (hit && now - hit.at < KEY_CACHE_MS) return hit.value;
+  const value = await directory(env).originAllowed(origin);
+  if (originCache.size >= MAX_CACHE_ENTRIES) originCache.clear();
+  originCache.set(origin, { at: now, value });
+  return value;
+}
+
+/** Drops this isolate's cached lookups (the admin API calls it after every change it makes). */
+export function forgetCachedLookups(): void {
+  keyCache.clear();
+  originCache.clear();
+}
+
+/**
+ * The OpenAI key to use for `tenant` in work that runs after the request (alarms, sweeps,
+ * background polling). Single-tenant: the deployment's key. Multi-tenant: the tenant's own key,
+ * unsealed, or the deployment's when it has none. Pass-through tenants (`pt_…`) have no stored
+ * key: whoever holds their work must keep the caller's key sealed with `seal()` for that long.
+ * @throws UnsandboxError 404 `tenant_not_found` when the tenant does not exist or was revoked.
+ */
+export async function upstreamKeyFor(env: Bindings, config: Config, tenant: string): Promise<string> {
+  if (config.UNSANDBOX_MODE !== "multi-tenant") return config.OPENAI_API_KEY;
+  const record = await directory(env).tenantRecord(tenant);
+  if (!record || record.status !== "active") {
+    throw new UnsandboxError(404, `Tenant ${tenant} does not exist or was revoked`, { code: "tenant_not_found" });
+  }
+  return record.upstream_key_sealed ? unseal(record.upstream_key_sealed, tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []) : config.OPENAI_API_KEY;
+}
