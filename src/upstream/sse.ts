@@ -22,6 +22,8 @@ export interface SseFrame {
 /** Parses SSE text incrementally; `push` returns the events completed by that piece of text. */
 export class SseParser {
   #buf = "";
+  /** How much of `#buf` is known to hold no line break. */
+  #scanned = 0;
   #data: string[] = [];
   #hasData = false;
   #event: string | undefined;
@@ -33,15 +35,22 @@ export class SseParser {
     const out: SseFrame[] = [];
     let start = 0;
     const buf = this.#buf;
-    for (let i = 0; i < buf.length; i++) {
+    // Resume where the last push stopped looking, so a long line arriving in many chunks (a
+    // `response.completed` with inline images is hundreds of KB) is scanned once, not per chunk.
+    for (let i = this.#scanned; i < buf.length; i++) {
       const c = buf.charCodeAt(i);
       if (c !== 10 && c !== 13) continue;
-      if (c === 13 && i + 1 === buf.length) break; // CR at the end: wait to see if LF follows
+      if (c === 13 && i + 1 === buf.length) {
+        this.#buf = buf.slice(start);
+        this.#scanned = i - start; // look at this CR again once more text arrives
+        return out;
+      }
       this.#line(buf.slice(start, i), out);
       if (c === 13 && buf.charCodeAt(i + 1) === 10) i++;
       start = i + 1;
     }
     this.#buf = buf.slice(start);
+    this.#scanned = this.#buf.length;
     return out;
   }
 
@@ -50,6 +59,7 @@ export class SseParser {
     const out: SseFrame[] = [];
     if (this.#buf.endsWith("\r")) this.#line(this.#buf.slice(0, -1), out);
     this.#buf = "";
+    this.#scanned = 0;
     return out;
   }
 

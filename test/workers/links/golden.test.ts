@@ -49,7 +49,9 @@ const GOLDEN: [name: string, input: string, expected: string][] = [
   ["html href", '<a href="sandbox:/mnt/data/h.csv">h</a>', '<a href="https://f.test/h.csv">h</a>'],
   ["table cell", "| f | sandbox:/mnt/data/t.csv |", "| f | https://f.test/t.csv |"],
   ["too long destination stays", `[x](sandbox:/mnt/data/${"n".repeat(2100)}.csv)`, `[x](sandbox:/mnt/data/${"n".repeat(2100)}.csv)`],
-  ["longest destination is rewritten", `[x](sandbox:/mnt/data/${"n".repeat(2048 - 27)}.csv)`, `[x](https://f.test/${"n".repeat(2048 - 27)}.csv)`],
+  // The cap counts the destination as written: 18 + 2026 + 4 = 2048 characters is the longest rewritten.
+  ["longest destination is rewritten", `[x](sandbox:/mnt/data/${"n".repeat(2026)}.csv)`, `[x](https://f.test/${"n".repeat(2026)}.csv)`],
+  ["one character over the cap stays", `[x](sandbox:/mnt/data/${"n".repeat(2027)}.csv)`, `[x](sandbox:/mnt/data/${"n".repeat(2027)}.csv)`],
 ];
 
 describe("golden table: whole-text rewrite", () => {

@@ -78,3 +78,14 @@ describe("SSE", () => {
     }
   });
 });
+
+describe("SSE parser work", () => {
+  it("joins a long line delivered in many chunks and a CRLF split across pushes", () => {
+    const p = new SseParser();
+    const line = "data: " + "x".repeat(200_000);
+    const out: SseFrame[] = [];
+    for (let at = 0; at < line.length; at += 100) out.push(...p.push(line.slice(at, at + 100)));
+    out.push(...p.push("\r"), ...p.push("\n\r\n"));
+    expect(out).toEqual([{ data: "x".repeat(200_000) }]);
+  });
+});
