@@ -5,6 +5,8 @@ import { createApp } from "./app";
 import { installSecurity } from "./auth/install";
 import { filesRoute } from "./routes/files";
 import { passthrough } from "./routes/passthrough";
+import { responses } from "./routes/responses";
+import { responsesRead } from "./routes/responses-read";
 import { widget } from "./routes/widget";
 
 export { ContainerTracker } from "./tracker/container-tracker";
@@ -22,6 +24,8 @@ app.route("/", filesRoute);
 app.route("/", widget);
 // Body limits, CORS, authentication and the ownership guard on /v1/*; /admin/* and /widget/session.
 installSecurity(app);
+app.route("/", responses);
+app.route("/", responsesRead);
 // Last: whatever /v1 route unsandbox does not handle itself goes upstream as it is.
 app.route("/", passthrough);
 

@@ -1,0 +1,133 @@
+/**
+ * @module harvest/harvest
+ * Hands what a Response says about files to the Durable Objects and collects the manifest: the
+ * response index learns the response's containers and the links it issued; each container's
+ * tracker learns the cited files and linked paths, sweeps the listing for the rest, and copies
+ * everything to R2 from its alarm. The caller may then wait a bounded time for the copies.
+ */
+import { responseIndexFor, trackerFor } from "../tracker/stubs";
+import type { FileRef, ManifestEntry } from "../tracker/types";
+import type { Bindings } from "../config";
+import { decodeDataUrl, discover, type Discovery } from "./discover";
+import type { LinkNaming } from "../links/naming";
+import { urlOfPath } from "./naming";
+
+export interface HarvestOptions {
+  tenant: string;
+  previousResponseId?: string;
+  clientWantsOutputs: boolean;
+  /** How long to wait for copies before answering; files still copying are reported as such. */
+  waitMs: number;
+}
+
+/** The fields of a Response object the harvest reads. */
+export interface ResponseLike {
+  id: string;
+  created_at?: unknown;
+  output?: unknown;
+}
+
+/** The `unsandbox.files` entries of an answer: the tracker's manifest plus each file's URL. */
+export interface AnswerFile {
+  file_id: string | null;
+  container_id: string;
+  path: string;
+  filename: string;
+  url: string;
+  state: ManifestEntry["state"];
+  bytes: number | null;
+  content_type: string | null;
+  sha256: string | null;
+  cited: ManifestEntry["cited"];
+  reason: string | null;
+}
+
+/**
+ * Registers the response and its files, waits up to `options.waitMs` for the copies, and returns
+ * the files. A harvest problem is logged and never turns the upstream's answer into an error.
+ */
+export async function harvest(env: Bindings, response: ResponseLike, naming: LinkNaming, options: HarvestOptions): Promise<AnswerFile[]> {
+  const found = discover(response as { output?: unknown[] });
+  const createdAt = typeof response.created_at === "number" ? response.created_at : Math.floor(Date.now() / 1000);
+  try {
+    // Name every link before the index hears of it, so it can map each URL back to its text.
+    await naming.name(found.refs);
+    const index = responseIndexFor(env, response.id);
+    await index.register({
+      tenant: options.tenant,
+      responseId: response.id,
+      previousResponseId: options.previousResponseId ?? null,
+      createdAt,
+      containerIds: found.containerIds,
+    });
+    if (naming.issued.length) await index.recordLinks([...naming.issued]);
+
+    const manifests = await Promise.all(
+      found.containerIds.map(async (containerId) => {
+        const tracker = trackerFor(env, containerId);
+        await tracker.track({
+          tenant: options.tenant,
+          containerId,
+          responseId: response.id,
+          responseCreatedAt: createdAt,
+          refs: refsFor(found, containerId),
+          sweep: true,
+        });
+        for (const image of found.images.filter((i) => i.containerId === containerId)) {
+          const decoded = decodeDataUrl(image.dataUrl);
+          if (!decoded) continue;
+          const ext = decoded.contentType.slice("image/".length).replace(/[^a-z0-9]/g, "") || "png";
+          await tracker.storeInline({
+            tenant: options.tenant,
+            responseId: response.id,
+            filename: `${image.callId || "figure"}_${image.outputIndex}.${ext}`,
+            contentType: decoded.contentType,
+            bytes: decoded.bytes,
+          });
+        }
+        return tracker.waitForStored(response.id, options.waitMs);
+      }),
+    );
+    return withUrls(manifests.flat(), naming);
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "harvest failed", responseId: response.id, error: String(err) }));
+    return [];
+  }
+}
+
+/**
+ * The references one container's tracker gets: the citations that name it, and every linked path
+ * (a link names no container; a path the container does not hold simply never resolves there).
+ */
+function refsFor(found: Discovery, containerId: string): FileRef[] {
+  const refs: FileRef[] = found.citations
+    .filter((c) => c.containerId === containerId)
+    .map((c) => ({ fileId: c.fileId, ...(c.filename ? { filename: c.filename } : {}), cited: c.figure ? "figure" : "annotation" }));
+  for (const l of found.links) refs.push({ path: l.path, cited: "link" });
+  return refs;
+}
+
+/** Adds the download URL to each manifest entry: the same URL its link got, or a fresh one. */
+async function withUrls(entries: ManifestEntry[], naming: LinkNaming): Promise<AnswerFile[]> {
+  return Promise.all(
+    entries.map(async (e) => ({
+      file_id: e.file_id,
+      container_id: e.container_id,
+      path: e.path,
+      filename: e.filename,
+      url: await urlOfPath(naming, e.path),
+      state: e.state,
+      bytes: e.bytes,
+      content_type: e.content_type,
+      sha256: e.sha256,
+      cited: e.cited,
+      reason: e.reason,
+    })),
+  );
+}
+
+/** The files of a response as the trackers know them now (no waiting, no upstream reads). */
+export async function manifestOf(env: Bindings, info: { responseId: string; containerIds: string[] }, naming: LinkNaming): Promise<AnswerFile[]> {
+  const manifests = await Promise.all(info.containerIds.map((id) => trackerFor(env, id).manifest(info.responseId)));
+  return withUrls(manifests.flat(), naming);
+}

@@ -1,0 +1,25 @@
+/**
+ * @module harvest/naming
+ * The link naming of one response, built from the config, and the URL of a manifest entry.
+ */
+import type { Config } from "../config";
+import { findSandboxRefs } from "../links/find";
+import { LinkNaming } from "../links/naming";
+
+export function namingFor(config: Config, tenant: string, responseId: string): LinkNaming {
+  return new LinkNaming({ origin: config.PUBLIC_FILES_ORIGIN, secrets: config.LINK_SECRETS, tenant, responseId });
+}
+
+/**
+ * The URL of a file of the response: the one its link got when the text linked it, otherwise a
+ * URL named as if the model had written `sandbox:<path>` (same tenant, response and path, so the
+ * download route resolves it the same way).
+ */
+export async function urlOfPath(naming: LinkNaming, path: string): Promise<string> {
+  const issued = naming.issued.find((l) => l.path === path && l.url);
+  if (issued) return issued.url;
+  const [ref] = findSandboxRefs(`<sandbox:${encodeURI(path)}>`);
+  if (!ref) throw new Error(`cannot name ${path}`);
+  const [url] = await naming.name([ref]);
+  return url!;
+}

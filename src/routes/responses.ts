@@ -1,0 +1,107 @@
+/**
+ * @module routes/responses
+ * `POST /v1/responses`: the drop-in proxy. The body goes upstream as the client sent it, with two
+ * edits (the tool outputs are always requested, because figures live there, and earlier
+ * unsandbox output sent back as input is restored to upstream's original form). What comes back
+ * has the upstream shape, with every sandbox link and citation pointing at a working download URL
+ * and a top-level `unsandbox` object listing the files.
+ */
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../app";
+import { badRequest } from "../errors";
+import { harvest, type HarvestOptions } from "../harvest/harvest";
+import { namingFor } from "../harvest/naming";
+import { restoreInput } from "../harvest/restore";
+import { rewriteResponseObject } from "../links/response";
+import { CreateResponseBody, OUTPUTS_INCLUDE } from "../schemas/create-response";
+import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
+import { streamResponse } from "./responses-stream";
+
+export const responses = new Hono<AppEnv>();
+
+/** A Response object as upstream sent it; only what unsandbox reads is typed. */
+export type UpstreamResponse = { id: string; output?: unknown[]; status?: string; previous_response_id?: string | null } & Record<string, unknown>;
+
+/** How long the plain route waits for copies before answering (`x-unsandbox-wait-ms` overrides). */
+export const DEFAULT_WAIT_MS = 10_000;
+const MAX_WAIT_MS = 60_000;
+
+responses.post("/v1/responses", async (c) => {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
+  }
+  const parsed = CreateResponseBody.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const param = issue.path.join(".") || null;
+    throw badRequest(`Invalid value for '${param ?? "body"}': ${issue.message}`, param, "invalid_value");
+  }
+  const body = parsed.data;
+  const clientWantsOutputs = (body.include ?? []).includes(OUTPUTS_INCLUDE);
+  const forwarded = {
+    ...(await restoreInput(c.env, c.get("config"), c.get("tenant"), raw as Record<string, unknown>)),
+    include: clientWantsOutputs ? body.include : [...(body.include ?? []), OUTPUTS_INCLUDE],
+  };
+
+  const upstream = await upstreamFetch(c.get("config"), {
+    method: "POST",
+    path: "/responses",
+    headers: c.req.raw.headers,
+    body: JSON.stringify(forwarded),
+  });
+  if (!upstream.ok) return passError(upstream);
+
+  const options: HarvestOptions = {
+    tenant: c.get("tenant"),
+    previousResponseId: body.previous_response_id ?? undefined,
+    clientWantsOutputs,
+    waitMs: waitMs(c),
+  };
+  if (body.stream) return streamResponse(c, upstream, options);
+
+  const response = (await upstream.json()) as UpstreamResponse;
+  const result = await answer(c, response, options);
+  const headers = keptResponseHeaders(upstream.headers);
+  headers.set("content-type", "application/json");
+  return new Response(JSON.stringify(result), { status: upstream.status, headers });
+});
+
+/**
+ * Harvests a finished (or background, still running) Response and rewrites it. A harvest
+ * problem never turns a successful upstream answer into an error: the files are then reported
+ * with the states the tracker has, and links keep their unsandbox URLs.
+ */
+export async function answer(c: Context<AppEnv>, response: UpstreamResponse, options: HarvestOptions) {
+  const naming = namingFor(c.get("config"), options.tenant, response.id);
+  const files = await harvest(c.env, response, naming, options);
+  const rewritten = await rewriteResponseObject(response, naming.name);
+  if (!options.clientWantsOutputs) stripOutputs(rewritten);
+  return { ...rewritten, unsandbox: { files } };
+}
+
+/** Removes tool outputs the client did not ask for (unsandbox always asks, for the figures). */
+export function stripOutputs(response: { output?: unknown }) {
+  if (!Array.isArray(response.output)) return;
+  for (const item of response.output as { type?: string; outputs?: unknown }[]) {
+    if (item?.type === "code_interpreter_call") item.outputs = null;
+  }
+}
+
+function waitMs(c: Context<AppEnv>): number {
+  const header = c.req.header("x-unsandbox-wait-ms");
+  if (header === undefined) return DEFAULT_WAIT_MS;
+  const n = Number(header);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_WAIT_MS) {
+    throw badRequest(`x-unsandbox-wait-ms must be an integer from 0 to ${MAX_WAIT_MS}`, "x-unsandbox-wait-ms", "invalid_header");
+  }
+  return n;
+}
+
+/** The upstream's own error answer, passed through as it is (status, body and useful headers). */
+export function passError(upstream: Response): Response {
+  const headers = keptResponseHeaders(upstream.headers);
+  return new Response(upstream.body, { status: upstream.status, headers });
+}

@@ -1,0 +1,30 @@
+/**
+ * @module schemas/create-response
+ * What unsandbox reads from a `POST /v1/responses` body. Every object is loose: fields unsandbox
+ * does not know pass through untouched at every depth, so new upstream parameters keep working.
+ * Only the fields that unsandbox acts on are typed, and a wrong type there is a 400.
+ */
+import { z } from "zod";
+
+export const OUTPUTS_INCLUDE = "code_interpreter_call.outputs";
+
+const CodeInterpreterTool = z.looseObject({
+  type: z.literal("code_interpreter"),
+  container: z.union([z.string(), z.looseObject({ type: z.literal("auto"), file_ids: z.array(z.string()).optional() })]).optional(),
+});
+
+const Tool = z.union([CodeInterpreterTool, z.looseObject({ type: z.string() })]);
+
+export const CreateResponseBody = z.looseObject({
+  model: z.string().optional(),
+  input: z.union([z.string(), z.array(z.unknown())]).optional(),
+  stream: z.boolean().nullish(),
+  background: z.boolean().nullish(),
+  include: z.array(z.string()).nullish(),
+  tools: z.array(Tool).nullish(),
+  previous_response_id: z.string().nullish(),
+  conversation: z.unknown().optional(),
+  instructions: z.string().nullish(),
+});
+
+export type CreateResponseBody = z.infer<typeof CreateResponseBody>;
