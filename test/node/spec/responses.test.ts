@@ -7,14 +7,16 @@
  * where real traffic wins and the simulator follows it:
  * - `keepalive` events (§3.2, §6.8) are in no schema of the spec: checked for their observed
  *   shape instead.
- * - the `error` event nests its payload (§3.2): not produced by these scenarios.
+ * - the `error` event nests its payload (§3.2): flattened before validating, and validated
+ *   unpatched with the simulator's `nested_error_event` quirk off.
  * - `user: null` / `usage: null` on Responses (seen in the CAP-V capture): see support/deviations.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type OpenAI from "openai";
+import OpenAI from "openai";
 import { expectConforms, expectEachRequiredEnforced, expectRejected } from "../support/conformance";
 import { observedEvent, observedResponse } from "../support/deviations";
 import { startSim, type SimProcess } from "../support/sim-process";
+import { readSse } from "../support/sse";
 import { loadSpec, SPEC_MISSING } from "../support/spec";
 
 const spec = loadSpec();
@@ -197,6 +199,37 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
     const types = await validateStream(resumed, 4);
     expect(types.length).toBe(original.length - 4);
     expect(types.at(-1)).toBe("response.completed");
+  });
+
+  it("a failing turn: the error event (nested as real traffic nests it) and response.failed validate", async () => {
+    const failing = (quirks: string) =>
+      client.responses
+        .create({ model: "gpt-5", input: prompt(`scenario=fail${quirks}`), tools: TOOLS, stream: true })
+        .asResponse()
+        .then(readSse);
+
+    const frames = await failing("");
+    expect(frames.map((f) => f.event)).toEqual(frames.map((f) => f.data.type));
+    const error = frames.find((f) => f.data.type === "error")!.data as Record<string, any>;
+    // Real traffic nests the payload (facts §3.2, CAP-VE); the spec's ResponseErrorEvent is flat.
+    expect(error.error).toBeTypeOf("object");
+    expectRejected(s, "ResponseErrorEvent", error);
+    const { error: nested, ...rest } = error;
+    expectConforms(s, "ResponseErrorEvent", { ...rest, code: nested.code, message: nested.message, param: nested.param });
+    const failed = frames.find((f) => f.data.type === "response.failed")!.data;
+    expectConforms(s, "ResponseFailedEvent", observedEvent(failed));
+    expect((failed.response as { status: string }).status).toBe("failed");
+
+    const flat = await failing("; quirks=-nested_error_event");
+    const flatError = flat.find((f) => f.data.type === "error")!.data;
+    expectConforms(s, "ResponseErrorEvent", flatError);
+    expect(expectEachRequiredEnforced(s, "ResponseErrorEvent", flatError)).toBe(5);
+
+    // The SDK turns the error event into a thrown APIError (openai-node ≥ 7.5.0, facts §5.1).
+    const stream = await client.responses.create({ model: "gpt-5", input: prompt("scenario=fail"), tools: TOOLS, stream: true });
+    await expect((async () => {
+      for await (const _ of stream);
+    })()).rejects.toBeInstanceOf(OpenAI.APIError);
   });
 
   it("negative controls: every event schema seen rejects a copy missing each required field", () => {
