@@ -120,6 +120,10 @@ describe("first run: npm start, then the README's curl", () => {
     expect(body.id).toMatch(/^resp_/);
     expect(body.status).toBe("completed");
     expect(body.output.some((o: { type: string }) => o.type === "message")).toBe(true);
+    // Through unsandbox to the simulator it started: the simulator knows this very response.
+    const truth = await fetch(`${simOrigin}/__sim/responses/${body.id}`);
+    expect(truth.status).toBe(200);
+    expect(((await truth.json()) as { id: string }).id).toBe(body.id);
   });
 
   it("Ctrl-C stops unsandbox and the simulator", async () => {
