@@ -49,10 +49,12 @@ async function checkResponsesBody(c: Context<AppEnv>, caller: Caller): Promise<v
   } catch {
     throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
   }
-  const ids = idsInResponsesBody(body);
+  // The widget policy first: what a widget may never send is refused as such, whoever owns it.
+  const forcedBody = caller.kind === "publishable" ? applyWidgetPolicy(asObject(body), caller.widget!) : body;
+  const ids = idsInResponsesBody(forcedBody);
   await Promise.all(ids.map((i) => assertOwner(c.env, caller, i.kind, i.id, i.param)));
   if (caller.kind === "publishable") {
-    const forced = JSON.stringify(applyWidgetPolicy(body as Record<string, unknown>, caller.widget!));
+    const forced = JSON.stringify(forcedBody);
     const headers = new Headers(c.req.raw.headers);
     headers.set("content-type", "application/json");
     headers.delete("content-length");
@@ -77,4 +79,9 @@ async function recordCreated(c: Context<AppEnv>, caller: Caller, kind: "response
     }
   }
   await Promise.all(records);
+}
+
+function asObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("The request body must be a JSON object.", null, "invalid_type");
+  return body as Record<string, unknown>;
 }

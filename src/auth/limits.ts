@@ -2,7 +2,8 @@
  * @module auth/limits
  * Rate limits for one request: the tenant's and the key's requests per minute, and for
  * publishable keys a per-IP per-minute limit and a daily cap. Each scope has its own exact
- * counter (tenants/rate-counter.ts). Nothing is counted when nothing is configured, so the
+ * counter (tenants/rate-counter.ts); a request refused by one scope is taken back from the
+ * others, so it costs no budget. Nothing is counted when nothing is configured, so the
  * single-tenant default (no limits on the secret key) costs no round trip.
  */
 import type { Bindings } from "../config";
@@ -36,6 +37,8 @@ export async function enforceLimits(env: Bindings, caller: Caller, ip: string): 
   const results: HitResult[] = await Promise.all(scopes.map(([scope, limit, windowMs]) => ns.getByName(scope).hit(limit, windowMs)));
   const refused = results.findIndex((r) => !r.ok);
   if (refused < 0) return;
+  // A refused request uses no budget anywhere: give back what the other scopes counted.
+  await Promise.all(results.map((r, i) => (r.ok ? ns.getByName(scopes[i]![0]).undo(scopes[i]![2], r.resetAt) : undefined)));
   const r = results[refused]!;
   const scope = scopes[refused]![0].split(":")[0];
   const what = { tenant: "this tenant's requests per minute", key: "this key's requests per minute", ip: "requests per minute from your address", day: "this key's daily cap" }[scope!] ?? "a limit";

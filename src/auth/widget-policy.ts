@@ -19,9 +19,10 @@ export function applyWidgetPolicy(body: Record<string, unknown>, widget: WidgetS
   const refuse = (param: string, why: string) => badRequest(`'${param}' is not allowed with a publishable key: ${why}`, param, "not_allowed_for_publishable_key");
   if (body.background === true) throw refuse("background", "widget responses run in the foreground.");
   for (const f of REFUSED_FIELDS) if (body[f] != null) throw refuse(f, "widgets cannot set it.");
-  const tools = body.tools == null ? [] : (body.tools as unknown[]);
+  if (body.tools != null && !Array.isArray(body.tools)) throw badRequest("Invalid type for 'tools': expected an array.", "tools", "invalid_type");
+  const tools = (body.tools ?? []) as unknown[];
   tools.forEach((tool, i) => {
-    const t = tool as Record<string, unknown>;
+    const t = (tool ?? {}) as Record<string, unknown>;
     if (t.type !== "code_interpreter") throw refuse(`tools[${i}]`, "only the code_interpreter tool is available.");
     if (typeof t.container === "string") throw refuse(`tools[${i}].container`, "widgets cannot name a container.");
     const c = t.container as Record<string, unknown> | undefined;

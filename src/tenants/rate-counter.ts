@@ -45,4 +45,9 @@ export class RateCounter extends DurableObject<Bindings> {
     this.#sql.exec("INSERT INTO windows (start, count) VALUES (?, 1) ON CONFLICT (start) DO UPDATE SET count = count + 1", start);
     return { ok: true, limit, remaining: limit - count - 1, resetAt };
   }
+
+  /** Takes back one counted request of the window ending at `resetAt` (another scope refused it). */
+  undo(windowMs: number, resetAt: number): void {
+    this.#sql.exec("UPDATE windows SET count = count - 1 WHERE start = ? AND count > 0", resetAt - windowMs);
+  }
 }
