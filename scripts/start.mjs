@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { banner } from "./lib/banner.mjs";
 import { readDevVars } from "./lib/dev-vars.mjs";
 import { planStart, settingNames, SIM_API_KEY, varArgs } from "./lib/settings.mjs";
-import { freePorts, REPO_ROOT, startWranglerDev, waitUntilAnswering } from "./lib/wrangler-dev.mjs";
+import { freePorts, portInUse, REPO_ROOT, startWranglerDev, waitUntilAnswering } from "./lib/wrangler-dev.mjs";
 
 const devVarsPath = resolve(REPO_ROOT, process.env.UNSANDBOX_DEV_VARS || ".dev.vars");
 const names = settingNames(readDevVars(resolve(REPO_ROOT, ".dev.vars.example")));
@@ -47,6 +47,14 @@ for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
 }
 // Last resort (an uncaught error, process.exit elsewhere): the groups must not outlive us.
 process.on("exit", () => children.forEach((c) => c.killNow()));
+
+// A busy port would only show up as a wrangler stack trace: say it plainly, with the way out.
+for (const [name, port, wanted] of /** @type {const} */ ([["PORT", plan.port, true], ["SIM_PORT", plan.simPort, plan.useSim]])) {
+  if (wanted && (await portInUse(port))) {
+    console.error(`127.0.0.1:${port} is already in use (another npm start?). Stop it, or choose another port: ${name}=<port> npm start`);
+    process.exit(1);
+  }
+}
 
 // Each wrangler dev also opens a devtools inspector port. Left to itself, each picks the first
 // free one from 9229, and two started together pick the same one and one of them dies with

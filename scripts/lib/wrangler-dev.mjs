@@ -155,3 +155,16 @@ export async function freePort() {
   const [port] = await freePorts(1);
   return /** @type {number} */ (port);
 }
+
+/**
+ * Whether something already listens on 127.0.0.1:`port` (e.g. a developer's own `npm start`).
+ * @param {number} port
+ * @returns {Promise<boolean>}
+ */
+export function portInUse(port) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(true));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(false)));
+  });
+}

@@ -126,6 +126,17 @@ describe("first run: npm start, then the README's curl", () => {
     expect(((await truth.json()) as { id: string }).id).toBe(body.id);
   });
 
+  it("a second npm start on the same port says so and exits, leaving the first one serving", async () => {
+    const port = new URL(origin).port;
+    const second = await promisify(execFile)("npm", ["start"], { cwd: REPO_ROOT, env: { ...process.env, PORT: port, SIM_PORT: new URL(simOrigin).port } }).then(
+      () => ({ code: 0, stderr: "" }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`127.0.0.1:${port} is already in use`);
+    expect((await fetch(`${origin}/healthz`)).status).toBe(200);
+  });
+
   it("Ctrl-C stops unsandbox and the simulator", async () => {
     process.kill(-npm.pid!, "SIGINT");
     await exited;
