@@ -37,10 +37,15 @@ function checkInput(input: unknown): void {
 }
 
 function findItem(id: string, i: number): void {
+  let unstored = false;
   for (const r of state.responses.values()) {
-    if ((r as StoredResponse).output.some((o) => o.id === id)) return;
+    const sr = r as StoredResponse;
+    if (!sr.output.some((o) => o.id === id)) continue;
+    if (sr.body.store !== false) return;
+    unstored = true;
   }
-  throw new SimError(404, `Item with id '${id}' not found.`, { param: `input[${i}]` });
+  const hint = unstored ? " Items are not persisted when `store` is set to false. Try again with `store` set to true, or remove this item from your input." : "";
+  throw new SimError(404, `Item with id '${id}' not found.${hint}`, { param: `input[${i}]` });
 }
 
 /** The text of the last user message, where a directive may be. */
@@ -134,8 +139,12 @@ export function createResponse(raw: unknown, rawText: string): StoredResponse {
     ciTool ??= parsed;
   });
   checkInput(body.input);
+  if (body.previous_response_id && body.conversation !== undefined) {
+    throw new SimError(400, "Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or 'conversation'.", { param: "conversation", code: "mutually_exclusive_parameters" });
+  }
   if (body.previous_response_id) {
-    if (!state.responses.has(body.previous_response_id)) {
+    const prev = state.responses.get(body.previous_response_id) as StoredResponse | undefined;
+    if (!prev || prev.body.store === false) {
       throw new SimError(400, `Previous response with id '${body.previous_response_id}' not found.`, { param: "previous_response_id", code: "previous_response_not_found" });
     }
   }

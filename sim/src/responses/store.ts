@@ -40,13 +40,21 @@ export function putResponse(r: StoredResponse): void {
 /** A stored response, or the real 404. */
 export function getResponse(id: string): StoredResponse {
   const r = state.responses.get(id) as StoredResponse | undefined;
+  // `store: false` responses cannot be read back (background ones are kept while they run).
+  if (!r || (r.body.store === false && !r.background)) throw notFound(`Response with id '${id}' not found.`);
+  return r;
+}
+
+/** A response for the control API's ground truth, stored or not. */
+export function getAnyResponse(id: string): StoredResponse {
+  const r = state.responses.get(id) as StoredResponse | undefined;
   if (!r) throw notFound(`Response with id '${id}' not found.`);
   return r;
 }
 
 /** Ground truth for tests: `{id, container_id, written:[{file_id,path,bytes,sha256}], claimed, cited}`. */
 export async function groundTruth(id: string) {
-  const r = getResponse(id);
+  const r = getAnyResponse(id);
   const written = [];
   for (const fid of r.written) {
     const f = state.files.get(fid);

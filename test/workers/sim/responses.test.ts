@@ -201,3 +201,25 @@ describe("strictness: the real statuses and error bodies", () => {
     expect(e2.error.message).toBe("Container is expired.");
   });
 });
+
+describe("store: false", () => {
+  it("cannot be retrieved, chained or referenced afterwards", async () => {
+    const openai = client();
+    const r = await openai.responses.create({ model: "gpt-5", input: "x", tools: CI_AUTO, store: false });
+    expect(r.status).toBe("completed");
+    await expect(openai.responses.retrieve(r.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    const chained = await openai.responses.create({ model: "gpt-5", input: "y", previous_response_id: r.id }).catch((e) => e);
+    expect(chained).toBeInstanceOf(OpenAI.BadRequestError);
+    const ref = await openai.responses.create({ model: "gpt-5", input: [{ type: "item_reference", id: r.output[1]!.id! }] }).catch((e) => e);
+    expect(ref).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(ref.error.message).toContain("Items are not persisted when `store` is set to false");
+    expect((await control(`/responses/${r.id}`)).written).toHaveLength(1);
+  });
+
+  it("previous_response_id with conversation is refused", async () => {
+    const openai = client();
+    const r = await openai.responses.create({ model: "gpt-5", input: "x" });
+    const e = await openai.responses.create({ model: "gpt-5", input: "y", previous_response_id: r.id, conversation: "conv_1" }).catch((x) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+  });
+});
