@@ -6,12 +6,13 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { hashKey } from "../../../src/auth/keys";
+import type { Bindings } from "../../../src/config";
 import { unseal } from "../../../src/auth/sealed-key";
 import type { TenantDirectory } from "../../../src/tenants/directory";
 import { KEY_CACHE_MS } from "../../../src/tenants/store";
 import { ADMIN_SECRET, adminCall, as, call, errorOf, makeTenant, sleep } from "./support";
 
-const dir = () => (env.TENANT_DIRECTORY as DurableObjectNamespace<TenantDirectory>).getByName("directory");
+const dir = () => ((env as unknown as Bindings).TENANT_DIRECTORY as DurableObjectNamespace<TenantDirectory>).getByName("directory");
 
 describe("admin API", () => {
   it("refuses a missing or wrong admin secret, and a browser", async () => {
