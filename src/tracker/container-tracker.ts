@@ -307,7 +307,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
         // An explicit citation beats a sweep find; among sweep finds, the newest write at the path.
         `SELECT c.file_id, c.version FROM citations c JOIN files f ON f.file_id = c.file_id AND f.version = c.version
          WHERE c.response_id = ? AND c.path = ?
-         ORDER BY (c.cited = 'listing'), f.upstream_created_at DESC, c.seen_at LIMIT 1`,
+         ORDER BY (c.cited = 'listing'), f.upstream_created_at DESC, f.rowid DESC LIMIT 1`,
         input.responseId, input.path,
       )
       .toArray()[0];
@@ -323,7 +323,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const older = this.#sql
       .exec<{ file_id: string; version: number }>(
         `SELECT file_id, version FROM files WHERE path = ? AND (upstream_created_at IS NULL OR upstream_created_at <= ?)
-         ORDER BY upstream_created_at DESC, version DESC LIMIT 1`,
+         ORDER BY upstream_created_at DESC, rowid DESC LIMIT 1`,
         input.path, (resp.created_at ?? Number.MAX_SAFE_INTEGER) + CREATED_SLACK_S,
       )
       .toArray()[0];
@@ -463,9 +463,13 @@ export class ContainerTracker extends DurableObject<Bindings> {
       .exec<{ path: string; cited: string }>("SELECT path, cited FROM claims WHERE response_id = ? AND state = 'pending'", responseId)
       .toArray()) {
       const bare = !claim.path.includes("/");
+      // Newest first; within one second of `created_at`, the later listing position (the listing
+      // is oldest first) is the later write.
       const matches = listing
-        .filter((f) => f.path === claim.path || (bare && basename(f.path) === claim.path))
-        .sort((a, b) => b.created_at - a.created_at);
+        .map((f, i) => ({ f, i }))
+        .filter(({ f }) => f.path === claim.path || (bare && basename(f.path) === claim.path))
+        .sort((a, b) => b.f.created_at - a.f.created_at || b.i - a.i)
+        .map(({ f }) => f);
       const match = matches.find((f) => f.created_at >= since) ?? matches[0];
       if (!match) continue;
       const v = this.#ensureVersion(resp.tenant, match, responseId);

@@ -149,7 +149,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
   #pin(path: string, r: Extract<PathResolution, { kind: "file" }>, via: string): PathResolution {
     this.#sql.exec(
       `INSERT INTO resolutions (path, tenant, container_id, file_id, version, via_response_id, resolved_at)
-       SELECT ?, tenant, ?, ?, ?, ?, ? FROM response ON CONFLICT (path) DO NOTHING`,
+       SELECT ?, tenant, ?, ?, ?, ?, ? FROM response WHERE true ON CONFLICT (path) DO NOTHING`,
       path, r.containerId, r.fileId, r.version, via, Date.now(),
     );
     return r;
