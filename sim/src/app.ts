@@ -31,8 +31,15 @@ function checkBearer(header: string | undefined, expected: string): void {
 export function createSimApp(): Hono<{ Bindings: SimEnv }> {
   const app = new Hono<{ Bindings: SimEnv }>();
   app.use("/v1/*", async (c, next) => {
+    const started = Date.now();
     checkBearer(c.req.header("authorization"), c.env?.SIM_API_KEY ?? "sk-sim-local");
     await next();
+    // The headers every real answer carries, which clients (and proxies) read and must keep.
+    c.header("x-request-id", `req_${crypto.randomUUID().replaceAll("-", "")}`);
+    c.header("openai-processing-ms", String(Date.now() - started));
+    c.header("x-ratelimit-limit-requests", "10000");
+    c.header("x-ratelimit-remaining-requests", "9999");
+    c.header("x-ratelimit-reset-requests", "6ms");
   });
   app.route("/v1/responses", responsesRoutes);
   app.route("/v1/containers", containersRoutes);

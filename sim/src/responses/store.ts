@@ -31,6 +31,8 @@ export interface StoredResponse {
   written: string[];
   claimed: string[];
   cited: string[];
+  /** The events of the last stream served for it (type and number), for proxies' fidelity tests. */
+  streamed?: { type: string; sequence_number: number }[];
 }
 
 export function putResponse(r: StoredResponse): void {

@@ -11,7 +11,7 @@ import { fileSha256, naturalSize } from "../content";
 import { SimError, notFound } from "../errors";
 import { addFault, faultView } from "../faults";
 import { checkQuirkObject } from "../quirks";
-import { groundTruth } from "../responses/store";
+import { groundTruth, type StoredResponse } from "../responses/store";
 import { resetState, state, type SimFile } from "../state";
 import { jsonBody, parseOr400 } from "../validate";
 
@@ -130,6 +130,13 @@ controlRoutes.post("/faults/:id/release", (c) => {
 });
 
 controlRoutes.get("/responses/:id", async (c) => c.json(await groundTruth(c.req.param("id"))));
+
+/** The event types and numbers of the last stream served for a response (404 before any). */
+controlRoutes.get("/responses/:id/events", (c) => {
+  const r = state.responses.get(c.req.param("id")) as StoredResponse | undefined;
+  if (!r?.streamed) throw notFound(`No stream was served for response ${c.req.param("id")}`);
+  return c.json({ object: "list", data: r.streamed });
+});
 
 controlRoutes.get("/files/:fid", async (c) => {
   const f = state.files.get(c.req.param("fid"));

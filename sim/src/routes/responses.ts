@@ -31,6 +31,7 @@ function includeQuery(url: URL): string[] {
 
 function streamOf(r: StoredResponse, include: readonly string[], obfuscation: boolean, startingAfter = -1): Response {
   const events = buildEvents(r, { include, quirks: r.quirks, obfuscation });
+  r.streamed = events.map((e) => ({ type: e.type, sequence_number: e.sequence_number }));
   // A background stream is spread over its run time, so a reader can drop and resume it.
   const pace = r.background ? Math.max(r.pace_ms, Math.floor(state.settings.background_ms / Math.max(1, events.length))) : r.pace_ms;
   return new Response(sseBody(events, pace, startingAfter), { headers: SSE_HEADERS });
