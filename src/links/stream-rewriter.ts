@@ -10,12 +10,15 @@
  *   decided, and the undecided tail moves forward into the new delta;
  * - anything else: the part's text is decided as if it ended there and the held delta goes
  *   out with its whole tail, before that event.
+ * `keepalive` events (undocumented, sent on long requests, and found between two deltas of one
+ * part in real traffic) are not "the next event": they wait behind the held delta and go out
+ * right after it, in their original order, so a keepalive never splits a link.
  * So the concatenated deltas equal the whole-text rewrite of the part. `*.done` events,
  * `annotation.added` and the `response.*` snapshots are rewritten with the same namer, whose
  * memory gives every destination the URL it got while streaming.
  *
- * One limitation by design: if another event arrives in the middle of a part while a link
- * prefix is held, the part is decided there; deltas of that part arriving later pass unchanged.
+ * One limitation by design: if another event (not a keepalive) arrives in the middle of a part
+ * while a link prefix is held, the part is decided there; later deltas of that part pass unchanged.
  */
 import { AnnotationRemapper, type TextAnnotation } from "./annotations";
 import { LinkScanner, MAX_LINK_CHARS, type SandboxRef } from "./find";
@@ -47,6 +50,7 @@ interface PartState {
 }
 
 const DELTA = "response.output_text.delta";
+const KEEPALIVE = "keepalive";
 const RESPONSE_EVENTS = new Set(["response.created", "response.in_progress", "response.queued", "response.completed", "response.incomplete", "response.failed"]);
 
 /**
@@ -56,7 +60,7 @@ const RESPONSE_EVENTS = new Set(["response.created", "response.in_progress", "re
 export class StreamRewriter {
   readonly #name: LinkNamer;
   readonly #parts = new Map<string, PartState>();
-  #pending: { event: StreamEvent; part: PartState; text: string } | undefined;
+  #pending: { event: StreamEvent; part: PartState; text: string; behind: StreamEvent[] } | undefined;
 
   constructor(name: LinkNamer) {
     this.#name = name;
@@ -79,6 +83,10 @@ export class StreamRewriter {
     const key = partKey(event);
     if (this.#pending) {
       const p = this.#pending;
+      if (event.type === KEEPALIVE) {
+        p.behind.push(event);
+        return out;
+      }
       if (event.type === DELTA && this.#parts.get(key) === p.part && !p.part.closed) {
         out.push(withDelta(p.event, p.text));
       } else {
@@ -86,6 +94,7 @@ export class StreamRewriter {
         const tail = await this.#advance(p.part, p.part.scanner.finish());
         out.push(withDelta(p.event, p.text + tail));
       }
+      out.push(...p.behind);
       this.#pending = undefined;
     }
     out.push(...(await this.#handle(event, key)));
@@ -99,7 +108,7 @@ export class StreamRewriter {
     this.#pending = undefined;
     p.part.closed = true;
     const tail = await this.#advance(p.part, p.part.scanner.finish());
-    return [withDelta(p.event, p.text + tail)];
+    return [withDelta(p.event, p.text + tail), ...p.behind];
   }
 
   async #handle(event: StreamEvent, key: string): Promise<StreamEvent[]> {
@@ -116,7 +125,7 @@ export class StreamRewriter {
         part.remapper = undefined;
         const text = await this.#advance(part, part.scanner.push(event.delta));
         if (part.scanner.held > 0) {
-          this.#pending = { event, part, text };
+          this.#pending = { event, part, text, behind: [] };
           return [];
         }
         return [withDelta(event, text)];

@@ -6,22 +6,29 @@ import { findSandboxRefs } from "../../../src/links/find";
 import { LinkNaming } from "../../../src/links/naming";
 import { rewritePart } from "../../../src/links/response";
 import { rewriteText } from "../../../src/links/rewrite";
-import { StreamRewriter } from "../../../src/links/stream-rewriter";
+import { StreamRewriter, type StreamEvent } from "../../../src/links/stream-rewriter";
 import { verifyLink } from "../../../src/links/token";
 import { cutAt, deltasOf, messageEvents, outputText, readableNamer, rewriteStream, throughSse } from "./helpers";
 
 const config = loadConfig(env);
+
+/** Inserts keepalives (as upstream does on long requests, even between deltas) and renumbers. */
+function withKeepalives(events: StreamEvent[], at: number[]): StreamEvent[] {
+  const out = [...events];
+  for (const n of at) out.splice(1 + (n % out.length), 0, { type: "keepalive" });
+  return out.map((e, k) => ({ ...e, sequence_number: k }));
+}
 const cuts = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 30 });
 
 describe("streamed rewrite equals whole-text rewrite (property)", () => {
   it("over generated texts, random deltas and random SSE byte chunks", async () => {
     await fc.assert(
-      fc.asyncProperty(outputText, cuts, cuts, async (text, deltaCuts, byteCuts) => {
+      fc.asyncProperty(outputText, cuts, cuts, fc.array(fc.nat(), { maxLength: 4 }), async (text, deltaCuts, byteCuts, keepalives) => {
         const whole = (await rewriteText(text, readableNamer)).text;
         const refs = findSandboxRefs(text);
         // One citation per reference, in UTF-16 units, as upstream sends them after the deltas.
         const annotations = refs.map((r, k) => ({ type: "container_file_citation", container_id: "cntr_1", file_id: `cfile_${k}`, filename: "f", start_index: r.start, end_index: r.end }));
-        const events = messageEvents(cutAt(text, deltaCuts), annotations);
+        const events = withKeepalives(messageEvents(cutAt(text, deltaCuts), annotations), keepalives);
         const parsed = await throughSse(events, byteCuts);
         expect(parsed).toEqual(events);
         const out = await rewriteStream(parsed, readableNamer); // checks the holdback invariant after every event
@@ -35,11 +42,21 @@ describe("streamed rewrite equals whole-text rewrite (property)", () => {
         const added = out.filter((e) => e.type === "response.output_text.annotation.added").map((e) => e.annotation);
         expect(added).toEqual(part.annotations);
         for (const a of part.annotations) expect(whole.slice(a.start_index, a.end_index)).toBe(a.url);
-        const completed = out.at(-1)!.response as { output: { content: { text: string }[] }[] };
+        const completed = out.find((e) => e.type === "response.completed")!.response as { output: { content: { text: string }[] }[] };
         expect(completed.output[0]!.content[0]!.text).toBe(whole);
       }),
       { numRuns: 200 },
     );
+  });
+
+  it("lets keepalives between deltas wait behind a held delta instead of splitting a link", async () => {
+    const text = "A [x](sandbox:/mnt/data/a.csv) and [y](sandbox:/mnt/data/b.csv) end";
+    const base = messageEvents(Array.from(text));
+    // A keepalive after every third event, renumbered as upstream would number them.
+    const events = base.flatMap((e, k) => (k % 3 === 2 ? [e, { type: "keepalive" }] : [e])).map((e, k) => ({ ...e, sequence_number: k }));
+    const out = await rewriteStream(events, readableNamer);
+    expect(out.map((e) => e.sequence_number)).toEqual(events.map((e) => e.sequence_number));
+    expect(deltasOf(out)).toBe("A [x](https://f.test/a.csv) and [y](https://f.test/b.csv) end");
   });
 
   it("passes unknown events and keepalives through untouched", async () => {
