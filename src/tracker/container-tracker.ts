@@ -182,6 +182,16 @@ export class ContainerTracker extends DurableObject<Bindings> {
         );
       }
     }
+    // A linked path that names a file this response also cited by id needs no listing.
+    for (const claim of this.#sql
+      .exec<{ path: string; file_id: string; version: number }>(
+        `SELECT cl.path, c.file_id, c.version FROM claims cl JOIN citations c ON c.response_id = cl.response_id AND c.path = cl.path
+         WHERE cl.response_id = ? AND cl.state = 'pending' AND c.cited != 'listing'`,
+        p.responseId,
+      )
+      .toArray()) {
+      this.#resolveClaim(p.responseId, claim.path, claim.file_id, claim.version);
+    }
     if (listing) this.#applyListing(p.responseId, listing);
     else this.#sql.exec("UPDATE responses SET sweep_next_at = NULL WHERE response_id = ?", p.responseId);
     await this.#scheduleAlarm();

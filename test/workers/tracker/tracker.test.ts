@@ -138,3 +138,24 @@ describe("ContainerTracker", () => {
     expect(new Uint8Array(await obj!.arrayBuffer())).toEqual(bytes);
   });
 });
+
+describe("ContainerTracker claims", () => {
+  it("resolves a linked path to the file the same response cites by id, without waiting for the listing", async () => {
+    const ct = await sim.container([]);
+    // Listed only in a minute: the claim can only resolve through the citation.
+    const f = await sim.addFile(ct.id, { path: "/mnt/data/cited.csv", size: 300, visible_after_ms: 60_000 });
+    const t = tracker(ct.id);
+    const m = await t.track({
+      tenant: T,
+      containerId: ct.id,
+      responseId: "resp_claim",
+      responseCreatedAt: f.created_at,
+      refs: [
+        { fileId: f.id, filename: "cited.csv", cited: "annotation" },
+        { path: "/mnt/data/cited.csv", cited: "link" },
+      ],
+    });
+    expect(m.map((e) => [e.file_id, e.path])).toEqual([[f.id, "/mnt/data/cited.csv"]]);
+    expect(await t.resolvePath({ tenant: T, responseId: "resp_claim", path: "/mnt/data/cited.csv" })).toEqual({ kind: "file", containerId: ct.id, fileId: f.id, version: 1 });
+  });
+});
