@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { parseContentRange, SliceReader, trustedLength } from "../../../src/storage/copy";
+import { fileObjectKey, inlineObjectKey } from "../../../src/storage/keys";
+import { retryAfterMs } from "../../../src/storage/upstream";
+import { backoffMs, BACKOFF_CAP_MS } from "../../../src/tracker/backoff";
+import { isJunkPath } from "../../../src/tracker/container-tracker";
+
+function streamOf(chunks: number[][]): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(c) {
+      for (const ch of chunks) c.enqueue(new Uint8Array(ch));
+      c.close();
+    },
+  });
+}
+
+describe("copy engine helpers", () => {
+  it("trusts Content-Length only without a content encoding", () => {
+    expect(trustedLength(new Headers({ "content-length": "42" }))).toBe(42);
+    expect(trustedLength(new Headers({ "content-length": "42", "content-encoding": "identity" }))).toBe(42);
+    expect(trustedLength(new Headers({ "content-length": "42", "content-encoding": "gzip" }))).toBeNull();
+    expect(trustedLength(new Headers({}))).toBeNull();
+    expect(trustedLength(new Headers({ "content-length": "4x" }))).toBeNull();
+  });
+
+  it("parses Content-Range", () => {
+    expect(parseContentRange("bytes 8-15/100")).toEqual({ start: 8, end: 15, total: 100 });
+    expect(parseContentRange("bytes 8-15/*")).toEqual({ start: 8, end: 15, total: null });
+    expect(parseContentRange("bytes */100")).toBeNull();
+    expect(parseContentRange(null)).toBeNull();
+  });
+
+  it("slices a stream into exact parts across chunk boundaries, and skips", async () => {
+    const r = new SliceReader(streamOf([[1, 2, 3], [4, 5], [6, 7, 8, 9], [10]]));
+    expect([...(await r.read(4))]).toEqual([1, 2, 3, 4]);
+    expect(await r.skip(3)).toBe(3);
+    expect([...(await r.read(4))]).toEqual([8, 9, 10]);
+    expect([...(await r.read(4))]).toEqual([]);
+    expect(r.consumed).toBe(10);
+  });
+
+  it("reads Retry-After in seconds, milliseconds or as a date", () => {
+    expect(retryAfterMs(new Headers({ "retry-after": "3" }))).toBe(3000);
+    expect(retryAfterMs(new Headers({ "retry-after-ms": "250", "retry-after": "3" }))).toBe(250);
+    expect(retryAfterMs(new Headers({ "retry-after": new Date(10_000).toUTCString() }), 4_000)).toBe(6_000);
+    expect(retryAfterMs(new Headers({}))).toBeUndefined();
+  });
+
+  it("backs off exponentially, capped, and never sooner than Retry-After", () => {
+    expect([1, 2, 3].map((a) => backoffMs(a))).toEqual([2000, 4000, 8000]);
+    expect(backoffMs(30)).toBe(BACKOFF_CAP_MS);
+    expect(backoffMs(1, 60_000)).toBe(60_000);
+  });
+});
+
+describe("keys and filters", () => {
+  it("lays keys out tenant first and keeps separators out of segments", () => {
+    expect(fileObjectKey({ tenant: "acme", containerId: "cntr_1", fileId: "cfile_2", version: 3 })).toBe("t/acme/c/cntr_1/f/cfile_2/v3");
+    expect(fileObjectKey({ tenant: "a/b", containerId: "c", fileId: "f", version: 1 })).toBe("t/a%2Fb/c/c/f/f/v1");
+    expect(inlineObjectKey({ tenant: "acme", responseId: "resp_1", sha256: "ab" })).toBe("t/acme/r/resp_1/i/ab");
+  });
+
+  it("recognises scratch files", () => {
+    for (const p of ["/mnt/data/.x", "/mnt/data/__pycache__/m.pyc", "/mnt/data/.ipynb_checkpoints/a.ipynb", "/mnt/data/out.tmp", "/mnt/data/~$book.xlsx"]) {
+      expect(isJunkPath(p)).toBe(true);
+    }
+    for (const p of ["/mnt/data/report.csv", "/mnt/data/sub/chart.png", "/mnt/data/a.b.c.txt"]) expect(isJunkPath(p)).toBe(false);
+  });
+});
