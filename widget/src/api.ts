@@ -35,6 +35,14 @@ export interface CreateBody {
   previous_response_id?: string;
 }
 
+/**
+ * unsandbox checks the `Origin` of publishable-key calls. A page with `Referrer-Policy: no-referrer`
+ * (a common hardening header) makes the browser send `Origin: null` on same-origin POSTs (Fetch
+ * standard, "append a request Origin header"), which no allow list can match; a per-request
+ * policy overrides the page's, and sends no more than the origin cross-origin.
+ */
+const REFERRER_POLICY: ReferrerPolicy = "strict-origin-when-cross-origin";
+
 export class WidgetClient {
   #session: { token: string; expiresAt: number } | null = null;
   #pending: Promise<string> | null = null;
@@ -54,6 +62,7 @@ export class WidgetClient {
           method: "POST",
           headers: { authorization: `Bearer ${this.key}` },
           credentials: "omit",
+          referrerPolicy: REFERRER_POLICY,
         });
         if (!res.ok) throw await errorFrom(res);
         const body = (await res.json()) as { session?: unknown; expires_at?: unknown };
@@ -73,7 +82,7 @@ export class WidgetClient {
       const headers = new Headers(init.headers);
       headers.set("authorization", `Bearer ${this.key}`);
       headers.set("x-unsandbox-session", token);
-      const res = await fetch(`${this.endpoint}${path}`, { ...init, headers, credentials: "omit" });
+      const res = await fetch(`${this.endpoint}${path}`, { ...init, headers, credentials: "omit", referrerPolicy: REFERRER_POLICY });
       if (res.status === 401 && attempt === 0) {
         await res.body?.cancel();
         continue;

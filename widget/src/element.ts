@@ -314,8 +314,11 @@ export class UnsandboxChat extends HTMLElement {
     parts.push(this.#el("span", { class: "name" }, [file.filename]));
     parts.push(this.#el("span", { class: "info" }, [info]));
     parts.push(this.#el("span", { class: "state" }, [file.reason && status.tone === "problem" ? `${status.label} (${file.reason})` : status.label]));
+    // Most files come as attachments, so following the link downloads without leaving the page.
+    // Raster images are served inline (for previews), so their link opens a new tab instead.
+    const target = isRasterImage(file.content_type) ? "_blank" : undefined;
     const action = url
-      ? this.#el("a", { class: "button download", href: url, download: file.filename, rel: "noopener", "aria-label": `Download ${file.filename}` }, ["Download"])
+      ? this.#el("a", { class: "button download", href: url, download: file.filename, target, rel: "noopener", "aria-label": `Download ${file.filename}` }, ["Download"])
       : this.#el("span", { class: "button download", role: "link", "aria-disabled": "true", "aria-label": `Download ${file.filename} (unavailable)` }, ["Download"]);
     parts.push(this.#el("div", { class: "actions" }, [action]));
     // Keep keyboard focus on the download button across updates of the same card.
@@ -330,6 +333,7 @@ export class UnsandboxChat extends HTMLElement {
     const abort = new AbortController();
     this.#polls.add(abort);
     const started = Date.now();
+    let notFoundCount = 0;
     try {
       for (let i = 0; Date.now() - started < POLL_BUDGET_MS; i++) {
         await new Promise((r) => setTimeout(r, POLL_DELAYS_MS[Math.min(i, POLL_DELAYS_MS.length - 1)]));
@@ -339,8 +343,11 @@ export class UnsandboxChat extends HTMLElement {
           files = await this.#getClient().files(id, abort.signal);
         } catch (err) {
           if (abort.signal.aborted) return;
-          if (err instanceof WidgetError && err.status >= 400 && err.status < 500 && err.status !== 429) throw err;
-          continue; // a network blip or a 5xx: try again at the next tick
+          // unsandbox records a streamed response's files as the stream ends, so the first polls
+          // may come before the record exists: a 404 is "not yet" for the first few tries.
+          const notYet = err instanceof WidgetError && err.status === 404 && ++notFoundCount <= 5;
+          if (err instanceof WidgetError && err.status >= 400 && err.status < 500 && err.status !== 429 && !notYet) throw err;
+          continue; // a network blip, a 5xx or not recorded yet: try again at the next tick
         }
         this.#showFiles(turn, files);
         if (!files.some((f) => isSettling(f.state))) return;
