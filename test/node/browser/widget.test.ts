@@ -141,6 +141,19 @@ describe.skipIf(!available)("the widget in chromium", () => {
     await record(page);
     await ask(page, `Write the quarterly report as a PDF.\nsim: files=${FILENAME}; pace_ms=40`);
 
+    // Screenshots for the README (desktop and phone, light and dark), as soon as the card shows.
+    await page.locator("unsandbox-chat .card").first().waitFor({ timeout: 90_000 });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    for (const [device, size] of [["desktop", { width: 1280, height: 860 }], ["phone", { width: 390, height: 844 }]] as const) {
+      for (const scheme of ["light", "dark"] as const) {
+        await page.setViewportSize(size);
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.screenshot({ path: join(SCREENSHOTS, `widget-${device}-${scheme}.png`), fullPage: true });
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.emulateMedia({ colorScheme: "light" });
+
     const events = await waitFor(page, "file-ready");
     expect(events.filter((e) => e.type === "error")).toEqual([]);
     const completedAt = events.findIndex((e) => e.type === "response-completed");
@@ -168,18 +181,6 @@ describe.skipIf(!available)("the widget in chromium", () => {
     const color = await page.locator("unsandbox-chat button.send").evaluate((b) => getComputedStyle(b).backgroundColor);
     expect(color).toBe("rgb(36, 87, 214)");
     expect(consoleErrors.filter((m) => /Content Security Policy|Trusted Type|integrity/i.test(m))).toEqual([]);
-
-    // Screenshots for the README: desktop and phone, light and dark.
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    for (const [device, size] of [["desktop", { width: 1280, height: 860 }], ["phone", { width: 390, height: 844 }]] as const) {
-      for (const scheme of ["light", "dark"] as const) {
-        await page.setViewportSize(size);
-        await page.emulateMedia({ colorScheme: scheme });
-        await page.screenshot({ path: join(SCREENSHOTS, `widget-${device}-${scheme}.png`), fullPage: true });
-      }
-    }
-    await page.setViewportSize({ width: 1280, height: 860 });
-    await page.emulateMedia({ colorScheme: "light" });
 
     // The conversation continues: the next turn names the previous response and links its file again.
     await ask(page, "Link the report again.\nsim: scenario=later-turn-link");
