@@ -49,6 +49,8 @@ import {
 export const MAX_CONCURRENT_COPIES = 2;
 /** Parts uploaded per copy step (per alarm run): 24 × 8 MiB stays far inside subrequest and time budgets. */
 export const PARTS_PER_STEP = 24;
+/** Copy steps per alarm run (each at most `PARTS_PER_STEP` parts); the next alarm continues. */
+export const STEPS_PER_RUN = 16;
 /** A job that failed this many times in a row is `failed`. */
 export const MAX_ATTEMPTS = 8;
 /** Files listed up to this long before the response's `created_at` still count as its outputs (clock skew). */
@@ -192,8 +194,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
       .toArray()) {
       this.#resolveClaim(p.responseId, claim.path, claim.file_id, claim.version);
     }
+    // A failed listing leaves `sweep_next_at` set, so the alarm lists again.
     if (listing) this.#applyListing(p.responseId, listing);
-    else this.#sql.exec("UPDATE responses SET sweep_next_at = NULL WHERE response_id = ?", p.responseId);
     await this.#scheduleAlarm();
     return this.manifest(p.responseId);
   }
@@ -388,13 +390,27 @@ export class ContainerTracker extends DurableObject<Bindings> {
         .toArray()) {
         await this.#sweep(r);
       }
-      const free = MAX_CONCURRENT_COPIES - this.#running.size;
-      const due = this.#sql
-        .exec<JobRow>("SELECT * FROM jobs WHERE next_attempt_at <= ? ORDER BY next_attempt_at, file_id", this.now())
-        .toArray()
-        .filter((j) => !this.#running.has(`${j.file_id}/${j.version}`))
-        .slice(0, Math.max(0, free));
-      await Promise.all(due.map((j) => this.#runJob(j)));
+      // Two workers pull due jobs until none is due or the run's step budget is spent. Each job
+      // runs at most one step per alarm run, so a large file cannot starve the others and the
+      // subrequests of one run stay bounded (about STEPS_PER_RUN × (PARTS_PER_STEP + 4)).
+      const ran = new Set<string>();
+      const pick = (): JobRow | undefined =>
+        ran.size >= STEPS_PER_RUN
+          ? undefined
+          : this.#sql
+              .exec<JobRow>("SELECT * FROM jobs WHERE next_attempt_at <= ? ORDER BY next_attempt_at, file_id", this.now())
+              .toArray()
+              .find((j) => !this.#running.has(`${j.file_id}/${j.version}`) && !ran.has(`${j.file_id}/${j.version}`));
+      const worker = async () => {
+        for (let job = pick(); job; job = pick()) {
+          // No await between picking and #runJob marking the job as running: the other worker
+          // cannot pick it too.
+          ran.add(`${job.file_id}/${job.version}`);
+          await this.#runJob(job);
+        }
+      };
+      const free = Math.max(0, MAX_CONCURRENT_COPIES - this.#running.size);
+      await Promise.all(Array.from({ length: free }, worker));
     } catch (err) {
       console.error(JSON.stringify({ level: "error", where: "ContainerTracker.alarm", error: String(err) }));
     }

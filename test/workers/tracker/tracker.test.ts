@@ -159,3 +159,17 @@ describe("ContainerTracker claims", () => {
     expect(await t.resolvePath({ tenant: T, responseId: "resp_claim", path: "/mnt/data/cited.csv" })).toEqual({ kind: "file", containerId: ct.id, fileId: f.id, version: 1 });
   });
 });
+
+describe("ContainerTracker with many files", () => {
+  it("copies 30 swept files, each fetched once", { timeout: 60_000 }, async () => {
+    const ct = await sim.container(Array.from({ length: 30 }, (_, i) => ({ path: `/mnt/data/part-${i}.json`, size: 1000 + i })));
+    const t = tracker(ct.id);
+    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_many", responseCreatedAt: ct.created_at, refs: [] });
+    const m = await t.waitForStored("resp_many", 50_000);
+    expect(m).toHaveLength(30);
+    expect(m.every((e) => e.state === "stored")).toBe(true);
+    const fetches = (await sim.counters()).content_fetches;
+    expect(ct.files.map((f) => fetches[f.id])).toEqual(ct.files.map(() => 1));
+    for (const f of ct.files.slice(0, 3)) expect(m.find((e) => e.file_id === f.id)?.sha256).toBe((await sim.truth(f.id)).sha256);
+  });
+});
