@@ -37,16 +37,26 @@ const MIGRATIONS = [`CREATE TABLE owner (id TEXT PRIMARY KEY, kind TEXT NOT NULL
 export class OwnershipLedger extends DurableObject<Bindings> {
   readonly #sql: SqlStorage;
 
+  #ready = false;
+
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage, MIGRATIONS);
-    });
+  }
+
+  // Lookups vastly outnumber records and most name ids nobody owns (anyone can send any id), so
+  // the table is created on the first record only: a lookup of an unknown id stores nothing.
+  #hasTable(): boolean {
+    if (!this.#ready) this.#ready = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'owner'").toArray().length > 0;
+    return this.#ready;
   }
 
   /** Records the owner unless one is recorded already; returns the owner that holds. */
   record(id: string, kind: OwnedKind, owner: Owner): Owner {
+    if (!this.#hasTable()) {
+      migrate(this.ctx.storage, MIGRATIONS);
+      this.#ready = true;
+    }
     this.#sql.exec(
       "INSERT INTO owner (id, kind, tenant, visitor, recorded_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
       id,
@@ -60,6 +70,7 @@ export class OwnershipLedger extends DurableObject<Bindings> {
 
   /** The recorded owner, or null. */
   get(id: string): Owner | null {
+    if (!this.#hasTable()) return null;
     const row = this.#sql.exec<{ tenant: string; visitor: string | null }>("SELECT tenant, visitor FROM owner WHERE id = ?", id).toArray()[0];
     if (!row) return null;
     return row.visitor === null ? { tenant: row.tenant } : { tenant: row.tenant, visitor: row.visitor };
