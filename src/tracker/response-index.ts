@@ -124,7 +124,10 @@ export class ResponseIndex extends DurableObject<Bindings> {
    */
   async resolve(input: { tenant: string; path: string; depth?: number }): Promise<PathResolution> {
     const row = this.#row();
-    if (!row || row.tenant !== input.tenant) return { kind: "unknown" };
+    // Links stream out before the proxy registers the response (it does so when the answer is
+    // complete), and a link with a valid signature was issued by us: not registered yet = pending.
+    if (!row) return { kind: "pending" };
+    if (row.tenant !== input.tenant) return { kind: "unknown" };
     const pinned = this.#sql
       .exec<{ container_id: string; file_id: string; version: number }>("SELECT container_id, file_id, version FROM resolutions WHERE path = ?", input.path)
       .toArray()[0];

@@ -245,3 +245,19 @@ describe("download states and versions", () => {
     await res.arrayBuffer();
   });
 });
+
+describe("links that stream out before the response is registered", () => {
+  it("are 503 with Retry-After until the proxy registers the response, then serve", { timeout: 60_000 }, async () => {
+    const ct = await sim.container([{ path: "/mnt/data/early.txt", size: 700 }]);
+    const f = ct.files[0]!;
+    const url = await link({ responseId: "resp_early", path: f.path });
+    const early = await get(url);
+    expect(early.status).toBe(503);
+    expect(early.headers.get("retry-after")).toBe("5");
+    await early.arrayBuffer();
+    await harvest(ct.id, "resp_early", f.created_at, [{ fileId: f.id, cited: "annotation" }]);
+    const res = await get(url);
+    expect(res.status).toBe(200);
+    expect(await sha256Hex(await res.arrayBuffer())).toBe((await sim.truth(f.id)).sha256);
+  });
+});
