@@ -150,3 +150,28 @@ describe("forced settings for publishable keys", () => {
     }
   });
 });
+
+describe("single-tenant widget visitors", () => {
+  it("a visitor's chain is its own; the operator's secret key sees it; modes default to no tenant store", async () => {
+    const s1 = await session("single", SINGLE_PK, SINGLE_ORIGIN);
+    const s2 = await session("single", SINGLE_PK, SINGLE_ORIGIN);
+    const made = await as("single", SINGLE_PK, "/v1/responses", {
+      method: "POST",
+      headers: { origin: SINGLE_ORIGIN, [SESSION_HEADER]: s1, "x-unsandbox-wait-ms": "0" },
+      json: { model: "gpt-5", input: "hi\nsim: scenario=no-tool" },
+    });
+    expect(made.status).toBe(200);
+    const id = ((await made.json()) as { id: string }).id;
+    const read = (s: string) => as("single", SINGLE_PK, `/v1/responses/${id}`, { headers: { origin: SINGLE_ORIGIN, [SESSION_HEADER]: s } });
+    expect((await read(s1)).status).toBe(200);
+    expect(await errorOf(await read(s2))).toMatchObject({ status: 404, code: "not_found" });
+    const next = await as("single", SINGLE_PK, "/v1/responses", {
+      method: "POST",
+      headers: { origin: SINGLE_ORIGIN, [SESSION_HEADER]: s2 },
+      json: { model: "gpt-5", input: "x", previous_response_id: id },
+    });
+    expect(await errorOf(next)).toMatchObject({ status: 404, code: "not_found" });
+    // The operator's server key reads everything of its one tenant, as before.
+    expect((await as("single", SINGLE_KEY, `/v1/responses/${id}`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * The pure cores: route policy, ids in a responses body, who may use an owned id, the widget
+ * policy, sealed upstream keys and visitor-session tokens.
+ */
+import { describe, expect, it } from "vitest";
+import { idsInResponsesBody } from "../../../src/auth/body-ids";
+import { pathSegments, routePolicy } from "../../../src/auth/route-policy";
+import { seal, unseal } from "../../../src/auth/sealed-key";
+import { signSession, verifySession } from "../../../src/auth/session";
+import { applyWidgetPolicy } from "../../../src/auth/widget-policy";
+import { mayUse } from "../../../src/tenants/ownership";
+import { WidgetSettings } from "../../../src/tenants/schema";
+import { as, errorOf } from "./support";
+
+const seg = (p: string) => pathSegments(p)!;
+
+describe("routePolicy", () => {
+  it("multi-tenant secret keys reach the allowlist only; others reach every /v1 route", () => {
+    expect(routePolicy("GET", seg("/v1/containers"), "multi-tenant", "secret").allowed).toBe(false);
+    expect(routePolicy("GET", seg("/v1/containers"), "single-tenant", "secret").allowed).toBe(true);
+    expect(routePolicy("GET", seg("/v1/containers"), "pass-through", "secret").allowed).toBe(true);
+    expect(routePolicy("GET", seg("/v1/containers/cntr_1/files"), "multi-tenant", "secret")).toMatchObject({
+      allowed: true,
+      ids: [{ kind: "container", id: "cntr_1", param: "container" }],
+    });
+    // Not allowlisted but reachable in single-tenant: the id is still checked.
+    expect(routePolicy("POST", seg("/v1/files/file-1/whatever"), "single-tenant", "secret").ids).toEqual([{ kind: "file", id: "file-1", param: "file" }]);
+  });
+
+  it("publishable keys reach creating and reading responses only", () => {
+    expect(routePolicy("POST", seg("/v1/responses"), "single-tenant", "publishable").allowed).toBe(true);
+    expect(routePolicy("GET", seg("/v1/responses/resp_1"), "multi-tenant", "publishable").allowed).toBe(true);
+    expect(routePolicy("DELETE", seg("/v1/responses/resp_1"), "multi-tenant", "publishable").allowed).toBe(false);
+    expect(routePolicy("GET", seg("/v1/models"), "single-tenant", "publishable").allowed).toBe(false);
+  });
+
+  it("refuses unsafe path segments", () => {
+    for (const p of ["/v1/responses/a%2Fb", "/v1/responses/%0a", "/v1/x/%2e%2e", "/v1/responses/a b", "/v1/responses/%ZZ"]) expect(pathSegments(p), p).toBeNull();
+    expect(pathSegments("/v1/models/ft:gpt-4o:org::abc")).toEqual(["v1", "models", "ft:gpt-4o:org::abc"]);
+  });
+});
+
+describe("idsInResponsesBody", () => {
+  it("finds every owned id a body names", () => {
+    const ids = idsInResponsesBody({
+      previous_response_id: "resp_1",
+      conversation: { id: "conv_1" },
+      tools: [{ type: "code_interpreter", container: { type: "auto", file_ids: ["file-1", "file-2"] } }, { type: "code_interpreter", container: "cntr_1" }, { type: "function", name: "f" }],
+      input: [
+        { role: "user", content: [{ type: "input_file", file_id: "file-3" }, { type: "input_image", file_id: "file-4" }] },
+        { type: "code_interpreter_call", container_id: "cntr_2" },
+        { role: "assistant", content: [{ type: "output_text", text: "", annotations: [{ type: "container_file_citation", file_id: "cfile_1", container_id: "cntr_3" }] }] },
+      ],
+      unknown_future_field: { file_id: "file-ignored" },
+    });
+    expect(ids.map((i) => `${i.kind}:${i.id}@${i.param}`)).toEqual([
+      "response:resp_1@previous_response_id",
+      "conversation:conv_1@conversation.id",
+      "file:file-1@tools[0].container.file_ids[0]",
+      "file:file-2@tools[0].container.file_ids[1]",
+      "container:cntr_1@tools[1].container",
+      "file:file-3@input[0].content[0].file_id",
+      "file:file-4@input[0].content[1].file_id",
+      "container:cntr_2@input[1].container_id",
+      "container:cntr_3@input[2].content[0].annotations[0].container_id",
+    ]);
+  });
+});
+
+describe("mayUse", () => {
+  const secret = { tenant: "a", kind: "secret" as const, unknownIdsAllowed: false };
+  const v1 = { tenant: "a", kind: "publishable" as const, visitor: "v1", unknownIdsAllowed: false };
+  it("a tenant's servers use all its ids, a visitor only its own, nobody another tenant's", () => {
+    expect(mayUse(secret, { tenant: "a", visitor: "v1" })).toBe(true);
+    expect(mayUse(secret, { tenant: "b" })).toBe(false);
+    expect(mayUse(v1, { tenant: "a", visitor: "v1" })).toBe(true);
+    expect(mayUse(v1, { tenant: "a", visitor: "v2" })).toBe(false);
+    expect(mayUse(v1, { tenant: "a" })).toBe(false);
+    expect(mayUse(secret, null)).toBe(false);
+    expect(mayUse({ ...secret, unknownIdsAllowed: true }, null)).toBe(true);
+  });
+});
+
+describe("applyWidgetPolicy", () => {
+  const widget = WidgetSettings.parse({ allowed_origins: ["https://a.example"], memory_limit: "4g", model: "gpt-5-mini" });
+  it("forces tools, memory and model, keeps other fields", () => {
+    expect(applyWidgetPolicy({ model: "o3-pro", input: "x", temperature: 0.2 }, widget)).toEqual({
+      model: "gpt-5-mini",
+      input: "x",
+      temperature: 0.2,
+      tools: [{ type: "code_interpreter", container: { type: "auto", memory_limit: "4g" } }],
+      tool_choice: "auto",
+    });
+  });
+});
+
+describe("sealed upstream keys", () => {
+  const k1 = { kid: "old", secret: "o".repeat(32) };
+  const k2 = { kid: "new", secret: "n".repeat(32) };
+  it("opens with any listed key id, so the encryption secret can rotate", async () => {
+    const sealedOld = await seal("sk-123", "t1", [k1]);
+    expect(await unseal(sealedOld, "t1", [k2, k1])).toBe("sk-123");
+    await expect(unseal(sealedOld, "t1", [k2])).rejects.toThrow(/not configured/);
+    const tampered = sealedOld.slice(0, -3) + (sealedOld.endsWith("AAA") ? "BBB" : "AAA");
+    await expect(unseal(tampered, "t1", [k1])).rejects.toThrow(/does not decrypt/);
+  });
+});
+
+describe("visitor session tokens", () => {
+  const secrets = [{ kid: "k1", secret: "s".repeat(40) }];
+  const claims = { t: "a", k: "key_1", v: "vis_1", o: "https://a.example" };
+  it("verifies its own, refuses expired, tampered and foreign-key tokens", async () => {
+    const now = Date.now();
+    const good = await signSession({ ...claims, e: Math.floor(now / 1000) + 60 }, secrets);
+    expect(await verifySession(good, secrets, now)).toMatchObject({ ok: true, claims: { v: "vis_1" } });
+    expect(await verifySession(good, secrets, now + 61_000)).toEqual({ ok: false, reason: "expired" });
+    expect(await verifySession(good, [{ kid: "k1", secret: "x".repeat(40) }], now)).toEqual({ ok: false, reason: "bad_signature" });
+    const [v, body, mac] = good.split(".");
+    const forgedBody = btoa(JSON.stringify({ ...claims, v: "vis_2", e: Math.floor(now / 1000) + 60, i: "k1" })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    expect(await verifySession(`${v}.${forgedBody}.${mac}`, secrets, now)).toEqual({ ok: false, reason: "bad_signature" });
+    expect(body).toBeTruthy();
+  });
+});
+
+describe("pass-through mode", () => {
+  it("forwards the caller's own key upstream and scopes it to a tenant of its own", async () => {
+    expect((await as("passthrough", "sk-sim-test", "/v1/models")).status).toBe(200);
+    // Another key is forwarded as it is, and the upstream refuses it.
+    expect((await errorOf(await as("passthrough", "sk-someone-else", "/v1/models"))).status).toBe(401);
+  });
+});
