@@ -27,6 +27,7 @@ import {
   type ContainerFile,
   type UpstreamAccess,
 } from "../storage/upstream";
+import { targetOf } from "../upstream/fetch";
 import { backoffMs } from "./backoff";
 import { migrate, TRACKER_MIGRATIONS } from "./schema";
 import {
@@ -165,8 +166,18 @@ export class ContainerTracker extends DurableObject<Bindings> {
     this.#upsertResponse(p.tenant, p.responseId, p.responseCreatedAt, p.sweep ? now : null, p.sweep ? now + SWEEP_WINDOW_MS : null);
     const up = this.#upstream();
 
-    let listing: ContainerFile[] | null = null;
-    if (p.sweep) listing = await this.#list(up);
+    // The container's own record (status, last activity, expiry) comes along with the listing.
+    const [listing, info] = await Promise.all([
+      p.sweep ? this.#list(up) : Promise.resolve(null),
+      retrieveContainer(up, p.containerId).catch(() => undefined),
+    ]);
+    if (info === null) this.#containerGone("the container expired before the file was copied");
+    else if (info) {
+      this.#sql.exec(
+        "UPDATE container SET status = ?, last_active_at = ?, expires_after_minutes = ?, checked_at = ?",
+        info.status ?? null, info.last_active_at ?? null, info.expires_after?.minutes ?? null, now,
+      );
+    }
 
     for (const ref of p.refs) {
       const path = ref.path ?? (ref.filename ? `/mnt/data/${ref.filename}` : null);
@@ -421,7 +432,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
 
   #upstream(): UpstreamAccess {
     const cfg = loadConfig(this.env);
-    return { baseUrl: cfg.OPENAI_BASE_URL, apiKey: cfg.OPENAI_API_KEY };
+    // Through the same helper as the proxy, so UPSTREAM_AUTH_HEADER and UPSTREAM_QUERY apply here too.
+    return targetOf(cfg);
   }
 
   #containerId(): string | null {

@@ -38,6 +38,10 @@ describe("ContainerTracker", () => {
     await t.track({ tenant: T, containerId: ct.id, responseId: "resp_sweep", responseCreatedAt: ct.created_at, refs: [] });
     const m = await t.waitForStored("resp_sweep", 30_000);
     expect(m.map((e) => [e.path, e.state, e.cited])).toEqual([["/mnt/data/out.json", "stored", ["listing"]]]);
+    // The container's state as the API reports it was recorded too.
+    const [row] = await query<{ id: string; status: string; last_active_at: number; expires_after_minutes: number }>(ct.id, "SELECT * FROM container");
+    expect(row).toMatchObject({ id: ct.id, status: "running", expires_after_minutes: 20 });
+    expect(row!.last_active_at).toBeGreaterThanOrEqual(ct.created_at);
   });
 
   it("resolves a linked path once the file registers late, and marks the rest missing when the window closes", async () => {
