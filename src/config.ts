@@ -64,6 +64,18 @@ export const ConfigSchema = z.object({
   LINK_SECRETS: linkSecrets,
   UNSANDBOX_PUBLISHABLE_KEY: z.string().startsWith("pk_", "UNSANDBOX_PUBLISHABLE_KEY must start with pk_").optional(),
   UNSANDBOX_ALLOWED_ORIGINS: list,
+  /**
+   * How the upstream key is sent: `authorization` (`Authorization: Bearer …`, OpenAI) or `api-key`
+   * (`api-key: …`, Azure OpenAI and gateways like it). Applies to every upstream call.
+   */
+  UPSTREAM_AUTH_HEADER: z
+    .enum(["authorization", "api-key"], { error: "UPSTREAM_AUTH_HEADER must be authorization (Bearer, default) or api-key" })
+    .default("authorization"),
+  /** Query parameters added to every upstream call, e.g. `api-version=2025-04-01-preview` for Azure-style gateways. */
+  UPSTREAM_QUERY: z
+    .string()
+    .optional()
+    .transform((raw) => [...new URLSearchParams(raw ?? "")].filter(([k]) => k !== "")),
   /** Who may call and whose upstream key is used: see README "Modes and tenants" and src/auth/. */
   UNSANDBOX_MODE: z
     .enum(["single-tenant", "multi-tenant", "pass-through"], {
@@ -104,6 +116,8 @@ export interface Bindings {
   OWNERSHIP_LEDGER: DurableObjectNamespace;
   /** Exact request counters for rate limits (src/tenants/rate-counter.ts). */
   RATE_COUNTER: DurableObjectNamespace;
+  /** Usage counters per tenant (src/metering/meter.ts). */
+  USAGE_METER: DurableObjectNamespace;
   [setting: string]: unknown;
 }
 

@@ -3,7 +3,10 @@
  */
 import { createApp } from "./app";
 import { installSecurity } from "./auth/install";
+import { requestLog } from "./observability/request-log";
 import { filesRoute } from "./routes/files";
+import { health } from "./routes/health";
+import { metering } from "./routes/metering";
 import { passthrough } from "./routes/passthrough";
 import { responses } from "./routes/responses";
 import { responsesRead } from "./routes/responses-read";
@@ -14,15 +17,21 @@ export { ResponseIndex } from "./tracker/response-index";
 export { TenantDirectory } from "./tenants/directory";
 export { OwnershipLedger } from "./tenants/ownership";
 export { RateCounter } from "./tenants/rate-counter";
+export { UsageMeter } from "./metering/meter";
 
 const app = createApp();
 
-app.get("/healthz", (c) => c.json({ ok: true }));
+// One structured log line per request, and usage metering (src/observability/).
+app.use("*", requestLog);
+// R2 and Durable Object checks.
+app.route("/", health);
 // Downloads: no bearer auth, the signed token in the path is the credential.
 app.route("/", filesRoute);
 // The widget script, its SRI hash and the demo page: public, no key.
 app.route("/", widget);
 // Body limits, CORS, authentication and the ownership guard on /v1/*; /admin/* and /widget/session.
+// Usage report (ADMIN_SECRET); before installSecurity, whose /admin/* middleware is multi-tenant only.
+app.route("/", metering);
 installSecurity(app);
 app.route("/", responses);
 app.route("/", responsesRead);

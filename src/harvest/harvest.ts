@@ -11,6 +11,7 @@ import type { Bindings } from "../config";
 import { decodeDataUrl, discover, type Discovery } from "./discover";
 import type { LinkNaming } from "../links/naming";
 import { urlOfPath } from "./naming";
+import { noteFiles } from "../observability/request-context";
 
 export interface HarvestOptions {
   tenant: string;
@@ -88,7 +89,9 @@ export async function harvest(env: Bindings, response: ResponseLike, naming: Lin
         return tracker.waitForStored(response.id, options.waitMs);
       }),
     );
-    return withUrls(manifests.flat(), naming);
+    const files = await withUrls(manifests.flat(), naming);
+    noteFiles(files); // for the request's log line (observability/request-context.ts)
+    return files;
   } catch (err) {
     console.error(JSON.stringify({ level: "error", msg: "harvest failed", responseId: response.id, error: String(err) }));
     return [];

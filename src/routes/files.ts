@@ -126,6 +126,7 @@ filesRoute.get("/files/:token/:name", async (c) => {
       : refuse(c, 403, "link_invalid", "This link is not valid", "The download link is not valid. Check that it was copied whole.");
   }
   const { tenant, responseId, path } = verdict.claims;
+  c.set("tenant", tenant); // for the request log line and metering (bytes served)
   const deadline = Date.now() + COPY_WAIT_MS;
   const notProduced = () =>
     refuse(c, 404, "file_not_produced", "This file was never produced", `The model linked ${path.slice(path.lastIndexOf("/") + 1)}, but it never wrote that file, so there is nothing to download.`);

@@ -5,12 +5,10 @@
  * nothing an upstream sends is echoed to clients.
  */
 import { z } from "zod";
+import { setUpstreamAuth, upstreamUrl, type UpstreamTarget } from "../upstream/fetch";
 
-/** Where the upstream is and how to authenticate (from `loadConfig(env)`). */
-export interface UpstreamAccess {
-  baseUrl: string;
-  apiKey: string;
-}
+/** Where the upstream is and how to authenticate (`targetOf(loadConfig(env))`), gateway options included. */
+export type UpstreamAccess = UpstreamTarget;
 
 /** A `container.file` as listed. `bytes` is null for model-written files (observed). */
 export const ContainerFileSchema = z.object({
@@ -69,7 +67,7 @@ export function retryAfterMs(headers: Headers, nowMs = Date.now()): number | und
 }
 
 function headers(up: UpstreamAccess, extra: Record<string, string> = {}): Headers {
-  return new Headers({ authorization: `Bearer ${up.apiKey}`, ...extra });
+  return setUpstreamAuth(new Headers(extra), up);
 }
 
 async function refuse(res: Response, what: string): Promise<never> {
@@ -89,7 +87,7 @@ export async function listContainerFiles(up: UpstreamAccess, containerId: string
   let after: string | null = null;
   // 100 per page is the API maximum; the bound stops a misbehaving upstream from looping forever.
   for (let page = 0; page < 100; page++) {
-    const url = new URL(`${up.baseUrl}/containers/${enc(containerId)}/files`);
+    const url = new URL(upstreamUrl(up, `/containers/${enc(containerId)}/files`));
     url.searchParams.set("limit", "100");
     url.searchParams.set("order", "asc");
     if (after) url.searchParams.set("after", after);
@@ -106,7 +104,7 @@ export async function listContainerFiles(up: UpstreamAccess, containerId: string
 
 /** One container file's metadata, or null when upstream says it does not exist. */
 export async function retrieveContainerFile(up: UpstreamAccess, containerId: string, fileId: string): Promise<ContainerFile | null> {
-  const res = await fetch(`${up.baseUrl}/containers/${enc(containerId)}/files/${enc(fileId)}`, { headers: headers(up) });
+  const res = await fetch(upstreamUrl(up, `/containers/${enc(containerId)}/files/${enc(fileId)}`), { headers: headers(up) });
   if (res.status === 404) {
     await res.body?.cancel();
     return null;
@@ -117,7 +115,7 @@ export async function retrieveContainerFile(up: UpstreamAccess, containerId: str
 
 /** The container's status and activity, or null when upstream no longer knows it. */
 export async function retrieveContainer(up: UpstreamAccess, containerId: string): Promise<ContainerInfo | null> {
-  const res = await fetch(`${up.baseUrl}/containers/${enc(containerId)}`, { headers: headers(up) });
+  const res = await fetch(upstreamUrl(up, `/containers/${enc(containerId)}`), { headers: headers(up) });
   if (res.status === 404) {
     await res.body?.cancel();
     return null;
@@ -135,5 +133,5 @@ export async function retrieveContainer(up: UpstreamAccess, containerId: string)
 export function fetchFileContent(up: UpstreamAccess, containerId: string, fileId: string, rangeStart: number | null): Promise<Response> {
   const h = headers(up, { "accept-encoding": "identity", accept: "application/binary" });
   if (rangeStart !== null) h.set("range", `bytes=${rangeStart}-`);
-  return fetch(`${up.baseUrl}/containers/${enc(containerId)}/files/${enc(fileId)}/content`, { headers: h });
+  return fetch(upstreamUrl(up, `/containers/${enc(containerId)}/files/${enc(fileId)}/content`), { headers: h });
 }

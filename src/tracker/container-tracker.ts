@@ -27,6 +27,7 @@ import {
   type ContainerFile,
   type UpstreamAccess,
 } from "../storage/upstream";
+import { reportCopyJob } from "../observability/copy-job";
 import { targetOf } from "../upstream/fetch";
 import { backoffMs } from "./backoff";
 import { migrate, TRACKER_MIGRATIONS } from "./schema";
@@ -667,6 +668,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
   async #settle(job: JobRow, file: FileRow, result: CopyResult): Promise<void> {
     const key = [job.file_id, job.version] as const;
     const now = this.now();
+    // The copy_job log line, and metering of stored files (src/observability/copy-job.ts); never throws.
+    await reportCopyJob(this.env, { tenant: file.tenant, containerId: file.container_id, fileId: file.file_id, version: file.version, result, attempts: job.attempts + 1, gaveUp: result.kind === "retry" && job.attempts + 1 >= MAX_ATTEMPTS });
     switch (result.kind) {
       case "stored":
         this.#sql.exec(

@@ -7,6 +7,7 @@
  * `POST /v1/responses` would run the model again and create a second container.
  */
 import type { Config } from "../config";
+import { noteUpstream } from "../observability/request-context";
 
 /** Request headers a client may send that the upstream should still see. */
 const FORWARDED_REQUEST_HEADERS = ["content-type", "accept", "openai-beta", "idempotency-key", "x-stainless-helper-method"];
@@ -31,8 +32,40 @@ export interface UpstreamRequest {
   signal?: AbortSignal;
 }
 
-export function upstreamUrl(config: Config, path: string): string {
-  return `${config.OPENAI_BASE_URL}${path}`;
+/**
+ * Where and how to reach the upstream. Every upstream call (the proxy's and the tracker's) goes
+ * through `upstreamUrl` and `setUpstreamAuth`, so a gateway option applies to all of them.
+ */
+export interface UpstreamTarget {
+  baseUrl: string;
+  apiKey: string;
+  /** `authorization` (Bearer, the default) or `api-key` (Azure-style gateways). */
+  authHeader?: "authorization" | "api-key";
+  /** Extra query parameters for every call (e.g. `api-version`). */
+  query?: [string, string][];
+}
+
+/** The upstream target of a configuration (per caller: `authenticate` swaps in the caller's key). */
+export function targetOf(config: Pick<Config, "OPENAI_BASE_URL" | "OPENAI_API_KEY" | "UPSTREAM_AUTH_HEADER" | "UPSTREAM_QUERY">): UpstreamTarget {
+  return { baseUrl: config.OPENAI_BASE_URL, apiKey: config.OPENAI_API_KEY, authHeader: config.UPSTREAM_AUTH_HEADER, query: config.UPSTREAM_QUERY };
+}
+
+/** `path` (below the base URL, with its own query) plus the configured extra query parameters. */
+export function upstreamUrl(target: Config | UpstreamTarget, path: string): string {
+  const t = "baseUrl" in target ? target : targetOf(target);
+  const url = `${t.baseUrl}${path}`;
+  if (!t.query?.length) return url;
+  const parsed = new URL(url);
+  // The caller's own value wins: a client that asks for another api-version gets it.
+  for (const [k, v] of t.query) if (!parsed.searchParams.has(k)) parsed.searchParams.append(k, v);
+  return parsed.href;
+}
+
+/** Sets the upstream credential in the configured header (and nothing else). */
+export function setUpstreamAuth(headers: Headers, target: UpstreamTarget): Headers {
+  if (target.authHeader === "api-key") headers.set("api-key", target.apiKey);
+  else headers.set("authorization", `Bearer ${target.apiKey}`);
+  return headers;
 }
 
 export async function upstreamFetch(config: Config, req: UpstreamRequest): Promise<Response> {
@@ -41,12 +74,15 @@ export async function upstreamFetch(config: Config, req: UpstreamRequest): Promi
     const value = req.headers?.get(name);
     if (value) headers.set(name, value);
   }
-  headers.set("authorization", `Bearer ${config.OPENAI_API_KEY}`);
-  return fetch(upstreamUrl(config, req.path), {
+  setUpstreamAuth(headers, targetOf(config));
+  const started = Date.now();
+  const res = await fetch(upstreamUrl(config, req.path), {
     method: req.method,
     headers,
     body: req.body ?? null,
     signal: req.signal,
   });
+  noteUpstream(Date.now() - started);
+  return res;
 }
 

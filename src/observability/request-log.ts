@@ -1,0 +1,58 @@
+/**
+ * @module observability/request-log
+ * The middleware that writes one `request` log line per request and meters it. It wraps the rest
+ * of the chain in a per-request metrics store (request-context.ts) that the upstream client and
+ * the harvest report into.
+ *
+ * It must run after the request-id middleware (app.ts) and before every route. Metering is handed
+ * to `waitUntil`, so the answer never waits for the meter's Durable Object.
+ */
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
+import type { AppEnv } from "../app";
+import { meter } from "../metering/record";
+import { requestDelta } from "../metering/usage";
+import { levelFor, writeLine, type RequestLogLine } from "./log";
+import { newMetrics, withMetrics } from "./request-context";
+
+export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
+  const started = Date.now();
+  const metrics = newMetrics();
+  await withMetrics(metrics, next);
+  const status = c.res.status;
+  const length = c.res.headers.get("content-length");
+  const line: RequestLogLine = {
+    event: "request",
+    level: levelFor(status),
+    requestId: c.get("requestId"),
+    tenant: c.get("tenant") ?? null,
+    method: c.req.method,
+    route: routeOf(c),
+    status,
+    durationMs: Date.now() - started,
+    bytesOut: length !== null && /^\d+$/.test(length) ? Number(length) : null,
+    ...metrics,
+  };
+  writeLine(line);
+  const tenant = c.get("tenant");
+  if (tenant && c.env.USAGE_METER) {
+    const delta = requestDelta({ method: line.method, route: line.route, path: new URL(c.req.url).pathname, status, bytesOut: line.bytesOut });
+    const done = meter(c.env, tenant, delta);
+    try {
+      c.executionCtx.waitUntil(done);
+    } catch {
+      // No execution context (app.request() in a unit test): the promise still runs.
+    }
+  }
+});
+
+/**
+ * The pattern of the route that answers (`/v1/responses/:id/files`), or `(none)` when no route
+ * matched. Middleware (handlers taking `next`) is skipped; the raw path is never logged because
+ * download paths carry tokens.
+ */
+export function routeOf(c: Context): string {
+  const handlers = matchedRoutes(c).filter((r) => r.handler.length < 2 && r.path !== "*" && r.path !== "/*");
+  return handlers[0]?.path ?? "(none)";
+}
