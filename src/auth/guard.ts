@@ -3,7 +3,8 @@
  * Runs after `authenticate` on `/v1/*`, before any route: it refuses routes the caller may not
  * reach (auth/route-policy.ts), refuses ids in the path or in a `POST /v1/responses` body that
  * the caller does not own (tenants/ownership.ts), applies a publishable key's forced settings
- * (auth/widget-policy.ts), and records the id that a creating call's JSON answer returns.
+ * (auth/widget-policy.ts), and records the ids that a creating call's answer reveals (its JSON,
+ * or the events of a streamed response: auth/record-stream.ts).
  *
  * The body is read here with `c.req.json()`; Hono caches the text, so the route reads it again.
  * For publishable keys the request is replaced by one carrying the forced body.
@@ -15,6 +16,7 @@ import { badRequest, UnsandboxError } from "../errors";
 import { assertOwner, recordOwner } from "../tenants/ownership";
 import { idsInResponsesBody } from "./body-ids";
 import { getCaller, ownedBy, type Caller } from "./caller";
+import { recordingStream } from "./record-stream";
 import { pathSegments, routePolicy } from "./route-policy";
 import { applyWidgetPolicy } from "./widget-policy";
 
@@ -37,8 +39,12 @@ export const guard = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 
   const creates = decision.route?.creates;
-  if (creates && c.res.ok && (c.res.headers.get("content-type") ?? "").includes("application/json")) {
+  const type = c.res.headers.get("content-type") ?? "";
+  if (creates && c.res.ok && type.includes("application/json")) {
     await recordCreated(c, caller, creates);
+  } else if (creates === "response" && c.res.ok && type.includes("text/event-stream") && c.res.body) {
+    const body = recordingStream(c.res.body, (kind, id) => recordOwner(c.env, ownedBy(caller, kind, id)));
+    c.res = new Response(body, c.res);
   }
 });
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { SESSION_HEADER } from "../../../src/auth/authenticate";
-import { as, call, errorOf, makeTenant, session, SINGLE_KEY, SINGLE_ORIGIN, SINGLE_PK, type ModeName } from "./support";
+import { as, call, errorOf, makeTenant, sdk, session, SINGLE_KEY, SINGLE_ORIGIN, SINGLE_PK, type ModeName } from "./support";
 
 const EVIL = "https://evil.example";
 
@@ -173,5 +173,31 @@ describe("single-tenant widget visitors", () => {
     expect(await errorOf(next)).toMatchObject({ status: 404, code: "not_found" });
     // The operator's server key reads everything of its one tenant, as before.
     expect((await as("single", SINGLE_KEY, `/v1/responses/${id}`)).status).toBe(200);
+  });
+});
+
+describe("streamed responses are owned like plain ones", () => {
+  it("a visitor streams with the official SDK, continues its own chain; another visitor cannot", async () => {
+    const t = await makeTenant();
+    const s1 = await session("multi", t.publishable, t.origin);
+    const s2 = await session("multi", t.publishable, t.origin);
+    const v1 = sdk("multi", t.publishable, { origin: t.origin, [SESSION_HEADER]: s1, "x-unsandbox-wait-ms": "0" });
+    const stream = await v1.responses.create({ model: "gpt-5", input: "make a file\nsim: scenario=one-file", stream: true });
+    let id = "";
+    let container = "";
+    for await (const event of stream) {
+      if (event.type === "response.created") id = event.response.id;
+      if (event.type === "response.output_item.done" && event.item.type === "code_interpreter_call") container = event.item.container_id;
+    }
+    expect(id).toMatch(/^resp_/);
+    expect(container).toMatch(/^cntr_/);
+    const next = await v1.responses.create({ model: "gpt-5", input: "and again\nsim: scenario=no-tool", previous_response_id: id });
+    expect(next.id).toMatch(/^resp_/);
+    const v2 = sdk("multi", t.publishable, { origin: t.origin, [SESSION_HEADER]: s2 });
+    await expect(v2.responses.create({ model: "gpt-5", input: "x", previous_response_id: id })).rejects.toMatchObject({ status: 404 });
+    // The container the stream used is the tenant's: its server may read it, another tenant may not.
+    expect((await as("multi", t.secret, `/v1/containers/${container}`)).status).toBe(200);
+    const other = await makeTenant();
+    expect(await errorOf(await as("multi", other.secret, `/v1/containers/${container}`))).toMatchObject({ status: 404, code: "not_found" });
   });
 });
