@@ -41,12 +41,16 @@ responsesRead.get("/v1/responses/:id", async (c) => {
   const include = url.searchParams.getAll("include[]").concat(url.searchParams.getAll("include"));
   const clientWantsOutputs = include.includes(OUTPUTS_INCLUDE);
   if (!clientWantsOutputs) url.searchParams.append("include[]", OUTPUTS_INCLUDE);
+  // A resumed stream is re-read from its first event: the link state machine must see every
+  // delta, or it could start in the middle of a link. Events up to the cursor are dropped here.
+  const startingAfter = Number(url.searchParams.get("starting_after") ?? "-1");
+  url.searchParams.delete("starting_after");
   const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/responses/${id}${url.search}`, headers: c.req.raw.headers });
   if (!upstream.ok) return passError(upstream);
   const tenant = c.get("tenant");
   const options = { tenant, clientWantsOutputs, waitMs: 0 };
   if (url.searchParams.get("stream") === "true") {
-    return resumeStream(c, upstream, options, Number(url.searchParams.get("starting_after") ?? "-1"));
+    return resumeStream(c, upstream, options, startingAfter);
   }
 
   const response = (await upstream.json()) as UpstreamResponse;

@@ -16,8 +16,9 @@ describe("skeleton", () => {
   });
 
   it("reaches the simulator for outbound fetches", async () => {
-    const res = await fetch("https://api.openai.com/v1/whatever");
-    expect(res.ok).toBe(true);
+    const res = await fetch("https://api.openai.com/v1/models", { headers: { authorization: "Bearer sk-sim-test" } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { object: string }).object).toBe("list");
   });
 });
 
@@ -27,6 +28,8 @@ describe("pass-through", () => {
       headers: { authorization: "Bearer usk_test_0123456789abcdef" },
     });
     expect(res.headers.get("x-unsandbox-request-id")).toBeTruthy();
+    // The simulator only answers 200 to its own key: unsandbox sent the upstream key, not the client's.
     expect(res.status).toBe(200);
+    expect(res.headers.get("x-request-id")).toMatch(/^req_/);
   });
 });

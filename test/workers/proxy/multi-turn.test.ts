@@ -1,0 +1,62 @@
+/**
+ * Conversations: stateful (`previous_response_id`) and stateless (earlier output sent back as
+ * input). Each link keeps serving the bytes of the turn that issued it.
+ */
+import { describe, expect, it } from "vitest";
+import { download, sim, unsandbox } from "../support/clients";
+import { TOOLS, textsOf, truthOf, type AnswerFile } from "../support/scenario";
+
+type Answer = { id: string; output: unknown[]; unsandbox: { files: AnswerFile[] } };
+
+const urlsIn = (answer: Answer) =>
+  textsOf(answer).flatMap((p) => [...p.text!.matchAll(/https:\/\/files\.unsandbox\.test\/files\/[A-Za-z0-9_-]+\/[A-Za-z0-9._~%-]*/g)].map((m) => m[0]));
+
+describe("multi-turn", () => {
+  it("a later turn that rewrites the same path: each turn's link serves its own bytes", async () => {
+    const client = unsandbox();
+    const t1 = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=one-file", tools: TOOLS })) as unknown as Answer;
+    const t2 = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=rewrite-same-path", tools: TOOLS, previous_response_id: t1.id })) as unknown as Answer;
+    const [truth1, truth2] = [await truthOf(t1.id), await truthOf(t2.id)];
+    expect(truth2.written[0]!.path).toBe(truth1.written[0]!.path);
+    expect(truth2.written[0]!.sha256).not.toBe(truth1.written[0]!.sha256);
+    const [u1] = urlsIn(t1);
+    const [u2] = urlsIn(t2);
+    expect(u1).not.toBe(u2);
+    expect((await download(u1!)).sha256).toBe(truth1.written[0]!.sha256);
+    expect((await download(u2!)).sha256).toBe(truth2.written[0]!.sha256);
+  });
+
+  it("a later turn with no tool call links an earlier turn's file: the link resolves through the chain", async () => {
+    const client = unsandbox();
+    const t1 = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=one-file", tools: TOOLS })) as unknown as Answer;
+    const t2 = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=later-turn-link", tools: TOOLS, previous_response_id: t1.id })) as unknown as Answer;
+    const truth1 = await truthOf(t1.id);
+    const [url] = urlsIn(t2);
+    expect(url).toBeTruthy();
+    // The container is gone by now; the bytes come from R2.
+    await sim(`/containers/${truth1.container_id}/expire`, { body: {} });
+    const got = await download(url!);
+    expect(got.status).toBe(200);
+    expect(got.sha256).toBe(truth1.written[0]!.sha256);
+  });
+
+  it("stateless: turn 1's output sent back as input reaches upstream in its original form", async () => {
+    const client = unsandbox();
+    const t1 = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=several-files", tools: TOOLS })) as unknown as Answer;
+    // The strict simulator refuses unknown fields (such as a citation's `url`) and would keep
+    // any unsandbox URL it is sent; it must see only what it wrote.
+    const t2 = await client.responses.create({
+      model: "gpt-5",
+      input: [...(t1.output as never[]), { role: "user", content: "sim: scenario=no-tool" }],
+      tools: TOOLS,
+    });
+    expect(t2.status).toBe("completed");
+    const items = await unsandbox().responses.inputItems.list(t2.id);
+    const sent = JSON.stringify(items.data);
+    expect(sent).toContain("files.unsandbox.test"); // rewritten on read, like every answer
+    const upstreamItems = await fetch(`https://api.openai.com/v1/responses/${t2.id}/input_items?limit=100`, { headers: { authorization: "Bearer sk-sim-test" } });
+    const raw = JSON.stringify(await upstreamItems.json());
+    expect(raw).not.toContain("files.unsandbox.test");
+    expect(raw).toContain("sandbox:/mnt/data/");
+  });
+});
