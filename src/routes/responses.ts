@@ -10,6 +10,7 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app";
 import { badRequest } from "../errors";
 import { harvest, type HarvestOptions } from "../harvest/harvest";
+import { applyManagedContainer } from "../harvest/managed";
 import { namingFor } from "../harvest/naming";
 import { restoreInput } from "../harvest/restore";
 import { rewriteResponseObject } from "../links/response";
@@ -41,10 +42,11 @@ responses.post("/v1/responses", async (c) => {
   }
   const body = parsed.data;
   const clientWantsOutputs = (body.include ?? []).includes(OUTPUTS_INCLUDE);
-  const forwarded = {
+  // Opt-in managed containers (x-unsandbox-managed-container: 1): an auto container becomes one unsandbox created or reuses.
+  const forwarded = await applyManagedContainer(c, {
     ...(await restoreInput(c.env, c.get("config"), c.get("tenant"), raw as Record<string, unknown>)),
     include: clientWantsOutputs ? body.include : [...(body.include ?? []), OUTPUTS_INCLUDE],
-  };
+  });
 
   const upstream = await upstreamFetch(c.get("config"), {
     method: "POST",
