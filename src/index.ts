@@ -7,6 +7,7 @@ import { requestLog } from "./observability/request-log";
 import { filesRoute } from "./routes/files";
 import { health } from "./routes/health";
 import { metering } from "./routes/metering";
+import { openapi } from "./routes/openapi";
 import { passthrough } from "./routes/passthrough";
 import { responses } from "./routes/responses";
 import { responsesRead } from "./routes/responses-read";
@@ -25,6 +26,8 @@ const app = createApp();
 app.use("*", requestLog);
 // R2 and Durable Object checks.
 app.route("/", health);
+// GET /openapi.json and its page GET /docs: public, like the widget.
+app.route("/", openapi);
 // Downloads: no bearer auth, the signed token in the path is the credential.
 app.route("/", filesRoute);
 // The widget script, its SRI hash and the demo page: public, no key.
