@@ -106,11 +106,16 @@ interface ResponseRow {
   [k: string]: SqlStorageValue;
 }
 
-/** Paths that are scratch, not output: hidden files, caches, editor and notebook leftovers. */
+/**
+ * Paths that are scratch, not output: hidden files, caches, editor and notebook leftovers, and
+ * listing entries whose path is several paths run together (observed: "files with data appended to
+ * their names", openai-code-interpreter-files reference §6.3), which have no content.
+ */
 export function isJunkPath(path: string): boolean {
   const name = path.slice(path.lastIndexOf("/") + 1);
   return (
     name === "" ||
+    path.indexOf("/mnt/data/", 1) !== -1 ||
     name.startsWith(".") ||
     name.startsWith("~$") ||
     name.endsWith("~") ||
