@@ -157,6 +157,8 @@ const ROUTE_CASES: Record<string, Case | "middleware"> = {
   "GET /widget/0.1.0.js": publicNoTenantData("/widget/0.1.0.js"),
   "GET /widget.json": publicNoTenantData("/widget.json"),
   "GET /": publicNoTenantData("/"),
+  "GET /openapi.json": publicNoTenantData("/openapi.json"),
+  "GET /docs": publicNoTenantData("/docs"),
   "GET /files/:token/:name": async () => {
     // The link is the credential and anyone holding A's link may download (links are shared on
     // purpose). What must fail: a token changed by hand, or a genuinely signed token that names
@@ -178,6 +180,8 @@ const ROUTE_CASES: Record<string, Case | "middleware"> = {
   "POST /admin/tenants/:tenant/keys": adminRoute("POST", "/admin/tenants/:tenant/keys"),
   "POST /admin/tenants/:tenant/keys/:key/rotate": adminRoute("POST", "/admin/tenants/:tenant/keys/:key/rotate"),
   "POST /admin/tenants/:tenant/keys/:key/revoke": adminRoute("POST", "/admin/tenants/:tenant/keys/:key/revoke"),
+  "GET /admin/usage": adminRoute("GET", "/admin/usage"),
+  "GET /admin/usage/:tenant": adminRoute("GET", "/admin/usage/:tenant"),
   "POST /widget/session": async () => {
     // B's key from A's page, A's key from B's page, a secret key from a page: no session.
     for (const [key, origin] of [[w.b.publishable, w.a.origin], [w.a.publishable, w.b.origin], [w.a.secret, w.a.origin]] as const) {
