@@ -1,0 +1,65 @@
+// @ts-check
+/**
+ * @module bench/lib/report
+ * The bench's results as a Markdown table (printed, and saved as bench/results/latest.md for the
+ * README to quote). Pure: takes the result object that is also saved as JSON.
+ */
+
+/** @param {number} x @param {number} target @param {"min" | "max"} kind */
+const mark = (x, target, kind) => ((kind === "min" ? x >= target : x <= target) ? "yes" : "**no**");
+
+/**
+ * @param {any} r the result object of bench/run.mjs
+ * @returns {string}
+ */
+export function markdownReport(r) {
+  const lines = [];
+  const m = r.machine;
+  lines.push(`Run ${r.finished_at} on ${m.cpus}× ${m.cpu_model}, ${m.memory_gib} GiB RAM, ${m.platform}; Node ${m.node}, wrangler ${m.wrangler} (local workerd, local R2 on disk); \`${r.command}\`, ${r.duration_s} s in all.`);
+  lines.push("");
+  if (r.latency) {
+    const l = r.latency;
+    lines.push(`**Added latency** (a response with no files, ${l.runs} runs each, alternating)`);
+    lines.push("");
+    lines.push("| | direct | through unsandbox | added | ratio |");
+    lines.push("|---|---:|---:|---:|---:|");
+    lines.push(`| p50 | ${l.direct_ms.p50} ms | ${l.through_ms.p50} ms | +${l.added_ms.p50} ms | ${l.ratio.p50}× |`);
+    lines.push(`| p95 | ${l.direct_ms.p95} ms | ${l.through_ms.p95} ms | +${l.added_ms.p95} ms | ${l.ratio.p95}× |`);
+    lines.push("");
+  }
+  if (r.copy) {
+    lines.push(`**Copy to R2** (one file, end of the answer → \`stored\`; medians of ${r.copy.sizes[0]?.runs ?? 0} runs; ceiling = slower of a plain download from the simulator and an R2 put inside a Worker, same run)`);
+    lines.push("");
+    lines.push("| size | download | R2 put | ceiling | unsandbox | ratio (≥ 0.9) | memory growth (< 128 MiB at 1 GiB) |");
+    lines.push("|---:|---:|---:|---:|---:|---:|---:|");
+    for (const s of r.copy.sizes) {
+      const memTarget = s.size_mib >= 1024 ? ` ${mark(s.memory_growth_max_mib, 128, "max")}` : "";
+      lines.push(
+        `| ${s.size_mib} MiB | ${s.download_mib_s} MiB/s | ${s.r2_put_mib_s} MiB/s | ${s.ceiling_mib_s} MiB/s (${s.ceiling_leg === "download" ? "download" : "R2 put"}) | ${s.copy_mib_s} MiB/s (${(s.copy_ms / 1000).toFixed(2)} s) | ${s.ratio} ${s.size_mib >= 256 ? mark(s.ratio, 0.9, "min") : ""} | +${s.memory_growth_mib} MiB (max +${s.memory_growth_max_mib})${memTarget} |`,
+      );
+    }
+    lines.push("");
+  }
+  if (r.streaming) {
+    const s = r.streaming;
+    lines.push(`**Streaming** (\`${s.scenario}\`, three links in tiny deltas; ${s.runs} runs each, p50)`);
+    lines.push("");
+    lines.push("| | direct | through unsandbox | added |");
+    lines.push("|---|---:|---:|---:|");
+    lines.push(`| first text delta | ${s.direct_ms.first_delta_p50} ms | ${s.through_ms.first_delta_p50} ms | +${s.added_ms.first_delta_p50} ms |`);
+    lines.push(`| last event | ${s.direct_ms.last_event_p50} ms | ${s.through_ms.last_event_p50} ms | +${s.added_ms.last_event_p50} ms |`);
+    lines.push("");
+    lines.push(`Largest holdback: ${s.holdback.max_chars} characters (over ${s.holdback.runs} streams, counted from outside against the simulator's replay of the same response).`);
+    lines.push("");
+  }
+  if (r.load) {
+    const l = r.load;
+    lines.push(`**Load** (${l.concurrency} concurrent conversations, two files each; medians of ${l.runs} rounds)`);
+    lines.push("");
+    lines.push("| requests/s | p50 | p95 | files stored / written | none lost |");
+    lines.push("|---:|---:|---:|---:|---|");
+    lines.push(`| ${l.rps} | ${l.p50_ms} ms | ${l.p95_ms} ms | ${l.files_stored} / ${l.files_written} | ${l.no_file_lost ? "yes" : "**no**"} |`);
+    lines.push("");
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,97 @@
+// @ts-check
+/**
+ * `npm run bench`: unsandbox against the physical ceiling, in one run (issue 11).
+ *
+ * Starts the simulator, unsandbox (pointed at it) and the bench-only R2 writer as separate
+ * `wrangler dev` processes on loopback, with ports of their own and a temp persist dir, each
+ * running a frozen bundle (bench/lib/snapshot.mjs). Then runs the cases, each after a warm-up:
+ * added latency, copy throughput against the ceiling with memory, streaming, load. Prints a
+ * Markdown table of medians and ratios and saves everything as JSON under bench/results/.
+ *
+ * `npm run bench -- --quick` runs small sizes and few runs (a smoke test while developing); only a
+ * full run rewrites bench/results/latest.md, the table the README quotes.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, platform, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { copyCase } from "./cases/copy.mjs";
+import { latencyCase } from "./cases/latency.mjs";
+import { loadCase } from "./cases/load.mjs";
+import { streamingCase } from "./cases/streaming.mjs";
+import { startR2Writer, startSimProcess, startUnsandboxProcess } from "./lib/processes.mjs";
+import { markdownReport } from "./lib/report.mjs";
+import { snapshotSim, snapshotUnsandbox } from "./lib/snapshot.mjs";
+
+const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
+const quick = process.argv.includes("--quick");
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const wanted = (/** @type {string} */ name) => !only || only.includes(name);
+
+const plan = quick
+  ? { latency: { warmup: 3, runs: 10 }, copy: { sizesMiB: [16, 64], runs: 2, warmup: 1 }, streaming: { warmup: 1, runs: 5, holdbackRuns: 2 }, load: { concurrency: 10, runs: 1, warmup: 1 } }
+  : { latency: { warmup: 5, runs: 40 }, copy: { sizesMiB: [16, 64, 256, 1024], runs: 3, warmup: 1 }, streaming: { warmup: 2, runs: 15, holdbackRuns: 5 }, load: { concurrency: 50, runs: 3, warmup: 1 } };
+
+const t0 = performance.now();
+const log = (/** @type {string} */ line) => process.stdout.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+const dir = mkdtempSync(join(tmpdir(), "unsandbox-bench-"));
+
+/** @type {{ stop(): Promise<void> }[]} */
+const running = [];
+let cleaning = false;
+async function cleanUp() {
+  if (cleaning) return;
+  cleaning = true;
+  await Promise.all(running.map((p) => p.stop()));
+  rmSync(dir, { recursive: true, force: true });
+}
+for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) process.on(signal, () => void cleanUp().then(() => process.exit(130)));
+
+try {
+  log(`bundling the simulator and unsandbox into ${dir}`);
+  const simConfig = await snapshotSim(join(dir, "snapshot-sim"));
+  const unsandboxConfig = snapshotUnsandbox(join(dir, "snapshot-unsandbox"));
+  log("starting the simulator, unsandbox and the R2 writer (wrangler dev each)");
+  const sim = await startSimProcess({ persistDir: dir, config: simConfig });
+  running.push(sim);
+  const [unsandbox, r2writer] = await Promise.all([startUnsandboxProcess({ persistDir: dir, sim, config: unsandboxConfig }), startR2Writer({ persistDir: dir })]);
+  running.push(unsandbox, r2writer);
+  log(`simulator ${sim.origin}, unsandbox ${unsandbox.origin} (workerd pid ${unsandbox.workerdPid()}), R2 writer ${r2writer.origin}`);
+  const ctx = { sim, unsandbox, r2writer, log };
+
+  /** @type {Record<string, unknown>} */
+  const result = {
+    command: `npm run bench${quick ? " -- --quick" : ""}${only ? ` -- --only=${only.join(",")}` : ""}`,
+    quick,
+    plan,
+    started_at: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpu_model: cpus()[0]?.model.trim() ?? "unknown",
+      memory_gib: Math.round(totalmem() / 1024 ** 3),
+      platform: `${platform()} ${release()}`,
+      node: process.version,
+      wrangler: execFileSync(join(fileURLToPath(new URL("../node_modules/.bin/", import.meta.url)), "wrangler"), ["--version"], { encoding: "utf8" }).trim(),
+    },
+  };
+  if (wanted("latency")) result.latency = await latencyCase(ctx, plan.latency);
+  if (wanted("copy")) result.copy = await copyCase(ctx, plan.copy);
+  if (wanted("streaming")) result.streaming = await streamingCase(ctx, plan.streaming);
+  if (wanted("load")) result.load = await loadCase(ctx, plan.load);
+  result.finished_at = new Date().toISOString();
+  result.duration_s = Math.round((performance.now() - t0) / 1000);
+
+  const table = markdownReport(result);
+  process.stdout.write(`\n${table}\n`);
+  const stamp = String(result.started_at).replace(/[:.]/g, "-");
+  const jsonPath = join(RESULTS, `${quick || only ? "partial-" : ""}${stamp}.json`);
+  writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
+  if (!quick && !only) writeFileSync(join(RESULTS, "latest.md"), `${table}\n`);
+  log(`saved ${jsonPath}${!quick && !only ? " and bench/results/latest.md" : ""}`);
+} catch (err) {
+  process.exitCode = 1;
+  console.error(`bench failed: ${err instanceof Error ? err.stack : String(err)}`);
+} finally {
+  await cleanUp();
+}
