@@ -131,6 +131,8 @@ describe("forced settings for publishable keys", () => {
       });
       const body = (await res.json()) as { error: { code: string; param: string } };
       expect({ param, status: res.status, code: body.error.code, got: body.error.param }).toEqual({ param, status: 400, code: "not_allowed_for_publishable_key", got: param });
+      // The page must be able to read the refusal: errors carry the CORS grant too.
+      expect(res.headers.get("access-control-allow-origin")).toBe(t.origin);
     }
     // A named container is refused as such, before any ownership lookup.
     const named = await as("multi", t.publishable, "/v1/responses", {
