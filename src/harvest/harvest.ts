@@ -110,10 +110,22 @@ function refsFor(found: Discovery, containerId: string): FileRef[] {
   return refs;
 }
 
-/** Adds the download URL to each manifest entry: the same URL its link got, or a fresh one. */
+/**
+ * Adds the download URL to each manifest entry: the same URL its link got, or a fresh one. With
+ * several containers every linked path is asked of each, so a path that one container resolved
+ * is not also reported unresolved by the others.
+ */
 async function withUrls(entries: ManifestEntry[], naming: LinkNaming): Promise<AnswerFile[]> {
+  const resolved = new Set(entries.filter((e) => e.file_id !== null).map((e) => e.path));
+  const seenClaims = new Set<string>();
+  const kept = entries.filter((e) => {
+    if (e.file_id !== null) return true;
+    if (resolved.has(e.path) || seenClaims.has(e.path)) return false;
+    seenClaims.add(e.path);
+    return true;
+  });
   return Promise.all(
-    entries.map(async (e) => ({
+    kept.map(async (e) => ({
       file_id: e.file_id,
       container_id: e.container_id,
       path: e.path,
