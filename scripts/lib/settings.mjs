@@ -22,6 +22,8 @@ export const SETTING_NAMES = /** @type {const} */ ([
   "UNSANDBOX_MODE",
   "ADMIN_SECRET",
   "TENANT_KEY_ENCRYPTION_KEYS",
+  "UPSTREAM_AUTH_HEADER",
+  "UPSTREAM_QUERY",
 ]);
 
 /**
