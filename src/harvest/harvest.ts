@@ -7,6 +7,7 @@
  */
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import type { FileRef, ManifestEntry } from "../tracker/types";
+import type { LinkRecord, RegisterInput } from "../tracker/response-index";
 import type { Bindings } from "../config";
 import { decodeDataUrl, discover, type Discovery } from "./discover";
 import type { LinkNaming } from "../links/naming";
@@ -28,6 +29,12 @@ export interface ResponseLike {
   output?: unknown;
 }
 
+/** What the harvest writes to a response index (its stub, or the object itself). */
+export interface IndexWriter {
+  register(input: RegisterInput): unknown;
+  recordLinks(links: LinkRecord[]): unknown;
+}
+
 /** The `unsandbox.files` entries of an answer: the tracker's manifest plus each file's URL. */
 export interface AnswerFile {
   file_id: string | null;
@@ -47,13 +54,19 @@ export interface AnswerFile {
  * Registers the response and its files, waits up to `options.waitMs` for the copies, and returns
  * the files. A harvest problem is logged and never turns the upstream's answer into an error.
  */
-export async function harvest(env: Bindings, response: ResponseLike, naming: LinkNaming, options: HarvestOptions): Promise<AnswerFile[]> {
+export async function harvest(
+  env: Bindings,
+  response: ResponseLike,
+  naming: LinkNaming,
+  options: HarvestOptions,
+  /** The response's index; the index itself passes `this` when it harvests from its alarm. */
+  index: IndexWriter = responseIndexFor(env, response.id),
+): Promise<AnswerFile[]> {
   const found = discover(response as { output?: unknown[] });
   const createdAt = typeof response.created_at === "number" ? response.created_at : Math.floor(Date.now() / 1000);
   try {
     // Name every link before the index hears of it, so it can map each URL back to its text.
     await naming.name(found.refs);
-    const index = responseIndexFor(env, response.id);
     await index.register({
       tenant: options.tenant,
       responseId: response.id,

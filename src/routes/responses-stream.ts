@@ -19,7 +19,7 @@ import { StreamRewriter } from "../links/stream-rewriter";
 import { SseDecoder, encodeSse, type SseFrame } from "../upstream/sse";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import { keptResponseHeaders } from "../upstream/fetch";
-import { stripOutputs } from "./responses";
+import { stripOutputs, watchBackground } from "./responses";
 
 const TERMINAL = new Set(["response.completed", "response.incomplete", "response.failed"]);
 
@@ -95,6 +95,8 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
             createdAt,
             containerIds: [],
           });
+          // A background response outlives this stream: its index follows it to the end.
+          if (event.response.background === true) await watchBackground(env, event.response, options);
         }
         const containerId = event.item?.container_id;
         if (responseId && containerId && !containers.has(containerId)) {

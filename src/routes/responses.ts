@@ -17,11 +17,13 @@ import { rewriteResponseObject } from "../links/response";
 import { CreateResponseBody, OUTPUTS_INCLUDE } from "../schemas/create-response";
 import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
 import { streamResponse } from "./responses-stream";
+import { TERMINAL_STATUSES } from "../tracker/background";
+import { responseIndexFor } from "../tracker/stubs";
 
 export const responses = new Hono<AppEnv>();
 
 /** A Response object as upstream sent it; only what unsandbox reads is typed. */
-export type UpstreamResponse = { id: string; output?: unknown[]; status?: string; previous_response_id?: string | null } & Record<string, unknown>;
+export type UpstreamResponse = { id: string; output?: unknown[]; status?: string; background?: boolean | null; previous_response_id?: string | null } & Record<string, unknown>;
 
 /** How long the plain route waits for copies before answering (`x-unsandbox-wait-ms` overrides). */
 export const DEFAULT_WAIT_MS = 10_000;
@@ -72,16 +74,36 @@ responses.post("/v1/responses", async (c) => {
 });
 
 /**
- * Harvests a finished (or background, still running) Response and rewrites it. A harvest
- * problem never turns a successful upstream answer into an error: the files are then reported
- * with the states the tracker has, and links keep their unsandbox URLs.
+ * Harvests a finished Response and rewrites it. A background response that is still running is
+ * handed to its index, whose alarm polls upstream until it ends and harvests it then, whether or
+ * not the client ever polls. A harvest problem never turns a successful upstream answer into an
+ * error: the files are reported with the states the tracker has, and links keep their URLs.
  */
 export async function answer(c: Context<AppEnv>, response: UpstreamResponse, options: HarvestOptions) {
   const naming = namingFor(c.get("config"), options.tenant, response.id);
-  const files = await harvest(c.env, response, naming, options);
+  let files: Awaited<ReturnType<typeof harvest>> = [];
+  if (response.background === true && !TERMINAL_STATUSES.has(response.status ?? "")) {
+    await watchBackground(c.env, response, options);
+  } else {
+    files = await harvest(c.env, response, naming, options);
+  }
   const rewritten = await rewriteResponseObject(response, naming.name);
   if (!options.clientWantsOutputs) stripOutputs(rewritten);
   return { ...rewritten, unsandbox: { files } };
+}
+
+/** Starts the index's own polling of a background response (never fails the request). */
+export async function watchBackground(env: AppEnv["Bindings"], response: { id: string; created_at?: unknown }, options: HarvestOptions) {
+  try {
+    await responseIndexFor(env, response.id).watchBackground({
+      tenant: options.tenant,
+      responseId: response.id,
+      previousResponseId: options.previousResponseId ?? null,
+      createdAt: typeof response.created_at === "number" ? response.created_at : Math.floor(Date.now() / 1000),
+    });
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "background watch failed", responseId: response.id, error: String(err) }));
+  }
 }
 
 /** Removes tool outputs the client did not ask for (unsandbox always asks, for the figures). */

@@ -11,6 +11,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Bindings } from "../config";
+import { loadConfig } from "../config";
+import { harvest, type ResponseLike } from "../harvest/harvest";
+import { namingFor } from "../harvest/naming";
+import { upstreamFetch } from "../upstream/fetch";
+import { nextPollDelay, BACKGROUND_WATCH_MS, TERMINAL_STATUSES } from "./background";
 import { migrate, RESPONSE_INDEX_MIGRATIONS } from "./schema";
 import { trackerFor, responseIndexFor } from "./stubs";
 import type { PathResolution } from "./types";
@@ -147,6 +152,71 @@ export class ResponseIndex extends DurableObject<Bindings> {
       if (r.kind === "pending") return r;
     }
     return { kind: "missing" };
+  }
+
+  // ───────────────────────── background responses ─────────────────────────
+
+  /**
+   * Follows a background response: this object's alarm polls upstream until the response ends,
+   * then harvests it like the plain route would, so its files are stored even if the client never
+   * polls. Idempotent; a response registered to another tenant is refused.
+   */
+  async watchBackground(input: { tenant: string; responseId: string; previousResponseId?: string | null; createdAt: number }): Promise<void> {
+    this.register({ tenant: input.tenant, responseId: input.responseId, previousResponseId: input.previousResponseId ?? null, createdAt: input.createdAt, containerIds: [] });
+    const now = Date.now();
+    this.#sql.exec(
+      `INSERT INTO background_watch (id, tenant, previous_response_id, next_poll_at, until) VALUES (1, ?, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
+      input.tenant, input.previousResponseId ?? null, now + nextPollDelay(0), now + BACKGROUND_WATCH_MS,
+    );
+    await this.#armWatch();
+  }
+
+  /** The state of the background watch, for tests and the manifest (null when none). */
+  backgroundWatch(): { state: string; polls: number; lastError: string | null } | null {
+    const w = this.#sql.exec<{ state: string; polls: number; last_error: string | null }>("SELECT state, polls, last_error FROM background_watch").toArray()[0];
+    return w ? { state: w.state, polls: w.polls, lastError: w.last_error } : null;
+  }
+
+  /** Polls a watched background response once; harvests it when it has ended. */
+  override async alarm(): Promise<void> {
+    const w = this.#sql
+      .exec<{ tenant: string; previous_response_id: string | null; polls: number; until: number }>(
+        "SELECT tenant, previous_response_id, polls, until FROM background_watch WHERE state = 'watching'",
+      )
+      .toArray()[0];
+    const row = this.#row();
+    if (!w || !row) return;
+    const config = loadConfig(this.env);
+    let status = "";
+    let response: (ResponseLike & { status?: string }) | undefined;
+    try {
+      const res = await upstreamFetch(config, { method: "GET", path: `/responses/${encodeURIComponent(row.id)}?include[]=code_interpreter_call.outputs` });
+      if (res.status === 404) return this.#endWatch("gone", `upstream answered 404 for ${row.id}`);
+      if (!res.ok) throw new Error(`upstream answered ${res.status}`);
+      response = (await res.json()) as ResponseLike & { status?: string };
+      status = response.status ?? "";
+    } catch (err) {
+      this.#sql.exec("UPDATE background_watch SET last_error = ? WHERE id = 1", String(err));
+    }
+    if (response && TERMINAL_STATUSES.has(status)) {
+      const naming = namingFor(config, w.tenant, row.id);
+      await harvest(this.env, response, naming, { tenant: w.tenant, previousResponseId: w.previous_response_id ?? undefined, clientWantsOutputs: true, waitMs: 0 }, this);
+      return this.#endWatch("harvested", null);
+    }
+    const now = Date.now();
+    if (now >= w.until) return this.#endWatch("abandoned", `still ${status || "unknown"} after the watch window`);
+    this.#sql.exec("UPDATE background_watch SET polls = polls + 1, next_poll_at = ? WHERE id = 1", now + nextPollDelay(w.polls + 1));
+    await this.#armWatch();
+  }
+
+  #endWatch(state: string, error: string | null): void {
+    this.#sql.exec("UPDATE background_watch SET state = ?, last_error = ? WHERE id = 1", state, error);
+  }
+
+  async #armWatch(): Promise<void> {
+    const next = this.#sql.exec<{ next_poll_at: number }>("SELECT next_poll_at FROM background_watch WHERE state = 'watching'").toArray()[0];
+    if (next) await this.ctx.storage.setAlarm(next.next_poll_at);
   }
 
   #pin(path: string, r: Extract<PathResolution, { kind: "file" }>, via: string): PathResolution {

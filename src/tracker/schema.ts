@@ -86,4 +86,12 @@ export const RESPONSE_INDEX_MIGRATIONS = [
     version INTEGER NOT NULL, via_response_id TEXT NOT NULL, resolved_at INTEGER NOT NULL
   )
   `,
+  // v2: a background response is polled by the index's own alarm until it ends, then harvested.
+  `
+  CREATE TABLE background_watch (
+    id INTEGER PRIMARY KEY CHECK (id = 1), tenant TEXT NOT NULL, previous_response_id TEXT,
+    next_poll_at INTEGER NOT NULL, polls INTEGER NOT NULL DEFAULT 0, until INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'watching', last_error TEXT
+  )
+  `,
 ] as const;
