@@ -5,6 +5,7 @@ import { createApp } from "./app";
 import { installSecurity } from "./auth/install";
 import { requestLog } from "./observability/request-log";
 import { filesRoute } from "./routes/files";
+import { takedownGuard } from "./tenants/takedown";
 import { health } from "./routes/health";
 import { metering } from "./routes/metering";
 import { openapi } from "./routes/openapi";
@@ -29,6 +30,8 @@ app.route("/", health);
 // GET /openapi.json and its page GET /docs: public, like the widget.
 app.route("/", openapi);
 // Downloads: no bearer auth, the signed token in the path is the credential.
+// Admin takedowns (POST /admin/takedowns) answer 410 before the download route runs.
+app.use("/files/*", takedownGuard);
 app.route("/", filesRoute);
 // The widget script, its SRI hash and the demo page: public, no key.
 app.route("/", widget);

@@ -3,7 +3,7 @@
  * The admin API: create, list, update, rotate and revoke tenants and keys
  * (`Authorization: Bearer <ADMIN_SECRET>`; `scripts/tenants.mjs` is its command line).
  * It answers 404 while ADMIN_SECRET is unset, so a deployment without it has no admin surface,
- * and 409 `not_multi_tenant` in the other modes, where tenants are not used.
+ * and the tenant routes answer 409 `not_multi_tenant` in the other modes, where tenants are not used.
  *
  *   GET    /admin/tenants                                  → { object: "list", data: [tenant] }
  *   POST   /admin/tenants               CreateTenantBody   → 201 tenant
@@ -13,6 +13,7 @@
  *   POST   /admin/tenants/:tenant/keys  CreateKeyBody      → 201 { key: "usk_…"|"pk_…", record }
  *   POST   /admin/tenants/:tenant/keys/:key/rotate         → 201 { key, record } (old key revoked)
  *   POST   /admin/tenants/:tenant/keys/:key/revoke         → record
+ *   POST   /admin/takedowns             { url, reason }    → 201 tombstone (every mode; downloads answer 410)
  *
  * The plaintext key is shown once, in the answer that creates it; only its hash is stored.
  */
@@ -27,6 +28,8 @@ import { badRequest, UnsandboxError } from "../errors";
 import type { DirectoryResult } from "../tenants/directory";
 import { CreateKeyBody, CreateTenantBody, EmptyBody, KeyId, TenantId, UpdateTenantBody } from "../tenants/schema";
 import { directory, forgetCachedLookups } from "../tenants/store";
+import { takedown } from "../tenants/takedown";
+import { z } from "zod";
 
 export const admin = new Hono<AppEnv>();
 
@@ -38,6 +41,10 @@ const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.header("origin") !== undefined) {
     throw new UnsandboxError(403, "The admin secret must not be used from a browser.", { code: "secret_key_in_browser" });
   }
+  await next();
+});
+
+const requireMultiTenant = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("config").UNSANDBOX_MODE !== "multi-tenant") {
     throw new UnsandboxError(409, "Tenants exist only in multi-tenant mode (UNSANDBOX_MODE=multi-tenant).", { code: "not_multi_tenant" });
   }
@@ -47,6 +54,20 @@ const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 admin.use("/admin/*", requireAdmin);
+admin.use("/admin/tenants", requireMultiTenant);
+admin.use("/admin/tenants/*", requireMultiTenant);
+
+const TakedownBody = z.strictObject({
+  /** A download URL as issued, or its token. */
+  url: z.string().min(1).max(10_000),
+  reason: z.string().min(1).max(500).regex(/^[^\x00-\x1f\x7f]*$/, "reason must be one line of text"),
+});
+
+/** Takes a download link down (every mode): its downloads answer 410 from now on. */
+admin.post("/admin/takedowns", async (c) => {
+  const body = await readStrictJson(c, TakedownBody);
+  return c.json(await takedown(c.env, c.get("config"), body.url, body.reason), 201);
+});
 
 function tenantParam(c: Context<AppEnv>): string {
   const parsed = TenantId.safeParse(c.req.param("tenant"));

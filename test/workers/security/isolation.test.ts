@@ -152,6 +152,9 @@ const ROUTE_CASES: Record<string, Case | "middleware"> = {
   "ALL /v1/conversations/*": "middleware",
   "ALL /admin/*": "middleware",
   "ALL /widget/*": "middleware",
+  "ALL /files/*": "middleware",
+  "ALL /admin/tenants": "middleware",
+  "ALL /admin/tenants/*": "middleware",
   "GET /healthz": publicNoTenantData("/healthz"),
   "GET /widget.js": publicNoTenantData("/widget.js"),
   "GET /widget/0.1.0.js": publicNoTenantData("/widget/0.1.0.js"),
@@ -181,6 +184,7 @@ const ROUTE_CASES: Record<string, Case | "middleware"> = {
   "POST /admin/tenants/:tenant/keys/:key/rotate": adminRoute("POST", "/admin/tenants/:tenant/keys/:key/rotate"),
   "POST /admin/tenants/:tenant/keys/:key/revoke": adminRoute("POST", "/admin/tenants/:tenant/keys/:key/revoke"),
   "GET /admin/usage": adminRoute("GET", "/admin/usage"),
+  "POST /admin/takedowns": adminRoute("POST", "/admin/takedowns"),
   "GET /admin/usage/:tenant": adminRoute("GET", "/admin/usage/:tenant"),
   "POST /widget/session": async () => {
     // B's key from A's page, A's key from B's page, a secret key from a page: no session.
