@@ -59,3 +59,13 @@ export function ownerOf(caller: Caller): Owner {
 export function ownedBy(caller: Caller, kind: OwnedKind, id: string): Owner & { kind: OwnedKind; id: string } {
   return { ...ownerOf(caller), kind, id };
 }
+
+/**
+ * When the download links issued to this caller expire (unix seconds), or undefined for links
+ * that do not expire. Links made for publishable keys expire by default (`link_ttl_s` of the key,
+ * 7 days unless set), because anyone can obtain a widget's answers.
+ * @example namingFor(config, caller.tenant, id, { expiresAt: linkExpiryFor(caller) })
+ */
+export function linkExpiryFor(caller: Caller, nowMs = Date.now()): number | undefined {
+  return caller.widget ? Math.floor(nowMs / 1000) + caller.widget.link_ttl_s : undefined;
+}

@@ -46,6 +46,8 @@ export const WidgetSettings = z.strictObject({
   model: z.string().min(1).max(100).optional(),
   /** Lifetime of a visitor session, seconds. */
   session_ttl_s: z.int().min(60).max(24 * 3600).default(1800),
+  /** Lifetime of the download links a widget's responses get, seconds (they expire by default: the key is public). */
+  link_ttl_s: z.int().min(60).max(365 * 86400).default(7 * 86400),
 });
 export type WidgetSettings = z.infer<typeof WidgetSettings>;
 

@@ -129,3 +129,13 @@ describe("pass-through mode", () => {
     expect((await errorOf(await as("passthrough", "sk-someone-else", "/v1/models"))).status).toBe(401);
   });
 });
+
+describe("linkExpiryFor", () => {
+  it("publishable callers get expiring links (7 days by default), secret callers do not", async () => {
+    const { linkExpiryFor } = await import("../../../src/auth/caller");
+    const widget = WidgetSettings.parse({ allowed_origins: ["https://a.example"] });
+    const base = { mode: "multi-tenant" as const, tenant: "a", keyId: "key_1", limits: { tenant: {}, key: {} }, upstreamKey: "k", unknownIdsAllowed: false };
+    expect(linkExpiryFor({ ...base, kind: "publishable", widget }, 1_000_000)).toBe(1000 + 7 * 86400);
+    expect(linkExpiryFor({ ...base, kind: "secret" }, 1_000_000)).toBeUndefined();
+  });
+});
