@@ -9,6 +9,7 @@ import { takedownGuard } from "./tenants/takedown";
 import { health } from "./routes/health";
 import { metering } from "./routes/metering";
 import { openapi } from "./routes/openapi";
+import { containers } from "./routes/containers";
 import { passthrough } from "./routes/passthrough";
 import { responses } from "./routes/responses";
 import { responsesRead } from "./routes/responses-read";
@@ -41,6 +42,7 @@ app.route("/", metering);
 installSecurity(app);
 app.route("/", responses);
 app.route("/", responsesRead);
+app.route("/", containers);
 // Last: whatever /v1 route unsandbox does not handle itself goes upstream as it is.
 app.route("/", passthrough);
 

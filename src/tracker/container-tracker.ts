@@ -37,6 +37,7 @@ import {
   StoreInlineSchema,
   TrackSchema,
   type Cited,
+  type ContainerFileRecord,
   type FileRecord,
   type FileState,
   type ManifestEntry,
@@ -379,6 +380,38 @@ export class ContainerTracker extends DurableObject<Bindings> {
       sha256: f.sha256,
       r2Key: f.r2_key,
     };
+  }
+
+  /**
+   * Every file of the container this tenant owns, newest version of each, oldest first: what the
+   * `/v1/containers/{id}/files` routes serve once the container is gone upstream.
+   */
+  files(input: { tenant: string }): ContainerFileRecord[] {
+    return this.#sql
+      .exec<FileRow & { first_response_id: string | null; source: string | null }>(
+        `SELECT f.* FROM files f WHERE f.tenant = ? AND f.version = (SELECT max(version) FROM files g WHERE g.file_id = f.file_id)
+         ORDER BY f.upstream_created_at, f.file_id`,
+        input.tenant,
+      )
+      .toArray()
+      .map((f) => ({
+        tenant: f.tenant,
+        containerId: f.container_id,
+        fileId: f.file_id,
+        version: f.version,
+        path: f.path,
+        filename: f.filename,
+        state: f.state,
+        reason: f.reason,
+        stateAt: f.state_at,
+        bytes: f.bytes,
+        contentType: f.content_type,
+        sha256: f.sha256,
+        r2Key: f.r2_key,
+        upstreamCreatedAt: f.upstream_created_at,
+        firstResponseId: f.first_response_id,
+        source: f.source,
+      }));
   }
 
   /** Like `lookup`, but waits up to `ms` while the file is `pending` or `copying`. */

@@ -101,3 +101,11 @@ export type PathResolution =
   | { kind: "missing" }
   /** This object has never heard of the response (or it belongs to another tenant). */
   | { kind: "unknown" };
+
+/** A file as the containers routes list it: the record plus where it came from. */
+export interface ContainerFileRecord extends FileRecord {
+  upstreamCreatedAt: number | null;
+  /** The response whose harvest first saw it (its links name the file). */
+  firstResponseId: string | null;
+  source: string | null;
+}

@@ -1,0 +1,111 @@
+/**
+ * @module routes/containers
+ * The container-file routes, kept working after the container is gone: a live container's
+ * listing comes from upstream with unsandbox's `url` and `state` added to each entry; once
+ * upstream answers 404 (expired), the listing and the bytes come from the tracker and R2, so
+ * `client.containers.files.list` and `content.retrieve` keep working.
+ */
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../app";
+import { badRequest, notFound } from "../errors";
+import { namingFor, urlOfPath } from "../harvest/naming";
+import { trackerFor } from "../tracker/stubs";
+import type { ContainerFileRecord } from "../tracker/types";
+import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
+import { passError } from "./responses";
+import { paginate, ListQuery } from "./list-envelope";
+
+export const containers = new Hono<AppEnv>();
+
+const CONTAINER_ID = /^cntr_[A-Za-z0-9_-]{1,128}$/;
+const FILE_ID = /^cfile_[A-Za-z0-9_-]{1,128}$/;
+
+interface UpstreamFile {
+  id: string;
+  object?: string;
+  created_at?: number;
+  bytes?: number | null;
+  container_id?: string;
+  path?: string;
+  source?: string;
+}
+
+function ids(c: Context<AppEnv>) {
+  const containerId = c.req.param("container") ?? "";
+  const fileId = c.req.param("file");
+  if (!CONTAINER_ID.test(containerId)) throw notFound(`No container found with id '${containerId.slice(0, 100)}'.`, "container_not_found");
+  if (fileId !== undefined && !FILE_ID.test(fileId)) throw notFound(`No file found with id '${fileId.slice(0, 100)}'.`, "file_not_found");
+  return { containerId, fileId };
+}
+
+/** unsandbox's view of one file: its download URL (the one its links use) and its state. */
+async function decorate(c: Context<AppEnv>, entry: UpstreamFile, known: ContainerFileRecord | undefined) {
+  if (!known) return { ...entry, url: null, state: "untracked" };
+  const url = known.firstResponseId ? await urlOfPath(namingFor(c.get("config"), c.get("tenant"), known.firstResponseId), known.path) : null;
+  return { ...entry, url, state: known.state };
+}
+
+function fromRecord(f: ContainerFileRecord): UpstreamFile {
+  return {
+    id: f.fileId,
+    object: "container.file",
+    created_at: f.upstreamCreatedAt ?? Math.floor(f.stateAt / 1000),
+    bytes: f.bytes,
+    container_id: f.containerId,
+    path: f.path,
+    source: f.source ?? "assistant",
+  };
+}
+
+containers.get("/v1/containers/:container/files", async (c) => {
+  const { containerId } = ids(c);
+  const parsed = ListQuery.safeParse(Object.fromEntries(new URL(c.req.url).searchParams));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw badRequest(`Invalid value for '${issue.path.join(".")}': ${issue.message}`, issue.path.join(".") || null, "invalid_value");
+  }
+  const query = parsed.data;
+  const known = await trackerFor(c.env, containerId).files({ tenant: c.get("tenant") });
+  const byId = new Map(known.map((f) => [f.fileId, f]));
+  const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/containers/${containerId}/files${new URL(c.req.url).search}` });
+  if (upstream.ok) {
+    const list = (await upstream.json()) as { data: UpstreamFile[] };
+    list.data = await Promise.all(list.data.map((e) => decorate(c, e, byId.get(e.id))));
+    return c.json(list, 200, Object.fromEntries(keptResponseHeaders(upstream.headers)));
+  }
+  if (upstream.status !== 404 || known.length === 0) return passError(upstream);
+  // Gone upstream: what unsandbox kept, paginated like OpenAI's lists.
+  const page = paginate(known.map(fromRecord), query);
+  return c.json({ ...page, data: await Promise.all(page.data.map((e) => decorate(c, e, byId.get(e.id)))) });
+});
+
+containers.get("/v1/containers/:container/files/:file", async (c) => {
+  const { containerId, fileId } = ids(c);
+  const known = (await trackerFor(c.env, containerId).files({ tenant: c.get("tenant") })).find((f) => f.fileId === fileId);
+  const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/containers/${containerId}/files/${fileId}` });
+  if (upstream.ok) return c.json(await decorate(c, (await upstream.json()) as UpstreamFile, known), 200, Object.fromEntries(keptResponseHeaders(upstream.headers)));
+  if (upstream.status !== 404 || !known) return passError(upstream);
+  return c.json(await decorate(c, fromRecord(known), known));
+});
+
+containers.get("/v1/containers/:container/files/:file/content", async (c) => {
+  const { containerId, fileId } = ids(c);
+  const known = (await trackerFor(c.env, containerId).files({ tenant: c.get("tenant") })).find((f) => f.fileId === fileId);
+  // A stored copy is served from R2 first: it works after expiry and costs the container nothing.
+  if (known?.state === "stored") {
+    const object = await c.env.FILES.get(known.r2Key);
+    if (object) {
+      const headers = new Headers({ "content-type": known.contentType, "content-length": String(object.size), etag: object.httpEtag });
+      headers.set("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(known.filename)}`);
+      return new Response(object.body, { headers });
+    }
+  }
+  const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/containers/${containerId}/files/${fileId}/content`, headers: new Headers({ "accept-encoding": "identity" }) });
+  if (!upstream.ok) return passError(upstream);
+  const headers = keptResponseHeaders(upstream.headers);
+  for (const name of ["content-disposition", "content-length"]) {
+    const v = upstream.headers.get(name);
+    if (v && !upstream.headers.has("content-encoding")) headers.set(name, v);
+  }
+  return new Response(upstream.body, { status: upstream.status, headers });
+});
