@@ -222,6 +222,9 @@ const ROUTE_CASES: Record<string, Case | "middleware"> = {
   "GET /v1/responses/:id": responseRead(""),
   "GET /v1/responses/:id/files": responseRead("/files"),
   "GET /v1/responses/:id/input_items": responseRead("/input_items"),
+  "GET /v1/containers/:container/files": containerRead(""),
+  "GET /v1/containers/:container/files/:file": containerRead("/cfile_0123"),
+  "GET /v1/containers/:container/files/:file/content": containerRead("/cfile_0123/content"),
   "ALL /v1/*": async () => {
     // The pass-through: covered entry by entry below (every allowlisted route), and everything
     // else is no route at all for a multi-tenant key (listings would show every tenant's objects).
@@ -231,6 +234,16 @@ const ROUTE_CASES: Record<string, Case | "middleware"> = {
     }
   },
 };
+
+function containerRead(suffix: string): Case {
+  return async () => {
+    await expectNotOwned(secretB(`/v1/containers/${w.containerA}/files${suffix}`), `B lists A's container files${suffix}`);
+    await expectNotOwned(secretA(`/v1/containers/${w.containerB}/files${suffix}`), `A lists B's container files${suffix}`);
+    const pk = await verdict(await visitor(w.sA1, `/v1/containers/${w.containerA}/files${suffix}`));
+    expect(pk.status).toBe(403);
+    if (suffix === "") await expectPassesGuard(secretA(`/v1/containers/${w.containerA}/files`), "A lists its container's files");
+  };
+}
 
 function responseRead(suffix: string): Case {
   return async () => {
