@@ -77,5 +77,19 @@ export function assumptionsMarkdown(report) {
     out.push(`## ${i + 1}. ${a.title}`, "", `- **Assumed:** ${a.assumed}`, `- **Code that depends on it:** ${a.code}`, `- **Simulator:** ${a.sim}`);
     out.push(`- **Probe answer${report ? ` (${report.date.slice(0, 10)})` : ""}:** ${report ? a.answer(report) : "not yet probed."}`, "");
   });
+  out.push(
+    "## Still missing: an upstream without the Containers API",
+    "",
+    "Some gateways route only `/responses`. Observed against the simulator with every `/containers/{id}/…` call answering 404:",
+    "nothing loops (no copy job is created, the alarm stops), but the linked file stays `pending` in `unsandbox.files` and",
+    "`GET /v1/responses/{id}/files`, and its download answers 503 `file_not_ready` forever. What is missing:",
+    "",
+    "- `UpstreamError.gone` (`src/storage/upstream.ts`) reads every 404 as \"the container expired\"; a 404 of the route itself",
+    "  (no OpenAI error body, or `Invalid URL`) is not told apart, so there is no `unavailable` state to report.",
+    "- In `track` (`src/tracker/container-tracker.ts`) a failed first listing calls `#containerGone` before the cited refs are",
+    "  recorded; the path claims inserted after it stay `pending` with no sweep scheduled, and `resolvePath` answers `pending`.",
+    "- A final `unavailable` file state (tracker types, manifest, the download route's answer, the widget's card, the OpenAPI enum).",
+    "",
+  );
   return out.join("\n");
 }
