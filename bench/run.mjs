@@ -31,7 +31,14 @@ const wanted = (/** @type {string} */ name) => !only || only.includes(name);
 
 const plan = quick
   ? { latency: { warmup: 3, runs: 10 }, copy: { sizesMiB: [16, 64], runs: 2, warmup: 1 }, streaming: { warmup: 1, runs: 5, holdbackRuns: 2 }, load: { concurrency: 10, runs: 1, warmup: 1 } }
-  : { latency: { warmup: 5, runs: 40 }, copy: { sizesMiB: [16, 64, 256, 1024], runs: 3, warmup: 1 }, streaming: { warmup: 2, runs: 15, holdbackRuns: 5 }, load: { concurrency: 50, runs: 3, warmup: 1 } };
+  : { latency: { warmup: 5, runs: 40 }, copy: { sizesMiB: [16, 64, 256, 1024], runs: 3, runsAtLargest: 2, warmup: 1 }, streaming: { warmup: 2, runs: 15, holdbackRuns: 5 }, load: { concurrency: 50, runs: 3, warmup: 1 } };
+
+// Developing: `--sizes=16,256` and `--runs=1` narrow the copy case (the run then counts as partial).
+const sizesArg = process.argv.find((a) => a.startsWith("--sizes="))?.slice("--sizes=".length);
+const runsArg = process.argv.find((a) => a.startsWith("--runs="))?.slice("--runs=".length);
+if (sizesArg) plan.copy.sizesMiB = sizesArg.split(",").map(Number);
+if (runsArg) plan.copy = { ...plan.copy, runs: Number(runsArg), runsAtLargest: Number(runsArg) };
+const partial = quick || Boolean(only || sizesArg || runsArg);
 
 const t0 = performance.now();
 const log = (/** @type {string} */ line) => process.stdout.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
@@ -62,7 +69,7 @@ try {
 
   /** @type {Record<string, unknown>} */
   const result = {
-    command: `npm run bench${quick ? " -- --quick" : ""}${only ? ` -- --only=${only.join(",")}` : ""}`,
+    command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),
     quick,
     plan,
     started_at: new Date().toISOString(),
@@ -85,10 +92,10 @@ try {
   const table = markdownReport(result);
   process.stdout.write(`\n${table}\n`);
   const stamp = String(result.started_at).replace(/[:.]/g, "-");
-  const jsonPath = join(RESULTS, `${quick || only ? "partial-" : ""}${stamp}.json`);
+  const jsonPath = join(RESULTS, `${partial ? "partial-" : ""}${stamp}.json`);
   writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
-  if (!quick && !only) writeFileSync(join(RESULTS, "latest.md"), `${table}\n`);
-  log(`saved ${jsonPath}${!quick && !only ? " and bench/results/latest.md" : ""}`);
+  if (!partial) writeFileSync(join(RESULTS, "latest.md"), `${table}\n`);
+  log(`saved ${jsonPath}${partial ? "" : " and bench/results/latest.md"}`);
 } catch (err) {
   process.exitCode = 1;
   console.error(`bench failed: ${err instanceof Error ? err.stack : String(err)}`);

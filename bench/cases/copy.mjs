@@ -11,10 +11,16 @@
  */
 import { download } from "../lib/download.mjs";
 import { directive, getJson, postJson, TOOLS, waitSettled } from "../lib/context.mjs";
-import { mib, watchMemory } from "../lib/proc-memory.mjs";
+import { cpuSeconds, mib, watchMemory } from "../lib/proc-memory.mjs";
 import { median, mibPerSec, round } from "../lib/stats.mjs";
 
 const MiB = 1048576;
+/**
+ * For diagnosis only: simulator quirk switches for the copied file, e.g. `+honour_range` to see
+ * what a resume costs when upstream honours Range (the real API does not; the default run keeps
+ * the simulator's real-traffic defaults).
+ */
+const QUIRKS = process.env.BENCH_COPY_QUIRKS ?? "";
 
 /**
  * (a) The simulator's content endpoint, read to the end by a client on the same machine.
@@ -29,11 +35,13 @@ async function plainDownload(ctx, bytes) {
   });
   const container = /** @type {{ id: string, files: { id: string }[] }} */ (await created.json());
   const file = /** @type {{ id: string }} */ (container.files[0]);
+  const simPid = /** @type {number} */ (ctx.sim.workerdPid());
+  const cpuBefore = cpuSeconds(simPid);
   const got = await download(`${ctx.sim.baseURL}/containers/${container.id}/files/${file.id}/content`, {
     headers: { authorization: `Bearer ${ctx.sim.apiKey}` },
   });
   if (got.status !== 200 || got.bytes !== bytes) throw new Error(`ceiling download: ${got.status}, ${got.bytes} of ${bytes} bytes`);
-  return got.ms;
+  return { ms: got.ms, simCpuS: cpuSeconds(simPid) - cpuBefore };
 }
 
 /**
@@ -42,13 +50,16 @@ async function plainDownload(ctx, bytes) {
  * @param {number} bytes
  */
 async function r2Put(ctx, bytes) {
+  // The writer's own memory growth is the reference for what local R2 itself holds during a put.
+  const memory = watchMemory(/** @type {number} */ (ctx.r2writer.workerdPid()));
   const started = performance.now();
   const res = await fetch(`${ctx.r2writer.origin}/put?bytes=${bytes}`, { method: "POST" });
   const ms = performance.now() - started;
+  const window = memory.stop();
   const body = /** @type {{ key: string, bytes: number, ms: number }} */ (await res.json());
   if (res.status !== 200 || body.bytes !== bytes) throw new Error(`ceiling R2 put: ${res.status} ${JSON.stringify(body)}`);
   await fetch(`${ctx.r2writer.origin}/put?key=${encodeURIComponent(body.key)}`, { method: "DELETE" });
-  return ms;
+  return { ms, memory: window };
 }
 
 /**
@@ -60,11 +71,13 @@ async function r2Put(ctx, bytes) {
 async function copyThrough(ctx, bytes, checkSha) {
   const pid = ctx.unsandbox.workerdPid();
   if (!pid) throw new Error("unsandbox's workerd process was not found under its wrangler dev");
+  const simPid = /** @type {number} */ (ctx.sim.workerdPid());
+  const cpu = { unsandbox: cpuSeconds(pid), sim: cpuSeconds(simPid) };
   const memory = watchMemory(pid);
   const answer = await postJson(
     `${ctx.unsandbox.baseURL}/responses`,
     ctx.unsandbox.apiKey,
-    { model: "gpt-5", input: directive("Write a large file.", `scenario=big; size=${bytes / MiB}MiB`), tools: TOOLS },
+    { model: "gpt-5", input: directive("Write a large file.", `scenario=big; size=${bytes / MiB}MiB${QUIRKS ? `; quirks=${QUIRKS}` : ""}`), tools: TOOLS },
     { "x-unsandbox-wait-ms": "0" },
   );
   const answeredAt = performance.now();
@@ -74,6 +87,7 @@ async function copyThrough(ctx, bytes, checkSha) {
   }
   const settled = await waitSettled(ctx, answer.json.id, { everyMs: 50 });
   const window = memory.stop();
+  const cpuUsed = { unsandbox: cpuSeconds(pid) - cpu.unsandbox, sim: cpuSeconds(simPid) - cpu.sim };
   const file = settled.files.find((f) => f.path.endsWith("/big.bin"));
   if (settled.timedOut || !file || file.state !== "stored") throw new Error(`copy of ${bytes} bytes did not end stored: ${JSON.stringify(settled.files)}`);
   if (file.bytes !== bytes) throw new Error(`copy stored ${file.bytes} bytes of ${bytes}`);
@@ -81,14 +95,19 @@ async function copyThrough(ctx, bytes, checkSha) {
     const truth = await getJson(`${ctx.sim.origin}/__sim/files/${file.file_id}`);
     if (truth.sha256 !== file.sha256) throw new Error(`copy sha256 ${file.sha256} differs from the simulator's ${truth.sha256}`);
   }
-  return { ms: settled.settledAt - answeredAt, answerMs: answer.ms, memory: window };
+  // How many times unsandbox fetched the content (one per copy step: a resume re-reads from byte 0
+  // when upstream ignores Range, as the real API does).
+  const counters = await getJson(`${ctx.sim.origin}/__sim/counters`);
+  return { ms: settled.settledAt - answeredAt, answerMs: answer.ms, memory: window, cpu: cpuUsed, contentFetches: counters.content_fetches?.[file.file_id] ?? null };
 }
 
 /**
  * @param {import("../lib/context.mjs").BenchContext} ctx
- * @param {{ sizesMiB: number[], runs: number, warmup: number }} o
+ * @param {{ sizesMiB: number[], runs: number, runsAtLargest?: number, warmup: number }} o  `runsAtLargest`:
+ *   fewer runs for sizes of 1 GiB and more, to keep the whole bench inside 20 minutes
  */
-export async function copyCase(ctx, { sizesMiB, runs, warmup }) {
+export async function copyCase(ctx, { sizesMiB, runs: defaultRuns, runsAtLargest, warmup }) {
+  const runsFor = (/** @type {number} */ size) => (size >= 1024 && runsAtLargest ? runsAtLargest : defaultRuns);
   for (let i = 0; i < warmup; i++) {
     await plainDownload(ctx, 16 * MiB);
     await r2Put(ctx, 16 * MiB);
@@ -97,11 +116,14 @@ export async function copyCase(ctx, { sizesMiB, runs, warmup }) {
   const sizes = [];
   for (const size of sizesMiB) {
     const bytes = size * MiB;
-    /** @type {{ download_ms: number, r2_put_ms: number, copy_ms: number, memory_growth_mib: number, memory_before_mib: number, memory_peak_mib: number }[]} */
+    const runs = runsFor(size);
+    /** @type {{ download_ms: number, r2_put_ms: number, copy_ms: number, memory_growth_mib: number, memory_before_mib: number, memory_peak_mib: number, content_fetches: number | null, r2_put_memory_growth_mib: number, download_sim_cpu_s: number, copy_unsandbox_cpu_s: number, copy_sim_cpu_s: number }[]} */
     const samples = [];
     for (let r = 0; r < runs; r++) {
-      const downloadMs = await plainDownload(ctx, bytes);
-      const putMs = await r2Put(ctx, bytes);
+      const dl = await plainDownload(ctx, bytes);
+      const downloadMs = dl.ms;
+      const put = await r2Put(ctx, bytes);
+      const putMs = put.ms;
       const copy = await copyThrough(ctx, bytes, size <= 64);
       samples.push({
         download_ms: round(downloadMs),
@@ -110,6 +132,12 @@ export async function copyCase(ctx, { sizesMiB, runs, warmup }) {
         memory_before_mib: mib(copy.memory.before),
         memory_peak_mib: mib(copy.memory.peak),
         memory_growth_mib: mib(copy.memory.growth),
+        content_fetches: copy.contentFetches,
+        r2_put_memory_growth_mib: mib(put.memory.growth),
+        // CPU seconds used meanwhile: where one process is near the elapsed time, it is the bound.
+        download_sim_cpu_s: round(dl.simCpuS, 2),
+        copy_unsandbox_cpu_s: round(copy.cpu.unsandbox, 2),
+        copy_sim_cpu_s: round(copy.cpu.sim, 2),
       });
       ctx.log(`copy ${size} MiB run ${r + 1}/${runs}: download ${round(downloadMs)} ms, R2 put ${round(putMs)} ms, unsandbox ${round(copy.ms)} ms, memory +${mib(copy.memory.growth)} MiB`);
     }
@@ -131,8 +159,12 @@ export async function copyCase(ctx, { sizesMiB, runs, warmup }) {
       ceiling_mib_s: round(mibPerSec(bytes, ceilingMs)),
       copy_mib_s: round(mibPerSec(bytes, copyMs)),
       ratio: round(ceilingMs / copyMs, 2),
+      download_sim_cpu_share: round(median(samples.map((s) => s.download_sim_cpu_s / (s.download_ms / 1000))), 2),
+      copy_unsandbox_cpu_share: round(median(samples.map((s) => s.copy_unsandbox_cpu_s / (s.copy_ms / 1000))), 2),
+      copy_sim_cpu_share: round(median(samples.map((s) => s.copy_sim_cpu_s / (s.copy_ms / 1000))), 2),
       memory_growth_mib: round(median(samples.map((s) => s.memory_growth_mib))),
       memory_growth_max_mib: round(Math.max(...samples.map((s) => s.memory_growth_mib))),
+      r2_put_memory_growth_mib: round(median(samples.map((s) => s.r2_put_memory_growth_mib))),
       samples,
     });
   }

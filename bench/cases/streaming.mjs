@@ -29,8 +29,12 @@ const deltas = (events) =>
  */
 export async function streamingCase(ctx, { warmup, runs, holdbackRuns }) {
   const body = { model: "gpt-5", input: INPUT, tools: TOOLS, stream: true };
-  /** @type {{ first: number[], last: number[] }} */ const direct = { first: [], last: [] };
-  /** @type {{ first: number[], last: number[] }} */ const through = { first: [], last: [] };
+  // first: first text delta; last: last event. created and gap locate where added time goes:
+  // the first event (response.created), and the wait between the event before the terminal
+  // event and the terminal event (the harvest runs there).
+  /** @typedef {{ first: number[], last: number[], created: number[], terminalGap: number[], toolAdded: number[] }} Times */
+  /** @type {Times} */ const direct = { first: [], last: [], created: [], terminalGap: [], toolAdded: [] };
+  /** @type {Times} */ const through = { first: [], last: [], created: [], terminalGap: [], toolAdded: [] };
   let eventCountsMatch = true;
   for (let i = 0; i < warmup + runs; i++) {
     const d = await postAndCollect(`${ctx.sim.baseURL}/responses`, { authorization: `Bearer ${ctx.sim.apiKey}` }, body);
@@ -41,7 +45,12 @@ export async function streamingCase(ctx, { warmup, runs, holdbackRuns }) {
       const first = run.events.find((e) => e.data?.type === DELTA);
       if (!first) throw new Error("streaming: a stream without text deltas");
       into.first.push(first.at);
-      into.last.push(/** @type {import("../lib/sse.mjs").TimedEvent} */ (run.events.at(-1)).at);
+      const at = (/** @type {number} */ i) => /** @type {import("../lib/sse.mjs").TimedEvent} */ (run.events.at(i)).at;
+      into.last.push(at(-1));
+      into.created.push(at(0));
+      into.terminalGap.push(at(-1) - at(-2));
+      const tool = run.events.find((e) => e.data?.type === "response.output_item.added" && e.data?.item?.type === "code_interpreter_call");
+      if (tool) into.toolAdded.push(tool.at - (run.events[run.events.indexOf(tool) - 1]?.at ?? 0));
     }
     // Same response shape both ways (delta splits differ per response id, so the counts may differ
     // by the number of deltas; events other than deltas must match one for one).
@@ -75,6 +84,11 @@ export async function streamingCase(ctx, { warmup, runs, holdbackRuns }) {
     added_ms: {
       first_delta_p50: round(percentile(through.first, 50) - percentile(direct.first, 50), 2),
       last_event_p50: round(percentile(through.last, 50) - percentile(direct.last, 50), 2),
+    },
+    profile_p50_ms: {
+      first_event: { direct: p(direct.created, 50), through: p(through.created, 50) },
+      tool_call_added_after_previous_event: { direct: p(direct.toolAdded, 50), through: p(through.toolAdded, 50) },
+      terminal_event_after_previous_event: { direct: p(direct.terminalGap, 50), through: p(through.terminalGap, 50) },
     },
     ratio_last_event_p50: round(percentile(through.last, 50) / percentile(direct.last, 50), 2),
     non_delta_events_match: eventCountsMatch,

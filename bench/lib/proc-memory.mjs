@@ -34,19 +34,37 @@ function processTable() {
 }
 
 /**
- * The pid of the `workerd` process descended from `ancestorPid`, or null while there is none yet.
+ * The pid of the `workerd` process that runs the Worker under a `wrangler dev` (a descendant of
+ * `ancestorPid`), or null while there is none yet.
+ *
+ * `wrangler dev` runs two workerd processes: one for its own proxy, which owns the public port
+ * (`--socket-addr=entry=127.0.0.1:<port>`) and forwards each request, and one for the Worker
+ * itself, which listens on a port of its own and is the one started with `--inspector-addr`.
+ * The Worker's is the one measured.
  * @param {number} ancestorPid
  * @returns {number | null}
  */
 export function findWorkerdPid(ancestorPid) {
   const table = processTable();
+  /** @type {number[]} */
+  const found = [];
   for (const [pid, { comm }] of table) {
     if (comm !== "workerd") continue;
     for (let p = table.get(pid)?.ppid, hops = 0; p && hops < 20; p = table.get(p)?.ppid, hops++) {
-      if (p === ancestorPid) return pid;
+      if (p === ancestorPid) {
+        found.push(pid);
+        break;
+      }
     }
   }
-  return null;
+  const withInspector = found.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").some((arg) => arg.startsWith("--inspector-addr"));
+    } catch {
+      return false;
+    }
+  });
+  return withInspector.length === 1 ? /** @type {number} */ (withInspector[0]) : null;
 }
 
 /**
@@ -121,3 +139,17 @@ export function watchMemory(pid, everyMs = 20) {
 
 /** Bytes as MiB with one decimal. @param {number} bytes */
 export const mib = (bytes) => Math.round((bytes / 1048576) * 10) / 10;
+
+/**
+ * CPU time (user + system) a process has used so far, in seconds, from `/proc/<pid>/stat`
+ * (fields 14 and 15, in clock ticks of 1/100 s on Linux). The difference over a window says how
+ * busy the process was: near the window's length means one core was saturated.
+ * @param {number} pid
+ * @returns {number}
+ */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // rest[0] is field 3 (state), so field n is rest[n - 3].
+  return (Number(rest[11]) + Number(rest[12])) / 100;
+}

@@ -28,14 +28,14 @@ export function markdownReport(r) {
     lines.push("");
   }
   if (r.copy) {
-    lines.push(`**Copy to R2** (one file, end of the answer → \`stored\`; medians of ${r.copy.sizes[0]?.runs ?? 0} runs; ceiling = slower of a plain download from the simulator and an R2 put inside a Worker, same run)`);
+    lines.push(`**Copy to R2** (one file, end of the answer → \`stored\`; medians of ${[...new Set(r.copy.sizes.map((/** @type {any} */ s) => s.runs))].join(" or ")} runs; ceiling = slower of a plain download from the simulator and an R2 put inside a Worker, same run)`);
     lines.push("");
-    lines.push("| size | download | R2 put | ceiling | unsandbox | ratio (≥ 0.9) | memory growth (< 128 MiB at 1 GiB) |");
-    lines.push("|---:|---:|---:|---:|---:|---:|---:|");
+    lines.push("| size | download | R2 put | ceiling | unsandbox | ratio (≥ 0.9) | memory growth (< 128 MiB at 1 GiB) | content fetches |");
+    lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const s of r.copy.sizes) {
       const memTarget = s.size_mib >= 1024 ? ` ${mark(s.memory_growth_max_mib, 128, "max")}` : "";
       lines.push(
-        `| ${s.size_mib} MiB | ${s.download_mib_s} MiB/s | ${s.r2_put_mib_s} MiB/s | ${s.ceiling_mib_s} MiB/s (${s.ceiling_leg === "download" ? "download" : "R2 put"}) | ${s.copy_mib_s} MiB/s (${(s.copy_ms / 1000).toFixed(2)} s) | ${s.ratio} ${s.size_mib >= 256 ? mark(s.ratio, 0.9, "min") : ""} | +${s.memory_growth_mib} MiB (max +${s.memory_growth_max_mib})${memTarget} |`,
+        `| ${s.size_mib} MiB | ${s.download_mib_s} MiB/s | ${s.r2_put_mib_s} MiB/s | ${s.ceiling_mib_s} MiB/s (${s.ceiling_leg === "download" ? "download" : "R2 put"}) | ${s.copy_mib_s} MiB/s (${(s.copy_ms / 1000).toFixed(2)} s) | ${s.ratio} ${s.size_mib >= 256 ? mark(s.ratio, 0.9, "min") : ""} | +${s.memory_growth_mib} MiB (max +${s.memory_growth_max_mib})${memTarget} | ${s.samples.map((/** @type {any} */ x) => x.content_fetches).join(", ")} |`,
       );
     }
     lines.push("");
@@ -48,6 +48,9 @@ export function markdownReport(r) {
     lines.push("|---|---:|---:|---:|");
     lines.push(`| first text delta | ${s.direct_ms.first_delta_p50} ms | ${s.through_ms.first_delta_p50} ms | +${s.added_ms.first_delta_p50} ms |`);
     lines.push(`| last event | ${s.direct_ms.last_event_p50} ms | ${s.through_ms.last_event_p50} ms | +${s.added_ms.last_event_p50} ms |`);
+    lines.push("");
+    const pr = s.profile_p50_ms;
+    lines.push(`Where the added time goes (p50, direct → through): first event ${pr.first_event.direct} → ${pr.first_event.through} ms; tool call after the event before it ${pr.tool_call_added_after_previous_event.direct} → ${pr.tool_call_added_after_previous_event.through} ms; terminal event after the event before it ${pr.terminal_event_after_previous_event.direct} → ${pr.terminal_event_after_previous_event.through} ms.`);
     lines.push("");
     lines.push(`Largest holdback: ${s.holdback.max_chars} characters (over ${s.holdback.runs} streams, counted from outside against the simulator's replay of the same response).`);
     lines.push("");
