@@ -148,13 +148,18 @@ filesRoute.get("/files/:token/:name", async (c) => {
     case "copying":
       return stillCopying();
     case "missing":
-    case "skipped":
       return notProduced();
+    case "skipped":
+      // Beyond a limit (README "Limits"): it existed, unsandbox chose not to keep it, and says why.
+      return refuse(c, 410, "file_skipped", "This file was not saved", `The file was not saved: ${file.reason ?? "a storage limit applied"}.`);
     case "lost":
       return refuse(c, 410, "file_lost", "This file was lost", `It could not be saved: ${file.reason ?? "the container was gone"} (noticed at ${when(file.stateAt)}).`);
     case "deleted":
-      return refuse(c, 410, "file_deleted", "This file was deleted", `The file was deleted at ${when(file.stateAt)}${file.reason ? ` (${file.reason})` : ""}.`);
+      // The reason reads "deleted by retention on <date>" or "deleted on request on <date>".
+      return refuse(c, 410, "file_deleted", "This file was deleted", file.reason ? `This file was ${file.reason}.` : `The file was deleted at ${when(file.stateAt)}.`);
     case "failed":
       return refuse(c, 502, "file_copy_failed", "This file could not be saved", `Copying the file from the container failed (${file.reason ?? "unknown error"}).`);
+    case "unavailable":
+      return refuse(c, 502, "file_unavailable", "This file cannot be saved", `The file could not be copied: ${file.reason ?? "the upstream offers no Containers API"}.`);
   }
 });

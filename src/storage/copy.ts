@@ -15,7 +15,7 @@
  *   one part). Each part's number and etag are reported as soon as R2 accepts it, so a later step
  *   can resume after the last stored part.
  */
-import { retryAfterMs } from "./upstream";
+import { classifyFailure, errorMessageOf, retryAfterMs, type FailureClass } from "./upstream";
 
 /** Every part but the last has this size (R2 wants uniform parts of at least 5 MiB). */
 export const PART_SIZE = 8 * 1024 * 1024;
@@ -59,20 +59,31 @@ export type CopyResult =
   | { kind: "partial"; bytesStored: number }
   /** Nothing new is durable beyond saved parts; try again later (`retryAfterMs` when upstream said). */
   | { kind: "retry"; reason: string; status?: number; retryAfterMs?: number }
-  /** Upstream says the file or container no longer exists (404/410). */
-  | { kind: "gone"; reason: string; status: number };
+  /** Upstream says the file or container no longer exists, or has no such route (classified). */
+  | { kind: "gone"; reason: string; status: number; failure: FailureClass }
+  /** The file is larger than `maxBytes` allows; nothing of it is kept. */
+  | { kind: "too_large"; reason: string; limit: number };
 
 export interface CopyOptions {
   /** At most this many parts are uploaded per step (subrequest and wall-clock budget per alarm). */
   maxParts: number;
+  /** Bytes the file may have (per-file and per-tenant limits); a larger file is `too_large`. */
+  maxBytes?: number;
 }
+
+/** The refusal when a file outgrows `opts.maxBytes` (checked on Content-Length and while streaming). */
+const tooLarge = (limit: number): CopyResult => ({ kind: "too_large", reason: `larger than the ${limit}-byte limit`, limit });
 
 const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 /** Classifies a non-success upstream answer (after releasing its body). Never stores it. */
 async function refusal(res: Response): Promise<CopyResult> {
-  await res.body?.cancel();
-  if (res.status === 404 || res.status === 410) return { kind: "gone", reason: `upstream answered ${res.status}`, status: res.status };
+  // The error message tells "Container is expired." from "not found on container" (both 404).
+  const message = await errorMessageOf(res);
+  const failure = classifyFailure(res.status, message);
+  if (failure === "expired" || failure === "file_gone" || failure === "no_api") {
+    return { kind: "gone", reason: `upstream answered ${res.status}${message ? `: ${message.slice(0, 120)}` : ""}`, status: res.status, failure };
+  }
   return { kind: "retry", reason: `upstream answered ${res.status}`, status: res.status, retryAfterMs: retryAfterMs(res.headers) };
 }
 
@@ -188,6 +199,10 @@ export async function copyStep(bucket: R2Bucket, state: CopyState, hooks: CopyHo
   }
   if (res.status !== 200 || !res.body) return refusal(res);
   const length = trustedLength(res.headers);
+  if (length !== null && opts.maxBytes !== undefined && length > opts.maxBytes) {
+    await res.body.cancel();
+    return tooLarge(opts.maxBytes);
+  }
   if (length !== null && length < SINGLE_PUT_LIMIT) return singlePut(bucket, state, res.body, length);
   return multipart(bucket, state, hooks, opts, new SliceReader(res.body), { expectedTotal: length, resumed: false });
 }
@@ -285,6 +300,14 @@ async function multipart(
       } catch (err) {
         await reader.cancel();
         return { kind: "retry", reason: `upstream body failed after ${reader.consumed} bytes: ${String(err)}` };
+      }
+      if (opts.maxBytes !== undefined && reader.consumed > opts.maxBytes) {
+        // No trustworthy length up front (gzip, chunked): the limit is enforced as bytes arrive.
+        await reader.cancel();
+        await hashWriter?.abort().catch(() => {});
+        if (state.uploadId) await bucket.resumeMultipartUpload(state.key, state.uploadId).abort().catch(() => {});
+        hooks.uploadDiscarded();
+        return tooLarge(opts.maxBytes);
       }
       if (hashWriter && slice.byteLength > 0) await hashWriter.write(slice);
       const ended = slice.byteLength < state.partSize;

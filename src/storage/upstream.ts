@@ -37,6 +37,67 @@ export const ContainerSchema = z.object({
 });
 export type ContainerInfo = z.infer<typeof ContainerSchema>;
 
+/**
+ * What an upstream refusal means for the tracker. Each class has its own answer (README
+ * "Limits" and docs/storage.md, "Failure classes"):
+ * - `expired`: "Container is expired." (or the container id is unknown): the container is over.
+ * - `file_gone`: "File … not found on container …" while the container runs: junk or missing.
+ * - `no_api`: a 404 that names neither, i.e. the route itself does not exist (a gateway without
+ *   the Containers API): nothing can ever be copied, so no retry loop.
+ * - `retry`: 408/409/425/429/5xx and network failures: back off and try again.
+ * - `refused`: any other status (401, 403, 400…): retried like `retry` (a key may be rotated),
+ *   bounded by the container's expiry.
+ */
+export type FailureClass = "expired" | "file_gone" | "no_api" | "retry" | "refused";
+
+/** Classifies an upstream answer by status and the `error.message` it carried. Pure. */
+export function classifyFailure(status: number, message: string | null): FailureClass {
+  const m = message ?? "";
+  if (/container (is|has) expired/i.test(m)) return "expired";
+  if (status === 404 || status === 410) {
+    if (/not found on container/i.test(m)) return "file_gone";
+    if (/container[^.]*not found|no such container/i.test(m)) return "expired";
+    return "no_api";
+  }
+  if (status === 408 || status === 409 || status === 425 || status === 429 || status >= 500) return "retry";
+  return "refused";
+}
+
+/** The `error.message` of an OpenAI-shaped error body (read at most 8 KiB), or null. */
+export async function errorMessageOf(res: Response): Promise<string | null> {
+  try {
+    const reader = res.body?.getReader();
+    if (!reader) return null;
+    const chunks: Uint8Array[] = [];
+    let n = 0;
+    while (n < 8192) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      n += value.byteLength;
+    }
+    await reader.cancel().catch(() => {});
+    const text = new TextDecoder().decode(concat(chunks).subarray(0, 8192));
+    try {
+      const body = JSON.parse(text) as { error?: { message?: unknown } };
+      if (typeof body?.error?.message === "string") return body.error.message;
+    } catch {}
+    return text.trim().slice(0, 200) || null;
+  } catch {
+    return null;
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
 /** A refusal from upstream, classified for the retry policy. */
 export class UpstreamError extends Error {
   override readonly name = "UpstreamError";
@@ -45,12 +106,14 @@ export class UpstreamError extends Error {
     message: string,
     /** From `Retry-After` / `retry-after-ms`, when upstream sent one. */
     readonly retryAfterMs: number | undefined,
+    /** The class of the failure (see {@link classifyFailure}). */
+    readonly failure: FailureClass = classifyFailure(status, null),
   ) {
     super(message);
   }
-  /** 404/410: the container expired or the file is gone; retrying cannot help. */
+  /** The container is over (expired or unknown to upstream); retrying cannot help. */
   get gone(): boolean {
-    return this.status === 404 || this.status === 410;
+    return this.failure === "expired";
   }
 }
 
@@ -71,9 +134,10 @@ function headers(up: UpstreamAccess, extra: Record<string, string> = {}): Header
 }
 
 async function refuse(res: Response, what: string): Promise<never> {
-  // Drain the body so the connection is released (six open connections per invocation).
-  await res.body?.cancel();
-  throw new UpstreamError(res.status, `${what} answered ${res.status}`, retryAfterMs(res.headers));
+  // The message decides the class (an expired container and a missing route are both 404s);
+  // reading it also releases the connection (six open connections per invocation).
+  const message = await errorMessageOf(res);
+  throw new UpstreamError(res.status, `${what} answered ${res.status}`, retryAfterMs(res.headers), classifyFailure(res.status, message));
 }
 
 const enc = encodeURIComponent;
@@ -102,26 +166,52 @@ export async function listContainerFiles(up: UpstreamAccess, containerId: string
   return all;
 }
 
-/** One container file's metadata, or null when upstream says it does not exist. */
+/**
+ * One container file's metadata, or null when upstream says the file does not exist.
+ * @throws UpstreamError for anything else (an expired container included).
+ */
 export async function retrieveContainerFile(up: UpstreamAccess, containerId: string, fileId: string): Promise<ContainerFile | null> {
   const res = await fetch(upstreamUrl(up, `/containers/${enc(containerId)}/files/${enc(fileId)}`), { headers: headers(up) });
-  if (res.status === 404) {
-    await res.body?.cancel();
-    return null;
+  if (!res.ok) {
+    const message = await errorMessageOf(res);
+    const failure = classifyFailure(res.status, message);
+    if (failure === "file_gone") return null;
+    throw new UpstreamError(res.status, `container file retrieval answered ${res.status}`, retryAfterMs(res.headers), failure);
   }
-  if (!res.ok) await refuse(res, "container file retrieval");
   return ContainerFileSchema.parse(await res.json());
 }
 
-/** The container's status and activity, or null when upstream no longer knows it. */
+/**
+ * The container's status and activity, or null when upstream no longer knows it (expired and
+ * purged, or deleted). A 404 on the route itself (no Containers API) throws `no_api`.
+ */
 export async function retrieveContainer(up: UpstreamAccess, containerId: string): Promise<ContainerInfo | null> {
   const res = await fetch(upstreamUrl(up, `/containers/${enc(containerId)}`), { headers: headers(up) });
-  if (res.status === 404) {
-    await res.body?.cancel();
-    return null;
+  if (!res.ok) {
+    const message = await errorMessageOf(res);
+    const failure = classifyFailure(res.status, message);
+    if (failure === "expired") return null;
+    throw new UpstreamError(res.status, `container retrieval answered ${res.status}`, retryAfterMs(res.headers), failure);
   }
-  if (!res.ok) await refuse(res, "container retrieval");
   return ContainerSchema.parse(await res.json());
+}
+
+/**
+ * Deletes a file upstream (`DELETE /containers/{id}/files/{file_id}`). Only called when a caller
+ * asks for it explicitly (`?upstream=true` on the deletion routes).
+ * @returns true when upstream deleted it, false when it was already gone.
+ * @throws UpstreamError on any other refusal.
+ */
+export async function deleteContainerFileUpstream(up: UpstreamAccess, containerId: string, fileId: string): Promise<boolean> {
+  const res = await fetch(upstreamUrl(up, `/containers/${enc(containerId)}/files/${enc(fileId)}`), { method: "DELETE", headers: headers(up) });
+  if (res.ok) {
+    await res.body?.cancel();
+    return true;
+  }
+  const message = await errorMessageOf(res);
+  const failure = classifyFailure(res.status, message);
+  if (failure === "file_gone" || failure === "expired") return false;
+  throw new UpstreamError(res.status, `container file deletion answered ${res.status}`, retryAfterMs(res.headers), failure);
 }
 
 /**

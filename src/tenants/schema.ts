@@ -13,6 +13,11 @@ export const KeyId = z.string().regex(/^key_[A-Za-z0-9]{8,40}$/, "key ids look l
 export const Limits = z.strictObject({
   /** Requests per minute, counted exactly (a Durable Object counter). */
   requests_per_minute: z.int().min(1).max(1_000_000).optional(),
+  /** Storage limits and retention (src/storage/limits.ts; README "Limits"); absent = the deployment's default. */
+  files_per_response: z.int().min(1).max(100_000).optional(),
+  bytes_per_file: z.int().min(1).optional(),
+  bytes_per_tenant: z.int().min(1).optional(),
+  retention_days: z.int().min(1).max(36_500).optional(),
 });
 export type Limits = z.infer<typeof Limits>;
 

@@ -18,6 +18,7 @@ import { loadConfig, type Bindings } from "../config";
 import { contentTypeFor } from "../http/content-type";
 import { copyStep, PART_SIZE, type CopyHooks, type CopyResult, type CopyState } from "../storage/copy";
 import { fileObjectKey, inlineObjectKey } from "../storage/keys";
+import { deploymentLimits, effectiveLimits, type StorageLimits, type TenantLimitOverrides } from "../storage/limits";
 import {
   fetchFileContent,
   listContainerFiles,
@@ -25,19 +26,25 @@ import {
   retrieveContainerFile,
   UpstreamError,
   type ContainerFile,
+  type ContainerInfo,
   type UpstreamAccess,
 } from "../storage/upstream";
 import { reportCopyJob } from "../observability/copy-job";
+import { meterFor } from "../metering/record";
+import { directory } from "../tenants/store";
 import { targetOf } from "../upstream/fetch";
 import { backoffMs } from "./backoff";
 import { migrate, TRACKER_MIGRATIONS } from "./schema";
 import {
+  DeleteFilesSchema,
   MarkMissingSchema,
   OpenSchema,
   StoreInlineSchema,
   TrackSchema,
   type Cited,
   type ContainerFileRecord,
+  type DeletedFile,
+  type DeleteFilesInput,
   type FileRecord,
   type FileState,
   type ManifestEntry,
@@ -54,18 +61,37 @@ export const MAX_CONCURRENT_COPIES = 2;
 export const PARTS_PER_STEP = 24;
 /** Copy steps per alarm run (each at most `PARTS_PER_STEP` parts); the next alarm continues. */
 export const STEPS_PER_RUN = 16;
-/** A job that failed this many times in a row is `failed`. */
+/**
+ * Kept for the copy_job log line only: retries are bounded by the container's computed expiry,
+ * not by a count (a flaky upstream may need many attempts; after the expiry the bytes are gone).
+ */
 export const MAX_ATTEMPTS = 8;
+/** `expires_after.minutes` when upstream did not say (the API's documented default). */
+export const DEFAULT_EXPIRES_AFTER_MIN = 20;
+/** The final sweep runs this long before the computed expiry, leaving time to copy what it finds. */
+export const FINAL_SWEEP_LEAD_MS = 3 * 60_000;
+/** No copy attempt is scheduled later than this before the computed expiry. */
+export const EXPIRY_MARGIN_MS = 15_000;
 /** Files listed up to this long before the response's `created_at` still count as its outputs (clock skew). */
 export const CREATED_SLACK_S = 5;
-/** How long after `track` the listing is re-read for files that register late. */
-export const SWEEP_WINDOW_MS = 45_000;
+/**
+ * How long after `track` the listing is re-read for files that register late (at 1, 2, 4 and 8 s
+ * after the first listing: the "once more after a short delay" sweep, made robust to a listing
+ * that lags by a few seconds). After it, the only read left is the final sweep before expiry.
+ */
+export const SWEEP_WINDOW_MS = 16_000;
 /** While a response is only `open` (still streaming), the listing is watched this long. */
 export const WATCH_WINDOW_MS = 10 * 60_000;
 /** During an alarm run the alarm is re-armed this far ahead, so an eviction mid-copy still leads to a retry. */
 export const HEARTBEAT_MS = 30_000;
 
-const FINAL: ReadonlySet<FileState> = new Set(["stored", "failed", "missing", "lost", "skipped", "deleted"]);
+const FINAL: ReadonlySet<FileState> = new Set(["stored", "failed", "missing", "lost", "skipped", "deleted", "unavailable"]);
+
+/** Why nothing can be copied through an upstream without the Containers API. */
+export const UNAVAILABLE_REASON = "the upstream has no Containers API (404 on the route itself), so unsandbox cannot copy files from it";
+
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const isoTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 
 interface FileRow {
   file_id: string;
@@ -83,6 +109,19 @@ interface FileRow {
   reason: string | null;
   state_at: number;
   r2_key: string;
+  retain_until: number | null;
+  [k: string]: SqlStorageValue;
+}
+
+interface ContainerRow {
+  id: string;
+  tenant: string;
+  status: string | null;
+  expires_after_minutes: number | null;
+  opened_at: number;
+  client_active_at: number | null;
+  final_sweep_at: number | null;
+  final_swept_at: number | null;
   [k: string]: SqlStorageValue;
 }
 
@@ -104,6 +143,8 @@ interface ResponseRow {
   sweep_next_at: number | null;
   sweep_until: number | null;
   sweep_attempts: number;
+  links_expire: number;
+  links_until: number | null;
   [k: string]: SqlStorageValue;
 }
 
@@ -132,6 +173,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
   /** Jobs being copied by this instance; an eviction empties it along with the copies themselves. */
   readonly #running = new Set<string>();
   readonly #waiters = new Set<() => void>();
+  /** Effective limits per tenant, loaded once per instance (tenant records change rarely). */
+  readonly #limits = new Map<string, StorageLimits>();
   /** Test hook: milliseconds added to the wall clock (see `now()`). */
   clockSkewMs = 0;
 
@@ -158,7 +201,10 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const p = OpenSchema.parse(input);
     this.#claimContainer(p.tenant, p.containerId);
     const now = this.now();
-    this.#upsertResponse(p.tenant, p.responseId, p.responseCreatedAt ?? Math.floor(now / 1000), now + 1_000, now + WATCH_WINDOW_MS);
+    const live = this.#live();
+    this.#upsertResponse(p.tenant, p.responseId, p.responseCreatedAt ?? Math.floor(now / 1000), live ? now + 1_000 : null, live ? now + WATCH_WINDOW_MS : null);
+    this.#noteLinks(p.responseId, p.linksExpireAt);
+    this.#clientActivity(now);
     await this.#scheduleAlarm();
   }
 
@@ -170,35 +216,45 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const p = TrackSchema.parse(input);
     this.#claimContainer(p.tenant, p.containerId);
     const now = this.now();
-    this.#upsertResponse(p.tenant, p.responseId, p.responseCreatedAt, p.sweep ? now : null, p.sweep ? now + SWEEP_WINDOW_MS : null);
+    const live = this.#live();
+    const sweep = p.sweep && live;
+    this.#upsertResponse(p.tenant, p.responseId, p.responseCreatedAt, sweep ? now : null, sweep ? now + SWEEP_WINDOW_MS : null);
+    this.#noteLinks(p.responseId, p.linksExpireAt);
+    this.#clientActivity(now);
+    await this.#loadLimits(p.tenant);
     const up = this.#upstream();
 
-    // The container's own record (status, last activity, expiry) comes along with the listing.
-    const [listing, info] = await Promise.all([
-      p.sweep ? this.#list(up) : Promise.resolve(null),
-      retrieveContainer(up, p.containerId).catch(() => undefined),
-    ]);
+    // The container's own record (status, last activity, expiry) comes along with the listing:
+    // read once per response, never polled (a read may refresh `last_active_at`).
+    const [listing, info] = live
+      ? await Promise.all([sweep ? this.#list(up) : Promise.resolve(null), this.#retrieve(up, p.containerId)])
+      : [null, undefined];
     if (info === null) this.#containerGone("the container expired before the file was copied");
     else if (info) {
       this.#sql.exec(
         "UPDATE container SET status = ?, last_active_at = ?, expires_after_minutes = ?, checked_at = ?",
         info.status ?? null, info.last_active_at ?? null, info.expires_after?.minutes ?? null, now,
       );
+      if (info.status === "expired" || info.status === "deleted") this.#containerGone("the container expired before the file was copied");
+      else this.#clientActivity(now);
     }
 
     for (const ref of p.refs) {
       const path = ref.path ?? (ref.filename ? `/mnt/data/${ref.filename}` : null);
       let file = ref.fileId ? listing?.find((f) => f.id === ref.fileId) ?? null : null;
-      if (ref.fileId && !file) file = await retrieveContainerFile(up, p.containerId, ref.fileId).catch(() => null);
+      if (ref.fileId && !file && this.#live()) file = await retrieveContainerFile(up, p.containerId, ref.fileId).catch(() => null);
       if (file) {
         const v = this.#ensureVersion(p.tenant, file, p.responseId);
         this.#cite(p.tenant, p.responseId, v.fileId, v.version, file.path, ref.cited);
         if (path && path !== file.path) this.#resolveClaim(p.responseId, path, v.fileId, v.version);
       } else if (path) {
+        // On a container that is over, a path that never resolved cannot resolve any more.
+        const status = this.#container()?.status;
+        const state = status === "unavailable" ? "unavailable" : status === "expired" ? "missing" : "pending";
         this.#sql.exec(
-          `INSERT INTO claims (response_id, path, tenant, cited, state, claimed_at) VALUES (?, ?, ?, ?, 'pending', ?)
+          `INSERT INTO claims (response_id, path, tenant, cited, state, claimed_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (response_id, path) DO NOTHING`,
-          p.responseId, path, p.tenant, ref.cited, now,
+          p.responseId, path, p.tenant, ref.cited, state, now,
         );
       }
     }
@@ -254,12 +310,17 @@ export class ContainerTracker extends DurableObject<Bindings> {
         version: null,
         path: c.path,
         filename: basename(c.path),
-        state: c.state === "missing" ? "missing" : "pending",
+        state: c.state === "missing" ? "missing" : c.state === "unavailable" ? "unavailable" : "pending",
         bytes: null,
         content_type: null,
         sha256: null,
         cited: [c.cited as Cited],
-        reason: c.state === "missing" ? "the model referred to this path but no such file was ever listed" : null,
+        reason:
+          c.state === "missing"
+            ? "the model referred to this path but no such file was ever listed"
+            : c.state === "unavailable"
+              ? UNAVAILABLE_REASON
+              : null,
       });
     }
     return entries;
@@ -298,9 +359,10 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const now = this.now();
     this.#sql.exec(
       `INSERT INTO files (file_id, version, tenant, container_id, path, filename, source, upstream_created_at, bytes, content_type,
-         sha256, etag, state, reason, state_at, r2_key, first_seen_at, first_response_id)
-       VALUES (?, 1, ?, ?, ?, ?, 'inline', NULL, ?, ?, ?, ?, 'stored', NULL, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+         sha256, etag, state, reason, state_at, r2_key, first_seen_at, first_response_id, retain_until)
+       VALUES (?, 1, ?, ?, ?, ?, 'inline', NULL, ?, ?, ?, ?, 'stored', NULL, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       fileId, p.tenant, containerId, path, p.filename, p.bytes.byteLength, p.contentType, sha256, obj?.httpEtag ?? null, now, key, now, p.responseId,
+      now + (await this.#loadLimits(p.tenant)).retentionMs,
     );
     this.#cite(p.tenant, p.responseId, fileId, 1, path, "figure");
     this.#notify();
@@ -414,6 +476,45 @@ export class ContainerTracker extends DurableObject<Bindings> {
       }));
   }
 
+  /**
+   * Deletes unsandbox's copies: every version a response cited (or its sweep found), or every
+   * version of one file id. Objects go from R2, unfinished copies are cancelled, and each row
+   * stays as a `deleted` tombstone so its links answer 410. Upstream is not touched here (the
+   * route does that only when asked explicitly).
+   * @throws Error when the container belongs to another tenant.
+   */
+  async deleteFiles(input: DeleteFilesInput): Promise<DeletedFile[]> {
+    const p = DeleteFilesSchema.parse(input);
+    const containerId = this.#containerId();
+    if (!containerId) return [];
+    this.#checkTenant(p.tenant);
+    const rows = p.responseId
+      ? this.#sql
+          .exec<FileRow>(
+            `SELECT f.* FROM files f WHERE EXISTS (SELECT 1 FROM citations c WHERE c.response_id = ? AND c.file_id = f.file_id AND c.version = f.version)
+             ORDER BY f.path, f.version`,
+            p.responseId,
+          )
+          .toArray()
+      : this.#sql.exec<FileRow>("SELECT * FROM files WHERE file_id = ? ORDER BY version", p.fileId!).toArray();
+    const now = this.now();
+    const out: DeletedFile[] = [];
+    for (const f of rows) {
+      if (f.tenant !== p.tenant) continue;
+      const job = this.#sql.exec<JobRow>("SELECT * FROM jobs WHERE file_id = ? AND version = ?", f.file_id, f.version).toArray()[0];
+      if (job) {
+        this.#sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", f.file_id, f.version);
+        await this.#abortUpload(job);
+      }
+      await this.env.FILES.delete(f.r2_key);
+      if (f.state !== "deleted") this.#setState(f.file_id, f.version, "deleted", `deleted on request on ${isoDay(now)}`);
+      out.push({ container_id: f.container_id, file_id: f.file_id, version: f.version, path: f.path, previous_state: f.state });
+    }
+    // A copy running right now may still finish its step; its result is ignored (see #settle).
+    await this.#scheduleAlarm();
+    return out;
+  }
+
   /** Like `lookup`, but waits up to `ms` while the file is `pending` or `copying`. */
   async waitForFile(input: { tenant: string; fileId: string; version: number }, ms: number): Promise<FileRecord | null> {
     const deadline = Date.now() + Math.max(0, Math.min(ms, 60_000));
@@ -435,6 +536,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
       // If this instance is evicted mid-copy, this heartbeat brings the work back.
       await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
       const now = this.now();
+      await this.#finalSweep(now);
+      await this.#expireOverdue(now);
       for (const r of this.#sql
         .exec<ResponseRow>("SELECT * FROM responses WHERE sweep_next_at IS NOT NULL AND sweep_next_at <= ?", now)
         .toArray()) {
@@ -461,10 +564,97 @@ export class ContainerTracker extends DurableObject<Bindings> {
       };
       const free = Math.max(0, MAX_CONCURRENT_COPIES - this.#running.size);
       await Promise.all(Array.from({ length: free }, worker));
+      await this.#applyRetention(this.now());
+      if (await this.#clearIfUnreachable(this.now())) return;
     } catch (err) {
       console.error(JSON.stringify({ level: "error", where: "ContainerTracker.alarm", error: String(err) }));
     }
     await this.#scheduleAlarm();
+  }
+
+  // ───────────────────────────── lifecycle ─────────────────────────────
+
+  /**
+   * The final sweep, once, shortly before the computed expiry: one listing that attributes files
+   * written since to the newest response. After it this tracker reads the container no more
+   * (only the copies of what it found remain), so it never keeps a container alive on its own.
+   */
+  async #finalSweep(now: number): Promise<void> {
+    const c = this.#container();
+    if (!c || c.final_sweep_at === null || c.final_sweep_at > now || !this.#live()) return;
+    const latest = this.#sql.exec<ResponseRow>("SELECT * FROM responses ORDER BY created_at DESC, rowid DESC LIMIT 1").toArray()[0];
+    const listing = await this.#list(this.#upstream());
+    if (listing && latest) this.#applyListing(latest.response_id, listing);
+    this.#sql.exec("UPDATE container SET final_sweep_at = NULL, final_swept_at = ?", now);
+    this.#sql.exec("UPDATE responses SET sweep_next_at = NULL");
+    this.#sql.exec("UPDATE claims SET state = 'missing' WHERE state = 'pending'");
+    this.#notify();
+  }
+
+  /** Past the computed expiry nothing can be fetched: unfinished copies are `lost`, with no read. */
+  async #expireOverdue(now: number): Promise<void> {
+    const expiry = this.#expiry();
+    if (now < expiry) return;
+    const jobs = this.#sql.exec<JobRow>("SELECT * FROM jobs").toArray().filter((j) => !this.#running.has(`${j.file_id}/${j.version}`));
+    for (const job of jobs) {
+      this.#setState(job.file_id, job.version, "lost", `the container expired (about ${isoTime(expiry)}) before the copy succeeded`);
+      this.#sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", job.file_id, job.version);
+      await this.#abortUpload(job);
+    }
+    this.#sql.exec("UPDATE responses SET sweep_next_at = NULL");
+    this.#sql.exec("UPDATE claims SET state = 'missing' WHERE state = 'pending'");
+  }
+
+  /**
+   * Retention: stored files past `retain_until` are deleted from R2. The row stays as a
+   * tombstone (`deleted`, "deleted by retention on <date>"), so their links answer 410 instead of
+   * an unknown 404.
+   */
+  async #applyRetention(now: number): Promise<void> {
+    const due = this.#sql.exec<FileRow>("SELECT * FROM files WHERE state = 'stored' AND retain_until IS NOT NULL AND retain_until <= ?", now).toArray();
+    for (const f of due) {
+      await this.env.FILES.delete(f.r2_key);
+      this.#setState(f.file_id, f.version, "deleted", `deleted by retention on ${isoDay(now)}`);
+    }
+  }
+
+  /**
+   * Once no issued link can reach this tracker (every response's links have an expiry, and all
+   * have passed), it deletes its remaining objects and then all of its storage. With links that
+   * never expire the tombstones stay: a link must keep answering 410, not become an unknown 404.
+   */
+  async #clearIfUnreachable(now: number): Promise<boolean> {
+    const r = this.#sql
+      .exec<{ n: number; open: number; until: number | null }>(
+        "SELECT count(*) AS n, sum(links_expire = 0) AS open, max(links_until) AS until FROM responses",
+      )
+      .one();
+    if (r.n === 0 || r.open > 0 || r.until === null || r.until > now || this.#running.size > 0) return false;
+    for (const f of this.#sql.exec<FileRow>("SELECT * FROM files WHERE state = 'stored'").toArray()) await this.env.FILES.delete(f.r2_key);
+    for (const job of this.#sql.exec<JobRow>("SELECT * FROM jobs").toArray()) await this.#abortUpload(job);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // deleteAll drops the tables too; recreate them empty so a later call finds a fresh tracker.
+    migrate(this.ctx.storage, TRACKER_MIGRATIONS);
+    this.#limits.clear();
+    this.#notify();
+    return true;
+  }
+
+  async #abortUpload(job: JobRow): Promise<void> {
+    if (!job.upload_id) return;
+    const file = this.#sql.exec<FileRow>("SELECT r2_key FROM files WHERE file_id = ? AND version = ?", job.file_id, job.version).toArray()[0];
+    if (file) await this.env.FILES.resumeMultipartUpload(file.r2_key, job.upload_id).abort().catch(() => {});
+    this.#sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", job.file_id, job.version);
+  }
+
+  /** Bytes the tenant has stored, as metered (src/metering); 0 when the meter cannot answer. */
+  async #tenantBytes(tenant: string): Promise<number> {
+    try {
+      return (await meterFor(this.env, tenant).report(tenant)).totals.bytes_stored;
+    } catch {
+      return 0;
+    }
   }
 
   // ───────────────────────────── internals ─────────────────────────────
@@ -512,15 +702,106 @@ export class ContainerTracker extends DurableObject<Bindings> {
     }
   }
 
-  /** Lists the container; a 404 means it expired. Other failures leave the sweep to retry. */
+  /**
+   * Lists the container. "Container is expired." ends it; a 404 on the route itself means the
+   * upstream has no Containers API (`unavailable`, no retry loop); other failures leave the
+   * bounded sweep schedule to try again.
+   */
   async #list(up: UpstreamAccess): Promise<ContainerFile[] | null> {
     const containerId = this.#containerId()!;
     try {
       return await listContainerFiles(up, containerId);
     } catch (err) {
-      if (err instanceof UpstreamError && err.gone) this.#containerGone("the container expired before the file was copied");
+      if (err instanceof UpstreamError && err.failure === "expired") this.#containerGone("the container expired before the file was copied");
+      if (err instanceof UpstreamError && err.failure === "no_api") this.#unavailable();
       return null;
     }
+  }
+
+  /** Retrieves the container once: null = gone, undefined = unknown (a transient failure). */
+  async #retrieve(up: UpstreamAccess, containerId: string): Promise<ContainerInfo | null | undefined> {
+    try {
+      return await retrieveContainer(up, containerId);
+    } catch (err) {
+      if (err instanceof UpstreamError && err.failure === "no_api") this.#unavailable();
+      return undefined;
+    }
+  }
+
+  #container(): ContainerRow | undefined {
+    return this.#sql.exec<ContainerRow>("SELECT * FROM container LIMIT 1").toArray()[0];
+  }
+
+  /** Whether the container may still be read: not expired, not unavailable, final sweep not done. */
+  #live(): boolean {
+    const c = this.#container();
+    return !c || (c.status !== "expired" && c.status !== "unavailable" && c.final_swept_at === null);
+  }
+
+  /**
+   * The computed expiry: the last client activity (a response opened or tracked here) plus
+   * `expires_after` (20 minutes unless upstream said otherwise). Computed, never polled: reading
+   * the container to learn its status may itself refresh `last_active_at` and keep it alive.
+   */
+  #expiry(c: ContainerRow | undefined = this.#container()): number {
+    if (!c) return Number.MAX_SAFE_INTEGER;
+    return (c.client_active_at ?? c.opened_at) + (c.expires_after_minutes ?? DEFAULT_EXPIRES_AFTER_MIN) * 60_000;
+  }
+
+  /** A client used the container: its expiry moves, and so does the final sweep before it. */
+  #clientActivity(now: number): void {
+    const c = this.#container();
+    if (!c || !this.#live()) return;
+    const at = Math.max(now, c.client_active_at ?? 0);
+    this.#sql.exec("UPDATE container SET client_active_at = ?", at);
+    this.#sql.exec("UPDATE container SET final_sweep_at = ?", this.#expiry() - FINAL_SWEEP_LEAD_MS);
+  }
+
+  /** Records until when the response's links can reach this tracker (`undefined` = unchanged). */
+  #noteLinks(responseId: string, expiresAt: number | null | undefined): void {
+    if (expiresAt === undefined) return;
+    if (expiresAt === null) {
+      this.#sql.exec("UPDATE responses SET links_expire = 0, links_until = NULL WHERE response_id = ?", responseId);
+      return;
+    }
+    this.#sql.exec(
+      "UPDATE responses SET links_expire = 1, links_until = max(coalesce(links_until, 0), ?) WHERE response_id = ?",
+      expiresAt * 1000, responseId,
+    );
+  }
+
+  /** The tenant's effective limits (tenant record over deployment defaults), cached per instance. */
+  async #loadLimits(tenant: string): Promise<StorageLimits> {
+    const hit = this.#limits.get(tenant);
+    if (hit) return hit;
+    let overrides: TenantLimitOverrides | null = null;
+    try {
+      overrides = ((await directory(this.env).tenantRecord(tenant))?.limits as TenantLimitOverrides | undefined) ?? null;
+    } catch {
+      // No directory answer (single-tenant mode has no records): the deployment's defaults.
+    }
+    const limits = effectiveLimits(deploymentLimits(this.env), overrides);
+    this.#limits.set(tenant, limits);
+    return limits;
+  }
+
+  #limitsFor(tenant: string): StorageLimits {
+    return this.#limits.get(tenant) ?? deploymentLimits(this.env);
+  }
+
+  /**
+   * The upstream has no Containers API (a 404 on the route itself, e.g. a gateway that only
+   * proxies /v1/responses): nothing can be listed or copied, ever. Everything unfinished becomes
+   * `unavailable` at once; no retry loop keeps asking.
+   */
+  #unavailable(): void {
+    const now = this.now();
+    this.#sql.exec("UPDATE container SET status = 'unavailable', checked_at = ?, final_sweep_at = NULL", now);
+    this.#sql.exec("UPDATE files SET state = 'unavailable', reason = ?, state_at = ? WHERE state IN ('pending', 'copying')", UNAVAILABLE_REASON, now);
+    this.#sql.exec("DELETE FROM jobs");
+    this.#sql.exec("UPDATE claims SET state = 'unavailable' WHERE state = 'pending'");
+    this.#sql.exec("UPDATE responses SET sweep_next_at = NULL");
+    this.#notify();
   }
 
   /**
@@ -582,14 +863,26 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const version = (latest?.version ?? 0) + 1;
     const containerId = this.#containerId()!;
     const filename = basename(f.path) || f.id;
+    // Limits against runaway answers: past `filesPerResponse` files (explicit citations are
+    // recorded first, so they win), a new file is recorded as `skipped`, with no copy job.
+    const limit = this.#limitsFor(tenant).filesPerResponse;
+    const counted = this.#sql
+      .exec<{ n: number }>(
+        `SELECT count(*) AS n FROM (SELECT DISTINCT c.file_id, c.version FROM citations c
+           JOIN files g ON g.file_id = c.file_id AND g.version = c.version WHERE c.response_id = ? AND g.state != 'skipped')`,
+        responseId,
+      )
+      .one().n;
+    const skipped = counted >= limit;
     this.#sql.exec(
       `INSERT INTO files (file_id, version, tenant, container_id, path, filename, source, upstream_created_at, bytes, content_type,
-         state, state_at, r2_key, first_seen_at, first_response_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+         state, reason, state_at, r2_key, first_seen_at, first_response_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       f.id, version, tenant, containerId, f.path, filename, f.source ?? null, f.created_at, f.bytes ?? null, contentTypeFor(filename),
+      skipped ? "skipped" : "pending", skipped ? `limit: the response already has ${limit} files (files_per_response)` : null,
       now, fileObjectKey({ tenant, containerId, fileId: f.id, version }), now, responseId,
     );
-    this.#addJob(tenant, f.id, version, now);
+    if (!skipped) this.#addJob(tenant, f.id, version, now);
     return { fileId: f.id, version };
   }
 
@@ -617,7 +910,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
   /** The container is gone upstream: nothing more can be copied or listed. */
   #containerGone(reason: string): void {
     const now = this.now();
-    this.#sql.exec("UPDATE container SET status = 'expired', checked_at = ?", now);
+    this.#sql.exec("UPDATE container SET status = 'expired', checked_at = ?, final_sweep_at = NULL", now);
     this.#sql.exec("UPDATE files SET state = 'lost', reason = ?, state_at = ? WHERE state IN ('pending', 'copying')", reason, now);
     this.#sql.exec("DELETE FROM jobs");
     this.#sql.exec("DELETE FROM parts");
@@ -695,7 +988,22 @@ export class ContainerTracker extends DurableObject<Bindings> {
           }
         },
       };
-      const result = await copyStep(this.env.FILES, state, hooks, { maxParts: PARTS_PER_STEP });
+      // Bytes per file and per tenant: the smaller allowance bounds this copy.
+      const limits = await this.#loadLimits(file.tenant);
+      const used = await this.#tenantBytes(file.tenant);
+      const tenantRoom = Math.max(0, limits.bytesPerTenant - used);
+      const maxBytes = Math.min(limits.bytesPerFile, tenantRoom);
+      const result: CopyResult =
+        tenantRoom === 0
+          ? { kind: "too_large", reason: "tenant storage limit reached", limit: 0 }
+          : await copyStep(this.env.FILES, state, hooks, { maxParts: PARTS_PER_STEP, maxBytes });
+      if (result.kind === "too_large") {
+        const which = maxBytes === limits.bytesPerFile && tenantRoom !== 0 ? `bytes_per_file (${limits.bytesPerFile} bytes)` : `bytes_per_tenant (${limits.bytesPerTenant} bytes, ${used} already stored)`;
+        this.#setState(file.file_id, file.version, "skipped", `limit: larger than allowed by ${which}`);
+        this.#sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
+        this.#sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", ...key);
+        return;
+      }
       await this.#settle(job, file, result);
     } finally {
       this.#running.delete(id);
@@ -707,12 +1015,22 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const key = [job.file_id, job.version] as const;
     const now = this.now();
     // The copy_job log line, and metering of stored files (src/observability/copy-job.ts); never throws.
-    await reportCopyJob(this.env, { tenant: file.tenant, containerId: file.container_id, fileId: file.file_id, version: file.version, result, attempts: job.attempts + 1, gaveUp: result.kind === "retry" && job.attempts + 1 >= MAX_ATTEMPTS });
+    const current = this.#sql.exec<{ state: string }>("SELECT state FROM files WHERE file_id = ? AND version = ?", ...key).toArray()[0];
+    if (!current || current.state === "deleted") {
+      // Deleted while this step ran: whatever it stored goes too.
+      if (result.kind === "stored") await this.env.FILES.delete(file.r2_key);
+      this.#sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
+      return;
+    }
+    const deadline = this.#expiry() - EXPIRY_MARGIN_MS;
+    const nextAt = result.kind === "retry" ? Math.min(now + backoffMs(job.attempts + 1, result.retryAfterMs), deadline) : 0;
+    if (result.kind === "too_large") return; // handled by #runJob
+    await reportCopyJob(this.env, { tenant: file.tenant, containerId: file.container_id, fileId: file.file_id, version: file.version, result, attempts: job.attempts + 1, gaveUp: result.kind === "retry" && nextAt <= now });
     switch (result.kind) {
       case "stored":
         this.#sql.exec(
-          "UPDATE files SET state = 'stored', reason = NULL, state_at = ?, bytes = ?, sha256 = ?, etag = ? WHERE file_id = ? AND version = ?",
-          now, result.bytes, result.sha256, result.etag, ...key,
+          "UPDATE files SET state = 'stored', reason = NULL, state_at = ?, bytes = ?, sha256 = ?, etag = ?, retain_until = ? WHERE file_id = ? AND version = ?",
+          now, result.bytes, result.sha256, result.etag, now + this.#limitsFor(file.tenant).retentionMs, ...key,
         );
         // The parts rows stay as the record of how the object was assembled (docs/storage.md).
         this.#sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
@@ -722,26 +1040,41 @@ export class ContainerTracker extends DurableObject<Bindings> {
         this.#sql.exec("UPDATE jobs SET next_attempt_at = ?, attempts = 0, last_error = NULL WHERE file_id = ? AND version = ?", now, ...key);
         return;
       case "gone": {
-        // Is it the container (expired) or only this file? Ask once.
-        const info = await retrieveContainer(this.#upstream(), file.container_id).catch(() => undefined);
-        if (info === null || info?.status === "expired" || info?.status === "deleted") {
+        // The failure classes (storage/upstream.ts): "Container is expired." ends the container;
+        // "not found on container" on a running one means the entry had no content (junk, or a
+        // file removed before it could be read); an unexplained 404 is checked once.
+        if (result.failure === "expired") {
           this.#containerGone("the container expired before the file was copied");
-        } else {
-          this.#setState(file.file_id, file.version, "lost", `upstream no longer has this file (HTTP ${result.status})`);
-          this.#sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
+          return;
         }
+        let failure = result.failure;
+        if (failure === "no_api") {
+          const info = await this.#retrieve(this.#upstream(), file.container_id);
+          if (info === null || info?.status === "expired" || info?.status === "deleted") {
+            this.#containerGone("the container expired before the file was copied");
+            return;
+          }
+          if (this.#container()?.status === "unavailable") return;
+          failure = "file_gone";
+        }
+        this.#sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
+        if (isJunkPath(file.path)) this.#setState(file.file_id, file.version, "skipped", "junk: a listing entry with no content");
+        else this.#setState(file.file_id, file.version, "missing", `the container listed this file but has no content for it (${result.reason})`);
         return;
       }
       case "retry": {
         const attempts = job.attempts + 1;
-        if (attempts >= MAX_ATTEMPTS) {
-          this.#setState(file.file_id, file.version, "failed", `gave up after ${attempts} attempts: ${result.reason}`);
+        // Retries continue with backoff and jitter until the container's computed expiry; the
+        // last one is pulled in before it (a Retry-After beyond the expiry cannot be honoured).
+        if (nextAt <= now) {
+          this.#setState(file.file_id, file.version, "lost", `the container expired (about ${isoTime(deadline + EXPIRY_MARGIN_MS)}) before the copy succeeded; last error after ${attempts} attempts: ${result.reason}`);
           this.#sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
+          await this.#abortUpload(job);
           return;
         }
         this.#sql.exec(
           "UPDATE jobs SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE file_id = ? AND version = ?",
-          attempts, now + backoffMs(attempts, result.retryAfterMs), result.reason, ...key,
+          attempts, nextAt, result.reason, ...key,
         );
         // Still copying as far as downloads are concerned: the next attempt is scheduled.
         return;
@@ -762,6 +1095,14 @@ export class ContainerTracker extends DurableObject<Bindings> {
       .map((j) => j.next_attempt_at - this.clockSkewMs);
     const sweep = this.#sql.exec<{ at: number | null }>("SELECT min(sweep_next_at) AS at FROM responses").toArray()[0]?.at;
     if (sweep !== null && sweep !== undefined) times.push(sweep - this.clockSkewMs);
+    const c = this.#container();
+    if (c?.final_sweep_at !== null && c?.final_sweep_at !== undefined && this.#live()) times.push(c.final_sweep_at - this.clockSkewMs);
+    const retain = this.#sql.exec<{ at: number | null }>("SELECT min(retain_until) AS at FROM files WHERE state = 'stored'").one().at;
+    if (retain !== null) times.push(retain - this.clockSkewMs);
+    const links = this.#sql
+      .exec<{ n: number; open: number; until: number | null }>("SELECT count(*) AS n, sum(links_expire = 0) AS open, max(links_until) AS until FROM responses")
+      .one();
+    if (links.n > 0 && links.open === 0 && links.until !== null) times.push(links.until - this.clockSkewMs);
     if (this.#running.size > 0) times.push(Date.now() + HEARTBEAT_MS);
     if (times.length === 0) {
       await this.ctx.storage.deleteAlarm();

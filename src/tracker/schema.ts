@@ -67,6 +67,16 @@ export const TRACKER_MIGRATIONS = [
     PRIMARY KEY (file_id, version, part_number)
   )
   `,
+  // v2: lifecycle. Client activity drives the computed expiry and the final sweep; stored files
+  // carry their retention deadline; responses say until when their links can reach this tracker.
+  `
+  ALTER TABLE container ADD COLUMN client_active_at INTEGER;
+  ALTER TABLE container ADD COLUMN final_sweep_at INTEGER;
+  ALTER TABLE container ADD COLUMN final_swept_at INTEGER;
+  ALTER TABLE files ADD COLUMN retain_until INTEGER;
+  ALTER TABLE responses ADD COLUMN links_expire INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE responses ADD COLUMN links_until INTEGER
+  `,
 ] as const;
 
 /** ResponseIndex: one response, its containers, its place in the chain and the links it issued. */

@@ -27,6 +27,12 @@ export const OpenSchema = z.object({
   responseId: z.string().min(1),
   /** Unix seconds, as in the response object; defaults to now. */
   responseCreatedAt: z.number().optional(),
+  /**
+   * Unix seconds after which every link this response issued has expired; `null` = its links
+   * never expire (the default). Once all of a tracker's responses have expired links, nothing can
+   * reach it any more and it deletes its objects and itself (docs/storage.md, "Retention").
+   */
+  linksExpireAt: z.number().nullable().optional(),
 });
 export type OpenInput = z.input<typeof OpenSchema>;
 
@@ -56,8 +62,32 @@ export const MarkMissingSchema = z.object({
 });
 export type MarkMissingInput = z.input<typeof MarkMissingSchema>;
 
-/** File states; `pending` and `copying` are the only non-final ones. */
-export type FileState = "pending" | "copying" | "stored" | "failed" | "missing" | "lost" | "skipped" | "deleted";
+/**
+ * File states; `pending` and `copying` are the only non-final ones. `unavailable`: the upstream
+ * has no Containers API (a 404 on the route itself), so nothing could be copied.
+ */
+export type FileState = "pending" | "copying" | "stored" | "failed" | "missing" | "lost" | "skipped" | "deleted" | "unavailable";
+
+export const DeleteFilesSchema = z
+  .object({
+    tenant: z.string().min(1),
+    /** Every file version this response cited or its sweep found. */
+    responseId: z.string().min(1).optional(),
+    /** Every version of this container file. */
+    fileId: z.string().min(1).optional(),
+  })
+  .refine((d) => (d.responseId === undefined) !== (d.fileId === undefined), "name exactly one of responseId and fileId");
+export type DeleteFilesInput = z.input<typeof DeleteFilesSchema>;
+
+/** One file version a deletion removed from R2 (or found already gone). */
+export interface DeletedFile {
+  container_id: string;
+  file_id: string;
+  version: number;
+  path: string;
+  /** The state before the deletion (`stored`, `pending`…, or `deleted` when it already was). */
+  previous_state: FileState;
+}
 
 /** One line of a response's manifest. A path that never resolved has `file_id: null` and state `pending` or `missing`. */
 export interface ManifestEntry {

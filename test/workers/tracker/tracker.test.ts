@@ -81,7 +81,7 @@ describe("ContainerTracker", () => {
   it("backs off after a 429 with Retry-After, on the injected clock, and never stores the error body", async () => {
     const ct = await sim.container([{ path: "/mnt/data/r.bin", size: 5000 }]);
     const f = ct.files[0]!;
-    await sim.fault({ file_id: f.id, kind: "status", status: 429, retry_after: 3600, times: 1 });
+    await sim.fault({ file_id: f.id, kind: "status", status: 429, retry_after: 300, times: 1 });
     const t = tracker(ct.id);
     await t.track({ tenant: T, containerId: ct.id, responseId: "resp_429", responseCreatedAt: f.created_at, refs: [{ fileId: f.id, cited: "item" }], sweep: false });
     const [job] = await until(async () => {
@@ -89,15 +89,18 @@ describe("ContainerTracker", () => {
       return rows[0]?.attempts === 1 ? rows : null;
     });
     expect(job!.last_error).toContain("429");
+    // Retry-After (300 s) is honoured: the next attempt is no sooner (jitter only ever adds).
+    const [{ now }] = await runInDurableObject(t, (inst: ContainerTracker) => [{ now: inst.now() }]);
+    expect(job!.next_attempt_at - now).toBeGreaterThan(299_000 - 5_000);
     expect(await env.FILES.head(`t/default/c/${ct.id}/f/${f.id}/v1`)).toBeNull();
     const fetches = (await sim.counters()).content_fetches[f.id];
     // Not due yet: an alarm run does nothing.
     await runInDurableObject(t, (inst: ContainerTracker) => inst.alarm());
     expect((await sim.counters()).content_fetches[f.id]).toBe(fetches);
     expect((await t.manifest("resp_429"))[0]!.state).toBe("copying");
-    // An hour later on the tracker's clock it is due, and succeeds.
+    // Five minutes later on the tracker's clock it is due, and succeeds.
     await runInDurableObject(t, async (inst: ContainerTracker) => {
-      inst.clockSkewMs = 3600_000 + 1000;
+      inst.clockSkewMs = 300_000 + 1000;
       await inst.alarm();
     });
     const m = await t.manifest("resp_429");

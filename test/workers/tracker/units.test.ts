@@ -3,6 +3,7 @@ import { parseContentRange, SliceReader, trustedLength } from "../../../src/stor
 import { fileObjectKey, inlineObjectKey } from "../../../src/storage/keys";
 import { retryAfterMs } from "../../../src/storage/upstream";
 import { backoffMs, BACKOFF_CAP_MS } from "../../../src/tracker/backoff";
+import { classifyFailure } from "../../../src/storage/upstream";
 import { isJunkPath } from "../../../src/tracker/container-tracker";
 
 function streamOf(chunks: number[][]): ReadableStream<Uint8Array> {
@@ -46,10 +47,27 @@ describe("copy engine helpers", () => {
     expect(retryAfterMs(new Headers({}))).toBeUndefined();
   });
 
-  it("backs off exponentially, capped, and never sooner than Retry-After", () => {
-    expect([1, 2, 3].map((a) => backoffMs(a))).toEqual([2000, 4000, 8000]);
-    expect(backoffMs(30)).toBe(BACKOFF_CAP_MS);
+  it("backs off exponentially with jitter, capped, and never sooner than Retry-After", () => {
+    expect([1, 2, 3].map((a) => backoffMs(a, undefined, () => 1))).toEqual([2000, 4000, 8000]);
+    expect([1, 2, 3].map((a) => backoffMs(a, undefined, () => 0))).toEqual([1000, 2000, 4000]);
+    expect(backoffMs(30, undefined, () => 1)).toBe(BACKOFF_CAP_MS);
     expect(backoffMs(1, 60_000)).toBe(60_000);
+    // Real randomness stays inside [half, whole] of the step and is not constant.
+    const samples = Array.from({ length: 50 }, () => backoffMs(4));
+    expect(samples.every((d) => d >= 8_000 && d <= 16_000)).toBe(true);
+    expect(new Set(samples).size).toBeGreaterThan(1);
+  });
+
+  it("classifies upstream failures by status and message", () => {
+    expect(classifyFailure(404, "Container is expired.")).toBe("expired");
+    expect(classifyFailure(400, "Container is expired.")).toBe("expired");
+    expect(classifyFailure(404, "Container with id 'cntr_1' not found.")).toBe("expired");
+    expect(classifyFailure(404, "File cfile_1 not found on container cntr_1.")).toBe("file_gone");
+    expect(classifyFailure(404, "Resource not found")).toBe("no_api");
+    expect(classifyFailure(404, null)).toBe("no_api");
+    expect(classifyFailure(429, "Rate limit reached")).toBe("retry");
+    expect(classifyFailure(503, null)).toBe("retry");
+    expect(classifyFailure(401, "Incorrect API key")).toBe("refused");
   });
 });
 
