@@ -76,3 +76,34 @@ function walkInput(value: unknown, path: string, out: NamedId[], depth: number):
     else walkInput(v, `${path}.${k}`, out, depth + 1);
   }
 }
+
+/**
+ * The owned ids in the JSON body of the other creating routes, which can copy an id's content
+ * into something new: `POST /v1/containers` (`file_ids`), `POST /v1/containers/{id}/files`
+ * (`file_id`), `POST /v1/conversations` and `POST /v1/conversations/{id}/items` (`items`, walked
+ * like a responses `input`). Other routes name no ids in their bodies.
+ * @throws UnsandboxError 400 `invalid_type` | `invalid_value`
+ */
+export function idsInOtherBody(routePath: string, body: unknown): NamedId[] {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw badRequest("The request body must be a JSON object.", null, "invalid_type");
+  }
+  const b = body as Record<string, unknown>;
+  const out: NamedId[] = [];
+  switch (routePath) {
+    case "/v1/containers":
+      if (b.file_ids != null) {
+        if (!Array.isArray(b.file_ids)) throw badRequest("Invalid type for 'file_ids': expected an array.", "file_ids", "invalid_type");
+        b.file_ids.forEach((f, i) => out.push(id("file", f, `file_ids[${i}]`)));
+      }
+      break;
+    case "/v1/containers/:container/files":
+      if (b.file_id != null) out.push(id("file", b.file_id, "file_id"));
+      break;
+    case "/v1/conversations":
+    case "/v1/conversations/:conversation/items":
+      if (Array.isArray(b.items)) walkInput(b.items, "items", out, 0);
+      break;
+  }
+  return out;
+}

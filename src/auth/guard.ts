@@ -14,11 +14,14 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app";
 import { badRequest, UnsandboxError } from "../errors";
 import { assertOwner, recordOwner, type OwnedKind } from "../tenants/ownership";
-import { idsInResponsesBody } from "./body-ids";
+import { idsInOtherBody, idsInResponsesBody } from "./body-ids";
 import { getCaller, ownedBy, type Caller } from "./caller";
 import { recordingStream } from "./record-stream";
 import { pathSegments, routePolicy } from "./route-policy";
 import { applyWidgetPolicy } from "./widget-policy";
+
+/** Routes besides `POST /v1/responses` whose JSON bodies can name owned ids (auth/body-ids.ts). */
+const BODY_ID_ROUTES = new Set(["/v1/containers", "/v1/containers/:container/files", "/v1/conversations", "/v1/conversations/:conversation/items"]);
 
 export const guard = createMiddleware<AppEnv>(async (c, next) => {
   const caller = getCaller(c);
@@ -35,6 +38,9 @@ export const guard = createMiddleware<AppEnv>(async (c, next) => {
   await checkOwners(c, caller, decision.ids);
 
   if (c.req.method === "POST" && pathname === "/v1/responses") await checkResponsesBody(c, caller);
+  else if (c.req.method === "POST" && decision.route && BODY_ID_ROUTES.has(decision.route.path) && (c.req.header("content-type") ?? "").includes("application/json")) {
+    await checkOwners(c, caller, idsInOtherBody(decision.route.path, await readJson(c)));
+  }
 
   await next();
 
@@ -49,12 +55,7 @@ export const guard = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 async function checkResponsesBody(c: Context<AppEnv>, caller: Caller): Promise<void> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
-  }
+  const body = await readJson(c);
   // The widget policy first: what a widget may never send is refused as such, whoever owns it.
   const forcedBody = caller.kind === "publishable" ? applyWidgetPolicy(asObject(body), caller.widget!) : body;
   await checkOwners(c, caller, idsInResponsesBody(forcedBody));
@@ -98,4 +99,22 @@ function asObject(body: unknown): Record<string, unknown> {
 async function checkOwners(c: Context<AppEnv>, caller: Caller, ids: { kind: OwnedKind; id: string; param: string }[]): Promise<void> {
   if (caller.mode === "single-tenant" && caller.kind === "secret") return;
   await Promise.all(ids.map((i) => assertOwner(c.env, caller, i.kind, i.id, i.param)));
+}
+
+/**
+ * Reads the JSON body. Hono caches the text for routes that call `c.req.json()`, but routes that
+ * stream `c.req.raw.body` onwards (the pass-through) need an unread body, so the request is
+ * rebuilt around the text that was read.
+ */
+async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  const raw = c.req.raw;
+  const headers = new Headers(raw.headers);
+  headers.delete("content-length");
+  c.req.raw = new Request(raw.url, { method: raw.method, headers, body: text, signal: raw.signal });
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
+  }
 }

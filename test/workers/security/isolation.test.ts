@@ -272,7 +272,22 @@ function allowlistCase(route: AllowedRoute): Case {
       if (route.path.includes(":container")) {
         await expectNotOwned(secretA(fill(route, { response: w.respA, container: w.containerB }), init), `${label}: A with B's container`);
       }
-    } else if (route.creates) {
+    } else if (route.path === "/v1/containers" || route.path === "/v1/conversations") {
+      // Creating something from another tenant's content: B puts A's file into a new container,
+      // or A's file into a new conversation.
+      const bodies = route.path === "/v1/containers" ? { name: "x", file_ids: [w.fileA] } : { items: [{ role: "user", content: [{ type: "input_file", file_id: w.fileA }] }] };
+      await expectNotOwned(secretB(route.path, { method: "POST", json: bodies }), `${label}: B with A's file in the body`);
+    }
+    if (route.path === "/v1/containers/:container/files" && route.method === "POST") {
+      await expectNotOwned(secretB(`/v1/containers/${w.containerB}/files`, { method: "POST", json: { file_id: w.fileA } }), `${label}: B copies A's file into its own container`);
+    }
+    if (route.path === "/v1/conversations/:conversation/items" && route.method === "POST") {
+      await expectNotOwned(
+        secretA(fill(route, { response: w.respA, container: w.containerA }), { method: "POST", json: { items: [{ type: "code_interpreter_call", container_id: w.containerB }] } }),
+        `${label}: A adds B's container to its conversation`,
+      );
+    }
+    if (route.creates && !named) {
       // What B creates is B's: A cannot use B's container (created in beforeAll through this route or its kin).
       await expectNotOwned(secretA(`/v1/containers/${w.containerB}`), `${label}: A reads B's creation`);
     }
