@@ -13,7 +13,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, platform, release, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { copyCase } from "./cases/copy.mjs";
@@ -21,11 +21,14 @@ import { latencyCase } from "./cases/latency.mjs";
 import { loadCase } from "./cases/load.mjs";
 import { streamingCase } from "./cases/streaming.mjs";
 import { startR2Writer, startSimProcess, startUnsandboxProcess } from "./lib/processes.mjs";
+import { connectInspector } from "./lib/isolate-heap.mjs";
 import { markdownReport } from "./lib/report.mjs";
-import { snapshotSim, snapshotUnsandbox } from "./lib/snapshot.mjs";
+import { checkoutHead, snapshotSim, snapshotUnsandbox } from "./lib/snapshot.mjs";
 
 const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
 const quick = process.argv.includes("--quick");
+// `--head`: bundle the committed sources (HEAD), not the working tree with others' unsaved edits.
+const fromHead = process.argv.includes("--head");
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
 const wanted = (/** @type {string} */ name) => !only || only.includes(name);
 
@@ -56,16 +59,27 @@ async function cleanUp() {
 for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) process.on(signal, () => void cleanUp().then(() => process.exit(130)));
 
 try {
-  log(`bundling the simulator and unsandbox into ${dir}`);
-  const simConfig = await snapshotSim(join(dir, "snapshot-sim"));
-  const unsandboxConfig = snapshotUnsandbox(join(dir, "snapshot-unsandbox"));
+  // The bundles are made from the working tree as it is now: record which commit that was and
+  // which Worker sources differed from it (others may have uncommitted edits in a shared tree).
+  const git = (/** @type {string[]} */ args) => execFileSync("git", args, { cwd: fileURLToPath(new URL("..", import.meta.url)), encoding: "utf8" }).trim();
+  const source = {
+    commit: git(["rev-parse", "HEAD"]),
+    from: fromHead ? "HEAD" : "working tree",
+    uncommitted: fromHead ? [] : git(["status", "--porcelain", "--", "src", "sim", "wrangler.toml"]).split("\n").filter(Boolean),
+  };
+  log(`bundling the simulator and unsandbox (${source.from}, commit ${source.commit.slice(0, 12)}, ${source.uncommitted.length} uncommitted Worker files) into ${dir}`);
+  const root = fromHead ? checkoutHead(join(dir, "head")).root : undefined;
+  const simConfig = await snapshotSim(join(dir, "snapshot-sim"), root);
+  const unsandboxConfig = snapshotUnsandbox(join(dir, "snapshot-unsandbox"), root);
   log("starting the simulator, unsandbox and the R2 writer (wrangler dev each)");
   const sim = await startSimProcess({ persistDir: dir, config: simConfig });
   running.push(sim);
   const [unsandbox, r2writer] = await Promise.all([startUnsandboxProcess({ persistDir: dir, sim, config: unsandboxConfig }), startR2Writer({ persistDir: dir })]);
   running.push(unsandbox, r2writer);
   log(`simulator ${sim.origin}, unsandbox ${unsandbox.origin} (workerd pid ${unsandbox.workerdPid()}), R2 writer ${r2writer.origin}`);
-  const ctx = { sim, unsandbox, r2writer, log };
+  const inspector = await connectInspector(unsandbox.inspectorPort);
+  running.push({ stop: async () => inspector.close() });
+  const ctx = { sim, unsandbox, r2writer, inspector, log };
 
   /** @type {Record<string, unknown>} */
   const result = {
@@ -73,12 +87,14 @@ try {
     quick,
     plan,
     started_at: new Date().toISOString(),
+    source,
     machine: {
       cpus: cpus().length,
       cpu_model: cpus()[0]?.model.trim() ?? "unknown",
       memory_gib: Math.round(totalmem() / 1024 ** 3),
       platform: `${platform()} ${release()}`,
       node: process.version,
+      load_average_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
       wrangler: execFileSync(join(fileURLToPath(new URL("../node_modules/.bin/", import.meta.url)), "wrangler"), ["--version"], { encoding: "utf8" }).trim(),
     },
   };
@@ -88,6 +104,7 @@ try {
   if (wanted("load")) result.load = await loadCase(ctx, plan.load);
   result.finished_at = new Date().toISOString();
   result.duration_s = Math.round((performance.now() - t0) / 1000);
+  /** @type {any} */ (result.machine).load_average_at_end = loadavg().map((x) => Math.round(x * 100) / 100);
 
   const table = markdownReport(result);
   process.stdout.write(`\n${table}\n`);

@@ -11,6 +11,7 @@
  */
 import { download } from "../lib/download.mjs";
 import { directive, getJson, postJson, TOOLS, waitSettled } from "../lib/context.mjs";
+import { watchHeap } from "../lib/isolate-heap.mjs";
 import { cpuSeconds, mib, watchMemory } from "../lib/proc-memory.mjs";
 import { median, mibPerSec, round } from "../lib/stats.mjs";
 
@@ -74,6 +75,7 @@ async function copyThrough(ctx, bytes, checkSha) {
   const simPid = /** @type {number} */ (ctx.sim.workerdPid());
   const cpu = { unsandbox: cpuSeconds(pid), sim: cpuSeconds(simPid) };
   const memory = watchMemory(pid);
+  const heap = await watchHeap(ctx.inspector);
   const answer = await postJson(
     `${ctx.unsandbox.baseURL}/responses`,
     ctx.unsandbox.apiKey,
@@ -83,10 +85,12 @@ async function copyThrough(ctx, bytes, checkSha) {
   const answeredAt = performance.now();
   if (answer.status !== 200) {
     memory.stop();
+    await heap.stop();
     throw new Error(`copy: unsandbox answered ${answer.status}: ${JSON.stringify(answer.json).slice(0, 300)}`);
   }
   const settled = await waitSettled(ctx, answer.json.id, { everyMs: 50 });
   const window = memory.stop();
+  const isolate = await heap.stop();
   const cpuUsed = { unsandbox: cpuSeconds(pid) - cpu.unsandbox, sim: cpuSeconds(simPid) - cpu.sim };
   const file = settled.files.find((f) => f.path.endsWith("/big.bin"));
   if (settled.timedOut || !file || file.state !== "stored") throw new Error(`copy of ${bytes} bytes did not end stored: ${JSON.stringify(settled.files)}`);
@@ -98,7 +102,7 @@ async function copyThrough(ctx, bytes, checkSha) {
   // How many times unsandbox fetched the content (one per copy step: a resume re-reads from byte 0
   // when upstream ignores Range, as the real API does).
   const counters = await getJson(`${ctx.sim.origin}/__sim/counters`);
-  return { ms: settled.settledAt - answeredAt, answerMs: answer.ms, memory: window, cpu: cpuUsed, contentFetches: counters.content_fetches?.[file.file_id] ?? null };
+  return { ms: settled.settledAt - answeredAt, answerMs: answer.ms, memory: window, isolate, cpu: cpuUsed, contentFetches: counters.content_fetches?.[file.file_id] ?? null };
 }
 
 /**
@@ -117,7 +121,7 @@ export async function copyCase(ctx, { sizesMiB, runs: defaultRuns, runsAtLargest
   for (const size of sizesMiB) {
     const bytes = size * MiB;
     const runs = runsFor(size);
-    /** @type {{ download_ms: number, r2_put_ms: number, copy_ms: number, memory_growth_mib: number, memory_before_mib: number, memory_peak_mib: number, content_fetches: number | null, r2_put_memory_growth_mib: number, download_sim_cpu_s: number, copy_unsandbox_cpu_s: number, copy_sim_cpu_s: number }[]} */
+    /** @type {{ download_ms: number, r2_put_ms: number, copy_ms: number, memory_growth_mib: number, memory_before_mib: number, memory_peak_mib: number, content_fetches: number | null, r2_put_memory_growth_mib: number, isolate_before_mib: number, isolate_growth_mib: number, download_sim_cpu_s: number, copy_unsandbox_cpu_s: number, copy_sim_cpu_s: number }[]} */
     const samples = [];
     for (let r = 0; r < runs; r++) {
       const dl = await plainDownload(ctx, bytes);
@@ -134,6 +138,8 @@ export async function copyCase(ctx, { sizesMiB, runs: defaultRuns, runsAtLargest
         memory_growth_mib: mib(copy.memory.growth),
         content_fetches: copy.contentFetches,
         r2_put_memory_growth_mib: mib(put.memory.growth),
+        isolate_before_mib: mib(copy.isolate.before),
+        isolate_growth_mib: mib(copy.isolate.growth),
         // CPU seconds used meanwhile: where one process is near the elapsed time, it is the bound.
         download_sim_cpu_s: round(dl.simCpuS, 2),
         copy_unsandbox_cpu_s: round(copy.cpu.unsandbox, 2),
@@ -164,6 +170,8 @@ export async function copyCase(ctx, { sizesMiB, runs: defaultRuns, runsAtLargest
       copy_sim_cpu_share: round(median(samples.map((s) => s.copy_sim_cpu_s / (s.copy_ms / 1000))), 2),
       memory_growth_mib: round(median(samples.map((s) => s.memory_growth_mib))),
       memory_growth_max_mib: round(Math.max(...samples.map((s) => s.memory_growth_mib))),
+      isolate_growth_mib: round(median(samples.map((s) => s.isolate_growth_mib))),
+      isolate_growth_max_mib: round(Math.max(...samples.map((s) => s.isolate_growth_mib))),
       r2_put_memory_growth_mib: round(median(samples.map((s) => s.r2_put_memory_growth_mib))),
       samples,
     });

@@ -9,6 +9,7 @@
  * @property {import("./processes.mjs").Running & { apiKey: string, baseURL: string }} sim
  * @property {import("./processes.mjs").Running & { apiKey: string, baseURL: string }} unsandbox
  * @property {import("./processes.mjs").Running} r2writer
+ * @property {{ sample(): Promise<import("./isolate-heap.mjs").HeapSample> }} inspector  unsandbox's isolate
  * @property {(line: string) => void} log
  */
 

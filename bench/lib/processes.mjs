@@ -20,6 +20,7 @@ import { findWorkerdPid } from "./proc-memory.mjs";
  * @property {() => number | null} workerdPid  its workerd child, once started
  * @property {() => string} output
  * @property {() => Promise<void>} stop
+ * @property {number} inspectorPort  wrangler's devtools inspector (Chrome DevTools Protocol)
  */
 
 /** The bearer key of the bench's simulator (any value works; the simulator checks it). */
@@ -32,6 +33,7 @@ export const BENCH_SIM_KEY = "sk-sim-bench";
  * @returns {Promise<Running>}
  */
 async function start(args, readyPath, port) {
+  const inspectorPort = Number(args[args.indexOf("--inspector-port") + 1]);
   const proc = startWranglerDev(args);
   const origin = `http://127.0.0.1:${port}`;
   try {
@@ -40,7 +42,7 @@ async function start(args, readyPath, port) {
     await proc.stop();
     throw err;
   }
-  return { origin, pid: proc.pid, workerdPid: () => findWorkerdPid(proc.pid), output: proc.output, stop: () => proc.stop() };
+  return { origin, pid: proc.pid, inspectorPort, workerdPid: () => findWorkerdPid(proc.pid), output: proc.output, stop: () => proc.stop() };
 }
 
 /**

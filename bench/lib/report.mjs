@@ -15,7 +15,7 @@ const mark = (x, target, kind) => ((kind === "min" ? x >= target : x <= target) 
 export function markdownReport(r) {
   const lines = [];
   const m = r.machine;
-  lines.push(`Run ${r.finished_at} on ${m.cpus}× ${m.cpu_model}, ${m.memory_gib} GiB RAM, ${m.platform}; Node ${m.node}, wrangler ${m.wrangler} (local workerd, local R2 on disk); \`${r.command}\`, ${r.duration_s} s in all.`);
+  lines.push(`Run ${r.finished_at} on ${m.cpus}× ${m.cpu_model}, ${m.memory_gib} GiB RAM, ${m.platform}; Node ${m.node}, wrangler ${m.wrangler} (local workerd, local R2 on disk); \`${r.command}\`, ${r.duration_s} s in all; load average (1 min) ${m.load_average_at_start?.[0]} at start, ${m.load_average_at_end?.[0]} at end (the machine is shared); commit ${String(r.source?.commit).slice(0, 12)}${r.source?.uncommitted?.length ? ` plus ${r.source.uncommitted.length} uncommitted Worker files` : ""}.`);
   lines.push("");
   if (r.latency) {
     const l = r.latency;
@@ -26,16 +26,18 @@ export function markdownReport(r) {
     lines.push(`| p50 | ${l.direct_ms.p50} ms | ${l.through_ms.p50} ms | +${l.added_ms.p50} ms | ${l.ratio.p50}× |`);
     lines.push(`| p95 | ${l.direct_ms.p95} ms | ${l.through_ms.p95} ms | +${l.added_ms.p95} ms | ${l.ratio.p95}× |`);
     lines.push("");
+    lines.push(`unsandbox without upstream (\`GET /healthz\`: the settings check and one cheap read per binding): p50 ${l.healthz_ms.p50} ms, p95 ${l.healthz_ms.p95} ms.`);
+    lines.push("");
   }
   if (r.copy) {
     lines.push(`**Copy to R2** (one file, end of the answer → \`stored\`; medians of ${[...new Set(r.copy.sizes.map((/** @type {any} */ s) => s.runs))].join(" or ")} runs; ceiling = slower of a plain download from the simulator and an R2 put inside a Worker, same run)`);
     lines.push("");
-    lines.push("| size | download | R2 put | ceiling | unsandbox | ratio (≥ 0.9) | memory growth (< 128 MiB at 1 GiB) | content fetches |");
-    lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    lines.push("| size | download | R2 put | ceiling | unsandbox | ratio (≥ 0.9) | workerd RSS growth (< 128 MiB at 1 GiB) | isolate heap growth | content fetches |");
+    lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const s of r.copy.sizes) {
       const memTarget = s.size_mib >= 1024 ? ` ${mark(s.memory_growth_max_mib, 128, "max")}` : "";
       lines.push(
-        `| ${s.size_mib} MiB | ${s.download_mib_s} MiB/s | ${s.r2_put_mib_s} MiB/s | ${s.ceiling_mib_s} MiB/s (${s.ceiling_leg === "download" ? "download" : "R2 put"}) | ${s.copy_mib_s} MiB/s (${(s.copy_ms / 1000).toFixed(2)} s) | ${s.ratio} ${s.size_mib >= 256 ? mark(s.ratio, 0.9, "min") : ""} | +${s.memory_growth_mib} MiB (max +${s.memory_growth_max_mib})${memTarget} | ${s.samples.map((/** @type {any} */ x) => x.content_fetches).join(", ")} |`,
+        `| ${s.size_mib} MiB | ${s.download_mib_s} MiB/s | ${s.r2_put_mib_s} MiB/s | ${s.ceiling_mib_s} MiB/s (${s.ceiling_leg === "download" ? "download" : "R2 put"}) | ${s.copy_mib_s} MiB/s (${(s.copy_ms / 1000).toFixed(2)} s) | ${s.ratio} ${s.size_mib >= 256 ? mark(s.ratio, 0.9, "min") : ""} | +${s.memory_growth_mib} MiB (max +${s.memory_growth_max_mib})${memTarget} | +${s.isolate_growth_mib} MiB (max +${s.isolate_growth_max_mib}) | ${s.samples.map((/** @type {any} */ x) => x.content_fetches).join(", ")} |`,
       );
     }
     lines.push("");

@@ -9,11 +9,25 @@
  * simulator's in-memory containers and interrupt the copies being measured (a figure would then
  * measure someone's save, not unsandbox). A bundle in a temp dir is never edited, so nothing reloads.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execSync, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
-import { buildSim } from "../../scripts/build-sim.mjs";
+import { build } from "esbuild";
 import { QUIET_WRANGLER_ENV, REPO_ROOT } from "../../scripts/lib/wrangler-dev.mjs";
+
+/**
+ * The committed Worker sources (HEAD) extracted into `dir`, with the repo's node_modules linked
+ * in: a run that measures what is committed, not a colleague's unsaved work in the shared tree.
+ * @param {string} dir
+ * @returns {{ root: string, commit: string }}
+ */
+export function checkoutHead(dir) {
+  mkdirSync(dir, { recursive: true });
+  const commit = execSync("git rev-parse HEAD", { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+  execSync(`git archive ${commit} src sim wrangler.toml tsconfig.json package.json | tar -x -C ${JSON.stringify(dir)}`, { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
+  return { root: dir, commit };
+}
 
 /**
  * A wrangler config's text with `main` pointing at `mainPath` (everything else as it is).
@@ -28,13 +42,25 @@ export function withMain(toml, mainPath) {
 /**
  * Bundles the simulator into `dir` and returns the config to run it with.
  * @param {string} dir
+ * @param {string} [root] the sources' root (default: the working tree)
  * @returns {Promise<string>} the wrangler config path
  */
-export async function snapshotSim(dir) {
+export async function snapshotSim(dir, root = REPO_ROOT) {
   mkdirSync(dir, { recursive: true });
-  const bundle = await buildSim(join(dir, "sim.mjs"));
+  const bundle = join(dir, "sim.mjs");
+  // The same bundle scripts/build-sim.mjs makes for the tests, from `root`.
+  await build({
+    entryPoints: [join(root, "sim", "src", "index.ts")],
+    outfile: bundle,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2024",
+    external: ["cloudflare:*"],
+    logLevel: "warning",
+  });
   const config = join(dir, "sim.toml");
-  writeFileSync(config, withMain(readFileSync(join(REPO_ROOT, "sim", "wrangler.toml"), "utf8"), bundle));
+  writeFileSync(config, withMain(readFileSync(join(root, "sim", "wrangler.toml"), "utf8"), bundle));
   return config;
 }
 
@@ -42,13 +68,14 @@ export async function snapshotSim(dir) {
  * Bundles unsandbox the way a deploy would (`wrangler deploy --dry-run --outdir`) and returns the
  * config to run it with.
  * @param {string} dir
+ * @param {string} [root] the sources' root (default: the working tree)
  * @returns {string} the wrangler config path
  */
-export function snapshotUnsandbox(dir) {
+export function snapshotUnsandbox(dir, root = REPO_ROOT) {
   mkdirSync(dir, { recursive: true });
-  const toml = readFileSync(join(REPO_ROOT, "wrangler.toml"), "utf8");
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
   const out = spawnSync(join(REPO_ROOT, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", dir], {
-    cwd: REPO_ROOT,
+    cwd: root,
     env: { ...process.env, ...QUIET_WRANGLER_ENV, PATH: `${join(REPO_ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}` },
     encoding: "utf8",
   });
