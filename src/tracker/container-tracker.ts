@@ -232,7 +232,9 @@ export class ContainerTracker extends DurableObject<Bindings> {
     if (info === null) this.#containerGone("the container expired before the file was copied");
     else if (info) {
       this.#sql.exec(
-        "UPDATE container SET status = ?, last_active_at = ?, expires_after_minutes = ?, checked_at = ?",
+        // A verdict reached by the listing in parallel (unavailable, expired) is not overwritten.
+        `UPDATE container SET status = CASE WHEN status IN ('unavailable', 'expired') THEN status ELSE ? END,
+           last_active_at = ?, expires_after_minutes = ?, checked_at = ?`,
         info.status ?? null, info.last_active_at ?? null, info.expires_after?.minutes ?? null, now,
       );
       if (info.status === "expired" || info.status === "deleted") this.#containerGone("the container expired before the file was copied");

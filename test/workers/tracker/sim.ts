@@ -34,7 +34,7 @@ export const sim = {
   faultState: (id: string) => call<{ hits: number; paused: boolean }>("GET", `/__sim/faults/${id}`),
   release: (id: string) => call<unknown>("POST", `/__sim/faults/${id}/release`, {}),
   truth: (fileId: string) => call<{ bytes: number; sha256: string }>("GET", `/__sim/files/${fileId}`),
-  counters: () => call<{ content_fetches: Record<string, number>; list_calls: Record<string, number> }>("GET", "/__sim/counters"),
+  counters: () => call<{ content_fetches: Record<string, number>; list_calls: Record<string, number>; container_reads: Record<string, number> }>("GET", "/__sim/counters"),
 };
 
 export const tracker = (cid: string) => trackerFor(env, cid);

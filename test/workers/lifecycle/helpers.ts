@@ -1,0 +1,60 @@
+// Helpers for the lifecycle suites: the tracker on an injected clock, signed links, and the
+// Worker's download route. Built on the tracker suite's simulator helpers (test/workers/tracker/sim.ts).
+import { exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { loadConfig } from "../../../src/config";
+import { signLink, type LinkClaims } from "../../../src/links/token";
+import type { ContainerTracker } from "../../../src/tracker/container-tracker";
+import { responseIndexFor } from "../../../src/tracker/stubs";
+import type { FileRef } from "../../../src/tracker/types";
+import { env, query, tracker } from "../tracker/sim";
+
+export const T = "default";
+
+// `exports` is untyped without generated worker types.
+const worker = (exports as unknown as { default: Fetcher }).default;
+
+/** A request through the Worker's own fetch handler. */
+export const fetchWorker = (url: string, init: RequestInit = {}) => worker.fetch(new Request(url, init));
+
+/** The bearer key of single-tenant mode (vitest.config.ts TEST_BINDINGS). */
+export const API_KEY = "usk_test_0123456789abcdef";
+
+/** A download URL for `path` of `responseId`, as the proxy would issue it. */
+export async function link(claims: Partial<LinkClaims> & { responseId: string; path: string }): Promise<string> {
+  const token = await signLink({ tenant: T, ...claims }, loadConfig(env).LINK_SECRETS);
+  return `https://files.unsandbox.test/files/${token}/${encodeURIComponent(claims.path.split("/").pop()!)}`;
+}
+
+/** What the proxy does when a response completes: register it with its index, then track its refs. */
+export async function register(containerId: string, responseId: string, createdAt: number, refs: FileRef[], options: { sweep?: boolean; tenant?: string; linksExpireAt?: number | null } = {}) {
+  const tenant = options.tenant ?? T;
+  await responseIndexFor(env, responseId).register({ tenant, responseId, createdAt, containerIds: [containerId] });
+  return tracker(containerId).track({
+    tenant,
+    containerId,
+    responseId,
+    responseCreatedAt: createdAt,
+    refs,
+    sweep: options.sweep ?? refs.some((r) => !r.fileId),
+    ...(options.linksExpireAt !== undefined ? { linksExpireAt: options.linksExpireAt } : {}),
+  });
+}
+
+/** Moves the tracker's clock to `skewMs` ahead of the wall clock and runs its alarm once. */
+export function alarmAt(containerId: string, skewMs: number): Promise<void> {
+  return runInDurableObject(tracker(containerId), async (inst: ContainerTracker) => {
+    inst.clockSkewMs = skewMs;
+    await inst.alarm();
+  });
+}
+
+/** The tracker's current time (wall clock plus its skew). */
+export function trackerNow(containerId: string): Promise<number> {
+  return runInDurableObject(tracker(containerId), (inst: ContainerTracker) => inst.now());
+}
+
+/** The one copy job of a container, if any. */
+export async function job(containerId: string) {
+  return (await query<{ attempts: number; next_attempt_at: number; last_error: string | null }>(containerId, "SELECT attempts, next_attempt_at, last_error FROM jobs"))[0];
+}
