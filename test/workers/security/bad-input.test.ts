@@ -130,6 +130,10 @@ function inputs(): Input[] {
     { label: "file_ids is a string", mode: "multi", key: a.secret, path: R, init: post({ input: "x", tools: [{ type: "code_interpreter", container: { type: "auto", file_ids: "file-1" } }] }), status: 400, code: "invalid_type" },
     { label: "conversation id is a number", mode: "multi", key: a.secret, path: R, init: post({ input: "x", conversation: { id: 5 } }), status: 400, code: "invalid_type" },
     { label: "input file_id with CRLF", mode: "multi", key: a.secret, path: R, init: post({ input: [{ role: "user", content: [{ type: "input_file", file_id: "file-1\r\n" }] }] }), status: 400, code: "invalid_value" },
+    { label: "container file_ids is a string", mode: "multi", key: a.secret, path: "/v1/containers", init: post({ name: "x", file_ids: "file-1" }), status: 400, code: "invalid_type" },
+    { label: "container file_ids with a slash", mode: "multi", key: a.secret, path: "/v1/containers", init: post({ name: "x", file_ids: ["file-1/../2"] }), status: 400, code: "invalid_value" },
+    { label: "container from a file nobody owns", mode: "multi", key: a.secret, path: "/v1/containers", init: post({ name: "x", file_ids: ["file-nobodys"] }), status: 404, code: "not_found" },
+    { label: "malformed JSON to the pass-through", mode: "multi", key: a.secret, path: "/v1/containers", init: raw("{"), status: 400, code: "invalid_json" },
     // Ids nobody owns (multi-tenant: unknown is refused like foreign).
     { label: "unknown previous_response_id", mode: "multi", key: a.secret, path: R, init: post({ input: "x", previous_response_id: "resp_doesnotexist" }), status: 404, code: "not_found" },
     { label: "unknown response in path", mode: "multi", key: a.secret, path: "/v1/responses/resp_doesnotexist", status: 404, code: "not_found" },
