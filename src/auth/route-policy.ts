@@ -77,7 +77,8 @@ export interface RouteDecision {
 /** Splits a pathname into decoded segments; null when a segment is not a safe id-like string. */
 export function pathSegments(pathname: string): string[] | null {
   const out: string[] = [];
-  for (const raw of pathname.split("/").slice(1)) {
+  // A trailing slash adds no segment (`/v1/models/` is `/v1/models`); empty ones elsewhere are refused.
+  for (const raw of pathname.replace(/(.)\/$/, "$1").split("/").slice(1)) {
     let seg: string;
     try {
       seg = decodeURIComponent(raw);

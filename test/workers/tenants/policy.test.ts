@@ -37,6 +37,8 @@ describe("routePolicy", () => {
   it("refuses unsafe path segments", () => {
     for (const p of ["/v1/responses/a%2Fb", "/v1/responses/%0a", "/v1/x/%2e%2e", "/v1/responses/a b", "/v1/responses/%ZZ"]) expect(pathSegments(p), p).toBeNull();
     expect(pathSegments("/v1/models/ft:gpt-4o:org::abc")).toEqual(["v1", "models", "ft:gpt-4o:org::abc"]);
+    expect(pathSegments("/v1/models/")).toEqual(["v1", "models"]);
+    expect(pathSegments("/v1//models")).toBeNull();
   });
 });
 
