@@ -10,6 +10,7 @@ import { health } from "./routes/health";
 import { metering } from "./routes/metering";
 import { openapi } from "./routes/openapi";
 import { containers } from "./routes/containers";
+import { deletion } from "./routes/deletion";
 import { passthrough } from "./routes/passthrough";
 import { responses } from "./routes/responses";
 import { responsesRead } from "./routes/responses-read";
@@ -43,6 +44,8 @@ installSecurity(app);
 app.route("/", responses);
 app.route("/", responsesRead);
 app.route("/", containers);
+// DELETE of unsandbox's copies (?upstream=true also deletes upstream): before the pass-through.
+app.route("/", deletion);
 // Last: whatever /v1 route unsandbox does not handle itself goes upstream as it is.
 app.route("/", passthrough);
 
