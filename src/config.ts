@@ -98,8 +98,9 @@ export const ConfigSchema = z.object({
       return keys;
     }),
 }).superRefine((c, ctx) => {
-  if (c.UNSANDBOX_MODE === "multi-tenant" && !c.TENANT_KEY_ENCRYPTION_KEYS) {
-    ctx.addIssue({ code: "custom", message: `TENANT_KEY_ENCRYPTION_KEYS is required in multi-tenant mode: ${HOW}` });
+  // Both modes keep upstream keys other than OPENAI_API_KEY for work after the request: sealed.
+  if (c.UNSANDBOX_MODE !== "single-tenant" && !c.TENANT_KEY_ENCRYPTION_KEYS) {
+    ctx.addIssue({ code: "custom", message: `TENANT_KEY_ENCRYPTION_KEYS is required in ${c.UNSANDBOX_MODE} mode: ${HOW}` });
   }
 });
 

@@ -7,7 +7,7 @@
  * the promised 5 seconds, while a busy key costs one directory call per isolate per interval.
  */
 import type { Bindings, Config } from "../config";
-import { unseal } from "../auth/sealed-key";
+import { seal, unseal } from "../auth/sealed-key";
 import { UnsandboxError } from "../errors";
 import type { KeyLookup, TenantDirectory } from "./directory";
 
@@ -63,4 +63,15 @@ export async function upstreamKeyFor(env: Bindings, config: Config, tenant: stri
     throw new UnsandboxError(404, `Tenant ${tenant} does not exist or was revoked`, { code: "tenant_not_found" });
   }
   return record.upstream_key_sealed ? unseal(record.upstream_key_sealed, tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []) : config.OPENAI_API_KEY;
+}
+
+/**
+ * The caller's upstream key sealed for work that outlives the request, or null when that work
+ * can use the deployment's key (`upstreamKeyFor` then finds it). Pass-through callers' keys exist
+ * nowhere else, so whoever schedules work for them (the container tracker) keeps this string for
+ * the container's life and opens it with `unseal(sealed, caller.tenant, config.TENANT_KEY_ENCRYPTION_KEYS)`.
+ */
+export async function sealForLaterWork(config: Config, caller: { tenant: string; upstreamKey: string }): Promise<string | null> {
+  if (caller.upstreamKey === config.OPENAI_API_KEY) return null;
+  return seal(caller.upstreamKey, caller.tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []);
 }

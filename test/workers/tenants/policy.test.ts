@@ -130,6 +130,14 @@ describe("pass-through mode", () => {
     // Another key is forwarded as it is, and the upstream refuses it.
     expect((await errorOf(await as("passthrough", "sk-someone-else", "/v1/models"))).status).toBe(401);
   });
+
+  it("needs TENANT_KEY_ENCRYPTION_KEYS (callers' keys are kept sealed for the work after a request)", async () => {
+    const res = await as("passthroughUnsealed", "sk-sim-test", "/v1/models");
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(res.status).toBe(500);
+    expect(body.error.code).toBe("configuration_error");
+    expect(body.error.message).toContain("TENANT_KEY_ENCRYPTION_KEYS is required in pass-through mode");
+  });
 });
 
 describe("linkExpiryFor", () => {
@@ -139,5 +147,18 @@ describe("linkExpiryFor", () => {
     const base = { mode: "multi-tenant" as const, tenant: "a", keyId: "key_1", limits: { tenant: {}, key: {} }, upstreamKey: "k", unknownIdsAllowed: false };
     expect(linkExpiryFor({ ...base, kind: "publishable", widget }, 1_000_000)).toBe(1000 + 7 * 86400);
     expect(linkExpiryFor({ ...base, kind: "secret" }, 1_000_000)).toBeUndefined();
+  });
+});
+
+describe("sealForLaterWork", () => {
+  it("seals keys other than the deployment's, for their own tenant only", async () => {
+    const { sealForLaterWork } = await import("../../../src/tenants/store");
+    const keys = [{ kid: "p1", secret: "p".repeat(32) }];
+    const config = { OPENAI_API_KEY: "sk-deployment", TENANT_KEY_ENCRYPTION_KEYS: keys } as never;
+    expect(await sealForLaterWork(config, { tenant: "default", upstreamKey: "sk-deployment" })).toBeNull();
+    const sealed = (await sealForLaterWork(config, { tenant: "pt_abc", upstreamKey: "sk-callers-own" }))!;
+    expect(sealed).not.toContain("sk-callers-own");
+    expect(await unseal(sealed, "pt_abc", keys)).toBe("sk-callers-own");
+    await expect(unseal(sealed, "pt_other", keys)).rejects.toThrow();
   });
 });

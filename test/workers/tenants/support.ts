@@ -23,7 +23,9 @@ export const ENVS = {
     ADMIN_SECRET,
     TENANT_KEY_ENCRYPTION_KEYS: "e2:tenant-enc-two-0123456789abcdef0123,e1:tenant-enc-one-0123456789abcdef0123",
   },
-  passthrough: { ...(env as object), UNSANDBOX_MODE: "pass-through" },
+  passthrough: { ...(env as object), UNSANDBOX_MODE: "pass-through", TENANT_KEY_ENCRYPTION_KEYS: "p1:passthrough-enc-0123456789abcdef0123" },
+  /** pass-through without the sealing keys it needs: a configuration error. */
+  passthroughUnsealed: { ...(env as object), UNSANDBOX_MODE: "pass-through" },
 } as const;
 export type ModeName = keyof typeof ENVS;
 
