@@ -145,6 +145,7 @@ interface ResponseRow {
   sweep_attempts: number;
   links_expire: number;
   links_until: number | null;
+  repair_attempted_at: number | null;
   [k: string]: SqlStorageValue;
 }
 
@@ -515,6 +516,50 @@ export class ContainerTracker extends DurableObject<Bindings> {
     // A copy running right now may still finish its step; its result is ignored (see #settle).
     await this.#scheduleAlarm();
     return out;
+  }
+
+  /**
+   * Optional repair, step 1: claims the response's one repair attempt. Returns the paths still
+   * unresolved (missing or pending) when this call took the attempt, or null when an attempt
+   * was already made (or the response is unknown here).
+   */
+  beginRepair(input: { tenant: string; responseId: string }): string[] | null {
+    const row = this.#sql.exec<ResponseRow>("SELECT * FROM responses WHERE response_id = ?", input.responseId).toArray()[0];
+    if (!row || row.tenant !== input.tenant || row.repair_attempted_at !== null) return null;
+    this.#sql.exec("UPDATE responses SET repair_attempted_at = ? WHERE response_id = ?", this.now(), input.responseId);
+    return this.#sql
+      .exec<{ path: string }>("SELECT path FROM claims WHERE response_id = ? AND state IN ('missing', 'pending') ORDER BY path", input.responseId)
+      .toArray()
+      .map((r) => r.path);
+  }
+
+  /**
+   * Optional repair, step 2: the files the repair turn wrote at the original response's missing
+   * paths are attributed to the original response (cited as `link`), so its links start working.
+   * @returns the paths that now resolve.
+   */
+  adoptRepair(input: { tenant: string; responseId: string; repairResponseId: string; paths: string[] }): string[] {
+    this.#checkTenant(input.tenant);
+    const repaired: string[] = [];
+    for (const path of input.paths) {
+      const hit = this.#sql
+        .exec<{ file_id: string; version: number; path: string }>(
+          `SELECT c.file_id, c.version, c.path FROM citations c JOIN files f ON f.file_id = c.file_id AND f.version = c.version
+           WHERE c.response_id = ? AND c.path = ? AND f.state NOT IN ('skipped', 'missing', 'unavailable')
+           ORDER BY f.upstream_created_at DESC, f.rowid DESC LIMIT 1`,
+          input.repairResponseId, path,
+        )
+        .toArray()[0];
+      if (!hit) continue;
+      this.#cite(input.tenant, input.responseId, hit.file_id, hit.version, hit.path, "link");
+      this.#sql.exec(
+        "UPDATE claims SET state = 'resolved', file_id = ?, version = ? WHERE response_id = ? AND path = ?",
+        hit.file_id, hit.version, input.responseId, path,
+      );
+      repaired.push(path);
+    }
+    this.#notify();
+    return repaired;
   }
 
   /** Like `lookup`, but waits up to `ms` while the file is `pending` or `copying`. */

@@ -77,6 +77,8 @@ export const TRACKER_MIGRATIONS = [
   ALTER TABLE responses ADD COLUMN links_expire INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE responses ADD COLUMN links_until INTEGER
   `,
+  // v3: optional repair (src/harvest/repair.ts) is attempted at most once per response.
+  `ALTER TABLE responses ADD COLUMN repair_attempted_at INTEGER`,
 ] as const;
 
 /** ResponseIndex: one response, its containers, its place in the chain and the links it issued. */
