@@ -54,6 +54,15 @@ export const ASSUMPTIONS = [
     sim: "Switch `late_listing`, **on** by default: a generated file is listed only `late_listing_ms` (default 2000) after the citing message starts; off: listed at once.",
     answer: (r) => `${r.listing.listedAtOnce ? "**Listed at once**" : r.listing.delayMs === null ? "**Never listed** within 30 s" : `**Late**, by about ${r.listing.delayMs} ms`}: ${r.listing.detail}.`,
   },
+  {
+    title: "Telling an expired container, a missing file and a missing API apart",
+    assumed: "A 404 names what is missing in `error.message`: \"Container is expired.\" or \"Container with id … not found.\" (the container is over), \"File … not found on container …\" (that file only); a 404 naming neither means the route does not exist (a gateway without the Containers API), and files become `unavailable` instead of being retried.",
+    code: "`classifyFailure` in `src/storage/upstream.ts` and the tracker's `#containerGone` / `#unavailable` (`src/tracker/container-tracker.ts`).",
+    sim: "Expired container: 404 \"Container is expired.\" on file endpoints; unknown file: 404 \"File … not found on container …\"; unknown route: 404 \"Invalid URL (METHOD /path)\".",
+    answer: (r) =>
+      `An unknown file answered ${r.errors.unknownFile.status} ${JSON.stringify(r.errors.unknownFile.message)} (read as **${r.errors.unknownFile.reads}**); ` +
+      `the deleted container's listing answered ${r.errors.deletedContainer.status} ${JSON.stringify(r.errors.deletedContainer.message)} (read as **${r.errors.deletedContainer.reads}**).`,
+  },
 ];
 
 /**
@@ -77,19 +86,5 @@ export function assumptionsMarkdown(report) {
     out.push(`## ${i + 1}. ${a.title}`, "", `- **Assumed:** ${a.assumed}`, `- **Code that depends on it:** ${a.code}`, `- **Simulator:** ${a.sim}`);
     out.push(`- **Probe answer${report ? ` (${report.date.slice(0, 10)})` : ""}:** ${report ? a.answer(report) : "not yet probed."}`, "");
   });
-  out.push(
-    "## Still missing: an upstream without the Containers API",
-    "",
-    "Some gateways route only `/responses`. Observed against the simulator with every `/containers/{id}/…` call answering 404:",
-    "nothing loops (no copy job is created, the alarm stops), but the linked file stays `pending` in `unsandbox.files` and",
-    "`GET /v1/responses/{id}/files`, and its download answers 503 `file_not_ready` forever. What is missing:",
-    "",
-    "- `UpstreamError.gone` (`src/storage/upstream.ts`) reads every 404 as \"the container expired\"; a 404 of the route itself",
-    "  (no OpenAI error body, or `Invalid URL`) is not told apart, so there is no `unavailable` state to report.",
-    "- In `track` (`src/tracker/container-tracker.ts`) a failed first listing calls `#containerGone` before the cited refs are",
-    "  recorded; the path claims inserted after it stay `pending` with no sweep scheduled, and `resolvePath` answers `pending`.",
-    "- A final `unavailable` file state (tracker types, manifest, the download route's answer, the widget's card, the OpenAPI enum).",
-    "",
-  );
   return out.join("\n");
 }

@@ -27,7 +27,31 @@
  * @property {{ retrieveRefreshes: boolean, listRefreshes: boolean | null, detail: string }} lastActive
  * @property {{ sameId: boolean, oldContentGone: boolean, detail: string }} overwrite
  * @property {{ listedAtOnce: boolean, delayMs: number | null, detail: string }} listing
+ * @property {{ unknownFile: Refusal, deletedContainer: Refusal }} errors
  */
+
+/**
+ * @typedef {object} Refusal
+ * @property {number} status
+ * @property {string | null} message   `error.message` of the answer
+ * @property {"expired" | "file_gone" | "no_api" | "other"} reads   how unsandbox classifies it
+ */
+
+/**
+ * The 404 classes of `classifyFailure` in src/storage/upstream.ts, by the same message patterns
+ * (the script cannot import the Worker's TypeScript). The probe test checks both agree on the
+ * simulator's answers.
+ * @param {number} status @param {string | null} message
+ * @returns {Refusal["reads"]}
+ */
+export function readsAs(status, message) {
+  const m = message ?? "";
+  if (/container (is|has) expired/i.test(m)) return "expired";
+  if (status !== 404 && status !== 410) return "other";
+  if (/not found on container/i.test(m)) return "file_gone";
+  if (/container[^.]*not found|no such container/i.test(m)) return "expired";
+  return "no_api";
+}
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -187,8 +211,24 @@ export async function runProbe(t) {
     detail: `turn 2 cited ${newId ?? "no file"} (turn 1: ${fileId}); the old id's content now ${oldNow === null ? `answers ${old.status}` : oldNow === before ? "is unchanged" : "has changed"}`,
   };
 
+  // The refusals unsandbox tells apart: a file the container does not have, and a container that is gone.
+  log("errors: an unknown file, then the deleted container");
+  const unknownFile = await refusal(api.raw(`/containers/${containerId}/files/cfile_00000000000000000000000000000000/content`));
   await api.raw(`/containers/${containerId}`, { method: "DELETE" }).then((r) => r.body?.cancel()).catch(() => {});
-  return { date: new Date().toISOString(), upstream: new URL(t.baseURL).origin, model, range, indexUnit, lastActive, overwrite, listing };
+  const deletedContainer = await refusal(api.raw(`/containers/${containerId}/files?limit=1`));
+  const errors = { unknownFile, deletedContainer };
+  return { date: new Date().toISOString(), upstream: new URL(t.baseURL).origin, model, range, indexUnit, lastActive, overwrite, listing, errors };
+}
+
+/** @param {Promise<Response>} answer @returns {Promise<Refusal>} */
+async function refusal(answer) {
+  const res = await answer;
+  const text = await res.text();
+  let message = null;
+  try {
+    message = JSON.parse(text)?.error?.message ?? null;
+  } catch {}
+  return { status: res.status, message, reads: readsAs(res.status, message) };
 }
 
 /** @param {Uint8Array} bytes */

@@ -14,12 +14,25 @@ import type { AppEnv } from "../app";
 import { meter } from "../metering/record";
 import { requestDelta } from "../metering/usage";
 import { levelFor, writeLine, type RequestLogLine } from "./log";
-import { newMetrics, withMetrics } from "./request-context";
+import { newMetrics, withMetrics, type RequestMetrics } from "./request-context";
 
 export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const started = Date.now();
   const metrics = newMetrics();
   await withMetrics(metrics, next);
+  const finish = () => report(c, started, metrics);
+  const body = c.res.body;
+  if (body && (c.res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    // A stream is harvested at its end (routes/responses-stream.ts), after the handler returned:
+    // the line is written when the body ends or the client goes away, with the final counts.
+    c.res = new Response(onEnd(body, finish), c.res);
+    return;
+  }
+  finish();
+});
+
+/** Writes the request's line and meters it (once). */
+function report(c: Context<AppEnv>, started: number, metrics: RequestMetrics): void {
   const status = c.res.status;
   const length = c.res.headers.get("content-length");
   const line: RequestLogLine = {
@@ -45,7 +58,37 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
       // No execution context (app.request() in a unit test): the promise still runs.
     }
   }
-});
+}
+
+/** The same bytes, calling `done` once when the stream ends, fails or is cancelled. */
+export function onEnd(src: ReadableStream<Uint8Array>, done: () => void): ReadableStream<Uint8Array> {
+  const reader = src.getReader();
+  let called = false;
+  const once = () => {
+    if (!called) {
+      called = true;
+      done();
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done: ended } = await reader.read();
+        if (ended) {
+          controller.close();
+          once();
+        } else controller.enqueue(value);
+      } catch (err) {
+        once();
+        controller.error(err);
+      }
+    },
+    cancel(reason) {
+      once();
+      return reader.cancel(reason);
+    },
+  });
+}
 
 /**
  * The pattern of the route that answers (`/v1/responses/:id/files`), or `(none)` when no route

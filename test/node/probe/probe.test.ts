@@ -11,7 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readsAs } from "../../../scripts/lib/probe.mjs";
 import { REPO_ROOT } from "../../../scripts/lib/wrangler-dev.mjs";
+import { classifyFailure } from "../../../src/storage/upstream";
 import { startSim, type SimProcess } from "../support/sim-process";
 
 const SETTINGS = [
@@ -64,6 +66,8 @@ describe("probe:real against the simulator", () => {
     // container-scoped call refreshes last_active_at.
     expect(report.overwrite).toMatchObject({ sameId: false, oldContentGone: true });
     expect(report.lastActive).toMatchObject({ retrieveRefreshes: true, listRefreshes: null });
+    expect(report.errors.unknownFile).toMatchObject({ status: 404, reads: "file_gone" });
+    expect(report.errors.deletedContainer).toMatchObject({ status: 404, reads: "expired" });
 
     const md = readFileSync(out, "utf8");
     expect(md).toContain(`**Last probe:** ${report.date} against \`${sim.origin}\``);
@@ -71,6 +75,21 @@ describe("probe:real against the simulator", () => {
     expect(md).toContain(quirks.codepoint_indices ? "**Code points**" : "**UTF-16 code units**");
     expect(md).toContain(quirks.late_listing ? "**Late**" : "**Listed at once**");
     expect(md).toContain("**New id**");
+  });
+
+  it("the probe reads a refusal as the Worker's classifyFailure does", () => {
+    const cases: [number, string | null][] = [
+      [404, "Container is expired."],
+      [400, "Container is expired."],
+      [404, "Container with id 'cntr_x' not found."],
+      [404, "File cfile_x not found on container cntr_x."],
+      [404, "Invalid URL (GET /v1/containers/cntr_x/files)"],
+      [404, null],
+    ];
+    for (const [status, message] of cases) {
+      const worker = classifyFailure(status, message);
+      expect(readsAs(status, message), `${status} ${message}`).toBe(worker === "retry" || worker === "refused" ? "other" : worker);
+    }
   });
 
   it("without OPENAI_API_KEY it refuses and says what it needs", async () => {

@@ -4,6 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { unsandbox } from "../support/clients";
 import { ADMIN_SECRET, call, client, linesOf, usage } from "./support";
 
 afterEach(() => vi.restoreAllMocks());
@@ -61,6 +62,25 @@ describe("one structured log line per request", () => {
     for (const f of stored) {
       expect(jobs.find((j) => j.fileId === f.file_id && j.outcome === "stored")).toMatchObject({ tenant: "default", bytes: f.bytes, containerId: f.container_id });
     }
+  });
+
+  it("a streamed request: the line is written when the stream ends, with the harvest's counts", async () => {
+    const log = vi.spyOn(console, "log");
+    // Through exports.default.fetch: `call` waits for waitUntil work, which a stream's harvest is
+    // until the body is read, so it would wait on itself.
+    const stream = await unsandbox().responses.create({
+      model: "gpt-5",
+      input: "Two files, streamed.\nsim: scenario=several-files; files=s1.csv,s2.txt; quirks=-late_listing",
+      tools: [{ type: "code_interpreter", container: { type: "auto" } }],
+      stream: true,
+    });
+    let completed: any;
+    for await (const event of stream) if (event.type === "response.completed") completed = event.response;
+    const files = completed.unsandbox.files as any[];
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    const line = linesOf(log, "request").find((l) => l.route === "/v1/responses");
+    expect(line).toMatchObject({ status: 200, tenant: "default", upstreamCalls: 1, filesFound: files.length });
+    expect(line.filesStored).toBe(files.filter((f) => f.state === "stored").length);
   });
 
   it("a refused request is a warn line with no tenant and no token in the route", async () => {
