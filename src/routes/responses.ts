@@ -17,6 +17,7 @@ import { rewriteResponseObject } from "../links/response";
 import { CreateResponseBody, OUTPUTS_INCLUDE } from "../schemas/create-response";
 import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
 import { streamResponse } from "./responses-stream";
+import { wantsFileInstructions, withFileInstructions } from "../harvest/file-instructions";
 import { TERMINAL_STATUSES } from "../tracker/background";
 import { responseIndexFor } from "../tracker/stubs";
 
@@ -45,10 +46,12 @@ responses.post("/v1/responses", async (c) => {
   const body = parsed.data;
   const clientWantsOutputs = (body.include ?? []).includes(OUTPUTS_INCLUDE);
   // Opt-in managed containers (x-unsandbox-managed-container: 1): an auto container becomes one unsandbox created or reuses.
-  const forwarded = await applyManagedContainer(c, {
+  let forwarded = await applyManagedContainer(c, {
     ...(await restoreInput(c.env, c.get("config"), c.get("tenant"), raw as Record<string, unknown>)),
     include: clientWantsOutputs ? body.include : [...(body.include ?? []), OUTPUTS_INCLUDE],
   });
+
+  if (wantsFileInstructions(c.req.header("x-unsandbox-file-instructions"))) forwarded = withFileInstructions(forwarded);
 
   const upstream = await upstreamFetch(c.get("config"), {
     method: "POST",

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { exports } from "cloudflare:workers";
 import { findSandboxRefs } from "../../../src/links/find";
+import { FILE_INSTRUCTIONS } from "../../../src/harvest/file-instructions";
 import { download, sim, unsandbox } from "../support/clients";
 import {
   closeSweepWindow,
@@ -127,5 +128,13 @@ describe("POST /v1/responses (plain)", () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_json");
     expect((await sim<{ responses_created: number }>("/counters")).responses_created).toBe(before.responses_created);
+  });
+  it("x-unsandbox-file-instructions appends the file instructions to the app's own", async () => {
+    const client = unsandbox({ headers: { "x-unsandbox-file-instructions": "1" } });
+    const r = await client.responses.create({ model: "gpt-5", input: "sim: scenario=no-tool", instructions: "Be brief.", tools: TOOLS });
+    const upstream = await upstreamCopy(r.id);
+    expect(upstream.instructions).toBe(`Be brief.\n\n${FILE_INSTRUCTIONS}`);
+    const plain = await unsandbox().responses.create({ model: "gpt-5", input: "sim: scenario=no-tool", instructions: "Be brief.", tools: TOOLS });
+    expect((await upstreamCopy(plain.id)).instructions).toBe("Be brief.");
   });
 });

@@ -97,14 +97,19 @@ export async function closeSweepWindow(containerId: string) {
   await runDurableObjectAlarm(stub);
 }
 
-/** Polls the manifest route until every file upstream wrote is stored (bounded, about 30 s). */
-export async function converge(id: string, truth: Truth): Promise<AnswerFile[]> {
+/**
+ * Drives the response's trackers (runs their due alarm work now, as the platform would later)
+ * and polls the manifest route until every file upstream wrote is stored. Bounded by rounds,
+ * not by a time budget; the real alarms keep running meanwhile.
+ */
+export async function converge(id: string, truth: Truth, rounds = 120): Promise<AnswerFile[]> {
   let files: AnswerFile[] = [];
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < rounds; i++) {
     const r = await exports.default.fetch(`https://unsandbox.test/v1/responses/${id}/files`, { headers: { authorization: `Bearer ${UNSANDBOX_KEY}` } });
     if (r.ok) files = ((await r.json()) as { data: AnswerFile[] }).data;
     if (truth.written.every((w) => files.find((f) => f.file_id === w.file_id)?.state === "stored")) return files;
-    await new Promise((r) => setTimeout(r, 500));
+    if (truth.container_id) await runDurableObjectAlarm(trackerFor(env, truth.container_id));
+    await new Promise((r) => setTimeout(r, 250));
   }
   return files;
 }
