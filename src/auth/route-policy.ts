@@ -35,6 +35,7 @@ export const PASSTHROUGH_ALLOWLIST: readonly AllowedRoute[] = [
   { method: "GET", path: "/v1/responses/:response", publishable: true },
   { method: "GET", path: "/v1/responses/:response/files", publishable: true },
   { method: "DELETE", path: "/v1/responses/:response/files" },
+  { method: "DELETE", path: "/v1/responses/:response/files" },
   { method: "DELETE", path: "/v1/responses/:response" },
   { method: "POST", path: "/v1/responses/:response/cancel" },
   { method: "GET", path: "/v1/responses/:response/input_items" },

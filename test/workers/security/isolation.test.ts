@@ -225,6 +225,18 @@ const ROUTE_CASES: Record<string, Case | "middleware"> = {
   "GET /v1/containers/:container/files": containerRead(""),
   "GET /v1/containers/:container/files/:file": containerRead("/cfile_0123"),
   "GET /v1/containers/:container/files/:file/content": containerRead("/cfile_0123/content"),
+  "DELETE /v1/responses/:id/files": async () => {
+    await expectNotOwned(secretB(`/v1/responses/${w.respA}/files`, { method: "DELETE" }), "B deletes A's response files");
+    await expectNotOwned(secretB(`/v1/responses/${w.respV1}/files`, { method: "DELETE" }), "B deletes A's visitor's files");
+    expect((await verdict(await visitor(w.sA1, `/v1/responses/${w.respV1}/files`, { method: "DELETE" }))).status).toBe(403);
+    // A's files are still there.
+    expect((await call("multi", new URL(w.fileUrlA).pathname)).status).toBe(200);
+  },
+  "DELETE /v1/containers/:container/files/:file": async () => {
+    await expectNotOwned(secretB(`/v1/containers/${w.containerA}/files/cfile_0123`, { method: "DELETE" }), "B deletes a file of A's container");
+    await expectNotOwned(secretA(`/v1/containers/${w.containerB}/files/cfile_0123`, { method: "DELETE" }), "A deletes a file of B's container");
+    expect((await verdict(await visitor(w.sA1, `/v1/containers/${w.containerA}/files/cfile_0123`, { method: "DELETE" }))).status).toBe(403);
+  },
   "ALL /v1/*": async () => {
     // The pass-through: covered entry by entry below (every allowlisted route), and everything
     // else is no route at all for a multi-tenant key (listings would show every tenant's objects).
