@@ -23,6 +23,8 @@ export const TEST_BINDINGS = {
 
 export default defineConfig({
   test: {
+    // Every request and copy job writes a JSON log line; show them only for tests that fail.
+    silent: "passed-only",
     projects: [
       {
         plugins: [
