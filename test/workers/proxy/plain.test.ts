@@ -137,4 +137,18 @@ describe("POST /v1/responses (plain)", () => {
     const plain = await unsandbox().responses.create({ model: "gpt-5", input: "sim: scenario=no-tool", instructions: "Be brief.", tools: TOOLS });
     expect((await upstreamCopy(plain.id)).instructions).toBe("Be brief.");
   });
+  it("GET /v1/responses/{id} is rewritten on read with the same URLs the answer had", async () => {
+    const client = unsandbox();
+    const created = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=link-forms", tools: TOOLS })) as unknown as Answer;
+    const read = (await client.responses.retrieve(created.id)) as unknown as Answer;
+    expect(textsOf(read).map((p) => p.text)).toEqual(textsOf(created).map((p) => p.text));
+    expect(textsOf(read).map((p) => p.annotations)).toEqual(textsOf(created).map((p) => p.annotations));
+    expect(read.unsandbox.files.map((f) => [f.file_id, f.url])).toEqual(created.unsandbox.files.map((f) => [f.file_id, f.url]));
+  });
+
+  it("passes an unrelated route through: models.list", async () => {
+    const models = [];
+    for await (const m of unsandbox().models.list()) models.push(m.id);
+    expect(models.length).toBeGreaterThan(0);
+  });
 });
