@@ -119,6 +119,7 @@ export function authenticate(options: AuthenticateOptions) {
       });
     }
     if (key.kind === "publishable") {
+      const origin = requestOrigin(c);
       if (!origin || !key.widget!.allowed_origins.includes(origin)) {
         throw new UnsandboxError(403, "This publishable key is not allowed from this origin.", { code: "origin_not_allowed" });
       }
@@ -132,6 +133,19 @@ export function authenticate(options: AuthenticateOptions) {
     if (caller.upstreamKey !== c.get("config").OPENAI_API_KEY) c.set("config", { ...c.get("config"), OPENAI_API_KEY: caller.upstreamKey });
     await next();
   });
+}
+
+/**
+ * The page origin a browser request comes from. Browsers send `Origin` on cross-origin requests
+ * and on same-origin POSTs, but not on same-origin GETs (the demo page polling its files); those
+ * carry `Sec-Fetch-Site: same-origin`, a header page scripts cannot set, and then the page's
+ * origin is this request's own.
+ */
+function requestOrigin(c: Context<AppEnv>): string | undefined {
+  const origin = c.req.header("origin");
+  if (origin !== undefined) return origin;
+  if (c.req.header("sec-fetch-site") === "same-origin") return new URL(c.req.url).origin;
+  return undefined;
 }
 
 async function visitorOf(c: Context<AppEnv>, key: ResolvedKey, origin: string): Promise<string> {

@@ -3,11 +3,23 @@
  * The link naming of one response, built from the config, and the URL of a manifest entry.
  */
 import type { Config } from "../config";
+import { linkExpiryFor, type Caller } from "../auth/caller";
 import { findSandboxRefs } from "../links/find";
 import { LinkNaming } from "../links/naming";
 
-export function namingFor(config: Config, tenant: string, responseId: string): LinkNaming {
-  return new LinkNaming({ origin: config.PUBLIC_FILES_ORIGIN, secrets: config.LINK_SECRETS, tenant, responseId });
+export function namingFor(config: Config, tenant: string, responseId: string, expiresAt?: number): LinkNaming {
+  return new LinkNaming({ origin: config.PUBLIC_FILES_ORIGIN, secrets: config.LINK_SECRETS, tenant, responseId, ...(expiresAt ? { expiresAt } : {}) });
+}
+
+/**
+ * When links issued to this caller stop working: widget (publishable-key) links expire
+ * `link_ttl_s` after the response was created. Counting from the response, not from now, keeps
+ * every reading of a response (plain, streamed, read back) giving the same URLs.
+ */
+export function linkExpiry(caller: Caller | undefined, createdAtS: unknown): number | undefined {
+  if (!caller) return undefined;
+  const created = typeof createdAtS === "number" ? createdAtS : Math.floor(Date.now() / 1000);
+  return linkExpiryFor(caller, created * 1000);
 }
 
 /**

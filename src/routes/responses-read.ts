@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { notFound } from "../errors";
 import { harvest, manifestOf } from "../harvest/harvest";
-import { namingFor } from "../harvest/naming";
+import { linkExpiry, namingFor } from "../harvest/naming";
 import { rewriteItems, rewriteResponseObject } from "../links/response";
 import { OUTPUTS_INCLUDE } from "../schemas/create-response";
 import { responseIndexFor } from "../tracker/stubs";
@@ -30,7 +30,7 @@ responsesRead.get("/v1/responses/:id/files", async (c) => {
   checkId(id);
   const info = await responseIndexFor(c.env, id).info(c.get("tenant"));
   if (!info) throw notFound(`No response found with id '${id}'.`, "response_not_found");
-  const naming = namingFor(c.get("config"), c.get("tenant"), id);
+  const naming = namingFor(c.get("config"), c.get("tenant"), id, linkExpiry(c.get("caller"), info.createdAt));
   return c.json({ object: "list", response_id: id, data: await manifestOf(c.env, info, naming) });
 });
 
@@ -54,7 +54,7 @@ responsesRead.get("/v1/responses/:id", async (c) => {
   }
 
   const response = (await upstream.json()) as UpstreamResponse;
-  const naming = namingFor(c.get("config"), tenant, id);
+  const naming = namingFor(c.get("config"), tenant, id, linkExpiry(c.get("caller"), response.created_at));
   const index = responseIndexFor(c.env, id);
   let info = await index.info(tenant);
   // A background response seen finished here first is harvested once; after that a read only
@@ -77,7 +77,8 @@ responsesRead.get("/v1/responses/:id/input_items", async (c) => {
   const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/responses/${id}/input_items${url.search}`, headers: c.req.raw.headers });
   if (!upstream.ok) return passError(upstream);
   const list = (await upstream.json()) as { data?: unknown[] };
-  const naming = namingFor(c.get("config"), c.get("tenant"), id);
+  const info = await responseIndexFor(c.env, id).info(c.get("tenant"));
+  const naming = namingFor(c.get("config"), c.get("tenant"), id, linkExpiry(c.get("caller"), info?.createdAt));
   if (Array.isArray(list.data)) list.data = await rewriteItems(list.data, naming.name);
   return c.json(list, 200, Object.fromEntries(keptResponseHeaders(upstream.headers)));
 });

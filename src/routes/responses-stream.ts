@@ -13,7 +13,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app";
 import { harvest, type HarvestOptions } from "../harvest/harvest";
-import { namingFor } from "../harvest/naming";
+import { linkExpiry, namingFor } from "../harvest/naming";
 import type { LinkNaming } from "../links/naming";
 import { StreamRewriter } from "../links/stream-rewriter";
 import { SseDecoder, encodeSse, type SseFrame } from "../upstream/sse";
@@ -44,6 +44,7 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
   const writer = writable.getWriter();
   const env = c.env;
   const config = c.get("config");
+  const caller = c.get("caller");
   let clientGone = false;
 
   const send = async (frame: SseFrame) => {
@@ -85,7 +86,7 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
         if (!rewriter && event.response?.id) {
           responseId = event.response.id;
           createdAt = typeof event.response.created_at === "number" ? event.response.created_at : createdAt;
-          naming = namingFor(config, options.tenant, responseId);
+          naming = namingFor(config, options.tenant, responseId, linkExpiry(caller, createdAt));
           rewriter = new StreamRewriter(naming.name);
           // Known from the first event on, so a link followed mid-stream already resolves.
           await responseIndexFor(env, responseId).register({

@@ -11,7 +11,7 @@ import type { AppEnv } from "../app";
 import { badRequest } from "../errors";
 import { harvest, type HarvestOptions } from "../harvest/harvest";
 import { applyManagedContainer } from "../harvest/managed";
-import { namingFor } from "../harvest/naming";
+import { linkExpiry, namingFor } from "../harvest/naming";
 import { restoreInput } from "../harvest/restore";
 import { rewriteResponseObject } from "../links/response";
 import { CreateResponseBody, OUTPUTS_INCLUDE } from "../schemas/create-response";
@@ -44,6 +44,8 @@ responses.post("/v1/responses", async (c) => {
     throw badRequest(`Invalid value for '${param ?? "body"}': ${issue.message}`, param, "invalid_value");
   }
   const body = parsed.data;
+  // Every check comes before the upstream call: a refused request must not run the model.
+  const wait = waitMs(c);
   const clientWantsOutputs = (body.include ?? []).includes(OUTPUTS_INCLUDE);
   // Opt-in managed containers (x-unsandbox-managed-container: 1): an auto container becomes one unsandbox created or reuses.
   let forwarded = await applyManagedContainer(c, {
@@ -65,7 +67,7 @@ responses.post("/v1/responses", async (c) => {
     tenant: c.get("tenant"),
     previousResponseId: body.previous_response_id ?? undefined,
     clientWantsOutputs,
-    waitMs: waitMs(c),
+    waitMs: wait,
   };
   if (body.stream) return streamResponse(c, upstream, options);
 
@@ -83,7 +85,7 @@ responses.post("/v1/responses", async (c) => {
  * error: the files are reported with the states the tracker has, and links keep their URLs.
  */
 export async function answer(c: Context<AppEnv>, response: UpstreamResponse, options: HarvestOptions) {
-  const naming = namingFor(c.get("config"), options.tenant, response.id);
+  const naming = namingFor(c.get("config"), options.tenant, response.id, linkExpiry(c.get("caller"), response.created_at));
   let files: Awaited<ReturnType<typeof harvest>> = [];
   if (response.background === true && !TERMINAL_STATUSES.has(response.status ?? "")) {
     await watchBackground(c.env, response, options);

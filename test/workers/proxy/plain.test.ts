@@ -151,4 +151,11 @@ describe("POST /v1/responses (plain)", () => {
     for await (const m of unsandbox().models.list()) models.push(m.id);
     expect(models.length).toBeGreaterThan(0);
   });
+  it("refuses a bad x-unsandbox-wait-ms before anything reaches upstream", async () => {
+    const before = await sim<{ responses_created: number }>("/counters");
+    await expect(
+      unsandbox({ headers: { "x-unsandbox-wait-ms": "soon" } }).responses.create({ model: "gpt-5", input: "sim: scenario=no-tool", tools: TOOLS }),
+    ).rejects.toMatchObject({ status: 400, error: { param: "x-unsandbox-wait-ms" } });
+    expect((await sim<{ responses_created: number }>("/counters")).responses_created).toBe(before.responses_created);
+  });
 });
