@@ -24,7 +24,7 @@ export const DAY_MS = 24 * 3600_000;
 
 /** The defaults when neither the deployment nor the tenant sets a value. */
 export const DEFAULT_LIMITS: StorageLimits = {
-  filesPerResponse: 100,
+  filesPerResponse: 1000,
   bytesPerFile: 1024 ** 3,
   bytesPerTenant: 10 * 1024 ** 3,
   retentionMs: 30 * DAY_MS,
