@@ -79,6 +79,8 @@ try {
   const [unsandbox, r2writer] = await Promise.all([startUnsandboxProcess({ persistDir: dir, sim, config: unsandboxConfig }), startR2Writer({ persistDir: dir })]);
   running.push(unsandbox, r2writer);
   log(`simulator ${sim.origin}, unsandbox ${unsandbox.origin} (workerd pid ${unsandbox.workerdPid()}), R2 writer ${r2writer.origin}`);
+  // A Worker reloaded mid-run (a new workerd) would have lost its in-memory state: say so.
+  const pids = { sim: sim.workerdPid(), unsandbox: unsandbox.workerdPid() };
   const inspector = await connectInspector(unsandbox.inspectorPort);
   running.push({ stop: async () => inspector.close() });
   const ctx = { sim, unsandbox, r2writer, inspector, log };
@@ -106,6 +108,8 @@ try {
   if (wanted("streaming")) result.streaming = await streamingCase(ctx, plan.streaming);
   if (wanted("load")) result.load = await loadCase(ctx, plan.load);
   result.finished_at = new Date().toISOString();
+  result.workers_never_reloaded = sim.workerdPid() === pids.sim && unsandbox.workerdPid() === pids.unsandbox;
+  if (!result.workers_never_reloaded) log("warning: a Worker was reloaded during the run (its workerd changed); figures after that may be off");
   result.duration_s = Math.round((performance.now() - t0) / 1000);
   /** @type {any} */ (result.machine).load_average_at_end = loadavg().map((x) => Math.round(x * 100) / 100);
 

@@ -8,9 +8,10 @@
  * - unsandbox pointed at it (the settings `npm start` would pass, from `planStart`),
  * - the bench-only R2 writer (`bench/r2-writer/wrangler.toml`), for the R2 leg of the ceiling.
  */
-import { join } from "node:path";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { planStart, varArgs } from "../../scripts/lib/settings.mjs";
-import { freePorts, startWranglerDev, waitUntilAnswering } from "../../scripts/lib/wrangler-dev.mjs";
+import { freePorts, REPO_ROOT, startWranglerDev, waitUntilAnswering } from "../../scripts/lib/wrangler-dev.mjs";
 import { findWorkerdPid } from "./proc-memory.mjs";
 
 /**
@@ -30,11 +31,16 @@ export const BENCH_SIM_KEY = "sk-sim-bench";
  * @param {string[]} args
  * @param {string} readyPath  a path that answers once the Worker is up
  * @param {number} port
+ * @param {string} cwd  the working directory: wrangler dev writes its build under `<cwd>/.wrangler`
+ *   and reloads the Worker when files it watches there change, so each process gets a directory
+ *   of its own outside the shared working tree (where others' `npm install` or builds would
+ *   reload it mid-run, dropping the simulator's in-memory state).
  * @returns {Promise<Running>}
  */
-async function start(args, readyPath, port) {
+async function start(args, readyPath, port, cwd) {
   const inspectorPort = Number(args[args.indexOf("--inspector-port") + 1]);
-  const proc = startWranglerDev(args);
+  mkdirSync(cwd, { recursive: true });
+  const proc = startWranglerDev(args, { cwd });
   const origin = `http://127.0.0.1:${port}`;
   try {
     await waitUntilAnswering(`${origin}${readyPath}`, proc, 150_000);
@@ -51,13 +57,14 @@ async function start(args, readyPath, port) {
  *   wrangler config (bench/lib/snapshot.mjs); default: the live sources
  * @returns {Promise<Running & { apiKey: string, baseURL: string }>}
  */
-export async function startSimProcess({ persistDir, apiKey = BENCH_SIM_KEY, config = "sim/wrangler.toml" }) {
+export async function startSimProcess({ persistDir, apiKey = BENCH_SIM_KEY, config = join(REPO_ROOT, "sim", "wrangler.toml") }) {
   const [port, inspector] = /** @type {[number, number]} */ (await freePorts(2));
   const running = await start(
-    ["-c", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-      "--persist-to", join(persistDir, "sim"), "--var", `SIM_API_KEY:${apiKey}`],
+    ["-c", resolve(config), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+      "--persist-to", resolve(persistDir, "sim"), "--var", `SIM_API_KEY:${apiKey}`],
     "/v1/models",
     port,
+    join(persistDir, "cwd-sim"),
   );
   return { ...running, apiKey, baseURL: `${running.origin}/v1` };
 }
@@ -67,15 +74,16 @@ export async function startSimProcess({ persistDir, apiKey = BENCH_SIM_KEY, conf
  * @param {{ persistDir: string, sim: { baseURL: string, apiKey: string }, config?: string }} o
  * @returns {Promise<Running & { apiKey: string, baseURL: string }>}
  */
-export async function startUnsandboxProcess({ persistDir, sim, config = "wrangler.toml" }) {
+export async function startUnsandboxProcess({ persistDir, sim, config = join(REPO_ROOT, "wrangler.toml") }) {
   const [port, inspector] = /** @type {[number, number]} */ (await freePorts(2));
   // planStart from an empty environment: the same defaults npm start uses, on our own port; the
   // simulator's URL and key are set explicitly because its port is ours too.
   const plan = planStart({ PORT: String(port), OPENAI_API_KEY: sim.apiKey, OPENAI_BASE_URL: sim.baseURL }, {});
   const running = await start(
-    ["-c", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--persist-to", join(persistDir, "unsandbox"), ...varArgs(plan.vars)],
+    ["-c", resolve(config), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--persist-to", resolve(persistDir, "unsandbox"), ...varArgs(plan.vars)],
     "/healthz",
     port,
+    join(persistDir, "cwd-unsandbox"),
   );
   return { ...running, apiKey: /** @type {string} */ (plan.vars.UNSANDBOX_API_KEY), baseURL: `${running.origin}/v1` };
 }
@@ -87,10 +95,15 @@ export async function startUnsandboxProcess({ persistDir, sim, config = "wrangle
  */
 export async function startR2Writer({ persistDir }) {
   const [port, inspector] = /** @type {[number, number]} */ (await freePorts(2));
+  // A copy of its two files, for the same reason the other Workers run from snapshots.
+  const copy = join(persistDir, "snapshot-r2-writer");
+  mkdirSync(copy, { recursive: true });
+  for (const file of ["wrangler.toml", "index.mjs"]) copyFileSync(join(REPO_ROOT, "bench", "r2-writer", file), join(copy, file));
   return start(
-    ["-c", "bench/r2-writer/wrangler.toml", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-      "--persist-to", join(persistDir, "r2-writer")],
+    ["-c", join(copy, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+      "--persist-to", resolve(persistDir, "r2-writer")],
     "/health",
     port,
+    join(persistDir, "cwd-r2-writer"),
   );
 }
