@@ -40,6 +40,8 @@ export const PASSTHROUGH_ALLOWLIST: readonly AllowedRoute[] = [
   { method: "POST", path: "/v1/responses/:response/cancel" },
   { method: "GET", path: "/v1/responses/:response/input_items" },
   { method: "POST", path: "/v1/containers", creates: "container" },
+  // Filtered to the caller's own containers by src/routes/containers.ts.
+  { method: "GET", path: "/v1/containers" },
   { method: "GET", path: "/v1/containers/:container" },
   { method: "DELETE", path: "/v1/containers/:container" },
   { method: "GET", path: "/v1/containers/:container/files" },

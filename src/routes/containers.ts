@@ -14,6 +14,7 @@ import type { ContainerFileRecord } from "../tracker/types";
 import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
 import { passError } from "./responses";
 import { paginate, ListQuery } from "./list-envelope";
+import { mayUse, ownerOf } from "../tenants/ownership";
 
 export const containers = new Hono<AppEnv>();
 
@@ -56,6 +57,47 @@ function fromRecord(f: ContainerFileRecord): UpstreamFile {
     source: f.source ?? "assistant",
   };
 }
+
+/** How many upstream pages one listing call may read looking for the caller's containers. */
+const MAX_PAGES_PER_LIST = 10;
+
+/**
+ * `GET /v1/containers` lists only the caller's own containers. With one upstream key OpenAI's
+ * list holds every tenant's, so in multi-tenant mode each upstream page is filtered through the
+ * ownership ledger, reading further pages (bounded) until one of the caller's shows up. The
+ * cursor stays upstream's, so the SDK's auto-pagination works unchanged. Where the whole upstream
+ * organisation is the caller's (single-tenant secret key, pass-through), the list is upstream's.
+ */
+containers.get("/v1/containers", async (c) => {
+  const caller = c.get("caller");
+  const url = new URL(c.req.url);
+  if (!caller || caller.unknownIdsAllowed) {
+    const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/containers${url.search}` });
+    if (!upstream.ok) return passError(upstream);
+    return c.json(await upstream.json(), 200, Object.fromEntries(keptResponseHeaders(upstream.headers)));
+  }
+  const params = new URLSearchParams(url.search);
+  const data: { id: string }[] = [];
+  let page: { data: { id: string }[]; has_more: boolean; last_id: string | null } = { data: [], has_more: false, last_id: null };
+  let headers = new Headers();
+  for (let i = 0; i < MAX_PAGES_PER_LIST; i++) {
+    const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/containers?${params}` });
+    if (!upstream.ok) return passError(upstream);
+    headers = keptResponseHeaders(upstream.headers);
+    page = (await upstream.json()) as typeof page;
+    const owners = await Promise.all(page.data.map((ct) => ownerOf(c.env, ct.id)));
+    page.data.forEach((ct, k) => {
+      if (mayUse(caller, owners[k] ?? null)) data.push(ct);
+    });
+    if (data.length > 0 || !page.has_more || !page.last_id) break;
+    params.set("after", page.last_id);
+  }
+  return c.json(
+    { object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? page.last_id, has_more: page.has_more },
+    200,
+    Object.fromEntries(headers),
+  );
+});
 
 containers.get("/v1/containers/:container/files", async (c) => {
   const { containerId } = ids(c);

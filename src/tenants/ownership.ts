@@ -104,6 +104,11 @@ export async function recordOwner(env: Bindings, entry: Owner & { kind: OwnedKin
   return held.tenant === owner.tenant && (held.visitor ?? null) === (owner.visitor ?? null);
 }
 
+/** The recorded owner of an id, or null when nobody recorded it. */
+export async function ownerOf(env: Bindings, id: string): Promise<Owner | null> {
+  return ledger(env, id).get(id);
+}
+
 /** Whether `caller` may name an id owned by `owner` (null = nobody recorded it). */
 export function mayUse(caller: OwnershipCaller, owner: Owner | null): boolean {
   if (!owner) return caller.unknownIdsAllowed;

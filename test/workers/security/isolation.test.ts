@@ -237,10 +237,20 @@ const ROUTE_CASES: Record<string, Case | "middleware"> = {
     await expectNotOwned(secretA(`/v1/containers/${w.containerB}/files/cfile_0123`, { method: "DELETE" }), "A deletes a file of B's container");
     expect((await verdict(await visitor(w.sA1, `/v1/containers/${w.containerA}/files/cfile_0123`, { method: "DELETE" }))).status).toBe(403);
   },
+  "GET /v1/containers": async () => {
+    // Each tenant's listing holds its own containers and never the other's.
+    const listB = (await (await secretB("/v1/containers?limit=100")).json()) as { data: { id: string }[] };
+    expect(listB.data.map((x) => x.id)).toContain(w.containerB);
+    expect(listB.data.map((x) => x.id)).not.toContain(w.containerA);
+    const listA = (await (await secretA("/v1/containers?limit=100")).json()) as { data: { id: string }[] };
+    expect(listA.data.map((x) => x.id)).toContain(w.containerA);
+    expect(listA.data.map((x) => x.id)).not.toContain(w.containerB);
+    expect((await verdict(await visitor(w.sA1, "/v1/containers"))).status).toBe(403);
+  },
   "ALL /v1/*": async () => {
     // The pass-through: covered entry by entry below (every allowlisted route), and everything
     // else is no route at all for a multi-tenant key (listings would show every tenant's objects).
-    for (const [method, path] of [["GET", "/v1/containers"], ["GET", "/v1/files"], ["GET", "/v1/fine_tuning/jobs"], ["POST", "/v1/batches"], ["GET", "/v1/vector_stores"]] as const) {
+    for (const [method, path] of [["GET", "/v1/files"], ["GET", "/v1/fine_tuning/jobs"], ["POST", "/v1/batches"], ["GET", "/v1/vector_stores"]] as const) {
       const v = await verdict(await secretB(path, { method }));
       expect({ path, status: v.status, code: v.code }).toEqual({ path, status: 404, code: "unknown_route" });
     }
