@@ -10,6 +10,7 @@
  * Format: `v1.<kid>.<base64url iv (12 bytes)>.<base64url ciphertext+tag>`.
  */
 import { UnsandboxError } from "../errors";
+import { fromBase64Url, toBase64Url } from "../encoding/base64url";
 
 export type SealingKey = { kid: string; secret: string };
 
@@ -41,7 +42,7 @@ export async function seal(plaintext: string, tenant: string, keys: readonly Sea
   if (!k) throw new UnsandboxError(500, "TENANT_KEY_ENCRYPTION_KEYS is not set", { type: "configuration_error", code: "configuration_error" });
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: encoder.encode(tenant) }, await aesKey(k.secret), encoder.encode(plaintext));
-  return `v1.${k.kid}.${b64url(iv)}.${b64url(new Uint8Array(ct))}`;
+  return `v1.${k.kid}.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(ct))}`;
 }
 
 /** Decrypts a sealed key; throws a 500 when its key id is no longer configured or it was tampered with. */
@@ -55,22 +56,16 @@ export async function unseal(sealed: string, tenant: string, keys: readonly Seal
     });
   }
   try {
-    const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: unb64url(iv), additionalData: encoder.encode(tenant) }, await aesKey(k.secret), unb64url(ct));
+    const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: base64UrlBytes(iv), additionalData: encoder.encode(tenant) }, await aesKey(k.secret), base64UrlBytes(ct));
     return new TextDecoder().decode(pt);
   } catch (cause) {
     throw new UnsandboxError(500, `The upstream key of tenant ${tenant} does not decrypt`, { type: "configuration_error", code: "configuration_error", cause });
   }
 }
 
-function b64url(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function unb64url(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (s.length % 4)) % 4));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+/** Decodes a base64url field of a token unsandbox issued; a malformed one is a refused token. */
+function base64UrlBytes(s: string): Uint8Array<ArrayBuffer> {
+  const bytes = fromBase64Url(s);
+  if (!bytes) throw new TypeError("malformed base64url");
+  return bytes;
 }

@@ -9,6 +9,7 @@
  * sessions too. Claims are short on purpose (they travel in a header on every call).
  */
 import type { LinkSecret } from "../links/token";
+import { fromBase64Url, toBase64Url } from "../encoding/base64url";
 
 export interface SessionClaims {
   /** Tenant id. */
@@ -52,9 +53,9 @@ function sessionKey(secret: string): Promise<CryptoKey> {
 /** Signs a new session for a visitor. */
 export async function signSession(claims: Omit<SessionClaims, "i">, secrets: readonly LinkSecret[]): Promise<string> {
   const signer = secrets[0]!;
-  const body = b64url(encoder.encode(JSON.stringify({ ...claims, i: signer.kid })));
+  const body = toBase64Url(encoder.encode(JSON.stringify({ ...claims, i: signer.kid })));
   const mac = await crypto.subtle.sign("HMAC", await sessionKey(signer.secret), encoder.encode(`vs1.${body}`));
-  return `vs1.${body}.${b64url(new Uint8Array(mac))}`;
+  return `vs1.${body}.${toBase64Url(new Uint8Array(mac))}`;
 }
 
 /** Verifies shape, key id, MAC (constant time, by WebCrypto) and then expiry. */
@@ -63,7 +64,7 @@ export async function verifySession(token: string, secrets: readonly LinkSecret[
   const [, body, mac] = token.split(".") as [string, string, string];
   let claims: SessionClaims;
   try {
-    claims = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(unb64url(body))) as SessionClaims;
+    claims = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(base64UrlBytes(body))) as SessionClaims;
   } catch {
     return { ok: false, reason: "malformed" };
   }
@@ -72,7 +73,7 @@ export async function verifySession(token: string, secrets: readonly LinkSecret[
   if (!secret) return { ok: false, reason: "bad_signature" };
   let macBytes: Uint8Array<ArrayBuffer>;
   try {
-    macBytes = unb64url(mac);
+    macBytes = base64UrlBytes(mac);
   } catch {
     return { ok: false, reason: "malformed" };
   }
@@ -82,15 +83,9 @@ export async function verifySession(token: string, secrets: readonly LinkSecret[
   return { ok: true, claims };
 }
 
-function b64url(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function unb64url(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (s.length % 4)) % 4));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+/** Decodes a base64url field of a token unsandbox issued; a malformed one is a refused token. */
+function base64UrlBytes(s: string): Uint8Array<ArrayBuffer> {
+  const bytes = fromBase64Url(s);
+  if (!bytes) throw new TypeError("malformed base64url");
+  return bytes;
 }

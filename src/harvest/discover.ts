@@ -104,15 +104,8 @@ export function decodeDataUrl(url: string): { contentType: string; bytes: Uint8A
   const m = /^data:(image\/[a-z0-9.+-]+);base64,/i.exec(url);
   if (!m) return null;
   try {
-    return { contentType: m[1]!.toLowerCase(), bytes: base64ToBytes(url.slice(m[0].length)) };
+    return { contentType: m[1]!.toLowerCase(), bytes: Uint8Array.fromBase64(url.slice(m[0].length)) };
   } catch {
     return null;
   }
-}
-
-function base64ToBytes(b64: string): Uint8Array {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }

@@ -16,6 +16,7 @@
  * expiresAt present, bit 2 = variant present. The MAC covers every byte before it, the key id
  * included, so a token cannot be moved to another key.
  */
+import { fromBase64Url, toBase64Url } from "../encoding/base64url";
 
 /** One signing key; `LINK_SECRETS` in src/config.ts parses to a list of these. */
 export type LinkSecret = { kid: string; secret: string };
@@ -194,21 +195,4 @@ function parseBody(body: Uint8Array): { claims: LinkClaims; kid: string } {
   const kid = str();
   if (pos !== body.length) throw new Error("trailing bytes");
   return { claims, kid };
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromBase64Url(s: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return null;
-  const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (s.length % 4)) % 4));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  // Non-canonical encodings (stray low bits in the last character) would give two spellings of
-  // one token; refuse them so a token has exactly one string form.
-  if (toBase64Url(out) !== s) return null;
-  return out;
 }
