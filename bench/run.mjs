@@ -51,6 +51,8 @@ const dir = mkdtempSync(join(tmpdir(), "unsandbox-bench-"));
 
 /** @type {{ stop(): Promise<void> }[]} */
 const running = [];
+/** @type {Record<string, { output(): string }>} */
+const named = {};
 let cleaning = false;
 async function cleanUp() {
   if (cleaning) return;
@@ -78,6 +80,7 @@ try {
   running.push(sim);
   const [unsandbox, r2writer] = await Promise.all([startUnsandboxProcess({ persistDir: dir, sim, config: unsandboxConfig }), startR2Writer({ persistDir: dir })]);
   running.push(unsandbox, r2writer);
+  Object.assign(named, { sim, unsandbox, r2writer });
   log(`simulator ${sim.origin}, unsandbox ${unsandbox.origin} (workerd pid ${unsandbox.workerdPid()}), R2 writer ${r2writer.origin}`);
   // A Worker reloaded mid-run (a new workerd) would have lost its in-memory state: say so.
   const pids = { sim: sim.workerdPid(), unsandbox: unsandbox.workerdPid() };
@@ -123,6 +126,7 @@ try {
 } catch (err) {
   process.exitCode = 1;
   console.error(`bench failed: ${err instanceof Error ? err.stack : String(err)}`);
+  for (const [name, p] of Object.entries(named)) console.error(`\n--- last output of ${name} ---\n${p.output().slice(-3000)}`);
 } finally {
   await cleanUp();
 }

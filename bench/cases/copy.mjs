@@ -41,7 +41,7 @@ async function plainDownload(ctx, bytes) {
   const got = await download(`${ctx.sim.baseURL}/containers/${container.id}/files/${file.id}/content`, {
     headers: { authorization: `Bearer ${ctx.sim.apiKey}` },
   });
-  if (got.status !== 200 || got.bytes !== bytes) throw new Error(`ceiling download: ${got.status}, ${got.bytes} of ${bytes} bytes`);
+  if (got.status !== 200 || got.bytes !== bytes) throw new Error(`ceiling download: ${got.status}, ${got.bytes} of ${bytes} bytes ${got.errorBody ?? ""} (container ${container.id}: ${JSON.stringify(container).slice(0, 300)})`);
   return { ms: got.ms, simCpuS: cpuSeconds(simPid) - cpuBefore };
 }
 

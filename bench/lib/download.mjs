@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
  * @property {string | null} sha256  hex digest, when `hash` was asked for
  * @property {number} ms         from the request to the last byte
  * @property {Headers} headers
+ * @property {string | null} errorBody  the start of the body of a non-2xx answer (for messages)
  */
 
 /**
@@ -25,6 +26,10 @@ export async function download(url, options = {}) {
   // `identity`: under wrangler dev the local proxy adds `Accept-Encoding: gzip` to a request
   // that names none (sim/README.md), and the simulator would then gzip the body.
   const res = await fetch(url, { headers: { "accept-encoding": "identity", ...options.headers } });
+  if (!res.ok) {
+    const errorBody = (await res.text()).slice(0, 500);
+    return { status: res.status, bytes: 0, sha256: null, ms: performance.now() - started, headers: res.headers, errorBody };
+  }
   const hash = options.hash ? createHash("sha256") : null;
   let bytes = 0;
   if (res.body) {
@@ -33,5 +38,5 @@ export async function download(url, options = {}) {
       hash?.update(chunk);
     }
   }
-  return { status: res.status, bytes, sha256: hash ? hash.digest("hex") : null, ms: performance.now() - started, headers: res.headers };
+  return { status: res.status, bytes, sha256: hash ? hash.digest("hex") : null, ms: performance.now() - started, headers: res.headers, errorBody: null };
 }
