@@ -20,6 +20,8 @@ export interface HarvestOptions {
   clientWantsOutputs: boolean;
   /** How long to wait for copies before answering; files still copying are reported as such. */
   waitMs: number;
+  /** When the links this response issued stop working (unix s; widget links), so trackers know when no link can reach them any more. */
+  linksExpireAt?: number;
 }
 
 /** The fields of a Response object the harvest reads. */
@@ -86,6 +88,7 @@ export async function harvest(
           responseCreatedAt: createdAt,
           refs: refsFor(found, containerId),
           sweep: true,
+          linksExpireAt: options.linksExpireAt ?? null,
         });
         for (const image of found.images.filter((i) => i.containerId === containerId)) {
           const decoded = decodeDataUrl(image.dataUrl);

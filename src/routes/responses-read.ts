@@ -54,13 +54,14 @@ responsesRead.get("/v1/responses/:id", async (c) => {
   }
 
   const response = (await upstream.json()) as UpstreamResponse;
-  const naming = namingFor(c.get("config"), tenant, id, linkExpiry(c.get("caller"), response.created_at));
+  const linksExpireAt = linkExpiry(c.get("caller"), response.created_at);
+  const naming = namingFor(c.get("config"), tenant, id, linksExpireAt);
   const index = responseIndexFor(c.env, id);
   let info = await index.info(tenant);
   // A background response seen finished here first is harvested once; after that a read only
   // reports, because every listing may refresh the container's last_active_at (and its bill).
   if (!info && TERMINAL.has(response.status ?? "")) {
-    await harvest(c.env, response, naming, { ...options, previousResponseId: response.previous_response_id ?? undefined });
+    await harvest(c.env, response, naming, { ...options, linksExpireAt, previousResponseId: response.previous_response_id ?? undefined });
     info = await index.info(tenant);
   }
   const rewritten = await rewriteResponseObject(response, naming.name);

@@ -61,6 +61,7 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
     let rewriter: StreamRewriter | undefined;
     let responseId: string | undefined;
     let createdAt = Math.floor(Date.now() / 1000);
+    let linksExpireAt: number | undefined;
     const containers = new Set<string>();
 
     const emit = async (events: StreamEvent[], frameName?: string) => {
@@ -86,7 +87,8 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
         if (!rewriter && event.response?.id) {
           responseId = event.response.id;
           createdAt = typeof event.response.created_at === "number" ? event.response.created_at : createdAt;
-          naming = namingFor(config, options.tenant, responseId, linkExpiry(caller, createdAt));
+          linksExpireAt = linkExpiry(caller, createdAt);
+          naming = namingFor(config, options.tenant, responseId, linksExpireAt);
           rewriter = new StreamRewriter(naming.name);
           // Known from the first event on, so a link followed mid-stream already resolves.
           await responseIndexFor(env, responseId).register({
@@ -103,7 +105,7 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
         if (responseId && containerId && !containers.has(containerId)) {
           containers.add(containerId);
           await responseIndexFor(env, responseId).register({ tenant: options.tenant, responseId, createdAt, containerIds: [containerId] });
-          await trackerFor(env, containerId).open({ tenant: options.tenant, containerId, responseId, responseCreatedAt: createdAt });
+          await trackerFor(env, containerId).open({ tenant: options.tenant, containerId, responseId, responseCreatedAt: createdAt, linksExpireAt: linksExpireAt ?? null });
         }
         if (!rewriter) {
           await emit([event], frame.event);
@@ -112,7 +114,7 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
         if (event.type && TERMINAL.has(event.type) && event.response) {
           // Harvest the response as upstream sent it, then rewrite it like every other event.
           const raw = structuredClone(event.response);
-          const files = await harvest(env, raw, naming!, { ...options, waitMs: 0 });
+          const files = await harvest(env, raw, naming!, { ...options, waitMs: 0, linksExpireAt });
           const out = (await rewriter.push(event)) as StreamEvent[];
           for (const e of out) {
             if (e.type === event.type && e.response) {
@@ -135,7 +137,7 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
         if (responseId) {
           for (const containerId of containers) {
             await trackerFor(env, containerId)
-              .track({ tenant: options.tenant, containerId, responseId, responseCreatedAt: createdAt, refs: [], sweep: true })
+              .track({ tenant: options.tenant, containerId, responseId, responseCreatedAt: createdAt, refs: [], sweep: true, linksExpireAt: linksExpireAt ?? null })
               .catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "hand-off failed", responseId, error: String(err) })));
           }
         }

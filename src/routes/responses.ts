@@ -85,12 +85,13 @@ responses.post("/v1/responses", async (c) => {
  * error: the files are reported with the states the tracker has, and links keep their URLs.
  */
 export async function answer(c: Context<AppEnv>, response: UpstreamResponse, options: HarvestOptions) {
-  const naming = namingFor(c.get("config"), options.tenant, response.id, linkExpiry(c.get("caller"), response.created_at));
+  const linksExpireAt = linkExpiry(c.get("caller"), response.created_at);
+  const naming = namingFor(c.get("config"), options.tenant, response.id, linksExpireAt);
   let files: Awaited<ReturnType<typeof harvest>> = [];
   if (response.background === true && !TERMINAL_STATUSES.has(response.status ?? "")) {
     await watchBackground(c.env, response, options);
   } else {
-    files = await harvest(c.env, response, naming, options);
+    files = await harvest(c.env, response, naming, { ...options, linksExpireAt });
   }
   const rewritten = await rewriteResponseObject(response, naming.name);
   if (!options.clientWantsOutputs) stripOutputs(rewritten);
