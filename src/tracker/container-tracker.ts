@@ -31,7 +31,7 @@ import {
 } from "../storage/upstream";
 import { reportCopyJob } from "../observability/copy-job";
 import { meterFor } from "../metering/record";
-import { directory } from "../tenants/store";
+import { directory, upstreamKeyFor } from "../tenants/store";
 import { targetOf } from "../upstream/fetch";
 import { backoffMs } from "./backoff";
 import { migrate, TRACKER_MIGRATIONS } from "./schema";
@@ -223,7 +223,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
     this.#noteLinks(p.responseId, p.linksExpireAt);
     this.#clientActivity(now);
     await this.#loadLimits(p.tenant);
-    const up = this.#upstream();
+    const up = await this.#upstream();
 
     // The container's own record (status, last activity, expiry) comes along with the listing:
     // read once per response, never polled (a read may refresh `last_active_at`).
@@ -630,7 +630,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const c = this.#container();
     if (!c || c.final_sweep_at === null || c.final_sweep_at > now || !this.#live()) return;
     const latest = this.#sql.exec<ResponseRow>("SELECT * FROM responses ORDER BY created_at DESC, rowid DESC LIMIT 1").toArray()[0];
-    const listing = await this.#list(this.#upstream());
+    const listing = await this.#list(await this.#upstream());
     if (listing && latest) this.#applyListing(latest.response_id, listing);
     this.#sql.exec("UPDATE container SET final_sweep_at = NULL, final_swept_at = ?", now);
     this.#sql.exec("UPDATE responses SET sweep_next_at = NULL");
@@ -706,10 +706,16 @@ export class ContainerTracker extends DurableObject<Bindings> {
 
   // ───────────────────────────── internals ─────────────────────────────
 
-  #upstream(): UpstreamAccess {
+  /**
+   * The upstream as the container's tenant reaches it: through the same helper as the proxy (so
+   * UPSTREAM_AUTH_HEADER and UPSTREAM_QUERY apply), and in multi-tenant mode with the tenant's own
+   * upstream key when it has one, since the container lives in that key's organisation.
+   */
+  async #upstream(): Promise<UpstreamAccess> {
     const cfg = loadConfig(this.env);
-    // Through the same helper as the proxy, so UPSTREAM_AUTH_HEADER and UPSTREAM_QUERY apply here too.
-    return targetOf(cfg);
+    const tenant = this.#sql.exec<{ tenant: string }>("SELECT tenant FROM container LIMIT 1").toArray()[0]?.tenant;
+    if (cfg.UNSANDBOX_MODE !== "multi-tenant" || !tenant) return targetOf(cfg);
+    return targetOf({ ...cfg, OPENAI_API_KEY: await upstreamKeyFor(this.env, cfg, tenant) });
   }
 
   #containerId(): string | null {
@@ -967,7 +973,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
   }
 
   async #sweep(r: ResponseRow): Promise<void> {
-    const listing = await this.#list(this.#upstream());
+    const listing = await this.#list(await this.#upstream());
     if (listing) this.#applyListing(r.response_id, listing);
     const now = this.now();
     const attempts = r.sweep_attempts + 1;
@@ -1016,7 +1022,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
           path: file.path,
         },
       };
-      const up = this.#upstream();
+      const up = await this.#upstream();
       const hooks: CopyHooks = {
         fetchContent: (rangeStart) => fetchFileContent(up, file.container_id, file.file_id, rangeStart),
         uploadStarted: (uploadId) => this.#sql.exec("UPDATE jobs SET upload_id = ? WHERE file_id = ? AND version = ?", uploadId, ...key),
@@ -1096,7 +1102,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
         }
         let failure = result.failure;
         if (failure === "no_api") {
-          const info = await this.#retrieve(this.#upstream(), file.container_id);
+          const info = await this.#retrieve(await this.#upstream(), file.container_id);
           if (info === null || info?.status === "expired" || info?.status === "deleted") {
             this.#containerGone("the container expired before the file was copied");
             return;
