@@ -125,6 +125,25 @@ interface ContainerRow {
   [k: string]: SqlStorageValue;
 }
 
+/** A `files` row as the RPC surface returns it. */
+function fileRecord(f: FileRow): FileRecord {
+  return {
+    tenant: f.tenant,
+    containerId: f.container_id,
+    fileId: f.file_id,
+    version: f.version,
+    path: f.path,
+    filename: f.filename,
+    state: f.state,
+    reason: f.reason,
+    stateAt: f.state_at,
+    bytes: f.bytes,
+    contentType: f.content_type,
+    sha256: f.sha256,
+    r2Key: f.r2_key,
+  };
+}
+
 interface JobRow {
   file_id: string;
   version: number;
@@ -430,21 +449,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
   lookup(input: { tenant: string; fileId: string; version: number }): FileRecord | null {
     const f = this.#sql.exec<FileRow>("SELECT * FROM files WHERE file_id = ? AND version = ?", input.fileId, input.version).toArray()[0];
     if (!f || f.tenant !== input.tenant) return null;
-    return {
-      tenant: f.tenant,
-      containerId: f.container_id,
-      fileId: f.file_id,
-      version: f.version,
-      path: f.path,
-      filename: f.filename,
-      state: f.state,
-      reason: f.reason,
-      stateAt: f.state_at,
-      bytes: f.bytes,
-      contentType: f.content_type,
-      sha256: f.sha256,
-      r2Key: f.r2_key,
-    };
+    return fileRecord(f);
   }
 
   /**
@@ -459,24 +464,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
         input.tenant,
       )
       .toArray()
-      .map((f) => ({
-        tenant: f.tenant,
-        containerId: f.container_id,
-        fileId: f.file_id,
-        version: f.version,
-        path: f.path,
-        filename: f.filename,
-        state: f.state,
-        reason: f.reason,
-        stateAt: f.state_at,
-        bytes: f.bytes,
-        contentType: f.content_type,
-        sha256: f.sha256,
-        r2Key: f.r2_key,
-        upstreamCreatedAt: f.upstream_created_at,
-        firstResponseId: f.first_response_id,
-        source: f.source,
-      }));
+      .map((f) => ({ ...fileRecord(f), upstreamCreatedAt: f.upstream_created_at, firstResponseId: f.first_response_id, source: f.source }));
   }
 
   /**
