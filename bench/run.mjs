@@ -65,7 +65,14 @@ for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) process.on(si
 try {
   // The bundles are made from the working tree as it is now: record which commit that was and
   // which Worker sources differed from it (others may have uncommitted edits in a shared tree).
-  const git = (/** @type {string[]} */ args) => execFileSync("git", args, { cwd: fileURLToPath(new URL("..", import.meta.url)), encoding: "utf8" }).trim();
+  // (A copy without git, e.g. a tarball, records "unknown".)
+  const git = (/** @type {string[]} */ args) => {
+    try {
+      return execFileSync("git", args, { cwd: fileURLToPath(new URL("..", import.meta.url)), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return args[0] === "rev-parse" ? "unknown" : "";
+    }
+  };
   const source = {
     commit: git(["rev-parse", "HEAD"]),
     from: fromHead ? "HEAD" : "working tree",
