@@ -207,8 +207,19 @@ export async function copyStep(bucket: R2Bucket, state: CopyState, hooks: CopyHo
   return multipart(bucket, state, hooks, opts, new SliceReader(res.body), { expectedTotal: length, resumed: false });
 }
 
-async function singlePut(bucket: R2Bucket, state: CopyState, body: ReadableStream<Uint8Array>, length: number): Promise<CopyResult> {
+/**
+ * A SHA-256 DigestStream whose result may be abandoned: when a copy fails midway its writer is
+ * aborted and nobody awaits `digest` any more, which would otherwise surface as an unhandled
+ * rejection. Awaiting `digest` still sees the rejection.
+ */
+function sha256Stream(): DigestStream {
   const digest = new crypto.DigestStream("SHA-256");
+  digest.digest.catch(() => {});
+  return digest;
+}
+
+async function singlePut(bucket: R2Bucket, state: CopyState, body: ReadableStream<Uint8Array>, length: number): Promise<CopyResult> {
+  const digest = sha256Stream();
   const hashWriter = digest.getWriter();
   let seen = 0;
   // Hash the bytes as they pass on their way to R2: no second read and no buffering.
@@ -288,7 +299,7 @@ async function multipart(
   run: { expectedTotal: number | null; resumed: boolean },
 ): Promise<CopyResult> {
   // The digest only sees every byte when this step started at byte 0.
-  const digest = run.resumed ? null : new crypto.DigestStream("SHA-256");
+  const digest = run.resumed ? null : sha256Stream();
   const hashWriter = digest?.getWriter() ?? null;
   let upload = state.uploadId ? bucket.resumeMultipartUpload(state.key, state.uploadId) : null;
   let partsThisStep = 0;
