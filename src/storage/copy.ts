@@ -303,14 +303,30 @@ async function multipart(
   const hashWriter = digest?.getWriter() ?? null;
   let upload = state.uploadId ? bucket.resumeMultipartUpload(state.key, state.uploadId) : null;
   let partsThisStep = 0;
+  // One part uploads while the next is read, so the copy runs at the slower of the two legs
+  // rather than their sum; at most two parts (2 × partSize) are in memory. Parts still land in
+  // order: a part is recorded only after the one before it.
+  let inflight: Promise<CopyResult | null> | null = null;
+  const settle = async (): Promise<CopyResult | null> => {
+    const failed = inflight ? await inflight : null;
+    inflight = null;
+    return failed;
+  };
   try {
     for (;;) {
       let slice: Uint8Array;
       try {
         slice = await reader.read(state.partSize);
       } catch (err) {
+        await settle();
         await reader.cancel();
         return { kind: "retry", reason: `upstream body failed after ${reader.consumed} bytes: ${String(err)}` };
+      }
+      const failed = await settle();
+      if (failed) {
+        await reader.cancel();
+        await hashWriter?.abort().catch(() => {});
+        return failed;
       }
       if (opts.maxBytes !== undefined && reader.consumed > opts.maxBytes) {
         // No trustworthy length up front (gzip, chunked): the limit is enforced as bytes arrive.
@@ -340,30 +356,38 @@ async function multipart(
           hooks.uploadStarted(upload.uploadId);
         }
         const partNumber = state.parts.length + 1;
-        let uploaded: R2UploadedPart;
-        try {
-          uploaded = await upload.uploadPart(partNumber, slice);
-        } catch (err) {
-          await reader.cancel();
-          return { kind: "retry", reason: `part ${partNumber} upload failed: ${String(err)}` };
-        }
-        const part = { partNumber, etag: uploaded.etag, size: slice.byteLength };
-        state.parts.push(part);
-        hooks.partStored(part);
-        partsThisStep++;
+        const size = slice.byteLength;
+        inflight = upload.uploadPart(partNumber, slice).then(
+          (uploaded) => {
+            const part = { partNumber, etag: uploaded.etag, size };
+            state.parts.push(part);
+            hooks.partStored(part);
+            partsThisStep++;
+            return null;
+          },
+          (err: unknown): CopyResult => ({ kind: "retry", reason: `part ${partNumber} upload failed: ${String(err)}` }),
+        );
       }
 
       if (ended) {
+        const last = await settle();
+        if (last) {
+          await hashWriter?.abort().catch(() => {});
+          return last;
+        }
         if (hashWriter) await hashWriter.close();
         return complete(bucket, state, hooks, { expectedTotal: run.expectedTotal, resumed: run.resumed, digest });
       }
-      if (partsThisStep >= opts.maxParts) {
+      if (partsThisStep + (inflight ? 1 : 0) >= opts.maxParts) {
+        const last = await settle();
         await reader.cancel();
         await hashWriter?.abort().catch(() => {});
+        if (last) return last;
         return { kind: "partial", bytesStored: state.parts.reduce((n, p) => n + p.size, 0) };
       }
     }
   } catch (err) {
+    await settle().catch(() => null);
     await reader.cancel();
     await hashWriter?.abort().catch(() => {});
     return { kind: "retry", reason: `copy failed: ${String(err)}` };

@@ -57,10 +57,20 @@ import {
 
 /** Copies running at once per container; each holds an upstream fetch and an R2 upload open. */
 export const MAX_CONCURRENT_COPIES = 2;
-/** Parts uploaded per copy step (per alarm run): 24 × 8 MiB stays far inside subrequest and time budgets. */
-export const PARTS_PER_STEP = 24;
+/**
+ * Parts one copy step may upload (128 × 8 MiB = 1 GiB). Large on purpose: when upstream ignores
+ * `Range` (as the real content endpoint does), every further step downloads the file again from
+ * byte 0 to skip what is stored, so small steps multiply the bytes fetched.
+ */
+export const PARTS_PER_STEP = 128;
 /** Copy steps per alarm run (each at most `PARTS_PER_STEP` parts); the next alarm continues. */
 export const STEPS_PER_RUN = 16;
+/**
+ * Parts all steps of one alarm run may upload together, so the run's subrequests stay bounded
+ * (about this many part uploads plus a few calls per step) and its wall time far inside the
+ * alarm's 15 minutes at the throughput a container serves.
+ */
+export const PARTS_PER_RUN = 256;
 /**
  * Kept for the copy_job log line only: retries are bounded by the container's computed expiry,
  * not by a count (a flaky upstream may need many attempts; after the expiry the bytes are gone).
@@ -192,6 +202,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
   readonly #sql: SqlStorage;
   /** Jobs being copied by this instance; an eviction empties it along with the copies themselves. */
   readonly #running = new Set<string>();
+  /** Part uploads the current alarm run may still make (see PARTS_PER_RUN). */
+  #partsLeft = PARTS_PER_RUN;
   readonly #waiters = new Set<() => void>();
   /** Effective limits per tenant, loaded once per instance (tenant records change rarely). */
   readonly #limits = new Map<string, StorageLimits>();
@@ -578,12 +590,13 @@ export class ContainerTracker extends DurableObject<Bindings> {
         .toArray()) {
         await this.#sweep(r);
       }
-      // Two workers pull due jobs until none is due or the run's step budget is spent. Each job
-      // runs at most one step per alarm run, so a large file cannot starve the others and the
-      // subrequests of one run stay bounded (about STEPS_PER_RUN × (PARTS_PER_STEP + 4)).
+      // Two workers pull due jobs until none is due or the run's step or part budget is spent.
+      // Each job runs at most one step per alarm run, so a large file cannot starve the others,
+      // and the subrequests of one run stay bounded (PARTS_PER_RUN part uploads, a few calls per step).
       const ran = new Set<string>();
+      this.#partsLeft = PARTS_PER_RUN;
       const pick = (): JobRow | undefined =>
-        ran.size >= STEPS_PER_RUN
+        ran.size >= STEPS_PER_RUN || this.#partsLeft <= 0
           ? undefined
           : this.#sql
               .exec<JobRow>("SELECT * FROM jobs WHERE next_attempt_at <= ? ORDER BY next_attempt_at, file_id", this.now())
@@ -1014,11 +1027,13 @@ export class ContainerTracker extends DurableObject<Bindings> {
       const hooks: CopyHooks = {
         fetchContent: (rangeStart) => fetchFileContent(up, file.container_id, file.file_id, rangeStart),
         uploadStarted: (uploadId) => this.#sql.exec("UPDATE jobs SET upload_id = ? WHERE file_id = ? AND version = ?", uploadId, ...key),
-        partStored: (p) =>
+        partStored: (p) => {
+          this.#partsLeft--;
           this.#sql.exec(
             "INSERT OR REPLACE INTO parts (file_id, version, tenant, part_number, etag, size, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             ...key, file.tenant, p.partNumber, p.etag, p.size, this.now(),
-          ),
+          );
+        },
         uploadDiscarded: () => {
           this.#sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", ...key);
           this.#sql.exec("UPDATE jobs SET upload_id = NULL WHERE file_id = ? AND version = ?", ...key);
@@ -1037,7 +1052,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
       const result: CopyResult =
         tenantRoom === 0
           ? { kind: "too_large", reason: "tenant storage limit reached", limit: 0 }
-          : await copyStep(this.env.FILES, state, hooks, { maxParts: PARTS_PER_STEP, maxBytes });
+          : await copyStep(this.env.FILES, state, hooks, { maxParts: Math.max(1, Math.min(PARTS_PER_STEP, this.#partsLeft)), maxBytes });
       if (result.kind === "too_large") {
         const which = maxBytes === limits.bytesPerFile && tenantRoom !== 0 ? `bytes_per_file (${limits.bytesPerFile} bytes)` : `bytes_per_tenant (${limits.bytesPerTenant} bytes, ${used} already stored)`;
         this.#setState(file.file_id, file.version, "skipped", `limit: larger than allowed by ${which}`);
