@@ -63,6 +63,8 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
     let createdAt = Math.floor(Date.now() / 1000);
     let linksExpireAt: number | undefined;
     const containers = new Set<string>();
+    /** Index and tracker calls started mid-stream; awaited before the harvest and at the end. */
+    const pending: Promise<unknown>[] = [];
 
     const emit = async (events: StreamEvent[], frameName?: string) => {
       for (const e of events) {
@@ -90,22 +92,30 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
           linksExpireAt = linkExpiry(caller, createdAt);
           naming = namingFor(config, options.tenant, responseId, linksExpireAt);
           rewriter = new StreamRewriter(naming.name);
-          // Known from the first event on, so a link followed mid-stream already resolves.
-          await responseIndexFor(env, responseId).register({
+          // Registered from the first event on, so a link followed mid-stream already resolves;
+          // in the background, so the event itself is not held for it (the terminal event waits).
+          const [id, response] = [responseId, event.response];
+          const registered = responseIndexFor(env, id).register({
             tenant: options.tenant,
-            responseId,
+            responseId: id,
             previousResponseId: options.previousResponseId ?? null,
             createdAt,
             containerIds: [],
           });
           // A background response outlives this stream: its index follows it to the end.
-          if (event.response.background === true) await watchBackground(env, event.response, options);
+          pending.push(response.background === true ? registered.then(() => watchBackground(env, response, options)) : registered);
         }
         const containerId = event.item?.container_id;
         if (responseId && containerId && !containers.has(containerId)) {
           containers.add(containerId);
-          await responseIndexFor(env, responseId).register({ tenant: options.tenant, responseId, createdAt, containerIds: [containerId] });
-          await trackerFor(env, containerId).open({ tenant: options.tenant, containerId, responseId, responseCreatedAt: createdAt, linksExpireAt: linksExpireAt ?? null });
+          // Copies start while the model still talks; the tool-call event is not held for it.
+          const id = responseId;
+          pending.push(
+            Promise.all([
+              responseIndexFor(env, id).register({ tenant: options.tenant, responseId: id, createdAt, containerIds: [containerId] }),
+              trackerFor(env, containerId).open({ tenant: options.tenant, containerId, responseId: id, responseCreatedAt: createdAt, linksExpireAt: linksExpireAt ?? null }),
+            ]),
+          );
         }
         if (!rewriter) {
           await emit([event], frame.event);
@@ -113,6 +123,7 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
         }
         if (event.type && TERMINAL.has(event.type) && event.response) {
           // Harvest the response as upstream sent it, then rewrite it like every other event.
+          await settled(pending);
           const raw = structuredClone(event.response);
           const files = await harvest(env, raw, naming!, { ...options, waitMs: 0, linksExpireAt });
           const out = (await rewriter.push(event)) as StreamEvent[];
@@ -131,6 +142,7 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
     } catch (err) {
       console.error(JSON.stringify({ level: "error", msg: "stream relay failed", responseId, error: String(err) }));
     } finally {
+      await settled(pending);
       if (clientGone) {
         // Hand the rest to the trackers: they sweep each container's listing for a bounded time.
         await reader.cancel().catch(() => {});
@@ -151,4 +163,11 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
   headers.set("content-type", "text/event-stream; charset=utf-8");
   headers.set("cache-control", "no-cache");
   return new Response(readable, { status: upstream.status, headers });
+}
+
+/** Waits for the calls started so far; a failed one is logged, never thrown into the stream. */
+async function settled(pending: Promise<unknown>[]): Promise<void> {
+  for (const r of await Promise.allSettled(pending.splice(0))) {
+    if (r.status === "rejected") console.error(JSON.stringify({ level: "error", msg: "index or tracker call failed", error: String(r.reason) }));
+  }
 }

@@ -58,11 +58,12 @@ import {
 /** Copies running at once per container; each holds an upstream fetch and an R2 upload open. */
 export const MAX_CONCURRENT_COPIES = 2;
 /**
- * Parts one copy step may upload (128 × 8 MiB = 1 GiB). Large on purpose: when upstream ignores
+ * Parts one copy step may upload (160 × 8 MiB = 1.25 GiB, so a 1 GiB file, which ends exactly on
+ * a part boundary, is still one step). Large on purpose: when upstream ignores
  * `Range` (as the real content endpoint does), every further step downloads the file again from
  * byte 0 to skip what is stored, so small steps multiply the bytes fetched.
  */
-export const PARTS_PER_STEP = 128;
+export const PARTS_PER_STEP = 160;
 /** Copy steps per alarm run (each at most `PARTS_PER_STEP` parts); the next alarm continues. */
 export const STEPS_PER_RUN = 16;
 /**
@@ -70,7 +71,7 @@ export const STEPS_PER_RUN = 16;
  * (about this many part uploads plus a few calls per step) and its wall time far inside the
  * alarm's 15 minutes at the throughput a container serves.
  */
-export const PARTS_PER_RUN = 256;
+export const PARTS_PER_RUN = 320;
 /**
  * Kept for the copy_job log line only: retries are bounded by the container's computed expiry,
  * not by a count (a flaky upstream may need many attempts; after the expiry the bytes are gone).
