@@ -19,6 +19,8 @@ export const TEST_BINDINGS = {
   LINK_SECRETS: "k2:test-secret-two-0123456789abcdef0123,k1:test-secret-one-0123456789abcdef0123",
   UNSANDBOX_PUBLISHABLE_KEY: "pk_test_widget",
   UNSANDBOX_ALLOWED_ORIGINS: "https://host.example",
+  // No scenario writes these; the limits suite proves they are skipped.
+  UNSANDBOX_BLOCKED_EXTENSIONS: "exe,.SCR",
 };
 
 export default defineConfig({

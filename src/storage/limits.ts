@@ -18,6 +18,8 @@ export interface StorageLimits {
   bytesPerTenant: number;
   /** How long a stored file is kept before the alarm deletes it from R2. */
   retentionMs: number;
+  /** File extensions (lower case, no dot) that are never copied: such files are `skipped`. */
+  blockedExtensions: readonly string[];
 }
 
 export const DAY_MS = 24 * 3600_000;
@@ -28,14 +30,16 @@ export const DEFAULT_LIMITS: StorageLimits = {
   bytesPerFile: 1024 ** 3,
   bytesPerTenant: 10 * 1024 ** 3,
   retentionMs: 30 * DAY_MS,
+  blockedExtensions: [],
 };
 
 const positiveInt = z.coerce.number().int().min(1).optional().catch(undefined);
 
 /**
  * The deployment's defaults from optional `[vars]`: `UNSANDBOX_MAX_FILES_PER_RESPONSE`,
- * `UNSANDBOX_MAX_FILE_BYTES`, `UNSANDBOX_MAX_TENANT_BYTES`, `UNSANDBOX_RETENTION_DAYS`. An
- * unparsable value falls back to the built-in default rather than failing copies.
+ * `UNSANDBOX_MAX_FILE_BYTES`, `UNSANDBOX_MAX_TENANT_BYTES`, `UNSANDBOX_RETENTION_DAYS`, and
+ * `UNSANDBOX_BLOCKED_EXTENSIONS` (comma separated, e.g. `exe,dll,scr`). An unparsable value falls
+ * back to the built-in default rather than failing copies.
  */
 export function deploymentLimits(env: Record<string, unknown>): StorageLimits {
   const n = (name: string) => positiveInt.parse(env[name]);
@@ -45,7 +49,19 @@ export function deploymentLimits(env: Record<string, unknown>): StorageLimits {
     bytesPerFile: n("UNSANDBOX_MAX_FILE_BYTES") ?? DEFAULT_LIMITS.bytesPerFile,
     bytesPerTenant: n("UNSANDBOX_MAX_TENANT_BYTES") ?? DEFAULT_LIMITS.bytesPerTenant,
     retentionMs: days !== undefined ? days * DAY_MS : DEFAULT_LIMITS.retentionMs,
+    blockedExtensions: String(env.UNSANDBOX_BLOCKED_EXTENSIONS ?? "")
+      .split(",")
+      .map((e) => e.trim().replace(/^\./, "").toLowerCase())
+      .filter(Boolean),
   };
+}
+
+/** The blocked extension a file name ends with, or null. Pure. */
+export function blockedExtension(filename: string, blocked: readonly string[]): string | null {
+  const dot = filename.lastIndexOf(".");
+  if (dot < 0) return null;
+  const ext = filename.slice(dot + 1).toLowerCase();
+  return blocked.includes(ext) ? ext : null;
 }
 
 /** A tenant record's optional overrides (the `limits` JSON of src/tenants/schema.ts). */
@@ -63,5 +79,6 @@ export function effectiveLimits(base: StorageLimits, t: TenantLimitOverrides | n
     bytesPerFile: t?.bytes_per_file ?? base.bytesPerFile,
     bytesPerTenant: t?.bytes_per_tenant ?? base.bytesPerTenant,
     retentionMs: t?.retention_days !== undefined ? t.retention_days * DAY_MS : base.retentionMs,
+    blockedExtensions: base.blockedExtensions,
   };
 }

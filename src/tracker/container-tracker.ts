@@ -18,7 +18,7 @@ import { loadConfig, type Bindings } from "../config";
 import { contentTypeFor } from "../http/content-type";
 import { copyStep, PART_SIZE, type CopyHooks, type CopyResult, type CopyState } from "../storage/copy";
 import { fileObjectKey, inlineObjectKey } from "../storage/keys";
-import { deploymentLimits, effectiveLimits, type StorageLimits, type TenantLimitOverrides } from "../storage/limits";
+import { blockedExtension, deploymentLimits, effectiveLimits, type StorageLimits, type TenantLimitOverrides } from "../storage/limits";
 import {
   fetchFileContent,
   listContainerFiles,
@@ -928,13 +928,15 @@ export class ContainerTracker extends DurableObject<Bindings> {
         responseId,
       )
       .one().n;
-    const skipped = counted >= limit;
+    const blocked = blockedExtension(filename, this.#limitsFor(tenant).blockedExtensions);
+    const skipped = counted >= limit || blocked !== null;
+    const skipReason = blocked !== null ? `blocked: .${blocked} files are not stored (UNSANDBOX_BLOCKED_EXTENSIONS)` : `limit: the response already has ${limit} files (files_per_response)`;
     this.#sql.exec(
       `INSERT INTO files (file_id, version, tenant, container_id, path, filename, source, upstream_created_at, bytes, content_type,
          state, reason, state_at, r2_key, first_seen_at, first_response_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       f.id, version, tenant, containerId, f.path, filename, f.source ?? null, f.created_at, f.bytes ?? null, contentTypeFor(filename),
-      skipped ? "skipped" : "pending", skipped ? `limit: the response already has ${limit} files (files_per_response)` : null,
+      skipped ? "skipped" : "pending", skipped ? skipReason : null,
       now, fileObjectKey({ tenant, containerId, fileId: f.id, version }), now, responseId,
     );
     if (!skipped) this.#addJob(tenant, f.id, version, now);

@@ -59,4 +59,19 @@ describe("limits", () => {
     });
     expect(effectiveLimits(DEFAULT_LIMITS, { bytes_per_tenant: 10, retention_days: 1 })).toEqual({ ...DEFAULT_LIMITS, bytesPerTenant: 10, retentionMs: 24 * 3600_000 });
   });
+  it("files with a blocked extension (UNSANDBOX_BLOCKED_EXTENSIONS) are skipped, never copied", async () => {
+    const ct = await sim.container([
+      { path: "/mnt/data/tool.EXE", size: 500 },
+      { path: "/mnt/data/screensaver.scr", size: 500 },
+      { path: "/mnt/data/report.csv", size: 500 },
+    ]);
+    await register(ct.id, "resp_blocked", ct.created_at, [], { sweep: true });
+    const m = await tracker(ct.id).waitForStored("resp_blocked", 30_000);
+    const byPath = Object.fromEntries(m.map((e) => [e.path, e]));
+    expect(byPath["/mnt/data/report.csv"]!.state).toBe("stored");
+    for (const p of ["/mnt/data/tool.EXE", "/mnt/data/screensaver.scr"]) {
+      expect(byPath[p]).toMatchObject({ state: "skipped", reason: expect.stringContaining("UNSANDBOX_BLOCKED_EXTENSIONS") });
+    }
+    expect(deploymentLimits({ UNSANDBOX_BLOCKED_EXTENSIONS: " exe, .Dll ," }).blockedExtensions).toEqual(["exe", "dll"]);
+  });
 });
