@@ -57,7 +57,13 @@ export function parseDirective(text: string): Directive {
   const out: Directive = { scenario: "one-file", quirks: {} };
   const lines = text.split(/\r?\n/).filter((l) => /^\s*sim:/.test(l));
   const line = lines.at(-1);
-  if (!line) return out;
+  if (!line) {
+    // A prompt that lists container paths as `- /mnt/data/<name>` lines (as a proxy's repair turn
+    // does) gets exactly those files written, like a model that follows the instruction.
+    const asked = [...text.matchAll(/^\s*- \/mnt\/data\/(\S+)\s*$/gm)].map((m) => m[1]!);
+    if (asked.length > 0) return { ...out, scenario: asked.length === 1 ? "one-file" : "several-files", files: asked };
+    return out;
+  }
   for (const pair of line.replace(/^\s*sim:/, "").split(";")) {
     if (!pair.trim()) continue;
     const eq = pair.indexOf("=");

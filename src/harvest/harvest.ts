@@ -22,11 +22,14 @@ export interface HarvestOptions {
   waitMs: number;
   /** When the links this response issued stop working (unix s; widget links), so trackers know when no link can reach them any more. */
   linksExpireAt?: number;
+  /** Optional repair (src/harvest/repair.ts): the trackers may ask the model once more for linked files never written. */
+  repair?: boolean;
 }
 
 /** The fields of a Response object the harvest reads. */
 export interface ResponseLike {
   id: string;
+  model?: unknown;
   created_at?: unknown;
   output?: unknown;
 }
@@ -89,6 +92,7 @@ export async function harvest(
           refs: refsFor(found, containerId),
           sweep: true,
           linksExpireAt: options.linksExpireAt ?? null,
+          ...(options.repair && typeof response.model === "string" ? { repairModel: response.model } : {}),
         });
         for (const image of found.images.filter((i) => i.containerId === containerId)) {
           const decoded = decodeDataUrl(image.dataUrl);

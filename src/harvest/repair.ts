@@ -7,9 +7,12 @@
  * the links it already issued start working. One attempt per response, recorded in its tracker,
  * so a retry, a second client or a restart never asks twice (each attempt costs a model call).
  *
- * Where to call it: after the harvest of a completed response, with the manifest's `missing`
- * entries that have no `file_id` (see README "Retention and deletion" for the off switch). It never
- * throws; a failed repair leaves the files `missing`.
+ * How it runs: a response harvested with repair on (`UNSANDBOX_REPAIR=true`, or the request
+ * header `x-unsandbox-repair: 1`) hands its model to the container's tracker; when the tracker's
+ * sweep window closes with linked paths never written, its alarm starts the repair turn
+ * ({@link startRepairTurn}) and adopts what it writes. {@link repairMissingFiles} is the same
+ * sequence driven from outside, in one call. Neither throws; a failed repair leaves the files
+ * `missing`.
  */
 import type { Bindings } from "../config";
 import { trackerFor } from "../tracker/stubs";
@@ -18,6 +21,11 @@ import { setUpstreamAuth, upstreamUrl, type UpstreamTarget } from "../upstream/f
 /** Whether repair is switched on for this deployment (`UNSANDBOX_REPAIR` = `true`/`1`/`on`). */
 export function repairEnabled(env: Record<string, unknown>): boolean {
   return ["true", "1", "on"].includes(String(env.UNSANDBOX_REPAIR ?? "").trim().toLowerCase());
+}
+
+/** Whether this request asked for repair: the deployment switch, or `x-unsandbox-repair: 1`. */
+export function repairRequested(env: Record<string, unknown>, header: string | undefined): boolean {
+  return repairEnabled(env) || (header !== undefined && /^(1|true|on)$/i.test(header.trim()));
 }
 
 export interface RepairInput {
@@ -64,39 +72,51 @@ export async function repairMissingFiles(env: Bindings, input: RepairInput): Pro
   try {
     const paths = await tracker.beginRepair({ tenant: input.tenant, responseId: input.responseId });
     if (!paths || paths.length === 0) return none;
-    const headers = setUpstreamAuth(new Headers({ "content-type": "application/json" }), input.upstream);
-    const res = await fetch(upstreamUrl(input.upstream, "/responses"), {
-      method: "POST",
-      headers,
-      body: JSON.stringify({
-        model: input.model,
-        previous_response_id: input.responseId,
-        input: repairPrompt(paths),
-        tools: [{ type: "code_interpreter", container: input.containerId }],
-        tool_choice: { type: "code_interpreter" },
-      }),
-    });
-    if (!res.ok) {
-      await res.body?.cancel();
-      return { attempted: true, repaired: [], stillMissing: paths, repairResponseId: null };
-    }
-    const body = (await res.json()) as { id?: unknown; created_at?: unknown };
-    if (typeof body.id !== "string") return { attempted: true, repaired: [], stillMissing: paths, repairResponseId: null };
-    const createdAt = typeof body.created_at === "number" ? body.created_at : Math.floor(Date.now() / 1000);
+    const started = await startRepairTurn(input.upstream, { responseId: input.responseId, containerId: input.containerId, model: input.model, paths });
+    if (!started) return { attempted: true, repaired: [], stillMissing: paths, repairResponseId: null };
     // The repair turn is tracked like any response: its listing finds what it wrote at the paths.
     await tracker.track({
       tenant: input.tenant,
       containerId: input.containerId,
-      responseId: body.id,
-      responseCreatedAt: createdAt,
+      responseId: started.id,
+      responseCreatedAt: started.createdAt,
       refs: paths.map((path) => ({ path, cited: "link" as const })),
       sweep: true,
     });
-    await tracker.waitForStored(body.id, input.waitMs ?? 20_000);
-    const repaired = await tracker.adoptRepair({ tenant: input.tenant, responseId: input.responseId, repairResponseId: body.id, paths });
-    return { attempted: true, repaired, stillMissing: paths.filter((p) => !repaired.includes(p)), repairResponseId: body.id };
+    await tracker.waitForStored(started.id, input.waitMs ?? 20_000);
+    const repaired = await tracker.adoptRepair({ tenant: input.tenant, responseId: input.responseId, repairResponseId: started.id, paths });
+    return { attempted: true, repaired, stillMissing: paths.filter((p) => !repaired.includes(p)), repairResponseId: started.id };
   } catch (err) {
     console.error(JSON.stringify({ level: "error", msg: "repair failed", responseId: input.responseId, error: String(err) }));
     return { ...none, attempted: true };
   }
+}
+
+/**
+ * Asks the model once, in the same chain and container, forcing the code interpreter, to write
+ * the paths. Returns the repair response's id and creation time, or null when upstream refused.
+ */
+export async function startRepairTurn(
+  upstream: UpstreamTarget,
+  input: { responseId: string; containerId: string; model: string; paths: string[] },
+): Promise<{ id: string; createdAt: number } | null> {
+  const headers = setUpstreamAuth(new Headers({ "content-type": "application/json" }), upstream);
+  const res = await fetch(upstreamUrl(upstream, "/responses"), {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      model: input.model,
+      previous_response_id: input.responseId,
+      input: repairPrompt(input.paths),
+      tools: [{ type: "code_interpreter", container: input.containerId }],
+      tool_choice: { type: "code_interpreter" },
+    }),
+  }).catch(() => null);
+  if (!res?.ok) {
+    await res?.body?.cancel();
+    return null;
+  }
+  const body = (await res.json()) as { id?: unknown; created_at?: unknown };
+  if (typeof body.id !== "string") return null;
+  return { id: body.id, createdAt: typeof body.created_at === "number" ? body.created_at : Math.floor(Date.now() / 1000) };
 }

@@ -18,6 +18,7 @@ import { CreateResponseBody, OUTPUTS_INCLUDE } from "../schemas/create-response"
 import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
 import { streamResponse } from "./responses-stream";
 import { wantsFileInstructions, withFileInstructions } from "../harvest/file-instructions";
+import { repairRequested } from "../harvest/repair";
 import { TERMINAL_STATUSES } from "../tracker/background";
 import { responseIndexFor } from "../tracker/stubs";
 
@@ -68,6 +69,7 @@ responses.post("/v1/responses", async (c) => {
     previousResponseId: body.previous_response_id ?? undefined,
     clientWantsOutputs,
     waitMs: wait,
+    repair: repairRequested(c.env, c.req.header("x-unsandbox-repair")),
   };
   if (body.stream) return streamResponse(c, upstream, options);
 

@@ -32,6 +32,7 @@ import {
 import { reportCopyJob } from "../observability/copy-job";
 import { meterFor } from "../metering/record";
 import { directory, upstreamKeyFor } from "../tenants/store";
+import { startRepairTurn } from "../harvest/repair";
 import { targetOf } from "../upstream/fetch";
 import { backoffMs } from "./backoff";
 import { migrate, TRACKER_MIGRATIONS } from "./schema";
@@ -176,6 +177,9 @@ interface ResponseRow {
   links_expire: number;
   links_until: number | null;
   repair_attempted_at: number | null;
+  repair_model: string | null;
+  repair_due_at: number | null;
+  repair_response_id: string | null;
   [k: string]: SqlStorageValue;
 }
 
@@ -252,6 +256,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const live = this.#live();
     const sweep = p.sweep && live;
     this.#upsertResponse(p.tenant, p.responseId, p.responseCreatedAt, sweep ? now : null, sweep ? now + SWEEP_WINDOW_MS : null);
+    if (p.repairModel) this.#sql.exec("UPDATE responses SET repair_model = ? WHERE response_id = ?", p.repairModel, p.responseId);
     this.#noteLinks(p.responseId, p.linksExpireAt);
     this.#clientActivity(now);
     await this.#loadLimits(p.tenant);
@@ -563,6 +568,50 @@ export class ContainerTracker extends DurableObject<Bindings> {
     return repaired;
   }
 
+  /**
+   * Optional repair, run from the alarm (a model turn plus its late listing outlasts a request's
+   * `waitUntil`): a response that asked for it (`repairModel`) and whose window closed with paths
+   * never written gets one more turn in the same chain; that turn is tracked like any response, and
+   * each run adopts what it wrote at the missing paths until its own window closes.
+   */
+  #scheduleRepair(responseId: string, now: number): void {
+    this.#sql.exec(
+      `UPDATE responses SET repair_due_at = ? WHERE response_id = ? AND repair_model IS NOT NULL AND repair_attempted_at IS NULL
+         AND EXISTS (SELECT 1 FROM claims WHERE claims.response_id = responses.response_id AND claims.state = 'missing')`,
+      now, responseId,
+    );
+  }
+
+  async #runRepairs(now: number): Promise<void> {
+    for (const r of this.#sql.exec<ResponseRow>("SELECT * FROM responses WHERE repair_due_at IS NOT NULL AND repair_due_at <= ?", now).toArray()) {
+      this.#sql.exec("UPDATE responses SET repair_due_at = NULL WHERE response_id = ?", r.response_id);
+      const paths = this.beginRepair({ tenant: r.tenant, responseId: r.response_id });
+      if (!paths?.length) continue;
+      const started = await startRepairTurn(await this.#upstream(), { responseId: r.response_id, containerId: this.#containerId()!, model: r.repair_model!, paths });
+      if (!started) continue;
+      this.#sql.exec("UPDATE responses SET repair_response_id = ? WHERE response_id = ?", started.id, r.response_id);
+      await this.track({
+        tenant: r.tenant,
+        containerId: this.#containerId()!,
+        responseId: started.id,
+        responseCreatedAt: started.createdAt,
+        refs: paths.map((path) => ({ path, cited: "link" as const })),
+        sweep: true,
+      });
+    }
+    // Adopt what the repair turns wrote; a repair is followed until its own window closes.
+    for (const r of this.#sql.exec<ResponseRow>("SELECT * FROM responses WHERE repair_response_id IS NOT NULL").toArray()) {
+      const missing = this.#sql
+        .exec<{ path: string }>("SELECT path FROM claims WHERE response_id = ? AND state = 'missing'", r.response_id)
+        .toArray()
+        .map((c) => c.path);
+      if (missing.length) this.adoptRepair({ tenant: r.tenant, responseId: r.response_id, repairResponseId: r.repair_response_id!, paths: missing });
+      const repair = this.#sql.exec<ResponseRow>("SELECT * FROM responses WHERE response_id = ?", r.repair_response_id).toArray()[0];
+      const done = missing.length === 0 || !repair || repair.sweep_next_at === null;
+      if (done) this.#sql.exec("UPDATE responses SET repair_response_id = NULL WHERE response_id = ?", r.response_id);
+    }
+  }
+
   /** Like `lookup`, but waits up to `ms` while the file is `pending` or `copying`. */
   async waitForFile(input: { tenant: string; fileId: string; version: number }, ms: number): Promise<FileRecord | null> {
     const deadline = Date.now() + Math.max(0, Math.min(ms, 60_000));
@@ -591,6 +640,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
         .toArray()) {
         await this.#sweep(r);
       }
+      await this.#runRepairs(now);
       // Two workers pull due jobs until none is due or the run's step or part budget is spent.
       // Each job runs at most one step per alarm run, so a large file cannot starve the others,
       // and the subrequests of one run stay bounded (PARTS_PER_RUN part uploads, a few calls per step).
@@ -988,6 +1038,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
     if (current.sweep_until !== null && next > current.sweep_until) {
       this.#sql.exec("UPDATE responses SET sweep_next_at = NULL, sweep_attempts = ?, swept_at = ? WHERE response_id = ?", attempts, now, r.response_id);
       this.#sql.exec("UPDATE claims SET state = 'missing' WHERE response_id = ? AND state = 'pending'", r.response_id);
+      this.#scheduleRepair(r.response_id, now);
       this.#notify();
     } else {
       this.#sql.exec("UPDATE responses SET sweep_next_at = ?, sweep_attempts = ?, swept_at = ? WHERE response_id = ?", next, attempts, now, r.response_id);
@@ -1154,6 +1205,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
       .map((j) => j.next_attempt_at - this.clockSkewMs);
     const sweep = this.#sql.exec<{ at: number | null }>("SELECT min(sweep_next_at) AS at FROM responses").toArray()[0]?.at;
     if (sweep !== null && sweep !== undefined) times.push(sweep - this.clockSkewMs);
+    const repair = this.#sql.exec<{ at: number | null }>("SELECT min(repair_due_at) AS at FROM responses").one().at;
+    if (repair !== null) times.push(repair - this.clockSkewMs);
     const c = this.#container();
     if (c?.final_sweep_at !== null && c?.final_sweep_at !== undefined && this.#live()) times.push(c.final_sweep_at - this.clockSkewMs);
     const retain = this.#sql.exec<{ at: number | null }>("SELECT min(retain_until) AS at FROM files WHERE state = 'stored'").one().at;

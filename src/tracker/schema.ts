@@ -79,6 +79,13 @@ export const TRACKER_MIGRATIONS = [
   `,
   // v3: optional repair (src/harvest/repair.ts) is attempted at most once per response.
   `ALTER TABLE responses ADD COLUMN repair_attempted_at INTEGER`,
+  // v4: repair runs from the alarm: a response that asked for it remembers its model, and the
+  // repair turn is followed until its files are adopted (docs/storage.md, "Repair").
+  `
+  ALTER TABLE responses ADD COLUMN repair_model TEXT;
+  ALTER TABLE responses ADD COLUMN repair_due_at INTEGER;
+  ALTER TABLE responses ADD COLUMN repair_response_id TEXT
+  `,
 ] as const;
 
 /** ResponseIndex: one response, its containers, its place in the chain and the links it issued. */

@@ -41,6 +41,11 @@ export const TrackSchema = OpenSchema.extend({
   refs: z.array(FileRefSchema).default([]),
   /** List the container now and keep re-listing for a bounded time (files register late). */
   sweep: z.boolean().default(true),
+  /**
+   * Optional repair: the model of the response, when it asked for repair. If the sweep window
+   * closes with linked paths never written, the alarm asks this model once more (src/harvest/repair.ts).
+   */
+  repairModel: z.string().min(1).optional(),
 });
 export type TrackInput = z.input<typeof TrackSchema>;
 
