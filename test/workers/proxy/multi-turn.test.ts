@@ -3,7 +3,8 @@
  * input). Each link keeps serving the bytes of the turn that issued it.
  */
 import { describe, expect, it } from "vitest";
-import { download, sim, unsandbox } from "../support/clients";
+import { exports } from "cloudflare:workers";
+import { download, sim, unsandbox, UNSANDBOX_KEY } from "../support/clients";
 import { TOOLS, textsOf, truthOf, type AnswerFile } from "../support/scenario";
 
 type Answer = { id: string; output: unknown[]; unsandbox: { files: AnswerFile[] } };
@@ -38,6 +39,11 @@ describe("multi-turn", () => {
     const got = await download(url!);
     expect(got.status).toBe(200);
     expect(got.sha256).toBe(truth1.written[0]!.sha256);
+    // The later turn's manifest lists the file its link serves, in the answer and on the files route.
+    const listed = t2.unsandbox.files.find((f) => f.file_id === truth1.written[0]!.file_id);
+    expect(listed).toMatchObject({ state: "stored", url });
+    const route = (await (await exports.default.fetch(`https://unsandbox.test/v1/responses/${t2.id}/files`, { headers: { authorization: `Bearer ${UNSANDBOX_KEY}` } })).json()) as { data: AnswerFile[] };
+    expect(route.data.map((f) => [f.file_id, f.url])).toEqual([[truth1.written[0]!.file_id, url]]);
   });
 
   it("stateless: turn 1's output sent back as input reaches upstream in its original form", async () => {
