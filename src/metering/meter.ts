@@ -11,7 +11,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../config";
-import { migrate } from "../tracker/schema";
+import { openMigrated } from "../tracker/schema";
 import { cleanDelta, dayOf, METRICS, type Metric, type UsageDelta, type UsageReport } from "./usage";
 
 /** The name of the instance that lists tenants. Tenant ids never contain `:` (tenants/schema.ts). */
@@ -27,10 +27,7 @@ export class UsageMeter extends DurableObject<Bindings> {
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
-    this.#sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage, MIGRATIONS);
-    });
+    this.#sql = openMigrated(ctx, MIGRATIONS);
   }
 
   /** Adds `delta` to the counters of the UTC day of `atMs` (default now). */

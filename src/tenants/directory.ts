@@ -14,7 +14,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../config";
-import { migrate } from "../tracker/schema";
+import { openMigrated } from "../tracker/schema";
 import type { KeyKind, KeyRecord, Limits, TenantRecord, TenantView, WidgetSettings } from "./schema";
 
 const MIGRATIONS = [
@@ -48,10 +48,7 @@ export class TenantDirectory extends DurableObject<Bindings> {
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
-    this.#sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage, MIGRATIONS);
-    });
+    this.#sql = openMigrated(ctx, MIGRATIONS);
   }
 
   /** Creates a tenant; `conflict` when the id is taken. */

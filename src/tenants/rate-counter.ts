@@ -8,7 +8,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../config";
-import { migrate } from "../tracker/schema";
+import { openMigrated } from "../tracker/schema";
 
 const MIGRATIONS = [`CREATE TABLE windows (start INTEGER PRIMARY KEY, count INTEGER NOT NULL)`];
 
@@ -25,10 +25,7 @@ export class RateCounter extends DurableObject<Bindings> {
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
-    this.#sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage, MIGRATIONS);
-    });
+    this.#sql = openMigrated(ctx, MIGRATIONS);
   }
 
   /**

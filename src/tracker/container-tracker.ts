@@ -35,7 +35,7 @@ import { directory, upstreamKeyFor } from "../tenants/store";
 import { startRepairTurn } from "../harvest/repair";
 import { targetOf } from "../upstream/fetch";
 import { backoffMs } from "./backoff";
-import { migrate, TRACKER_MIGRATIONS } from "./schema";
+import { openMigrated, migrate, TRACKER_MIGRATIONS } from "./schema";
 import {
   DeleteFilesSchema,
   MarkMissingSchema,
@@ -217,10 +217,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
-    this.#sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage, TRACKER_MIGRATIONS);
-    });
+    this.#sql = openMigrated(ctx, TRACKER_MIGRATIONS);
   }
 
   /** The clock every schedule uses. Tests move it with `clockSkewMs` inside `runInDurableObject`. */

@@ -16,7 +16,7 @@ import { harvest, type ResponseLike } from "../harvest/harvest";
 import { namingFor } from "../harvest/naming";
 import { upstreamFetch } from "../upstream/fetch";
 import { nextPollDelay, BACKGROUND_WATCH_MS, TERMINAL_STATUSES } from "./background";
-import { migrate, RESPONSE_INDEX_MIGRATIONS } from "./schema";
+import { openMigrated, RESPONSE_INDEX_MIGRATIONS } from "./schema";
 import { trackerFor, responseIndexFor } from "./stubs";
 import type { PathResolution } from "./types";
 
@@ -58,10 +58,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
-    this.#sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage, RESPONSE_INDEX_MIGRATIONS);
-    });
+    this.#sql = openMigrated(ctx, RESPONSE_INDEX_MIGRATIONS);
   }
 
   /**

@@ -6,6 +6,18 @@
  * request or alarm sees the object. Every table is documented in docs/storage.md.
  */
 
+/**
+ * The SQLite storage of a Durable Object, migrated before any request or alarm sees it: call it
+ * from the constructor. `blockConcurrencyWhile` holds events back until the migrations ran (and
+ * resets the object if they throw), which is the one use it is meant for.
+ */
+export function openMigrated(ctx: DurableObjectState, migrations: readonly string[]): SqlStorage {
+  void ctx.blockConcurrencyWhile(async () => {
+    migrate(ctx.storage, migrations);
+  });
+  return ctx.storage.sql;
+}
+
 /** Applies the migrations after the stored version, in one synchronous transaction. */
 export function migrate(storage: DurableObjectStorage, migrations: readonly string[]): number {
   const sql = storage.sql;
