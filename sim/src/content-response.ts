@@ -40,6 +40,19 @@ export function acceptsGzip(header: string | null): boolean {
   });
 }
 
+/**
+ * The `Accept-Encoding` the client sent. In front of a Worker (Cloudflare, and `wrangler dev`'s
+ * entry worker alike) the header is replaced by `br, gzip` and the client's own value is kept in
+ * `request.cf.clientAcceptEncoding` ("" when it sent none); the real API sees the client's value,
+ * so that is the one the gzip quirk follows. Without a `cf` object (a service binding, the tests'
+ * auxiliary worker) the header is what the client sent.
+ */
+export function clientAcceptEncoding(req: Request): string | null {
+  const original = (req.cf as { clientAcceptEncoding?: unknown } | undefined)?.clientAcceptEncoding;
+  if (typeof original === "string") return original || null;
+  return req.headers.get("accept-encoding");
+}
+
 /** Parses one `bytes=a-b` / `bytes=a-` / `bytes=-n` range; null when absent or multi-range. */
 export function parseRange(header: string | null, size: number): { start: number; end: number } | "unsatisfiable" | null {
   if (!header) return null;
@@ -89,7 +102,7 @@ export function contentResponse(req: Request, c: SimContainer, f: SimFile, q: Qu
   }
 
   const body = applyBodyFaults(contentStream(f, start, end), takeBodyFaults(c.id, f.id), c);
-  const gzip = q.force_gzip || (q.gzip && acceptsGzip(req.headers.get("accept-encoding")));
+  const gzip = q.force_gzip || (q.gzip && acceptsGzip(clientAcceptEncoding(req)));
   if (gzip) {
     // Compressed by us, so `encodeBody: "manual"` stops workerd from compressing it again.
     headers.set("content-encoding", "gzip");
