@@ -40,6 +40,35 @@ describe("copy engine helpers", () => {
     expect(r.consumed).toBe(10);
   });
 
+  it("slices a byte stream (a fetch body's kind, read with BYOB) exactly, across many small chunks, and skips", async () => {
+    const total = 70_000;
+    const byteAt = (i: number) => (i * 7 + 3) % 251;
+    let sent = 0;
+    // A byte stream that hands out 7 bytes per pull, like a body arriving in small pieces.
+    const stream = new ReadableStream({
+      type: "bytes",
+      pull(c) {
+        if (sent >= total) return c.close();
+        const n = Math.min(7, total - sent);
+        c.enqueue(Uint8Array.from({ length: n }, (_, k) => byteAt(sent + k)));
+        sent += n;
+      },
+    });
+    const r = new SliceReader(stream);
+    const expectRun = (got: Uint8Array, from: number, length: number) => {
+      expect(got.byteLength).toBe(length);
+      expect(got.every((b, k) => b === byteAt(from + k))).toBe(true);
+    };
+    expectRun(await r.read(4096), 0, 4096);
+    expect(await r.skip(30_001)).toBe(30_001);
+    expectRun(await r.read(4096), 34_097, 4096);
+    // The last slice is short; after it, reads and skips give nothing.
+    expectRun(await r.read(40_000), 38_193, total - 38_193);
+    expect((await r.read(10)).byteLength).toBe(0);
+    expect(await r.skip(10)).toBe(0);
+    expect(r.consumed).toBe(total);
+  });
+
   it("reads Retry-After in seconds, milliseconds or as a date", () => {
     expect(retryAfterMs(new Headers({ "retry-after": "3" }))).toBe(3000);
     expect(retryAfterMs(new Headers({ "retry-after-ms": "250", "retry-after": "3" }))).toBe(250);
