@@ -161,8 +161,14 @@ async function withUrls(entries: ManifestEntry[], naming: LinkNaming): Promise<A
   );
 }
 
-/** The files of a response as the trackers know them now (no waiting, no upstream reads). */
-export async function manifestOf(env: Bindings, info: { responseId: string; containerIds: string[] }, naming: LinkNaming): Promise<AnswerFile[]> {
-  const manifests = await Promise.all(info.containerIds.map((id) => trackerFor(env, id).manifest(info.responseId)));
+/**
+ * The files of a response as the trackers know them (no upstream reads): now, or once every listed
+ * file has settled when `waitMs` is given (at most that long).
+ */
+export async function manifestOf(env: Bindings, info: { responseId: string; containerIds: string[] }, naming: LinkNaming, waitMs = 0): Promise<AnswerFile[]> {
+  // Waiting is the trackers' own: each answers when its files settle (no polling) or time is up.
+  const manifests = await Promise.all(
+    info.containerIds.map((id) => (waitMs > 0 ? trackerFor(env, id).waitForStored(info.responseId, waitMs) : trackerFor(env, id).manifest(info.responseId))),
+  );
   return withUrls(manifests.flat(), naming);
 }

@@ -139,11 +139,14 @@ export function openApiDocument(origin: string): SchemaObject {
       "/v1/responses/{id}/files": {
         get: {
           summary: "The files of a response",
-          description: "Every file the response produced or linked, with its copy state and download URL. States converge after the answer was sent; poll until none is `pending` or `copying`.",
+          description: "Every file the response produced or linked, with its copy state and download URL. States converge after the answer was sent: poll until none is `pending` or `copying`, or send `x-unsandbox-wait-ms` to get the answer once they have (or when that time is up).",
           operationId: "listResponseFiles",
           security: bearer,
-          parameters: [idParam("id", "`resp_…`")],
-          responses: { "200": json("FileList", "The manifest."), "404": error("Unknown response, or another tenant's.") },
+          parameters: [
+            idParam("id", "`resp_…`"),
+            { name: "x-unsandbox-wait-ms", in: "header", required: false, schema: { type: "integer", minimum: 0, maximum: 60000 }, description: "Hold the answer until every listed file has settled, at most this long (default 0: answer at once)." },
+          ],
+          responses: { "200": json("FileList", "The manifest."), "400": error("Invalid header."), "404": error("Unknown response, or another tenant's.") },
         },
       },
       "/files/{token}/{name}": {

@@ -15,6 +15,7 @@ import { responseIndexFor } from "../tracker/stubs";
 import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
 import { passError, stripOutputs, type UpstreamResponse } from "./responses";
 import { resumeStream } from "./responses-stream";
+import { waitMsHeader } from "./wait-header";
 
 export const responsesRead = new Hono<AppEnv>();
 
@@ -28,10 +29,11 @@ function checkId(id: string) {
 responsesRead.get("/v1/responses/:id/files", async (c) => {
   const id = c.req.param("id");
   checkId(id);
+  const wait = waitMsHeader(c, 0);
   const info = await responseIndexFor(c.env, id).info(c.get("tenant"));
   if (!info) throw notFound(`No response found with id '${id}'.`, "response_not_found");
   const naming = namingFor(c.get("config"), c.get("tenant"), id, linkExpiry(c.get("caller"), info.createdAt));
-  return c.json({ object: "list", response_id: id, data: await manifestOf(c.env, info, naming) });
+  return c.json({ object: "list", response_id: id, data: await manifestOf(c.env, info, naming, wait) });
 });
 
 responsesRead.get("/v1/responses/:id", async (c) => {

@@ -21,6 +21,7 @@ import { wantsFileInstructions, withFileInstructions } from "../harvest/file-ins
 import { repairRequested } from "../harvest/repair";
 import { TERMINAL_STATUSES } from "../tracker/background";
 import { responseIndexFor } from "../tracker/stubs";
+import { waitMsHeader } from "./wait-header";
 
 export const responses = new Hono<AppEnv>();
 
@@ -29,7 +30,6 @@ export type UpstreamResponse = { id: string; output?: unknown[]; status?: string
 
 /** How long the plain route waits for copies before answering (`x-unsandbox-wait-ms` overrides). */
 export const DEFAULT_WAIT_MS = 10_000;
-const MAX_WAIT_MS = 60_000;
 
 responses.post("/v1/responses", async (c) => {
   let raw: unknown;
@@ -46,7 +46,7 @@ responses.post("/v1/responses", async (c) => {
   }
   const body = parsed.data;
   // Every check comes before the upstream call: a refused request must not run the model.
-  const wait = waitMs(c);
+  const wait = waitMsHeader(c, DEFAULT_WAIT_MS);
   const clientWantsOutputs = (body.include ?? []).includes(OUTPUTS_INCLUDE);
   // Opt-in managed containers (x-unsandbox-managed-container: 1): an auto container becomes one unsandbox created or reuses.
   let forwarded = await applyManagedContainer(c, {
@@ -120,16 +120,6 @@ export function stripOutputs(response: { output?: unknown }) {
   for (const item of response.output as { type?: string; outputs?: unknown }[]) {
     if (item?.type === "code_interpreter_call") item.outputs = null;
   }
-}
-
-function waitMs(c: Context<AppEnv>): number {
-  const header = c.req.header("x-unsandbox-wait-ms");
-  if (header === undefined) return DEFAULT_WAIT_MS;
-  const n = Number(header);
-  if (!Number.isInteger(n) || n < 0 || n > MAX_WAIT_MS) {
-    throw badRequest(`x-unsandbox-wait-ms must be an integer from 0 to ${MAX_WAIT_MS}`, "x-unsandbox-wait-ms", "invalid_header");
-  }
-  return n;
 }
 
 /** The upstream's own error answer, passed through as it is (status, body and useful headers). */

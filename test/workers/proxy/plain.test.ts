@@ -151,6 +151,40 @@ describe("POST /v1/responses (plain)", () => {
     for await (const m of unsandbox().models.list()) models.push(m.id);
     expect(models.length).toBeGreaterThan(0);
   });
+  it("the manifest holds its answer until the files settle when asked (x-unsandbox-wait-ms), at most that long", async () => {
+    const client = unsandbox({ headers: { "x-unsandbox-wait-ms": "0" } });
+    const container = await client.containers.create({ name: "manifest-wait" });
+    const pause = await sim<{ id: string }>("/faults", { body: { container_id: container.id, kind: "pause", at_byte: 1_000 } });
+    const res = (await client.responses.create({
+      model: "gpt-5",
+      input: "Write it.\nsim: scenario=one-file; files=wait.csv; size=64KiB",
+      tools: [{ type: "code_interpreter", container: container.id }],
+    })) as unknown as Answer;
+    const manifest = async (wait?: string) => {
+      const headers: Record<string, string> = { authorization: "Bearer usk_test_0123456789abcdef", ...(wait === undefined ? {} : { "x-unsandbox-wait-ms": wait }) };
+      const got = await exports.default.fetch(`https://unsandbox.test/v1/responses/${res.id}/files`, { headers });
+      return { status: got.status, body: (await got.json()) as { data: AnswerFile[]; error?: { param: string } } };
+    };
+    const stateOf = (m: { body: { data: AnswerFile[] } }) => m.body.data.find((f) => f.path === "/mnt/data/wait.csv")?.state;
+    // The copy is stuck on the paused body: a short wait ends with the file still unsettled.
+    // (The tracker's own alarm runs the copy; running it from here would wait on the paused body.)
+    for (let i = 0; i < 300 && !(await sim<{ paused: boolean }>(`/faults/${pause.id}`)).paused; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await sim<{ paused: boolean }>(`/faults/${pause.id}`)).paused).toBe(true);
+    expect(["pending", "copying"]).toContain(stateOf(await manifest("200")));
+    // A long wait started before the body goes on answers with the file stored, in one request.
+    const waiting = manifest("30000");
+    await sim(`/faults/${pause.id}/release`, { method: "POST", body: {} });
+    const settled = await waiting;
+    expect(settled.status).toBe(200);
+    expect(stateOf(settled)).toBe("stored");
+    // Out of range or not a number: a 400 in OpenAI's shape naming the header.
+    for (const bad of ["-1", "60001", "soon", ""]) {
+      const refused = await manifest(bad);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error?.param).toBe("x-unsandbox-wait-ms");
+    }
+  });
+
   it("refuses a bad x-unsandbox-wait-ms before anything reaches upstream", async () => {
     const before = await sim<{ responses_created: number }>("/counters");
     await expect(
