@@ -19,6 +19,8 @@ import { classifyFailure, errorMessageOf, retryAfterMs, type FailureClass } from
 
 /** Every part but the last has this size (R2 wants uniform parts of at least 5 MiB). */
 export const PART_SIZE = 8 * 1024 * 1024;
+/** Part uploads a copy keeps in flight while it reads the next part. */
+const UPLOADS_IN_FLIGHT = 2;
 /** R2's guidance: a single `put` below ~100 MB, multipart above (docs:r2/objects/upload-objects). */
 export const SINGLE_PUT_LIMIT = 100_000_000;
 
@@ -167,10 +169,14 @@ export class SliceReader {
     return value;
   }
 
-  /** Up to `size` bytes in a fresh buffer; shorter only at the end of the stream. */
-  async read(size: number): Promise<Uint8Array> {
+  /**
+   * Up to `size` bytes, shorter only at the end of the stream. `reuse`, a buffer of exactly `size`
+   * bytes the caller is done with, is filled instead of a fresh one: a fresh 8 MiB buffer costs
+   * page faults and zeroing, measurable on a thread that also runs the upload.
+   */
+  async read(size: number, reuse?: ArrayBuffer): Promise<Uint8Array> {
     if (this.#byob) {
-      const slice = await this.#fill(new Uint8Array(size));
+      const slice = await this.#fill(reuse?.byteLength === size ? new Uint8Array(reuse) : new Uint8Array(size));
       this.consumed += slice.byteLength;
       return slice;
     }
@@ -362,36 +368,46 @@ async function multipart(
   const digest = run.resumed ? null : sha256Stream();
   const hashWriter = digest?.getWriter() ?? null;
   let upload = state.uploadId ? bucket.resumeMultipartUpload(state.key, state.uploadId) : null;
-  let partsThisStep = 0;
-  // One part uploads while the next is read, so the copy runs at the slower of the two legs
-  // rather than their sum; at most two parts (2 × partSize) are in memory. Parts still land in
-  // order: a part is recorded only after the one before it.
-  let inflight: Promise<CopyResult | null> | null = null;
+  let startedThisStep = 0;
+  let nextPart = state.parts.length + 1;
+  // Parts upload while the next is read, so the copy runs at the slower of the two legs rather
+  // than their sum. Two uploads in flight, not one: the read and the upload share one thread, and
+  // with a single upload queued R2 sat idle whenever the body's next bytes had not arrived yet.
+  // At most UPLOADS_IN_FLIGHT + 1 parts are in memory. Parts are still recorded in order: each
+  // part's record waits for the one before it, and the first failure is what every later one reports.
+  const window: Promise<CopyResult | null>[] = [];
+  let recorded: Promise<CopyResult | null> = Promise.resolve(null);
+  // The buffer of a part R2 has accepted is free again: a later read fills it.
+  const spare: ArrayBuffer[] = [];
+  /** Waits for every started part to be recorded; the first failure, if any. */
   const settle = async (): Promise<CopyResult | null> => {
-    const failed = inflight ? await inflight : null;
-    inflight = null;
-    return failed;
+    window.length = 0;
+    return recorded;
+  };
+  /** Ends the step: waits out the uploads still running (so none lands after a retry began), stops reading. */
+  const fail = async (result: CopyResult): Promise<CopyResult> => {
+    await settle();
+    await reader.cancel();
+    await hashWriter?.abort().catch(() => {});
+    return result;
   };
   try {
     for (;;) {
       let slice: Uint8Array;
       try {
-        slice = await reader.read(state.partSize);
+        slice = await reader.read(state.partSize, spare.pop());
       } catch (err) {
         await settle();
         await reader.cancel();
         return { kind: "retry", reason: `upstream body failed after ${reader.consumed} bytes: ${String(err)}` };
       }
-      const failed = await settle();
-      if (failed) {
-        await reader.cancel();
-        await hashWriter?.abort().catch(() => {});
-        return failed;
+      while (window.length >= UPLOADS_IN_FLIGHT) {
+        const failed = await window.shift()!;
+        if (failed) return fail(failed);
       }
       if (opts.maxBytes !== undefined && reader.consumed > opts.maxBytes) {
         // No trustworthy length up front (gzip, chunked): the limit is enforced as bytes arrive.
-        await reader.cancel();
-        await hashWriter?.abort().catch(() => {});
+        await fail(tooLarge(opts.maxBytes));
         if (state.uploadId) await bucket.resumeMultipartUpload(state.key, state.uploadId).abort().catch(() => {});
         hooks.uploadDiscarded();
         return tooLarge(opts.maxBytes);
@@ -399,7 +415,7 @@ async function multipart(
       if (hashWriter && slice.byteLength > 0) await hashWriter.write(slice);
       const ended = slice.byteLength < state.partSize;
 
-      if (state.parts.length === 0 && ended) {
+      if (state.parts.length === 0 && startedThisStep === 0 && ended) {
         // The whole body fit in the first part: one put of a buffer (its length is known).
         if (run.expectedTotal !== null && slice.byteLength !== run.expectedTotal) {
           return { kind: "retry", reason: `body had ${slice.byteLength} bytes, Content-Length said ${run.expectedTotal}` };
@@ -415,18 +431,25 @@ async function multipart(
           state.uploadId = upload.uploadId;
           hooks.uploadStarted(upload.uploadId);
         }
-        const partNumber = state.parts.length + 1;
+        const partNumber = nextPart++;
         const size = slice.byteLength;
-        inflight = upload.uploadPart(partNumber, slice).then(
-          (uploaded) => {
-            const part = { partNumber, etag: uploaded.etag, size };
+        const uploaded = upload.uploadPart(partNumber, slice);
+        // Its rejection is read below, possibly only after an earlier part's failure ended the step.
+        uploaded.catch(() => {});
+        startedThisStep++;
+        recorded = recorded.then(async (failed) => {
+          if (failed) return failed;
+          try {
+            const part = { partNumber, etag: (await uploaded).etag, size };
             state.parts.push(part);
             hooks.partStored(part);
-            partsThisStep++;
+            spare.push(slice.buffer as ArrayBuffer);
             return null;
-          },
-          (err: unknown): CopyResult => ({ kind: "retry", reason: `part ${partNumber} upload failed: ${String(err)}` }),
-        );
+          } catch (err) {
+            return { kind: "retry", reason: `part ${partNumber} upload failed: ${String(err)}` } satisfies CopyResult;
+          }
+        });
+        window.push(recorded);
       }
 
       if (ended) {
@@ -438,12 +461,10 @@ async function multipart(
         if (hashWriter) await hashWriter.close();
         return complete(bucket, state, hooks, { expectedTotal: run.expectedTotal, resumed: run.resumed, digest });
       }
-      if (partsThisStep + (inflight ? 1 : 0) >= opts.maxParts) {
+      if (startedThisStep >= opts.maxParts) {
         const last = await settle();
-        await reader.cancel();
-        await hashWriter?.abort().catch(() => {});
-        if (last) return last;
-        return { kind: "partial", bytesStored: state.parts.reduce((n, p) => n + p.size, 0) };
+        const partial: CopyResult = { kind: "partial", bytesStored: state.parts.reduce((n, p) => n + p.size, 0) };
+        return fail(last ?? partial);
       }
     }
   } catch (err) {
