@@ -30,7 +30,7 @@ export function markdownReport(r) {
     lines.push("");
   }
   if (r.copy) {
-    lines.push(`**Copy to R2** (one file, end of the answer → \`stored\`; medians of ${[...new Set(r.copy.sizes.map((/** @type {any} */ s) => s.runs))].join(" or ")} runs; ceiling = slower of a plain download from the simulator and an R2 put inside a Worker, same run)`);
+    lines.push(`**Copy to R2** (one file, end of the answer → \`stored\`; medians of ${[...new Set(r.copy.sizes.map((/** @type {any} */ s) => s.runs))].join(" or ")} runs; ceiling = slower of a plain download from the simulator and an R2 put inside a Worker (the faster of a single put and 8 MiB multipart), same run)`);
     lines.push("");
     lines.push("| size | download | R2 put | ceiling | unsandbox | ratio (≥ 0.9) | workerd RSS growth (< 128 MiB at 1 GiB) | isolate heap growth | content fetches |");
     lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
