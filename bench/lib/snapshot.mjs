@@ -12,7 +12,7 @@
 import { execSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { build } from "esbuild";
+import { buildSim } from "../../scripts/build-sim.mjs";
 import { QUIET_WRANGLER_ENV, REPO_ROOT } from "../../scripts/lib/wrangler-dev.mjs";
 
 /**
@@ -48,17 +48,8 @@ export function withMain(toml, mainPath) {
 export async function snapshotSim(dir, root = REPO_ROOT) {
   mkdirSync(dir, { recursive: true });
   const bundle = join(dir, "sim.mjs");
-  // The same bundle scripts/build-sim.mjs makes for the tests, from `root`.
-  await build({
-    entryPoints: [join(root, "sim", "src", "index.ts")],
-    outfile: bundle,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2024",
-    external: ["cloudflare:*"],
-    logLevel: "warning",
-  });
+  // The same bundle the tests run, from `root`.
+  await buildSim(bundle, root);
   const config = join(dir, "sim.toml");
   writeFileSync(config, withMain(readFileSync(join(root, "sim", "wrangler.toml"), "utf8"), bundle));
   return config;

@@ -20,8 +20,8 @@
 import { Hono, type Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app";
-import { bearerOf } from "../auth/authenticate";
-import { constantTimeEqual, hashKey, keyPrefix, mintKey, randomBase62 } from "../auth/keys";
+import { requireAdminSecret } from "../auth/admin-secret";
+import { hashKey, keyPrefix, mintKey, randomBase62 } from "../auth/keys";
 import { seal } from "../auth/sealed-key";
 import { readStrictJson } from "../auth/strict-json";
 import { badRequest, UnsandboxError } from "../errors";
@@ -33,17 +33,6 @@ import { z } from "zod";
 
 export const admin = new Hono<AppEnv>();
 
-const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
-  const secret = c.get("config").ADMIN_SECRET;
-  if (!secret) throw new UnsandboxError(404, `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`, { code: "unknown_route" });
-  const given = bearerOf(c);
-  if (!given || !(await constantTimeEqual(given, secret))) throw new UnsandboxError(401, "Incorrect admin secret.", { code: "invalid_api_key" });
-  if (c.req.header("origin") !== undefined) {
-    throw new UnsandboxError(403, "The admin secret must not be used from a browser.", { code: "secret_key_in_browser" });
-  }
-  await next();
-});
-
 const requireMultiTenant = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("config").UNSANDBOX_MODE !== "multi-tenant") {
     throw new UnsandboxError(409, "Tenants exist only in multi-tenant mode (UNSANDBOX_MODE=multi-tenant).", { code: "not_multi_tenant" });
@@ -53,7 +42,7 @@ const requireMultiTenant = createMiddleware<AppEnv>(async (c, next) => {
   forgetCachedLookups();
 });
 
-admin.use("/admin/*", requireAdmin);
+admin.use("/admin/*", requireAdminSecret);
 admin.use("/admin/tenants", requireMultiTenant);
 admin.use("/admin/tenants/*", requireMultiTenant);
 

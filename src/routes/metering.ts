@@ -12,9 +12,8 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app";
-import { bearerOf } from "../auth/authenticate";
-import { constantTimeEqual } from "../auth/keys";
-import { badRequest, UnsandboxError } from "../errors";
+import { requireAdminSecret } from "../auth/admin-secret";
+import { badRequest } from "../errors";
 import { TENANT_INDEX } from "../metering/meter";
 import { meterFor } from "../metering/record";
 import { Day, UsageReport } from "../metering/usage";
@@ -27,15 +26,6 @@ export const UsageList = z.object({ object: z.literal("list"), data: z.array(Usa
 
 export const metering = new Hono<AppEnv>();
 
-async function requireAdminSecret(c: Context<AppEnv>): Promise<void> {
-  const secret = c.get("config").ADMIN_SECRET;
-  if (!secret) throw new UnsandboxError(404, `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`, { code: "unknown_route" });
-  const given = bearerOf(c);
-  if (!given || !(await constantTimeEqual(given, secret))) throw new UnsandboxError(401, "Incorrect admin secret.", { code: "invalid_api_key" });
-  if (c.req.header("origin") !== undefined) {
-    throw new UnsandboxError(403, "The admin secret must not be used from a browser.", { code: "secret_key_in_browser" });
-  }
-}
 
 function query(c: Context<AppEnv>) {
   const parsed = UsageQuery.safeParse(c.req.query());
@@ -46,16 +36,14 @@ function query(c: Context<AppEnv>) {
   return { from: parsed.data.from ?? null, to: parsed.data.to ?? null };
 }
 
-metering.get("/admin/usage", async (c) => {
-  await requireAdminSecret(c);
+metering.get("/admin/usage", requireAdminSecret, async (c) => {
   const { from, to } = query(c);
   const tenants = await meterFor(c.env, TENANT_INDEX).tenants();
   const data = await Promise.all(tenants.map((t) => meterFor(c.env, t).report(t, from, to)));
   return c.json({ object: "list" as const, data });
 });
 
-metering.get("/admin/usage/:tenant", async (c) => {
-  await requireAdminSecret(c);
+metering.get("/admin/usage/:tenant", requireAdminSecret, async (c) => {
   const { from, to } = query(c);
   const tenant = c.req.param("tenant");
   if (!/^[A-Za-z0-9_-]{1,80}$/.test(tenant)) throw badRequest("Invalid tenant id in the path.", "tenant", "invalid_id");
