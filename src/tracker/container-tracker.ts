@@ -305,8 +305,13 @@ export class ContainerTracker extends DurableObject<Bindings> {
       .toArray()) {
       this.#resolveClaim(p.responseId, claim.path, claim.file_id, claim.version);
     }
-    // A failed listing leaves `sweep_next_at` set, so the alarm lists again.
-    if (listing) this.#applyListing(p.responseId, listing);
+    // The listing made here is the window's first sweep: the next is due a second later, not at
+    // once (a second listing at once found nothing new and held up the first copy by a round trip).
+    // A failed listing leaves `sweep_next_at` due, so the alarm lists again.
+    if (listing) {
+      this.#applyListing(p.responseId, listing);
+      this.#swept(p.responseId, now);
+    }
     await this.#scheduleAlarm();
     return this.manifest(p.responseId);
   }
@@ -1026,19 +1031,23 @@ export class ContainerTracker extends DurableObject<Bindings> {
   async #sweep(r: ResponseRow): Promise<void> {
     const listing = await this.#list(await this.#upstream());
     if (listing) this.#applyListing(r.response_id, listing);
-    const now = this.now();
-    const attempts = r.sweep_attempts + 1;
+    this.#swept(r.response_id, this.now());
+  }
+
+  /** Counts one sweep of a response and schedules the next, or closes its window. */
+  #swept(responseId: string, now: number): void {
+    const current = this.#sql.exec<ResponseRow>("SELECT * FROM responses WHERE response_id = ?", responseId).toArray()[0];
+    if (!current || current.sweep_next_at === null) return;
+    const attempts = current.sweep_attempts + 1;
     // Re-list at 1, 2, 4, 8 s… (capped at 10 s) until the window closes.
     const next = now + Math.min(10_000, 1_000 * 2 ** (attempts - 1));
-    const current = this.#sql.exec<ResponseRow>("SELECT * FROM responses WHERE response_id = ?", r.response_id).toArray()[0];
-    if (!current || current.sweep_next_at === null) return;
     if (current.sweep_until !== null && next > current.sweep_until) {
-      this.#sql.exec("UPDATE responses SET sweep_next_at = NULL, sweep_attempts = ?, swept_at = ? WHERE response_id = ?", attempts, now, r.response_id);
-      this.#sql.exec("UPDATE claims SET state = 'missing' WHERE response_id = ? AND state = 'pending'", r.response_id);
-      this.#scheduleRepair(r.response_id, now);
+      this.#sql.exec("UPDATE responses SET sweep_next_at = NULL, sweep_attempts = ?, swept_at = ? WHERE response_id = ?", attempts, now, responseId);
+      this.#sql.exec("UPDATE claims SET state = 'missing' WHERE response_id = ? AND state = 'pending'", responseId);
+      this.#scheduleRepair(responseId, now);
       this.#notify();
     } else {
-      this.#sql.exec("UPDATE responses SET sweep_next_at = ?, sweep_attempts = ?, swept_at = ? WHERE response_id = ?", next, attempts, now, r.response_id);
+      this.#sql.exec("UPDATE responses SET sweep_next_at = ?, sweep_attempts = ?, swept_at = ? WHERE response_id = ?", next, attempts, now, responseId);
     }
   }
 

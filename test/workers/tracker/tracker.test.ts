@@ -38,6 +38,12 @@ describe("ContainerTracker", () => {
     await t.track({ tenant: T, containerId: ct.id, responseId: "resp_sweep", responseCreatedAt: ct.created_at, refs: [] });
     const m = await t.waitForStored("resp_sweep", 30_000);
     expect(m.map((e) => [e.path, e.state, e.cited])).toEqual([["/mnt/data/out.json", "stored", ["listing"]]]);
+    // The listing track() made counts as the first sweep (the next is due a second later): every
+    // listing the simulator served is one counted sweep, none made twice in a row.
+    await until(async () => {
+      const [{ sweep_attempts }] = await query<{ sweep_attempts: number }>(ct.id, "SELECT sweep_attempts FROM responses");
+      return (await sim.counters()).list_calls[ct.id] === sweep_attempts;
+    });
     // The container's state as the API reports it was recorded too.
     const [row] = await query<{ id: string; status: string; last_active_at: number; expires_after_minutes: number }>(ct.id, "SELECT * FROM container");
     expect(row).toMatchObject({ id: ct.id, status: "running", expires_after_minutes: 20 });
