@@ -34,13 +34,13 @@ const wanted = (/** @type {string} */ name) => !only || only.includes(name);
 
 const plan = quick
   ? { latency: { warmup: 3, runs: 10 }, copy: { sizesMiB: [16, 64], runs: 2, warmup: 1 }, streaming: { warmup: 1, runs: 5, holdbackRuns: 2 }, load: { concurrency: 10, runs: 1, warmup: 1 } }
-  : { latency: { warmup: 5, runs: 40 }, copy: { sizesMiB: [16, 64, 256, 1024], runs: 5, runsAtLargest: 3, warmup: 1 }, streaming: { warmup: 2, runs: 15, holdbackRuns: 5 }, load: { concurrency: 50, runs: 3, warmup: 1 } };
+  : { latency: { warmup: 5, runs: 40 }, copy: { sizesMiB: [16, 64, 256, 1024], runs: 5, warmup: 1 }, streaming: { warmup: 2, runs: 15, holdbackRuns: 5 }, load: { concurrency: 50, runs: 3, warmup: 1 } };
 
 // Developing: `--sizes=16,256` and `--runs=1` narrow the copy case (the run then counts as partial).
 const sizesArg = process.argv.find((a) => a.startsWith("--sizes="))?.slice("--sizes=".length);
 const runsArg = process.argv.find((a) => a.startsWith("--runs="))?.slice("--runs=".length);
 if (sizesArg) plan.copy.sizesMiB = sizesArg.split(",").map(Number);
-if (runsArg) plan.copy = { ...plan.copy, runs: Number(runsArg), runsAtLargest: Number(runsArg) };
+if (runsArg) plan.copy = { ...plan.copy, runs: Number(runsArg) };
 const partial = quick || Boolean(only || sizesArg || runsArg);
 
 const t0 = performance.now();

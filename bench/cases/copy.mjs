@@ -57,15 +57,18 @@ async function plainDownload(ctx, bytes) {
  */
 async function r2Put(ctx, bytes, partSize = 0) {
   // The writer's own memory growth is the reference for what local R2 itself holds during a put.
-  const memory = watchMemory(/** @type {number} */ (ctx.r2writer.workerdPid()));
+  const writerPid = /** @type {number} */ (ctx.r2writer.workerdPid());
+  const memory = watchMemory(writerPid);
+  const cpuBefore = cpuSeconds(writerPid);
   const started = performance.now();
   const res = await fetch(`${ctx.r2writer.origin}/put?bytes=${bytes}${partSize ? `&multipart=${partSize}` : ""}`, { method: "POST" });
   const ms = performance.now() - started;
+  const cpuS = cpuSeconds(writerPid) - cpuBefore;
   const window = memory.stop();
   const body = /** @type {{ key: string, bytes: number, ms: number }} */ (await res.json());
   if (res.status !== 200 || body.bytes !== bytes) throw new Error(`ceiling R2 put: ${res.status} ${JSON.stringify(body)}`);
   await fetch(`${ctx.r2writer.origin}/put?key=${encodeURIComponent(body.key)}`, { method: "DELETE" });
-  return { ms, memory: window };
+  return { ms, cpuS, memory: window };
 }
 
 /**
@@ -112,14 +115,12 @@ async function copyThrough(ctx, bytes, checkSha) {
 
 /**
  * @param {import("../lib/context.mjs").BenchContext} ctx
- * @param {{ sizesMiB: number[], runs: number, runsAtLargest?: number, warmup: number, deadline?: number }} o
- *   `runsAtLargest`: fewer runs for sizes of 1 GiB and more; `deadline` (a performance.now()
- *   time): a repeat run that would likely end after it is skipped (and recorded as skipped), so
- *   the whole bench stays inside its 20 minutes even when copies are slow. Every size gets at
- *   least one run.
+ * @param {{ sizesMiB: number[], runs: number, warmup: number, deadline?: number }} o
+ *   `deadline` (a performance.now() time): a repeat run that would likely end after it is skipped
+ *   (and recorded as skipped), so the whole bench stays inside its 20 minutes even when copies are
+ *   slow. Every size gets at least one run.
  */
-export async function copyCase(ctx, { sizesMiB, runs: defaultRuns, runsAtLargest, warmup, deadline = Infinity }) {
-  const runsFor = (/** @type {number} */ size) => (size >= 1024 && runsAtLargest ? runsAtLargest : defaultRuns);
+export async function copyCase(ctx, { sizesMiB, runs, warmup, deadline = Infinity }) {
   // The warm-up takes both copy paths measured below: a single put (under 100 MB) and multipart
   // (above), so no measured run is the first to compile its path or grow the processes' heaps.
   for (let i = 0; i < warmup; i++) {
@@ -132,8 +133,7 @@ export async function copyCase(ctx, { sizesMiB, runs: defaultRuns, runsAtLargest
   const sizes = [];
   for (const size of sizesMiB) {
     const bytes = size * MiB;
-    const runs = runsFor(size);
-    /** @type {{ download_ms: number, r2_put_ms: number, r2_put_single_ms: number, r2_put_multipart_ms: number, copy_ms: number, memory_growth_mib: number, memory_before_mib: number, memory_peak_mib: number, content_fetches: number | null, r2_put_memory_growth_mib: number, isolate_before_mib: number, isolate_growth_mib: number, download_sim_cpu_s: number, copy_unsandbox_cpu_s: number, copy_sim_cpu_s: number }[]} */
+    /** @type {{ download_ms: number, r2_put_ms: number, r2_put_single_ms: number, r2_put_multipart_ms: number, copy_ms: number, memory_growth_mib: number, memory_before_mib: number, memory_peak_mib: number, content_fetches: number | null, r2_put_memory_growth_mib: number, isolate_before_mib: number, isolate_growth_mib: number, download_sim_cpu_s: number, copy_unsandbox_cpu_s: number, copy_sim_cpu_s: number, r2_put_writer_cpu_s: number, ratio: number }[]} */
     const samples = [];
     let skipped = 0;
     let lastRunMs = 0;
@@ -152,6 +152,7 @@ export async function copyCase(ctx, { sizesMiB, runs: defaultRuns, runsAtLargest
       const put = await r2Put(ctx, bytes);
       const putMultipart = await r2Put(ctx, bytes, PART_SIZE);
       const putMs = Math.min(put.ms, putMultipart.ms);
+      const putCpuS = put.ms <= putMultipart.ms ? put.cpuS : putMultipart.cpuS;
       const copy = await copyThrough(ctx, bytes, size <= 64);
       samples.push({
         download_ms: round(downloadMs),
@@ -159,6 +160,9 @@ export async function copyCase(ctx, { sizesMiB, runs: defaultRuns, runsAtLargest
         r2_put_single_ms: round(put.ms),
         r2_put_multipart_ms: round(putMultipart.ms),
         copy_ms: round(copy.ms),
+        // This run's own ratio: its ceiling and its copy ran back to back, so a change in what else
+        // the (shared) machine is doing meanwhile affects both alike.
+        ratio: round(Math.max(downloadMs, putMs) / copy.ms, 3),
         memory_before_mib: mib(copy.memory.before),
         memory_peak_mib: mib(copy.memory.peak),
         memory_growth_mib: mib(copy.memory.growth),
@@ -169,6 +173,7 @@ export async function copyCase(ctx, { sizesMiB, runs: defaultRuns, runsAtLargest
         // CPU seconds used meanwhile: where one process is near the elapsed time, it is the bound.
         download_sim_cpu_s: round(dl.simCpuS, 2),
         copy_unsandbox_cpu_s: round(copy.cpu.unsandbox, 2),
+        r2_put_writer_cpu_s: round(putCpuS, 2),
         copy_sim_cpu_s: round(copy.cpu.sim, 2),
       });
       lastRunMs = performance.now() - runStarted;
@@ -178,6 +183,8 @@ export async function copyCase(ctx, { sizesMiB, runs: defaultRuns, runsAtLargest
     const putMs = median(samples.map((s) => s.r2_put_ms));
     const copyMs = median(samples.map((s) => s.copy_ms));
     const ceilingMs = Math.max(downloadMs, putMs);
+    const ratios = samples.map((s) => s.ratio);
+    const gib = bytes / 1024 ** 3;
     sizes.push({
       size_mib: size,
       bytes,
@@ -194,7 +201,17 @@ export async function copyCase(ctx, { sizesMiB, runs: defaultRuns, runsAtLargest
       r2_put_mib_s: round(mibPerSec(bytes, putMs)),
       ceiling_mib_s: round(mibPerSec(bytes, ceilingMs)),
       copy_mib_s: round(mibPerSec(bytes, copyMs)),
-      ratio: round(ceilingMs / copyMs, 2),
+      // The median of the runs' own ratios (paired), and the ratio of the medians for comparison.
+      ratio: round(median(ratios), 2),
+      ratio_min: round(Math.min(...ratios), 2),
+      ratio_max: round(Math.max(...ratios), 2),
+      ratio_of_medians: round(ceilingMs / copyMs, 2),
+      // CPU seconds per GiB: the copy's workerd (the copy, local R2 and everything else unsandbox
+      // runs) against the R2 writer's workerd during its faster put. Both near one core's worth of
+      // the elapsed time means both are bound by that one thread, and the ratio of these is the bound.
+      copy_unsandbox_cpu_s_per_gib: round(median(samples.map((s) => s.copy_unsandbox_cpu_s)) / gib, 2),
+      r2_put_writer_cpu_s_per_gib: round(median(samples.map((s) => s.r2_put_writer_cpu_s)) / gib, 2),
+      r2_put_writer_cpu_share: round(median(samples.map((s) => s.r2_put_writer_cpu_s / (s.r2_put_ms / 1000))), 2),
       download_sim_cpu_share: round(median(samples.map((s) => s.download_sim_cpu_s / (s.download_ms / 1000))), 2),
       copy_unsandbox_cpu_share: round(median(samples.map((s) => s.copy_unsandbox_cpu_s / (s.copy_ms / 1000))), 2),
       copy_sim_cpu_share: round(median(samples.map((s) => s.copy_sim_cpu_s / (s.copy_ms / 1000))), 2),

@@ -30,17 +30,22 @@ export function markdownReport(r) {
     lines.push("");
   }
   if (r.copy) {
-    lines.push(`**Copy to R2** (one file, end of the answer → \`stored\`; medians of ${[...new Set(r.copy.sizes.map((/** @type {any} */ s) => s.runs))].join(" or ")} runs; ceiling = slower of a plain download from the simulator and an R2 put inside a Worker (the faster of a single put and 8 MiB multipart), same run)`);
+    lines.push(`**Copy to R2** (one file, end of the answer → \`stored\`; medians of ${[...new Set(r.copy.sizes.map((/** @type {any} */ s) => s.runs))].join(" or ")} runs; ceiling = slower of a plain download from the simulator and an R2 put inside a Worker (the faster of a single put and 8 MiB multipart), same run; ratio = median of each run's ceiling ÷ its own copy time, measured back to back, with the lowest and highest run in brackets)`);
     lines.push("");
     lines.push("| size | download | R2 put | ceiling | unsandbox | ratio (≥ 0.9) | workerd RSS growth (< 128 MiB at 1 GiB) | isolate heap growth | content fetches |");
     lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const s of r.copy.sizes) {
       const memTarget = s.size_mib >= 1024 ? ` ${mark(s.memory_growth_max_mib, 128, "max")}` : "";
       lines.push(
-        `| ${s.size_mib} MiB | ${s.download_mib_s} MiB/s | ${s.r2_put_mib_s} MiB/s | ${s.ceiling_mib_s} MiB/s (${s.ceiling_leg === "download" ? "download" : "R2 put"}) | ${s.copy_mib_s} MiB/s (${(s.copy_ms / 1000).toFixed(2)} s) | ${s.ratio} ${s.size_mib >= 256 ? mark(s.ratio, 0.9, "min") : ""} | +${s.memory_growth_mib} MiB (max +${s.memory_growth_max_mib})${memTarget} | +${s.isolate_growth_mib} MiB (max +${s.isolate_growth_max_mib}) | ${s.samples.map((/** @type {any} */ x) => x.content_fetches).join(", ")} |`,
+        `| ${s.size_mib} MiB | ${s.download_mib_s} MiB/s | ${s.r2_put_mib_s} MiB/s | ${s.ceiling_mib_s} MiB/s (${s.ceiling_leg === "download" ? "download" : "R2 put"}) | ${s.copy_mib_s} MiB/s (${(s.copy_ms / 1000).toFixed(2)} s) | ${s.ratio} (${s.ratio_min}–${s.ratio_max}) ${s.size_mib >= 256 ? mark(s.ratio, 0.9, "min") : ""} | +${s.memory_growth_mib} MiB (max +${s.memory_growth_max_mib})${memTarget} | +${s.isolate_growth_mib} MiB (max +${s.isolate_growth_max_mib}) | ${s.samples.map((/** @type {any} */ x) => x.content_fetches).join(", ")} |`,
       );
     }
     lines.push("");
+    const cpu = r.copy.sizes.filter((/** @type {any} */ s) => s.size_mib >= 256 && s.r2_put_writer_cpu_s_per_gib);
+    if (cpu.length) {
+      lines.push(`CPU per GiB (what bounds the copy on this machine): ${cpu.map((/** @type {any} */ s) => `${s.size_mib} MiB: unsandbox's workerd ${s.copy_unsandbox_cpu_s_per_gib} s (${Math.round(s.copy_unsandbox_cpu_share * 100)}% of one core while copying), the R2 writer's ${s.r2_put_writer_cpu_s_per_gib} s (${Math.round(s.r2_put_writer_cpu_share * 100)}%)`).join("; ")}.`);
+      lines.push("");
+    }
   }
   if (r.streaming) {
     const s = r.streaming;
