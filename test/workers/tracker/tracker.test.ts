@@ -41,8 +41,8 @@ describe("ContainerTracker", () => {
     // The listing track() made counts as the first sweep (the next is due a second later): every
     // listing the simulator served is one counted sweep, none made twice in a row.
     await until(async () => {
-      const [{ sweep_attempts }] = await query<{ sweep_attempts: number }>(ct.id, "SELECT sweep_attempts FROM responses");
-      return (await sim.counters()).list_calls[ct.id] === sweep_attempts;
+      const [row] = await query<{ sweep_attempts: number }>(ct.id, "SELECT sweep_attempts FROM responses");
+      return (await sim.counters()).list_calls[ct.id] === row?.sweep_attempts;
     });
     // The container's state as the API reports it was recorded too.
     const [row] = await query<{ id: string; status: string; last_active_at: number; expires_after_minutes: number }>(ct.id, "SELECT * FROM container");
