@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { SIM_KEY, SIM_OTHER_ORG_KEY } from "./test/sim-keys";
 
 /**
  * Two projects, one command (`npm test`):
@@ -12,7 +13,7 @@ import { defineConfig } from "vitest/config";
 
 // Every setting is pinned here so that a developer's .dev.vars never leaks into a test.
 export const TEST_BINDINGS = {
-  OPENAI_API_KEY: "sk-sim-test",
+  OPENAI_API_KEY: SIM_KEY,
   OPENAI_BASE_URL: "https://api.openai.com/v1",
   UNSANDBOX_API_KEY: "usk_test_0123456789abcdef",
   PUBLIC_FILES_ORIGIN: "https://files.unsandbox.test",
@@ -21,7 +22,10 @@ export const TEST_BINDINGS = {
   UNSANDBOX_ALLOWED_ORIGINS: "https://host.example",
   // No scenario writes these; the limits suite proves they are skipped.
   UNSANDBOX_BLOCKED_EXTENSIONS: "exe,.SCR",
+  // Seals pass-through callers' keys for the trackers (the pass-through suite runs with these too).
+  TENANT_KEY_ENCRYPTION_KEYS: "p1:passthrough-enc-0123456789abcdef0123",
 };
+
 
 export default defineConfig({
   test: {
@@ -41,7 +45,7 @@ export default defineConfig({
                   modules: true,
                   scriptPath: "./test/.build/sim.mjs",
                   compatibilityDate: "2026-11-01",
-                  bindings: { SIM_API_KEY: TEST_BINDINGS.OPENAI_API_KEY },
+                  bindings: { SIM_API_KEY: `${TEST_BINDINGS.OPENAI_API_KEY},${SIM_OTHER_ORG_KEY}` },
                 },
               ],
             },

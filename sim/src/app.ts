@@ -9,30 +9,33 @@ import { containersRoutes } from "./routes/containers";
 import { controlRoutes } from "./routes/control";
 import { modelsRoutes } from "./routes/models";
 import { responsesRoutes } from "./routes/responses";
+import { orgOfKey, type SimVars } from "./orgs";
 
 export interface SimEnv {
-  /** The one bearer key the simulator accepts. */
+  /** The bearer keys the simulator accepts, comma-separated; each is an organisation (src/orgs.ts). */
   SIM_API_KEY?: string;
 }
 
 /** Like the real API: 401 without a key, 401 `invalid_api_key` with a wrong one. */
-function checkBearer(header: string | undefined, expected: string): void {
+function checkBearer(header: string | undefined, expected: string): string {
   const m = /^Bearer\s+(.+)$/i.exec(header ?? "");
   if (!m) {
     throw new SimError(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.");
   }
   const key = m[1]!.trim();
-  if (key !== expected) {
+  const org = orgOfKey(key, expected);
+  if (org === null) {
     const shown = key.length > 8 ? `${key.slice(0, 3)}*********${key.slice(-4)}` : "*****";
     throw new SimError(401, `Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`, { code: "invalid_api_key" });
   }
+  return org;
 }
 
-export function createSimApp(): Hono<{ Bindings: SimEnv }> {
-  const app = new Hono<{ Bindings: SimEnv }>();
+export function createSimApp(): Hono<{ Bindings: SimEnv } & SimVars> {
+  const app = new Hono<{ Bindings: SimEnv } & SimVars>();
   app.use("/v1/*", async (c, next) => {
     const started = Date.now();
-    checkBearer(c.req.header("authorization"), c.env?.SIM_API_KEY ?? "sk-sim-local");
+    c.set("org", checkBearer(c.req.header("authorization"), c.env?.SIM_API_KEY ?? "sk-sim-local"));
     await next();
     // The headers every real answer carries, which clients (and proxies) read and must keep.
     c.header("x-request-id", `req_${crypto.randomUUID().replaceAll("-", "")}`);

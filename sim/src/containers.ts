@@ -7,9 +7,12 @@ import { containerExpired, notFound } from "./errors";
 import { containerId, fileId, nowSeconds } from "./ids";
 import { hash32 } from "./prng";
 import { resolveQuirks, type QuirkOverrides, type Quirks } from "./quirks";
+import { DEFAULT_ORG } from "./orgs";
 import { nextSeq, state, type FileBody, type FileSource, type SimContainer, type SimFile } from "./state";
 
 export interface CreateContainerOptions {
+  /** The owning organisation (default: the first key's). */
+  org?: string;
   name?: string;
   memory_limit?: SimContainer["memory_limit"];
   expire_idle_ms?: number;
@@ -21,6 +24,7 @@ export function createContainer(opts: CreateContainerOptions = {}): SimContainer
   const created = nowSeconds();
   const c: SimContainer = {
     id: containerId(created),
+    org: opts.org ?? DEFAULT_ORG,
     name: opts.name ?? "Code Interpreter container",
     created_at: created,
     last_active_ms: Date.now(),
@@ -46,10 +50,13 @@ export function containerQuirks(c: SimContainer | undefined, extra?: QuirkOverri
   return resolveQuirks(state.globalQuirks, c?.quirks, extra);
 }
 
-/** A container that exists and was not deleted, or 404. Does not check expiry. */
-export function findContainer(id: string): SimContainer {
+/**
+ * A container that exists and was not deleted, or 404. Does not check expiry. With `org`, another
+ * organisation's container is a 404 too, with the same message (the control API passes none).
+ */
+export function findContainer(id: string, org?: string): SimContainer {
   const c = state.containers.get(id);
-  if (!c || c.deleted) throw notFound(`Container with id '${id}' not found.`);
+  if (!c || c.deleted || (org !== undefined && c.org !== org)) throw notFound(`Container with id '${id}' not found.`);
   return c;
 }
 

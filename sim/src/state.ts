@@ -36,6 +36,8 @@ export interface SimFile {
 
 export interface SimContainer {
   id: string;
+  /** The organisation whose key created it (src/orgs.ts). */
+  org: string;
   name: string;
   created_at: number;
   last_active_ms: number;

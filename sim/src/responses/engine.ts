@@ -107,9 +107,9 @@ function requestFault(d: Directive, rawBody: string): void {
 }
 
 /** Resolves the container a turn runs in (creating one for `{"type":"auto"}` when none is in context). */
-function resolveContainer(tool: CiTool, earlier: StoredResponse[], dirty: boolean): SimContainer {
+function resolveContainer(tool: CiTool, earlier: StoredResponse[], dirty: boolean, org: string): SimContainer {
   if (typeof tool.container === "string") {
-    const c = findContainer(tool.container);
+    const c = findContainer(tool.container, org);
     if (isExpired(c)) throw containerExpired(400);
     return c;
   }
@@ -119,7 +119,7 @@ function resolveContainer(tool: CiTool, earlier: StoredResponse[], dirty: boolea
     if (isExpired(c)) throw containerExpired(400);
     return c;
   }
-  const c = createContainer({ memory_limit: tool.container.memory_limit ?? undefined });
+  const c = createContainer({ org, memory_limit: tool.container.memory_limit ?? undefined });
   for (const fid of tool.container.file_ids ?? []) addFile(c, { path: `/mnt/data/${fid}-input.csv`, size: 2048, source: "user" });
   if (dirty) {
     // A user upload under a renamed path, as real containers list them.
@@ -129,7 +129,8 @@ function resolveContainer(tool: CiTool, earlier: StoredResponse[], dirty: boolea
 }
 
 /** Validates, runs and stores one response. */
-export function createResponse(raw: unknown, rawText: string): StoredResponse {
+/** Runs one turn for `org` (the organisation of the caller's key). */
+export function createResponse(raw: unknown, rawText: string, org: string): StoredResponse {
   const body = parseOr400(CreateResponseBody, raw);
   const tools = body.tools ?? [];
   let ciTool: CiTool | undefined;
@@ -144,7 +145,7 @@ export function createResponse(raw: unknown, rawText: string): StoredResponse {
   }
   if (body.previous_response_id) {
     const prev = state.responses.get(body.previous_response_id) as StoredResponse | undefined;
-    if (!prev || prev.body.store === false) {
+    if (!prev || prev.org !== org || prev.body.store === false) {
       throw new SimError(400, `Previous response with id '${body.previous_response_id}' not found.`, { param: "previous_response_id", code: "previous_response_not_found" });
     }
   }
@@ -167,7 +168,7 @@ export function createResponse(raw: unknown, rawText: string): StoredResponse {
 
   let container: SimContainer | null = null;
   const globalQ = containerQuirks(undefined, directive.quirks);
-  if (needsContainer && ciTool) container = resolveContainer(ciTool, earlier, globalQ.dirty_listing);
+  if (needsContainer && ciTool) container = resolveContainer(ciTool, earlier, globalQ.dirty_listing, org);
   else if (directive.scenario === "later-turn-link") {
     const cid = earlier.find((r) => r.container_id)?.container_id;
     if (cid) {
@@ -205,6 +206,7 @@ export function createResponse(raw: unknown, rawText: string): StoredResponse {
   const inputText = typeof body.input === "string" ? body.input : JSON.stringify(body.input ?? "");
   const outputText = JSON.stringify(result.output);
   const r: StoredResponse = {
+    org,
     id: itemId("resp"),
     created_ms: now,
     created_at: nowSeconds(),

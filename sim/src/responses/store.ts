@@ -12,6 +12,8 @@ import type { CreateResponseBody } from "./schemas";
 
 export interface StoredResponse {
   id: string;
+  /** The organisation whose key created it (src/orgs.ts). */
+  org: string;
   created_ms: number;
   created_at: number;
   body: CreateResponseBody;
@@ -39,11 +41,11 @@ export function putResponse(r: StoredResponse): void {
   state.responses.set(r.id, r);
 }
 
-/** A stored response, or the real 404. */
-export function getResponse(id: string): StoredResponse {
+/** A stored response of `org`, or the real 404 (another organisation's id is not found either). */
+export function getResponse(id: string, org: string): StoredResponse {
   const r = state.responses.get(id) as StoredResponse | undefined;
   // `store: false` responses cannot be read back (background ones are kept while they run).
-  if (!r || (r.body.store === false && !r.background)) throw notFound(`Response with id '${id}' not found.`);
+  if (!r || r.org !== org || (r.body.store === false && !r.background)) throw notFound(`Response with id '${id}' not found.`);
   return r;
 }
 

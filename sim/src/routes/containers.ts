@@ -3,7 +3,7 @@
  * The Containers API: containers CRUD, their files (list, create from multipart or `{file_id}`,
  * retrieve, delete) and the binary content endpoint.
  */
-import { Hono } from "hono";
+import { Hono, type Context, type Next } from "hono";
 import { z } from "zod";
 import { contentResponse } from "../content-response";
 import {
@@ -18,7 +18,8 @@ import {
   toContainerObject,
   toFileObject,
 } from "../containers";
-import { SimError } from "../errors";
+import { notFound, SimError } from "../errors";
+import { orgOf, type SimVars } from "../orgs";
 import { checkStatusFault } from "../faults";
 import { pageQuery, paginate } from "../pagination";
 import { bump, state } from "../state";
@@ -36,11 +37,21 @@ const CreateContainer = z.strictObject({
 
 const CreateFileJson = z.strictObject({ file_id: z.string() });
 
-export const containersRoutes = new Hono();
+export const containersRoutes = new Hono<SimVars>();
+
+// Another organisation's container is not found, whatever the route under it (src/orgs.ts).
+const sameOrg = async (c: Context<SimVars>, next: Next) => {
+  const ct = state.containers.get(c.req.param("cid") ?? "");
+  if (ct && ct.org !== orgOf(c)) throw notFound(`Container with id '${ct.id}' not found.`);
+  await next();
+};
+containersRoutes.use("/:cid", sameOrg);
+containersRoutes.use("/:cid/*", sameOrg);
 
 containersRoutes.post("/", async (c) => {
   const body = parseOr400(CreateContainer, await jsonBody(c.req.raw));
   const ct = createContainer({
+    org: orgOf(c),
     name: body.name,
     memory_limit: body.memory_limit,
     expire_idle_ms: body.expires_after ? body.expires_after.minutes * 60_000 : undefined,
@@ -54,7 +65,7 @@ containersRoutes.get("/", (c) => {
   const q = pageQuery(url, ["name"]);
   const name = url.searchParams.get("name");
   const all = [...state.containers.values()]
-    .filter((x) => !x.deleted && (name === null || x.name === name))
+    .filter((x) => !x.deleted && x.org === orgOf(c) && (name === null || x.name === name))
     .sort((a, b) => a.created_at - b.created_at || a.seq - b.seq);
   if (q.order === "desc") all.reverse();
   return c.json(paginate(all.map(toContainerObject), q));

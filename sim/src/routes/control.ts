@@ -29,6 +29,8 @@ const CreateContainer = z.strictObject({
   quirks: z.record(z.string(), z.boolean()).optional(),
   files: z.array(FileSpec).optional(),
   expire_idle_ms: z.number().int().min(1).optional(),
+  /** The owning organisation, `org-<n>` for the n-th key of SIM_API_KEY (default org-1). */
+  org: z.string().regex(/^org-\d+$/).optional(),
 });
 
 const FaultBody = z.strictObject({
@@ -73,7 +75,7 @@ controlRoutes.post("/config", async (c) => {
 
 controlRoutes.post("/containers", async (c) => {
   const body = parseOr400(CreateContainer, await jsonBody(c.req.raw));
-  const ct = createContainer({ name: body.name, quirks: checkQuirkObject(body.quirks, "container"), expire_idle_ms: body.expire_idle_ms });
+  const ct = createContainer({ org: body.org, name: body.name, quirks: checkQuirkObject(body.quirks, "container"), expire_idle_ms: body.expire_idle_ms });
   const files = (body.files ?? []).map((spec) => addSpecFile(ct.id, spec));
   return c.json({ ...toContainerObject(ct), files: files.map(fileWithTruth) });
 });

@@ -11,6 +11,7 @@ import { createResponse } from "../responses/engine";
 import { renderResponse, statusAt } from "../responses/render";
 import { INCLUDE_VALUES } from "../responses/schemas";
 import { getResponse, type StoredResponse } from "../responses/store";
+import { orgOf, type SimVars } from "../orgs";
 import { state } from "../state";
 
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
@@ -37,7 +38,7 @@ function streamOf(r: StoredResponse, include: readonly string[], obfuscation: bo
   return new Response(sseBody(events, pace, startingAfter), { headers: SSE_HEADERS });
 }
 
-export const responsesRoutes = new Hono();
+export const responsesRoutes = new Hono<SimVars>();
 
 responsesRoutes.post("/", async (c) => {
   const text = await c.req.text();
@@ -47,7 +48,7 @@ responsesRoutes.post("/", async (c) => {
   } catch {
     throw new SimError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)");
   }
-  const r = createResponse(raw, text);
+  const r = createResponse(raw, text, orgOf(c));
   const include = r.body.include ?? [];
   if (r.body.stream) return streamOf(r, include, r.body.stream_options?.include_obfuscation ?? true);
   return c.json(renderResponse(r, include));
@@ -60,7 +61,7 @@ responsesRoutes.get("/:id", (c) => {
       throw new SimError(400, `Unknown parameter: '${key}'.`, { param: key, code: "unknown_parameter" });
     }
   }
-  const r = getResponse(c.req.param("id"));
+  const r = getResponse(c.req.param("id"), orgOf(c));
   const include = includeQuery(url);
   if (url.searchParams.get("stream") === "true") {
     if (!r.background) throw new SimError(400, "Streaming a stored response is only supported for background responses.", { param: "stream" });
@@ -72,14 +73,14 @@ responsesRoutes.get("/:id", (c) => {
 
 responsesRoutes.get("/:id/input_items", (c) => {
   const url = new URL(c.req.url);
-  const r = getResponse(c.req.param("id"));
+  const r = getResponse(c.req.param("id"), orgOf(c));
   const q = pageQuery(url, ["include", "include[]"]);
   const items = q.order === "desc" ? [...r.input_items].reverse() : r.input_items;
   return c.json(paginate(items as { id: string }[], q));
 });
 
 responsesRoutes.post("/:id/cancel", (c) => {
-  const r = getResponse(c.req.param("id"));
+  const r = getResponse(c.req.param("id"), orgOf(c));
   if (!r.background) throw new SimError(400, "Only responses created with background=true can be cancelled.", { param: "response_id" });
   const status = statusAt(r);
   if (status === "queued" || status === "in_progress") r.cancelled = true;
@@ -87,7 +88,7 @@ responsesRoutes.post("/:id/cancel", (c) => {
 });
 
 responsesRoutes.delete("/:id", (c) => {
-  const r = getResponse(c.req.param("id"));
+  const r = getResponse(c.req.param("id"), orgOf(c));
   state.responses.delete(r.id);
   return c.json({ id: r.id, object: "response", deleted: true });
 });

@@ -1,8 +1,41 @@
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
+import { SIM_OTHER_ORG_KEY } from "../../sim-keys";
 import { api, client, control, drain, sha256, sleep } from "./helpers";
 
 describe("Containers API through the official SDK", () => {
+  it("keeps each key's organisation apart: another organisation's ids are not found", async () => {
+    const mine = client();
+    const theirs = client({ apiKey: SIM_OTHER_ORG_KEY });
+    // A response made with the second key runs in a container of the second organisation.
+    const r = await theirs.responses.create({ model: "gpt-5", input: "Make a CSV.\nsim: scenario=one-file", tools: [{ type: "code_interpreter", container: { type: "auto" } }] });
+    const cid = (r.output.find((o) => o.type === "code_interpreter_call") as { container_id: string }).container_id;
+    const [file] = (await theirs.containers.files.list(cid)).data;
+    expect(file).toBeDefined();
+    const content = await theirs.containers.files.content.retrieve(file!.id, { container_id: cid });
+    expect(content.status).toBe(200);
+    // The first organisation sees none of it, with the answer a made-up id gets.
+    for (const attempt of [
+      () => mine.containers.retrieve(cid),
+      () => mine.containers.files.list(cid),
+      () => mine.containers.files.retrieve(file!.id, { container_id: cid }),
+      () => mine.containers.files.content.retrieve(file!.id, { container_id: cid }),
+      () => mine.responses.retrieve(r.id),
+      () => mine.responses.create({ model: "gpt-5", input: "again", previous_response_id: r.id }),
+    ]) {
+      const err = await attempt().catch((e) => e);
+      expect(err, String(attempt)).toBeInstanceOf(OpenAI.APIError);
+      expect([400, 404]).toContain(err.status);
+      expect(err.message).toMatch(/not found/);
+    }
+    const listed: string[] = [];
+    for await (const c of mine.containers.list()) listed.push(c.id);
+    expect(listed).not.toContain(cid);
+    // Its own organisation still reads everything.
+    expect((await theirs.containers.retrieve(cid)).id).toBe(cid);
+    expect((await theirs.responses.retrieve(r.id)).id).toBe(r.id);
+  });
+
   it("creates, retrieves, lists and deletes a container", async () => {
     const openai = client();
     const created = await openai.containers.create({ name: "c-crud", expires_after: { anchor: "last_active_at", minutes: 5 } });

@@ -3,13 +3,14 @@
  * (every outbound fetch from the test reaches the auxiliary worker `sim`), and the control API.
  */
 import OpenAI from "openai";
+import { SIM_KEY } from "../../sim-keys";
 
-export const SIM_KEY = "sk-sim-test";
+export { SIM_KEY };
 export const BASE = "https://api.openai.com";
 
 /** The official SDK, as an app would configure it, without retries so faults stay visible. */
-export function client(opts: { maxRetries?: number } = {}): OpenAI {
-  return new OpenAI({ apiKey: SIM_KEY, baseURL: `${BASE}/v1`, maxRetries: opts.maxRetries ?? 0 });
+export function client(opts: { maxRetries?: number; apiKey?: string } = {}): OpenAI {
+  return new OpenAI({ apiKey: opts.apiKey ?? SIM_KEY, baseURL: `${BASE}/v1`, maxRetries: opts.maxRetries ?? 0 });
 }
 
 /** Calls the control API and returns its JSON (throws on a non-2xx). */

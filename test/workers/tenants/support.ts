@@ -25,7 +25,7 @@ export const ENVS = {
   },
   passthrough: { ...(env as object), UNSANDBOX_MODE: "pass-through", TENANT_KEY_ENCRYPTION_KEYS: "p1:passthrough-enc-0123456789abcdef0123" },
   /** pass-through without the sealing keys it needs: a configuration error. */
-  passthroughUnsealed: { ...(env as object), UNSANDBOX_MODE: "pass-through" },
+  passthroughUnsealed: { ...(env as object), UNSANDBOX_MODE: "pass-through", TENANT_KEY_ENCRYPTION_KEYS: undefined },
 } as const;
 export type ModeName = keyof typeof ENVS;
 
