@@ -24,6 +24,8 @@ export interface HarvestOptions {
   linksExpireAt?: number;
   /** Optional repair (src/harvest/repair.ts): the trackers may ask the model once more for linked files never written. */
   repair?: boolean;
+  /** Pass-through mode: the caller's key, sealed, for the trackers' work after the request (`sealForLaterWork`). */
+  upstreamKeySealed?: string | null;
 }
 
 /** The fields of a Response object the harvest reads. */
@@ -92,6 +94,7 @@ export async function harvest(
           refs: refsFor(found, containerId),
           sweep: true,
           linksExpireAt: options.linksExpireAt ?? null,
+          upstreamKeySealed: options.upstreamKeySealed ?? null,
           ...(options.repair && typeof response.model === "string" ? { repairModel: response.model } : {}),
         });
         for (const image of found.images.filter((i) => i.containerId === containerId)) {

@@ -11,6 +11,8 @@ import { harvest, manifestOf } from "../harvest/harvest";
 import { linkExpiry, namingFor } from "../harvest/naming";
 import { rewriteItems, rewriteResponseObject } from "../links/response";
 import { OUTPUTS_INCLUDE } from "../schemas/create-response";
+import { loadConfig } from "../config";
+import { sealForLaterWork } from "../tenants/store";
 import { responseIndexFor } from "../tracker/stubs";
 import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
 import { passError, stripOutputs, type UpstreamResponse } from "./responses";
@@ -50,7 +52,7 @@ responsesRead.get("/v1/responses/:id", async (c) => {
   const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/responses/${id}${url.search}`, headers: c.req.raw.headers });
   if (!upstream.ok) return passError(upstream);
   const tenant = c.get("tenant");
-  const options = { tenant, clientWantsOutputs, waitMs: 0 };
+  const options = { tenant, clientWantsOutputs, waitMs: 0, upstreamKeySealed: await sealForLaterWork(loadConfig(c.env), c.get("caller")) };
   if (url.searchParams.get("stream") === "true") {
     return resumeStream(c, upstream, options, startingAfter);
   }

@@ -113,7 +113,7 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
           pending.push(
             Promise.all([
               responseIndexFor(env, id).register({ tenant: options.tenant, responseId: id, createdAt, containerIds: [containerId] }),
-              trackerFor(env, containerId).open({ tenant: options.tenant, containerId, responseId: id, responseCreatedAt: createdAt, linksExpireAt: linksExpireAt ?? null }),
+              trackerFor(env, containerId).open({ tenant: options.tenant, containerId, responseId: id, responseCreatedAt: createdAt, linksExpireAt: linksExpireAt ?? null, upstreamKeySealed: options.upstreamKeySealed ?? null }),
             ]),
           );
         }
@@ -149,7 +149,7 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
         if (responseId) {
           for (const containerId of containers) {
             await trackerFor(env, containerId)
-              .track({ tenant: options.tenant, containerId, responseId, responseCreatedAt: createdAt, refs: [], sweep: true, linksExpireAt: linksExpireAt ?? null })
+              .track({ tenant: options.tenant, containerId, responseId, responseCreatedAt: createdAt, refs: [], sweep: true, linksExpireAt: linksExpireAt ?? null, upstreamKeySealed: options.upstreamKeySealed ?? null })
               .catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "hand-off failed", responseId, error: String(err) })));
           }
         }

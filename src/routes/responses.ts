@@ -20,6 +20,8 @@ import { streamResponse } from "./responses-stream";
 import { wantsFileInstructions, withFileInstructions } from "../harvest/file-instructions";
 import { repairRequested } from "../harvest/repair";
 import { TERMINAL_STATUSES } from "../tracker/background";
+import { loadConfig } from "../config";
+import { sealForLaterWork } from "../tenants/store";
 import { responseIndexFor } from "../tracker/stubs";
 import { waitMsHeader } from "./wait-header";
 
@@ -70,6 +72,7 @@ responses.post("/v1/responses", async (c) => {
     clientWantsOutputs,
     waitMs: wait,
     repair: repairRequested(c.env, c.req.header("x-unsandbox-repair")),
+    upstreamKeySealed: await sealForLaterWork(loadConfig(c.env), c.get("caller")),
   };
   if (body.stream) return streamResponse(c, upstream, options);
 
@@ -108,6 +111,7 @@ export async function watchBackground(env: AppEnv["Bindings"], response: { id: s
       responseId: response.id,
       previousResponseId: options.previousResponseId ?? null,
       createdAt: typeof response.created_at === "number" ? response.created_at : Math.floor(Date.now() / 1000),
+      upstreamKeySealed: options.upstreamKeySealed ?? null,
     });
   } catch (err) {
     console.error(JSON.stringify({ level: "error", msg: "background watch failed", responseId: response.id, error: String(err) }));

@@ -66,12 +66,19 @@ export async function upstreamKeyFor(env: Bindings, config: Config, tenant: stri
 }
 
 /**
- * The caller's upstream key sealed for work that outlives the request, or null when that work
- * can use the deployment's key (`upstreamKeyFor` then finds it). Pass-through callers' keys exist
- * nowhere else, so whoever schedules work for them (the container tracker) keeps this string for
- * the container's life and opens it with `unseal(sealed, caller.tenant, config.TENANT_KEY_ENCRYPTION_KEYS)`.
+ * A pass-through caller's upstream key sealed for work that outlives the request, or null when
+ * that work can find the key itself (`upstreamKeyFor`: the deployment's key, or a multi-tenant
+ * tenant's from the directory, which an admin may rotate). Pass-through callers' keys exist
+ * nowhere else, so whoever schedules work for them (container trackers, a response's background
+ * watch) keeps this string while the work lasts and opens it with `keyForLaterWork`.
  */
-export async function sealForLaterWork(config: Config, caller: { tenant: string; upstreamKey: string }): Promise<string | null> {
-  if (caller.upstreamKey === config.OPENAI_API_KEY) return null;
+export async function sealForLaterWork(config: Config, caller: { mode: string; tenant: string; upstreamKey: string }): Promise<string | null> {
+  if (caller.mode !== "pass-through" || caller.upstreamKey === config.OPENAI_API_KEY) return null;
   return seal(caller.upstreamKey, caller.tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []);
+}
+
+/** The upstream key for work done after a request: the sealed caller's key when one was kept, else `upstreamKeyFor`. */
+export async function keyForLaterWork(env: Bindings, config: Config, tenant: string, sealed: string | null | undefined): Promise<string> {
+  if (sealed) return unseal(sealed, tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []);
+  return upstreamKeyFor(env, config, tenant);
 }

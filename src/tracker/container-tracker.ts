@@ -31,7 +31,7 @@ import {
 } from "../storage/upstream";
 import { reportCopyJob } from "../observability/copy-job";
 import { meterFor } from "../metering/record";
-import { directory, upstreamKeyFor } from "../tenants/store";
+import { directory, keyForLaterWork } from "../tenants/store";
 import { startRepairTurn } from "../harvest/repair";
 import { targetOf } from "../upstream/fetch";
 import { backoffMs } from "./backoff";
@@ -233,7 +233,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
    */
   async open(input: OpenInput): Promise<void> {
     const p = OpenSchema.parse(input);
-    this.#claimContainer(p.tenant, p.containerId);
+    this.#claimContainer(p.tenant, p.containerId, p.upstreamKeySealed);
     const now = this.now();
     const live = this.#live();
     this.#upsertResponse(p.tenant, p.responseId, p.responseCreatedAt ?? Math.floor(now / 1000), live ? now + 1_000 : null, live ? now + WATCH_WINDOW_MS : null);
@@ -248,7 +248,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
    */
   async track(input: TrackInput): Promise<ManifestEntry[]> {
     const p = TrackSchema.parse(input);
-    this.#claimContainer(p.tenant, p.containerId);
+    this.#claimContainer(p.tenant, p.containerId, p.upstreamKeySealed);
     const now = this.now();
     const live = this.#live();
     const sweep = p.sweep && live;
@@ -704,6 +704,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
     }
     this.#sql.exec("UPDATE responses SET sweep_next_at = NULL");
     this.#sql.exec("UPDATE claims SET state = 'missing' WHERE state = 'pending'");
+    // Nothing left to read with a caller's key (a copy still running holds its own upstream).
+    this.#sql.exec("UPDATE container SET upstream_key_sealed = NULL");
   }
 
   /**
@@ -765,11 +767,16 @@ export class ContainerTracker extends DurableObject<Bindings> {
    * UPSTREAM_AUTH_HEADER and UPSTREAM_QUERY apply), and in multi-tenant mode with the tenant's own
    * upstream key when it has one, since the container lives in that key's organisation.
    */
+  /**
+   * Upstream with the key this container's work needs: a pass-through caller's own (kept sealed,
+   * since the deployment's key cannot see that caller's containers), a multi-tenant tenant's, or
+   * the deployment's.
+   */
   async #upstream(): Promise<UpstreamAccess> {
     const cfg = loadConfig(this.env);
-    const tenant = this.#sql.exec<{ tenant: string }>("SELECT tenant FROM container LIMIT 1").toArray()[0]?.tenant;
-    if (cfg.UNSANDBOX_MODE !== "multi-tenant" || !tenant) return targetOf(cfg);
-    return targetOf({ ...cfg, OPENAI_API_KEY: await upstreamKeyFor(this.env, cfg, tenant) });
+    const row = this.#sql.exec<{ tenant: string; upstream_key_sealed: string | null }>("SELECT tenant, upstream_key_sealed FROM container LIMIT 1").toArray()[0];
+    if (!row) return targetOf(cfg);
+    return targetOf({ ...cfg, OPENAI_API_KEY: await keyForLaterWork(this.env, cfg, row.tenant, row.upstream_key_sealed) });
   }
 
   #containerId(): string | null {
@@ -781,15 +788,20 @@ export class ContainerTracker extends DurableObject<Bindings> {
     if (row && row.tenant !== tenant) throw new Error("this container belongs to another tenant");
   }
 
-  /** The first tenant to name a container owns it; everyone else is refused. */
-  #claimContainer(tenant: string, containerId: string): void {
+  /**
+   * The first tenant to name a container owns it; everyone else is refused. A pass-through
+   * caller's sealed key (the tenant is derived from that key, so it is always the same key) is
+   * kept for the reads after the request, and forgotten once the container is over.
+   */
+  #claimContainer(tenant: string, containerId: string, upstreamKeySealed?: string | null): void {
     const row = this.#sql.exec<{ id: string; tenant: string }>("SELECT id, tenant FROM container LIMIT 1").toArray()[0];
     if (!row) {
-      this.#sql.exec("INSERT INTO container (id, tenant, opened_at) VALUES (?, ?, ?)", containerId, tenant, this.now());
+      this.#sql.exec("INSERT INTO container (id, tenant, opened_at, upstream_key_sealed) VALUES (?, ?, ?, ?)", containerId, tenant, this.now(), upstreamKeySealed ?? null);
       return;
     }
     if (row.id !== containerId) throw new Error(`this tracker tracks ${row.id}, not ${containerId}`);
     if (row.tenant !== tenant) throw new Error("this container belongs to another tenant");
+    if (upstreamKeySealed) this.#sql.exec("UPDATE container SET upstream_key_sealed = ?", upstreamKeySealed);
   }
 
   #upsertResponse(tenant: string, responseId: string, createdAt: number, sweepNextAt: number | null, sweepUntil: number | null): void {
@@ -1019,7 +1031,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
   /** The container is gone upstream: nothing more can be copied or listed. */
   #containerGone(reason: string): void {
     const now = this.now();
-    this.#sql.exec("UPDATE container SET status = 'expired', checked_at = ?, final_sweep_at = NULL", now);
+    this.#sql.exec("UPDATE container SET status = 'expired', checked_at = ?, final_sweep_at = NULL, upstream_key_sealed = NULL", now);
     this.#sql.exec("UPDATE files SET state = 'lost', reason = ?, state_at = ? WHERE state IN ('pending', 'copying')", reason, now);
     this.#sql.exec("DELETE FROM jobs");
     this.#sql.exec("DELETE FROM parts");

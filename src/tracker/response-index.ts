@@ -14,6 +14,7 @@ import type { Bindings } from "../config";
 import { loadConfig } from "../config";
 import { harvest, type ResponseLike } from "../harvest/harvest";
 import { namingFor } from "../harvest/naming";
+import { keyForLaterWork } from "../tenants/store";
 import { upstreamFetch } from "../upstream/fetch";
 import { nextPollDelay, BACKGROUND_WATCH_MS, TERMINAL_STATUSES } from "./background";
 import { openMigrated, RESPONSE_INDEX_MIGRATIONS } from "./schema";
@@ -158,13 +159,13 @@ export class ResponseIndex extends DurableObject<Bindings> {
    * then harvests it like the plain route would, so its files are stored even if the client never
    * polls. Idempotent; a response registered to another tenant is refused.
    */
-  async watchBackground(input: { tenant: string; responseId: string; previousResponseId?: string | null; createdAt: number }): Promise<void> {
+  async watchBackground(input: { tenant: string; responseId: string; previousResponseId?: string | null; createdAt: number; upstreamKeySealed?: string | null }): Promise<void> {
     this.register({ tenant: input.tenant, responseId: input.responseId, previousResponseId: input.previousResponseId ?? null, createdAt: input.createdAt, containerIds: [] });
     const now = Date.now();
     this.#sql.exec(
-      `INSERT INTO background_watch (id, tenant, previous_response_id, next_poll_at, until) VALUES (1, ?, ?, ?, ?)
+      `INSERT INTO background_watch (id, tenant, previous_response_id, next_poll_at, until, upstream_key_sealed) VALUES (1, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO NOTHING`,
-      input.tenant, input.previousResponseId ?? null, now + nextPollDelay(0), now + BACKGROUND_WATCH_MS,
+      input.tenant, input.previousResponseId ?? null, now + nextPollDelay(0), now + BACKGROUND_WATCH_MS, input.upstreamKeySealed ?? null,
     );
     await this.#armWatch();
   }
@@ -178,13 +179,16 @@ export class ResponseIndex extends DurableObject<Bindings> {
   /** Polls a watched background response once; harvests it when it has ended. */
   override async alarm(): Promise<void> {
     const w = this.#sql
-      .exec<{ tenant: string; previous_response_id: string | null; polls: number; until: number }>(
-        "SELECT tenant, previous_response_id, polls, until FROM background_watch WHERE state = 'watching'",
+      .exec<{ tenant: string; previous_response_id: string | null; polls: number; until: number; upstream_key_sealed: string | null }>(
+        "SELECT tenant, previous_response_id, polls, until, upstream_key_sealed FROM background_watch WHERE state = 'watching'",
       )
       .toArray()[0];
     const row = this.#row();
     if (!w || !row) return;
-    const config = loadConfig(this.env);
+    // The polls and the harvest use the key the response was made with (a pass-through caller's
+    // own, a tenant's, or the deployment's): another organisation's key would not find it.
+    const deployment = loadConfig(this.env);
+    const config = { ...deployment, OPENAI_API_KEY: await keyForLaterWork(this.env, deployment, w.tenant, w.upstream_key_sealed) };
     let status = "";
     let response: (ResponseLike & { status?: string }) | undefined;
     try {
@@ -198,7 +202,13 @@ export class ResponseIndex extends DurableObject<Bindings> {
     }
     if (response && TERMINAL_STATUSES.has(status)) {
       const naming = namingFor(config, w.tenant, row.id);
-      await harvest(this.env, response, naming, { tenant: w.tenant, previousResponseId: w.previous_response_id ?? undefined, clientWantsOutputs: true, waitMs: 0 }, this);
+      await harvest(
+        this.env,
+        response,
+        naming,
+        { tenant: w.tenant, previousResponseId: w.previous_response_id ?? undefined, clientWantsOutputs: true, waitMs: 0, upstreamKeySealed: w.upstream_key_sealed },
+        this,
+      );
       return this.#endWatch("harvested", null);
     }
     const now = Date.now();
@@ -208,7 +218,8 @@ export class ResponseIndex extends DurableObject<Bindings> {
   }
 
   #endWatch(state: string, error: string | null): void {
-    this.#sql.exec("UPDATE background_watch SET state = ?, last_error = ? WHERE id = 1", state, error);
+    // The watch is over: the caller's key is not kept beyond it (the trackers hold their own).
+    this.#sql.exec("UPDATE background_watch SET state = ?, last_error = ?, upstream_key_sealed = NULL WHERE id = 1", state, error);
   }
 
   async #armWatch(): Promise<void> {

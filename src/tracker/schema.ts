@@ -98,6 +98,9 @@ export const TRACKER_MIGRATIONS = [
   ALTER TABLE responses ADD COLUMN repair_due_at INTEGER;
   ALTER TABLE responses ADD COLUMN repair_response_id TEXT
   `,
+  // v5: pass-through mode: the caller's own upstream key, sealed, for the listings and copies
+  // after the request (the deployment's key cannot see that caller's containers).
+  `ALTER TABLE container ADD COLUMN upstream_key_sealed TEXT`,
 ] as const;
 
 /** ResponseIndex: one response, its containers, its place in the chain and the links it issued. */
@@ -125,4 +128,6 @@ export const RESPONSE_INDEX_MIGRATIONS = [
     state TEXT NOT NULL DEFAULT 'watching', last_error TEXT
   )
   `,
+  // v3: pass-through mode: the caller's own upstream key, sealed, for the polls and the harvest.
+  `ALTER TABLE background_watch ADD COLUMN upstream_key_sealed TEXT`,
 ] as const;

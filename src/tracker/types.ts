@@ -33,6 +33,11 @@ export const OpenSchema = z.object({
    * reach it any more and it deletes its objects and itself (docs/storage.md, "Retention").
    */
   linksExpireAt: z.number().nullable().optional(),
+  /**
+   * Pass-through mode: the caller's own upstream key, sealed (`sealForLaterWork`), which this
+   * tracker keeps while it may still read the container. Absent: the key `upstreamKeyFor` finds.
+   */
+  upstreamKeySealed: z.string().min(1).nullable().optional(),
 });
 export type OpenInput = z.input<typeof OpenSchema>;
 

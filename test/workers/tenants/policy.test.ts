@@ -153,12 +153,14 @@ describe("linkExpiryFor", () => {
 });
 
 describe("sealForLaterWork", () => {
-  it("seals keys other than the deployment's, for their own tenant only", async () => {
+  it("seals pass-through keys other than the deployment's, for their own tenant only", async () => {
     const { sealForLaterWork } = await import("../../../src/tenants/store");
     const keys = [{ kid: "p1", secret: "p".repeat(32) }];
     const config = { OPENAI_API_KEY: "sk-deployment", TENANT_KEY_ENCRYPTION_KEYS: keys } as never;
-    expect(await sealForLaterWork(config, { tenant: "default", upstreamKey: "sk-deployment" })).toBeNull();
-    const sealed = (await sealForLaterWork(config, { tenant: "pt_abc", upstreamKey: "sk-callers-own" }))!;
+    expect(await sealForLaterWork(config, { mode: "pass-through", tenant: "pt_dep", upstreamKey: "sk-deployment" })).toBeNull();
+    // A multi-tenant tenant's own key stays in the directory, where an admin can rotate it.
+    expect(await sealForLaterWork(config, { mode: "multi-tenant", tenant: "acme", upstreamKey: "sk-acme" })).toBeNull();
+    const sealed = (await sealForLaterWork(config, { mode: "pass-through", tenant: "pt_abc", upstreamKey: "sk-callers-own" }))!;
     expect(sealed).not.toContain("sk-callers-own");
     expect(await unseal(sealed, "pt_abc", keys)).toBe("sk-callers-own");
     await expect(unseal(sealed, "pt_other", keys)).rejects.toThrow();
