@@ -49,11 +49,13 @@ export function deploymentLimits(env: Record<string, unknown>): StorageLimits {
     bytesPerFile: n("UNSANDBOX_MAX_FILE_BYTES") ?? DEFAULT_LIMITS.bytesPerFile,
     bytesPerTenant: n("UNSANDBOX_MAX_TENANT_BYTES") ?? DEFAULT_LIMITS.bytesPerTenant,
     retentionMs: days !== undefined ? days * DAY_MS : DEFAULT_LIMITS.retentionMs,
-    blockedExtensions: String(env.UNSANDBOX_BLOCKED_EXTENSIONS ?? "")
-      .split(",")
-      .map((e) => e.trim().replace(/^\./, "").toLowerCase())
-      .filter(Boolean),
+    blockedExtensions: normaliseExtensions(String(env.UNSANDBOX_BLOCKED_EXTENSIONS ?? "").split(",")),
   };
+}
+
+/** `[" exe", ".Dll", ""]` → `["exe", "dll"]`. Pure. */
+function normaliseExtensions(list: readonly string[]): string[] {
+  return list.map((e) => e.trim().replace(/^\./, "").toLowerCase()).filter(Boolean);
 }
 
 /** The blocked extension a file name ends with, or null. Pure. */
@@ -70,6 +72,7 @@ export interface TenantLimitOverrides {
   bytes_per_file?: number;
   bytes_per_tenant?: number;
   retention_days?: number;
+  blocked_extensions?: string[];
 }
 
 /** Tenant overrides on top of the deployment's limits. Pure. */
@@ -79,6 +82,7 @@ export function effectiveLimits(base: StorageLimits, t: TenantLimitOverrides | n
     bytesPerFile: t?.bytes_per_file ?? base.bytesPerFile,
     bytesPerTenant: t?.bytes_per_tenant ?? base.bytesPerTenant,
     retentionMs: t?.retention_days !== undefined ? t.retention_days * DAY_MS : base.retentionMs,
-    blockedExtensions: base.blockedExtensions,
+    // A tenant adds to the operator's list; it cannot take anything off it.
+    blockedExtensions: [...new Set([...base.blockedExtensions, ...normaliseExtensions(t?.blocked_extensions ?? [])])],
   };
 }

@@ -18,6 +18,14 @@ export const Limits = z.strictObject({
   bytes_per_file: z.int().min(1).optional(),
   bytes_per_tenant: z.int().min(1).optional(),
   retention_days: z.int().min(1).max(36_500).optional(),
+  /**
+   * Extensions this tenant never stores, on top of the deployment's `UNSANDBOX_BLOCKED_EXTENSIONS`
+   * (a tenant can block more, never unblock what the operator blocks). Written without the dot.
+   */
+  blocked_extensions: z
+    .array(z.string().regex(/^\.?[A-Za-z0-9_-]{1,16}$/, "blocked_extensions are extensions like exe or .scr (1-16 of [A-Za-z0-9_-])"))
+    .max(100)
+    .optional(),
 });
 export type Limits = z.infer<typeof Limits>;
 

@@ -994,7 +994,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
       .one().n;
     const blocked = blockedExtension(filename, this.#limitsFor(tenant).blockedExtensions);
     const skipped = counted >= limit || blocked !== null;
-    const skipReason = blocked !== null ? `blocked: .${blocked} files are not stored (UNSANDBOX_BLOCKED_EXTENSIONS)` : `limit: the response already has ${limit} files (files_per_response)`;
+    const skipReason = blocked !== null ? `blocked: .${blocked} files are not stored (blocked_extensions)` : `limit: the response already has ${limit} files (files_per_response)`;
     this.#sql.exec(
       `INSERT INTO files (file_id, version, tenant, container_id, path, filename, source, upstream_created_at, bytes, content_type,
          state, reason, state_at, r2_key, first_seen_at, first_response_id)

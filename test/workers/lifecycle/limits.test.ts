@@ -70,8 +70,24 @@ describe("limits", () => {
     const byPath = Object.fromEntries(m.map((e) => [e.path, e]));
     expect(byPath["/mnt/data/report.csv"]!.state).toBe("stored");
     for (const p of ["/mnt/data/tool.EXE", "/mnt/data/screensaver.scr"]) {
-      expect(byPath[p]).toMatchObject({ state: "skipped", reason: expect.stringContaining("UNSANDBOX_BLOCKED_EXTENSIONS") });
+      expect(byPath[p]).toMatchObject({ state: "skipped", reason: expect.stringContaining("blocked_extensions") });
     }
     expect(deploymentLimits({ UNSANDBOX_BLOCKED_EXTENSIONS: " exe, .Dll ," }).blockedExtensions).toEqual(["exe", "dll"]);
+  });
+
+  it("a tenant's blocked_extensions add to the deployment's (which it cannot unblock)", async () => {
+    const tenant = await makeTenant({ limits: { blocked_extensions: [".CSV"] } });
+    const ct = await sim.container([
+      { path: "/mnt/data/report.csv", size: 500 },
+      { path: "/mnt/data/tool.exe", size: 500 },
+      { path: "/mnt/data/chart.png", size: 500 },
+    ]);
+    await register(ct.id, "resp_tenant_blocked", ct.created_at, [], { sweep: true, tenant: tenant.id });
+    const m = await tracker(ct.id).waitForStored("resp_tenant_blocked", 30_000);
+    const byPath = Object.fromEntries(m.map((e) => [e.path, e]));
+    expect(byPath["/mnt/data/chart.png"]!.state).toBe("stored");
+    expect(byPath["/mnt/data/report.csv"]).toMatchObject({ state: "skipped", reason: "blocked: .csv files are not stored (blocked_extensions)" });
+    expect(byPath["/mnt/data/tool.exe"]).toMatchObject({ state: "skipped", reason: "blocked: .exe files are not stored (blocked_extensions)" });
+    expect(effectiveLimits({ ...DEFAULT_LIMITS, blockedExtensions: ["exe"] }, { blocked_extensions: ["exe", ".Scr"] }).blockedExtensions).toEqual(["exe", "scr"]);
   });
 });
