@@ -78,6 +78,7 @@ async function doResolve(c: Context<AppEnv>): Promise<ResolvedKey | null> {
         kind: hit.key.kind,
         keyId: hit.key.id,
         limits: { tenant: hit.tenant.limits, key: hit.key.limits },
+        features: hit.tenant.features ?? {},
         ...(hit.key.widget ? { widget: hit.key.widget } : {}),
         upstreamKey,
       };

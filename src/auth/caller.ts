@@ -10,7 +10,7 @@
  */
 import type { Context } from "hono";
 import { UnsandboxError } from "../errors";
-import type { Limits, WidgetSettings } from "../tenants/schema";
+import type { Features, Limits, WidgetSettings } from "../tenants/schema";
 import type { OwnedKind, Owner, OwnershipCaller } from "../tenants/ownership";
 
 export type Mode = "single-tenant" | "multi-tenant" | "pass-through";
@@ -30,6 +30,8 @@ export interface Caller extends OwnershipCaller {
   widget?: WidgetSettings;
   /** The browser origin of a publishable call (already checked against `widget.allowed_origins`). */
   origin?: string;
+  /** The tenant's defaults for the opt-in request features (multi-tenant; harvest/features.ts). */
+  features?: Features;
   /** The OpenAI key for this caller's upstream calls (also in `c.get("config").OPENAI_API_KEY`). */
   upstreamKey: string;
 }

@@ -1,6 +1,6 @@
 /**
  * @module harvest/file-instructions
- * Opt-in (`x-unsandbox-file-instructions: 1`): some models describe a file instead of calling the
+ * Opt-in (`x-unsandbox-file-instructions: 1`, or the tenant's default: harvest/features.ts): some models describe a file instead of calling the
  * tool, or link a path they never wrote. Telling them where to save and how to link is the fix
  * users found; unsandbox appends it to the request's `instructions`, never replacing the app's.
  */
@@ -12,9 +12,4 @@ export const FILE_INSTRUCTIONS =
 export function withFileInstructions<B extends { instructions?: unknown }>(body: B): B {
   const existing = typeof body.instructions === "string" && body.instructions.trim() ? `${body.instructions}\n\n` : "";
   return { ...body, instructions: existing + FILE_INSTRUCTIONS };
-}
-
-/** Whether the request asked for them (`1`, `true` or `on`). */
-export function wantsFileInstructions(header: string | undefined): boolean {
-  return header !== undefined && /^(1|true|on)$/i.test(header.trim());
 }

@@ -15,14 +15,15 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app";
 import { getCaller, ownedBy } from "../auth/caller";
 import { badRequest, UnsandboxError } from "../errors";
+import { FEATURE_HEADERS, featureOn } from "./features";
 import { retrieveContainer } from "../storage/upstream";
 import { recordOwner } from "../tenants/ownership";
 import { responseIndexFor } from "../tracker/stubs";
 import { MAX_CHAIN } from "../tracker/response-index";
 import { targetOf, upstreamFetch } from "../upstream/fetch";
 
-/** The opt-in request header; `1` or `true` turns managed containers on for this request. */
-export const MANAGED_HEADER = "x-unsandbox-managed-container";
+/** The opt-in request header (or the tenant's default: harvest/features.ts). */
+const MANAGED_HEADER = FEATURE_HEADERS.managed_containers;
 /** Optional idle expiry of a container unsandbox creates, in minutes (1-1440 upstream). */
 export const EXPIRY_HEADER = "x-unsandbox-container-expiry-minutes";
 export const DEFAULT_EXPIRY_MINUTES = 20;
@@ -40,12 +41,6 @@ export function autoToolIndexes(body: Body): number[] {
   });
 }
 
-/** Pure: is the opt-in header set? */
-export function wantsManaged(headers: Headers): boolean {
-  const v = headers.get(MANAGED_HEADER)?.trim().toLowerCase();
-  return v === "1" || v === "true";
-}
-
 /**
  * Returns the body to forward: unchanged unless the request opted in and a code_interpreter tool
  * is in auto mode; then that tool's `container` is the id of a container unsandbox created or
@@ -53,7 +48,7 @@ export function wantsManaged(headers: Headers): boolean {
  * @throws UnsandboxError 400 for a malformed expiry header, 502 when upstream refuses to create one.
  */
 export async function applyManagedContainer(c: Context<AppEnv>, body: Body): Promise<Body> {
-  if (!wantsManaged(c.req.raw.headers)) return body;
+  if (!featureOn(c, "managed_containers")) return body;
   const indexes = autoToolIndexes(body);
   if (indexes.length === 0) return body;
   const tools = [...(body.tools as Body[])];

@@ -23,11 +23,6 @@ export function repairEnabled(env: Record<string, unknown>): boolean {
   return ["true", "1", "on"].includes(String(env.UNSANDBOX_REPAIR ?? "").trim().toLowerCase());
 }
 
-/** Whether this request asked for repair: the deployment switch, or `x-unsandbox-repair: 1`. */
-export function repairRequested(env: Record<string, unknown>, header: string | undefined): boolean {
-  return repairEnabled(env) || (header !== undefined && /^(1|true|on)$/i.test(header.trim()));
-}
-
 export interface RepairInput {
   tenant: string;
   /** The response whose links name files that were never written. */

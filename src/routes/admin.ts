@@ -88,7 +88,7 @@ admin.post("/admin/tenants", async (c) => {
   const body = await readStrictJson(c, CreateTenantBody);
   const id = body.id ?? `t_${randomBase62(12).toLowerCase()}`;
   const sealed = (await sealFor(c, body.upstream_key, id)) ?? null;
-  const view = unwrap(await directory(c.env).createTenant({ id, name: body.name, limits: body.limits, upstreamKeySealed: sealed }), "tenant");
+  const view = unwrap(await directory(c.env).createTenant({ id, name: body.name, limits: body.limits, features: body.features, upstreamKeySealed: sealed }), "tenant");
   return c.json(view, 201);
 });
 
@@ -97,7 +97,7 @@ admin.get("/admin/tenants/:tenant", async (c) => c.json(unwrap(await directory(c
 admin.patch("/admin/tenants/:tenant", async (c) => {
   const id = tenantParam(c);
   const body = await readStrictJson(c, UpdateTenantBody);
-  const patch = { name: body.name, limits: body.limits, upstreamKeySealed: await sealFor(c, body.upstream_key, id) };
+  const patch = { name: body.name, limits: body.limits, features: body.features, upstreamKeySealed: await sealFor(c, body.upstream_key, id) };
   return c.json(unwrap(await directory(c.env).updateTenant(id, patch), "tenant"));
 });
 

@@ -12,7 +12,11 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app";
 import type { AnswerFile } from "../harvest/harvest";
-import { EXPIRY_HEADER, MANAGED_HEADER } from "../harvest/managed";
+import { FEATURE_HEADERS } from "../harvest/features";
+import { EXPIRY_HEADER } from "../harvest/managed";
+
+/** The words an on/off feature header takes (harvest/features.ts). */
+const ON_OFF = { type: "string", enum: ["1", "true", "on", "0", "false", "off"] } as const;
 import { UsageReport } from "../metering/usage";
 import { CreateKeyBody, CreateTenantBody, UpdateTenantBody } from "../tenants/schema";
 import { HealthReport } from "./health";
@@ -122,7 +126,9 @@ export function openApiDocument(origin: string): SchemaObject {
           operationId: "createResponse",
           parameters: [
             { name: "x-unsandbox-wait-ms", in: "header", required: false, schema: { type: "integer", minimum: 0, maximum: 60000 }, description: "How long a plain answer waits for copies (default 10000)." },
-            { name: MANAGED_HEADER, in: "header", required: false, schema: { type: "string", enum: ["1", "true"] }, description: "Managed container: unsandbox creates the code_interpreter container and reuses it across the previous_response_id chain." },
+            { name: FEATURE_HEADERS.managed_containers, in: "header", required: false, schema: ON_OFF, description: "Managed container: unsandbox creates the code_interpreter container and reuses it across the previous_response_id chain. Without the header: the tenant's default (`features.managed_containers`), else off." },
+            { name: FEATURE_HEADERS.file_instructions, in: "header", required: false, schema: ON_OFF, description: "Appends unsandbox's file instructions to the request's `instructions`. Without the header: the tenant's default (`features.file_instructions`), else off." },
+            { name: FEATURE_HEADERS.repair, in: "header", required: false, schema: ON_OFF, description: "Asks the model once more for linked files it never wrote. Without the header: the tenant's default (`features.repair`), else `UNSANDBOX_REPAIR`." },
             { name: EXPIRY_HEADER, in: "header", required: false, schema: { type: "integer", minimum: 1, maximum: 1440 }, description: "Idle expiry of a managed container, minutes (default 20)." },
           ],
           requestBody: { required: true, description: "OpenAI's CreateResponse body.", content: { "application/json": { schema: { type: "object" } } } },

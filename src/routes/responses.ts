@@ -17,8 +17,8 @@ import { rewriteResponseObject } from "../links/response";
 import { CreateResponseBody, OUTPUTS_INCLUDE } from "../schemas/create-response";
 import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
 import { streamResponse } from "./responses-stream";
-import { wantsFileInstructions, withFileInstructions } from "../harvest/file-instructions";
-import { repairRequested } from "../harvest/repair";
+import { featureOn } from "../harvest/features";
+import { withFileInstructions } from "../harvest/file-instructions";
 import { TERMINAL_STATUSES } from "../tracker/background";
 import { loadConfig } from "../config";
 import { sealForLaterWork } from "../tenants/store";
@@ -56,7 +56,7 @@ responses.post("/v1/responses", async (c) => {
     include: clientWantsOutputs ? body.include : [...(body.include ?? []), OUTPUTS_INCLUDE],
   });
 
-  if (wantsFileInstructions(c.req.header("x-unsandbox-file-instructions"))) forwarded = withFileInstructions(forwarded);
+  if (featureOn(c, "file_instructions")) forwarded = withFileInstructions(forwarded);
 
   const upstream = await upstreamFetch(c.get("config"), {
     method: "POST",
@@ -71,7 +71,7 @@ responses.post("/v1/responses", async (c) => {
     previousResponseId: body.previous_response_id ?? undefined,
     clientWantsOutputs,
     waitMs: wait,
-    repair: repairRequested(c.env, c.req.header("x-unsandbox-repair")),
+    repair: featureOn(c, "repair"),
     upstreamKeySealed: await sealForLaterWork(loadConfig(c.env), c.get("caller")),
   };
   if (body.stream) return streamResponse(c, upstream, options);

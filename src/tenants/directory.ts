@@ -9,13 +9,13 @@
  * (auth/sealed-key.ts) and are never unsealed here.
  *
  * Tables (also in docs/storage.md):
- *   tenants(id PK, name, status, limits JSON, upstream_key_sealed, created_at, revoked_at)
+ *   tenants(id PK, name, status, limits JSON, upstream_key_sealed, created_at, revoked_at, features JSON)
  *   keys(id PK, tenant, kind, hash UNIQUE, prefix, status, limits JSON, widget JSON, created_at, revoked_at)
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../config";
 import { openMigrated } from "../tracker/schema";
-import type { KeyKind, KeyRecord, Limits, TenantRecord, TenantView, WidgetSettings } from "./schema";
+import type { Features, KeyKind, KeyRecord, Limits, TenantRecord, TenantView, WidgetSettings } from "./schema";
 
 const MIGRATIONS = [
   `
@@ -30,6 +30,8 @@ const MIGRATIONS = [
   );
   CREATE INDEX keys_by_tenant ON keys (tenant)
   `,
+  // v2: a tenant's defaults for the opt-in request features (schema.ts, Features).
+  `ALTER TABLE tenants ADD COLUMN features TEXT NOT NULL DEFAULT '{}'`,
 ];
 
 /** What a key lookup returns: the key and its tenant, both active, or null. */
@@ -52,28 +54,30 @@ export class TenantDirectory extends DurableObject<Bindings> {
   }
 
   /** Creates a tenant; `conflict` when the id is taken. */
-  createTenant(input: { id: string; name: string; limits: Limits; upstreamKeySealed: string | null }): DirectoryResult<TenantView> {
+  createTenant(input: { id: string; name: string; limits: Limits; features?: Features; upstreamKeySealed: string | null }): DirectoryResult<TenantView> {
     if (this.#tenant(input.id)) return { ok: false, reason: "conflict" };
     this.#sql.exec(
-      "INSERT INTO tenants (id, name, status, limits, upstream_key_sealed, created_at) VALUES (?, ?, 'active', ?, ?, ?)",
+      "INSERT INTO tenants (id, name, status, limits, upstream_key_sealed, created_at, features) VALUES (?, ?, 'active', ?, ?, ?, ?)",
       input.id,
       input.name,
       JSON.stringify(input.limits),
       input.upstreamKeySealed,
       Date.now(),
+      JSON.stringify(input.features ?? {}),
     );
     return { ok: true, value: this.#view(this.#tenant(input.id)!) };
   }
 
-  /** Updates name, limits or upstream key (`undefined` keeps, `null` clears to the deployment's). */
-  updateTenant(id: string, patch: { name?: string; limits?: Limits; upstreamKeySealed?: string | null }): DirectoryResult<TenantView> {
+  /** Updates name, limits, features or upstream key (`undefined` keeps, `null` clears to the deployment's). */
+  updateTenant(id: string, patch: { name?: string; limits?: Limits; features?: Features; upstreamKeySealed?: string | null }): DirectoryResult<TenantView> {
     const t = this.#tenant(id);
     if (!t) return { ok: false, reason: "not_found" };
     if (t.status === "revoked") return { ok: false, reason: "revoked" };
     this.#sql.exec(
-      "UPDATE tenants SET name = ?, limits = ?, upstream_key_sealed = ? WHERE id = ?",
+      "UPDATE tenants SET name = ?, limits = ?, features = ?, upstream_key_sealed = ? WHERE id = ?",
       patch.name ?? t.name,
       JSON.stringify(patch.limits ?? t.limits),
+      JSON.stringify(patch.features ?? t.features),
       patch.upstreamKeySealed === undefined ? t.upstream_key_sealed : patch.upstreamKeySealed,
       id,
     );
@@ -195,6 +199,7 @@ function toTenant(r: Row): TenantRecord {
     name: String(r.name),
     status: r.status === "revoked" ? "revoked" : "active",
     limits: JSON.parse(String(r.limits)) as Limits,
+    features: JSON.parse(String(r.features ?? "{}")) as Features,
     upstream_key_sealed: r.upstream_key_sealed === null ? null : String(r.upstream_key_sealed),
     created_at: Number(r.created_at),
     revoked_at: r.revoked_at === null ? null : Number(r.revoked_at),

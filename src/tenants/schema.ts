@@ -29,6 +29,21 @@ export const Limits = z.strictObject({
 });
 export type Limits = z.infer<typeof Limits>;
 
+/**
+ * A tenant's defaults for the opt-in request features. A request's own header (`1`/`true`/`on`
+ * or `0`/`false`/`off`) still wins; absent here means the deployment's default (off, or
+ * `UNSANDBOX_REPAIR` for repair). src/harvest/features.ts resolves them.
+ */
+export const Features = z.strictObject({
+  /** Append unsandbox's file instructions to the app's own (`x-unsandbox-file-instructions`). */
+  file_instructions: z.boolean().optional(),
+  /** unsandbox creates and reuses the code_interpreter container (`x-unsandbox-managed-container`). */
+  managed_containers: z.boolean().optional(),
+  /** Ask the model once more for linked files it never wrote (`x-unsandbox-repair`). */
+  repair: z.boolean().optional(),
+});
+export type Features = z.infer<typeof Features>;
+
 const OriginString = z.string().refine((raw) => {
   try {
     const u = new URL(raw);
@@ -87,6 +102,7 @@ export interface TenantRecord {
   name: string;
   status: "active" | "revoked";
   limits: Limits;
+  features: Features;
   /** `v1.<kid>.<iv>.<ciphertext>`, or null to use the deployment's OPENAI_API_KEY. */
   upstream_key_sealed: string | null;
   created_at: number;
@@ -108,12 +124,14 @@ export const CreateTenantBody = z.strictObject({
   /** The tenant's own OpenAI key; absent = the deployment's. */
   upstream_key: z.string().min(8).max(500).regex(/^[\x21-\x7e]+$/, "upstream_key must be printable ASCII without spaces").optional(),
   limits: Limits.default({}),
+  features: Features.default({}),
 });
 
 export const UpdateTenantBody = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   upstream_key: z.string().min(8).max(500).regex(/^[\x21-\x7e]+$/).nullable().optional(),
   limits: Limits.optional(),
+  features: Features.optional(),
 });
 
 export const CreateKeyBody = z.discriminatedUnion("kind", [
