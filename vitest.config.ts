@@ -1,13 +1,14 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { SIM_KEY, SIM_OTHER_ORG_KEY } from "./test/sim-keys";
+import { MULTI_TENANT_ADMIN_SECRET, SIM_KEY, SIM_OTHER_ORG_KEY } from "./test/test-keys";
 
 /**
- * Two projects, one command (`npm test`):
+ * Three projects, one command (`npm test`):
  * - `workers`: the Worker itself inside workerd, with real R2 and Durable Objects. Every outbound
  *   fetch (from the Worker, its Durable Objects and the tests) goes to the simulated upstream,
  *   bundled by test/global-setup.ts and run as the auxiliary worker `sim`, so production code has
  *   no test-only path.
+ * - `workers-multi-tenant`: the same, deployed in multi-tenant mode (test/workers/multi-tenant).
  * - `node`: drives real processes (npm start, the simulator under wrangler dev, spec validation).
  */
 
@@ -26,38 +27,47 @@ export const TEST_BINDINGS = {
   TENANT_KEY_ENCRYPTION_KEYS: "p1:passthrough-enc-0123456789abcdef0123",
 };
 
+/**
+ * A workerd project: the Worker with `bindings`, every outbound fetch answered by the simulator.
+ * The Durable Objects read the same bindings, so a mode set here is the mode they run in.
+ */
+function workersProject(name: string, bindings: Record<string, string>, test: { include: string[]; exclude?: string[] }) {
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings,
+          outboundService: "sim",
+          workers: [
+            {
+              name: "sim",
+              modules: true,
+              scriptPath: "./test/.build/sim.mjs",
+              compatibilityDate: "2026-11-01",
+              bindings: { SIM_API_KEY: `${TEST_BINDINGS.OPENAI_API_KEY},${SIM_OTHER_ORG_KEY}` },
+            },
+          ],
+        },
+      }),
+    ],
+    test: { name, ...test, globalSetup: ["./test/global-setup.ts"], testTimeout: 60_000 },
+  };
+}
 
 export default defineConfig({
   test: {
     // Every request and copy job writes a JSON log line; show them only for tests that fail.
     silent: "passed-only",
     projects: [
-      {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: TEST_BINDINGS,
-              outboundService: "sim",
-              workers: [
-                {
-                  name: "sim",
-                  modules: true,
-                  scriptPath: "./test/.build/sim.mjs",
-                  compatibilityDate: "2026-11-01",
-                  bindings: { SIM_API_KEY: `${TEST_BINDINGS.OPENAI_API_KEY},${SIM_OTHER_ORG_KEY}` },
-                },
-              ],
-            },
-          }),
-        ],
-        test: {
-          name: "workers",
-          include: ["test/workers/**/*.test.ts"],
-          globalSetup: ["./test/global-setup.ts"],
-          testTimeout: 60_000,
-        },
-      },
+      workersProject("workers", TEST_BINDINGS, { include: ["test/workers/**/*.test.ts"], exclude: ["test/workers/multi-tenant/**"] }),
+      // The same Worker deployed in multi-tenant mode, Durable Objects included (the suites above
+      // call the fetch handler with a mode's env, but the objects keep the deployment's bindings).
+      workersProject(
+        "workers-multi-tenant",
+        { ...TEST_BINDINGS, UNSANDBOX_MODE: "multi-tenant", ADMIN_SECRET: MULTI_TENANT_ADMIN_SECRET },
+        { include: ["test/workers/multi-tenant/**/*.test.ts"] },
+      ),
       {
         test: {
           name: "node",

@@ -1,7 +1,14 @@
-// Runs once in Node before the workerd project starts: bundle the simulator for `sim`.
+// Runs once in Node before each workerd project starts: bundle the simulator for `sim`. Two
+// projects may build at once, so each builds to a file of its own and renames it into place
+// (a rename is atomic: a reader sees one whole bundle or the other, never a half-written one).
+import { renameSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 // @ts-expect-error plain ESM script without types
 import { buildSim } from "../scripts/build-sim.mjs";
 
 export default async function setup() {
-  await buildSim();
+  const target = fileURLToPath(new URL("./.build/sim.mjs", import.meta.url));
+  const own = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await buildSim(own);
+  renameSync(own, target);
 }

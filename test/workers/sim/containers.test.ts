@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
-import { SIM_OTHER_ORG_KEY } from "../../sim-keys";
+import { SIM_OTHER_ORG_KEY } from "../../test-keys";
 import { api, client, control, drain, sha256, sleep } from "./helpers";
 
 describe("Containers API through the official SDK", () => {

@@ -3,7 +3,7 @@
  * (every outbound fetch from the test reaches the auxiliary worker `sim`), and the control API.
  */
 import OpenAI from "openai";
-import { SIM_KEY } from "../../sim-keys";
+import { SIM_KEY } from "../../test-keys";
 
 export { SIM_KEY };
 export const BASE = "https://api.openai.com";

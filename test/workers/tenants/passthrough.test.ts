@@ -10,7 +10,7 @@ import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import app from "../../../src/index";
 import { trackerFor } from "../../../src/tracker/stubs";
-import { SIM_OTHER_ORG_KEY } from "../../sim-keys";
+import { SIM_OTHER_ORG_KEY } from "../../test-keys";
 import { control } from "../sim/helpers";
 import { as, BASE, ENVS, sdk, sleep } from "./support";
 
