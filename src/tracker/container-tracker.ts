@@ -931,8 +931,14 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const resp = this.#sql.exec<ResponseRow>("SELECT * FROM responses WHERE response_id = ?", responseId).toArray()[0];
     if (!resp) return;
     const since = (resp.created_at ?? 0) - CREATED_SLACK_S;
+    // A file created once a later response in this container had started is that response's (a
+    // chat's next turn often starts inside this one's sweep window); it is never listed as this one's.
+    const next = this.#sql
+      .exec<{ at: number | null }>("SELECT min(created_at) AS at FROM responses WHERE created_at > ?", resp.created_at ?? 0)
+      .one().at;
+    const inWindow = (f: ContainerFile) => f.created_at >= since && (next === null || f.created_at < next);
     for (const f of listing) {
-      if ((f.source ?? "assistant") !== "assistant" || f.created_at < since || isJunkPath(f.path)) continue;
+      if ((f.source ?? "assistant") !== "assistant" || !inWindow(f) || isJunkPath(f.path)) continue;
       const v = this.#ensureVersion(resp.tenant, f, responseId);
       this.#cite(resp.tenant, responseId, v.fileId, v.version, f.path, "listing");
     }
@@ -947,7 +953,9 @@ export class ContainerTracker extends DurableObject<Bindings> {
         .filter(({ f }) => f.path === claim.path || (bare && basename(f.path) === claim.path))
         .sort((a, b) => b.f.created_at - a.f.created_at || b.i - a.i)
         .map(({ f }) => f);
-      const match = matches.find((f) => f.created_at >= since) ?? matches[0];
+      // This response's own write first; else an earlier one (a link to a file of a previous turn);
+      // never a later response's rewrite of the path.
+      const match = matches.find(inWindow) ?? matches.find((f) => f.created_at < since);
       if (!match) continue;
       const v = this.#ensureVersion(resp.tenant, match, responseId);
       this.#cite(resp.tenant, responseId, v.fileId, v.version, match.path, claim.cited as Cited);

@@ -50,6 +50,28 @@ describe("ContainerTracker", () => {
     expect(row!.last_active_at).toBeGreaterThanOrEqual(ct.created_at);
   });
 
+  it("does not list a later response's files as an earlier one's, even inside its sweep window", async () => {
+    const ct = await sim.container([{ path: "/mnt/data/first.csv", size: 300 }]);
+    const first = ct.files[0]!;
+    const t = tracker(ct.id);
+    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_turn1", responseCreatedAt: first.created_at - 1, refs: [] });
+    // The next turn starts a second later and writes a file nobody cites, while turn 1's window is open.
+    await new Promise((r) => setTimeout(r, 1100));
+    const second = await sim.addFile(ct.id, { path: "/mnt/data/second.csv", size: 400 });
+    expect(second.created_at).toBeGreaterThan(first.created_at);
+    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_turn2", responseCreatedAt: second.created_at, refs: [] });
+    const m2 = await t.waitForStored("resp_turn2", 30_000);
+    expect(m2.map((e) => e.path)).toContain("/mnt/data/second.csv");
+    // Turn 1 sweeps again (its window is still open) and sees the new file in the listing.
+    const swept = Date.now();
+    await until(async () => {
+      const [row] = await query<{ swept_at: number }>(ct.id, "SELECT swept_at FROM responses WHERE response_id = 'resp_turn1'");
+      return (row?.swept_at ?? 0) > swept;
+    });
+    const m1 = await t.waitForStored("resp_turn1", 30_000);
+    expect(m1.map((e) => [e.path, e.state])).toEqual([["/mnt/data/first.csv", "stored"]]);
+  });
+
   it("resolves a linked path once the file registers late, and marks the rest missing when the window closes", async () => {
     const ct = await sim.container([]);
     const t = tracker(ct.id);
