@@ -39,6 +39,8 @@ export const QUIRK_DEFAULTS = {
   honour_range: false,
   /** Annotation indices count code points; off: UTF-16 code units. */
   codepoint_indices: true,
+  /** Links come without their `container_file_citation` (it happens, not always). Off by default. */
+  missing_citations: false,
 } as const;
 
 export type QuirkName = keyof typeof QUIRK_DEFAULTS;

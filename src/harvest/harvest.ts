@@ -6,7 +6,7 @@
  * everything to R2 from its alarm. The caller may then wait a bounded time for the copies.
  */
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
-import type { FileRef, ManifestEntry } from "../tracker/types";
+import type { FileRef, ManifestEntry, PathResolution } from "../tracker/types";
 import type { LinkRecord, RegisterInput } from "../tracker/response-index";
 import type { Bindings } from "../config";
 import { decodeDataUrl, discover, type Discovery } from "./discover";
@@ -40,6 +40,7 @@ export interface ResponseLike {
 export interface IndexWriter {
   register(input: RegisterInput): unknown;
   recordLinks(links: LinkRecord[]): unknown;
+  resolve(input: { tenant: string; path: string }): Promise<PathResolution> | PathResolution;
 }
 
 /** The `unsandbox.files` entries of an answer: the tracker's manifest plus each file's URL. */
@@ -112,13 +113,39 @@ export async function harvest(
         return tracker.waitForStored(response.id, options.waitMs);
       }),
     );
-    const files = await withUrls(manifests.flat(), naming);
+    const chained =
+      found.containerIds.length === 0 && found.links.length > 0 && options.previousResponseId
+        ? await citeFromChain(env, index, response.id, createdAt, found.links.map((l) => l.path), options)
+        : [];
+    const files = await withUrls([...manifests.flat(), ...chained], naming);
     noteFiles(files); // for the request's log line (observability/request-context.ts)
     return files;
   } catch (err) {
     console.error(JSON.stringify({ level: "error", msg: "harvest failed", responseId: response.id, error: String(err) }));
     return [];
   }
+}
+
+/**
+ * A turn without a tool call (no container of its own) that links files of an earlier turn: each
+ * link is resolved through the chain, as its download would be, and the containers holding the
+ * files list them in this response's manifest too.
+ */
+async function citeFromChain(env: Bindings, index: IndexWriter, responseId: string, createdAt: number, paths: string[], options: HarvestOptions): Promise<ManifestEntry[]> {
+  const byContainer = new Map<string, { fileId: string; version: number }[]>();
+  for (const path of new Set(paths)) {
+    const r = await index.resolve({ tenant: options.tenant, path });
+    if (r.kind !== "file") continue;
+    byContainer.set(r.containerId, [...(byContainer.get(r.containerId) ?? []), { fileId: r.fileId, version: r.version }]);
+  }
+  if (byContainer.size === 0) return [];
+  await index.register({ tenant: options.tenant, responseId, previousResponseId: options.previousResponseId ?? null, createdAt, containerIds: [...byContainer.keys()] });
+  const manifests = await Promise.all(
+    [...byContainer].map(([containerId, files]) =>
+      trackerFor(env, containerId).citeFromChain({ tenant: options.tenant, responseId, responseCreatedAt: createdAt, linksExpireAt: options.linksExpireAt ?? null, files }),
+    ),
+  );
+  return manifests.flat();
 }
 
 /**

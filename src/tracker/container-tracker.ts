@@ -316,6 +316,24 @@ export class ContainerTracker extends DurableObject<Bindings> {
     return this.manifest(p.responseId);
   }
 
+  /**
+   * A later response (a turn without a tool call) linked files this container holds for an earlier
+   * turn of its chain: it cites those versions as links, so its own manifest lists them, and its
+   * links' expiry counts for this tracker's self-clearing. No upstream read; a version this tracker
+   * does not hold for the tenant is ignored.
+   */
+  citeFromChain(input: { tenant: string; responseId: string; responseCreatedAt: number; linksExpireAt?: number | null; files: { fileId: string; version: number }[] }): ManifestEntry[] {
+    this.#checkTenant(input.tenant);
+    this.#upsertResponse(input.tenant, input.responseId, input.responseCreatedAt, null, null);
+    this.#noteLinks(input.responseId, input.linksExpireAt);
+    for (const f of input.files) {
+      const row = this.#sql.exec<FileRow>("SELECT * FROM files WHERE file_id = ? AND version = ? AND tenant = ?", f.fileId, f.version, input.tenant).toArray()[0];
+      if (row) this.#cite(input.tenant, input.responseId, row.file_id, row.version, row.path, "link");
+    }
+    this.#notify();
+    return this.manifest(input.responseId);
+  }
+
   /** The files of one response: everything it cited or its sweep found, plus unresolved paths. */
   manifest(responseId: string): ManifestEntry[] {
     const files = this.#sql

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { exports } from "cloudflare:workers";
 import { download, sim, unsandbox, UNSANDBOX_KEY } from "../support/clients";
-import { TOOLS, textsOf, truthOf, type AnswerFile } from "../support/scenario";
+import { TOOLS, textsOf, truthOf, upstreamCopy, type AnswerFile } from "../support/scenario";
 
 type Answer = { id: string; output: unknown[]; unsandbox: { files: AnswerFile[] } };
 
@@ -44,6 +44,25 @@ describe("multi-turn", () => {
     expect(listed).toMatchObject({ state: "stored", url });
     const route = (await (await exports.default.fetch(`https://unsandbox.test/v1/responses/${t2.id}/files`, { headers: { authorization: `Bearer ${UNSANDBOX_KEY}` } })).json()) as { data: AnswerFile[] };
     expect(route.data.map((f) => [f.file_id, f.url])).toEqual([[truth1.written[0]!.file_id, url]]);
+  });
+
+  it("a later turn with no tool call and no citation lists the earlier file it links, resolved through the chain", async () => {
+    const client = unsandbox();
+    const t1 = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=one-file", tools: TOOLS })) as unknown as Answer;
+    const t2 = (await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=later-turn-link; quirks=+missing_citations",
+      tools: TOOLS,
+      previous_response_id: t1.id,
+    })) as unknown as Answer;
+    const truth1 = await truthOf(t1.id);
+    // Upstream gave the second turn no container and no citation: only the link's path.
+    expect((await upstreamCopy(t2.id)).output.some((o) => o.type === "code_interpreter_call")).toBe(false);
+    const [url] = urlsIn(t2);
+    expect(t2.unsandbox.files.map((f) => [f.file_id, f.state, f.url])).toEqual([[truth1.written[0]!.file_id, "stored", url]]);
+    const route = (await (await exports.default.fetch(`https://unsandbox.test/v1/responses/${t2.id}/files`, { headers: { authorization: `Bearer ${UNSANDBOX_KEY}` } })).json()) as { data: AnswerFile[] };
+    expect(route.data.map((f) => [f.file_id, f.url])).toEqual([[truth1.written[0]!.file_id, url]]);
+    expect((await download(url!)).sha256).toBe(truth1.written[0]!.sha256);
   });
 
   it("stateless: turn 1's output sent back as input reaches upstream in its original form", async () => {

@@ -103,6 +103,16 @@ describe("stream quirks (on by default, each with a switch)", () => {
     const p2 = (off.output[2] as any).content[0];
     expect(p2.text.slice(p2.annotations[0].start_index, p2.annotations[0].end_index)).toBe("sandbox:/mnt/data/a.csv");
   });
+
+  it("missing_citations (off by default): on, the links come without their file citations", async () => {
+    const openai = client();
+    const cited = await openai.responses.create({ model: "gpt-5", input: "sim: scenario=one-file", tools: CI_AUTO });
+    const partOf = (r: typeof cited) => (r.output.filter((o) => o.type === "message").at(-1) as any).content[0];
+    expect(partOf(cited).annotations.map((a: any) => a.type)).toEqual(["container_file_citation"]);
+    const bare = await openai.responses.create({ model: "gpt-5", input: "sim: scenario=one-file; quirks=+missing_citations", tools: CI_AUTO });
+    expect(partOf(bare).text).toContain("sandbox:/mnt/data/");
+    expect(partOf(bare).annotations).toEqual([]);
+  });
 });
 
 describe("listing quirks", () => {
