@@ -5,14 +5,12 @@
  * listings and copies, the background watch) must therefore use the caller's own key, kept sealed.
  */
 import { env } from "cloudflare:workers";
-import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
-import OpenAI from "openai";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import app from "../../../src/index";
 import { trackerFor } from "../../../src/tracker/stubs";
 import { SIM_OTHER_ORG_KEY } from "../../test-keys";
 import { control } from "../sim/helpers";
-import { as, BASE, ENVS, sdk, sleep } from "./support";
+import { as, sdk, sleep } from "./support";
 
 const TOOLS = [{ type: "code_interpreter" as const, container: { type: "auto" as const } }];
 
@@ -50,23 +48,9 @@ describe("pass-through with the caller's own key", () => {
   });
 
   it("copies the files of a streamed answer with the caller's key", async () => {
-    // The SDK over the Worker's fetch handler, answering as soon as the stream starts (the work
-    // that feeds the stream runs in waitUntil, which is awaited once the stream has been read).
-    const pending: Promise<void>[] = [];
-    const openai = new OpenAI({
-      apiKey: SIM_OTHER_ORG_KEY,
-      baseURL: `${BASE}/v1`,
-      maxRetries: 0,
-      fetch: async (input, init) => {
-        const ctx = createExecutionContext();
-        const res = await app.fetch(new Request(input as RequestInfo, init as RequestInit), ENVS.passthrough as never, ctx);
-        pending.push(waitOnExecutionContext(ctx));
-        return res;
-      },
-    });
+    const openai = sdk("passthrough", SIM_OTHER_ORG_KEY);
     const stream = openai.responses.stream({ model: "gpt-5", input: "Two files.\nsim: scenario=several-files", tools: TOOLS });
     const final = (await stream.finalResponse()) as unknown as { id: string };
-    await Promise.all(pending);
     const files = await settled(final.id);
     expect(files.length).toBeGreaterThanOrEqual(2);
     await expectStoredLikeTheSimulator(files, files.length);

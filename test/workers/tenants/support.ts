@@ -95,12 +95,18 @@ export function sdk(mode: ModeName, key: string, headers: Record<string, string>
     defaultHeaders: headers,
     // The SDK refuses to run "in a browser" unless told; workerd is not one, but be explicit.
     dangerouslyAllowBrowser: true,
+    // The answer is handed over at once and its end waits for the request's waitUntil work: a
+    // streamed answer is fed from waitUntil, so waiting before returning it would stall the stream.
     fetch: async (input, init) => {
       const req = new Request(input as RequestInfo, init as RequestInit);
       const ctx = createExecutionContext();
       const res = await app.fetch(req, ENVS[mode] as never, ctx);
-      await waitOnExecutionContext(ctx);
-      return res;
+      if (!res.body) {
+        await waitOnExecutionContext(ctx);
+        return res;
+      }
+      const drained = new TransformStream<Uint8Array, Uint8Array>({ flush: () => waitOnExecutionContext(ctx) });
+      return new Response(res.body.pipeThrough(drained), res);
     },
   });
 }
