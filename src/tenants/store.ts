@@ -7,7 +7,7 @@
  * the promised 5 seconds, while a busy key costs one directory call per isolate per interval.
  */
 import type { Bindings, Config } from "../config";
-import { seal, unseal } from "../auth/sealed-key";
+import { seal, unseal } from "./sealed-key";
 import { UnsandboxError } from "../errors";
 import type { KeyLookup, TenantDirectory } from "./directory";
 
