@@ -16,7 +16,7 @@ export const KEY_CACHE_MS = 2_000;
 
 /** The single directory instance. */
 export function directory(env: Bindings): DurableObjectStub<TenantDirectory> {
-  return (env.TENANT_DIRECTORY as DurableObjectNamespace<TenantDirectory>).getByName("directory");
+  return env.TENANT_DIRECTORY.getByName("directory");
 }
 
 const keyCache = new Map<string, { at: number; value: KeyLookup | null }>();
