@@ -181,6 +181,7 @@ export class ResponsePipeline {
     }
   }
 
+  /** What harvest.ts needs from the request (a stream's harvest overrides `waitMs` with 0). */
   harvestOptions(): HarvestOptions {
     const r = this.request;
     return {
