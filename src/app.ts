@@ -1,17 +1,35 @@
 /**
  * @module app
- * The Hono app: request ids, configuration, authentication and the one `onError` that turns an
- * `UnsandboxError` into OpenAI's error shape. Routes live in `routes/`, one file per surface.
+ * The Hono app: its context variables (`AppEnv`), request ids, configuration, and the one
+ * `onError` that turns an `UnsandboxError` into OpenAI's error shape. Middleware everywhere types
+ * its context with `AppEnv`, so this module imports nothing but the configuration and the error
+ * type. Routes live in `routes/`, one file per surface, and `index.ts` mounts them.
  */
 import { Hono } from "hono";
 import { loadConfig, type Bindings, type Config } from "./config";
 import { UnsandboxError } from "./errors";
+
+/** The ids an answer reveals, as the response pipeline decoded them (src/harvest/pipeline.ts). */
+export interface DecodedIds {
+  /** The response's id, when this answer (or stream event) is the first to name it. */
+  responseId: string | null;
+  /** Containers its code interpreter calls ran in. */
+  containerIds: string[];
+  /** Its output items (`msg_…`, `ci_…`, …). */
+  itemIds: string[];
+}
 
 export interface AppVariables {
   config: Config;
   requestId: string;
   /** The tenant the caller acts for; single-tenant mode has exactly one, `default`. */
   tenant: string;
+  /**
+   * Optional: given the ids each answer of the response pipeline reveals, awaited before that
+   * answer (or the stream event that revealed them) goes out. Middleware that records owners
+   * sets it, so it needs no second parse of the answer (docs/architecture.md).
+   */
+  onDecoded?: (ids: DecodedIds) => Promise<unknown>;
 }
 
 export type AppEnv = { Bindings: Bindings; Variables: AppVariables };

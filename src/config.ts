@@ -106,19 +106,26 @@ export const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-/** The bindings the Worker needs besides its settings (declared in wrangler.toml). */
+/**
+ * The bindings the Worker needs besides its settings (declared in wrangler.toml). Their types
+ * come from `Env`, which `wrangler types` generates from wrangler.toml into
+ * worker-configuration.d.ts (`npm run typecheck` fails when that file is stale), so each Durable
+ * Object namespace is typed with its class and callers need no casts.
+ */
 export interface Bindings {
-  FILES: R2Bucket;
-  CONTAINER_TRACKER: DurableObjectNamespace;
-  RESPONSE_INDEX: DurableObjectNamespace;
+  FILES: Env["FILES"];
+  /** One tracker per container (src/tracker/container-tracker.ts). */
+  CONTAINER_TRACKER: Env["CONTAINER_TRACKER"];
+  /** One index per response (src/tracker/response-index.ts). */
+  RESPONSE_INDEX: Env["RESPONSE_INDEX"];
   /** Tenants and their keys (src/tenants/directory.ts). */
-  TENANT_DIRECTORY: DurableObjectNamespace;
+  TENANT_DIRECTORY: Env["TENANT_DIRECTORY"];
   /** Who owns each upstream id (src/tenants/ownership.ts). */
-  OWNERSHIP_LEDGER: DurableObjectNamespace;
+  OWNERSHIP_LEDGER: Env["OWNERSHIP_LEDGER"];
   /** Exact request counters for rate limits (src/tenants/rate-counter.ts). */
-  RATE_COUNTER: DurableObjectNamespace;
+  RATE_COUNTER: Env["RATE_COUNTER"];
   /** Usage counters per tenant (src/metering/meter.ts). */
-  USAGE_METER: DurableObjectNamespace;
+  USAGE_METER: Env["USAGE_METER"];
   [setting: string]: unknown;
 }
 

@@ -21,7 +21,7 @@ import type { AppEnv } from "../app";
 import { UnsandboxError } from "../errors";
 import { lookupKeyCached } from "../tenants/store";
 import { WidgetSettings, type Limits } from "../tenants/schema";
-import { unseal } from "./sealed-key";
+import { unseal } from "../tenants/sealed-key";
 import type { Caller } from "./caller";
 import { constantTimeEqual, hashKey, looksLikeKey } from "./keys";
 import { enforceLimits } from "./limits";

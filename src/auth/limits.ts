@@ -8,7 +8,7 @@
  */
 import type { Bindings } from "../config";
 import { UnsandboxError } from "../errors";
-import type { HitResult, RateCounter } from "../tenants/rate-counter";
+import type { HitResult } from "../tenants/rate-counter";
 import type { Caller } from "./caller";
 
 const MINUTE = 60_000;
@@ -33,7 +33,7 @@ export function scopesFor(caller: Caller, ip: string): [string, number, number][
 export async function enforceLimits(env: Bindings, caller: Caller, ip: string): Promise<void> {
   const scopes = scopesFor(caller, ip);
   if (scopes.length === 0) return;
-  const ns = env.RATE_COUNTER as DurableObjectNamespace<RateCounter>;
+  const ns = env.RATE_COUNTER;
   const results: HitResult[] = await Promise.all(scopes.map(([scope, limit, windowMs]) => ns.getByName(scope).hit(limit, windowMs)));
   const refused = results.findIndex((r) => !r.ok);
   if (refused < 0) return;

@@ -13,7 +13,7 @@ const announced = new Set<string>();
 
 /** The meter of one tenant (or the tenant index). */
 export function meterFor(env: Pick<Bindings, "USAGE_METER">, name: string): DurableObjectStub<UsageMeter> {
-  return (env.USAGE_METER as DurableObjectNamespace<UsageMeter>).getByName(name);
+  return env.USAGE_METER.getByName(name);
 }
 
 /** Adds `delta` to `tenant`'s counters for today. Errors are logged, never thrown. */

@@ -23,7 +23,7 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const finish = () => report(c, started, metrics);
   const body = c.res.body;
   if (body && (c.res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
-    // A stream is harvested at its end (routes/responses-stream.ts), after the handler returned:
+    // A stream is harvested at its end (harvest/pipeline.ts StreamSession), after the handler returned:
     // the line is written when the body ends or the client goes away, with the final counts.
     c.res = new Response(onEnd(body, finish), c.res);
     return;

@@ -22,7 +22,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app";
 import { requireAdminSecret } from "../auth/admin-secret";
 import { hashKey, keyPrefix, mintKey, randomBase62 } from "../auth/keys";
-import { seal } from "../auth/sealed-key";
+import { seal } from "../tenants/sealed-key";
 import { readStrictJson } from "../auth/strict-json";
 import { badRequest, UnsandboxError } from "../errors";
 import type { DirectoryResult } from "../tenants/directory";

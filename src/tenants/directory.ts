@@ -6,7 +6,7 @@
  * lookups for at most KEY_CACHE_MS, see tenants/store.ts) and it can list what it holds, which KV
  * could not do consistently. The set of tenants and keys is small and lookups are cached, so one
  * object is not a bottleneck. Keys are stored as SHA-256 hashes; upstream keys arrive sealed
- * (auth/sealed-key.ts) and are never unsealed here.
+ * (tenants/sealed-key.ts) and are never unsealed here.
  *
  * Tables (also in docs/storage.md):
  *   tenants(id PK, name, status, limits JSON, upstream_key_sealed, created_at, revoked_at, features JSON)

@@ -87,7 +87,7 @@ export function kindOf(id: string): OwnedKind | null {
 }
 
 function ledger(env: Bindings, id: string): DurableObjectStub<OwnershipLedger> {
-  return (env.OWNERSHIP_LEDGER as DurableObjectNamespace<OwnershipLedger>).getByName(id);
+  return env.OWNERSHIP_LEDGER.getByName(id);
 }
 
 /**

@@ -96,7 +96,7 @@ export interface KeyRecord {
   revoked_at: number | null;
 }
 
-/** A tenant as stored (the upstream key sealed, see auth/sealed-key.ts). */
+/** A tenant as stored (the upstream key sealed, see tenants/sealed-key.ts). */
 export interface TenantRecord {
   id: string;
   name: string;

@@ -7,7 +7,7 @@
  * the promised 5 seconds, while a busy key costs one directory call per isolate per interval.
  */
 import type { Bindings, Config } from "../config";
-import { seal, unseal } from "../auth/sealed-key";
+import { seal, unseal } from "./sealed-key";
 import { UnsandboxError } from "../errors";
 import type { KeyLookup, TenantDirectory } from "./directory";
 
@@ -16,7 +16,7 @@ export const KEY_CACHE_MS = 2_000;
 
 /** The single directory instance. */
 export function directory(env: Bindings): DurableObjectStub<TenantDirectory> {
-  return (env.TENANT_DIRECTORY as DurableObjectNamespace<TenantDirectory>).getByName("directory");
+  return env.TENANT_DIRECTORY.getByName("directory");
 }
 
 const keyCache = new Map<string, { at: number; value: KeyLookup | null }>();

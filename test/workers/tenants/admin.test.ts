@@ -7,7 +7,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { hashKey } from "../../../src/auth/keys";
 import type { Bindings } from "../../../src/config";
-import { unseal } from "../../../src/auth/sealed-key";
+import { unseal } from "../../../src/tenants/sealed-key";
 import type { TenantDirectory } from "../../../src/tenants/directory";
 import { KEY_CACHE_MS } from "../../../src/tenants/store";
 import { ADMIN_SECRET, adminCall, as, call, errorOf, makeTenant, sleep } from "./support";

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { idsInResponsesBody } from "../../../src/auth/body-ids";
 import { pathSegments, routePolicy } from "../../../src/auth/route-policy";
-import { seal, unseal } from "../../../src/auth/sealed-key";
+import { seal, unseal } from "../../../src/tenants/sealed-key";
 import { signSession, verifySession } from "../../../src/auth/session";
 import { applyWidgetPolicy } from "../../../src/auth/widget-policy";
 import { mayUse } from "../../../src/tenants/ownership";

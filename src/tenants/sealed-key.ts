@@ -1,5 +1,5 @@
 /**
- * @module auth/sealed-key
+ * @module tenants/sealed-key
  * Tenants' upstream (OpenAI) keys at rest: AES-256-GCM under a Worker secret with a key id, so
  * the secret can be rotated (prepend a new `kid:secret` to TENANT_KEY_ENCRYPTION_KEYS, re-seal,
  * then drop the old one). The keys cannot simply be hashed like unsandbox's own keys: alarms,

@@ -1,0 +1,384 @@
+/**
+ * @module harvest/pipeline
+ * The one response pipeline. Every answer about a Response is shaped here the same way, whether
+ * it goes out as plain JSON (`POST /v1/responses`), as upstream's events one for one (`stream:
+ * true`, or a background stream re-read), or is read back (`GET /v1/responses/{id}`): sandbox
+ * links become download URLs (src/links/), `code_interpreter_call.outputs` are removed again when
+ * the client did not ask for them, and `unsandbox.files` lists the files as the trackers know them.
+ *
+ * It is also the only code on the response path that talks to the Durable Objects: it builds the
+ * response index's inputs (`register`, `watchBackground`, `info`) and the container trackers'
+ * (`open`, `track`; harvest.ts builds the rest), so the routes only decode the request, call the
+ * step their transport needs, and relay what comes back:
+ * - plain: {@link ResponsePipeline.answer};
+ * - stream: {@link ResponsePipeline.stream}, a {@link StreamSession} fed one parsed event at a time
+ *   (the route keeps the SSE framing, the client connection and the request's `waitUntil`);
+ * - read-back: {@link ResponsePipeline.readBack}, {@link responseManifest}, {@link rewriteInputItems}.
+ *
+ * What the pipeline decoded (the response id, and the containers and output items the answer
+ * names) goes to the request's `onDecoded` (app.ts), awaited before the answer or the event that
+ * revealed it goes out, so owners can be recorded from this one parse (docs/architecture.md).
+ */
+import type { Context } from "hono";
+import type { AppEnv, DecodedIds } from "../app";
+import type { Caller } from "../auth/caller";
+import { loadConfig, type Bindings, type Config } from "../config";
+import { notFound } from "../errors";
+import type { LinkNaming } from "../links/naming";
+import { rewriteItems, rewriteResponseObject } from "../links/response";
+import { StreamRewriter, type StreamEvent as RewrittenEvent } from "../links/stream-rewriter";
+import { OUTPUTS_INCLUDE, type CreateResponseBody } from "../schemas/create-response";
+import { sealForLaterWork } from "../tenants/store";
+import { TERMINAL_STATUSES } from "../tracker/background";
+import { responseIndexFor, trackerFor } from "../tracker/stubs";
+import { featureOn } from "./features";
+import { withFileInstructions } from "./file-instructions";
+import { harvest, manifestOf, type AnswerFile, type HarvestOptions } from "./harvest";
+import { applyManagedContainer } from "./managed";
+import { linkExpiry, namingFor } from "./naming";
+import { restoreInput } from "./restore";
+
+/** A Response object as upstream sent it; only what unsandbox reads is typed. */
+export type UpstreamResponse = {
+  id: string;
+  output?: unknown[];
+  status?: string;
+  background?: boolean | null;
+  previous_response_id?: string | null;
+  created_at?: unknown;
+} & Record<string, unknown>;
+
+/** A Response as unsandbox answers it: upstream's, rewritten, with the `unsandbox` object. */
+export type Answer = UpstreamResponse & { unsandbox: { files: AnswerFile[] } };
+
+/**
+ * The stream events after which a response changes no more: its terminal statuses
+ * (tracker/background.ts) that have a stream event (a cancelled response has none).
+ */
+const TERMINAL_EVENTS: ReadonlySet<string> = new Set(["response.completed", "response.incomplete", "response.failed"]);
+
+/** Everything the pipeline needs to know about the request, decoded by the route. */
+export interface PipelineRequest {
+  env: Bindings;
+  config: Config;
+  /** Who called (auth/caller.ts); widget callers' links expire (`linkExpiry`). */
+  caller: Caller | undefined;
+  tenant: string;
+  /** The client asked for `code_interpreter_call.outputs` itself (unsandbox always asks upstream). */
+  clientWantsOutputs: boolean;
+  /** The request's `previous_response_id` (a read-back takes it from the response instead). */
+  previousResponseId?: string;
+  /** How long the plain answer waits for copies (a streamed or read-back answer never waits). */
+  waitMs: number;
+  /** The repair feature is on for this request (harvest/features.ts). */
+  repair: boolean;
+  /** Pass-through mode: the caller's key, sealed, for the trackers' work after the request. */
+  upstreamKeySealed: string | null;
+  /** Receives the ids each answer reveals before it goes out (app.ts `onDecoded`). */
+  onDecoded?: (ids: DecodedIds) => Promise<unknown>;
+}
+
+/** Whether the client's own `include` asks for the code interpreter's outputs. */
+export function clientWantsOutputs(include: readonly string[] | null | undefined): boolean {
+  return (include ?? []).includes(OUTPUTS_INCLUDE);
+}
+
+/**
+ * The body that goes upstream for a `POST /v1/responses`: the client's, with the outputs always
+ * requested (shown figures live there), earlier unsandbox output sent back as input restored to
+ * upstream's original (restore.ts), and the opt-in features applied (managed containers, file
+ * instructions). Runs before the upstream call, so a refused request does not run the model.
+ */
+export async function requestToForward(c: Context<AppEnv>, raw: Record<string, unknown>, body: CreateResponseBody): Promise<Record<string, unknown>> {
+  const include = clientWantsOutputs(body.include) ? body.include : [...(body.include ?? []), OUTPUTS_INCLUDE];
+  const forwarded = await applyManagedContainer(c, {
+    ...(await restoreInput(c.env, c.get("config"), c.get("tenant"), raw)),
+    include,
+  });
+  return featureOn(c, "file_instructions") ? withFileInstructions(forwarded) : forwarded;
+}
+
+/** The pipeline of one request, from what the middleware decoded (caller, tenant, config). */
+export async function pipelineFor(
+  c: Context<AppEnv>,
+  request: Pick<PipelineRequest, "clientWantsOutputs" | "previousResponseId" | "waitMs" | "repair">,
+): Promise<ResponsePipeline> {
+  return new ResponsePipeline({
+    ...request,
+    env: c.env,
+    config: c.get("config"),
+    caller: c.get("caller"),
+    tenant: c.get("tenant"),
+    upstreamKeySealed: await sealForLaterWork(loadConfig(c.env), c.get("caller")),
+    ...(c.get("onDecoded") ? { onDecoded: c.get("onDecoded") } : {}),
+  });
+}
+
+export class ResponsePipeline {
+  constructor(readonly request: PipelineRequest) {}
+
+  /**
+   * The plain answer: harvests a finished Response (waiting up to `waitMs` for copies) and
+   * shapes it. A background response that is still running is handed to its index, whose alarm
+   * polls upstream until it ends and harvests it then, whether or not the client ever polls. A
+   * harvest problem never turns a successful upstream answer into an error: the files are
+   * reported with the states the trackers have, and links keep their URLs.
+   */
+  async answer(response: UpstreamResponse): Promise<Answer> {
+    await this.request.onDecoded?.(idsOfResponse(response));
+    const { naming, linksExpireAt } = this.naming(response.id, response.created_at);
+    let files: AnswerFile[] = [];
+    if (response.background === true && !TERMINAL_STATUSES.has(response.status ?? "")) {
+      await this.watchBackground(response);
+    } else {
+      files = await harvest(this.request.env, response, naming, { ...this.harvestOptions(), linksExpireAt });
+    }
+    return { ...(await this.rewrite(response, naming)), unsandbox: { files } };
+  }
+
+  /**
+   * A Response read back from upstream. One seen finished here before anything registered it (a
+   * background response nobody watched) is harvested once; after that a read only reports,
+   * because every container listing may refresh the container's `last_active_at` (and its bill).
+   */
+  async readBack(responseId: string, response: UpstreamResponse): Promise<Answer> {
+    const { env, tenant } = this.request;
+    const { naming, linksExpireAt } = this.naming(responseId, response.created_at);
+    const index = responseIndexFor(env, responseId);
+    let info = await index.info(tenant);
+    if (!info && TERMINAL_STATUSES.has(response.status ?? "")) {
+      await harvest(env, response, naming, { ...this.harvestOptions(), linksExpireAt, previousResponseId: response.previous_response_id ?? undefined });
+      info = await index.info(tenant);
+    }
+    // Rewritten first: the manifest gives each file the URL its link got in this text.
+    const rewritten = await this.rewrite(response, naming);
+    return { ...rewritten, unsandbox: { files: info ? await manifestOf(env, info, naming) : [] } };
+  }
+
+  /** A streamed answer: feed it upstream's parsed events in order ({@link StreamSession}). */
+  stream(): StreamSession {
+    return new StreamSession(this);
+  }
+
+  /** The link naming of a response; links count their expiry from the response's creation. */
+  naming(responseId: string, createdAt: unknown): { naming: LinkNaming; linksExpireAt: number | undefined } {
+    const linksExpireAt = linkExpiry(this.request.caller, createdAt);
+    return { naming: namingFor(this.request.config, this.request.tenant, responseId, linksExpireAt), linksExpireAt };
+  }
+
+  /** The Response with its links rewritten and its outputs removed unless the client asked for them. */
+  async rewrite(response: UpstreamResponse, naming: LinkNaming): Promise<UpstreamResponse> {
+    const rewritten = await rewriteResponseObject(response, naming.name);
+    this.stripUnrequested(rewritten);
+    return rewritten;
+  }
+
+  /** Removes tool outputs the client did not ask for (unsandbox always asks, for the figures). */
+  stripUnrequested(response: { output?: unknown }): void {
+    if (this.request.clientWantsOutputs || !Array.isArray(response.output)) return;
+    for (const item of response.output as { type?: string; outputs?: unknown }[]) {
+      if (item?.type === "code_interpreter_call") item.outputs = null;
+    }
+  }
+
+  /** What harvest.ts needs from the request (a stream's harvest overrides `waitMs` with 0). */
+  harvestOptions(): HarvestOptions {
+    const r = this.request;
+    return {
+      tenant: r.tenant,
+      previousResponseId: r.previousResponseId,
+      clientWantsOutputs: r.clientWantsOutputs,
+      waitMs: r.waitMs,
+      repair: r.repair,
+      upstreamKeySealed: r.upstreamKeySealed,
+    };
+  }
+
+  /** Starts the index's own polling of a background response (never fails the request). */
+  async watchBackground(response: { id: string; created_at?: unknown }): Promise<void> {
+    const r = this.request;
+    try {
+      await responseIndexFor(r.env, response.id).watchBackground({
+        tenant: r.tenant,
+        responseId: response.id,
+        previousResponseId: r.previousResponseId ?? null,
+        createdAt: typeof response.created_at === "number" ? response.created_at : Math.floor(Date.now() / 1000),
+        upstreamKeySealed: r.upstreamKeySealed,
+      });
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", msg: "background watch failed", responseId: response.id, error: String(err) }));
+    }
+  }
+}
+
+/** A parsed upstream stream event; only the fields the pipeline reads are typed. */
+export interface StreamEvent {
+  type?: string;
+  sequence_number?: number;
+  response?: UpstreamResponse & { created_at?: number };
+  item?: { type?: string; id?: string; container_id?: string | null };
+}
+
+/** What {@link StreamSession.push} returns before the response id is known: send the event as it came. */
+export const AS_RECEIVED = Symbol("as received");
+
+/**
+ * One streamed answer. The route feeds it every parsed event in order and sends what it returns.
+ * From the first event that names the response, the response is registered (so a link followed
+ * mid-stream already resolves) and links are rewritten as they stream (links/stream-rewriter.ts,
+ * which holds back only a possible link prefix); as soon as a tool call names its container, its
+ * tracker is opened, so copies start while the model is still talking. The terminal event is
+ * harvested and carries what the plain route would return, with the file states of that moment.
+ */
+export class StreamSession {
+  readonly #pipeline: ResponsePipeline;
+  #naming: LinkNaming | undefined;
+  #rewriter: StreamRewriter | undefined;
+  #responseId: string | undefined;
+  #createdAt = Math.floor(Date.now() / 1000);
+  #linksExpireAt: number | undefined;
+  readonly #containers = new Set<string>();
+  /** Ids already handed to `onDecoded`: each once per stream. */
+  readonly #decoded = new Set<string>();
+  /** Index and tracker calls started mid-stream; awaited before the harvest and at the end. */
+  readonly #pending: Promise<unknown>[] = [];
+
+  constructor(pipeline: ResponsePipeline) {
+    this.#pipeline = pipeline;
+  }
+
+  /** The response id, once an event named it. */
+  get responseId(): string | undefined {
+    return this.#responseId;
+  }
+
+  /** Takes the next upstream event; returns the events to send now, in order. */
+  async push(event: StreamEvent): Promise<RewrittenEvent[] | typeof AS_RECEIVED> {
+    const { env, tenant, upstreamKeySealed, previousResponseId } = this.#pipeline.request;
+    await this.#report(event);
+    if (!this.#rewriter && event.response?.id) {
+      const response = event.response;
+      const id = response.id;
+      this.#responseId = id;
+      if (typeof response.created_at === "number") this.#createdAt = response.created_at;
+      const { naming, linksExpireAt } = this.#pipeline.naming(id, this.#createdAt);
+      this.#naming = naming;
+      this.#linksExpireAt = linksExpireAt;
+      this.#rewriter = new StreamRewriter(naming.name);
+      // In the background, so the event itself is not held for it (the terminal event waits).
+      const registered = responseIndexFor(env, id).register({
+        tenant,
+        responseId: id,
+        previousResponseId: previousResponseId ?? null,
+        createdAt: this.#createdAt,
+        containerIds: [],
+      });
+      // A background response outlives this stream: its index follows it to the end.
+      this.#pending.push(response.background === true ? registered.then(() => this.#pipeline.watchBackground(response)) : registered);
+    }
+    const containerId = event.item?.container_id;
+    if (this.#responseId && containerId && !this.#containers.has(containerId)) {
+      this.#containers.add(containerId);
+      // Copies start while the model still talks; the tool-call event is not held for it.
+      const id = this.#responseId;
+      this.#pending.push(
+        Promise.all([
+          responseIndexFor(env, id).register({ tenant, responseId: id, createdAt: this.#createdAt, containerIds: [containerId] }),
+          trackerFor(env, containerId).open({
+            tenant,
+            containerId,
+            responseId: id,
+            responseCreatedAt: this.#createdAt,
+            linksExpireAt: this.#linksExpireAt ?? null,
+            upstreamKeySealed,
+          }),
+        ]),
+      );
+    }
+    if (!this.#rewriter) return AS_RECEIVED;
+    if (event.type && TERMINAL_EVENTS.has(event.type) && event.response) {
+      // Harvest the response as upstream sent it, then rewrite it like every other event.
+      await this.settle();
+      const raw = structuredClone(event.response);
+      const files = await harvest(env, raw, this.#naming!, { ...this.#pipeline.harvestOptions(), waitMs: 0, linksExpireAt: this.#linksExpireAt });
+      const out = await this.#rewriter.push(event);
+      for (const e of out) {
+        if (e.type === event.type && e.response) {
+          this.#pipeline.stripUnrequested(e.response as { output?: unknown });
+          (e.response as Record<string, unknown>).unsandbox = { files };
+        }
+      }
+      return out;
+    }
+    return this.#rewriter.push(event);
+  }
+
+  /** Upstream's stream ended: the events still held back (a possible link's tail). */
+  async end(): Promise<RewrittenEvent[]> {
+    return this.#rewriter ? this.#rewriter.end() : [];
+  }
+
+  /** Waits for the calls started so far; a failed one is logged, never thrown into the stream. */
+  async settle(): Promise<void> {
+    for (const r of await Promise.allSettled(this.#pending.splice(0))) {
+      if (r.status === "rejected") console.error(JSON.stringify({ level: "error", msg: "index or tracker call failed", error: String(r.reason) }));
+    }
+  }
+
+  /**
+   * The client went away: the containers seen so far are handed to their trackers, which sweep
+   * each listing for a bounded time and store what the container holds.
+   */
+  async handOff(): Promise<void> {
+    const responseId = this.#responseId;
+    if (!responseId) return;
+    const { env, tenant, upstreamKeySealed } = this.#pipeline.request;
+    for (const containerId of this.#containers) {
+      await trackerFor(env, containerId)
+        .track({ tenant, containerId, responseId, responseCreatedAt: this.#createdAt, refs: [], sweep: true, linksExpireAt: this.#linksExpireAt ?? null, upstreamKeySealed })
+        .catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "hand-off failed", responseId, error: String(err) })));
+    }
+  }
+
+  /** Hands the ids this event reveals for the first time to `onDecoded`, before the event goes out. */
+  async #report(event: StreamEvent): Promise<void> {
+    const onDecoded = this.#pipeline.request.onDecoded;
+    if (!onDecoded) return;
+    const fresh = (id: unknown): string[] => {
+      if (typeof id !== "string" || this.#decoded.has(id)) return [];
+      this.#decoded.add(id);
+      return [id];
+    };
+    const ids: DecodedIds = {
+      responseId: fresh(event.response?.id)[0] ?? null,
+      containerIds: fresh(event.item?.container_id),
+      itemIds: fresh(event.item?.id),
+    };
+    if (ids.responseId || ids.containerIds.length || ids.itemIds.length) await onDecoded(ids);
+  }
+}
+
+/** The files of a response, as its trackers know them (`GET /v1/responses/{id}/files`), after at most `waitMs`. */
+export async function responseManifest(c: Context<AppEnv>, responseId: string, waitMs: number): Promise<AnswerFile[]> {
+  const info = await responseIndexFor(c.env, responseId).info(c.get("tenant"));
+  if (!info) throw notFound(`No response found with id '${responseId}'.`, "response_not_found");
+  const naming = namingFor(c.get("config"), c.get("tenant"), responseId, linkExpiry(c.get("caller"), info.createdAt));
+  return manifestOf(c.env, info, naming, waitMs);
+}
+
+/** A response's input items read back (`GET /v1/responses/{id}/input_items`), links rewritten. */
+export async function rewriteInputItems(c: Context<AppEnv>, responseId: string, items: unknown[]): Promise<unknown[]> {
+  const info = await responseIndexFor(c.env, responseId).info(c.get("tenant"));
+  const naming = namingFor(c.get("config"), c.get("tenant"), responseId, linkExpiry(c.get("caller"), info?.createdAt));
+  return rewriteItems(items, naming.name);
+}
+
+/** The ids a plain answer reveals: the response, the containers its tool calls ran in, its output items. */
+function idsOfResponse(response: UpstreamResponse): DecodedIds {
+  const items = (Array.isArray(response.output) ? response.output : []) as { id?: unknown; container_id?: unknown }[];
+  return {
+    responseId: response.id,
+    containerIds: [...new Set(items.flatMap((i) => (typeof i?.container_id === "string" ? [i.container_id] : [])))],
+    itemIds: items.flatMap((i) => (typeof i?.id === "string" ? [i.id] : [])),
+  };
+}
