@@ -10,7 +10,8 @@ import type { FileRef, ManifestEntry, PathResolution } from "../tracker/types";
 import type { LinkRecord, RegisterInput } from "../tracker/response-index";
 import type { Bindings } from "../config";
 import { decodeDataUrl, discover, type Discovery } from "./discover";
-import type { LinkNaming } from "../links/naming";
+import { refOfPath, type LinkNaming } from "../links/naming";
+import { citedPath } from "../links/response";
 import { urlOfPath } from "./naming";
 import { noteFiles } from "../observability/request-context";
 
@@ -73,8 +74,13 @@ export async function harvest(
   const found = discover(response as { output?: unknown[] });
   const createdAt = typeof response.created_at === "number" ? response.created_at : Math.floor(Date.now() / 1000);
   try {
-    // Name every link before the index hears of it, so it can map each URL back to its text.
-    await naming.name(found.refs);
+    // Name every link before the index hears of it, so it can map each URL back to its text; a
+    // shown figure's citation gets a URL of its own (links/response.ts), recorded the same way.
+    const figures = found.citations.flatMap((c) => {
+      const path = c.figure ? citedPath({ filename: c.filename }) : null;
+      return path ? [refOfPath(path)] : [];
+    });
+    await naming.name([...found.refs, ...figures]);
     await index.register({
       tenant: options.tenant,
       responseId: response.id,

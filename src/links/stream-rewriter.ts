@@ -24,7 +24,7 @@ import { AnnotationRemapper, type TextAnnotation } from "./annotations";
 import { LinkScanner, MAX_LINK_CHARS, type SandboxRef } from "./find";
 import type { LinkNamer } from "./naming";
 import { applyEdits, type LinkEdit } from "./rewrite";
-import { rewriteOutputItem, rewritePart, rewriteResponse, type OutputTextPart } from "./response";
+import { nameCitations, rewriteOutputItem, rewritePart, rewriteResponse, type OutputTextPart } from "./response";
 import { rewriteText } from "./rewrite";
 
 /** A parsed Responses stream event; only the fields read here are typed. */
@@ -133,9 +133,11 @@ export class StreamRewriter {
       case "response.output_text.annotation.added": {
         const part = this.#parts.get(key);
         const ann = event.annotation as TextAnnotation | null | undefined;
-        if (!part || !ann || typeof ann !== "object") return [event];
+        if (!ann || typeof ann !== "object") return [event];
+        // A citation in a part with no text yet (or none at all) covers no link: it is only named.
+        if (!part) return [{ ...event, annotation: (await nameCitations([ann], this.#name))[0] }];
         part.remapper ??= new AnnotationRemapper(part.text, applyEdits(part.text, part.edits), part.edits, { addUrl: true });
-        const [annotation] = part.remapper.remap([ann]);
+        const [annotation] = await nameCitations(part.remapper.remap([ann]), this.#name);
         return [{ ...event, annotation }];
       }
       case "response.output_text.done": {

@@ -31,7 +31,7 @@ export interface AnswerFile {
   cited: string[];
 }
 
-type Part = { type: string; text?: string; annotations?: { type: string; start_index?: number; end_index?: number; url?: string }[] };
+type Part = { type: string; text?: string; annotations?: { type: string; start_index?: number; end_index?: number; url?: string; filename?: string; file_id?: string }[] };
 type Item = { type: string; content?: Part[] };
 
 export const truthOf = (id: string) => sim<Truth>(`/responses/${id}`);
