@@ -10,6 +10,7 @@ import { controlRoutes } from "./routes/control";
 import { modelsRoutes } from "./routes/models";
 import { responsesRoutes } from "./routes/responses";
 import { orgOfKey, type SimVars } from "./orgs";
+import { logRequest } from "./state";
 
 export interface SimEnv {
   /** The bearer keys the simulator accepts, comma-separated; each is an organisation (src/orgs.ts). */
@@ -36,6 +37,8 @@ export function createSimApp(): Hono<{ Bindings: SimEnv } & SimVars> {
   app.use("/v1/*", async (c, next) => {
     const started = Date.now();
     c.set("org", checkBearer(c.req.header("authorization"), c.env?.SIM_API_KEY ?? "sk-sim-local"));
+    const url = new URL(c.req.url);
+    logRequest({ method: c.req.method, path: url.pathname, query: url.search.slice(1), openai_beta: c.req.header("openai-beta") ?? null });
     await next();
     // The headers every real answer carries, which clients (and proxies) read and must keep.
     c.header("x-request-id", `req_${crypto.randomUUID().replaceAll("-", "")}`);

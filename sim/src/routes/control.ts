@@ -140,6 +140,19 @@ controlRoutes.get("/responses/:id/events", (c) => {
   return c.json({ object: "list", data: r.streamed });
 });
 
+/** The create request of a response as the simulator received it (`store: false` ones too). */
+controlRoutes.get("/responses/:id/request", (c) => {
+  const r = state.responses.get(c.req.param("id")) as StoredResponse | undefined;
+  if (!r?.received) throw notFound(`No request recorded for response ${c.req.param("id")}`);
+  return c.json(r.received);
+});
+
+/** The last `/v1` requests received (method, path, query, `openai_beta`), oldest first; `?path_contains=` filters. */
+controlRoutes.get("/requests", (c) => {
+  const needle = c.req.query("path_contains");
+  return c.json({ object: "list", data: needle ? state.requests.filter((r) => r.path.includes(needle)) : state.requests });
+});
+
 controlRoutes.get("/files/:fid", async (c) => {
   const f = state.files.get(c.req.param("fid"));
   if (!f) throw notFound(`No file ${c.req.param("fid")}`);

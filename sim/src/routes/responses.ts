@@ -49,6 +49,7 @@ responsesRoutes.post("/", async (c) => {
     throw new SimError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)");
   }
   const r = createResponse(raw, text, orgOf(c));
+  r.received = { body: raw, query: new URL(c.req.url).search.slice(1), openai_beta: c.req.header("openai-beta") ?? null };
   const include = r.body.include ?? [];
   if (r.body.stream) return streamOf(r, include, r.body.stream_options?.include_obfuscation ?? true);
   return c.json(renderResponse(r, include));
