@@ -46,7 +46,8 @@ responses.post("/v1/responses", async (c) => {
 
   const upstream = await upstreamFetch(c.get("config"), {
     method: "POST",
-    path: "/responses",
+    // The client's query string goes along (`?beta=true` selects the beta multi-agent API).
+    path: `/responses${new URL(c.req.url).search}`,
     headers: c.req.raw.headers,
     body: JSON.stringify(forwarded),
   });

@@ -33,6 +33,8 @@ export interface StoredResponse {
   written: string[];
   claimed: string[];
   cited: string[];
+  /** Created as a beta multi-agent response (responses/beta.ts): items and events carry `agent`. */
+  multi_agent?: boolean;
   /** The create request as received: its JSON body, query string and `OpenAI-Beta` header. */
   received?: { body: unknown; query: string; openai_beta: string | null };
   /** The events of the last stream served for it (type and number), for proxies' fidelity tests. */
