@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { SimError } from "./errors";
 import { containersRoutes } from "./routes/containers";
+import { conversationsRoutes } from "./routes/conversations";
 import { controlRoutes } from "./routes/control";
 import { modelsRoutes } from "./routes/models";
 import { responsesRoutes } from "./routes/responses";
@@ -49,6 +50,7 @@ export function createSimApp(): Hono<{ Bindings: SimEnv } & SimVars> {
   });
   app.route("/v1/responses", responsesRoutes);
   app.route("/v1/containers", containersRoutes);
+  app.route("/v1/conversations", conversationsRoutes);
   app.route("/v1/models", modelsRoutes);
   app.route("/__sim", controlRoutes);
   app.get("/", (c) => c.text("unsandbox simulated OpenAI upstream; see sim/README.md\n"));

@@ -82,6 +82,8 @@ export const state = {
   /** Responses are `unknown` here to keep this module free of the engine's types. */
   responses: new Map<string, unknown>(),
   faults: new Map<string, SimFault>(),
+  /** Conversations (conversations.ts), `unknown` here like responses. */
+  conversations: new Map<string, unknown>(),
   /** Attempts seen per request body, for directive `status=` faults. */
   requestAttempts: new Map<string, number>(),
   counters: emptyCounters(),
@@ -119,6 +121,7 @@ export function resetState(): void {
   state.files.clear();
   state.responses.clear();
   state.faults.clear();
+  state.conversations.clear();
   state.requestAttempts.clear();
   state.requests = [];
   state.counters = emptyCounters();

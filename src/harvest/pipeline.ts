@@ -36,6 +36,7 @@ import { withFileInstructions } from "./file-instructions";
 import { harvest, manifestOf, type AnswerFile, type HarvestOptions } from "./harvest";
 import { applyManagedContainer } from "./managed";
 import { linkExpiry, namingFor } from "./naming";
+import { ConversationTurns, conversationIdOf } from "./conversation";
 import { restoreInput } from "./restore";
 
 /** A Response object as upstream sent it; only what unsandbox reads is typed. */
@@ -68,6 +69,12 @@ export interface PipelineRequest {
   clientWantsOutputs: boolean;
   /** The request's `previous_response_id` (a read-back takes it from the response instead). */
   previousResponseId?: string;
+  /**
+   * The request's conversation id (`conversation`, an id or `{id}`). A turn of a conversation
+   * chains to the conversation's turn before it, as with `previous_response_id`, so a link to a
+   * file an earlier turn wrote resolves (conversation.ts).
+   */
+  conversationId?: string;
   /** How long the plain answer waits for copies (a streamed or read-back answer never waits). */
   waitMs: number;
   /** The repair feature is on for this request (harvest/features.ts). */
@@ -101,7 +108,7 @@ export async function requestToForward(c: Context<AppEnv>, raw: Record<string, u
 /** The pipeline of one request, from what the middleware decoded (caller, tenant, config). */
 export async function pipelineFor(
   c: Context<AppEnv>,
-  request: Pick<PipelineRequest, "clientWantsOutputs" | "previousResponseId" | "waitMs" | "repair">,
+  request: Pick<PipelineRequest, "clientWantsOutputs" | "previousResponseId" | "conversationId" | "waitMs" | "repair">,
 ): Promise<ResponsePipeline> {
   return new ResponsePipeline({
     ...request,
@@ -115,7 +122,22 @@ export async function pipelineFor(
 }
 
 export class ResponsePipeline {
-  constructor(readonly request: PipelineRequest) {}
+  readonly #conversation: ConversationTurns | undefined;
+
+  constructor(readonly request: PipelineRequest) {
+    const { env, tenant, conversationId, previousResponseId } = request;
+    this.#conversation = conversationId && !previousResponseId ? new ConversationTurns(env, tenant, conversationId) : undefined;
+  }
+
+  /** The response before this one: the request's `previous_response_id`, or the conversation's turn before it. */
+  previousOf(responseId: string): Promise<string | undefined> {
+    return this.#conversation ? this.#conversation.previousOf(responseId) : Promise.resolve(this.request.previousResponseId);
+  }
+
+  /** Records which turn of the conversation made the response's output items (no-op outside a conversation). */
+  async noteItems(response: { id: string; output?: unknown }): Promise<void> {
+    await this.#conversation?.noteItems(response.id, idsOfResponse(response as UpstreamResponse).itemIds);
+  }
 
   /**
    * The plain answer: harvests a finished Response (waiting up to `waitMs` for copies) and
@@ -128,10 +150,12 @@ export class ResponsePipeline {
     await this.request.onDecoded?.(idsOfResponse(response));
     const { naming, linksExpireAt } = this.naming(response.id, response.created_at);
     let files: AnswerFile[] = [];
+    const previousResponseId = await this.previousOf(response.id);
+    await this.noteItems(response);
     if (response.background === true && !TERMINAL_STATUSES.has(response.status ?? "")) {
-      await this.watchBackground(response);
+      await this.watchBackground(response, previousResponseId);
     } else {
-      files = await harvest(this.request.env, response, naming, { ...this.harvestOptions(), linksExpireAt });
+      files = await harvest(this.request.env, response, naming, { ...this.harvestOptions(previousResponseId), linksExpireAt });
     }
     return { ...(await this.rewrite(response, naming)), unsandbox: { files } };
   }
@@ -147,7 +171,12 @@ export class ResponsePipeline {
     const index = responseIndexFor(env, responseId);
     let info = await index.info(tenant);
     if (!info && TERMINAL_STATUSES.has(response.status ?? "")) {
-      await harvest(env, response, naming, { ...this.harvestOptions(), linksExpireAt, previousResponseId: response.previous_response_id ?? undefined });
+      // A turn of a conversation read back before anything registered it joins the conversation's turns now.
+      const conversationId = response.previous_response_id ? undefined : conversationIdOf(response.conversation);
+      const turns = conversationId ? new ConversationTurns(env, tenant, conversationId) : undefined;
+      const previousResponseId = response.previous_response_id ?? (await turns?.previousOf(responseId));
+      await turns?.noteItems(responseId, idsOfResponse(response).itemIds);
+      await harvest(env, response, naming, { ...this.harvestOptions(previousResponseId ?? undefined), linksExpireAt });
       info = await index.info(tenant);
     }
     // Rewritten first: the manifest gives each file the URL its link got in this text.
@@ -182,11 +211,11 @@ export class ResponsePipeline {
   }
 
   /** What harvest.ts needs from the request (a stream's harvest overrides `waitMs` with 0). */
-  harvestOptions(): HarvestOptions {
+  harvestOptions(previousResponseId = this.request.previousResponseId): HarvestOptions {
     const r = this.request;
     return {
       tenant: r.tenant,
-      previousResponseId: r.previousResponseId,
+      previousResponseId,
       clientWantsOutputs: r.clientWantsOutputs,
       waitMs: r.waitMs,
       repair: r.repair,
@@ -195,13 +224,13 @@ export class ResponsePipeline {
   }
 
   /** Starts the index's own polling of a background response (never fails the request). */
-  async watchBackground(response: { id: string; created_at?: unknown }): Promise<void> {
+  async watchBackground(response: { id: string; created_at?: unknown }, previousResponseId = this.request.previousResponseId): Promise<void> {
     const r = this.request;
     try {
       await responseIndexFor(r.env, response.id).watchBackground({
         tenant: r.tenant,
         responseId: response.id,
-        previousResponseId: r.previousResponseId ?? null,
+        previousResponseId: previousResponseId ?? null,
         createdAt: typeof response.created_at === "number" ? response.created_at : Math.floor(Date.now() / 1000),
         upstreamKeySealed: r.upstreamKeySealed,
       });
@@ -237,6 +266,8 @@ export class StreamSession {
   #responseId: string | undefined;
   #createdAt = Math.floor(Date.now() / 1000);
   #linksExpireAt: number | undefined;
+  /** The response before this one (a conversation's turn before it is known once the id is). */
+  #previous: Promise<string | undefined> | undefined;
   readonly #containers = new Set<string>();
   /** Ids already handed to `onDecoded`: each once per stream. */
   readonly #decoded = new Set<string>();
@@ -254,7 +285,7 @@ export class StreamSession {
 
   /** Takes the next upstream event; returns the events to send now, in order. */
   async push(event: StreamEvent): Promise<RewrittenEvent[] | typeof AS_RECEIVED> {
-    const { env, tenant, upstreamKeySealed, previousResponseId } = this.#pipeline.request;
+    const { env, tenant, upstreamKeySealed } = this.#pipeline.request;
     await this.#report(event);
     if (!this.#rewriter && event.response?.id) {
       const response = event.response;
@@ -266,15 +297,18 @@ export class StreamSession {
       this.#linksExpireAt = linksExpireAt;
       this.#rewriter = new StreamRewriter(naming.name);
       // In the background, so the event itself is not held for it (the terminal event waits).
-      const registered = responseIndexFor(env, id).register({
-        tenant,
-        responseId: id,
-        previousResponseId: previousResponseId ?? null,
-        createdAt: this.#createdAt,
-        containerIds: [],
-      });
+      const previous = (this.#previous = this.#pipeline.previousOf(id));
+      const registered = previous.then((previousResponseId) =>
+        responseIndexFor(env, id).register({
+          tenant,
+          responseId: id,
+          previousResponseId: previousResponseId ?? null,
+          createdAt: this.#createdAt,
+          containerIds: [],
+        }),
+      );
       // A background response outlives this stream: its index follows it to the end.
-      this.#pending.push(response.background === true ? registered.then(() => this.#pipeline.watchBackground(response)) : registered);
+      this.#pending.push(response.background === true ? registered.then(async () => this.#pipeline.watchBackground(response, await previous)) : registered);
     }
     const containerId = event.item?.container_id;
     if (this.#responseId && containerId && !this.#containers.has(containerId)) {
@@ -300,7 +334,8 @@ export class StreamSession {
       // Harvest the response as upstream sent it, then rewrite it like every other event.
       await this.settle();
       const raw = structuredClone(event.response);
-      const files = await harvest(env, raw, this.#naming!, { ...this.#pipeline.harvestOptions(), waitMs: 0, linksExpireAt: this.#linksExpireAt });
+      await this.#pipeline.noteItems(raw);
+      const files = await harvest(env, raw, this.#naming!, { ...this.#pipeline.harvestOptions(await this.#previous), waitMs: 0, linksExpireAt: this.#linksExpireAt });
       const out = await this.#rewriter.push(event);
       for (const e of out) {
         if (e.type === event.type && e.response) {
@@ -366,11 +401,40 @@ export async function responseManifest(c: Context<AppEnv>, responseId: string, w
   return manifestOf(c.env, info, naming, waitMs);
 }
 
+/** The link naming of a response read back: its links expire as they did when it was answered. */
+async function namingOfResponse(c: Context<AppEnv>, responseId: string): Promise<LinkNaming> {
+  const info = await responseIndexFor(c.env, responseId).info(c.get("tenant"));
+  return namingFor(c.get("config"), c.get("tenant"), responseId, linkExpiry(c.get("caller"), info?.createdAt));
+}
+
 /** A response's input items read back (`GET /v1/responses/{id}/input_items`), links rewritten. */
 export async function rewriteInputItems(c: Context<AppEnv>, responseId: string, items: unknown[]): Promise<unknown[]> {
-  const info = await responseIndexFor(c.env, responseId).info(c.get("tenant"));
-  const naming = namingFor(c.get("config"), c.get("tenant"), responseId, linkExpiry(c.get("caller"), info?.createdAt));
-  return rewriteItems(items, naming.name);
+  return rewriteItems(items, (await namingOfResponse(c, responseId)).name);
+}
+
+/**
+ * A conversation's items read back (`GET /v1/conversations/{id}/items`, one item, or the items an
+ * add answers with): each is rewritten with the naming of the turn that made it, so its links are
+ * the ones that turn's answer had; an item no turn here made (added by the app, or made before
+ * unsandbox saw the conversation) is named as of the latest turn, whose links resolve through the
+ * earlier turns. A conversation no turn of which came through unsandbox is left as upstream has it.
+ */
+export async function rewriteConversationItems(c: Context<AppEnv>, conversationId: string, items: unknown[]): Promise<unknown[]> {
+  const ids = items.flatMap((i) => (typeof (i as { id?: unknown })?.id === "string" ? [(i as { id: string }).id] : []));
+  const { owners, latest } = await new ConversationTurns(c.env, c.get("tenant"), conversationId).owners(ids);
+  const namings = new Map<string, Promise<LinkNaming>>();
+  const out: unknown[] = [];
+  for (const item of items) {
+    const id = (item as { id?: unknown })?.id;
+    const owner = (typeof id === "string" ? owners[id] : undefined) ?? latest;
+    if (!owner) {
+      out.push(item);
+      continue;
+    }
+    if (!namings.has(owner)) namings.set(owner, namingOfResponse(c, owner));
+    out.push((await rewriteItems([item], (await namings.get(owner)!).name))[0]);
+  }
+  return out;
 }
 
 /** The ids a plain answer reveals: the response, the containers its tool calls ran in, its output items. */

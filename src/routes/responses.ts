@@ -10,6 +10,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { badRequest } from "../errors";
+import { conversationIdOf } from "../harvest/conversation";
 import { featureOn } from "../harvest/features";
 import { clientWantsOutputs, pipelineFor, requestToForward, type UpstreamResponse } from "../harvest/pipeline";
 import { CreateResponseBody } from "../schemas/create-response";
@@ -56,6 +57,7 @@ responses.post("/v1/responses", async (c) => {
   const pipeline = await pipelineFor(c, {
     clientWantsOutputs: clientWantsOutputs(body.include),
     previousResponseId: body.previous_response_id ?? undefined,
+    conversationId: conversationIdOf(body.conversation),
     waitMs: wait,
     repair: featureOn(c, "repair"),
   });

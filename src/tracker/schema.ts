@@ -130,4 +130,12 @@ export const RESPONSE_INDEX_MIGRATIONS = [
   `,
   // v3: pass-through mode: the caller's own upstream key, sealed, for the polls and the harvest.
   `ALTER TABLE background_watch ADD COLUMN upstream_key_sealed TEXT`,
+  // v4: the index named by a conversation id keeps the conversation's turns in order (each turn's
+  // previous one, so a turn resolves links through the earlier turns) and which turn made each item.
+  `
+  CREATE TABLE conversation_turns (
+    response_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, seq INTEGER NOT NULL, previous_response_id TEXT
+  );
+  CREATE TABLE conversation_items (item_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, response_id TEXT NOT NULL)
+  `,
 ] as const;

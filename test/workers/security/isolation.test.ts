@@ -247,6 +247,14 @@ const ROUTE_CASES: Record<string, Case | "middleware"> = {
     expect(listA.data.map((x) => x.id)).not.toContain(w.containerB);
     expect((await verdict(await visitor(w.sA1, "/v1/containers"))).status).toBe(403);
   },
+  // Conversation items are served by routes/conversations.ts (rewritten on read, restored on write).
+  "GET /v1/conversations/:id/items": conversationRoute("GET", "/items"),
+  "GET /v1/conversations/:id/items/:item": conversationRoute("GET", "/items/msg_0123"),
+  "POST /v1/conversations/:id/items": conversationRoute("POST", "/items"),
+  "POST /v1/conversations": async () => {
+    await expectNotOwned(secretB("/v1/conversations", { method: "POST", json: { items: [{ role: "user", content: [{ type: "input_file", file_id: w.fileA }] }] } }), "B creates a conversation with A's file");
+    expect((await verdict(await visitor(w.sA1, "/v1/conversations", { method: "POST", json: {} }))).status).toBe(403);
+  },
   "ALL /v1/*": async () => {
     // The pass-through: covered entry by entry below (every allowlisted route), and everything
     // else is no route at all for a multi-tenant key (listings would show every tenant's objects).
@@ -256,6 +264,14 @@ const ROUTE_CASES: Record<string, Case | "middleware"> = {
     }
   },
 };
+
+function conversationRoute(method: "GET" | "POST", suffix: string): Case {
+  return async () => {
+    const init = method === "POST" ? { method, json: { items: [{ role: "user", content: "x" }] } } : { method };
+    await expectNotOwned(secretB(`/v1/conversations/${w.convA}${suffix}`, init), `B ${method} A's conversation${suffix}`);
+    expect((await verdict(await visitor(w.sA1, `/v1/conversations/${w.convA}${suffix}`, init))).status).toBe(403);
+  };
+}
 
 function containerRead(suffix: string): Case {
   return async () => {
