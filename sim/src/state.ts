@@ -82,6 +82,8 @@ export const state = {
   /** Responses are `unknown` here to keep this module free of the engine's types. */
   responses: new Map<string, unknown>(),
   faults: new Map<string, SimFault>(),
+  /** Registered recordings to replay (replay.ts). */
+  replays: new Map<string, unknown>(),
   /** Conversations (conversations.ts), `unknown` here like responses. */
   conversations: new Map<string, unknown>(),
   /** Attempts seen per request body, for directive `status=` faults. */
@@ -122,6 +124,7 @@ export function resetState(): void {
   state.responses.clear();
   state.faults.clear();
   state.conversations.clear();
+  state.replays.clear();
   state.requestAttempts.clear();
   state.requests = [];
   state.counters = emptyCounters();

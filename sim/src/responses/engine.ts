@@ -50,7 +50,7 @@ function findItem(id: string, i: number): void {
 }
 
 /** The text of the last user message, where a directive may be. */
-function lastUserText(input: unknown): string {
+export function lastUserText(input: unknown): string {
   if (typeof input === "string") return input;
   if (!Array.isArray(input)) return "";
   for (let i = input.length - 1; i >= 0; i--) {

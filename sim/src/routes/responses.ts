@@ -7,8 +7,10 @@ import { Hono } from "hono";
 import { SimError } from "../errors";
 import { pageQuery, paginate } from "../pagination";
 import { isMultiAgent, tagEvent, takeAgentTags, tagResponse } from "../responses/beta";
-import { buildEvents, sseBody } from "../responses/events";
-import { createResponse } from "../responses/engine";
+import { buildEvents, sseBody, type StreamEvent } from "../responses/events";
+import { getReplay } from "../replay";
+import { parseDirective } from "../scenario";
+import { createResponse, lastUserText } from "../responses/engine";
 import { renderResponse, statusAt } from "../responses/render";
 import { INCLUDE_VALUES } from "../responses/schemas";
 import { getResponse, type StoredResponse } from "../responses/store";
@@ -49,6 +51,13 @@ responsesRoutes.post("/", async (c) => {
     raw = JSON.parse(text);
   } catch {
     throw new SimError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)");
+  }
+  // A registered recording answers instead of the simulated model (replay.ts).
+  const replayId = parseDirective(lastUserText((raw as { input?: unknown } | null)?.input)).replay;
+  if (replayId) {
+    const replay = getReplay(replayId);
+    if (replay.events) return new Response(sseBody(replay.events as StreamEvent[], 0), { headers: SSE_HEADERS });
+    return c.json(replay.response);
   }
   const url = new URL(c.req.url);
   const multiAgent = isMultiAgent(url, c.req.header("openai-beta"));
