@@ -4,8 +4,11 @@
  * `response.created`, container ids from code interpreter items), so a streamed response is owned
  * exactly like a plain one. The bytes pass through unchanged; an event that reveals an id is
  * held until the id is recorded, so the client can never name an id before it is its own.
+ * Events are read with the relay's own SSE parser (src/upstream/sse.ts), so the recorder sees
+ * exactly the events a client sees, in work linear in the stream's length.
  */
 import type { OwnedKind } from "../tenants/ownership";
+import { SseParser } from "../upstream/sse";
 
 /** Ids found in one SSE event's `data:` JSON. */
 export function idsInStreamEvent(data: string): { kind: OwnedKind; id: string }[] {
@@ -28,25 +31,21 @@ export function idsInStreamEvent(data: string): { kind: OwnedKind; id: string }[
 /**
  * Wraps an SSE body: every complete event is scanned, and `record` is awaited for the ids it
  * reveals before the chunk that completes it is passed on. Each id is recorded once per stream.
+ * `parser` is the stream's parser; passing one lets a caller read its work counter.
  */
-export function recordingStream(body: ReadableStream<Uint8Array>, record: (kind: OwnedKind, id: string) => Promise<unknown>): ReadableStream<Uint8Array> {
+export function recordingStream(
+  body: ReadableStream<Uint8Array>,
+  record: (kind: OwnedKind, id: string) => Promise<unknown>,
+  parser = new SseParser(),
+): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
   const seen = new Set<string>();
-  let buffer = "";
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       async transform(chunk, controller) {
-        buffer += decoder.decode(chunk, { stream: true });
-        const events = buffer.split(/\r?\n\r?\n/);
-        buffer = events.pop() ?? "";
         const pending: Promise<unknown>[] = [];
-        for (const event of events) {
-          const data = event
-            .split(/\r?\n/)
-            .filter((l) => l.startsWith("data:"))
-            .map((l) => l.slice(5).trimStart())
-            .join("\n");
-          for (const { kind, id } of idsInStreamEvent(data)) {
+        for (const frame of parser.push(decoder.decode(chunk, { stream: true }))) {
+          for (const { kind, id } of idsInStreamEvent(frame.data)) {
             if (seen.has(id)) continue;
             seen.add(id);
             pending.push(record(kind, id));
