@@ -109,8 +109,9 @@ export type Config = z.infer<typeof ConfigSchema>;
 /** The bindings the Worker needs besides its settings (declared in wrangler.toml). */
 export interface Bindings {
   FILES: R2Bucket;
-  CONTAINER_TRACKER: DurableObjectNamespace;
-  RESPONSE_INDEX: DurableObjectNamespace;
+  /** Typed by the generated `Env` (worker-configuration.d.ts), so stubs need no cast. */
+  CONTAINER_TRACKER: Env["CONTAINER_TRACKER"];
+  RESPONSE_INDEX: Env["RESPONSE_INDEX"];
   /** Tenants and their keys (src/tenants/directory.ts). */
   TENANT_DIRECTORY: DurableObjectNamespace;
   /** Who owns each upstream id (src/tenants/ownership.ts). */

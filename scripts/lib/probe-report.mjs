@@ -57,7 +57,7 @@ export const ASSUMPTIONS = [
   {
     title: "Telling an expired container, a missing file and a missing API apart",
     assumed: "A 404 names what is missing in `error.message`: \"Container is expired.\" or \"Container with id … not found.\" (the container is over), \"File … not found on container …\" (that file only); a 404 naming neither means the route does not exist (a gateway without the Containers API), and files become `unavailable` instead of being retried.",
-    code: "`classifyFailure` in `src/storage/upstream.ts` and the tracker's `#containerGone` / `#unavailable` (`src/tracker/container-tracker.ts`).",
+    code: "`classifyFailure` in `src/upstream/containers.ts` and the tracker store's `endContainer` (`src/tracker/store.ts`, causes `gone` and `unavailable`).",
     sim: "Expired container: 404 \"Container is expired.\" on file endpoints; unknown file: 404 \"File … not found on container …\"; unknown route: 404 \"Invalid URL (METHOD /path)\".",
     answer: (r) =>
       `An unknown file answered ${r.errors.unknownFile.status} ${JSON.stringify(r.errors.unknownFile.message)} (read as **${r.errors.unknownFile.reads}**); ` +

@@ -15,7 +15,7 @@
  *   one part). Each part's number and etag are reported as soon as R2 accepts it, so a later step
  *   can resume after the last stored part.
  */
-import { classifyFailure, errorMessageOf, retryAfterMs, type FailureClass } from "./upstream";
+import { classifyFailure, errorMessageOf, retryAfterMs, type FailureClass } from "../upstream/containers";
 
 /** Every part but the last has this size (R2 wants uniform parts of at least 5 MiB). */
 export const PART_SIZE = 8 * 1024 * 1024;

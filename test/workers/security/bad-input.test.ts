@@ -45,7 +45,7 @@ async function snapshot(): Promise<unknown> {
   } while (cursor);
   const dos: Record<string, unknown> = {};
   for (const name of ["CONTAINER_TRACKER", "RESPONSE_INDEX", "TENANT_DIRECTORY", "OWNERSHIP_LEDGER"] as const) {
-    const ns = bindings[name];
+    const ns: DurableObjectNamespace = bindings[name];
     for (const id of await listDurableObjectIds(ns)) {
       const dump = await runInDurableObject(ns.get(id), (_i, state: DurableObjectState) => {
         const tables = state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").toArray();
@@ -66,7 +66,7 @@ async function snapshot(): Promise<unknown> {
 async function pauseAlarms(): Promise<() => Promise<void>> {
   const paused: [DurableObjectStub, number][] = [];
   for (const name of ["CONTAINER_TRACKER", "RESPONSE_INDEX"] as const) {
-    const ns = bindings[name];
+    const ns: DurableObjectNamespace = bindings[name];
     for (const id of await listDurableObjectIds(ns)) {
       const stub = ns.get(id);
       const at = await runInDurableObject(stub, async (_i, state: DurableObjectState) => {
