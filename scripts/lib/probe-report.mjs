@@ -35,7 +35,7 @@ export const ASSUMPTIONS = [
   {
     title: "Does listing a container refresh `last_active_at`?",
     assumed: "A container expires about 20 minutes after its last activity. The tracker lists containers while a response is harvested; if a listing counts as activity, sweeps keep a container alive (and cost its idle minutes), if not, an idle container expires on schedule while unsandbox watches it.",
-    code: "The tracker's sweeps and watch window (`SWEEP_WINDOW_MS`, `WATCH_WINDOW_MS`, `nextSweep` in `src/tracker/policy.ts`, run by `src/tracker/sweeps.ts`) and the expiry handling (`endContainer("gone")` in `src/tracker/store.ts`); managed containers' reuse check (`src/harvest/managed.ts`).",
+    code: "The tracker's sweeps and watch window (`SWEEP_WINDOW_MS`, `WATCH_WINDOW_MS`, `nextSweep` in `src/tracker/policy.ts`, run by `src/tracker/sweeps.ts`) and the expiry handling (`endContainer` with cause `gone` in `src/tracker/store.ts`); managed containers' reuse check (`src/harvest/managed.ts`).",
     sim: "Every container-scoped call (listing, retrieve, content) refreshes `last_active_at`; `expire_idle_ms` sets the idle expiry.",
     answer: (r) =>
       `Retrieving the container ${r.lastActive.retrieveRefreshes ? "**refreshes** it by itself, so a listing's own effect cannot be isolated this way" : "does not refresh it"}; a listing ${r.lastActive.listRefreshes === null ? "is therefore **undetermined**" : r.lastActive.listRefreshes ? "**refreshes** it" : "**does not** refresh it"} (${r.lastActive.detail}).`,
