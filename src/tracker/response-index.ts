@@ -19,7 +19,7 @@ import { pollResponse, type PolledResponse } from "../upstream/responses";
 import { nextPollDelay, BACKGROUND_WATCH_MS, TERMINAL_STATUSES } from "./background";
 import { RESPONSE_INDEX_MIGRATIONS } from "./schema";
 import { trackerFor, responseIndexFor } from "./stubs";
-import type { PathResolution } from "./types";
+import { TrackerError, type PathResolution } from "./types";
 
 /** How far up a `previous_response_id` chain a link may be resolved. */
 export const MAX_CHAIN = 32;
@@ -89,12 +89,12 @@ export class ResponseIndex extends DurableObject<Bindings> {
   /**
    * Records the response (idempotent; container ids accumulate). The first tenant to register a
    * response id owns it.
-   * @throws Error when the response is registered to another tenant.
+   * @throws TrackerError `foreign_tenant` when the response is registered to another tenant.
    */
   register(input: RegisterInput): void {
     const p = RegisterSchema.parse(input);
     const row = this.#row();
-    if (row && (row.tenant !== p.tenant || row.id !== p.responseId)) throw new Error("this response belongs to another tenant");
+    if (row && (row.tenant !== p.tenant || row.id !== p.responseId)) throw new TrackerError("foreign_tenant", "this response belongs to another tenant");
     const now = Date.now();
     if (!row) {
       this.#sql.exec(
@@ -112,7 +112,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
   /** Remembers the links this response issued (for `lookupOriginals`). Needs `register` first. */
   recordLinks(links: LinkRecord[]): void {
     const row = this.#row();
-    if (!row) throw new Error("recordLinks before register");
+    if (!row) throw new TrackerError("not_opened", "recordLinks before register");
     const now = Date.now();
     for (const l of LinkRecordSchema.parse(links)) {
       this.#sql.exec(

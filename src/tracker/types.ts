@@ -13,7 +13,7 @@ export type Cited = z.infer<typeof CitedSchema>;
 export const FileRefSchema = z
   .object({
     fileId: z.string().min(1).optional(),
-    /** Canonical path (`/mnt/data/…`), as `canonicalPath()` in src/links/find.ts produces it. */
+    /** Canonical path (`/mnt/data/…`), as `canonicalPath()` in src/links/refs.ts produces it. */
     path: z.string().min(1).optional(),
     filename: z.string().min(1).optional(),
     cited: CitedSchema,
@@ -105,7 +105,7 @@ export type DeleteFilesInput = z.input<typeof DeleteFilesSchema>;
 /**
  * Why a tracker refused a call, for code: `foreign_tenant` (the container, response or file is
  * another tenant's), `wrong_container` (this tracker tracks another container id),
- * `not_opened` (the call needs `open` or `track` first).
+ * `not_opened` (the call needs `open`/`track` first, or for an index, `register`).
  */
 export type TrackerRefusal = "foreign_tenant" | "wrong_container" | "not_opened";
 
