@@ -158,6 +158,13 @@ export class Copies implements Capability {
     const { store } = this.ctx;
     const key = keyOf(job);
     const now = this.ctx.now();
+    if (result.kind === "too_large") {
+      // Larger than allowed (`copyOutcome` says the same): nothing of it is kept, no copy is tried again.
+      store.setState(file.file_id, file.version, "skipped", allowance.refusal, now);
+      store.deleteJob(key);
+      store.deleteParts(key);
+      return;
+    }
     const outcome = copyOutcome(result, {
       now,
       attempts: job.attempts,
@@ -166,12 +173,6 @@ export class Copies implements Capability {
       path: file.path,
       allowance,
     });
-    if (outcome.kind === "too_large") {
-      store.setState(file.file_id, file.version, "skipped", outcome.reason, now);
-      store.deleteJob(key);
-      store.deleteParts(key);
-      return;
-    }
     const current = store.file(...key);
     if (!current || current.state === "deleted") {
       // Deleted while this step ran: whatever it stored goes too.
@@ -180,12 +181,10 @@ export class Copies implements Capability {
       return;
     }
     // The copy_job log line, and metering of stored files (src/observability/copy-job.ts); never throws.
-    if (result.kind !== "too_large") {
-      await reportCopyJob(this.ctx.env, {
-        tenant: file.tenant, containerId: file.container_id, fileId: file.file_id, version: file.version,
-        result, attempts: job.attempts + 1, gaveUp: outcome.kind === "lost",
-      });
-    }
+    await reportCopyJob(this.ctx.env, {
+      tenant: file.tenant, containerId: file.container_id, fileId: file.file_id, version: file.version,
+      result, attempts: job.attempts + 1, gaveUp: outcome.kind === "lost",
+    });
     switch (outcome.kind) {
       case "stored":
         if (result.kind !== "stored") return;
