@@ -107,7 +107,7 @@ export function fileRecord(f: FileRow): FileRecord {
 export class TrackerStore {
   /** @param changed called after every file state change, so waiters re-check. */
   constructor(
-    readonly sql: SqlStorage,
+    private readonly sql: SqlStorage,
     private readonly changed: () => void,
   ) {}
 

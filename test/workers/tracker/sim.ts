@@ -5,7 +5,7 @@ import { runInDurableObject } from "cloudflare:test";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
 import { trackerFor } from "../../../src/tracker/stubs";
 
-/** The test env with the Worker's bindings typed (no generated worker-configuration.d.ts). */
+/** The test env as the Worker sees it: its bindings (Durable Objects typed by the generated Env) and its settings. */
 export const env = workersEnv as unknown as Bindings;
 
 const SIM = "https://api.openai.com";
