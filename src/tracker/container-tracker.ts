@@ -26,7 +26,7 @@ import { keyForLaterWork } from "../tenants/store";
 import { TenantLimits, Waiters, type TrackerContext } from "./context";
 import { Copies } from "./copies";
 import { Lifecycle } from "./lifecycle";
-import { basename, FINAL_STATES, HEARTBEAT_MS, isLive, nextWake, reasonText, sweepSchedule, unresolvedClaimState, CREATED_SLACK_S } from "./policy";
+import { basename, FINAL_STATES, HEARTBEAT_MS, nextWake, reasonText, sweepSchedule, unresolvedClaimState, CREATED_SLACK_S } from "./policy";
 import { Repair } from "./repair";
 import { TRACKER_MIGRATIONS } from "./schema";
 import { fileRecord, TrackerStore } from "./store";

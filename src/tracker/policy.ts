@@ -15,7 +15,7 @@ import type { CopyResult } from "../storage/copy";
 import { blockedExtension, type StorageLimits } from "../storage/limits";
 import type { ContainerFile } from "../upstream/containers";
 import { backoffMs } from "./backoff";
-import type { FileState, ReasonCode } from "./types";
+import type { FileState } from "./types";
 
 /** Copies running at once per container; each holds an upstream fetch and an R2 upload open. */
 export const MAX_CONCURRENT_COPIES = 2;
