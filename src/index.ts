@@ -3,6 +3,7 @@
  */
 import { createApp } from "./app";
 import { installSecurity } from "./auth/install";
+import { installBackgroundHarvest } from "./harvest/background";
 import { requestLog } from "./observability/request-log";
 import { filesRoute } from "./routes/files";
 import { takedownGuard } from "./tenants/takedown";
@@ -22,6 +23,9 @@ export { TenantDirectory } from "./tenants/directory";
 export { OwnershipLedger } from "./tenants/ownership";
 export { RateCounter } from "./tenants/rate-counter";
 export { UsageMeter } from "./metering/meter";
+
+// A ResponseIndex that sees a background response end hands it to the harvest (a layer above it).
+installBackgroundHarvest();
 
 const app = createApp();
 

@@ -16,7 +16,7 @@ import type { AppEnv } from "../app";
 import { getCaller, ownedBy } from "../auth/caller";
 import { badRequest, UnsandboxError } from "../errors";
 import { FEATURE_HEADERS, featureOn } from "./features";
-import { retrieveContainer } from "../storage/upstream";
+import { retrieveContainer } from "../upstream/containers";
 import { recordOwner } from "../tenants/ownership";
 import { responseIndexFor } from "../tracker/stubs";
 import { MAX_CHAIN } from "../tracker/response-index";
