@@ -12,7 +12,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../config";
 import { UnsandboxError } from "../errors";
-import { migrate } from "../storage/sqlite-migrations";
+import { migrate } from "../durable/sqlite-migrations";
 
 /** The kinds of upstream ids, by prefix. */
 export type OwnedKind = "response" | "container" | "conversation" | "file";

@@ -8,7 +8,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../config";
-import { openMigrated } from "../storage/sqlite-migrations";
+import { openMigrated } from "../durable/sqlite-migrations";
 
 const MIGRATIONS = [`CREATE TABLE windows (start INTEGER PRIMARY KEY, count INTEGER NOT NULL)`];
 

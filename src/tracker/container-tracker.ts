@@ -18,7 +18,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Bindings } from "../config";
 import { logEvent } from "../observability/log";
-import { openMigrated } from "../storage/sqlite-migrations";
+import { openMigrated } from "../durable/sqlite-migrations";
 import { inlineObjectKey } from "../storage/keys";
 import { retrieveContainerFile, type UpstreamAccess } from "../upstream/containers";
 import { targetOf } from "../upstream/fetch";

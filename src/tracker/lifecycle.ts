@@ -5,7 +5,7 @@
  * link can reach the tracker any more it deletes its objects and then all of its storage
  * (`deleteAll`: https://developers.cloudflare.com/durable-objects/api/storage-api/#deleteall).
  */
-import { migrate } from "../storage/sqlite-migrations";
+import { migrate } from "../durable/sqlite-migrations";
 import type { Capability, TrackerContext } from "./context";
 import type { Copies } from "./copies";
 import { unreachableAt } from "./policy";

@@ -13,7 +13,7 @@ import { z } from "zod";
 import type { Bindings, Config } from "../config";
 import { loadConfig } from "../config";
 import { logEvent } from "../observability/log";
-import { openMigrated } from "../storage/sqlite-migrations";
+import { openMigrated } from "../durable/sqlite-migrations";
 import { keyForLaterWork } from "../tenants/store";
 import { pollResponse, type PolledResponse } from "../upstream/responses";
 import { nextPollDelay, BACKGROUND_WATCH_MS, TERMINAL_STATUSES } from "./background";

@@ -1,7 +1,7 @@
 /**
  * @module tracker/schema
  * SQLite schemas of the two Durable Objects, applied by the runner in
- * src/storage/sqlite-migrations.ts. Every table is documented in docs/storage.md.
+ * src/durable/sqlite-migrations.ts. Every table is documented in docs/storage.md.
  */
 
 /** ContainerTracker: one container, its files (by version), citations, claims, sweeps and copy jobs. */

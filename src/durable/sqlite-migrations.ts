@@ -1,5 +1,5 @@
 /**
- * @module storage/sqlite-migrations
+ * @module durable/sqlite-migrations
  * A tiny migration runner for the SQLite storage of every Durable Object (trackers, tenants,
  * metering). workerd's SQLite authorizer denies `PRAGMA user_version`, so the applied version lives
  * in a one-row table of our own (`_schema`). Migrations run in the constructor under
