@@ -67,6 +67,8 @@ export const WidgetSettings = z.strictObject({
   daily_cap: z.int().min(1).max(10_000_000).default(1000),
   /** Requests per minute from one client IP. */
   per_ip_per_minute: z.int().min(1).max(100_000).default(20),
+  /** The most `max_output_tokens` a widget turn may have (src/auth/widget-policy.ts); absent = 32768. */
+  max_output_tokens: z.int().min(16).max(1_000_000).optional(),
   memory_limit: MemoryLimit.default("1g"),
   /** When set, replaces whatever `instructions` the page sends. */
   instructions: z.string().max(20_000).optional(),
