@@ -24,7 +24,7 @@ import { WidgetSettings, type Limits } from "../tenants/schema";
 import { unseal } from "./sealed-key";
 import type { Caller } from "./caller";
 import { constantTimeEqual, hashKey, looksLikeKey } from "./keys";
-import { enforceLimits } from "./limits";
+import { enforceLimits, type RequestClass } from "./limits";
 import { verifySession } from "./session";
 
 /** The header carrying a visitor session. */
@@ -92,8 +92,19 @@ async function doResolve(c: Context<AppEnv>): Promise<ResolvedKey | null> {
 
 /** Options of `authenticate`. */
 export interface AuthenticateOptions {
-  /** Whether publishable keys need a visitor session here (everywhere but `/widget/session`). */
+  /**
+   * Whether publishable keys need a visitor session here: everywhere but `/widget/session`,
+   * which issues them (and so is limited as session issuance: auth/limits.ts).
+   */
   session: "required" | "none";
+}
+
+/** Pure: what a request counts as for the rate limits (auth/limits.ts). */
+export function requestClass(method: string, options: AuthenticateOptions): RequestClass {
+  if (options.session === "none") return "session";
+  // Publishable keys reach one POST (creating a response) and GETs of their own responses
+  // (auth/route-policy.ts): whatever is not a read counts as a create, the dearer side.
+  return method === "GET" || method === "HEAD" ? "read" : "create";
 }
 
 /**
@@ -128,7 +139,7 @@ export function authenticate(options: AuthenticateOptions) {
       if (options.session === "required") caller.visitor = await visitorOf(c, key, origin);
     }
 
-    await enforceLimits(c.env, caller, c.req.header("cf-connecting-ip") ?? "unknown");
+    await enforceLimits(c.env, caller, c.req.header("cf-connecting-ip") ?? "unknown", requestClass(c.req.method, options));
     c.set("caller", caller);
     c.set("tenant", caller.tenant);
     if (caller.upstreamKey !== c.get("config").OPENAI_API_KEY) c.set("config", { ...c.get("config"), OPENAI_API_KEY: caller.upstreamKey });
