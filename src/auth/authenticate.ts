@@ -9,7 +9,9 @@
  *   isolate); upstream calls use the tenant's own key when it has one.
  * - **pass-through**: the caller's own OpenAI key is forwarded upstream, and unsandbox's data is
  *   scoped to the tenant `pt_<hash of that key>`. Off by default: it lets anyone with any OpenAI
- *   key store files on the operator's R2.
+ *   key store files on the operator's R2. A key must have an upstream key's shape and upstream
+ *   must have accepted it (auth/upstream-key.ts) before anything runs for it, so a made-up string
+ *   is a 401 that leaves no state behind.
  *
  * Secret keys sent with an `Origin` header (from a browser) are refused, because a key in a web
  * page is public. Publishable keys must come from an allowed origin and, except on
@@ -25,6 +27,7 @@ import { unseal } from "./sealed-key";
 import type { Caller } from "./caller";
 import { constantTimeEqual, hashKey, looksLikeKey } from "./keys";
 import { enforceLimits, type RequestClass } from "./limits";
+import { looksLikeUpstreamKey, upstreamAccepts } from "./upstream-key";
 import { verifySession } from "./session";
 
 /** The header carrying a visitor session. */
@@ -84,7 +87,7 @@ async function doResolve(c: Context<AppEnv>): Promise<ResolvedKey | null> {
       };
     }
     case "pass-through": {
-      if (key.startsWith("pk_")) return null;
+      if (key.startsWith("pk_") || !looksLikeUpstreamKey(key)) return null;
       return { mode: "pass-through", tenant: `pt_${(await hashKey(key)).slice(0, 32)}`, kind: "secret", keyId: "pt", limits: none, upstreamKey: key };
     }
   }
@@ -139,6 +142,9 @@ export function authenticate(options: AuthenticateOptions) {
       if (options.session === "required") caller.visitor = await visitorOf(c, key, origin);
     }
 
+    if (key.mode === "pass-through" && !(await upstreamAccepts(c.get("config"), key.upstreamKey, key.tenant))) {
+      throw new UnsandboxError(401, "Incorrect API key provided.", { code: "invalid_api_key" });
+    }
     await enforceLimits(c.env, caller, c.req.header("cf-connecting-ip") ?? "unknown", requestClass(c.req.method, options));
     c.set("caller", caller);
     c.set("tenant", caller.tenant);
