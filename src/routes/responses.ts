@@ -8,6 +8,8 @@
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app";
+import { getCaller } from "../auth/caller";
+import { enforceCreateLimits } from "../auth/limits";
 import { badRequest } from "../errors";
 import { harvest, type HarvestOptions } from "../harvest/harvest";
 import { applyManagedContainer } from "../harvest/managed";
@@ -50,6 +52,8 @@ responses.post("/v1/responses", async (c) => {
   // Every check comes before the upstream call: a refused request must not run the model.
   const wait = waitMsHeader(c, DEFAULT_WAIT_MS);
   const clientWantsOutputs = (body.include ?? []).includes(OUTPUTS_INCLUDE);
+  // The last check: a publishable key's daily counters (only creates that run count).
+  await enforceCreateLimits(c.env, getCaller(c), c.req.header("cf-connecting-ip") ?? "unknown");
   // Opt-in managed containers (x-unsandbox-managed-container: 1): an auto container becomes one unsandbox created or reuses.
   let forwarded = await applyManagedContainer(c, {
     ...(await restoreInput(c.env, c.get("config"), c.get("tenant"), raw as Record<string, unknown>)),

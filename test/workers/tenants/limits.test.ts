@@ -80,6 +80,18 @@ describe("rate limits", () => {
     expect(((await third.json()) as { error: { message: string } }).error.message).toContain("daily cap");
   });
 
+  it("a create refused for its body, or a route a widget cannot reach, takes no slot of the day", async () => {
+    const t = await makeTenant({ widget: { per_ip_per_minute: 10, daily_cap: 1, per_ip_daily_cap: 1 } });
+    const s = await visitorSession(t, "198.51.100.41");
+    const headers = { ...widgetHeaders(t, "198.51.100.41", s), "x-unsandbox-wait-ms": "0" };
+    const refused = await as("multi", t.publishable, "/v1/responses", { method: "POST", headers, json: { model: "gpt-5", input: "hi", store: false } });
+    expect(refused.status).toBe(400);
+    expect((await as("multi", t.publishable, "/v1/files", { method: "POST", headers })).status).toBe(403);
+    expect((await as("multi", t.publishable, "/v1/responses/resp_unknown", { method: "DELETE", headers })).status).toBe(403);
+    expect((await create(t, s, "198.51.100.41")).status).toBe(200);
+    expect((await create(t, s, "198.51.100.42")).status).toBe(429);
+  });
+
   it("session issuance and reads have their own per-address limits", async () => {
     const t = await makeTenant({ widget: { per_ip_per_minute: 2 } });
     expect(await burst(4, () => sessionCall(t, "198.51.100.21"))).toEqual({ ok: 2, limited: 2, other: [] });
