@@ -278,6 +278,18 @@ describe("a widget turn is an allowlist", () => {
     expect(container.expires_after?.minutes).toBe(DEFAULT_EXPIRY_MINUTES);
   });
 
+  it("a publishable key never reaches the upstream pass-through, whatever the path's spelling", async () => {
+    const t = await makeTenant({ widget: { daily_cap: 1 } });
+    const s = await session("multi", t.publishable, t.origin);
+    // No route of unsandbox's own matches a trailing slash: it fell through to the pass-through,
+    // which sent the unchecked body upstream (upstream's own 404 came back, with no error code).
+    const res = await as("multi", t.publishable, "/v1/responses/", { method: "POST", headers: { origin: t.origin, [SESSION_HEADER]: s }, json: { model: "o3-pro", input: "x", background: true } });
+    const error = await errorOf(res);
+    expect({ refused: [400, 403].includes(error.status), ours: typeof error.code === "string" }).toEqual({ refused: true, ours: true });
+    // And the day's one slot is still there for a real turn.
+    expect((await turn(t, s, { model: "gpt-5", input: "hi\nsim: scenario=no-tool" })).status).toBe(200);
+  });
+
   it("clamps a publishable key's waits to 10 s; secret keys may wait 60 s", async () => {
     const probe = new Hono<AppEnv>().onError((err) => (err as UnsandboxError).toResponse());
     probe.get("/", (c) => {
