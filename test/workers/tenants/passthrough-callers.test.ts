@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { listDurableObjectIds } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { hashKey } from "../../../src/auth/keys";
-import { looksLikeUpstreamKey } from "../../../src/auth/upstream-key";
+import { looksLikeUpstreamKey, verdictOf } from "../../../src/auth/upstream-key";
 import { TENANT_INDEX } from "../../../src/metering/meter";
 import { meterFor } from "../../../src/metering/record";
 import { SIM_OTHER_ORG_KEY } from "../../test-keys";
@@ -55,6 +55,8 @@ describe("pass-through callers", () => {
     }
     expect(looksLikeUpstreamKey(SIM_OTHER_ORG_KEY)).toBe(true);
     expect(looksLikeUpstreamKey("sk-proj-" + "Ab1_-".repeat(30))).toBe(true);
+    // Only a 401 says "no such key"; a 403 is a real key without a scope; the rest decides nothing.
+    expect([200, 403, 401, 429, 500, 0].map(verdictOf)).toEqual(["accepted", "accepted", "refused", "unknown", "unknown", "unknown"]);
   });
 
   it("a key upstream accepts is a caller on own routes (an unknown id is its own 404, not a 401)", async () => {
