@@ -9,6 +9,8 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
+import { getCaller } from "../auth/caller";
+import { enforceCreateLimits } from "../auth/limits";
 import { badRequest } from "../errors";
 import { featureOn } from "../harvest/features";
 import { clientWantsOutputs, pipelineFor, requestToForward, type UpstreamResponse } from "../harvest/pipeline";
@@ -42,6 +44,8 @@ responses.post("/v1/responses", async (c) => {
   const body = parsed.data;
   // Every check comes before the upstream call: a refused request must not run the model.
   const wait = waitMsHeader(c, DEFAULT_WAIT_MS);
+  // The last check: a publishable key's daily counters (only creates that run count).
+  await enforceCreateLimits(c.env, getCaller(c), c.req.header("cf-connecting-ip") ?? "unknown");
   const forwarded = await requestToForward(c, raw as Record<string, unknown>, body);
 
   const upstream = await upstreamFetch(c.get("config"), {
