@@ -15,6 +15,7 @@ import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
 import { passError } from "./responses";
 import { paginate, ListQuery } from "./list-envelope";
 import { mayUse, ownerOf } from "../tenants/ownership";
+import { serveObject } from "../http/serve-object";
 
 export const containers = new Hono<AppEnv>();
 
@@ -134,13 +135,10 @@ containers.get("/v1/containers/:container/files/:file/content", async (c) => {
   const { containerId, fileId } = ids(c);
   const known = (await trackerFor(c.env, containerId).files({ tenant: c.get("tenant") })).find((f) => f.fileId === fileId);
   // A stored copy is served from R2 first: it works after expiry and costs the container nothing.
+  // Served like a download link (http/serve-object.ts): Range, ETag, conditional requests, safety headers.
   if (known?.state === "stored") {
-    const object = await c.env.FILES.get(known.r2Key);
-    if (object) {
-      const headers = new Headers({ "content-type": known.contentType, "content-length": String(object.size), etag: object.httpEtag });
-      headers.set("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(known.filename)}`);
-      return new Response(object.body, { headers });
-    }
+    const served = await serveObject(c.env.FILES, known, c.req);
+    if (served) return served;
   }
   const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/containers/${containerId}/files/${fileId}/content`, headers: new Headers({ "accept-encoding": "identity" }) });
   if (!upstream.ok) return passError(upstream);
