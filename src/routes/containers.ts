@@ -16,6 +16,7 @@ import { passError } from "./responses";
 import { paginate, ListQuery } from "./list-envelope";
 import { assertOwner, mayUse, ownerOf } from "../tenants/ownership";
 import { serveObject } from "../http/serve-object";
+import { domainSecretValues, scrubbedError, withoutDomainSecrets } from "../upstream/domain-secrets";
 
 export const containers = new Hono<AppEnv>();
 
@@ -113,6 +114,25 @@ containers.get("/v1/containers", async (c) => {
     params.set("after", page.last_id);
   }
   return c.json({ object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: more }, 200, Object.fromEntries(headers));
+});
+
+/**
+ * `POST /v1/containers` goes upstream as sent; the container object that comes back (which may
+ * echo `network_policy`) and any error have the request's domain secrets removed
+ * (upstream/domain-secrets.ts). The body was already read and checked by the guard.
+ */
+containers.post("/v1/containers", async (c) => {
+  const text = await c.req.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
+  }
+  const upstream = await upstreamFetch(c.get("config"), { method: "POST", path: "/containers", headers: c.req.raw.headers, body: text });
+  const headers = keptResponseHeaders(upstream.headers);
+  if (!upstream.ok) return scrubbedError(upstream, domainSecretValues(body), headers);
+  return c.json(withoutDomainSecrets(await upstream.json()), upstream.status as 200, Object.fromEntries(headers));
 });
 
 containers.get("/v1/containers/:container/files", async (c) => {

@@ -15,6 +15,7 @@ import { loadConfig } from "../config";
 import { sealForLaterWork } from "../tenants/store";
 import { responseIndexFor } from "../tracker/stubs";
 import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
+import { withoutDomainSecrets } from "../upstream/domain-secrets";
 import { passError, stripOutputs, type UpstreamResponse } from "./responses";
 import { resumeStream } from "./responses-stream";
 import { waitMsHeader } from "./wait-header";
@@ -72,7 +73,7 @@ responsesRead.get("/v1/responses/:id", async (c) => {
   if (!clientWantsOutputs) stripOutputs(rewritten);
   const files = info ? await manifestOf(c.env, info, naming) : [];
   const headers = keptResponseHeaders(upstream.headers);
-  return c.json({ ...rewritten, unsandbox: { files } }, 200, Object.fromEntries(headers));
+  return c.json({ ...withoutDomainSecrets(rewritten), unsandbox: { files } }, 200, Object.fromEntries(headers));
 });
 
 responsesRead.get("/v1/responses/:id/input_items", async (c) => {

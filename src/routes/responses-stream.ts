@@ -17,6 +17,7 @@ import { linkExpiry, namingFor } from "../harvest/naming";
 import type { LinkNaming } from "../links/naming";
 import { StreamRewriter } from "../links/stream-rewriter";
 import { SseDecoder, encodeSse, type SseFrame } from "../upstream/sse";
+import { eventWithoutDomainSecrets } from "../upstream/domain-secrets";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import { keptResponseHeaders } from "../upstream/fetch";
 import { stripOutputs, watchBackground } from "./responses";
@@ -69,7 +70,7 @@ function relay(c: Context<AppEnv>, upstream: Response, options: HarvestOptions, 
     const emit = async (events: StreamEvent[], frameName?: string) => {
       for (const e of events) {
         if (typeof e.sequence_number === "number" && e.sequence_number <= dropThrough) continue;
-        await send({ event: frameName ?? e.type, data: JSON.stringify(e) });
+        await send({ event: frameName ?? e.type, data: JSON.stringify(eventWithoutDomainSecrets(e)) });
       }
     };
 

@@ -16,6 +16,7 @@ import { restoreInput } from "../harvest/restore";
 import { rewriteResponseObject } from "../links/response";
 import { CreateResponseBody, OUTPUTS_INCLUDE } from "../schemas/create-response";
 import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
+import { domainSecretValues, scrubbedError, withoutDomainSecrets } from "../upstream/domain-secrets";
 import { streamResponse } from "./responses-stream";
 import { featureOn } from "../harvest/features";
 import { withFileInstructions } from "../harvest/file-instructions";
@@ -64,7 +65,8 @@ responses.post("/v1/responses", async (c) => {
     headers: c.req.raw.headers,
     body: JSON.stringify(forwarded),
   });
-  if (!upstream.ok) return passError(upstream);
+  // Should upstream quote a domain secret of the request in its error, it is not passed on.
+  if (!upstream.ok) return scrubbedError(upstream, domainSecretValues(raw), keptResponseHeaders(upstream.headers));
 
   const options: HarvestOptions = {
     tenant: c.get("tenant"),
@@ -100,7 +102,7 @@ export async function answer(c: Context<AppEnv>, response: UpstreamResponse, opt
   }
   const rewritten = await rewriteResponseObject(response, naming.name);
   if (!options.clientWantsOutputs) stripOutputs(rewritten);
-  return { ...rewritten, unsandbox: { files } };
+  return { ...withoutDomainSecrets(rewritten), unsandbox: { files } };
 }
 
 /** Starts the index's own polling of a background response (never fails the request). */
