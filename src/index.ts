@@ -6,7 +6,6 @@ import { installSecurity } from "./auth/install";
 import { installBackgroundHarvest } from "./harvest/background";
 import { requestLog } from "./observability/request-log";
 import { filesRoute } from "./routes/files";
-import { takedownGuard } from "./tenants/takedown";
 import { health } from "./routes/health";
 import { metering } from "./routes/metering";
 import { openapi } from "./routes/openapi";
@@ -35,9 +34,8 @@ app.use("*", requestLog);
 app.route("/", health);
 // GET /openapi.json and its page GET /docs: public, like the widget.
 app.route("/", openapi);
-// Downloads: no bearer auth, the signed token in the path is the credential.
-// Admin takedowns (POST /admin/takedowns) answer 410 before the download route runs.
-app.use("/files/*", takedownGuard);
+// Downloads: no bearer auth, the sealed token in the path is the credential; the route itself
+// answers 410 for taken-down links and bytes (POST /admin/takedowns).
 app.route("/", filesRoute);
 // The widget script, its SRI hash and the demo page: public, no key.
 app.route("/", widget);

@@ -12,6 +12,7 @@ import type { AppEnv } from "../app";
 import { getCaller } from "../auth/caller";
 import { enforceCreateLimits } from "../auth/limits";
 import { badRequest } from "../errors";
+import { domainSecretValues, scrubbedError } from "../upstream/domain-secrets";
 import { featureOn } from "../harvest/features";
 import { clientWantsOutputs, pipelineFor, requestToForward, type UpstreamResponse } from "../harvest/pipeline";
 import { CreateResponseBody } from "../schemas/create-response";
@@ -54,7 +55,8 @@ responses.post("/v1/responses", async (c) => {
     headers: c.req.raw.headers,
     body: JSON.stringify(forwarded),
   });
-  if (!upstream.ok) return passError(upstream);
+  // Should upstream quote a domain secret of the request in its error, it is not passed on.
+  if (!upstream.ok) return scrubbedError(upstream, domainSecretValues(raw), keptResponseHeaders(upstream.headers));
 
   const pipeline = await pipelineFor(c, {
     clientWantsOutputs: clientWantsOutputs(body.include),

@@ -1,19 +1,25 @@
 /**
  * @module tenants/takedown
- * Admin takedowns: a download link named by its URL or its token gets a tombstone, and the
- * download route answers 410 for it from then on. The tombstone covers what the token names
- * (tenant, response, path), so every spelling of that link (`sandbox:/x`, `/mnt/data/x`,
- * another variant) is taken down together, while the same path in another response is not.
+ * Admin takedowns. A download link named by its URL or its token is verified, resolved through
+ * the download route's own resolution (harvest/resolve-link.ts), and tombstoned twice
+ * (storage/tombstones.ts): the link itself, so every spelling of it answers 410 even before its
+ * file exists, and the stored object it resolves to, by R2 key and by content hash, so every
+ * other link to the same bytes (another response, a rewrite of the same content, a link minted
+ * later) answers 410 `file_taken_down` too. The same path in another response with other bytes
+ * is not affected.
  *
- * Tombstones are R2 objects, `t/<tenant>/tombstones/<sha256 of response id NUL path>` with the
- * reason in `customMetadata`: R2 reads are strongly consistent after a write, so a takedown is
- * effective at once everywhere, and they sit under the tenant prefix like everything it owns.
+ * A link whose file is still being harvested or copied is waited for as long as a download would
+ * wait; if it has not resolved by then only the link is covered, and taking it down again later
+ * (idempotent) covers its object.
  */
-import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../app";
 import type { Bindings, Config } from "../config";
-import { badRequest, UnsandboxError } from "../errors";
-import { verifyLink, type LinkClaims } from "../links/token";
+import { badRequest } from "../errors";
+import { resolveLink } from "../harvest/resolve-link";
+import { verifyLink } from "../links/token";
+import { linkTombstone, writeLinkTombstone, writeObjectTombstone } from "../storage/tombstones";
+
+/** How long a takedown waits for a link that has not resolved yet (as long as a download would). */
+const RESOLVE_WAIT_MS = 8_000;
 
 export interface Tombstone {
   tenant: string;
@@ -22,15 +28,8 @@ export interface Tombstone {
   reason: string;
   /** Unix ms. */
   at: number;
-}
-
-const encoder = new TextEncoder();
-
-/** The R2 key of the tombstone for what a link names. */
-export async function tombstoneKey(claims: Pick<LinkClaims, "tenant" | "responseId" | "path">): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(`${claims.responseId}\u0000${claims.path}`));
-  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `t/${encodeURIComponent(claims.tenant)}/tombstones/${hex}`;
+  /** The stored bytes the takedown covers too, or null when the link has not resolved to any. */
+  object: { container_id: string; file_id: string; version: number; sha256: string | null } | null;
 }
 
 /** The token inside a download URL (`…/files/<token>/<name>`) or a bare token. */
@@ -45,8 +44,8 @@ export function tokenOf(urlOrToken: string): string | null {
 }
 
 /**
- * Writes the tombstone for a link (idempotent: a second takedown keeps the first time and reason).
- * Expired links can be taken down too; forged or malformed ones cannot (400).
+ * Takes a link and the bytes it resolves to down (idempotent: a second takedown keeps the first
+ * time and reason). Expired links can be taken down too; forged or malformed ones cannot (400).
  * @throws UnsandboxError 400 `invalid_link`
  */
 export async function takedown(env: Bindings, config: Config, urlOrToken: string, reason: string, now = Date.now()): Promise<Tombstone> {
@@ -54,45 +53,16 @@ export async function takedown(env: Bindings, config: Config, urlOrToken: string
   const verdict = token ? await verifyLink(token, config.LINK_SECRETS, 0) : null;
   if (!verdict?.ok) throw badRequest("That is not a download link this deployment issued.", "url", "invalid_link");
   const { tenant, responseId, path } = verdict.claims;
-  const key = await tombstoneKey(verdict.claims);
-  const existing = await tombstoneFor(env, verdict.claims);
-  if (existing) return existing;
-  await env.FILES.put(key, "", { customMetadata: { reason, at: String(now), responseId, path } });
-  return { tenant, responseId, path, reason, at: now };
+  const link = { tenant, responseId, path };
+  const stone = (await linkTombstone(env.FILES, link)) ?? { reason, at: now };
+  await writeLinkTombstone(env.FILES, link, stone);
+  const r = await resolveLink(env, link, RESOLVE_WAIT_MS);
+  if (r.kind !== "file") return { ...link, ...stone, object: null };
+  const { file } = r;
+  await writeObjectTombstone(env.FILES, file, stone);
+  return {
+    ...link,
+    ...stone,
+    object: { container_id: file.containerId, file_id: file.fileId, version: file.version, sha256: file.sha256 },
+  };
 }
-
-/**
- * The tombstone of a link, or null. The download route calls this after verifying a token and
- * answers 410 `file_taken_down` when there is one.
- * @example
- * const stone = await tombstoneFor(c.env, verdict.claims);
- * if (stone) return refuse(c, 410, "file_taken_down", …);
- */
-export async function tombstoneFor(env: Bindings, claims: Pick<LinkClaims, "tenant" | "responseId" | "path">): Promise<Tombstone | null> {
-  const head = await env.FILES.head(await tombstoneKey(claims));
-  if (!head) return null;
-  const m = head.customMetadata ?? {};
-  return { tenant: claims.tenant, responseId: claims.responseId, path: claims.path, reason: m.reason ?? "", at: Number(m.at ?? 0) };
-}
-
-/**
- * Middleware for `/files/*`, mounted before the download route: a link with a tombstone answers
- * 410 `file_taken_down`. Tokens that do not verify pass on untouched (the download route refuses
- * them with its own answer), so this adds one R2 `head` to genuine downloads only.
- */
-export const takedownGuard = createMiddleware<AppEnv>(async (c, next) => {
-  const m = /^\/files\/([A-Za-z0-9_-]+)\/[^/]*$/.exec(new URL(c.req.url).pathname);
-  if (m && (c.req.method === "GET" || c.req.method === "HEAD")) {
-    const verdict = await verifyLink(m[1]!, c.get("config").LINK_SECRETS, 0);
-    if (verdict.ok) {
-      const stone = await tombstoneFor(c.env, verdict.claims);
-      if (stone) {
-        throw new UnsandboxError(410, `This file was taken down (${stone.reason}).`, {
-          code: "file_taken_down",
-          headers: { "cache-control": "no-store", "x-content-type-options": "nosniff" },
-        });
-      }
-    }
-  }
-  await next();
-});
