@@ -43,7 +43,7 @@ function relay(c: Context<AppEnv>, upstream: Response, session: StreamSession, d
     }
   };
 
-  const emit = async (events: { type?: string; sequence_number?: number }[], frameName?: string) => {
+  const emit = async (events: { type?: string; sequence_number?: number; response?: unknown }[], frameName?: string) => {
     for (const e of events) {
       if (typeof e.sequence_number === "number" && e.sequence_number <= dropThrough) continue;
       await send({ event: frameName ?? e.type, data: JSON.stringify(eventWithoutDomainSecrets(e)) });

@@ -1,5 +1,5 @@
 /**
- * @module tenants/takedown
+ * @module harvest/takedown
  * Admin takedowns. A download link named by its URL or its token is verified, resolved through
  * the download route's own resolution (harvest/resolve-link.ts), and tombstoned twice
  * (storage/tombstones.ts): the link itself, so every spelling of it answers 410 even before its
@@ -14,7 +14,7 @@
  */
 import type { Bindings, Config } from "../config";
 import { badRequest } from "../errors";
-import { resolveLink } from "../harvest/resolve-link";
+import { resolveLink } from "./resolve-link";
 import { verifyLink } from "../links/token";
 import { linkTombstone, writeLinkTombstone, writeObjectTombstone } from "../storage/tombstones";
 
