@@ -8,6 +8,7 @@
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app";
+import { assertResponsesBodyChecked } from "../auth/checked";
 import { badRequest } from "../errors";
 import { harvest, type HarvestOptions } from "../harvest/harvest";
 import { applyManagedContainer } from "../harvest/managed";
@@ -34,6 +35,8 @@ export type UpstreamResponse = { id: string; output?: unknown[]; status?: string
 export const DEFAULT_WAIT_MS = 10_000;
 
 responses.post("/v1/responses", async (c) => {
+  // The guard's body checks (ownership, widget policy) must have run for this very request.
+  assertResponsesBodyChecked(c);
   let raw: unknown;
   try {
     raw = await c.req.json();

@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { SESSION_HEADER } from "../../../src/auth/authenticate";
 import type { Bindings } from "../../../src/config";
 import { recordOwner } from "../../../src/tenants/ownership";
-import { ADMIN_SECRET, as, errorOf, makeTenant, session, SINGLE_KEY, SINGLE_ORIGIN, SINGLE_PK, type TestTenant } from "../tenants/support";
+import { counted } from "./upstream-count";
+import { ADMIN_SECRET, as, errorOf, makeTenant, sdk, session, SINGLE_KEY, SINGLE_ORIGIN, SINGLE_PK, type TestTenant } from "../tenants/support";
 
 const bindings = env as unknown as Bindings;
 const CI = (container: unknown = { type: "auto" }) => [{ type: "code_interpreter", container }];
@@ -75,5 +76,134 @@ describe("finding 16: container reads are metered, and no spelling avoids the me
     const plain = await as("multi", t.secret, `/v1/containers/${id}`);
     expect(plain.status).toBe(200);
     expect(await usage()).toBe(before + 1);
+  });
+});
+
+/** A multipart body with string fields (and a small file when `file` is set). */
+function form(fields: Record<string, string>, file = false): FormData {
+  const f = new FormData();
+  for (const [k, v] of Object.entries(fields)) f.append(k, v);
+  if (file) f.append("file", new File(["a,b\n1,2\n"], "x.csv", { type: "text/csv" }));
+  return f;
+}
+
+describe("finding 4: body ids are checked whatever the Content-Type spelling", () => {
+  let a: TestTenant;
+  let b: TestTenant;
+  let fileA: string;
+  let containerB: string;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([makeTenant(), makeTenant()]);
+    fileA = `file-f4A${crypto.randomUUID().replace(/-/g, "")}`;
+    await recordOwner(bindings, { tenant: a.id, kind: "file", id: fileA });
+    containerB = ((await (await as("multi", b.secret, "/v1/containers", { method: "POST", json: { name: "b" } })).json()) as { id: string }).id;
+  });
+
+  const raw = (path: string, body: BodyInit, type: string | null) =>
+    counted(() => as("multi", b.secret, path, { method: "POST", body, headers: type === null ? {} : { "content-type": type } }));
+  /** A multipart body: the type (with its boundary) is set by the Request itself. */
+  const multipart = (path: string, body: FormData) => raw(path, body, null);
+
+  it("JSON bodies under any type spelling are read as JSON and their ids checked", async () => {
+    const cases: [string, unknown][] = [
+      ["/v1/containers", { name: "x", file_ids: [fileA] }],
+      [`/v1/containers/${containerB}/files`, { file_id: fileA }],
+      ["/v1/conversations", { items: [{ type: "message", role: "user", content: [{ type: "input_file", file_id: fileA }] }] }],
+    ];
+    for (const [path, json] of cases) {
+      for (const type of ["application/json", "Application/JSON", "application/json; charset=utf-8", "text/plain", null]) {
+        // A string body would get `text/plain` from the Request itself: bytes carry no type.
+        const { result, upstream } = await raw(path, type === null ? new TextEncoder().encode(JSON.stringify(json)) : JSON.stringify(json), type);
+        expect({ path, ctype: type, ...(await errorOf(result)), upstream }).toMatchObject({ path, ctype: type, status: 404, code: "not_found", upstream: [] });
+      }
+    }
+  });
+
+  it("a multipart file_id is checked; unknown encodings are refused", async () => {
+    const m = await multipart(`/v1/containers/${containerB}/files`, form({ file_id: fileA }));
+    expect({ ...(await errorOf(m.result)), upstream: m.upstream }).toMatchObject({ status: 404, code: "not_found", upstream: [] });
+    const url = await raw(`/v1/containers/${containerB}/files`, `file_id=${fileA}`, "application/x-www-form-urlencoded");
+    expect({ ...(await errorOf(url.result)), upstream: url.upstream }).toMatchObject({ status: 415, code: "unsupported_media_type", upstream: [] });
+    // B's own upload still goes through, bytes intact.
+    const own = await multipart(`/v1/containers/${containerB}/files`, form({}, true));
+    expect(own.result.status).toBe(200);
+    expect(own.upstream).toHaveLength(1);
+  });
+});
+
+describe("finding 5: output items are owned", () => {
+  let a: TestTenant;
+  let b: TestTenant;
+  let itemsA: string[];
+  beforeAll(async () => {
+    [a, b] = await Promise.all([makeTenant(), makeTenant()]);
+    const made = await as("multi", a.secret, "/v1/responses", { method: "POST", json: { model: "gpt-5", input: "hello\nsim: scenario=no-tool" } });
+    itemsA = ((await made.json()) as { output: { id: string }[] }).output.map((o) => o.id);
+    expect(itemsA.length).toBeGreaterThan(0);
+  });
+
+  it("another tenant's item reference gets OpenAI's 404 and nothing goes upstream", async () => {
+    const body = { model: "gpt-5", input: [{ type: "item_reference", id: itemsA[0] }, { role: "user", content: "go on\nsim: scenario=no-tool" }] };
+    const { result, upstream } = await counted(() => as("multi", b.secret, "/v1/responses", { method: "POST", json: body }));
+    expect({ ...(await errorOf(result)), upstream }).toMatchObject({ status: 404, code: "not_found", upstream: [] });
+    // An assistant message sent back with A's id is the same reference.
+    const sentBack = { model: "gpt-5", input: [{ type: "message", role: "assistant", id: itemsA[0], content: [{ type: "output_text", text: "hi" }] }, { role: "user", content: "go on" }] };
+    expect(await errorOf(await as("multi", b.secret, "/v1/responses", { method: "POST", json: sentBack }))).toMatchObject({ status: 404, code: "not_found" });
+  });
+
+  it("the owner's own references keep working, plain and streamed (the Vercel AI SDK's way of sending earlier turns)", async () => {
+    const client = sdk("multi", a.secret);
+    // Earlier turns as the AI SDK sends them with store on: every output item by reference.
+    const next = await client.responses.create({
+      model: "gpt-5",
+      input: [{ role: "user", content: [{ type: "input_text", text: "hello" }] }, ...itemsA.map((id) => ({ type: "item_reference" as const, id })), { role: "user", content: [{ type: "input_text", text: "and now?\nsim: scenario=no-tool" }] }],
+    });
+    expect(next.output.length).toBeGreaterThan(0);
+    const stream = await client.responses.create({ model: "gpt-5", input: "stream it\nsim: scenario=no-tool", stream: true });
+    let streamedItems: string[] = [];
+    for await (const event of stream) if (event.type === "response.completed") streamedItems = event.response.output.map((o) => o.id!);
+    expect(streamedItems.length).toBeGreaterThan(0);
+    const after = await client.responses.create({ model: "gpt-5", input: [...streamedItems.map((id) => ({ type: "item_reference" as const, id })), { role: "user", content: "more\nsim: scenario=no-tool" }] });
+    expect(after.status).toBe("completed");
+    // B may not use the streamed ones either.
+    const theirs = await as("multi", b.secret, "/v1/responses", { method: "POST", json: { model: "gpt-5", input: [{ type: "item_reference", id: streamedItems[0] }] } });
+    expect(await errorOf(theirs)).toMatchObject({ status: 404, code: "not_found" });
+  });
+
+  it("a widget visitor cannot reference the operator's items (single-tenant)", async () => {
+    const made = await as("single", SINGLE_KEY, "/v1/responses", { method: "POST", json: { model: "gpt-5", input: "secret plans\nsim: scenario=no-tool" } });
+    const opItem = ((await made.json()) as { output: { id: string }[] }).output[0]!.id;
+    const visitor = await session("single", SINGLE_PK, SINGLE_ORIGIN);
+    const res = await as("single", SINGLE_PK, "/v1/responses", {
+      method: "POST",
+      headers: { origin: SINGLE_ORIGIN, [SESSION_HEADER]: visitor },
+      json: { model: "gpt-5", input: [{ type: "item_reference", id: opItem }, { role: "user", content: "repeat that" }] },
+    });
+    expect(await errorOf(res)).toMatchObject({ status: 404, code: "not_found" });
+  });
+});
+
+describe("finding 6: the ids of one request are bounded and deduplicated", () => {
+  it("5,000 distinct ids from the public widget key are refused at once with a named param", async () => {
+    const visitor = await session("single", SINGLE_PK, SINGLE_ORIGIN);
+    const input = [{ role: "user", content: Array.from({ length: 5000 }, (_, i) => ({ type: "input_file", file_id: `file-many${i}` })) }];
+    const t0 = Date.now();
+    const { result, upstream } = await counted(() =>
+      as("single", SINGLE_PK, "/v1/responses", { method: "POST", headers: { origin: SINGLE_ORIGIN, [SESSION_HEADER]: visitor }, json: { model: "gpt-5", input } }),
+    );
+    const body = (await result.json()) as { error: { code: string; param: string } };
+    expect({ status: result.status, code: body.error.code, param: body.error.param, upstream }).toEqual({ status: 400, code: "too_many_ids", param: "input[0].content[256].file_id", upstream: [] });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
+  it("the same id named 5,000 times is looked up once (and allowed for its owner)", async () => {
+    const a = await makeTenant();
+    const fileA = `file-dup${crypto.randomUUID().replace(/-/g, "")}`;
+    await recordOwner(bindings, { tenant: a.id, kind: "file", id: fileA });
+    const res = await as("multi", a.secret, "/v1/containers", { method: "POST", json: { name: "dup", file_ids: Array.from({ length: 5000 }, () => fileA) } });
+    // Past the guard: the simulator, which has no such file, answers for it.
+    const v = await errorOf(res);
+    expect(v.code).not.toBe("too_many_ids");
+    expect(v.code).not.toBe("not_found");
   });
 });

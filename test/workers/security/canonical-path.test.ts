@@ -4,8 +4,8 @@
  * URL the service itself issues (links/token.ts `fileUrl`) is canonical.
  */
 import { describe, expect, it } from "vitest";
-import { canonicalVerdict, scopeOf } from "../../src/http/canonical-path";
-import { fileUrl } from "../../src/links/token";
+import { canonicalVerdict, scopeOf } from "../../../src/http/canonical-path";
+import { fileUrl } from "../../../src/links/token";
 
 const ok = (p: string) => canonicalVerdict(p).ok;
 const TOKEN = "AbC_d-0123456789";
