@@ -4,6 +4,9 @@
  * door and the route-attached checks.
  */
 import { env } from "cloudflare:workers";
+import { createExecutionContext } from "cloudflare:test";
+import { createApp } from "../../../src/app";
+import { responses } from "../../../src/routes/responses";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SESSION_HEADER } from "../../../src/auth/authenticate";
 import type { Bindings } from "../../../src/config";
@@ -205,5 +208,17 @@ describe("finding 6: the ids of one request are bounded and deduplicated", () =>
     const v = await errorOf(res);
     expect(v.code).not.toBe("too_many_ids");
     expect(v.code).not.toBe("not_found");
+  });
+});
+
+describe("the responses route runs only after its checks", () => {
+  it("refuses a request that reached it without the guard's body checks, before any upstream call", async () => {
+    // The route alone, as if a spelling had slipped past the guard: it must not call the model.
+    const bare = createApp();
+    bare.route("/", responses);
+    const { result, upstream } = await counted(async () =>
+      bare.fetch(new Request("https://unsandbox.test/v1/responses", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-5", input: "hi\nsim: scenario=no-tool" }) }), env as never, createExecutionContext()),
+    );
+    expect({ ...(await errorOf(result)), upstream }).toMatchObject({ status: 400, code: "invalid_path", upstream: [] });
   });
 });
