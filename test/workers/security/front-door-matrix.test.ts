@@ -5,6 +5,8 @@
  * with 400 `invalid_path` and sends nothing upstream; the canonical request is never refused as
  * a path. Then every route that carries ids in its body × the Content-Type spellings and
  * multipart: a foreign id is OpenAI's 404 with nothing sent upstream, the owner's own goes on.
+ * The canonical requests of a widget visitor and of tenant B (A's ids in every path) get the
+ * refusals the route policy and the ownership ledger give them, again with nothing upstream.
  *
  * Dot segments (`/./`, `/x/../`, `%2e`) never reach a Worker: the URL parser resolves them before
  * the request exists (https://url.spec.whatwg.org/#path-state), so such a spelling *is* the
@@ -134,6 +136,32 @@ function resolvedByUrlParser(path: string): string[] {
   return [path.slice(0, second) + "/." + path.slice(second), path.slice(0, second) + "/x/.." + path.slice(second), path.slice(0, second) + "/%2e" + path.slice(second), path.slice(0, second) + "/x/%2E%2e" + path.slice(second)];
 }
 
+const OWNED_PARAM = /:(response|container|conversation|file)(\/|$)/;
+
+/** Same route pattern whatever the parameters are called (the app's `:id` is the allowlist's `:response`). */
+const samePattern = (x: string, y: string) => {
+  const [a, b] = [x.split("/"), y.split("/")];
+  return a.length === b.length && a.every((s, i) => s === b[i] || (s.startsWith(":") && b[i]!.startsWith(":")));
+};
+
+/**
+ * What the canonical request must be refused with, where the caller may not have it: a widget
+ * outside its routes or on ids that are not the visitor's, tenant B outside the multi-tenant
+ * allowlist or on A's ids (or made-up ones). Null: the caller's request goes on.
+ */
+function expectedRefusal(caller: Caller, r: Route): { status: number; code: string } | null {
+  const entry = PASSTHROUGH_ALLOWLIST.find((p) => p.method === r.method && samePattern(p.path, r.path));
+  if (caller.name === "publishable + visitor") {
+    if (!entry?.publishable) return { status: 403, code: "publishable_key_not_allowed" };
+    return OWNED_PARAM.test(entry.path) ? { status: 404, code: "not_found" } : null;
+  }
+  if (caller.name === "tenant B") {
+    if (!entry) return { status: 404, code: "unknown_route" };
+    return OWNED_PARAM.test(entry.path) ? { status: 404, code: "not_found" } : null;
+  }
+  return null;
+}
+
 function bodyFor(r: Route): RequestInit & { json?: unknown } {
   if (r.method === "GET" || r.method === "HEAD" || r.method === "DELETE") return { method: r.method };
   if (r.path === "/v1/responses") return { method: r.method, json: { model: "gpt-5", input: "hi\nsim: scenario=no-tool" } };
@@ -181,8 +209,11 @@ describe("every route × every path spelling × every caller", () => {
         if (r.path.startsWith("/files")) continue;
         const path = fill(r);
         const init = { ...bodyFor(r), headers: caller.headers() };
-        const canonical = await decision(await as(caller.mode, caller.key(), path, init));
+        const c = await counted(() => as(caller.mode, caller.key(), path, init));
+        const canonical = await decision(c.result);
         expect({ route: `${r.method} ${r.path}`, code: canonical.code }).not.toEqual({ route: `${r.method} ${r.path}`, code: "invalid_path" });
+        const refusal = expectedRefusal(caller, r);
+        if (refusal) expect({ route: `${r.method} ${r.path}`, ...canonical, upstream: c.upstream }).toEqual({ route: `${r.method} ${r.path}`, ...refusal, upstream: [] });
         seen.push(`${r.method} ${r.path} ${canonical.status}`);
         for (const s of spellings(path)) {
           const { result, upstream } = await counted(() => as(caller.mode, caller.key(), s.path, { ...bodyFor(r), headers: caller.headers() }));
