@@ -28,8 +28,18 @@ import { applyWidgetPolicy } from "./widget-policy";
 const BODY_ID_ROUTES = new Set(["/v1/containers", "/v1/containers/:container/files", "/v1/conversations", "/v1/conversations/:conversation/items"]);
 /** Of those, the ones whose API takes `multipart/form-data` (file uploads). */
 const MULTIPART_ROUTES = new Set(["/v1/containers", "/v1/containers/:container/files"]);
-/** Routes whose successful JSON answer reveals output items the caller may name later. */
-const ITEM_ANSWERS = new Set(["POST /v1/responses", "GET /v1/responses/:response", "POST /v1/conversations/:conversation/items"]);
+/**
+ * Routes whose successful JSON answer lists items the caller may name later: a response's output,
+ * and the item lists of the caller's own responses and conversations (their ids were checked on
+ * the way in, so what they list is the caller's).
+ */
+const ITEM_ANSWERS = new Set([
+  "POST /v1/responses",
+  "GET /v1/responses/:response",
+  "GET /v1/responses/:response/input_items",
+  "POST /v1/conversations/:conversation/items",
+  "GET /v1/conversations/:conversation/items",
+]);
 
 export const guard = createMiddleware<AppEnv>(async (c, next) => {
   const caller = getCaller(c);

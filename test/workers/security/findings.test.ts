@@ -173,6 +173,19 @@ describe("finding 5: output items are owned", () => {
     expect(await errorOf(theirs)).toMatchObject({ status: 404, code: "not_found" });
   });
 
+  it("input items the owner listed may be referenced by the owner, not by another tenant", async () => {
+    const made = await as("multi", a.secret, "/v1/responses", { method: "POST", json: { model: "gpt-5", input: "remember this\nsim: scenario=no-tool" } });
+    const id = ((await made.json()) as { id: string }).id;
+    const listed = await as("multi", a.secret, `/v1/responses/${id}/input_items`);
+    const inputItem = ((await listed.json()) as { data: { id: string }[] }).data[0]!.id;
+    const body = { model: "gpt-5", input: [{ type: "item_reference", id: inputItem }, { role: "user", content: "again\nsim: scenario=no-tool" }] };
+    const own = await counted(() => as("multi", a.secret, "/v1/responses", { method: "POST", json: body }));
+    // Past the guard (the simulator, which resolves only output items, answers for itself).
+    expect(own.upstream.length).toBeGreaterThan(0);
+    const theirs = await counted(() => as("multi", b.secret, "/v1/responses", { method: "POST", json: body }));
+    expect({ ...(await errorOf(theirs.result)), upstream: theirs.upstream }).toMatchObject({ status: 404, code: "not_found", upstream: [] });
+  });
+
   it("a widget visitor cannot reference the operator's items (single-tenant)", async () => {
     const made = await as("single", SINGLE_KEY, "/v1/responses", { method: "POST", json: { model: "gpt-5", input: "secret plans\nsim: scenario=no-tool" } });
     const opItem = ((await made.json()) as { output: { id: string }[] }).output[0]!.id;
