@@ -13,7 +13,7 @@ import { canonicalVerdict } from "./canonical-path";
 export const frontDoor = createMiddleware<AppEnv>(async (c, next) => {
   const verdict = canonicalVerdict(new URL(c.req.url).pathname);
   if (!verdict.ok) {
-    throw badRequest(`The request path is not spelled canonically: ${verdict.reason}. Send the path without percent-encoding, empty or dot segments.`, null, "invalid_path");
+    throw badRequest(`The request path is not spelled canonically: ${verdict.reason}. Send /v1 paths without percent-encoding, empty or dot segments, and download links exactly as they were issued.`, null, "invalid_path");
   }
   await next();
 });
