@@ -60,6 +60,8 @@ export default defineConfig({
   test: {
     // Every request and copy job writes a JSON log line; show them only for tests that fail.
     silent: "passed-only",
+    // Lines a passing test must still show (its `summary` annotations) are printed after the run.
+    reporters: ["default", "./test/reporters/summary.ts"],
     projects: [
       workersProject("workers", TEST_BINDINGS, { include: ["test/workers/**/*.test.ts"], exclude: ["test/workers/multi-tenant/**"] }),
       // The same Worker deployed in multi-tenant mode, Durable Objects included (the suites above

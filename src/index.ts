@@ -5,6 +5,7 @@ import { createApp } from "./app";
 import { installSecurity } from "./auth/install";
 import { installBackgroundHarvest } from "./harvest/background";
 import { requestLog } from "./observability/request-log";
+import { frontDoor } from "./http/front-door";
 import { filesRoute } from "./routes/files";
 import { health } from "./routes/health";
 import { metering } from "./routes/metering";
@@ -30,6 +31,9 @@ const app = createApp();
 
 // One structured log line per request, and usage metering (src/observability/).
 app.use("*", requestLog);
+// The front door: a /v1 or /files path spelled any way but the canonical one is refused here,
+// before any route, check or upstream call (src/http/canonical-path.ts).
+app.use("*", frontDoor);
 // R2 and Durable Object checks.
 app.route("/", health);
 // GET /openapi.json and its page GET /docs: public, like the widget.

@@ -11,6 +11,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { getCaller } from "../auth/caller";
 import { enforceCreateLimits } from "../auth/limits";
+import { assertResponsesBodyChecked } from "../auth/checked";
 import { badRequest } from "../errors";
 import { domainSecretValues, scrubbedError } from "../upstream/domain-secrets";
 import { featureOn } from "../harvest/features";
@@ -30,6 +31,8 @@ export { passError };
 export const DEFAULT_WAIT_MS = 10_000;
 
 responses.post("/v1/responses", async (c) => {
+  // The guard's body checks (ownership, widget policy) must have run for this very request.
+  assertResponsesBodyChecked(c);
   let raw: unknown;
   try {
     raw = await c.req.json();

@@ -76,7 +76,7 @@ describe("the streamed-answer recorder reads events with the same parser", () =>
         at += chunkBytes;
       },
     });
-    const recorded: [OwnedKind, string][] = [];
+    const recorded: [OwnedKind | "item", string][] = [];
     const reader = recordingStream(body, async (kind, id) => void recorded.push([kind, id]), parser).getReader();
     let passed = 0;
     for (;;) {
