@@ -13,7 +13,9 @@ import { openapi } from "./routes/openapi";
 import { containers } from "./routes/containers";
 import { deletion } from "./routes/deletion";
 import { passthrough } from "./routes/passthrough";
+import { admin } from "./routes/admin";
 import { responses } from "./routes/responses";
+import { widgetSession } from "./routes/widget-session";
 import { responsesRead } from "./routes/responses-read";
 import { widget } from "./routes/widget";
 
@@ -47,6 +49,9 @@ app.route("/", widget);
 // Usage report (ADMIN_SECRET); before installSecurity, whose /admin/* middleware is multi-tenant only.
 app.route("/", metering);
 installSecurity(app);
+// The tenant admin API (ADMIN_SECRET, multi-tenant) and visitor sessions for publishable keys.
+app.route("/", admin);
+app.route("/", widgetSession);
 app.route("/", responses);
 app.route("/", responsesRead);
 app.route("/", containers);
