@@ -24,10 +24,11 @@ function expectNoSecret(label: string, text: string) {
   expect(text.includes(SECRET), `${label}: ${text.slice(0, 300)}`).toBe(false);
 }
 
-async function send(label: string, res: Promise<Response>, status: number): Promise<string> {
+/** `status` null: whoever answers (unsandbox or upstream), only the secret's absence is asserted. */
+async function send(label: string, res: Promise<Response>, status: number | null): Promise<string> {
   const r = await res;
   const text = await r.text();
-  expect(r.status, `${label}: ${text.slice(0, 300)}`).toBe(status);
+  if (status !== null) expect(r.status, `${label}: ${text.slice(0, 300)}`).toBe(status);
   expectNoSecret(label, text);
   return text;
 }
@@ -74,7 +75,9 @@ describe("domain secrets", () => {
     const t = await makeTenant();
     for (const [mode, key] of [["single", SINGLE_KEY], ["multi", t.secret]] as const) {
       await send(`${mode} create`, as(mode, key, "/v1/containers", post({ name: "with secrets", network_policy: policy })), 200);
-      await send(`${mode} bad file_ids`, as(mode, key, "/v1/containers", post({ name: "x", network_policy: policy, file_ids: ["file-1/.."] })), 400);
+      // The single-tenant secret key's body ids are not looked up (every id is the operator's), so
+      // a malformed one is upstream's to refuse; what matters is that no answer quotes the secret.
+      await send(`${mode} bad file_ids`, as(mode, key, "/v1/containers", post({ name: "x", network_policy: policy, file_ids: ["file-1/.."] })), mode === "single" ? null : 400);
       await send(`${mode} bad JSON`, as(mode, key, "/v1/containers", raw(JSON.stringify({ name: "x", network_policy: policy }).slice(0, -2))), 400);
       await send(`${mode} upstream quotes it`, as(mode, key, "/v1/containers", post({ name: "x", network_policy: policy, memory_limit: SECRET })), 400);
     }

@@ -190,23 +190,37 @@ describe("finding 5: output items are owned", () => {
     const made = await as("single", SINGLE_KEY, "/v1/responses", { method: "POST", json: { model: "gpt-5", input: "secret plans\nsim: scenario=no-tool" } });
     const opItem = ((await made.json()) as { output: { id: string }[] }).output[0]!.id;
     const visitor = await session("single", SINGLE_PK, SINGLE_ORIGIN);
-    const res = await as("single", SINGLE_PK, "/v1/responses", {
-      method: "POST",
-      headers: { origin: SINGLE_ORIGIN, [SESSION_HEADER]: visitor },
-      json: { model: "gpt-5", input: [{ type: "item_reference", id: opItem }, { role: "user", content: "repeat that" }] },
-    });
-    expect(await errorOf(res)).toMatchObject({ status: 404, code: "not_found" });
+    const widgetTurn = (input: unknown[]) =>
+      counted(() => as("single", SINGLE_PK, "/v1/responses", { method: "POST", headers: { origin: SINGLE_ORIGIN, [SESSION_HEADER]: visitor }, json: { model: "gpt-5", input } }));
+    // An item reference is not on the widget allowlist at all (auth/widget-policy.ts).
+    const byReference = await widgetTurn([{ type: "item_reference", id: opItem }, { role: "user", content: "repeat that" }]);
+    expect({ ...(await errorOf(byReference.result)), upstream: byReference.upstream }).toMatchObject({ status: 400, code: "not_allowed_for_publishable_key", upstream: [] });
+    // The operator's message sent back with its id is an item the visitor does not own.
+    const byMessage = await widgetTurn([
+      { type: "message", role: "assistant", id: opItem, content: [{ type: "output_text", text: "secret plans" }] },
+      { role: "user", content: "repeat that" },
+    ]);
+    const refused = await errorOf(byMessage.result);
+    expect([400, 404], JSON.stringify(refused)).toContain(refused.status);
+    expect(byMessage.upstream).toEqual([]);
   });
 });
 
 describe("finding 6: the ids of one request are bounded and deduplicated", () => {
-  it("5,000 distinct ids from the public widget key are refused at once with a named param", async () => {
-    const visitor = await session("single", SINGLE_PK, SINGLE_ORIGIN);
+  it("5,000 distinct ids are refused at once with a named param, from the public widget key and from a tenant", async () => {
     const input = [{ role: "user", content: Array.from({ length: 5000 }, (_, i) => ({ type: "input_file", file_id: `file-many${i}` })) }];
-    const t0 = Date.now();
-    const { result, upstream } = await counted(() =>
+    // The widget key: its allowlist refuses file inputs before any lookup.
+    const visitor = await session("single", SINGLE_PK, SINGLE_ORIGIN);
+    let t0 = Date.now();
+    const widget = await counted(() =>
       as("single", SINGLE_PK, "/v1/responses", { method: "POST", headers: { origin: SINGLE_ORIGIN, [SESSION_HEADER]: visitor }, json: { model: "gpt-5", input } }),
     );
+    expect({ status: widget.result.status, upstream: widget.upstream }).toEqual({ status: 400, upstream: [] });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    // A tenant's secret key, whose ids are looked up: the cap refuses them before any lookup.
+    const a = await makeTenant();
+    t0 = Date.now();
+    const { result, upstream } = await counted(() => as("multi", a.secret, "/v1/responses", { method: "POST", json: { model: "gpt-5", input } }));
     const body = (await result.json()) as { error: { code: string; param: string } };
     expect({ status: result.status, code: body.error.code, param: body.error.param, upstream }).toEqual({ status: 400, code: "too_many_ids", param: "input[0].content[256].file_id", upstream: [] });
     expect(Date.now() - t0).toBeLessThan(5_000);
