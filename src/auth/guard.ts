@@ -67,6 +67,9 @@ export const guard = createMiddleware<AppEnv>(async (c, next) => {
   }
 
   await next();
+  // Nothing ever reads the single-tenant secret key's records (ids nobody recorded are its own,
+  // and every other caller is refused them), so its answers cost no ownership write.
+  if (!needsLookups(caller)) return;
 
   const creates = decision.route?.creates;
   const type = c.res.headers.get("content-type") ?? "";
