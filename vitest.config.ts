@@ -9,7 +9,8 @@ import { MULTI_TENANT_ADMIN_SECRET, SIM_KEY, SIM_OTHER_ORG_KEY } from "./test/te
  *   bundled by test/global-setup.ts and run as the auxiliary worker `sim`, so production code has
  *   no test-only path.
  * - `workers-multi-tenant`: the same, deployed in multi-tenant mode (test/workers/multi-tenant).
- * - `node`: drives real processes (npm start, the simulator under wrangler dev, spec validation).
+ * - `node`: drives real processes (npm start, the simulator under wrangler dev, spec validation),
+ *   and runs the unit tests of pure modules that sit beside them in src/ (e.g. src/tracker/policy.test.ts).
  */
 
 // Every setting is pinned here so that a developer's .dev.vars never leaks into a test.
@@ -59,6 +60,8 @@ export default defineConfig({
   test: {
     // Every request and copy job writes a JSON log line; show them only for tests that fail.
     silent: "passed-only",
+    // Lines a passing test must still show (its `summary` annotations) are printed after the run.
+    reporters: ["default", "./test/reporters/summary.ts"],
     projects: [
       workersProject("workers", TEST_BINDINGS, { include: ["test/workers/**/*.test.ts"], exclude: ["test/workers/multi-tenant/**"] }),
       // The same Worker deployed in multi-tenant mode, Durable Objects included (the suites above
@@ -72,7 +75,8 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/node/**/*.test.ts"],
+          // Pure modules keep their unit tests beside them (src/**/*.test.ts); they need no workerd.
+          include: ["test/node/**/*.test.ts", "src/**/*.test.ts"],
           testTimeout: 180_000,
           hookTimeout: 180_000,
         },

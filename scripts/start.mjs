@@ -12,6 +12,7 @@
 import { join, resolve } from "node:path";
 import { banner } from "./lib/banner.mjs";
 import { readDevVars } from "./lib/dev-vars.mjs";
+import { redactLine } from "./lib/redact.mjs";
 import { planStart, settingNames, SIM_API_KEY, varArgs } from "./lib/settings.mjs";
 import { freePorts, portInUse, REPO_ROOT, startWranglerDev, waitUntilAnswering } from "./lib/wrangler-dev.mjs";
 
@@ -21,13 +22,16 @@ const plan = planStart(process.env, readDevVars(devVarsPath), names);
 const origin = `http://127.0.0.1:${plan.port}`;
 const simOrigin = `http://127.0.0.1:${plan.simPort}`;
 
-/** Prefixes each line of a child's output so the two logs stay readable side by side. */
+/**
+ * Prefixes each line of a child's output so the two logs stay readable side by side, with every
+ * download token, visitor session and key in it redacted (scripts/lib/redact.mjs).
+ */
 const prefixer = (/** @type {string} */ tag) => {
   let partial = "";
   return (/** @type {string} */ chunk) => {
     const lines = (partial + chunk).split("\n");
     partial = lines.pop() ?? "";
-    for (const line of lines) process.stdout.write(`[${tag}] ${line}\n`);
+    for (const line of lines) process.stdout.write(`[${tag}] ${redactLine(line)}\n`);
   };
 };
 

@@ -10,7 +10,8 @@
 //   npm run tenants -- revoke acme
 //   npm run tenants -- key acme secret [--rpm 120]
 //   npm run tenants -- key acme publishable --origin https://shop.acme.example [--origin …] [--daily-cap 1000]
-//        [--per-ip 20] [--memory 1g] [--instructions "…"] [--model gpt-5-mini] [--session-ttl 1800]
+//        [--per-ip 20] [--per-ip-daily 100] [--max-output-tokens 32768] [--memory 1g] [--instructions "…"]
+//        [--model gpt-5-mini] [--session-ttl 1800]
 //   npm run tenants -- rotate acme key_…
 //   npm run tenants -- revoke-key acme key_…
 import { parseArgs } from "node:util";
@@ -58,6 +59,8 @@ export async function main(argv) {
       origin: { type: "string", multiple: true },
       "daily-cap": { type: "string" },
       "per-ip": { type: "string" },
+      "per-ip-daily": { type: "string" },
+      "max-output-tokens": { type: "string" },
       memory: { type: "string" },
       instructions: { type: "string" },
       model: { type: "string" },
@@ -93,6 +96,8 @@ export async function main(argv) {
             allowed_origins: v.origin ?? [],
             ...(v["daily-cap"] ? { daily_cap: int(v["daily-cap"]) } : {}),
             ...(v["per-ip"] ? { per_ip_per_minute: int(v["per-ip"]) } : {}),
+            ...(v["per-ip-daily"] ? { per_ip_daily_cap: int(v["per-ip-daily"]) } : {}),
+            ...(v["max-output-tokens"] ? { max_output_tokens: int(v["max-output-tokens"]) } : {}),
             ...(v.memory ? { memory_limit: v.memory } : {}),
             ...(v.instructions ? { instructions: v.instructions } : {}),
             ...(v.model ? { model: v.model } : {}),

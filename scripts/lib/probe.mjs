@@ -38,7 +38,7 @@
  */
 
 /**
- * The 404 classes of `classifyFailure` in src/storage/upstream.ts, by the same message patterns
+ * The 404 classes of `classifyFailure` in src/upstream/containers.ts, by the same message patterns
  * (the script cannot import the Worker's TypeScript). The probe test checks both agree on the
  * simulator's answers.
  * @param {number} status @param {string | null} message

@@ -9,7 +9,9 @@
  *   isolate); upstream calls use the tenant's own key when it has one.
  * - **pass-through**: the caller's own OpenAI key is forwarded upstream, and unsandbox's data is
  *   scoped to the tenant `pt_<hash of that key>`. Off by default: it lets anyone with any OpenAI
- *   key store files on the operator's R2.
+ *   key store files on the operator's R2. A key must have an upstream key's shape and upstream
+ *   must have accepted it (auth/upstream-key.ts) before anything runs for it, so a made-up string
+ *   is a 401 that leaves no state behind.
  *
  * Secret keys sent with an `Origin` header (from a browser) are refused, because a key in a web
  * page is public. Publishable keys must come from an allowed origin and, except on
@@ -24,7 +26,8 @@ import { WidgetSettings, type Limits } from "../tenants/schema";
 import { unseal } from "../tenants/sealed-key";
 import type { Caller } from "./caller";
 import { constantTimeEqual, hashKey, looksLikeKey } from "./keys";
-import { enforceLimits } from "./limits";
+import { enforceLimits, type RequestClass } from "./limits";
+import { looksLikeUpstreamKey, upstreamAccepts } from "./upstream-key";
 import { verifySession } from "./session";
 
 /** The header carrying a visitor session. */
@@ -84,7 +87,7 @@ async function doResolve(c: Context<AppEnv>): Promise<ResolvedKey | null> {
       };
     }
     case "pass-through": {
-      if (key.startsWith("pk_")) return null;
+      if (key.startsWith("pk_") || !looksLikeUpstreamKey(key)) return null;
       return { mode: "pass-through", tenant: `pt_${(await hashKey(key)).slice(0, 32)}`, kind: "secret", keyId: "pt", limits: none, upstreamKey: key };
     }
   }
@@ -92,8 +95,19 @@ async function doResolve(c: Context<AppEnv>): Promise<ResolvedKey | null> {
 
 /** Options of `authenticate`. */
 export interface AuthenticateOptions {
-  /** Whether publishable keys need a visitor session here (everywhere but `/widget/session`). */
+  /**
+   * Whether publishable keys need a visitor session here: everywhere but `/widget/session`,
+   * which issues them (and so is limited as session issuance: auth/limits.ts).
+   */
   session: "required" | "none";
+}
+
+/** Pure: what a request counts as for the rate limits (auth/limits.ts). */
+export function requestClass(method: string, options: AuthenticateOptions): RequestClass {
+  if (options.session === "none") return "session";
+  // Publishable keys reach one POST (creating a response) and GETs of their own responses
+  // (auth/route-policy.ts): whatever is not a read counts as a create, the dearer side.
+  return method === "GET" || method === "HEAD" ? "read" : "create";
 }
 
 /**
@@ -128,7 +142,10 @@ export function authenticate(options: AuthenticateOptions) {
       if (options.session === "required") caller.visitor = await visitorOf(c, key, origin);
     }
 
-    await enforceLimits(c.env, caller, c.req.header("cf-connecting-ip") ?? "unknown");
+    if (key.mode === "pass-through" && !(await upstreamAccepts(c.get("config"), key.upstreamKey, key.tenant))) {
+      throw new UnsandboxError(401, "Incorrect API key provided.", { code: "invalid_api_key" });
+    }
+    await enforceLimits(c.env, caller, c.req.header("cf-connecting-ip") ?? "unknown", requestClass(c.req.method, options));
     c.set("caller", caller);
     c.set("tenant", caller.tenant);
     if (caller.upstreamKey !== c.get("config").OPENAI_API_KEY) c.set("config", { ...c.get("config"), OPENAI_API_KEY: caller.upstreamKey });

@@ -2,12 +2,30 @@
  * @module auth/body-ids
  * The owned ids a `POST /v1/responses` body names, and the type checks unsandbox needs to find
  * them. Pure. Only these fields are looked at; everything else passes through untouched.
+ *
+ * Every id costs an ownership lookup, and anyone holding the public widget key can send a body,
+ * so the ids are collected deduplicated and the collection stops with 400 `too_many_ids` as soon
+ * as a body names more distinct ids than a real request does (MAX_LOOKUP_IDS ids that need one
+ * lookup each, MAX_ITEM_IDS output item ids, which are looked up together). The walk is linear
+ * in the body's size.
  */
 import { badRequest } from "../errors";
 import type { OwnedKind } from "../tenants/ownership";
 
+/** Distinct response, container, conversation and file ids one request may name (one lookup each). */
+export const MAX_LOOKUP_IDS = 256;
+/** Distinct output item ids one request may name (all looked up in one call). */
+export const MAX_ITEM_IDS = 1024;
+
+/**
+ * What an id names: an owned upstream object, or an output item (`msg_…`, `rs_…`, `ci_…`,
+ * `fc_…`…) that a later input may reference; items are owned through the tenant's item set
+ * (tenants/ownership.ts).
+ */
+export type IdKind = OwnedKind | "item";
+
 export interface NamedId {
-  kind: OwnedKind;
+  kind: IdKind;
   id: string;
   /** Where it was found, OpenAI style (`tools[0].container.file_ids[1]`). */
   param: string;
@@ -16,10 +34,30 @@ export interface NamedId {
 /** Upstream ids: prefix, then `[A-Za-z0-9_-]`. Anything else (`..`, `/`, control chars) is refused. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,199}$/;
 
-function id(kind: OwnedKind, value: unknown, param: string): NamedId {
+function id(kind: IdKind, value: unknown, param: string): NamedId {
   if (typeof value !== "string") throw badRequest(`Invalid type for '${param}': expected a string.`, param, "invalid_type");
   if (!ID_PATTERN.test(value)) throw badRequest(`Invalid '${param}': '${value.slice(0, 64).replace(/[^\x20-\x7e]/g, "?")}' is not a valid id.`, param, "invalid_value");
   return { kind, id: value, param };
+}
+
+/** Collects ids once each, refusing a body that names too many. */
+class Collector {
+  readonly ids: NamedId[] = [];
+  #seen = new Set<string>();
+  #lookups = 0;
+  #items = 0;
+
+  push(n: NamedId): void {
+    const key = `${n.kind}\u0000${n.id}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    const over = n.kind === "item" ? ++this.#items > MAX_ITEM_IDS : ++this.#lookups > MAX_LOOKUP_IDS;
+    if (over) {
+      const max = n.kind === "item" ? `${MAX_ITEM_IDS} item ids` : `${MAX_LOOKUP_IDS} response, container, conversation and file ids`;
+      throw badRequest(`Too many ids in one request: at most ${max}; '${n.param}' is one too many.`, n.param, "too_many_ids");
+    }
+    this.ids.push(n);
+  }
 }
 
 /**
@@ -33,7 +71,7 @@ export function idsInResponsesBody(body: unknown): NamedId[] {
     throw badRequest("The request body must be a JSON object.", null, "invalid_type");
   }
   const b = body as Record<string, unknown>;
-  const out: NamedId[] = [];
+  const out = new Collector();
   if (b.previous_response_id != null) out.push(id("response", b.previous_response_id, "previous_response_id"));
   if (b.conversation != null) {
     const conv = b.conversation;
@@ -58,11 +96,27 @@ export function idsInResponsesBody(body: unknown): NamedId[] {
       }
     });
   }
-  if (Array.isArray(b.input)) walkInput(b.input, "input", out, 0);
-  return out;
+  if (Array.isArray(b.input)) walkItems(b.input, "input", out);
+  return out.ids;
 }
 
-function walkInput(value: unknown, path: string, out: NamedId[], depth: number): void {
+/**
+ * An input list (`input`, a conversation's `items`): every item that carries an `id` names an
+ * earlier output item (an `item_reference`, or an assistant message, reasoning or tool call sent
+ * back as it was returned), then the item's fields are walked for file and container ids.
+ */
+function walkItems(items: unknown[], path: string, out: Collector): void {
+  items.forEach((item, i) => {
+    const at = `${path}[${i}]`;
+    if (typeof item === "object" && item !== null && !Array.isArray(item)) {
+      const itemId = (item as { id?: unknown }).id;
+      if (itemId != null) out.push(id("item", itemId, `${at}.id`));
+    }
+    walkInput(item, at, out, 1);
+  });
+}
+
+function walkInput(value: unknown, path: string, out: Collector, depth: number): void {
   if (depth > 32 || typeof value !== "object" || value === null) return;
   if (Array.isArray(value)) {
     value.forEach((v, i) => walkInput(v, `${path}[${i}]`, out, depth + 1));
@@ -78,10 +132,24 @@ function walkInput(value: unknown, path: string, out: NamedId[], depth: number):
 }
 
 /**
+ * The file ids in the string fields of a `multipart/form-data` body (`file_id`, `file_ids`,
+ * `file_ids[]`): container file uploads may name an uploaded file by id instead of sending one.
+ * @throws UnsandboxError 400 `invalid_value` | `too_many_ids`
+ */
+export function idsInForm(fields: Map<string, string[]>): NamedId[] {
+  const out = new Collector();
+  for (const name of ["file_id", "file_ids", "file_ids[]"]) {
+    (fields.get(name) ?? []).forEach((v, i) => out.push(id("file", v, name === "file_id" ? "file_id" : `file_ids[${i}]`)));
+  }
+  return out.ids;
+}
+
+/**
  * The owned ids in the JSON body of the other creating routes, which can copy an id's content
  * into something new: `POST /v1/containers` (`file_ids`), `POST /v1/containers/{id}/files`
  * (`file_id`), `POST /v1/conversations` and `POST /v1/conversations/{id}/items` (`items`, walked
  * like a responses `input`). Other routes name no ids in their bodies.
+ * `routePath` is the matched allowlist route (auth/route-policy.ts).
  * @throws UnsandboxError 400 `invalid_type` | `invalid_value`
  */
 export function idsInOtherBody(routePath: string, body: unknown): NamedId[] {
@@ -89,7 +157,7 @@ export function idsInOtherBody(routePath: string, body: unknown): NamedId[] {
     throw badRequest("The request body must be a JSON object.", null, "invalid_type");
   }
   const b = body as Record<string, unknown>;
-  const out: NamedId[] = [];
+  const out = new Collector();
   switch (routePath) {
     case "/v1/containers":
       if (b.file_ids != null) {
@@ -102,8 +170,8 @@ export function idsInOtherBody(routePath: string, body: unknown): NamedId[] {
       break;
     case "/v1/conversations":
     case "/v1/conversations/:conversation/items":
-      if (Array.isArray(b.items)) walkInput(b.items, "items", out, 0);
+      if (Array.isArray(b.items)) walkItems(b.items, "items", out);
       break;
   }
-  return out;
+  return out.ids;
 }

@@ -6,50 +6,79 @@
  * (auth/widget-policy.ts), and records the ids that a creating call's answer reveals (its JSON,
  * or the events of a streamed response: auth/record-stream.ts).
  *
- * The body is read here with `c.req.json()`; Hono caches the text, so the route reads it again.
+ * The body is read here (auth/request-body.ts) and put back on the request for the route.
  * For publishable keys the request is replaced by one carrying the forced body.
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app";
+import type { Bindings } from "../config";
 import { badRequest, UnsandboxError } from "../errors";
-import { assertOwner, recordOwner, type OwnedKind } from "../tenants/ownership";
-import { idsInOtherBody, idsInResponsesBody } from "./body-ids";
-import { getCaller, ownedBy, type Caller } from "./caller";
+import { assertItemsOwned, assertOwner, recordItems, recordOwner, type OwnedKind, type Owner } from "../tenants/ownership";
+import { itemIdsIn } from "./answer-ids";
+import { idsInForm, idsInOtherBody, idsInResponsesBody, type NamedId } from "./body-ids";
+import { getCaller, ownedBy, ownerOf, type Caller } from "./caller";
+import { markResponsesBodyChecked } from "./checked";
 import { recordingStream } from "./record-stream";
+import { readBody, readJson } from "./request-body";
 import { pathSegments, routePolicy } from "./route-policy";
 import { applyWidgetPolicy } from "./widget-policy";
 
-/** Routes besides `POST /v1/responses` whose JSON bodies can name owned ids (auth/body-ids.ts). */
+/** Routes besides `POST /v1/responses` whose bodies can name owned ids (auth/body-ids.ts). */
 const BODY_ID_ROUTES = new Set(["/v1/containers", "/v1/containers/:container/files", "/v1/conversations", "/v1/conversations/:conversation/items"]);
+/** Of those, the ones whose API takes `multipart/form-data` (file uploads). */
+const MULTIPART_ROUTES = new Set(["/v1/containers", "/v1/containers/:container/files"]);
+/**
+ * Routes whose successful JSON answer lists items the caller may name later: a response's output,
+ * and the item lists of the caller's own responses and conversations (their ids were checked on
+ * the way in, so what they list is the caller's).
+ */
+const ITEM_ANSWERS = new Set([
+  "POST /v1/responses",
+  "GET /v1/responses/:response",
+  "GET /v1/responses/:response/input_items",
+  "POST /v1/conversations/:conversation/items",
+  "GET /v1/conversations/:conversation/items",
+]);
 
 export const guard = createMiddleware<AppEnv>(async (c, next) => {
   const caller = getCaller(c);
-  const pathname = new URL(c.req.url).pathname;
-  const segs = pathSegments(pathname);
+  // The path the router matches (decoded). The front door (http/front-door.ts) already refused
+  // every spelling but the canonical one, so it is also the path as sent.
+  const path = c.req.path;
+  const segs = pathSegments(path);
   if (!segs) throw badRequest("The request path contains characters that no route or id can have.", null, "invalid_path");
   const decision = routePolicy(c.req.method, segs, caller.mode, caller.kind);
   if (!decision.allowed) {
     if (caller.kind === "publishable") {
       throw new UnsandboxError(403, "Publishable keys can only create responses and read their own.", { code: "publishable_key_not_allowed" });
     }
-    throw new UnsandboxError(404, `Unknown route: ${c.req.method} ${pathname}`, { code: "unknown_route" });
+    throw new UnsandboxError(404, `Unknown route: ${c.req.method} ${path}`, { code: "unknown_route" });
   }
   await checkOwners(c, caller, decision.ids);
 
-  if (c.req.method === "POST" && pathname === "/v1/responses") await checkResponsesBody(c, caller);
-  else if (c.req.method === "POST" && decision.route && BODY_ID_ROUTES.has(decision.route.path) && (c.req.header("content-type") ?? "").includes("application/json")) {
-    await checkOwners(c, caller, idsInOtherBody(decision.route.path, await readJson(c)));
+  // The body checks follow the route that matched, never a compare on the URL as written.
+  const route = decision.route?.path;
+  if (c.req.method === "POST" && route === "/v1/responses") await checkResponsesBody(c, caller);
+  else if (c.req.method === "POST" && route && BODY_ID_ROUTES.has(route) && needsLookups(caller)) {
+    const body = await readBody(c, MULTIPART_ROUTES.has(route));
+    if (body.kind === "json") await checkOwners(c, caller, idsInOtherBody(route, body.value));
+    else if (body.kind === "form") await checkOwners(c, caller, idsInForm(body.fields));
   }
 
   await next();
+  // Nothing ever reads the single-tenant secret key's records (ids nobody recorded are its own,
+  // and every other caller is refused them), so its answers cost no ownership write.
+  if (!needsLookups(caller)) return;
 
   const creates = decision.route?.creates;
   const type = c.res.headers.get("content-type") ?? "";
-  if (creates && c.res.ok && type.includes("application/json")) {
-    await recordCreated(c, caller, creates);
+  const revealsItems = route !== undefined && ITEM_ANSWERS.has(`${c.req.method} ${route}`);
+  if ((creates || revealsItems) && c.res.ok && type.includes("application/json")) {
+    await recordAnswer(c, caller, creates, revealsItems);
   } else if (creates === "response" && c.res.ok && type.includes("text/event-stream") && c.res.body) {
-    const body = recordingStream(c.res.body, (kind, id) => recordOwner(c.env, ownedBy(caller, kind, id)));
+    const items = itemBatcher(c.env, ownerOf(caller));
+    const body = recordingStream(c.res.body, (kind, id) => (kind === "item" ? items(id) : recordOwner(c.env, ownedBy(caller, kind, id))));
     c.res = new Response(body, c.res);
   }
 });
@@ -67,24 +96,49 @@ async function checkResponsesBody(c: Context<AppEnv>, caller: Caller): Promise<v
     c.req.raw = new Request(c.req.raw.url, { method: "POST", headers, body: forced });
     c.req.bodyCache = {};
   }
+  markResponsesBodyChecked(c);
 }
 
-/** Records the id a creating call returned (and, for responses, the containers it used). */
-async function recordCreated(c: Context<AppEnv>, caller: Caller, kind: "response" | "container" | "conversation" | "file"): Promise<void> {
+/**
+ * Records what a JSON answer revealed: the id a creating call returned (for responses, also the
+ * containers it used), and the output items it lists, all of them in one write.
+ */
+async function recordAnswer(c: Context<AppEnv>, caller: Caller, kind: OwnedKind | undefined, revealsItems: boolean): Promise<void> {
   let data: { id?: unknown; output?: unknown; conversation?: unknown };
   try {
     data = (await c.res.clone().json()) as typeof data;
   } catch {
     return;
   }
-  const records: Promise<boolean>[] = [];
-  if (typeof data.id === "string") records.push(recordOwner(c.env, ownedBy(caller, kind, data.id)));
+  const records: Promise<unknown>[] = [];
+  if (kind && typeof data.id === "string") records.push(recordOwner(c.env, ownedBy(caller, kind, data.id)));
   if (kind === "response" && Array.isArray(data.output)) {
     for (const item of data.output as { container_id?: unknown }[]) {
       if (typeof item?.container_id === "string") records.push(recordOwner(c.env, ownedBy(caller, "container", item.container_id)));
     }
   }
+  if (revealsItems) records.push(recordItems(c.env, ownerOf(caller), itemIdsIn(data)));
   await Promise.all(records);
+}
+
+/**
+ * Item ids found in one stream event arrive one `record` call each, synchronously; they are
+ * written together, one call per event, so a response with many items costs one write.
+ */
+function itemBatcher(env: Bindings, owner: Owner): (id: string) => Promise<void> {
+  let batch: string[] | null = null;
+  let written: Promise<void> = Promise.resolve();
+  return (id) => {
+    if (!batch) {
+      const ids: string[] = (batch = []);
+      written = Promise.resolve().then(() => {
+        batch = null;
+        return recordItems(env, owner, ids);
+      });
+    }
+    batch.push(id);
+    return written;
+  };
 }
 
 function asObject(body: unknown): Record<string, unknown> {
@@ -92,29 +146,20 @@ function asObject(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/**
- * Refuses ids the caller may not use. The single-tenant secret key may use every id (there is one
- * tenant, and ids nobody recorded are the operator's own), so it costs no lookup.
- */
-async function checkOwners(c: Context<AppEnv>, caller: Caller, ids: { kind: OwnedKind; id: string; param: string }[]): Promise<void> {
-  if (caller.mode === "single-tenant" && caller.kind === "secret") return;
-  await Promise.all(ids.map((i) => assertOwner(c.env, caller, i.kind, i.id, i.param)));
+/** Whether this caller's ids need looking up (see `checkOwners`). */
+function needsLookups(caller: Caller): boolean {
+  return !(caller.mode === "single-tenant" && caller.kind === "secret");
 }
 
 /**
- * Reads the JSON body. Hono caches the text for routes that call `c.req.json()`, but routes that
- * stream `c.req.raw.body` onwards (the pass-through) need an unread body, so the request is
- * rebuilt around the text that was read.
+ * Refuses ids the caller may not use. The single-tenant secret key may use every id (there is one
+ * tenant, and ids nobody recorded are the operator's own), so it costs no lookup. Otherwise one
+ * lookup per distinct owned id (auth/body-ids.ts caps and deduplicates them) and one for all the
+ * output items together.
  */
-async function readJson(c: Context<AppEnv>): Promise<unknown> {
-  const text = await c.req.text();
-  const raw = c.req.raw;
-  const headers = new Headers(raw.headers);
-  headers.delete("content-length");
-  c.req.raw = new Request(raw.url, { method: raw.method, headers, body: text, signal: raw.signal });
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
-  }
+async function checkOwners(c: Context<AppEnv>, caller: Caller, ids: NamedId[]): Promise<void> {
+  if (!needsLookups(caller)) return;
+  const items = ids.filter((i) => i.kind === "item");
+  const owned = ids.filter((i): i is NamedId & { kind: OwnedKind } => i.kind !== "item");
+  await Promise.all([assertItemsOwned(c.env, caller, items), ...owned.map((i) => assertOwner(c.env, caller, i.kind, i.id, i.param))]);
 }

@@ -2,15 +2,13 @@
  * @module auth/install
  * Puts the security middleware on the app, in order, before any route is mounted (Hono runs
  * handlers in registration order, so middleware added after a route would not guard it):
- * body limits, CORS, authentication, then the route/ownership guard on `/v1/*`; and the admin
- * and widget-session routes.
+ * body limits, CORS, authentication, then the route/ownership guard on `/v1/*`. The routes it
+ * guards (admin, widget session, the /v1 surfaces) are mounted by src/index.ts.
  */
 import type { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app";
 import { UnsandboxError } from "../errors";
-import { admin } from "../routes/admin";
-import { widgetSession } from "../routes/widget-session";
 import { requireSecretKey } from "./bearer";
 import { widgetCors } from "./cors";
 import { guard } from "./guard";
@@ -28,7 +26,7 @@ const tooLarge = (max: number) =>
     },
   });
 
-/** Installs body limits, CORS, authentication, the guard, `/admin/*` and `/widget/session`. */
+/** Installs body limits, CORS, authentication and the guard (on `/v1/*`, `/admin/*`, `/widget/*`). */
 export function installSecurity(app: Hono<AppEnv>): void {
   app.use("/v1/responses", tooLarge(MAX_RESPONSES_BODY));
   app.use("/v1/conversations/*", tooLarge(MAX_RESPONSES_BODY));
@@ -38,6 +36,4 @@ export function installSecurity(app: Hono<AppEnv>): void {
   app.use("/widget/*", widgetCors);
   app.use("/v1/*", requireSecretKey);
   app.use("/v1/*", guard);
-  app.route("/", admin);
-  app.route("/", widgetSession);
 }

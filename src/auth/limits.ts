@@ -1,49 +1,124 @@
 /**
  * @module auth/limits
- * Rate limits for one request: the tenant's and the key's requests per minute, and for
- * publishable keys a per-IP per-minute limit and a daily cap. Each scope has its own exact
- * counter (tenants/rate-counter.ts); a request refused by one scope is taken back from the
- * others, so it costs no budget. Nothing is counted when nothing is configured, so the
- * single-tenant default (no limits on the secret key) costs no round trip.
+ * Rate limits for one request. Every limit holds in any window of its length (a sliding window:
+ * tenants/sliding-window.ts), exactly under concurrency (one Durable Object counter per scope:
+ * tenants/rate-counter.ts). Nothing is counted when nothing is configured, so the single-tenant
+ * default (no limits on the secret key) costs no round trip.
+ *
+ * Every request counts against the tenant's and the key's `requests_per_minute`. A publishable
+ * key is public, so its limits are shaped so that nobody holding it can use up what real visitors
+ * need:
+ * - Only response creates (the requests that run a model) count against the key's daily cap.
+ *   Visitor sessions and reads (the widget polls a response's manifest while copies run) cost
+ *   no model and would otherwise let anyone burn the cap without running anything.
+ * - Session issuance has its own per-address limit (`per_ip_per_minute` sessions a minute), and
+ *   reads theirs ({@link READS_PER_CREATE} times `per_ip_per_minute`), so neither is free either.
+ * - A create passes the per-address minute limit as it is authenticated, and the daily counters
+ *   only where the responses route is about to run it (after the body, ownership and route
+ *   checks): first the address's daily share (`per_ip_daily_cap`, a tenth of the daily cap
+ *   unless set), and only when that admitted it, the key's cap. One address can take at most its
+ *   share of the day; a request refused for its address, or refused at all, never takes a slot
+ *   of the day, not even for a moment.
+ * - Addresses are bucketed as auth/client-address.ts says (an IPv6 /64 is one client).
+ * A request refused by one scope is taken back from the scopes counted with it (the daily ones
+ * are counted apart, so a create refused for the day keeps the minute slot it took as a
+ * request, and nothing else). Many addresses (a botnet) can still share out the daily cap
+ * between them: the cap bounds the operator's cost, the per-address shares bound one client.
  */
 import type { Bindings } from "../config";
 import { UnsandboxError } from "../errors";
 import type { HitResult } from "../tenants/rate-counter";
+import type { WidgetSettings } from "../tenants/schema";
 import type { Caller } from "./caller";
+import { addressBucket } from "./client-address";
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
-/** The counters one request must pass: `[scope, limit, windowMs]`. */
-export function scopesFor(caller: Caller, ip: string): [string, number, number][] {
-  const out: [string, number, number][] = [];
-  if (caller.limits.tenant.requests_per_minute) out.push([`tenant:${caller.tenant}`, caller.limits.tenant.requests_per_minute, MINUTE]);
-  if (caller.limits.key.requests_per_minute) out.push([`key:${caller.tenant}:${caller.keyId}`, caller.limits.key.requests_per_minute, MINUTE]);
-  if (caller.widget) {
-    out.push([`ip:${caller.tenant}:${caller.keyId}:${ip}`, caller.widget.per_ip_per_minute, MINUTE]);
-    out.push([`day:${caller.tenant}:${caller.keyId}`, caller.widget.daily_cap, DAY]);
-  }
+/** A visitor's reads per minute allowed for each create it may make in a minute (polls of one turn's files). */
+export const READS_PER_CREATE = 10;
+
+/** What a request is, for the limits: a visitor session, a read, or anything else (counted like a create). */
+export type RequestClass = "session" | "read" | "create";
+
+/** One counter a request must pass. */
+export interface Scope {
+  name: string;
+  limit: number;
+  windowMs: number;
+  /** What the 429 names. */
+  what: string;
+}
+
+/** The address's daily share of a publishable key's cap. */
+export function perIpDailyCap(widget: WidgetSettings): number {
+  return widget.per_ip_daily_cap ?? Math.max(1, Math.ceil(widget.daily_cap / 10));
+}
+
+/** The counters every request must pass as it is authenticated. */
+export function scopesFor(caller: Caller, ip: string, kind: RequestClass): Scope[] {
+  const out: Scope[] = [];
+  const { tenant, keyId } = caller;
+  if (caller.limits.tenant.requests_per_minute) out.push({ name: `tenant:${tenant}`, limit: caller.limits.tenant.requests_per_minute, windowMs: MINUTE, what: "this tenant's requests per minute" });
+  if (caller.limits.key.requests_per_minute) out.push({ name: `key:${tenant}:${keyId}`, limit: caller.limits.key.requests_per_minute, windowMs: MINUTE, what: "this key's requests per minute" });
+  if (!caller.widget) return out;
+  const w = caller.widget;
+  const addr = addressBucket(ip);
+  if (kind === "session") out.push({ name: `sess:${tenant}:${keyId}:${addr}`, limit: w.per_ip_per_minute, windowMs: MINUTE, what: "visitor sessions per minute from your address" });
+  else if (kind === "read") out.push({ name: `read:${tenant}:${keyId}:${addr}`, limit: w.per_ip_per_minute * READS_PER_CREATE, windowMs: MINUTE, what: "reads per minute from your address" });
+  else out.push({ name: `ip:${tenant}:${keyId}:${addr}`, limit: w.per_ip_per_minute, windowMs: MINUTE, what: "requests per minute from your address" });
   return out;
 }
 
 /**
- * Counts this request in every scope and refuses it when one is full.
+ * The daily counters of a publishable key's response create, in stages: the address's share,
+ * and only when that admitted it, the key's cap.
+ */
+export function createScopes(caller: Caller, ip: string): Scope[][] {
+  if (!caller.widget) return [];
+  const { tenant, keyId, widget: w } = caller;
+  const addr = addressBucket(ip);
+  return [
+    [{ name: `ipday:${tenant}:${keyId}:${addr}`, limit: perIpDailyCap(w), windowMs: DAY, what: "your address's share of this key's daily cap" }],
+    [{ name: `day:${tenant}:${keyId}`, limit: w.daily_cap, windowMs: DAY, what: "this key's daily cap" }],
+  ];
+}
+
+/**
+ * Counts an authenticated request in its scopes (`authenticate` calls it for every request).
  * @throws UnsandboxError 429 `rate_limit_exceeded` with `retry-after` (seconds).
  */
-export async function enforceLimits(env: Bindings, caller: Caller, ip: string): Promise<void> {
-  const scopes = scopesFor(caller, ip);
-  if (scopes.length === 0) return;
+export function enforceLimits(env: Bindings, caller: Caller, ip: string, kind: RequestClass): Promise<void> {
+  const scopes = scopesFor(caller, ip, kind);
+  return scopes.length ? countIn(env, [scopes]) : Promise.resolve();
+}
+
+/**
+ * Counts a response create against a publishable key's daily counters. The responses route calls
+ * it once every check passed, just before anything runs upstream: a create that is refused for
+ * its body, its ids or its route never takes a slot of the day.
+ * @throws UnsandboxError 429 `rate_limit_exceeded` with `retry-after` (seconds).
+ */
+export function enforceCreateLimits(env: Bindings, caller: Caller, ip: string): Promise<void> {
+  const stages = createScopes(caller, ip);
+  return stages.length ? countIn(env, stages) : Promise.resolve();
+}
+
+/** Counts in each stage in turn; on a refusal, takes back what every stage counted and throws. */
+async function countIn(env: Bindings, stages: Scope[][]): Promise<void> {
   const ns = env.RATE_COUNTER;
-  const results: HitResult[] = await Promise.all(scopes.map(([scope, limit, windowMs]) => ns.getByName(scope).hit(limit, windowMs)));
-  const refused = results.findIndex((r) => !r.ok);
-  if (refused < 0) return;
-  // A refused request uses no budget anywhere: give back what the other scopes counted.
-  await Promise.all(results.map((r, i) => (r.ok ? ns.getByName(scopes[i]![0]).undo(scopes[i]![2], r.resetAt) : undefined)));
-  const r = results[refused]!;
-  const scope = scopes[refused]![0].split(":")[0];
-  const what = { tenant: "this tenant's requests per minute", key: "this key's requests per minute", ip: "requests per minute from your address", day: "this key's daily cap" }[scope!] ?? "a limit";
-  throw new UnsandboxError(429, `Rate limit reached: ${what} (${r.limit}). Try again later.`, {
-    code: "rate_limit_exceeded",
-    headers: { "retry-after": String(Math.max(1, Math.ceil((r.resetAt - Date.now()) / 1000))) },
-  });
+  const counted: [Scope, HitResult][] = [];
+  for (const stage of stages) {
+    const results: HitResult[] = await Promise.all(stage.map((s) => ns.getByName(s.name).hit(s.limit, s.windowMs)));
+    stage.forEach((s, i) => counted.push([s, results[i]!]));
+    const refused = results.findIndex((r) => !r.ok);
+    if (refused < 0) continue;
+    // A refused request uses no budget anywhere: give back what the other scopes counted.
+    await Promise.all(counted.map(([s, r]) => (r.ok ? ns.getByName(s.name).undo(r.bucket) : undefined)));
+    const r = results[refused]!;
+    throw new UnsandboxError(429, `Rate limit reached: ${stage[refused]!.what} (${r.limit}). Try again later.`, {
+      code: "rate_limit_exceeded",
+      headers: { "retry-after": String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))) },
+    });
+  }
 }

@@ -5,6 +5,12 @@
  * `features` of its record, set through the admin API), then the deployment's (off, except repair
  * under `UNSANDBOX_REPAIR`). So an app, or a widget whose page cannot add headers, can have them
  * on for every request, and a single request can still opt out.
+ *
+ * Publishable keys are the exception: their headers are ignored and the tenant's defaults decide
+ * (a widget's page cannot add headers, so only someone calling with the public key by hand sends
+ * them; repair is an extra model turn and a managed container can be asked to live 24 h). The
+ * same holds for the other request headers that spend the operator's resources
+ * ({@link optInHeader}).
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app";
@@ -26,8 +32,16 @@ export function resolveFeature(header: string | null | undefined, tenantDefault:
   return tenantDefault ?? deploymentDefault;
 }
 
+/**
+ * The value of an opt-in request header (a feature, or a setting such as the managed container's
+ * expiry), or undefined when the caller is a publishable key: its page cannot send them.
+ */
+export function optInHeader(c: Context<AppEnv>, name: string): string | undefined {
+  return c.get("caller")?.kind === "publishable" ? undefined : c.req.header(name);
+}
+
 /** Whether `feature` is on for this request. */
 export function featureOn(c: Context<AppEnv>, feature: keyof Features): boolean {
   const deployment = feature === "repair" ? repairEnabled(c.env) : false;
-  return resolveFeature(c.req.header(FEATURE_HEADERS[feature]), c.get("caller")?.features?.[feature], deployment);
+  return resolveFeature(optInHeader(c, FEATURE_HEADERS[feature]), c.get("caller")?.features?.[feature], deployment);
 }

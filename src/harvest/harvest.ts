@@ -14,6 +14,7 @@ import { refOfPath, type LinkNaming } from "../links/naming";
 import { citedPath } from "../links/response";
 import { urlOfPath } from "./naming";
 import { noteFiles } from "../observability/request-context";
+import { linkTombstone, objectTombstone, type TombstoneRecord } from "../storage/tombstones";
 
 export interface HarvestOptions {
   tenant: string;
@@ -51,7 +52,8 @@ export interface AnswerFile {
   path: string;
   filename: string;
   url: string;
-  state: ManifestEntry["state"];
+  /** The tracker's state, or `taken_down` when an admin took the link or its bytes down (the URL answers 410). */
+  state: ManifestEntry["state"] | "taken_down";
   bytes: number | null;
   content_type: string | null;
   sha256: string | null;
@@ -123,7 +125,7 @@ export async function harvest(
       found.containerIds.length === 0 && found.links.length > 0 && options.previousResponseId
         ? await citeFromChain(env, index, response.id, createdAt, found.links.map((l) => l.path), options)
         : [];
-    const files = await withUrls([...manifests.flat(), ...chained], naming);
+    const files = await withUrls(env, [...manifests.flat(), ...chained], naming);
     noteFiles(files); // for the request's log line (observability/request-context.ts)
     return files;
   } catch (err) {
@@ -169,9 +171,11 @@ function refsFor(found: Discovery, containerId: string): FileRef[] {
 /**
  * Adds the download URL to each manifest entry: the same URL its link got, or a fresh one. With
  * several containers every linked path is asked of each, so a path that one container resolved
- * is not also reported unresolved by the others.
+ * is not also reported unresolved by the others. A taken-down link or stored object is reported
+ * as `taken_down` with the takedown's reason (storage/tombstones.ts; its URL answers 410): one or
+ * two R2 `head`s per entry, in parallel.
  */
-async function withUrls(entries: ManifestEntry[], naming: LinkNaming): Promise<AnswerFile[]> {
+async function withUrls(env: Bindings, entries: ManifestEntry[], naming: LinkNaming): Promise<AnswerFile[]> {
   const resolved = new Set(entries.filter((e) => e.file_id !== null).map((e) => e.path));
   const seenClaims = new Set<string>();
   const kept = entries.filter((e) => {
@@ -181,20 +185,33 @@ async function withUrls(entries: ManifestEntry[], naming: LinkNaming): Promise<A
     return true;
   });
   return Promise.all(
-    kept.map(async (e) => ({
-      file_id: e.file_id,
-      container_id: e.container_id,
-      path: e.path,
-      filename: e.filename,
-      url: await urlOfPath(naming, e.path),
-      state: e.state,
-      bytes: e.bytes,
-      content_type: e.content_type,
-      sha256: e.sha256,
-      cited: e.cited,
-      reason: e.reason,
-    })),
+    kept.map(async (e) => {
+      const stone = await takedownOf(env, naming, e);
+      return {
+        file_id: e.file_id,
+        container_id: e.container_id,
+        path: e.path,
+        filename: e.filename,
+        url: await urlOfPath(naming, e.path),
+        state: stone ? ("taken_down" as const) : e.state,
+        bytes: e.bytes,
+        content_type: e.content_type,
+        sha256: e.sha256,
+        cited: e.cited,
+        reason: stone ? `taken down: ${stone.reason}` : e.reason,
+      };
+    }),
   );
+}
+
+/** The takedown covering a manifest entry: its link's, or (once stored) its bytes'. */
+async function takedownOf(env: Bindings, naming: LinkNaming, e: ManifestEntry): Promise<TombstoneRecord | null> {
+  const link = { tenant: naming.tenant, responseId: naming.responseId, path: e.path };
+  const [byLink, byBytes] = await Promise.all([
+    linkTombstone(env.FILES, link),
+    e.sha256 ? objectTombstone(env.FILES, { tenant: naming.tenant, r2Key: null, sha256: e.sha256 }) : null,
+  ]);
+  return byLink ?? byBytes;
 }
 
 /**
@@ -206,5 +223,5 @@ export async function manifestOf(env: Bindings, info: { responseId: string; cont
   const manifests = await Promise.all(
     info.containerIds.map((id) => (waitMs > 0 ? trackerFor(env, id).waitForStored(info.responseId, waitMs) : trackerFor(env, id).manifest(info.responseId))),
   );
-  return withUrls(manifests.flat(), naming);
+  return withUrls(env, manifests.flat(), naming);
 }

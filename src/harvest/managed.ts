@@ -15,8 +15,8 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app";
 import { getCaller, ownedBy } from "../auth/caller";
 import { badRequest, UnsandboxError } from "../errors";
-import { FEATURE_HEADERS, featureOn } from "./features";
-import { retrieveContainer } from "../storage/upstream";
+import { FEATURE_HEADERS, featureOn, optInHeader } from "./features";
+import { retrieveContainer } from "../upstream/containers";
 import { recordOwner } from "../tenants/ownership";
 import { responseIndexFor } from "../tracker/stubs";
 import { MAX_CHAIN } from "../tracker/response-index";
@@ -80,7 +80,7 @@ async function chainContainer(c: Context<AppEnv>, tenant: string, responseId: st
 
 async function createContainer(c: Context<AppEnv>, auto: AutoContainer): Promise<string> {
   const caller = getCaller(c);
-  const raw = c.req.header(EXPIRY_HEADER);
+  const raw = optInHeader(c, EXPIRY_HEADER);
   const minutes = raw === undefined ? DEFAULT_EXPIRY_MINUTES : Number(raw);
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) {
     throw badRequest(`${EXPIRY_HEADER} must be an integer from 1 to 1440`, EXPIRY_HEADER, "invalid_header");

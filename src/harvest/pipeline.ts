@@ -32,6 +32,7 @@ import { sealForLaterWork } from "../tenants/store";
 import { TERMINAL_STATUSES } from "../tracker/background";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import { featureOn } from "./features";
+import { withoutDomainSecrets } from "../upstream/domain-secrets";
 import { withFileInstructions } from "./file-instructions";
 import { harvest, manifestOf, type AnswerFile, type HarvestOptions } from "./harvest";
 import { applyManagedContainer } from "./managed";
@@ -199,7 +200,8 @@ export class ResponsePipeline {
   async rewrite(response: UpstreamResponse, naming: LinkNaming): Promise<UpstreamResponse> {
     const rewritten = await rewriteResponseObject(response, naming.name);
     this.stripUnrequested(rewritten);
-    return rewritten;
+    // Upstream may echo a request's network_policy domain secrets: they never reach a client.
+    return withoutDomainSecrets(rewritten);
   }
 
   /** Removes tool outputs the client did not ask for (unsandbox always asks, for the figures). */

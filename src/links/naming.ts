@@ -38,6 +38,9 @@ export interface LinkNamingOptions {
 export class LinkNaming {
   /** The container links named from now on will carry (the proxy sets it when a tool call names one). */
   containerId: string | undefined;
+  /** Whose links these are, and of which response. */
+  readonly tenant: string;
+  readonly responseId: string;
   readonly #opts: LinkNamingOptions;
   readonly #byRaw = new Map<string, Promise<string>>();
   readonly #variants = new Map<string, number>();
@@ -46,6 +49,8 @@ export class LinkNaming {
   constructor(opts: LinkNamingOptions) {
     this.#opts = opts;
     this.containerId = opts.containerId;
+    this.tenant = opts.tenant;
+    this.responseId = opts.responseId;
   }
 
   /** The {@link LinkNamer} bound to this instance. */

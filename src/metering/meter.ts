@@ -11,7 +11,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../config";
-import { openMigrated } from "../tracker/schema";
+import { openMigrated } from "../durable/sqlite-migrations";
 import { cleanDelta, dayOf, METRICS, type Metric, type UsageDelta, type UsageReport } from "./usage";
 
 /** The name of the instance that lists tenants. Tenant ids never contain `:` (tenants/schema.ts). */

@@ -2,8 +2,9 @@
  * @module observability/log
  * Structured log lines: one JSON object per line on stdout, which Workers Logs indexes field by
  * field (`[observability] enabled = true` in wrangler.toml;
- * https://developers.cloudflare.com/workers/observability/logs/workers-logs/). Two kinds: one
- * `request` line per HTTP request and one `copy_job` line per copy step a tracker settles.
+ * https://developers.cloudflare.com/workers/observability/logs/workers-logs/): one
+ * `request` line per HTTP request, one `copy_job` line per copy step a tracker settles, and
+ * `logEvent` lines for everything else (same `event`/`level` keys).
  * Lines never carry secrets, tokens, prompts or file contents: ids, counts, sizes and states only.
  */
 import type { RequestMetrics } from "./request-context";
@@ -85,4 +86,18 @@ export function copyJobLine(e: CopyJobEvent): CopyJobLogLine {
     attempts: e.attempts,
     reason: r.kind === "retry" || r.kind === "gone" ? r.reason : null,
   };
+}
+
+/** A field of an event line: ids, counts, states and short messages only (never secrets or contents). */
+export type LogField = string | number | boolean | null;
+
+/**
+ * Writes one event line (`{event, level, ...fields}`) for what is neither a request nor a copy
+ * step: a Durable Object's alarm that failed, a background watch that ended, a repair that could
+ * not start. One shape, so Workers Logs can filter on `event` and `level` alike everywhere.
+ */
+export function logEvent(level: "info" | "warn" | "error", event: string, fields: Record<string, LogField> = {}): void {
+  const line = JSON.stringify({ ...fields, event, level });
+  if (level === "error") console.error(line);
+  else console.log(line);
 }

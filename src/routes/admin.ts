@@ -28,7 +28,7 @@ import { badRequest, UnsandboxError } from "../errors";
 import type { DirectoryResult } from "../tenants/directory";
 import { CreateKeyBody, CreateTenantBody, EmptyBody, KeyId, TenantId, UpdateTenantBody } from "../tenants/schema";
 import { directory, forgetCachedLookups } from "../tenants/store";
-import { takedown } from "../tenants/takedown";
+import { takedown } from "../harvest/takedown";
 import { z } from "zod";
 
 export const admin = new Hono<AppEnv>();

@@ -14,7 +14,9 @@ import type { ContainerFileRecord } from "../tracker/types";
 import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
 import { passError } from "./responses";
 import { paginate, ListQuery } from "./list-envelope";
-import { mayUse, ownerOf } from "../tenants/ownership";
+import { assertOwner, mayUse, ownerOf } from "../tenants/ownership";
+import { serveObject } from "../http/serve-object";
+import { domainSecretValues, scrubbedError, withoutDomainSecrets } from "../upstream/domain-secrets";
 
 export const containers = new Hono<AppEnv>();
 
@@ -59,14 +61,23 @@ function fromRecord(f: ContainerFileRecord): UpstreamFile {
 }
 
 /** How many upstream pages one listing call may read looking for the caller's containers. */
-const MAX_PAGES_PER_LIST = 10;
+const MAX_PAGES_PER_LIST = 5;
+/** Upstream's largest page: the filtered listing reads upstream in these. */
+const UPSTREAM_PAGE = 100;
+
+type UpstreamList = { data: { id: string }[]; has_more: boolean; last_id: string | null };
 
 /**
- * `GET /v1/containers` lists only the caller's own containers. With one upstream key OpenAI's
- * list holds every tenant's, so in multi-tenant mode each upstream page is filtered through the
- * ownership ledger, reading further pages (bounded) until one of the caller's shows up. The
- * cursor stays upstream's, so the SDK's auto-pagination works unchanged. Where the whole upstream
- * organisation is the caller's (single-tenant secret key, pass-through), the list is upstream's.
+ * `GET /v1/containers` lists only the caller's own containers. Where the whole upstream
+ * organisation is the caller's (single-tenant secret key, pass-through) the list is upstream's.
+ * In multi-tenant mode OpenAI's list holds every tenant's, so it is filtered through the
+ * ownership ledger, and the envelope is built from the filtered items alone, so that it tells
+ * nothing about other tenants: `first_id`/`last_id` are the caller's own ids (or null),
+ * `has_more` is true only when another of the caller's containers was actually seen past the
+ * page, and an `after` cursor must name one of the caller's own containers (else OpenAI's 404,
+ * as for an id that does not exist). Upstream is read in pages of 100, at most
+ * {@link MAX_PAGES_PER_LIST} per call (bounded work, at most 500 ownership lookups): a caller
+ * whose next container lies beyond that many others' sees `has_more: false`.
  */
 containers.get("/v1/containers", async (c) => {
   const caller = c.get("caller");
@@ -76,27 +87,52 @@ containers.get("/v1/containers", async (c) => {
     if (!upstream.ok) return passError(upstream);
     return c.json(await upstream.json(), 200, Object.fromEntries(keptResponseHeaders(upstream.headers)));
   }
+  const parsed = ListQuery.safeParse(Object.fromEntries(url.searchParams));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw badRequest(`Invalid value for '${issue.path.join(".")}': ${issue.message}`, issue.path.join(".") || null, "invalid_value");
+  }
+  const { after, limit } = parsed.data;
+  if (after !== undefined) await assertOwner(c.env, caller, "container", after, "after");
   const params = new URLSearchParams(url.search);
+  params.set("limit", String(UPSTREAM_PAGE));
   const data: { id: string }[] = [];
-  let page: { data: { id: string }[]; has_more: boolean; last_id: string | null } = { data: [], has_more: false, last_id: null };
+  let more = false;
   let headers = new Headers();
-  for (let i = 0; i < MAX_PAGES_PER_LIST; i++) {
+  for (let i = 0; i < MAX_PAGES_PER_LIST && !more; i++) {
     const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/containers?${params}` });
     if (!upstream.ok) return passError(upstream);
     headers = keptResponseHeaders(upstream.headers);
-    page = (await upstream.json()) as typeof page;
+    const page = (await upstream.json()) as UpstreamList;
     const owners = await Promise.all(page.data.map((ct) => ownerOf(c.env, ct.id)));
-    page.data.forEach((ct, k) => {
-      if (mayUse(caller, owners[k] ?? null)) data.push(ct);
-    });
-    if (data.length > 0 || !page.has_more || !page.last_id) break;
+    for (let k = 0; k < page.data.length && !more; k++) {
+      if (!mayUse(caller, owners[k] ?? null)) continue;
+      if (data.length < limit) data.push(page.data[k]!);
+      else more = true;
+    }
+    if (!page.has_more || !page.last_id) break;
     params.set("after", page.last_id);
   }
-  return c.json(
-    { object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? page.last_id, has_more: page.has_more },
-    200,
-    Object.fromEntries(headers),
-  );
+  return c.json({ object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: more }, 200, Object.fromEntries(headers));
+});
+
+/**
+ * `POST /v1/containers` goes upstream as sent; the container object that comes back (which may
+ * echo `network_policy`) and any error have the request's domain secrets removed
+ * (upstream/domain-secrets.ts). The body was already read and checked by the guard.
+ */
+containers.post("/v1/containers", async (c) => {
+  const text = await c.req.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
+  }
+  const upstream = await upstreamFetch(c.get("config"), { method: "POST", path: "/containers", headers: c.req.raw.headers, body: text });
+  const headers = keptResponseHeaders(upstream.headers);
+  if (!upstream.ok) return scrubbedError(upstream, domainSecretValues(body), headers);
+  return c.json(withoutDomainSecrets(await upstream.json()), upstream.status as 200, Object.fromEntries(headers));
 });
 
 containers.get("/v1/containers/:container/files", async (c) => {
@@ -134,13 +170,10 @@ containers.get("/v1/containers/:container/files/:file/content", async (c) => {
   const { containerId, fileId } = ids(c);
   const known = (await trackerFor(c.env, containerId).files({ tenant: c.get("tenant") })).find((f) => f.fileId === fileId);
   // A stored copy is served from R2 first: it works after expiry and costs the container nothing.
+  // Served like a download link (http/serve-object.ts): Range, ETag, conditional requests, safety headers.
   if (known?.state === "stored") {
-    const object = await c.env.FILES.get(known.r2Key);
-    if (object) {
-      const headers = new Headers({ "content-type": known.contentType, "content-length": String(object.size), etag: object.httpEtag });
-      headers.set("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(known.filename)}`);
-      return new Response(object.body, { headers });
-    }
+    const served = await serveObject(c.env.FILES, known, c.req);
+    if (served) return served;
   }
   const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/containers/${containerId}/files/${fileId}/content`, headers: new Headers({ "accept-encoding": "identity" }) });
   if (!upstream.ok) return passError(upstream);

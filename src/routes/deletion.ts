@@ -14,10 +14,10 @@
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app";
 import { badRequest, notFound, UnsandboxError } from "../errors";
-import { deleteContainerFileUpstream } from "../storage/upstream";
+import { deleteContainerFileUpstream } from "../upstream/containers";
 import { upstreamKeyFor } from "../tenants/store";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
-import type { DeletedFile } from "../tracker/types";
+import type { DeletedFile, DeleteFilesResult } from "../tracker/types";
 import { targetOf } from "../upstream/fetch";
 
 export const deletion = new Hono<AppEnv>();
@@ -48,14 +48,11 @@ async function upstreamDelete(c: Context<AppEnv>, containerId: string, fileId: s
   }
 }
 
-/** Tracker calls refuse another tenant's container with an Error; for the caller that is an unknown id. */
-async function ownDeletion(fn: () => Promise<DeletedFile[]>, onForeign: () => UnsandboxError): Promise<DeletedFile[]> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof Error && /another tenant/.test(err.message)) throw onForeign();
-    throw err;
-  }
+/** A tracker refuses another tenant's container with a tagged result; for the caller that is an unknown id. */
+async function ownDeletion(fn: () => Promise<DeleteFilesResult>, onForeign: () => UnsandboxError): Promise<DeletedFile[]> {
+  const result = await fn();
+  if (result.kind === "refused") throw onForeign();
+  return result.files;
 }
 
 deletion.delete("/v1/responses/:id/files", async (c) => {

@@ -3,32 +3,29 @@
  * `GET`/`HEAD /files/<token>/<name>`: the download route. No bearer auth: the signed token is the
  * credential (see src/links/token.ts), and the name segment is only for humans.
  *
- * The token names a response and a path; the response index turns that into a file version and
- * the container tracker says where that version stands. Stored bytes are served from R2 with
- * real HTTP semantics (Range, If-Range, If-None-Match, ETag). Every answer, errors included,
- * carries headers that keep a model-written file from acting as a page of ours: `nosniff`,
- * `Content-Security-Policy: sandbox`, `Referrer-Policy: no-referrer`, `X-Robots-Tag: noindex`.
+ * The token names a response and a path; harvest/resolve-link.ts turns that into a file version
+ * and its state. Stored bytes are served by http/serve-object.ts (Range, If-Range, If-None-Match,
+ * ETag). Every answer, errors included, carries headers that keep a model-written file from
+ * acting as a page of ours: `nosniff`, `Content-Security-Policy: sandbox`, `Referrer-Policy:
+ * no-referrer`, `X-Robots-Tag: noindex`.
+ *
+ * Takedowns (storage/tombstones.ts) are checked here, on the decoded and verified claims this
+ * route acts on, never on the raw URL: first the link's own tombstone, then, once the link has
+ * resolved, the stored object's (by R2 key and by content), so every link to taken-down bytes
+ * answers 410 `file_taken_down`, links minted after the takedown included.
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app";
-import { contentDisposition } from "../http/content-disposition";
-import { isInlineSafe } from "../http/content-type";
-import { contentRange, ifRangeAllows, noneMatchHits, parseRange, unsatisfiedRange } from "../http/range";
+import { resolveLink } from "../harvest/resolve-link";
+import { SAFETY_HEADERS, serveObject } from "../http/serve-object";
 import { verifyLink } from "../links/token";
-import { responseIndexFor, trackerFor } from "../tracker/stubs";
-import type { FileRecord, PathResolution } from "../tracker/types";
+import { linkTombstone, objectTombstone, type TombstoneRecord } from "../storage/tombstones";
+import type { FileRecord } from "../tracker/types";
 
 /** How long a download waits for a file that is still being harvested or copied before answering 503. */
 export const COPY_WAIT_MS = 8_000;
 /** What a 503 tells the client to wait before trying again (seconds). */
 export const RETRY_AFTER_S = 5;
-
-const SAFETY_HEADERS: Record<string, string> = {
-  "x-content-type-options": "nosniff",
-  "content-security-policy": "sandbox",
-  "referrer-policy": "no-referrer",
-  "x-robots-tag": "noindex",
-};
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -50,68 +47,17 @@ function refuse(c: Context<AppEnv>, status: 403 | 404 | 410 | 502 | 503, code: s
   return new Response(c.req.method === "HEAD" ? null : body, { status, headers });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Resolves the link, waiting (bounded) while the response's harvest is still running. */
-async function resolveLink(c: Context<AppEnv>, tenant: string, responseId: string, path: string, deadline: number): Promise<PathResolution> {
-  const index = responseIndexFor(c.env, responseId);
-  for (;;) {
-    const r = await index.resolve({ tenant, path });
-    if (r.kind !== "pending" || Date.now() >= deadline) return r;
-    await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
-  }
-}
-
 function when(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 }
 
+const gone = (c: Context<AppEnv>) => refuse(c, 410, "file_deleted", "This file is no longer available", "The stored copy of this file no longer exists.");
+
+const takenDown = (c: Context<AppEnv>, stone: TombstoneRecord) =>
+  refuse(c, 410, "file_taken_down", "This file was taken down", `This file was taken down (${stone.reason}).`);
+
 async function serve(c: Context<AppEnv>, file: FileRecord): Promise<Response> {
-  const bucket = c.env.FILES;
-  const head = await bucket.head(file.r2Key);
-  if (!head) {
-    return refuse(c, 410, "file_deleted", "This file is no longer available", "The stored copy of this file no longer exists.");
-  }
-  const size = head.size;
-  const etag = head.httpEtag;
-  const inline = isInlineSafe(file.contentType);
-  const headers = new Headers({
-    ...SAFETY_HEADERS,
-    "content-type": file.contentType,
-    "content-disposition": contentDisposition(inline ? "inline" : "attachment", file.filename),
-    etag,
-    "last-modified": head.uploaded.toUTCString(),
-    "accept-ranges": "bytes",
-    // A version's bytes never change, but the link is a credential: keep it out of shared caches.
-    "cache-control": "private, max-age=3600",
-    // Raster previews may be embedded by other sites (chat UIs); nothing else may be.
-    "cross-origin-resource-policy": inline ? "cross-origin" : "same-origin",
-  });
-  if (noneMatchHits(c.req.header("if-none-match"), etag)) {
-    for (const h of ["content-type", "content-disposition", "accept-ranges"]) headers.delete(h);
-    return new Response(null, { status: 304, headers });
-  }
-  const range = ifRangeAllows(c.req.header("if-range"), etag, head.uploaded) ? parseRange(c.req.header("range"), size) : ({ kind: "full" } as const);
-  if (range.kind === "unsatisfiable") {
-    headers.set("content-range", unsatisfiedRange(size));
-    headers.delete("content-type");
-    headers.delete("content-disposition");
-    return new Response(null, { status: 416, headers });
-  }
-  const isHead = c.req.method === "HEAD";
-  if (range.kind === "partial") {
-    headers.set("content-range", contentRange(range.offset, range.length, size));
-    headers.set("content-length", String(range.length));
-    if (isHead) return new Response(null, { status: 206, headers });
-    const obj = await bucket.get(file.r2Key, { range: { offset: range.offset, length: range.length } });
-    if (!obj) return refuse(c, 410, "file_deleted", "This file is no longer available", "The stored copy of this file no longer exists.");
-    return new Response(obj.body, { status: 206, headers });
-  }
-  headers.set("content-length", String(size));
-  if (isHead) return new Response(null, { status: 200, headers });
-  const obj = await bucket.get(file.r2Key);
-  if (!obj) return refuse(c, 410, "file_deleted", "This file is no longer available", "The stored copy of this file no longer exists.");
-  return new Response(obj.body, { status: 200, headers });
+  return (await serveObject(c.env.FILES, file, c.req)) ?? gone(c);
 }
 
 /** The download route; mount with `app.route("/", filesRoute)`. Hono routes HEAD to the GET handler. */
@@ -125,9 +71,10 @@ filesRoute.get("/files/:token/:name", async (c) => {
       ? refuse(c, 403, "link_expired", "This link has expired", "The download link has expired. Ask for the file again to get a fresh link.")
       : refuse(c, 403, "link_invalid", "This link is not valid", "The download link is not valid. Check that it was copied whole.");
   }
-  const { tenant, responseId, path } = verdict.claims;
+  const { tenant, path } = verdict.claims;
   c.set("tenant", tenant); // for the request log line and metering (bytes served)
-  const deadline = Date.now() + COPY_WAIT_MS;
+  const linkStone = await linkTombstone(c.env.FILES, verdict.claims);
+  if (linkStone) return takenDown(c, linkStone);
   const notProduced = () =>
     refuse(c, 404, "file_not_produced", "This file was never produced", `The model linked ${path.slice(path.lastIndexOf("/") + 1)}, but it never wrote that file, so there is nothing to download.`);
   const stillCopying = () =>
@@ -135,12 +82,12 @@ filesRoute.get("/files/:token/:name", async (c) => {
       "retry-after": String(RETRY_AFTER_S),
     });
 
-  const r = await resolveLink(c, tenant, responseId, path, deadline);
+  const r = await resolveLink(c.env, verdict.claims, COPY_WAIT_MS);
   if (r.kind === "pending") return stillCopying();
-  if (r.kind !== "file") return notProduced();
-
-  const file = await trackerFor(c.env, r.containerId).waitForFile({ tenant, fileId: r.fileId, version: r.version }, Math.max(0, deadline - Date.now()));
-  if (!file) return notProduced();
+  if (r.kind === "not_produced") return notProduced();
+  const { file } = r;
+  const objectStone = await objectTombstone(c.env.FILES, file);
+  if (objectStone) return takenDown(c, objectStone);
   switch (file.state) {
     case "stored":
       return serve(c, file);

@@ -42,7 +42,7 @@ export const AnswerFileSchema = z.object({
   path: z.string().describe("Where the file lived, e.g. `/mnt/data/report.pdf`."),
   filename: z.string(),
   url: z.string().describe("The unsandbox download URL (signed; no key needed)."),
-  state: z.enum(["pending", "copying", "stored", "failed", "missing", "lost", "skipped", "deleted", "unavailable"]).describe("`pending`/`copying` still change; the rest are final."),
+  state: z.enum(["pending", "copying", "stored", "failed", "missing", "lost", "skipped", "deleted", "unavailable", "taken_down"]).describe("`pending`/`copying` still change; the rest are final. `taken_down`: an admin took the link or its bytes down; its URL answers 410."),
   bytes: z.number().nullable(),
   content_type: z.string().nullable(),
   sha256: z.string().nullable(),

@@ -16,6 +16,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app";
 import { AS_RECEIVED, type StreamEvent, type StreamSession } from "../harvest/pipeline";
+import { eventWithoutDomainSecrets } from "../upstream/domain-secrets";
 import { keptResponseHeaders } from "../upstream/fetch";
 import { SseDecoder, encodeSse, type SseFrame } from "../upstream/sse";
 
@@ -42,10 +43,10 @@ function relay(c: Context<AppEnv>, upstream: Response, session: StreamSession, d
     }
   };
 
-  const emit = async (events: { type?: string; sequence_number?: number }[], frameName?: string) => {
+  const emit = async (events: { type?: string; sequence_number?: number; response?: unknown }[], frameName?: string) => {
     for (const e of events) {
       if (typeof e.sequence_number === "number" && e.sequence_number <= dropThrough) continue;
-      await send({ event: frameName ?? e.type, data: JSON.stringify(e) });
+      await send({ event: frameName ?? e.type, data: JSON.stringify(eventWithoutDomainSecrets(e)) });
     }
   };
 

@@ -9,8 +9,12 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
+import { getCaller } from "../auth/caller";
+import { enforceCreateLimits } from "../auth/limits";
+import { assertResponsesBodyChecked } from "../auth/checked";
 import { badRequest } from "../errors";
 import { conversationIdOf } from "../harvest/conversation";
+import { domainSecretValues, scrubbedError } from "../upstream/domain-secrets";
 import { featureOn } from "../harvest/features";
 import { clientWantsOutputs, pipelineFor, requestToForward, type UpstreamResponse } from "../harvest/pipeline";
 import { CreateResponseBody } from "../schemas/create-response";
@@ -28,6 +32,8 @@ export { passError };
 export const DEFAULT_WAIT_MS = 10_000;
 
 responses.post("/v1/responses", async (c) => {
+  // The guard's body checks (ownership, widget policy) must have run for this very request.
+  assertResponsesBodyChecked(c);
   let raw: unknown;
   try {
     raw = await c.req.json();
@@ -43,6 +49,8 @@ responses.post("/v1/responses", async (c) => {
   const body = parsed.data;
   // Every check comes before the upstream call: a refused request must not run the model.
   const wait = waitMsHeader(c, DEFAULT_WAIT_MS);
+  // The last check: a publishable key's daily counters (only creates that run count).
+  await enforceCreateLimits(c.env, getCaller(c), c.req.header("cf-connecting-ip") ?? "unknown");
   const forwarded = await requestToForward(c, raw as Record<string, unknown>, body);
 
   const upstream = await upstreamFetch(c.get("config"), {
@@ -52,7 +60,8 @@ responses.post("/v1/responses", async (c) => {
     headers: c.req.raw.headers,
     body: JSON.stringify(forwarded),
   });
-  if (!upstream.ok) return passError(upstream);
+  // Should upstream quote a domain secret of the request in its error, it is not passed on.
+  if (!upstream.ok) return scrubbedError(upstream, domainSecretValues(raw), keptResponseHeaders(upstream.headers));
 
   const pipeline = await pipelineFor(c, {
     clientWantsOutputs: clientWantsOutputs(body.include),

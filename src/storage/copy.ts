@@ -5,7 +5,9 @@
  * module owns the byte handling and reports what happened. Its I/O (the upstream body, R2, and
  * saving progress) comes in through `CopyHooks`, so every decision is made in one place.
  *
- * Why the two shapes (cloudflare-platform reference, §0 facts 1–2 and §1):
+ * Why the two shapes (R2 `put` needs a known length:
+ * https://developers.cloudflare.com/r2/api/workers/workers-api-reference/#bucket-method-definitions;
+ * multipart parts: https://developers.cloudflare.com/r2/objects/multipart-objects/):
  * - R2 `put` only accepts a stream of known length. When upstream gives a trustworthy
  *   `Content-Length` (no content encoding) below ~100 MB, the body is piped through a
  *   `FixedLengthStream` of that length into one `put`, which is atomic: a failure stores nothing
@@ -15,7 +17,7 @@
  *   one part). Each part's number and etag are reported as soon as R2 accepts it, so a later step
  *   can resume after the last stored part.
  */
-import { classifyFailure, errorMessageOf, retryAfterMs, type FailureClass } from "./upstream";
+import { classifyFailure, errorMessageOf, retryAfterMs, type FailureClass } from "../upstream/containers";
 
 /** Every part but the last has this size (R2 wants uniform parts of at least 5 MiB). */
 export const PART_SIZE = 8 * 1024 * 1024;

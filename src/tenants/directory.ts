@@ -14,7 +14,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../config";
-import { openMigrated } from "../tracker/schema";
+import { openMigrated } from "../durable/sqlite-migrations";
 import type { Features, KeyKind, KeyRecord, Limits, TenantRecord, TenantView, WidgetSettings } from "./schema";
 
 const MIGRATIONS = [

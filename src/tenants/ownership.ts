@@ -8,11 +8,20 @@
  *
  * One OwnershipLedger Durable Object per id: strongly consistent, first writer wins, and no
  * object is shared between unrelated ids.
+ *
+ * Output items (`msg_…`, `rs_…`, `ci_…`, `fc_…`…: what a later input names by `item_reference`
+ * or sends back with its `id`) are many per response, so they are not one object each: every
+ * tenant has one item set, the object named `items:<tenant>` (ids never contain `:`, so the name
+ * cannot meet an id's), holding each item id with the visitor that created it. Recording all the
+ * items of one answer is one call, and checking every item a request names is one call, whatever
+ * their number: a bounded number of Durable Object calls per request. Items are only ever looked
+ * up for the tenant that asks, so another tenant's item is simply absent from the set: OpenAI's
+ * 404, like an id nobody owns.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../config";
 import { UnsandboxError } from "../errors";
-import { migrate } from "../tracker/schema";
+import { migrate } from "../durable/sqlite-migrations";
 
 /** The kinds of upstream ids, by prefix. */
 export type OwnedKind = "response" | "container" | "conversation" | "file";
@@ -33,6 +42,8 @@ export interface OwnershipCaller {
 }
 
 const MIGRATIONS = [`CREATE TABLE owner (id TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant TEXT NOT NULL, visitor TEXT, recorded_at INTEGER NOT NULL)`];
+/** The item set (`items:<tenant>` objects only). `visitor` is null for the tenant's servers. */
+const ITEM_MIGRATIONS = [`CREATE TABLE item (id TEXT PRIMARY KEY, visitor TEXT, recorded_at INTEGER NOT NULL)`];
 
 export class OwnershipLedger extends DurableObject<Bindings> {
   readonly #sql: SqlStorage;
@@ -66,6 +77,24 @@ export class OwnershipLedger extends DurableObject<Bindings> {
       Date.now(),
     );
     return this.get(id)!;
+  }
+
+  /** On an item set: records item ids for `visitor` (null: the tenant itself), first writer wins. */
+  recordItems(ids: string[], visitor: string | null): void {
+    migrate(this.ctx.storage, ITEM_MIGRATIONS);
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      for (const id of ids) this.#sql.exec("INSERT INTO item (id, visitor, recorded_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING", id, visitor, now);
+    });
+  }
+
+  /** On an item set: for each id, its visitor (`""` for the tenant itself) or null when absent. Stores nothing. */
+  itemVisitors(ids: string[]): (string | null)[] {
+    if (this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'item'").toArray().length === 0) return ids.map(() => null);
+    return ids.map((id) => {
+      const row = this.#sql.exec<{ visitor: string | null }>("SELECT visitor FROM item WHERE id = ?", id).toArray()[0];
+      return row ? (row.visitor ?? "") : null;
+    });
   }
 
   /** The recorded owner, or null. */
@@ -125,6 +154,32 @@ export function mayUse(caller: OwnershipCaller, owner: Owner | null): boolean {
 export async function assertOwner(env: Bindings, caller: OwnershipCaller, kind: OwnedKind, id: string, param: string | null = null): Promise<void> {
   const owner = await ledger(env, id).get(id);
   if (!mayUse(caller, owner)) throw notFoundId(kind, id, param);
+}
+
+function itemSet(env: Bindings, tenant: string): DurableObjectStub<OwnershipLedger> {
+  return (env.OWNERSHIP_LEDGER as DurableObjectNamespace<OwnershipLedger>).getByName(`items:${tenant}`);
+}
+
+/**
+ * Records output item ids for `owner`, in one call. Call it with every item id an upstream
+ * answer reveals (a response's `output`, a conversation's new items).
+ */
+export async function recordItems(env: Bindings, owner: Owner, ids: string[]): Promise<void> {
+  if (ids.length > 0) await itemSet(env, owner.tenant).recordItems([...new Set(ids)], owner.visitor ?? null);
+}
+
+/**
+ * Throws OpenAI's 404 for the first item id `caller` may not name, after one lookup for all.
+ * @throws UnsandboxError 404 `not_found`
+ */
+export async function assertItemsOwned(env: Bindings, caller: OwnershipCaller, items: { id: string; param: string | null }[]): Promise<void> {
+  if (items.length === 0) return;
+  const visitors = await itemSet(env, caller.tenant).itemVisitors(items.map((i) => i.id));
+  items.forEach((item, i) => {
+    const v = visitors[i];
+    const owner: Owner | null = v == null ? null : v === "" ? { tenant: caller.tenant } : { tenant: caller.tenant, visitor: v };
+    if (!mayUse(caller, owner)) throw new UnsandboxError(404, `Item with id '${item.id}' not found.`, { code: "not_found", param: item.param });
+  });
 }
 
 /** OpenAI's wording for an id it does not know. */

@@ -1,23 +1,29 @@
 /**
  * @module tenants/rate-counter
- * RateCounter: one Durable Object per rate-limit scope (`key:<id>`, `tenant:<id>`,
- * `ip:<key>:<ip>`, `day:<key>`), counting fixed windows exactly. A Durable Object runs one event
- * at a time and `hit` does its read and write with no await in between, so concurrent requests
- * can never both take the last slot. The platform's rate-limit binding is per location and
- * approximate (see the reference notes), and one global limiter object would be a bottleneck.
+ * RateCounter: one Durable Object per rate-limit scope (src/auth/limits.ts names them), storing
+ * the buckets of a sliding window; the rule that admits or refuses is tenants/sliding-window.ts.
+ * A Durable Object runs one event at a time and `hit` reads, decides and writes with no await in
+ * between, so concurrent requests can never both take the last slot. The platform's rate-limit
+ * binding is per location and approximate (https://developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit/),
+ * and one global limiter object would be a bottleneck.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Bindings } from "../config";
-import { openMigrated } from "../tracker/schema";
+import { openMigrated } from "../durable/sqlite-migrations";
+import { decide, type Bucket } from "./sliding-window";
 
+// `windows` held fixed windows before; a row is now one bucket (same shape), so old rows read as
+// one full bucket at their window's start: counted, never lost.
 const MIGRATIONS = [`CREATE TABLE windows (start INTEGER PRIMARY KEY, count INTEGER NOT NULL)`];
 
 export interface HitResult {
   ok: boolean;
   limit: number;
   remaining: number;
-  /** Unix ms when the current window ends. */
-  resetAt: number;
+  /** Refused: ms until a request would be admitted. */
+  retryAfterMs: number;
+  /** Admitted: the bucket it was counted in, for `undo`. */
+  bucket: number;
 }
 
 export class RateCounter extends DurableObject<Bindings> {
@@ -28,23 +34,28 @@ export class RateCounter extends DurableObject<Bindings> {
     this.#sql = openMigrated(ctx, MIGRATIONS);
   }
 
-  /**
-   * Counts one request in the window of `windowMs` containing now, unless the window already
-   * holds `limit` requests. Refused requests are not counted. Old windows are dropped.
-   */
+  /** Counts one request unless `limit` were admitted in the last `windowMs`. Refused requests are not counted. */
   hit(limit: number, windowMs: number): HitResult {
-    const now = Date.now();
-    const start = now - (now % windowMs);
-    const resetAt = start + windowMs;
-    this.#sql.exec("DELETE FROM windows WHERE start < ?", start);
-    const count = this.#sql.exec<{ count: number }>("SELECT count FROM windows WHERE start = ?", start).toArray()[0]?.count ?? 0;
-    if (count >= limit) return { ok: false, limit, remaining: 0, resetAt };
-    this.#sql.exec("INSERT INTO windows (start, count) VALUES (?, 1) ON CONFLICT (start) DO UPDATE SET count = count + 1", start);
-    return { ok: true, limit, remaining: limit - count - 1, resetAt };
+    const stored = this.#sql.exec<{ start: number; count: number }>("SELECT start, count FROM windows").toArray();
+    const d = decide(stored, Date.now(), limit, windowMs);
+    this.#store(stored, d.buckets);
+    return d.ok
+      ? { ok: true, limit, remaining: d.remaining, retryAfterMs: 0, bucket: d.bucket }
+      : { ok: false, limit, remaining: 0, retryAfterMs: d.retryAfterMs, bucket: -1 };
   }
 
-  /** Takes back one counted request of the window ending at `resetAt` (another scope refused it). */
-  undo(windowMs: number, resetAt: number): void {
-    this.#sql.exec("UPDATE windows SET count = count - 1 WHERE start = ? AND count > 0", resetAt - windowMs);
+  /** Takes back one request counted in `bucket` (another scope refused it). */
+  undo(bucket: number): void {
+    this.#sql.exec("UPDATE windows SET count = count - 1 WHERE start = ? AND count > 0", bucket);
+  }
+
+  /** Writes the buckets that changed and deletes those that left the window. */
+  #store(before: Bucket[], after: Bucket[]): void {
+    const old = new Map(before.map((b) => [b.start, b.count]));
+    for (const b of after) {
+      if (old.get(b.start) !== b.count) this.#sql.exec("INSERT INTO windows (start, count) VALUES (?, ?) ON CONFLICT (start) DO UPDATE SET count = excluded.count", b.start, b.count);
+      old.delete(b.start);
+    }
+    for (const start of old.keys()) this.#sql.exec("DELETE FROM windows WHERE start = ?", start);
   }
 }

@@ -63,10 +63,14 @@ export const MemoryLimit = z.enum(["1g", "4g", "16g", "64g"]);
  */
 export const WidgetSettings = z.strictObject({
   allowed_origins: z.array(OriginString).min(1).max(50),
-  /** Requests per UTC day over the whole key. */
+  /** Responses created in any 24 hours over the whole key (sessions and reads do not count: src/auth/limits.ts). */
   daily_cap: z.int().min(1).max(10_000_000).default(1000),
-  /** Requests per minute from one client IP. */
+  /** Responses created per minute from one client address (an IPv6 /64 is one); sessions per minute too, reads ten times as many. */
   per_ip_per_minute: z.int().min(1).max(100_000).default(20),
+  /** Responses created in any 24 hours from one client address; absent = a tenth of `daily_cap`. */
+  per_ip_daily_cap: z.int().min(1).max(10_000_000).optional(),
+  /** The most `max_output_tokens` a widget turn may have (src/auth/widget-policy.ts); absent = 32768. */
+  max_output_tokens: z.int().min(16).max(1_000_000).optional(),
   memory_limit: MemoryLimit.default("1g"),
   /** When set, replaces whatever `instructions` the page sends. */
   instructions: z.string().max(20_000).optional(),

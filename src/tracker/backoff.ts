@@ -6,7 +6,7 @@
  * exact due time read `jobs.next_attempt_at` instead of predicting it.
  *
  * The retries are not bounded by a count but by the container's computed expiry (see
- * `expiryOf` in container-tracker.ts): after that the bytes are gone anyway.
+ * `computedExpiry` in ./policy.ts): after that the bytes are gone anyway.
  */
 
 /** First retry delay; doubles per attempt. */

@@ -10,16 +10,16 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import type { Bindings } from "../config";
+import type { Bindings, Config } from "../config";
 import { loadConfig } from "../config";
-import { harvest, type ResponseLike } from "../harvest/harvest";
-import { namingFor } from "../harvest/naming";
+import { logEvent } from "../observability/log";
+import { openMigrated } from "../durable/sqlite-migrations";
 import { keyForLaterWork } from "../tenants/store";
-import { upstreamFetch } from "../upstream/fetch";
+import { pollResponse, type PolledResponse } from "../upstream/responses";
 import { nextPollDelay, BACKGROUND_WATCH_MS, TERMINAL_STATUSES } from "./background";
-import { openMigrated, RESPONSE_INDEX_MIGRATIONS } from "./schema";
+import { RESPONSE_INDEX_MIGRATIONS } from "./schema";
 import { trackerFor, responseIndexFor } from "./stubs";
-import type { PathResolution } from "./types";
+import { TrackerError, type PathResolution } from "./types";
 
 /** How far up a `previous_response_id` chain a link may be resolved. */
 export const MAX_CHAIN = 32;
@@ -46,6 +46,30 @@ export const LinkRecordSchema = z.array(
 );
 export type LinkRecord = z.input<typeof LinkRecordSchema>[number];
 
+/** A background response that ended, handed to the harvest with the index to write to. */
+export interface EndedBackgroundResponse {
+  env: Bindings;
+  /** The deployment's config with the key the response was made with. */
+  config: Config;
+  response: PolledResponse;
+  tenant: string;
+  previousResponseId: string | null;
+  upstreamKeySealed: string | null;
+  index: ResponseIndex;
+}
+
+/**
+ * Who harvests an ended background response. The harvest is a layer above the Durable Objects, so
+ * it registers itself here (src/harvest/background.ts, installed by src/index.ts) instead of
+ * being imported: the index only knows this signature.
+ */
+export type BackgroundHarvester = (ended: EndedBackgroundResponse) => Promise<void>;
+let backgroundHarvester: BackgroundHarvester | null = null;
+
+export function setBackgroundHarvester(harvester: BackgroundHarvester): void {
+  backgroundHarvester = harvester;
+}
+
 interface ResponseRow {
   id: string;
   tenant: string;
@@ -65,12 +89,12 @@ export class ResponseIndex extends DurableObject<Bindings> {
   /**
    * Records the response (idempotent; container ids accumulate). The first tenant to register a
    * response id owns it.
-   * @throws Error when the response is registered to another tenant.
+   * @throws TrackerError `foreign_tenant` when the response is registered to another tenant.
    */
   register(input: RegisterInput): void {
     const p = RegisterSchema.parse(input);
     const row = this.#row();
-    if (row && (row.tenant !== p.tenant || row.id !== p.responseId)) throw new Error("this response belongs to another tenant");
+    if (row && (row.tenant !== p.tenant || row.id !== p.responseId)) throw new TrackerError("foreign_tenant", "this response belongs to another tenant");
     const now = Date.now();
     if (!row) {
       this.#sql.exec(
@@ -88,7 +112,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
   /** Remembers the links this response issued (for `lookupOriginals`). Needs `register` first. */
   recordLinks(links: LinkRecord[]): void {
     const row = this.#row();
-    if (!row) throw new Error("recordLinks before register");
+    if (!row) throw new TrackerError("not_opened", "recordLinks before register");
     const now = Date.now();
     for (const l of LinkRecordSchema.parse(links)) {
       this.#sql.exec(
@@ -212,12 +236,6 @@ export class ResponseIndex extends DurableObject<Bindings> {
     await this.#armWatch();
   }
 
-  /** The state of the background watch, for tests and the manifest (null when none). */
-  backgroundWatch(): { state: string; polls: number; lastError: string | null } | null {
-    const w = this.#sql.exec<{ state: string; polls: number; last_error: string | null }>("SELECT state, polls, last_error FROM background_watch").toArray()[0];
-    return w ? { state: w.state, polls: w.polls, lastError: w.last_error } : null;
-  }
-
   /** Polls a watched background response once; harvests it when it has ended. */
   override async alarm(): Promise<void> {
     const w = this.#sql
@@ -231,26 +249,24 @@ export class ResponseIndex extends DurableObject<Bindings> {
     // own, a tenant's, or the deployment's): another organisation's key would not find it.
     const deployment = loadConfig(this.env);
     const config = { ...deployment, OPENAI_API_KEY: await keyForLaterWork(this.env, deployment, w.tenant, w.upstream_key_sealed) };
-    let status = "";
-    let response: (ResponseLike & { status?: string }) | undefined;
-    try {
-      const res = await upstreamFetch(config, { method: "GET", path: `/responses/${encodeURIComponent(row.id)}?include[]=code_interpreter_call.outputs` });
-      if (res.status === 404) return this.#endWatch("gone", `upstream answered 404 for ${row.id}`);
-      if (!res.ok) throw new Error(`upstream answered ${res.status}`);
-      response = (await res.json()) as ResponseLike & { status?: string };
-      status = response.status ?? "";
-    } catch (err) {
-      this.#sql.exec("UPDATE background_watch SET last_error = ? WHERE id = 1", String(err));
-    }
-    if (response && TERMINAL_STATUSES.has(status)) {
-      const naming = namingFor(config, w.tenant, row.id);
-      await harvest(
-        this.env,
-        response,
-        naming,
-        { tenant: w.tenant, previousResponseId: w.previous_response_id ?? undefined, clientWantsOutputs: true, waitMs: 0, upstreamKeySealed: w.upstream_key_sealed },
-        this,
-      );
+    const polled = await pollResponse(config, row.id);
+    if (polled.kind === "gone") return this.#endWatch("gone", polled.error);
+    if (polled.kind === "failed") this.#sql.exec("UPDATE background_watch SET last_error = ? WHERE id = 1", polled.error);
+    const status = polled.kind === "response" ? (polled.response.status ?? "") : "";
+    if (polled.kind === "response" && TERMINAL_STATUSES.has(status)) {
+      if (!backgroundHarvester) {
+        logEvent("error", "background_harvest_missing", { responseId: row.id });
+        return this.#endWatch("abandoned", "no harvester is installed");
+      }
+      await backgroundHarvester({
+        env: this.env,
+        config,
+        response: polled.response,
+        tenant: w.tenant,
+        previousResponseId: w.previous_response_id,
+        upstreamKeySealed: w.upstream_key_sealed,
+        index: this,
+      });
       return this.#endWatch("harvested", null);
     }
     const now = Date.now();

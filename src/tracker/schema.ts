@@ -1,38 +1,8 @@
 /**
  * @module tracker/schema
- * SQLite schemas of the two Durable Objects and a tiny migration runner. workerd's SQLite
- * authorizer denies `PRAGMA user_version`, so the applied version lives in a one-row table of our
- * own (`_schema`). Migrations run in the constructor under `blockConcurrencyWhile`, before any
- * request or alarm sees the object. Every table is documented in docs/storage.md.
+ * SQLite schemas of the two Durable Objects, applied by the runner in
+ * src/durable/sqlite-migrations.ts. Every table is documented in docs/storage.md.
  */
-
-/**
- * The SQLite storage of a Durable Object, migrated before any request or alarm sees it: call it
- * from the constructor. `blockConcurrencyWhile` holds events back until the migrations ran (and
- * resets the object if they throw), which is the one use it is meant for.
- */
-export function openMigrated(ctx: DurableObjectState, migrations: readonly string[]): SqlStorage {
-  void ctx.blockConcurrencyWhile(async () => {
-    migrate(ctx.storage, migrations);
-  });
-  return ctx.storage.sql;
-}
-
-/** Applies the migrations after the stored version, in one synchronous transaction. */
-export function migrate(storage: DurableObjectStorage, migrations: readonly string[]): number {
-  const sql = storage.sql;
-  sql.exec("CREATE TABLE IF NOT EXISTS _schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
-  const row = sql.exec<{ version: number }>("SELECT version FROM _schema WHERE id = 1").toArray()[0];
-  const current = row?.version ?? 0;
-  if (current >= migrations.length) return current;
-  storage.transactionSync(() => {
-    for (let v = current; v < migrations.length; v++) {
-      for (const stmt of migrations[v]!.split(";").map((s) => s.trim()).filter(Boolean)) sql.exec(stmt);
-    }
-    sql.exec("INSERT INTO _schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version", migrations.length);
-  });
-  return migrations.length;
-}
 
 /** ContainerTracker: one container, its files (by version), citations, claims, sweeps and copy jobs. */
 export const TRACKER_MIGRATIONS = [
@@ -89,7 +59,7 @@ export const TRACKER_MIGRATIONS = [
   ALTER TABLE responses ADD COLUMN links_expire INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE responses ADD COLUMN links_until INTEGER
   `,
-  // v3: optional repair (src/harvest/repair.ts) is attempted at most once per response.
+  // v3: optional repair (src/tracker/repair.ts) is attempted at most once per response.
   `ALTER TABLE responses ADD COLUMN repair_attempted_at INTEGER`,
   // v4: repair runs from the alarm: a response that asked for it remembers its model, and the
   // repair turn is followed until its files are adopted (docs/storage.md, "Repair").
@@ -101,6 +71,8 @@ export const TRACKER_MIGRATIONS = [
   // v5: pass-through mode: the caller's own upstream key, sealed, for the listings and copies
   // after the request (the deployment's key cannot see that caller's containers).
   `ALTER TABLE container ADD COLUMN upstream_key_sealed TEXT`,
+  // v6: a machine reason code beside the human `reason` of a file (`ReasonCode` in src/tracker/types.ts).
+  `ALTER TABLE files ADD COLUMN reason_code TEXT`,
 ] as const;
 
 /** ResponseIndex: one response, its containers, its place in the chain and the links it issued. */

@@ -1,17 +1,16 @@
 /**
  * @module tracker/stubs
- * Typed stubs for the two Durable Objects, so callers get the RPC signatures checked.
- * The bindings are declared untyped in src/config.ts (they live in wrangler.toml).
+ * Stubs for the two Durable Objects. The namespaces are typed by the generated `Env`
+ * (worker-configuration.d.ts, `wrangler types`), so callers get the RPC signatures checked
+ * without casts.
  */
-import type { ContainerTracker } from "./container-tracker";
-import type { ResponseIndex } from "./response-index";
 
 /** The tracker of one container (`CONTAINER_TRACKER.getByName(containerId)`). */
-export function trackerFor(env: { CONTAINER_TRACKER: DurableObjectNamespace }, containerId: string): DurableObjectStub<ContainerTracker> {
-  return (env.CONTAINER_TRACKER as DurableObjectNamespace<ContainerTracker>).getByName(containerId);
+export function trackerFor(env: Pick<Env, "CONTAINER_TRACKER">, containerId: string) {
+  return env.CONTAINER_TRACKER.getByName(containerId);
 }
 
 /** The index of one response (`RESPONSE_INDEX.getByName(responseId)`). */
-export function responseIndexFor(env: { RESPONSE_INDEX: DurableObjectNamespace }, responseId: string): DurableObjectStub<ResponseIndex> {
-  return (env.RESPONSE_INDEX as DurableObjectNamespace<ResponseIndex>).getByName(responseId);
+export function responseIndexFor(env: Pick<Env, "RESPONSE_INDEX">, responseId: string) {
+  return env.RESPONSE_INDEX.getByName(responseId);
 }

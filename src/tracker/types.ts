@@ -13,7 +13,7 @@ export type Cited = z.infer<typeof CitedSchema>;
 export const FileRefSchema = z
   .object({
     fileId: z.string().min(1).optional(),
-    /** Canonical path (`/mnt/data/…`), as `canonicalPath()` in src/links/find.ts produces it. */
+    /** Canonical path (`/mnt/data/…`), as `canonicalPath()` in src/links/refs.ts produces it. */
     path: z.string().min(1).optional(),
     filename: z.string().min(1).optional(),
     cited: CitedSchema,
@@ -48,7 +48,7 @@ export const TrackSchema = OpenSchema.extend({
   sweep: z.boolean().default(true),
   /**
    * Optional repair: the model of the response, when it asked for repair. If the sweep window
-   * closes with linked paths never written, the alarm asks this model once more (src/harvest/repair.ts).
+   * closes with linked paths never written, the alarm asks this model once more (src/tracker/repair.ts).
    */
   repairModel: z.string().min(1).optional(),
 });
@@ -65,12 +65,25 @@ export const StoreInlineSchema = z.object({
 });
 export type StoreInlineInput = z.input<typeof StoreInlineSchema>;
 
-export const MarkMissingSchema = z.object({
-  tenant: z.string().min(1),
-  responseId: z.string().min(1),
-  paths: z.array(z.string().min(1)),
-});
-export type MarkMissingInput = z.input<typeof MarkMissingSchema>;
+
+/**
+ * Why a file (or an unresolved path) is in its state: a closed set of machine codes, stored in
+ * `files.reason_code`. The human sentence (the manifest's public `reason`) is made from the code
+ * by `reasonText` in ./policy.ts, in one place, so its wording stays what the API documents.
+ */
+export type ReasonCode =
+  | "container_expired"
+  | "expired_before_copy"
+  | "retries_exhausted"
+  | "no_containers_api"
+  | "limit_files_per_response"
+  | "limit_bytes"
+  | "blocked_extension"
+  | "junk"
+  | "no_content"
+  | "never_listed"
+  | "deleted_on_request"
+  | "deleted_by_retention";
 
 /**
  * File states; `pending` and `copying` are the only non-final ones. `unavailable`: the upstream
@@ -88,6 +101,31 @@ export const DeleteFilesSchema = z
   })
   .refine((d) => (d.responseId === undefined) !== (d.fileId === undefined), "name exactly one of responseId and fileId");
 export type DeleteFilesInput = z.input<typeof DeleteFilesSchema>;
+
+/**
+ * Why a tracker refused a call, for code: `foreign_tenant` (the container, response or file is
+ * another tenant's), `wrong_container` (this tracker tracks another container id),
+ * `not_opened` (the call needs `open`/`track` first, or for an index, `register`).
+ */
+export type TrackerRefusal = "foreign_tenant" | "wrong_container" | "not_opened";
+
+/**
+ * A refusal thrown by a tracker. Across RPC only the message survives
+ * (https://developers.cloudflare.com/workers/runtime-apis/rpc/error-handling/), so it starts with
+ * the code; a caller that must branch on a refusal gets a tagged result instead (`deleteFiles`).
+ */
+export class TrackerError extends Error {
+  constructor(
+    readonly code: TrackerRefusal,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = "TrackerError";
+  }
+}
+
+/** What `deleteFiles` answers: the versions it deleted, or why it refused. */
+export type DeleteFilesResult = { kind: "deleted"; files: DeletedFile[] } | { kind: "refused"; code: "foreign_tenant" };
 
 /** One file version a deletion removed from R2 (or found already gone). */
 export interface DeletedFile {
@@ -123,7 +161,10 @@ export interface FileRecord {
   path: string;
   filename: string;
   state: FileState;
+  /** Why the file is in its state, for people (the manifest's `reason`). */
   reason: string | null;
+  /** The same, for code (`ReasonCode` above); null on rows older than schema v6. */
+  reasonCode: ReasonCode | null;
   /** When the state last changed (ms since epoch). */
   stateAt: number;
   bytes: number | null;

@@ -8,6 +8,7 @@
  * one line end), `data` lines join with "\n", one space after the colon is dropped, `:` starts a
  * comment, and a blank line dispatches. Pure: no DOM, so it is unit-tested in Node.
  */
+import { SseParser as FrameParser } from "../../src/upstream/sse";
 
 /** One dispatched event. `event` is `"message"` when the stream named none. */
 export interface SseEvent {
@@ -18,57 +19,22 @@ export interface SseEvent {
 
 /**
  * An incremental parser: `push()` text chunks in arrival order, get the events they complete.
- * `end()` flushes nothing: per the standard, an event without its blank line is dropped.
+ * Per the standard, an event without its blank line is dropped. The parsing itself is the
+ * relay's (src/upstream/sse.ts), linear in the text however it is cut; this only gives its
+ * frames the widget's shape.
  */
 export class SseParser {
-  #buffer = "";
-  #skipLf = false;
-  #data: string[] = [];
-  #event = "";
-  #lastId: string | undefined;
+  #parser = new FrameParser();
+
+  /** Characters the parser examined and copied so far (for the linear-work test). */
+  get work(): number {
+    return this.#parser.work;
+  }
 
   /** Feeds one decoded chunk; returns the events it completed, in order. */
   push(chunk: string): SseEvent[] {
-    const out: SseEvent[] = [];
-    let text = chunk;
-    if (this.#skipLf && text.startsWith("\n")) text = text.slice(1);
-    this.#skipLf = false;
-    this.#buffer += text;
-    let start = 0;
-    for (let i = 0; i < this.#buffer.length; i++) {
-      const ch = this.#buffer.charCodeAt(i);
-      if (ch !== 10 && ch !== 13) continue;
-      this.#line(this.#buffer.slice(start, i), out);
-      if (ch === 13) {
-        if (i + 1 < this.#buffer.length) {
-          if (this.#buffer.charCodeAt(i + 1) === 10) i++;
-        } else {
-          // The LF of this CRLF may be the first character of the next chunk.
-          this.#skipLf = true;
-        }
-      }
-      start = i + 1;
-    }
-    this.#buffer = this.#buffer.slice(start);
-    return out;
-  }
-
-  #line(line: string, out: SseEvent[]) {
-    if (line === "") {
-      if (this.#data.length > 0) out.push({ event: this.#event || "message", data: this.#data.join("\n"), id: this.#lastId });
-      this.#data = [];
-      this.#event = "";
-      return;
-    }
-    if (line.startsWith(":")) return;
-    const colon = line.indexOf(":");
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    if (field === "data") this.#data.push(value);
-    else if (field === "event") this.#event = value;
-    else if (field === "id" && !value.includes("\0")) this.#lastId = value;
-    // `retry` and unknown fields are ignored: the widget never reconnects a POST by itself.
+    // `retry` is ignored: the widget never reconnects a POST by itself.
+    return this.#parser.push(chunk).map((f) => ({ event: f.event || "message", data: f.data, id: f.id }));
   }
 }
 

@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readsAs } from "../../../scripts/lib/probe.mjs";
 import { REPO_ROOT } from "../../../scripts/lib/wrangler-dev.mjs";
-import { classifyFailure } from "../../../src/storage/upstream";
+import { classifyFailure } from "../../../src/upstream/containers";
 import { startSim, type SimProcess } from "../support/sim-process";
 
 const SETTINGS = [

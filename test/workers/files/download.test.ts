@@ -6,7 +6,7 @@ import { signLink, type LinkClaims } from "../../../src/links/token";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
 import { responseIndexFor } from "../../../src/tracker/stubs";
 import type { FileRef } from "../../../src/tracker/types";
-import { env, sha256Hex, sim, tracker, until } from "../tracker/sim";
+import { age, env, sha256Hex, sim, tracker, until } from "../tracker/sim";
 
 const T = "default";
 const secrets = () => loadConfig(env).LINK_SECRETS;
@@ -151,8 +151,15 @@ describe("GET /files/<token>/<name>", async () => {
   });
 
   it("says file_not_produced (404) for a path the model never wrote: JSON for APIs, a page for browsers", async () => {
-    await tracker(ct.id).markMissing({ tenant: T, responseId: rid, paths: ["/mnt/data/phantom.xlsx"] });
-    const url = await link({ responseId: rid, path: "/mnt/data/phantom.xlsx" });
+    // A response links a path its container never lists; once its sweep window closes, the path is missing.
+    const empty = await sim.container([]);
+    await responseIndexFor(env, "resp_phantom").register({ tenant: T, responseId: "resp_phantom", createdAt: empty.created_at, containerIds: [empty.id] });
+    const refs = [{ path: "/mnt/data/phantom.xlsx", cited: "link" as const }];
+    await tracker(empty.id).track({ tenant: T, containerId: empty.id, responseId: "resp_phantom", responseCreatedAt: empty.created_at, refs });
+    await age(empty.id, 10 * 60_000);
+    await runInDurableObject(tracker(empty.id), (inst: ContainerTracker) => inst.alarm());
+    expect(await tracker(empty.id).manifest("resp_phantom")).toMatchObject([{ path: "/mnt/data/phantom.xlsx", state: "missing" }]);
+    const url = await link({ responseId: "resp_phantom", path: "/mnt/data/phantom.xlsx" });
     const api = await get(url);
     expect(api.status).toBe(404);
     expect(api.headers.get("cache-control")).toBe("no-store");
@@ -227,10 +234,8 @@ describe("download states and versions", () => {
     await t.track({ tenant: T, containerId: ct.id, responseId: "resp_gone", responseCreatedAt: f.created_at, refs: [{ fileId: f.id, cited: "annotation" }], sweep: false });
     await until(async () => (await runInDurableObject(t, (_i: ContainerTracker, s) => s.storage.sql.exec<{ attempts: number }>("SELECT attempts FROM jobs").toArray()))[0]?.attempts === 1);
     await sim.expire(ct.id);
-    await runInDurableObject(t, async (inst: ContainerTracker) => {
-      inst.clockSkewMs = 2 * 3600_000;
-      await inst.alarm();
-    });
+    await age(ct.id, 2 * 3600_000);
+    await runInDurableObject(t, (inst: ContainerTracker) => inst.alarm());
     const res = await get(await link({ responseId: "resp_gone", path: f.path }));
     expect(res.status).toBe(410);
     const body = (await res.json()) as { error: { code: string; message: string } };

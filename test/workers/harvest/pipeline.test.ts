@@ -2,7 +2,7 @@
  * What the response pipeline decoded is handed over (harvest/pipeline.ts, app.ts `onDecoded`):
  * the ids an answer reveals, before the answer or the stream event that reveals them goes out,
  * so owners can be recorded from this one parse instead of a second one. Driven through the real
- * route, authentication, Durable Objects and simulator; the only addition is a middleware in
+ * route, authentication and guard, Durable Objects and simulator; the only addition is a middleware in
  * front of the route that sets the hook, as an owner-recording middleware would.
  */
 import { describe, expect, it } from "vitest";
@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import OpenAI from "openai";
 import { createApp, type DecodedIds } from "../../../src/app";
-import { requireSecretKey } from "../../../src/auth/bearer";
+import { installSecurity } from "../../../src/auth/install";
 import { responses } from "../../../src/routes/responses";
 import { TOOLS } from "../support/scenario";
 import { UNSANDBOX_KEY } from "../support/clients";
@@ -20,7 +20,8 @@ function appWithHook() {
   const recorded = new Set<string>();
   const calls: DecodedIds[] = [];
   const app = createApp();
-  app.use("/v1/*", requireSecretKey);
+  // Authentication and the guard, as src/index.ts installs them (the route refuses to run without).
+  installSecurity(app);
   app.use("/v1/responses", async (c, next) => {
     c.set("onDecoded", async (ids) => {
       // Slow on purpose: an answer sent before the hook is done would reach the client first.

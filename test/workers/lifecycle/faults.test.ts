@@ -4,7 +4,10 @@ import { describe, expect, it } from "vitest";
 import { env, sha256Hex, sim, tracker, until, query } from "../tracker/sim";
 import { alarmAt, fetchWorker, job, link, register, T, trackerNow } from "./helpers";
 
-/** Platform alarm retries: six, with backoff from 2 s (cloudflare-platform reference §3): 2+4+…+64 s. */
+/**
+ * Platform alarm retries: six, with backoff from 2 s (https://developers.cloudflare.com/durable-objects/api/alarms/):
+ * 2+4+…+64 s.
+ */
 const PLATFORM_RETRY_SPAN_MS = 2_000 + 4_000 + 8_000 + 16_000 + 32_000 + 64_000;
 
 /** Runs due copy attempts on the injected clock until the container has no job left; returns the final skew. */

@@ -1,4 +1,4 @@
-// Helpers for the lifecycle suites: the tracker on an injected clock, signed links, and the
+// Helpers for the lifecycle suites: the tracker with time passing (its rows aged), signed links, and the
 // Worker's download route. Built on the tracker suite's simulator helpers (test/workers/tracker/sim.ts).
 import { exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
@@ -7,7 +7,7 @@ import { signLink, type LinkClaims } from "../../../src/links/token";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
 import { responseIndexFor } from "../../../src/tracker/stubs";
 import type { FileRef } from "../../../src/tracker/types";
-import { env, query, tracker } from "../tracker/sim";
+import { ageTo, agedNow, env, query, tracker, unaged } from "../tracker/sim";
 
 export const T = "default";
 
@@ -41,20 +41,20 @@ export async function register(containerId: string, responseId: string, createdA
   });
 }
 
-/** Moves the tracker's clock to `skewMs` ahead of the wall clock and runs its alarm once. */
-export function alarmAt(containerId: string, skewMs: number): Promise<void> {
-  return runInDurableObject(tracker(containerId), async (inst: ContainerTracker) => {
-    inst.clockSkewMs = skewMs;
-    await inst.alarm();
-  });
+/** Lets `skewMs` pass for the tracker in total (since the test began) and runs its alarm once. */
+export async function alarmAt(containerId: string, skewMs: number): Promise<void> {
+  await ageTo(containerId, skewMs);
+  await runInDurableObject(tracker(containerId), (inst: ContainerTracker) => inst.alarm());
 }
 
-/** The tracker's current time (wall clock plus its skew). */
-export function trackerNow(containerId: string): Promise<number> {
-  return runInDurableObject(tracker(containerId), (inst: ContainerTracker) => inst.now());
+/** The tracker's current time: the wall clock plus the time let pass with `alarmAt`. */
+export async function trackerNow(containerId: string): Promise<number> {
+  return agedNow(containerId);
 }
 
 /** The one copy job of a container, if any. */
 export async function job(containerId: string) {
-  return (await query<{ attempts: number; next_attempt_at: number; last_error: string | null }>(containerId, "SELECT attempts, next_attempt_at, last_error FROM jobs"))[0];
+  const row = (await query<{ attempts: number; next_attempt_at: number; last_error: string | null }>(containerId, "SELECT attempts, next_attempt_at, last_error FROM jobs"))[0];
+  // On the same clock as `trackerNow`.
+  return row && { ...row, next_attempt_at: unaged(containerId, row.next_attempt_at) };
 }

@@ -2,8 +2,9 @@
 // attributed to the original response, whose link then starts working.
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config";
-import { repairEnabled, repairMissingFiles, repairPrompt } from "../../../src/harvest/repair";
-import { targetOf } from "../../../src/upstream/fetch";
+import { repairEnabled } from "../../../src/harvest/repair";
+import { targetOf, type UpstreamTarget } from "../../../src/upstream/fetch";
+import { repairPrompt, startRepairTurn } from "../../../src/upstream/repair-turn";
 import { env, sha256Hex, sim, tracker } from "../tracker/sim";
 import { alarmAt, fetchWorker, link, register, T } from "./helpers";
 
@@ -19,6 +20,30 @@ async function phantomResponse(): Promise<{ id: string; created_at: number; cont
   });
   const body = (await res.json()) as { id: string; created_at: number; output: { type: string; container_id?: string }[] };
   return { id: body.id, created_at: body.created_at, containerId: body.output.find((o) => o.type === "code_interpreter_call")!.container_id! };
+}
+
+/**
+ * The repair sequence driven from outside, in one call, through the tracker's public RPC (the
+ * tracker's alarm runs the same steps on its own: test/workers/proxy/repair.test.ts): claim the
+ * one attempt, start the repair turn, track it like any response, wait for its copies, adopt.
+ */
+async function repairFromOutside(input: { responseId: string; containerId: string; model: string; upstream: UpstreamTarget }) {
+  const t = tracker(input.containerId);
+  const paths = await t.beginRepair({ tenant: T, responseId: input.responseId });
+  if (!paths?.length) return { attempted: false, repaired: [] as string[], stillMissing: [] as string[], repairResponseId: null };
+  const started = await startRepairTurn(input.upstream, { responseId: input.responseId, containerId: input.containerId, model: input.model, paths });
+  if (!started) return { attempted: true, repaired: [] as string[], stillMissing: paths, repairResponseId: null };
+  await t.track({
+    tenant: T,
+    containerId: input.containerId,
+    responseId: started.id,
+    responseCreatedAt: started.createdAt,
+    refs: paths.map((path) => ({ path, cited: "link" as const })),
+    sweep: true,
+  });
+  await t.waitForStored(started.id, 20_000);
+  const repaired = await t.adoptRepair({ tenant: T, responseId: input.responseId, repairResponseId: started.id, paths });
+  return { attempted: true, repaired, stillMissing: paths.filter((p) => !repaired.includes(p)), repairResponseId: started.id };
 }
 
 describe("repair", () => {
@@ -39,7 +64,7 @@ describe("repair", () => {
     expect((await fetchWorker(url)).status).toBe(404);
 
     const upstream = targetOf(loadConfig(env));
-    const result = await repairMissingFiles(env, { tenant: T, responseId: r.id, containerId: r.containerId, model: "gpt-5", upstream });
+    const result = await repairFromOutside({ responseId: r.id, containerId: r.containerId, model: "gpt-5", upstream });
     expect(result).toMatchObject({ attempted: true, repaired: [path], stillMissing: [] });
     const [after] = await tracker(r.containerId).manifest(r.id);
     expect(after).toMatchObject({ path, state: "stored", cited: ["link"] });
@@ -51,7 +76,7 @@ describe("repair", () => {
     expect(truth.container_id).toBe(r.containerId);
     expect(truth.written.map((w) => w.file_id)).toEqual([after!.file_id]);
     // One attempt only.
-    const again = await repairMissingFiles(env, { tenant: T, responseId: r.id, containerId: r.containerId, model: "gpt-5", upstream });
+    const again = await repairFromOutside({ responseId: r.id, containerId: r.containerId, model: "gpt-5", upstream });
     expect(again.attempted).toBe(false);
   });
 });

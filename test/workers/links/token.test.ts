@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config";
+import { fromBase64Url } from "../../../src/encoding/base64url";
 import { encodeFileName, fileUrl, signLink, verifyLink, type LinkClaims, type LinkSecret } from "../../../src/links/token";
 
 const secrets = loadConfig(env).LINK_SECRETS;
@@ -84,6 +85,85 @@ describe("link tokens", () => {
     for (const bad of ["", "A", "!!!!", "AAAA", "a".repeat(9000), "AQ"]) {
       expect(await verifyLink(bad, secrets, NOW)).toEqual({ ok: false, reason: "malformed" });
     }
+  });
+});
+
+/** Whether `needle`'s UTF-8 bytes occur anywhere in `hay`. */
+function containsBytes(hay: Uint8Array, needle: string): boolean {
+  const n = new TextEncoder().encode(needle);
+  outer: for (let i = 0; i + n.length <= hay.length; i++) {
+    for (let j = 0; j < n.length; j++) if (hay[i + j] !== n[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+describe("link tokens reveal nothing", () => {
+  it("carry neither the tenant, the response id, the path nor the container id, in any form", async () => {
+    const cases: LinkClaims[] = [
+      { tenant: "default", responseId: "resp_0123456789abcdef", path: "/mnt/data/report.csv", containerId: "cntr_69a0b1c2d3e4f5" },
+      // Low-entropy ids are the ones a reader would guess and search for.
+      { tenant: "acme", responseId: "resp_1", path: "/mnt/data/a.csv" },
+      { tenant: "aaaaaaaa", responseId: "resp_aaaaaaaa", path: "/mnt/data/aaaa" },
+    ];
+    for (const claims of cases) {
+      const token = await signLink(claims, secrets);
+      const bytes = fromBase64Url(token)!;
+      for (const secret of [claims.tenant, claims.responseId, claims.path, claims.path.slice(claims.path.lastIndexOf("/") + 1), claims.containerId, "resp_", "/mnt/data"]) {
+        if (!secret) continue;
+        expect(containsBytes(bytes, secret), `${secret} in ${token}`).toBe(false);
+        expect(token.includes(secret), `${secret} in ${token}`).toBe(false);
+      }
+      expect(await verifyLink(token, secrets, NOW)).toMatchObject({ ok: true, claims });
+    }
+  });
+
+  it("are the same for the same claims and of one length for paths of similar length", async () => {
+    const a = await signLink(base, secrets);
+    expect(await signLink(base, secrets)).toBe(a);
+    const other = await signLink({ ...base, tenant: "someone-else", path: "/mnt/data/x.csv" }, secrets);
+    expect(other).not.toBe(a);
+    expect(other.length).toBe(a.length);
+  });
+
+  it("stay bounded: a long path seals well under the size the verifier accepts", async () => {
+    const token = await signLink({ ...base, path: "/mnt/data/" + "é".repeat(1000), containerId: "cntr_" + "a".repeat(64), expiresAt: 2 ** 40 }, secrets);
+    expect(token.length).toBeLessThan(3200);
+    expect((await verifyLink(token, secrets, NOW)).ok).toBe(true);
+  });
+
+  it("refuses a token whose sealed bytes or key id were moved or changed", async () => {
+    const bytes = fromBase64Url(await signLink(base, secrets))!;
+    // The key id is authenticated: relabelling k2's token as k1 fails even though k1 is listed.
+    const relabelled = Uint8Array.from(bytes);
+    relabelled[3] = "1".charCodeAt(0);
+    expect(await verifyLink(toB64(relabelled), secrets, NOW)).toEqual({ ok: false, reason: "bad_signature" });
+    for (const at of [bytes.length - 1, bytes.length - 20, 10]) {
+      const changed = Uint8Array.from(bytes);
+      changed[at]! ^= 1;
+      expect(await verifyLink(toB64(changed), secrets, NOW), `byte ${at}`).toEqual({ ok: false, reason: "bad_signature" });
+    }
+    expect(await verifyLink(toB64(bytes.subarray(0, bytes.length - 1)), secrets, NOW)).toMatchObject({ ok: false });
+  });
+});
+
+const toB64 = (b: Uint8Array) => btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+describe("links shared before tokens were encrypted (v1, signed)", () => {
+  // Minted by the v1 signer with the test LINK_SECRETS (vitest.config.ts) before v2 existed.
+  const V1_K2 =
+    "AQUHZGVmYXVsdBVyZXNwXzAxMjM0NTY3ODlhYmNkZWYZL21udC9kYXRhL3JlcG9ydCAyMDI2LmNzdghjbnRyX2FiYwECazI-oA_xqNlbuCu_RiHylILUvKgD4RmXj1_PqC6psTUnmg";
+  const V1_K1_EXPIRING = "AQIHZGVmYXVsdBVyZXNwXzAxMjM0NTY3ODlhYmNkZWYZL21udC9kYXRhL3JlcG9ydCAyMDI2LmNzdsCN9tcGAmsxwDn37TceO-WS7Qdw_NQ_258mYPLRVaOVa7FIWxitevY";
+
+  it("still verify, with every claim, under the key that signed them", async () => {
+    expect(await verifyLink(V1_K2, secrets, NOW)).toEqual({ ok: true, kid: "k2", claims: { ...base, containerId: "cntr_abc", variant: 1 } });
+    expect(await verifyLink(V1_K1_EXPIRING, secrets, 1_794_999_999_000)).toEqual({ ok: true, kid: "k1", claims: { ...base, expiresAt: 1_795_000_000 } });
+  });
+
+  it("still expire, fail when tampered with, and stop when their key is removed", async () => {
+    expect(await verifyLink(V1_K1_EXPIRING, secrets, 1_795_000_000_000)).toEqual({ ok: false, reason: "expired" });
+    expect(await verifyLink(flipChar(V1_K2, 20), secrets, NOW)).toEqual({ ok: false, reason: "bad_signature" });
+    expect(await verifyLink(V1_K1_EXPIRING, [secrets[0]!], 0)).toEqual({ ok: false, reason: "unknown_key" });
   });
 });
 

@@ -118,6 +118,17 @@ function inputs(): Input[] {
     { label: "empty body", mode: "multi", key: a.secret, path: R, init: raw(""), status: 400, code: "invalid_json" },
     { label: "body is an array", mode: "multi", key: a.secret, path: R, init: post([]), status: 400, code: "invalid_type" },
     { label: "body is a string", mode: "multi", key: a.secret, path: R, init: post("hello"), status: 400, code: "invalid_type" },
+    // Path spellings (the front door) and body encodings of id-carrying routes.
+    { label: "percent-encoded route word", mode: "multi", key: a.secret, path: "/v1/%72esponses", init: post({ model: "gpt-5", input: "x" }), status: 400, code: "invalid_path" },
+    { label: "percent-encoded version", mode: "single", key: SINGLE_KEY, path: "/%76%31/responses", init: post({ model: "gpt-5", input: "x" }), status: 400, code: "invalid_path" },
+    { label: "%2F in a /v1 path", mode: "multi", key: a.secret, path: "/v1/containers%2Fcntr_1", status: 400, code: "invalid_path" },
+    { label: "trailing slash", mode: "multi", key: a.secret, path: "/v1/responses/", init: post({ model: "gpt-5", input: "x" }), status: 400, code: "invalid_path" },
+    { label: "encoded download token", mode: "single", path: "/files/%41bc/x.csv", status: 400, code: "invalid_path" },
+    { label: "URL-encoded form on an id-carrying route", mode: "multi", key: a.secret, path: "/v1/containers", init: { method: "POST", body: "file_ids=file-x", headers: { "content-type": "application/x-www-form-urlencoded" } }, status: 415, code: "unsupported_media_type" },
+    { label: "gzip body on an id-carrying route", mode: "multi", key: a.secret, path: "/v1/containers", init: raw("x", { "content-encoding": "gzip" }), status: 415, code: "unsupported_media_type" },
+    { label: "text/plain body that is not JSON", mode: "multi", key: a.secret, path: "/v1/containers", init: { method: "POST", body: "file_ids", headers: { "content-type": "text/plain" } }, status: 400, code: "invalid_json" },
+    { label: "too many ids", mode: "multi", key: a.secret, path: R, init: post({ model: "gpt-5", input: [{ role: "user", content: Array.from({ length: 300 }, (_, i) => ({ type: "input_file", file_id: `file-n${i}` })) }] }), status: 400, code: "too_many_ids" },
+    { label: "item reference with a bad id", mode: "multi", key: a.secret, path: R, init: post({ model: "gpt-5", input: [{ type: "item_reference", id: "../x" }] }), status: 400, code: "invalid_value" },
     // Wrong types and bad ids in the body.
     { label: "previous_response_id is a number", mode: "multi", key: a.secret, path: R, init: post({ input: "x", previous_response_id: 5 }), status: 400, code: "invalid_type" },
     { label: "previous_response_id traversal", mode: "multi", key: a.secret, path: R, init: post({ input: "x", previous_response_id: "../../admin" }), status: 400, code: "invalid_value" },
@@ -214,7 +225,7 @@ beforeAll(async () => {
 });
 
 describe("bad input", () => {
-  it("answers every bad input with its exact status and code, in OpenAI's shape, and changes nothing stored", async () => {
+  it("answers every bad input with its exact status and code, in OpenAI's shape, and changes nothing stored", async ({ annotate }) => {
     const resume = await pauseAlarms();
     const before = (await settledSnapshot()) as { objects: string[]; dos: Record<string, unknown> };
     expect(before.objects.length).toBeGreaterThan(0);
@@ -235,7 +246,8 @@ describe("bad input", () => {
     }
     const after = await snapshot();
     await resume();
-    console.log(`inputs tried: ${list.length}, unexpected answers: ${unexpected.length}`);
+    // Shown in CI's output even when the test passes (test/reporters/summary.ts).
+    await annotate(`inputs tried: ${list.length}, unexpected answers: ${unexpected.length}`, "summary");
     expect(unexpected).toEqual([]);
     const changed = (x: unknown, y: unknown) => Object.keys((x as { dos: object }).dos).filter((k) => JSON.stringify((x as any).dos[k]) !== JSON.stringify((y as any)?.dos?.[k]));
     for (const k of changed(after, before)) console.log("CHANGED", k, JSON.stringify((before as any).dos[k]).slice(0, 1500), "\n=>", JSON.stringify((after as any).dos[k]).slice(0, 1500));

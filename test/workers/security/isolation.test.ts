@@ -255,6 +255,10 @@ const ROUTE_CASES: Record<string, Case | "middleware"> = {
     await expectNotOwned(secretB("/v1/conversations", { method: "POST", json: { items: [{ role: "user", content: [{ type: "input_file", file_id: w.fileA }] }] } }), "B creates a conversation with A's file");
     expect((await verdict(await visitor(w.sA1, "/v1/conversations", { method: "POST", json: {} }))).status).toBe(403);
   },
+  // Its own route (so the answer's domain secrets can be removed), with the pass-through entry's checks.
+  "POST /v1/containers": async () => {
+    await allowlistCase(PASSTHROUGH_ALLOWLIST.find((r) => r.method === "POST" && r.path === "/v1/containers")!)();
+  },
   "ALL /v1/*": async () => {
     // The pass-through: covered entry by entry below (every allowlisted route), and everything
     // else is no route at all for a multi-tenant key (listings would show every tenant's objects).

@@ -8,6 +8,7 @@ import { expect } from "vitest";
 import { findSandboxRefs } from "../../../src/links/find";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
 import { trackerFor } from "../../../src/tracker/stubs";
+import { age } from "../tracker/sim";
 import { direct, download, sim, UNSANDBOX_KEY } from "./clients";
 
 export const TOOLS = [{ type: "code_interpreter" as const, container: { type: "auto" as const } }];
@@ -88,13 +89,10 @@ export async function expectDownloadsAfterExpiry(files: AnswerFile[], truth: Tru
   }
 }
 
-/** Lets the container's tracker finish its sweep window now (its injected clock jumps ahead). */
+/** Lets the container's tracker finish its sweep window now (ten minutes pass for it). */
 export async function closeSweepWindow(containerId: string) {
-  const stub = trackerFor(env, containerId);
-  await runInDurableObject(stub, (inst: ContainerTracker) => {
-    inst.clockSkewMs = 10 * 60_000;
-  });
-  await runDurableObjectAlarm(stub);
+  await age(containerId, 10 * 60_000);
+  await runDurableObjectAlarm(trackerFor(env, containerId));
 }
 
 /**

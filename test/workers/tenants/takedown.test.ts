@@ -19,6 +19,32 @@ async function makeFiles(): Promise<{ id: string; urls: string[] }> {
 
 const path = (url: string) => new URL(url).pathname;
 
+type Turn = { id: string; unsandbox: { files: { url: string; state: string; file_id: string | null; reason: string | null }[] } };
+
+/** One turn in single-tenant mode; `later-turn-link` links the previous turn's file without a tool call. */
+async function turn(input: string, previous?: string): Promise<Turn> {
+  const res = await as("single", SINGLE_KEY, "/v1/responses", {
+    method: "POST",
+    json: { model: "gpt-5", input, tools: [{ type: "code_interpreter", container: { type: "auto" } }], ...(previous ? { previous_response_id: previous } : {}) },
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Turn;
+}
+
+async function takeDown(url: string, reason: string): Promise<Response> {
+  const res = await as("single", ADMIN_SECRET, "/admin/takedowns", { method: "POST", json: { url, reason } });
+  expect(res.status).toBe(201);
+  return res;
+}
+
+/** The same URL with one character of its token percent-encoded (`A` → `%41`). */
+function encodeOneTokenChar(url: string): string {
+  const [, files, token, name] = path(url).split("/") as [string, string, string, string];
+  const at = [...token].findIndex((ch) => /[A-Za-z]/.test(ch));
+  const ch = token[at]!;
+  return `/${files}/${token.slice(0, at)}%${ch.charCodeAt(0).toString(16).toUpperCase()}${token.slice(at + 1)}/${name}`;
+}
+
 describe("takedowns", () => {
   it("takes one link down (410, GET and HEAD); the response's other files still download", async () => {
     const { urls } = await makeFiles();
@@ -52,5 +78,45 @@ describe("takedowns", () => {
       expect({ json, ...(await errorOf(await as("single", ADMIN_SECRET, "/admin/takedowns", { method: "POST", json }))) }).toMatchObject({ json, status, code });
     }
     expect((await errorOf(await as("single", SINGLE_KEY, "/admin/takedowns", { method: "POST", json: { url: token, reason: "x" } }))).status).toBe(401);
+  });
+
+  it("holds for a percent-encoded spelling of the token: the route checks the decoded token, not the raw path", async () => {
+    const { urls } = await makeFiles();
+    const down = urls[0]!;
+    const spelled = encodeOneTokenChar(down);
+    expect(spelled).not.toBe(path(down));
+    await takeDown(down, "dmca");
+    for (const method of ["GET", "HEAD"]) {
+      const res = await call("single", spelled, { method });
+      // Never served. The front door may refuse the spelling outright (400); otherwise the route answers 410.
+      expect([400, 410], `${method} ${spelled}`).toContain(res.status);
+    }
+  });
+
+  it("covers the stored bytes: another response's link to them and a link minted later answer 410 too", async () => {
+    const t1 = await turn("sim: scenario=one-file");
+    const t2 = await turn("sim: scenario=later-turn-link", t1.id);
+    const [u1] = t1.unsandbox.files.map((f) => f.url);
+    const [u2] = t2.unsandbox.files.map((f) => f.url);
+    expect(u1 && u2 && u1 !== u2).toBe(true);
+    expect(t2.unsandbox.files[0]!.file_id).toBe(t1.unsandbox.files[0]!.file_id);
+    expect((await call("single", path(u2!))).status).toBe(200);
+    const body = await (await takeDown(u1!, "reported as abusive")).json();
+    for (const url of [u1!, u2!]) {
+      expect(await errorOf(await call("single", path(url)))).toMatchObject({ status: 410, code: "file_taken_down" });
+      expect((await call("single", path(url), { method: "HEAD" })).status).toBe(410);
+    }
+    expect(body).toMatchObject({ object: { file_id: t1.unsandbox.files[0]!.file_id } });
+    // Minted after the takedown, by a turn of the same chain.
+    const t3 = await turn("sim: scenario=later-turn-link", t2.id);
+    const u3 = t3.unsandbox.files[0]!.url;
+    expect(await errorOf(await call("single", path(u3)))).toMatchObject({ status: 410, code: "file_taken_down" });
+    // The manifests say so instead of offering the URL as a working download.
+    expect(t3.unsandbox.files[0]).toMatchObject({ state: "taken_down", reason: "taken down: reported as abusive" });
+    const listed = (await (await as("single", SINGLE_KEY, `/v1/responses/${t2.id}/files`)).json()) as { data: { state: string }[] };
+    expect(listed.data.map((f) => f.state)).toEqual(["taken_down"]);
+    // Other bytes of the same tenant still download.
+    const other = await turn("sim: scenario=one-file");
+    expect((await call("single", path(other.unsandbox.files[0]!.url))).status).toBe(200);
   });
 });

@@ -4,7 +4,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { SESSION_HEADER } from "../../../src/auth/authenticate";
-import { as, call, errorOf, makeTenant, sdk, session, SINGLE_KEY, SINGLE_ORIGIN, SINGLE_PK, type ModeName } from "./support";
+import { Hono } from "hono";
+import type { AppEnv } from "../../../src/app";
+import type { UnsandboxError } from "../../../src/errors";
+import { DEFAULT_EXPIRY_MINUTES } from "../../../src/harvest/managed";
+import { MAX_PUBLISHABLE_WAIT_MS, waitMsHeader } from "../../../src/routes/wait-header";
+import { direct } from "../support/clients";
+import { upstreamCopy } from "../support/scenario";
+import { adminCall, as, call, errorOf, makeTenant, sdk, session, SINGLE_KEY, SINGLE_ORIGIN, SINGLE_PK, sleep, type ModeName, type TestTenant } from "./support";
 
 const EVIL = "https://evil.example";
 
@@ -201,5 +208,100 @@ describe("streamed responses are owned like plain ones", () => {
     expect((await as("multi", t.secret, `/v1/containers/${container}`)).status).toBe(200);
     const other = await makeTenant();
     expect(await errorOf(await as("multi", other.secret, `/v1/containers/${container}`))).toMatchObject({ status: 404, code: "not_found" });
+  });
+});
+
+describe("a widget turn is an allowlist", () => {
+  const turn = (t: TestTenant, s: string, json: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    as("multi", t.publishable, "/v1/responses", { method: "POST", headers: { origin: t.origin, [SESSION_HEADER]: s, "x-unsandbox-wait-ms": "0", ...headers }, json });
+
+  it("the widget's own request streams, and upstream gets the key's model and output cap whatever the page asked", async () => {
+    const t = await makeTenant({ widget: { model: "gpt-5-mini", max_output_tokens: 2000 } });
+    const s = await session("multi", t.publishable, t.origin);
+    // Exactly the body widget/src/api.ts sends (the SDK's fetch hands the stream over as it comes).
+    const visitor = sdk("multi", t.publishable, { origin: t.origin, [SESSION_HEADER]: s, "x-unsandbox-wait-ms": "0" });
+    const stream = await visitor.responses.create({ model: "gpt-5", input: "make a file\nsim: scenario=one-file", stream: true, tools: [{ type: "code_interpreter", container: { type: "auto" } }] });
+    let id = "";
+    let completed = false;
+    for await (const event of stream) {
+      if (event.type === "response.created") id = event.response.id;
+      if (event.type === "response.completed") completed = true;
+    }
+    expect({ id: /^resp_/.test(id), completed }).toEqual({ id: true, completed: true });
+    const sent = await upstreamCopy(id);
+    expect({ model: sent.model, max_output_tokens: sent.max_output_tokens }).toEqual({ model: "gpt-5-mini", max_output_tokens: 2000 });
+    const greedy = await turn(t, s, { model: "o3-pro", input: "hi\nsim: scenario=no-tool", max_output_tokens: 1_000_000 });
+    expect(greedy.status).toBe(200);
+    const greedySent = await upstreamCopy(((await greedy.json()) as { id: string }).id);
+    expect({ model: greedySent.model, max_output_tokens: greedySent.max_output_tokens }).toEqual({ model: "gpt-5-mini", max_output_tokens: 2000 });
+  });
+
+  it("refuses files, images, item references, other fields and dear settings, naming each", async () => {
+    const t = await makeTenant();
+    const s = await session("multi", t.publishable, t.origin);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ input: [{ role: "user", content: [{ type: "input_file", file_url: "https://evil.example/x.pdf" }] }] }, "input[0].content[0]"],
+      [{ input: [{ role: "user", content: [{ type: "input_image", image_url: "data:image/png;base64,iVBORw0KGgo=" }] }] }, "input[0].content[0]"],
+      [{ input: [{ type: "item_reference", id: "msg_0123" }] }, "input[0]"],
+      [{ store: false }, "store"],
+      [{ metadata: { x: "y" } }, "metadata"],
+      [{ reasoning: { effort: "high" } }, "reasoning.effort"],
+      [{ include: ["reasoning.encrypted_content"] }, "include"],
+      [{ conversation: "conv_1" }, "conversation"],
+    ];
+    for (const [extra, param] of cases) {
+      const res = await turn(t, s, { model: "gpt-5", input: "x", ...extra });
+      const body = (await res.json()) as { error: { code: string; param: string } };
+      expect({ param, status: res.status, code: body.error.code, got: body.error.param }).toEqual({ param, status: 400, code: "not_allowed_for_publishable_key", got: param });
+    }
+  });
+
+  it("ignores the opt-in feature headers from a publishable key; the tenant's defaults still apply", async () => {
+    const t = await makeTenant();
+    const s = await session("multi", t.publishable, t.origin);
+    const asked = { "x-unsandbox-managed-container": "1", "x-unsandbox-container-expiry-minutes": "1440", "x-unsandbox-file-instructions": "1", "x-unsandbox-repair": "1" };
+    const res = await turn(t, s, { model: "gpt-5", input: "Write a file.\nsim: scenario=one-file" }, asked);
+    expect(res.status).toBe(200);
+    const sent = await upstreamCopy(((await res.json()) as { id: string }).id);
+    expect(sent.instructions ?? null).toBeNull();
+    const call = sent.output.find((o) => o.type === "code_interpreter_call") as { container_id: string };
+    expect((await direct().containers.retrieve(call.container_id)).name).not.toMatch(/^unsandbox-/);
+    // The tenant turns managed containers on for its widgets; a header cannot turn it off.
+    expect((await adminCall("PATCH", `/admin/tenants/${t.id}`, { features: { managed_containers: true } })).status).toBe(200);
+    // The directory is cached per isolate for up to 2 s.
+    await sleep(2_100);
+    const managed = await turn(t, s, { model: "gpt-5", input: "Write a file.\nsim: scenario=one-file" }, { "x-unsandbox-managed-container": "off" });
+    const managedSent = await upstreamCopy(((await managed.json()) as { id: string }).id);
+    const managedCall = managedSent.output.find((o) => o.type === "code_interpreter_call") as { container_id: string };
+    const container = await direct().containers.retrieve(managedCall.container_id);
+    expect(container.name).toMatch(new RegExp(`^unsandbox-${t.id}-`));
+    expect(container.expires_after?.minutes).toBe(DEFAULT_EXPIRY_MINUTES);
+  });
+
+  it("a publishable key never reaches the upstream pass-through, whatever the path's spelling", async () => {
+    const t = await makeTenant({ widget: { daily_cap: 1 } });
+    const s = await session("multi", t.publishable, t.origin);
+    // No route of unsandbox's own matches a trailing slash: it fell through to the pass-through,
+    // which sent the unchecked body upstream (upstream's own 404 came back, with no error code).
+    const res = await as("multi", t.publishable, "/v1/responses/", { method: "POST", headers: { origin: t.origin, [SESSION_HEADER]: s }, json: { model: "o3-pro", input: "x", background: true } });
+    const error = await errorOf(res);
+    expect({ refused: [400, 403].includes(error.status), ours: typeof error.code === "string" }).toEqual({ refused: true, ours: true });
+    // And the day's one slot is still there for a real turn.
+    expect((await turn(t, s, { model: "gpt-5", input: "hi\nsim: scenario=no-tool" })).status).toBe(200);
+  });
+
+  it("clamps a publishable key's waits to 10 s; secret keys may wait 60 s", async () => {
+    const probe = new Hono<AppEnv>().onError((err) => (err as UnsandboxError).toResponse());
+    probe.get("/", (c) => {
+      c.set("caller", { kind: c.req.query("kind") } as never);
+      return c.json(waitMsHeader(c, Number(c.req.query("fallback") ?? 0)));
+    });
+    const wait = async (kind: string, header?: string, fallback = 0) =>
+      (await probe.request(`/?kind=${kind}&fallback=${fallback}`, { headers: header === undefined ? {} : { "x-unsandbox-wait-ms": header } })).json();
+    expect(await wait("publishable", "60000")).toBe(MAX_PUBLISHABLE_WAIT_MS);
+    expect(await wait("publishable", "2500")).toBe(2500);
+    expect(await wait("publishable", undefined, 30_000)).toBe(MAX_PUBLISHABLE_WAIT_MS);
+    expect(await wait("secret", "60000")).toBe(60_000);
+    expect((await probe.request("/?kind=publishable", { headers: { "x-unsandbox-wait-ms": "60001" } })).status).toBe(400);
   });
 });

@@ -5,7 +5,7 @@ import { runInDurableObject } from "cloudflare:test";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
 import { trackerFor } from "../../../src/tracker/stubs";
 
-/** The test env with the Worker's bindings typed (no generated worker-configuration.d.ts). */
+/** The test env as the Worker sees it: its bindings (Durable Objects typed by the generated Env) and its settings. */
 export const env = workersEnv as unknown as Bindings;
 
 const SIM = "https://api.openai.com";
@@ -62,3 +62,43 @@ export async function sha256Hex(body: ArrayBuffer | ReadableStream): Promise<str
   } else await body.pipeTo(digest);
   return [...new Uint8Array(await digest.digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/** Every column of the tracker that holds a time on its own clock (ms since the epoch; docs/storage.md). */
+const CLOCK_COLUMNS: Record<string, string[]> = {
+  container: ["opened_at", "checked_at", "client_active_at", "final_sweep_at", "final_swept_at"],
+  files: ["state_at", "first_seen_at", "retain_until"],
+  citations: ["seen_at"],
+  claims: ["claimed_at"],
+  responses: ["sweep_next_at", "sweep_until", "swept_at", "links_until", "repair_attempted_at", "repair_due_at"],
+  jobs: ["next_attempt_at"],
+  parts: ["stored_at"],
+};
+
+/** How far each tracker has been aged in this test file (see `age`). */
+const aged = new Map<string, number>();
+
+/**
+ * Lets `ms` pass for a tracker without waiting: every time it recorded moves `ms` into the past
+ * (the tracker reads the wall clock; its schedule, expiry, retention and link deadlines are all
+ * rows). Upstream's own times (unix seconds) stay as they are, as they would.
+ */
+export async function age(cid: string, ms: number): Promise<void> {
+  if (ms <= 0) return;
+  await runInDurableObject(tracker(cid), (_inst: ContainerTracker, state) => {
+    for (const [table, columns] of Object.entries(CLOCK_COLUMNS)) {
+      state.storage.sql.exec(`UPDATE ${table} SET ${columns.map((c) => `${c} = ${c} - ${ms}`).join(", ")}`);
+    }
+  });
+  aged.set(cid, (aged.get(cid) ?? 0) + ms);
+}
+
+/** The time the tracker's rows have reached: the wall clock plus how far it was aged. */
+export const agedNow = (cid: string) => Date.now() + (aged.get(cid) ?? 0);
+
+/** Ages the tracker until `ms` have passed in total since its first row (once; later calls only add the difference). */
+export async function ageTo(cid: string, ms: number): Promise<void> {
+  await age(cid, ms - (aged.get(cid) ?? 0));
+}
+
+/** A row's time as it was before the tracker was aged (comparable with `agedNow`). */
+export const unaged = (cid: string, at: number) => at + (aged.get(cid) ?? 0);

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
-import { env, query, sim, tracker, until } from "./sim";
+import { age, env, query, sim, tracker, until } from "./sim";
 
 const T = "default";
 
@@ -92,10 +92,8 @@ describe("ContainerTracker", () => {
     ]);
     expect(await t.resolvePath({ tenant: T, responseId: "resp_late", path: "/mnt/data/never.txt" })).toEqual({ kind: "pending" });
     await until(async () => (await t.manifest("resp_late")).some((e) => e.path === "/mnt/data/late.txt" && e.state === "stored"));
-    // Close the sweep window on the injected clock instead of waiting for it.
-    await runInDurableObject(t, (inst: ContainerTracker) => {
-      inst.clockSkewMs = 10 * 60_000;
-    });
+    // Close the sweep window by letting ten minutes pass for the tracker instead of waiting for them.
+    await age(ct.id, 10 * 60_000);
     await runDurableObjectAlarm(t);
     const m = await t.manifest("resp_late");
     expect(m.map((e) => [e.path, e.state, e.file_id === null])).toEqual([
@@ -118,19 +116,16 @@ describe("ContainerTracker", () => {
     });
     expect(job!.last_error).toContain("429");
     // Retry-After (300 s) is honoured: the next attempt is no sooner (jitter only ever adds).
-    const [{ now }] = await runInDurableObject(t, (inst: ContainerTracker) => [{ now: inst.now() }]);
-    expect(job!.next_attempt_at - now).toBeGreaterThan(299_000 - 5_000);
+    expect(job!.next_attempt_at - Date.now()).toBeGreaterThan(299_000 - 5_000);
     expect(await env.FILES.head(`t/default/c/${ct.id}/f/${f.id}/v1`)).toBeNull();
     const fetches = (await sim.counters()).content_fetches[f.id];
     // Not due yet: an alarm run does nothing.
     await runInDurableObject(t, (inst: ContainerTracker) => inst.alarm());
     expect((await sim.counters()).content_fetches[f.id]).toBe(fetches);
     expect((await t.manifest("resp_429"))[0]!.state).toBe("copying");
-    // Five minutes later on the tracker's clock it is due, and succeeds.
-    await runInDurableObject(t, async (inst: ContainerTracker) => {
-      inst.clockSkewMs = 300_000 + 1000;
-      await inst.alarm();
-    });
+    // Five minutes later for the tracker it is due, and succeeds.
+    await age(ct.id, 300_000 + 1000);
+    await runInDurableObject(t, (inst: ContainerTracker) => inst.alarm());
     const m = await t.manifest("resp_429");
     expect(m[0]).toMatchObject({ state: "stored", sha256: (await sim.truth(f.id)).sha256 });
   });
@@ -143,10 +138,8 @@ describe("ContainerTracker", () => {
     await t.track({ tenant: T, containerId: ct.id, responseId: "resp_lost", responseCreatedAt: f.created_at, refs: [{ fileId: f.id, cited: "annotation" }], sweep: false });
     await until(async () => (await query<{ attempts: number }>(ct.id, "SELECT attempts FROM jobs"))[0]?.attempts === 1);
     await sim.expire(ct.id);
-    await runInDurableObject(t, async (inst: ContainerTracker) => {
-      inst.clockSkewMs = 2 * 3600_000;
-      await inst.alarm();
-    });
+    await age(ct.id, 2 * 3600_000);
+    await runInDurableObject(t, (inst: ContainerTracker) => inst.alarm());
     const m = await t.manifest("resp_lost");
     expect(m[0]).toMatchObject({ state: "lost", sha256: null });
     expect(m[0]!.reason).toMatch(/expired/);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { parseContentRange, SliceReader, trustedLength } from "../../../src/storage/copy";
 import { fileObjectKey, inlineObjectKey } from "../../../src/storage/keys";
-import { retryAfterMs } from "../../../src/storage/upstream";
+import { retryAfterMs } from "../../../src/upstream/containers";
 import { backoffMs, BACKOFF_CAP_MS } from "../../../src/tracker/backoff";
-import { classifyFailure } from "../../../src/storage/upstream";
-import { isJunkPath } from "../../../src/tracker/container-tracker";
+import { classifyFailure } from "../../../src/upstream/containers";
+import { isJunkPath } from "../../../src/tracker/policy";
 
 function streamOf(chunks: number[][]): ReadableStream<Uint8Array> {
   return new ReadableStream({

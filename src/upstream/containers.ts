@@ -1,11 +1,11 @@
 /**
- * @module storage/upstream
+ * @module upstream/containers
  * The few Containers API calls the tracker makes, with plain `fetch` so the copy engine sees the
  * real status, `Content-Length`, `Content-Range` and body stream. Responses are parsed with zod;
  * nothing an upstream sends is echoed to clients.
  */
 import { z } from "zod";
-import { setUpstreamAuth, upstreamUrl, type UpstreamTarget } from "../upstream/fetch";
+import { setUpstreamAuth, upstreamUrl, type UpstreamTarget } from "./fetch";
 
 /** Where the upstream is and how to authenticate (`targetOf(loadConfig(env))`), gateway options included. */
 export type UpstreamAccess = UpstreamTarget;

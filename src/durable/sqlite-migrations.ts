@@ -1,0 +1,37 @@
+/**
+ * @module durable/sqlite-migrations
+ * A tiny migration runner for the SQLite storage of every Durable Object (trackers, tenants,
+ * metering). workerd's SQLite authorizer denies `PRAGMA user_version`, so the applied version lives
+ * in a one-row table of our own (`_schema`). Migrations run in the constructor under
+ * `blockConcurrencyWhile`, before any request or alarm sees the object
+ * (https://developers.cloudflare.com/durable-objects/api/storage-api/#sql-api). Migrations are only
+ * ever appended; each object's list lives beside it (docs/storage.md).
+ */
+
+/**
+ * The SQLite storage of a Durable Object, migrated before any request or alarm sees it: call it
+ * from the constructor. `blockConcurrencyWhile` holds events back until the migrations ran (and
+ * resets the object if they throw), which is the one use it is meant for.
+ */
+export function openMigrated(ctx: DurableObjectState, migrations: readonly string[]): SqlStorage {
+  void ctx.blockConcurrencyWhile(async () => {
+    migrate(ctx.storage, migrations);
+  });
+  return ctx.storage.sql;
+}
+
+/** Applies the migrations after the stored version, in one synchronous transaction. */
+export function migrate(storage: DurableObjectStorage, migrations: readonly string[]): number {
+  const sql = storage.sql;
+  sql.exec("CREATE TABLE IF NOT EXISTS _schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
+  const row = sql.exec<{ version: number }>("SELECT version FROM _schema WHERE id = 1").toArray()[0];
+  const current = row?.version ?? 0;
+  if (current >= migrations.length) return current;
+  storage.transactionSync(() => {
+    for (let v = current; v < migrations.length; v++) {
+      for (const stmt of migrations[v]!.split(";").map((s) => s.trim()).filter(Boolean)) sql.exec(stmt);
+    }
+    sql.exec("INSERT INTO _schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version", migrations.length);
+  });
+  return migrations.length;
+}

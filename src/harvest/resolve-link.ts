@@ -1,0 +1,45 @@
+/**
+ * @module harvest/resolve-link
+ * What a download link's claims stand for now: the response index turns (response, path) into a
+ * file version, and the container tracker says where that version stands. The download route and
+ * admin takedowns resolve through this one function, so a takedown covers exactly the stored
+ * object a download would serve.
+ */
+import type { Bindings } from "../config";
+import { responseIndexFor, trackerFor } from "../tracker/stubs";
+import type { FileRecord } from "../tracker/types";
+
+/** What a link resolves to. */
+export type LinkResolution =
+  /** The response's harvest (or the file's copy) is still running: the file may yet appear. */
+  | { kind: "pending" }
+  /** Nothing was written at that path (or the response is unknown to this tenant). */
+  | { kind: "not_produced" }
+  /** A file version, in whatever state it is (the caller decides what each state answers). */
+  | { kind: "file"; file: FileRecord };
+
+/** How often the index is asked again while a harvest runs. */
+const POLL_MS = 500;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Resolves a link, waiting up to `waitMs` while the response's harvest is still running and then,
+ * for the rest of that time, while its file is still being copied.
+ */
+export async function resolveLink(env: Bindings, claims: { tenant: string; responseId: string; path: string }, waitMs: number): Promise<LinkResolution> {
+  const deadline = Date.now() + waitMs;
+  const index = responseIndexFor(env, claims.responseId);
+  let r = await index.resolve({ tenant: claims.tenant, path: claims.path });
+  while (r.kind === "pending" && Date.now() < deadline) {
+    await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
+    r = await index.resolve({ tenant: claims.tenant, path: claims.path });
+  }
+  if (r.kind === "pending") return { kind: "pending" };
+  if (r.kind !== "file") return { kind: "not_produced" };
+  const file = await trackerFor(env, r.containerId).waitForFile(
+    { tenant: claims.tenant, fileId: r.fileId, version: r.version },
+    Math.max(0, deadline - Date.now()),
+  );
+  return file ? { kind: "file", file } : { kind: "not_produced" };
+}

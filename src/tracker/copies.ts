@@ -1,0 +1,238 @@
+/**
+ * @module tracker/copies
+ * The copy jobs: the alarm's small worker pool, one bounded copy step per job and run
+ * (src/storage/copy.ts moves the bytes), and the settlement of each step (outcome → state,
+ * backoff or loss: `copyOutcome` in ./policy.ts). RPC calls only write `jobs` rows; copies run
+ * from the alarm, which may run for minutes where an RPC-driven fetch would be evicted
+ * (https://developers.cloudflare.com/durable-objects/api/alarms/). Progress is saved per part, so
+ * an eviction costs at most the part in flight.
+ */
+import { meterFor } from "../metering/record";
+import { reportCopyJob } from "../observability/copy-job";
+import { copyStep, type CopyHooks, type CopyResult, type CopyState } from "../storage/copy";
+import { fetchFileContent } from "../upstream/containers";
+import type { Capability, TrackerContext } from "./context";
+import {
+  byteAllowance,
+  copyOutcome,
+  fileWithoutContent,
+  HEARTBEAT_MS,
+  MAX_CONCURRENT_COPIES,
+  PARTS_PER_RUN,
+  PARTS_PER_STEP,
+  STEPS_PER_RUN,
+  type ByteAllowance,
+} from "./policy";
+import type { FileRow, JobRow, VersionKey } from "./store";
+import type { Sweeps } from "./sweeps";
+
+const keyOf = (j: { file_id: string; version: number }): VersionKey => [j.file_id, j.version];
+const idOf = (j: { file_id: string; version: number }) => `${j.file_id}/${j.version}`;
+
+export class Copies implements Capability {
+  /** Jobs being copied by this instance; an eviction empties it along with the copies themselves. */
+  readonly #running = new Set<string>();
+  /** Part uploads the current alarm run may still make (see PARTS_PER_RUN). */
+  #partsLeft = PARTS_PER_RUN;
+
+  constructor(
+    private readonly ctx: TrackerContext,
+    private readonly sweeps: Sweeps,
+  ) {}
+
+  get busy(): boolean {
+    return this.#running.size > 0;
+  }
+
+  /**
+   * Two workers pull due jobs until none is due or the run's step or part budget is spent. Each
+   * job runs at most one step per alarm run, so a large file cannot starve the others, and the
+   * subrequests of one run stay bounded (PARTS_PER_RUN part uploads, a few calls per step).
+   */
+  async runDue(): Promise<void> {
+    const ran = new Set<string>();
+    this.#partsLeft = PARTS_PER_RUN;
+    const pick = (): JobRow | undefined =>
+      ran.size >= STEPS_PER_RUN || this.#partsLeft <= 0
+        ? undefined
+        : this.ctx.store.dueJobs(this.ctx.now()).find((j) => !this.#running.has(idOf(j)) && !ran.has(idOf(j)));
+    const worker = async () => {
+      for (let job = pick(); job; job = pick()) {
+        // No await between picking and #runJob marking the job as running: the other worker cannot pick it too.
+        ran.add(idOf(job));
+        await this.#runJob(job);
+      }
+    };
+    const free = Math.max(0, MAX_CONCURRENT_COPIES - this.#running.size);
+    await Promise.all(Array.from({ length: free }, worker));
+  }
+
+  /** Past the computed expiry nothing can be fetched: unfinished copies are `lost`, with no read. */
+  async expireOverdue(now: number): Promise<void> {
+    const expiry = this.sweeps.expiry();
+    if (now < expiry) return;
+    for (const job of this.ctx.store.jobs().filter((j) => !this.#running.has(idOf(j)))) {
+      this.ctx.store.setState(job.file_id, job.version, "lost", { code: "expired_before_copy", expiry }, this.ctx.now());
+      this.ctx.store.deleteJob(keyOf(job));
+      await this.abortUpload(job);
+    }
+    // Nothing left to read with a caller's key (a copy still running holds its own upstream).
+    this.ctx.store.endContainer("overdue", now);
+  }
+
+  /** Cancels a job (a deletion): its row, its unfinished multipart upload and its parts. */
+  async cancel(fileId: string, version: number): Promise<void> {
+    const job = this.ctx.store.job(fileId, version);
+    if (!job) return;
+    this.ctx.store.deleteJob(keyOf(job));
+    await this.abortUpload(job);
+  }
+
+  async abortUpload(job: JobRow): Promise<void> {
+    if (!job.upload_id) return;
+    const file = this.ctx.store.file(job.file_id, job.version);
+    if (file) await this.ctx.env.FILES.resumeMultipartUpload(file.r2_key, job.upload_id).abort().catch(() => {});
+    this.ctx.store.deleteParts(keyOf(job));
+  }
+
+  /**
+   * The earliest due job not being copied right now (a running step re-arms on completion); while
+   * any runs, the alarm stays within a heartbeat so an eviction cannot strand it.
+   */
+  nextWake(now: number): number | null {
+    let at: number | null = this.#running.size > 0 ? now + HEARTBEAT_MS : null;
+    for (const j of this.ctx.store.jobs()) {
+      if (!this.#running.has(idOf(j)) && (at === null || j.next_attempt_at < at)) at = j.next_attempt_at;
+    }
+    return at;
+  }
+
+  async #runJob(job: JobRow): Promise<void> {
+    const { store } = this.ctx;
+    const key = keyOf(job);
+    const file = store.file(...key);
+    if (!file) {
+      store.deleteJob(key);
+      return;
+    }
+    this.#running.add(idOf(job));
+    try {
+      if (file.state !== "copying") store.setState(file.file_id, file.version, "copying", null, this.ctx.now());
+      store.countStep(key);
+      const state: CopyState = {
+        key: file.r2_key,
+        partSize: job.part_size,
+        uploadId: job.upload_id,
+        parts: store.parts(key),
+        httpMetadata: { contentType: file.content_type },
+        customMetadata: { tenant: file.tenant, container: file.container_id, file: file.file_id, version: String(file.version), path: file.path },
+      };
+      const up = await this.ctx.upstream();
+      const hooks: CopyHooks = {
+        fetchContent: (rangeStart) => fetchFileContent(up, file.container_id, file.file_id, rangeStart),
+        uploadStarted: (uploadId) => store.setUploadId(key, uploadId),
+        partStored: (p) => {
+          this.#partsLeft--;
+          store.storePart(key, file.tenant, p, this.ctx.now());
+        },
+        uploadDiscarded: () => {
+          store.deleteParts(key);
+          store.setUploadId(key, null);
+        },
+        resumed: ({ offset, rangeHonoured }) => store.noteResume(key, offset, rangeHonoured),
+      };
+      // Bytes per file and per tenant: the smaller allowance bounds this copy.
+      const limits = await this.ctx.limits.load(file.tenant);
+      const allowance = byteAllowance(limits, await this.#tenantBytes(file.tenant));
+      const result: CopyResult = allowance.full
+        ? { kind: "too_large", reason: "tenant storage limit reached", limit: 0 }
+        : await copyStep(this.ctx.env.FILES, state, hooks, { maxParts: Math.max(1, Math.min(PARTS_PER_STEP, this.#partsLeft)), maxBytes: allowance.maxBytes });
+      await this.#settle(job, file, result, allowance);
+    } finally {
+      this.#running.delete(idOf(job));
+    }
+  }
+
+  /** Records the outcome of a copy step and schedules what follows. */
+  async #settle(job: JobRow, file: FileRow, result: CopyResult, allowance: ByteAllowance): Promise<void> {
+    const { store } = this.ctx;
+    const key = keyOf(job);
+    const now = this.ctx.now();
+    if (result.kind === "too_large") {
+      // Larger than allowed (`copyOutcome` says the same): nothing of it is kept, no copy is tried again.
+      store.setState(file.file_id, file.version, "skipped", allowance.refusal, now);
+      store.deleteJob(key);
+      store.deleteParts(key);
+      return;
+    }
+    const outcome = copyOutcome(result, {
+      now,
+      attempts: job.attempts,
+      expiry: this.sweeps.expiry(),
+      retentionMs: this.ctx.limits.cached(file.tenant).retentionMs,
+      path: file.path,
+      allowance,
+    });
+    const current = store.file(...key);
+    if (!current || current.state === "deleted") {
+      // Deleted while this step ran: whatever it stored goes too.
+      if (result.kind === "stored") await this.ctx.env.FILES.delete(file.r2_key);
+      store.deleteJob(key);
+      return;
+    }
+    // The copy_job log line, and metering of stored files (src/observability/copy-job.ts); never throws.
+    await reportCopyJob(this.ctx.env, {
+      tenant: file.tenant, containerId: file.container_id, fileId: file.file_id, version: file.version,
+      result, attempts: job.attempts + 1, gaveUp: outcome.kind === "lost",
+    });
+    switch (outcome.kind) {
+      case "stored":
+        if (result.kind !== "stored") return;
+        store.markStored(key, { bytes: result.bytes, sha256: result.sha256, etag: result.etag, retainUntil: outcome.retainUntil }, now);
+        // The parts rows stay as the record of how the object was assembled (docs/storage.md).
+        store.deleteJob(key);
+        return;
+      case "continue":
+        store.rescheduleJob(key, outcome.at, 0, null);
+        return;
+      case "retry":
+        // Still copying as far as downloads are concerned: the next attempt is scheduled.
+        store.rescheduleJob(key, outcome.at, outcome.attempts, outcome.lastError);
+        return;
+      case "lost":
+        store.setState(file.file_id, file.version, "lost", outcome.reason, now);
+        store.deleteJob(key);
+        await this.abortUpload(job);
+        return;
+      case "container_gone":
+        store.endContainer("gone", now);
+        return;
+      case "check_container": {
+        // An unexplained 404 is checked once: the container may be over, or the file gone.
+        const info = await this.sweeps.retrieve(await this.ctx.upstream(), file.container_id);
+        if (info === null || info?.status === "expired" || info?.status === "deleted") {
+          store.endContainer("gone", this.ctx.now());
+          return;
+        }
+        if (store.container()?.status === "unavailable") return;
+        const gone = fileWithoutContent(file.path, result.kind === "gone" ? result.reason : "");
+        store.deleteJob(key);
+        store.setState(file.file_id, file.version, gone.state, gone.reason, this.ctx.now());
+        return;
+      }
+      case "no_content":
+        store.deleteJob(key);
+        store.setState(file.file_id, file.version, outcome.state, outcome.reason, now);
+        return;
+    }
+  }
+
+  /** Bytes the tenant has stored, as metered (src/metering); 0 when the meter cannot answer. */
+  async #tenantBytes(tenant: string): Promise<number> {
+    try {
+      return (await meterFor(this.ctx.env, tenant).report(tenant)).totals.bytes_stored;
+    } catch {
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,188 @@
+// The tracker's pure rules, with time passed in: no workerd, no clock to skew (vitest project `node`).
+import { describe, expect, it } from "vitest";
+import { DEFAULT_LIMITS, type StorageLimits } from "../storage/limits";
+import type { ContainerFile } from "../upstream/containers";
+import {
+  attributionWindow,
+  byteAllowance,
+  clientActivity,
+  computedExpiry,
+  containerEnd,
+  copyOutcome,
+  EXPIRY_MARGIN_MS,
+  FINAL_SWEEP_LEAD_MS,
+  inWindow,
+  isLive,
+  isOutputOf,
+  matchClaim,
+  nextSweep,
+  nextWake,
+  reasonText,
+  skipReason,
+  SWEEP_WINDOW_MS,
+  sweepSchedule,
+  unreachableAt,
+  unresolvedClaimState,
+  versionDecision,
+  WATCH_WINDOW_MS,
+} from "./policy";
+
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
+const file = (id: string, path: string, created_at: number, source = "assistant"): ContainerFile => ({ id, path, created_at, source });
+const limits = (over: Partial<StorageLimits> = {}): StorageLimits => ({ ...DEFAULT_LIMITS, ...over });
+const allowance = byteAllowance(limits(), 0);
+
+describe("attribution", () => {
+  it("a response owns files from its start (less 5 s of slack) up to the next response's start", () => {
+    const w = attributionWindow(1000, 1100);
+    expect([994, 995, 1000, 1099, 1100].map((t) => inWindow(w, t))).toEqual([false, true, true, true, false]);
+    expect(inWindow(attributionWindow(1000, null), 10_000)).toBe(true);
+  });
+
+  it("counts assistant outputs only, never user uploads or junk", () => {
+    const w = attributionWindow(1000, null);
+    expect(isOutputOf(w, file("a", "/mnt/data/out.csv", 1001))).toBe(true);
+    expect(isOutputOf(w, file("b", "/mnt/data/in.csv", 1001, "user"))).toBe(false);
+    expect(isOutputOf(w, file("c", "/mnt/data/.hidden", 1001))).toBe(false);
+    expect(isOutputOf(w, file("d", "/mnt/data/out.csv", 900))).toBe(false);
+  });
+
+  it("a linked path resolves to the response's own write, else an earlier one, never a later response's rewrite", () => {
+    const w = attributionWindow(1000, 1100);
+    const listing = [file("old", "/mnt/data/r.csv", 500), file("own", "/mnt/data/r.csv", 1050), file("later", "/mnt/data/r.csv", 1150)];
+    expect(matchClaim(w, "/mnt/data/r.csv", listing)?.id).toBe("own");
+    expect(matchClaim(w, "/mnt/data/r.csv", [listing[0]!, listing[2]!])?.id).toBe("old");
+    expect(matchClaim(w, "/mnt/data/r.csv", [listing[2]!])).toBeNull();
+    // A bare name matches by basename; within one second the later listing position wins.
+    expect(matchClaim(w, "r.csv", [file("x", "/mnt/data/r.csv", 1050), file("y", "/mnt/data/sub/r.csv", 1050)])?.id).toBe("y");
+  });
+});
+
+describe("versions and limits", () => {
+  it("the same path and created_at is the same version; a failed one is queued again; anything else is a new version", () => {
+    const latest = { version: 2, upstreamCreatedAt: 1000, path: "/mnt/data/a", state: "stored" as const };
+    expect(versionDecision(latest, { created_at: 1000, path: "/mnt/data/a" })).toEqual({ kind: "same", version: 2, requeue: false });
+    expect(versionDecision({ ...latest, state: "failed" }, { created_at: 1000, path: "/mnt/data/a" })).toEqual({ kind: "same", version: 2, requeue: true });
+    expect(versionDecision(latest, { created_at: 1001, path: "/mnt/data/a" })).toEqual({ kind: "new", version: 3 });
+    expect(versionDecision(latest, { created_at: 1000, path: "/mnt/data/b" })).toEqual({ kind: "new", version: 3 });
+    expect(versionDecision(undefined, { created_at: 1000, path: "/mnt/data/a" })).toEqual({ kind: "new", version: 1 });
+  });
+
+  it("skips past files_per_response and for blocked extensions, the extension said first", () => {
+    const l = limits({ filesPerResponse: 2, blockedExtensions: ["exe"] });
+    expect(skipReason(l, 1, "a.csv")).toBeNull();
+    expect(skipReason(l, 2, "a.csv")).toEqual({ code: "limit_files_per_response", limit: 2 });
+    expect(skipReason(l, 0, "setup.EXE")).toEqual({ code: "blocked_extension", extension: "exe" });
+    expect(reasonText(skipReason(l, 2, "a.csv")!)).toBe("limit: the response already has 2 files (files_per_response)");
+    expect(reasonText(skipReason(l, 5, "x.exe")!)).toBe("blocked: .exe files are not stored (blocked_extensions)");
+  });
+
+  it("bounds a copy by the smaller of the per-file and the tenant's remaining bytes", () => {
+    const l = limits({ bytesPerFile: 100, bytesPerTenant: 1000 });
+    expect(byteAllowance(l, 0)).toMatchObject({ maxBytes: 100, full: false, refusal: { which: "file" } });
+    expect(byteAllowance(l, 950)).toMatchObject({ maxBytes: 50, full: false, refusal: { which: "tenant" } });
+    expect(byteAllowance(l, 1000)).toMatchObject({ maxBytes: 0, full: true });
+    expect(reasonText(byteAllowance(l, 0).refusal)).toBe("limit: larger than allowed by bytes_per_file (100 bytes)");
+    expect(reasonText(byteAllowance(l, 950).refusal)).toBe("limit: larger than allowed by bytes_per_tenant (1000 bytes, 950 already stored)");
+  });
+});
+
+describe("sweeps and expiry", () => {
+  it("re-lists at 1, 2, 4, 8 s within the 16 s window after track, then closes it", () => {
+    const [first, until] = sweepSchedule("track", T0, true);
+    expect([first, until]).toEqual([T0, T0 + SWEEP_WINDOW_MS]);
+    let now = T0;
+    const gaps: number[] = [];
+    for (let attempts = 1; ; attempts++) {
+      const next = nextSweep(attempts, now, until);
+      if (next.kind === "closed") break;
+      gaps.push(next.at - now);
+      now = next.at;
+    }
+    expect(gaps).toEqual([1000, 2000, 4000, 8000]);
+    expect(sweepSchedule("open", T0, true)).toEqual([T0 + 1000, T0 + WATCH_WINDOW_MS]);
+    expect(sweepSchedule("track", T0, false)).toEqual([null, null]);
+    expect(nextSweep(10, T0, null)).toEqual({ kind: "again", at: T0 + 10_000 });
+  });
+
+  it("computes the expiry from the last client activity and expires_after (20 min by default), and the final sweep 3 min before", () => {
+    const c = { openedAt: T0, clientActiveAt: null, expiresAfterMinutes: null };
+    expect(computedExpiry(c)).toBe(T0 + 20 * MIN);
+    expect(computedExpiry({ ...c, expiresAfterMinutes: 5 })).toBe(T0 + 5 * MIN);
+    expect(computedExpiry(undefined)).toBe(Number.MAX_SAFE_INTEGER);
+    const later = clientActivity(c, T0 + 7 * MIN);
+    expect(later).toEqual({ clientActiveAt: T0 + 7 * MIN, finalSweepAt: T0 + 27 * MIN - FINAL_SWEEP_LEAD_MS });
+    // Activity never moves backwards.
+    expect(clientActivity({ ...c, clientActiveAt: T0 + 9 * MIN }, T0 + 7 * MIN).clientActiveAt).toBe(T0 + 9 * MIN);
+  });
+
+  it("reads a container only while it lives; a path on a container that is over cannot resolve any more", () => {
+    expect(isLive(undefined)).toBe(true);
+    expect(isLive({ status: "running", finalSweptAt: null })).toBe(true);
+    expect(isLive({ status: "expired", finalSweptAt: null })).toBe(false);
+    expect(isLive({ status: "unavailable", finalSweptAt: null })).toBe(false);
+    expect(isLive({ status: "running", finalSweptAt: T0 })).toBe(false);
+    expect([null, "running", "expired", "unavailable"].map(unresolvedClaimState)).toEqual(["pending", "pending", "missing", "unavailable"]);
+  });
+
+  it("ends a container one way, with what each cause does to its rows", () => {
+    expect(containerEnd("gone")).toMatchObject({ status: "expired", unfinished: { state: "lost" }, dropJobs: true, dropParts: true, claims: "missing", forgetKey: true });
+    expect(containerEnd("unavailable")).toMatchObject({ status: "unavailable", unfinished: { state: "unavailable" }, dropJobs: true, claims: "unavailable", forgetKey: false });
+    expect(containerEnd("final_sweep")).toMatchObject({ status: null, finalSwept: true, unfinished: null, dropJobs: false, claims: "missing" });
+    expect(containerEnd("overdue")).toMatchObject({ status: null, finalSwept: false, unfinished: null, forgetKey: true, claims: "missing" });
+    expect(reasonText(containerEnd("gone").unfinished!.reason)).toBe("the container expired before the file was copied");
+    expect(reasonText(containerEnd("unavailable").unfinished!.reason)).toMatch(/Containers API/);
+  });
+});
+
+describe("copy outcomes", () => {
+  const base = { now: T0, attempts: 0, expiry: T0 + 20 * MIN, retentionMs: 30 * DAY, path: "/mnt/data/a.csv", allowance, random: () => 1 };
+
+  it("stored files are kept for the retention time; a partial step continues at once", () => {
+    expect(copyOutcome({ kind: "stored", bytes: 1, sha256: "x", etag: "e", multipart: false }, base)).toEqual({ kind: "stored", retainUntil: T0 + 30 * DAY });
+    expect(copyOutcome({ kind: "partial", bytesStored: 8 }, base)).toEqual({ kind: "continue", at: T0 });
+  });
+
+  it("retries with backoff, never sooner than Retry-After, and is lost once the retries reach the expiry", () => {
+    expect(copyOutcome({ kind: "retry", reason: "HTTP 500" }, base)).toEqual({ kind: "retry", at: T0 + 2000, attempts: 1, lastError: "HTTP 500" });
+    expect(copyOutcome({ kind: "retry", reason: "HTTP 429", retryAfterMs: 300_000 }, base)).toMatchObject({ kind: "retry", at: T0 + 300_000 });
+    // A Retry-After beyond the expiry is pulled in before it.
+    expect(copyOutcome({ kind: "retry", reason: "HTTP 429", retryAfterMs: 3600_000 }, base)).toMatchObject({ at: base.expiry - EXPIRY_MARGIN_MS });
+    // At the deadline: lost, saying when the container expired and the last error.
+    const lost = copyOutcome({ kind: "retry", reason: "HTTP 500" }, { ...base, attempts: 6, now: base.expiry - EXPIRY_MARGIN_MS });
+    expect(lost).toMatchObject({ kind: "lost", reason: { code: "retries_exhausted", attempts: 7 } });
+    expect(reasonText((lost as { reason: Parameters<typeof reasonText>[0] }).reason)).toBe(
+      "the container expired (about 2026-01-15T12:20:00Z) before the copy succeeded; last error after 7 attempts: HTTP 500",
+    );
+  });
+
+  it("classifies upstream's refusals: the container is over, an unexplained 404 is checked, an entry without content is missing or junk", () => {
+    const gone = (failure: "expired" | "no_api" | "file_gone") => ({ kind: "gone" as const, reason: "HTTP 404", status: 404, failure });
+    expect(copyOutcome(gone("expired"), base)).toEqual({ kind: "container_gone" });
+    expect(copyOutcome(gone("no_api"), base)).toEqual({ kind: "check_container" });
+    expect(copyOutcome(gone("file_gone"), base)).toMatchObject({ kind: "no_content", state: "missing" });
+    expect(copyOutcome(gone("file_gone"), { ...base, path: "/mnt/data/__pycache__/x.pyc" })).toMatchObject({ kind: "no_content", state: "skipped", reason: { code: "junk" } });
+    expect(copyOutcome({ kind: "too_large", reason: "big", limit: 1 }, base)).toEqual({ kind: "too_large", reason: allowance.refusal });
+  });
+});
+
+describe("lifecycle and the alarm", () => {
+  it("deletion reasons carry the day of the clock passed in (retention: 30 days after storing)", () => {
+    expect(reasonText({ code: "deleted_by_retention", at: T0 + 30 * DAY + MIN })).toBe("deleted by retention on 2026-02-14");
+    expect(reasonText({ code: "deleted_on_request", at: T0 })).toBe("deleted on request on 2026-01-15");
+    expect(reasonText({ code: "expired_before_copy", expiry: T0 })).toBe("the container expired (about 2026-01-15T12:00:00Z) before the copy succeeded");
+  });
+
+  it("a tracker is unreachable only when every response's links expire, after the last of them", () => {
+    expect(unreachableAt({ responses: 0, unbounded: 0, until: null })).toBeNull();
+    expect(unreachableAt({ responses: 2, unbounded: 1, until: T0 })).toBeNull();
+    expect(unreachableAt({ responses: 2, unbounded: 0, until: T0 })).toBe(T0);
+  });
+
+  it("arms the alarm for the earliest due time any capability reports, or none", () => {
+    expect(nextWake([null, undefined])).toBeNull();
+    expect(nextWake([T0 + 5, null, T0 + 1, T0 + 3])).toBe(T0 + 1);
+  });
+});

@@ -1,0 +1,543 @@
+/**
+ * @module tracker/store
+ * Every SQL statement of the ContainerTracker, one method each, over the tables of ./schema.ts
+ * (documented in docs/storage.md, "ContainerTracker"). No rule lives here: what to write comes
+ * from ./policy.ts; the capabilities call these methods and do the I/O. Times are ms since the
+ * epoch, except `upstream_created_at` and `responses.created_at` (unix seconds, as the API gives them).
+ */
+import type { ContainerInfo } from "../upstream/containers";
+import { containerEnd, reasonText, type EndCause, type LinkReach, type Reason } from "./policy";
+import type { Cited, FileRecord, FileState, ReasonCode } from "./types";
+
+export interface FileRow {
+  file_id: string;
+  version: number;
+  tenant: string;
+  container_id: string;
+  path: string;
+  filename: string;
+  source: string | null;
+  upstream_created_at: number | null;
+  bytes: number | null;
+  content_type: string;
+  sha256: string | null;
+  etag: string | null;
+  state: FileState;
+  reason: string | null;
+  reason_code: ReasonCode | null;
+  state_at: number;
+  r2_key: string;
+  first_response_id: string | null;
+  retain_until: number | null;
+  [k: string]: SqlStorageValue;
+}
+
+export interface ContainerRow {
+  id: string;
+  tenant: string;
+  status: string | null;
+  expires_after_minutes: number | null;
+  opened_at: number;
+  client_active_at: number | null;
+  final_sweep_at: number | null;
+  final_swept_at: number | null;
+  upstream_key_sealed: string | null;
+  [k: string]: SqlStorageValue;
+}
+
+export interface JobRow {
+  file_id: string;
+  version: number;
+  tenant: string;
+  next_attempt_at: number;
+  attempts: number;
+  upload_id: string | null;
+  part_size: number;
+  [k: string]: SqlStorageValue;
+}
+
+export interface ResponseRow {
+  response_id: string;
+  tenant: string;
+  created_at: number | null;
+  sweep_next_at: number | null;
+  sweep_until: number | null;
+  sweep_attempts: number;
+  links_expire: number;
+  links_until: number | null;
+  repair_attempted_at: number | null;
+  repair_model: string | null;
+  repair_due_at: number | null;
+  repair_response_id: string | null;
+  [k: string]: SqlStorageValue;
+}
+
+export interface ClaimRow {
+  path: string;
+  cited: Cited;
+  state: "pending" | "resolved" | "missing" | "unavailable";
+  file_id: string | null;
+  version: number | null;
+  [k: string]: SqlStorageValue;
+}
+
+/** A file version's key in the tables. */
+export type VersionKey = readonly [fileId: string, version: number];
+
+/** A `files` row as the RPC surface returns it. */
+export function fileRecord(f: FileRow): FileRecord {
+  return {
+    tenant: f.tenant,
+    containerId: f.container_id,
+    fileId: f.file_id,
+    version: f.version,
+    path: f.path,
+    filename: f.filename,
+    state: f.state,
+    reason: f.reason,
+    reasonCode: f.reason_code,
+    stateAt: f.state_at,
+    bytes: f.bytes,
+    contentType: f.content_type,
+    sha256: f.sha256,
+    r2Key: f.r2_key,
+  };
+}
+
+export class TrackerStore {
+  /** @param changed called after every file state change, so waiters re-check. */
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly changed: () => void,
+  ) {}
+
+  // ───────────────────────────── container ─────────────────────────────
+
+  container(): ContainerRow | undefined {
+    return this.sql.exec<ContainerRow>("SELECT * FROM container LIMIT 1").toArray()[0];
+  }
+
+  insertContainer(id: string, tenant: string, now: number, upstreamKeySealed: string | null): void {
+    this.sql.exec("INSERT INTO container (id, tenant, opened_at, upstream_key_sealed) VALUES (?, ?, ?, ?)", id, tenant, now, upstreamKeySealed);
+  }
+
+  keepSealedKey(upstreamKeySealed: string): void {
+    this.sql.exec("UPDATE container SET upstream_key_sealed = ?", upstreamKeySealed);
+  }
+
+  /** The container as retrieved; a verdict reached by the listing in parallel (unavailable, expired) is kept. */
+  recordContainerInfo(info: ContainerInfo, now: number): void {
+    this.sql.exec(
+      `UPDATE container SET status = CASE WHEN status IN ('unavailable', 'expired') THEN status ELSE ? END,
+         last_active_at = ?, expires_after_minutes = ?, checked_at = ?`,
+      info.status ?? null, info.last_active_at ?? null, info.expires_after?.minutes ?? null, now,
+    );
+  }
+
+  setClientActivity(clientActiveAt: number, finalSweepAt: number): void {
+    this.sql.exec("UPDATE container SET client_active_at = ?, final_sweep_at = ?", clientActiveAt, finalSweepAt);
+  }
+
+  /**
+   * The one "container is over" transition (causes and their effects: `containerEnd` in
+   * ./policy.ts). Files still copying under an `overdue` end were settled one by one before.
+   */
+  endContainer(cause: EndCause, now: number): void {
+    const end = containerEnd(cause);
+    this.sql.exec(
+      `UPDATE container SET status = coalesce(?, status), checked_at = CASE WHEN ? IS NULL THEN checked_at ELSE ? END,
+         final_sweep_at = NULL, final_swept_at = CASE WHEN ? THEN ? ELSE final_swept_at END,
+         upstream_key_sealed = CASE WHEN ? THEN NULL ELSE upstream_key_sealed END`,
+      end.status, end.status, now, end.finalSwept ? 1 : 0, now, end.forgetKey ? 1 : 0,
+    );
+    if (end.unfinished) {
+      this.sql.exec(
+        "UPDATE files SET state = ?, reason = ?, reason_code = ?, state_at = ? WHERE state IN ('pending', 'copying')",
+        end.unfinished.state, reasonText(end.unfinished.reason), end.unfinished.reason.code, now,
+      );
+    }
+    if (end.dropJobs) this.sql.exec("DELETE FROM jobs");
+    if (end.dropParts) this.sql.exec("DELETE FROM parts");
+    this.sql.exec("UPDATE claims SET state = ? WHERE state = 'pending'", end.claims);
+    this.sql.exec("UPDATE responses SET sweep_next_at = NULL");
+    this.changed();
+  }
+
+  // ───────────────────────────── responses ─────────────────────────────
+
+  response(responseId: string): ResponseRow | undefined {
+    return this.sql.exec<ResponseRow>("SELECT * FROM responses WHERE response_id = ?", responseId).toArray()[0];
+  }
+
+  insertResponse(tenant: string, responseId: string, createdAt: number, sweepNextAt: number | null, sweepUntil: number | null): void {
+    this.sql.exec(
+      "INSERT INTO responses (response_id, tenant, created_at, sweep_next_at, sweep_until) VALUES (?, ?, ?, ?, ?)",
+      responseId, tenant, createdAt, sweepNextAt, sweepUntil,
+    );
+  }
+
+  /** A later `track` restarts the sweep window from its own time. */
+  restartSweep(responseId: string, createdAt: number, sweepNextAt: number, sweepUntil: number | null): void {
+    this.sql.exec(
+      "UPDATE responses SET created_at = ?, sweep_next_at = ?, sweep_until = ?, sweep_attempts = 0 WHERE response_id = ?",
+      createdAt, sweepNextAt, sweepUntil, responseId,
+    );
+  }
+
+  latestResponse(): ResponseRow | undefined {
+    return this.sql.exec<ResponseRow>("SELECT * FROM responses ORDER BY created_at DESC, rowid DESC LIMIT 1").toArray()[0];
+  }
+
+  /** The `created_at` of the first response that started after `createdAt` (unix s), or null. */
+  nextResponseStart(createdAt: number): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT min(created_at) AS at FROM responses WHERE created_at > ?", createdAt).one().at;
+  }
+
+  dueSweeps(now: number): ResponseRow[] {
+    return this.sql.exec<ResponseRow>("SELECT * FROM responses WHERE sweep_next_at IS NOT NULL AND sweep_next_at <= ?", now).toArray();
+  }
+
+  earliestSweep(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT min(sweep_next_at) AS at FROM responses").one().at;
+  }
+
+  scheduleSweep(responseId: string, next: number, attempts: number, now: number): void {
+    this.sql.exec("UPDATE responses SET sweep_next_at = ?, sweep_attempts = ?, swept_at = ? WHERE response_id = ?", next, attempts, now, responseId);
+  }
+
+  /** The sweep window closed: paths never listed are `missing`. */
+  closeSweep(responseId: string, attempts: number, now: number): void {
+    this.sql.exec("UPDATE responses SET sweep_next_at = NULL, sweep_attempts = ?, swept_at = ? WHERE response_id = ?", attempts, now, responseId);
+    this.sql.exec("UPDATE claims SET state = 'missing' WHERE response_id = ? AND state = 'pending'", responseId);
+  }
+
+  /** Records until when the response's links can reach this tracker (`undefined` = unchanged). */
+  noteLinks(responseId: string, expiresAt: number | null | undefined): void {
+    if (expiresAt === undefined) return;
+    if (expiresAt === null) {
+      this.sql.exec("UPDATE responses SET links_expire = 0, links_until = NULL WHERE response_id = ?", responseId);
+      return;
+    }
+    this.sql.exec(
+      "UPDATE responses SET links_expire = 1, links_until = max(coalesce(links_until, 0), ?) WHERE response_id = ?",
+      expiresAt * 1000, responseId,
+    );
+  }
+
+  linkReach(): LinkReach {
+    const r = this.sql
+      .exec<{ n: number; open: number | null; until: number | null }>(
+        "SELECT count(*) AS n, sum(links_expire = 0) AS open, max(links_until) AS until FROM responses",
+      )
+      .one();
+    return { responses: r.n, unbounded: r.open ?? 0, until: r.until };
+  }
+
+  // ───────────────────────────── repair ─────────────────────────────
+
+  setRepairModel(responseId: string, model: string): void {
+    this.sql.exec("UPDATE responses SET repair_model = ? WHERE response_id = ?", model, responseId);
+  }
+
+  /** A response that asked for repair and was never repaired is due when it has `missing` claims. */
+  scheduleRepair(responseId: string, now: number): void {
+    this.sql.exec(
+      `UPDATE responses SET repair_due_at = ? WHERE response_id = ? AND repair_model IS NOT NULL AND repair_attempted_at IS NULL
+         AND EXISTS (SELECT 1 FROM claims WHERE claims.response_id = responses.response_id AND claims.state = 'missing')`,
+      now, responseId,
+    );
+  }
+
+  dueRepairs(now: number): ResponseRow[] {
+    return this.sql.exec<ResponseRow>("SELECT * FROM responses WHERE repair_due_at IS NOT NULL AND repair_due_at <= ?", now).toArray();
+  }
+
+  earliestRepair(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT min(repair_due_at) AS at FROM responses").one().at;
+  }
+
+  clearRepairDue(responseId: string): void {
+    this.sql.exec("UPDATE responses SET repair_due_at = NULL WHERE response_id = ?", responseId);
+  }
+
+  markRepairAttempted(responseId: string, now: number): void {
+    this.sql.exec("UPDATE responses SET repair_attempted_at = ? WHERE response_id = ?", now, responseId);
+  }
+
+  /** `repairResponseId` null: the repair turn is no longer followed. */
+  setRepairResponse(responseId: string, repairResponseId: string | null): void {
+    this.sql.exec("UPDATE responses SET repair_response_id = ? WHERE response_id = ?", repairResponseId, responseId);
+  }
+
+  followedRepairs(): ResponseRow[] {
+    return this.sql.exec<ResponseRow>("SELECT * FROM responses WHERE repair_response_id IS NOT NULL").toArray();
+  }
+
+  // ───────────────────────────── files ─────────────────────────────
+
+  file(fileId: string, version: number): FileRow | undefined {
+    return this.sql.exec<FileRow>("SELECT * FROM files WHERE file_id = ? AND version = ?", fileId, version).toArray()[0];
+  }
+
+  latestVersion(fileId: string): FileRow | undefined {
+    return this.sql.exec<FileRow>("SELECT * FROM files WHERE file_id = ? ORDER BY version DESC LIMIT 1", fileId).toArray()[0];
+  }
+
+  insertListedFile(f: {
+    fileId: string; version: number; tenant: string; containerId: string; path: string; filename: string; source: string | null;
+    upstreamCreatedAt: number; bytes: number | null; contentType: string; skipped: Reason | null; r2Key: string; responseId: string; now: number;
+  }): void {
+    this.sql.exec(
+      `INSERT INTO files (file_id, version, tenant, container_id, path, filename, source, upstream_created_at, bytes, content_type,
+         state, reason, reason_code, state_at, r2_key, first_seen_at, first_response_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      f.fileId, f.version, f.tenant, f.containerId, f.path, f.filename, f.source, f.upstreamCreatedAt, f.bytes, f.contentType,
+      f.skipped ? "skipped" : "pending", f.skipped ? reasonText(f.skipped) : null, f.skipped?.code ?? null,
+      f.now, f.r2Key, f.now, f.responseId,
+    );
+  }
+
+  insertInlineFile(f: {
+    fileId: string; tenant: string; containerId: string; path: string; filename: string; bytes: number; contentType: string;
+    sha256: string; etag: string | null; r2Key: string; responseId: string; retainUntil: number; now: number;
+  }): void {
+    this.sql.exec(
+      `INSERT INTO files (file_id, version, tenant, container_id, path, filename, source, upstream_created_at, bytes, content_type,
+         sha256, etag, state, reason, state_at, r2_key, first_seen_at, first_response_id, retain_until)
+       VALUES (?, 1, ?, ?, ?, ?, 'inline', NULL, ?, ?, ?, ?, 'stored', NULL, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      f.fileId, f.tenant, f.containerId, f.path, f.filename, f.bytes, f.contentType, f.sha256, f.etag, f.now, f.r2Key, f.now, f.responseId, f.retainUntil,
+    );
+  }
+
+  setState(fileId: string, version: number, state: FileState, reason: Reason | null, now: number): void {
+    this.sql.exec(
+      "UPDATE files SET state = ?, reason = ?, reason_code = ?, state_at = ? WHERE file_id = ? AND version = ?",
+      state, reason ? reasonText(reason) : null, reason?.code ?? null, now, fileId, version,
+    );
+    this.changed();
+  }
+
+  markStored(key: VersionKey, s: { bytes: number; sha256: string; etag: string; retainUntil: number }, now: number): void {
+    this.sql.exec(
+      `UPDATE files SET state = 'stored', reason = NULL, reason_code = NULL, state_at = ?, bytes = ?, sha256 = ?, etag = ?, retain_until = ?
+       WHERE file_id = ? AND version = ?`,
+      now, s.bytes, s.sha256, s.etag, s.retainUntil, ...key,
+    );
+    this.changed();
+  }
+
+  /** How the last resume of a copy went, on the job and on the file. */
+  noteResume(key: VersionKey, offset: number, rangeHonoured: boolean): void {
+    this.sql.exec("UPDATE jobs SET resumed_from = ?, range_honoured = ? WHERE file_id = ? AND version = ?", offset, rangeHonoured ? 1 : 0, ...key);
+    this.sql.exec("UPDATE files SET resumed_from = ?, range_honoured = ? WHERE file_id = ? AND version = ?", offset, rangeHonoured ? 1 : 0, ...key);
+  }
+
+  /** Files of a response that count against `files_per_response` (recorded and not skipped). */
+  countedFiles(responseId: string): number {
+    return this.sql
+      .exec<{ n: number }>(
+        `SELECT count(*) AS n FROM (SELECT DISTINCT c.file_id, c.version FROM citations c
+           JOIN files g ON g.file_id = c.file_id AND g.version = c.version WHERE c.response_id = ? AND g.state != 'skipped')`,
+        responseId,
+      )
+      .one().n;
+  }
+
+  /** Every version a response cited (or its sweep found), with how, in the order first seen. */
+  responseFiles(responseId: string): (FileRow & { cited_list: string })[] {
+    return this.sql
+      .exec<FileRow & { cited_list: string }>(
+        `SELECT f.*, group_concat(DISTINCT c.cited) AS cited_list FROM citations c
+         JOIN files f ON f.file_id = c.file_id AND f.version = c.version
+         WHERE c.response_id = ? GROUP BY f.file_id, f.version ORDER BY min(c.seen_at), f.path`,
+        responseId,
+      )
+      .toArray();
+  }
+
+  /** The newest version of every file the tenant owns here, oldest first. */
+  tenantFiles(tenant: string): FileRow[] {
+    return this.sql
+      .exec<FileRow>(
+        `SELECT f.* FROM files f WHERE f.tenant = ? AND f.version = (SELECT max(version) FROM files g WHERE g.file_id = f.file_id)
+         ORDER BY f.upstream_created_at, f.file_id`,
+        tenant,
+      )
+      .toArray();
+  }
+
+  citedVersions(responseId: string): FileRow[] {
+    return this.sql
+      .exec<FileRow>(
+        `SELECT f.* FROM files f WHERE EXISTS (SELECT 1 FROM citations c WHERE c.response_id = ? AND c.file_id = f.file_id AND c.version = f.version)
+         ORDER BY f.path, f.version`,
+        responseId,
+      )
+      .toArray();
+  }
+
+  versionsOf(fileId: string): FileRow[] {
+    return this.sql.exec<FileRow>("SELECT * FROM files WHERE file_id = ? ORDER BY version", fileId).toArray();
+  }
+
+  storedFiles(): FileRow[] {
+    return this.sql.exec<FileRow>("SELECT * FROM files WHERE state = 'stored'").toArray();
+  }
+
+  dueRetention(now: number): FileRow[] {
+    return this.sql.exec<FileRow>("SELECT * FROM files WHERE state = 'stored' AND retain_until IS NOT NULL AND retain_until <= ?", now).toArray();
+  }
+
+  earliestRetention(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT min(retain_until) AS at FROM files WHERE state = 'stored'").one().at;
+  }
+
+  /** The newest version written at `path` no later than `beforeS` (unix s), for a link of an older response. */
+  writtenBefore(path: string, beforeS: number): { file_id: string; version: number } | undefined {
+    return this.sql
+      .exec<{ file_id: string; version: number }>(
+        `SELECT file_id, version FROM files WHERE path = ? AND (upstream_created_at IS NULL OR upstream_created_at <= ?)
+         ORDER BY upstream_created_at DESC, rowid DESC LIMIT 1`,
+        path, beforeS,
+      )
+      .toArray()[0];
+  }
+
+  // ───────────────────────────── citations ─────────────────────────────
+
+  cite(tenant: string, responseId: string, fileId: string, version: number, path: string, cited: Cited, now: number): void {
+    this.sql.exec(
+      `INSERT INTO citations (response_id, file_id, version, tenant, path, cited, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+      responseId, fileId, version, tenant, path, cited, now,
+    );
+  }
+
+  /** What a response cited at `path`: an explicit citation beats a sweep find; among those, the newest write. */
+  citedAt(responseId: string, path: string): { file_id: string; version: number } | undefined {
+    return this.sql
+      .exec<{ file_id: string; version: number }>(
+        `SELECT c.file_id, c.version FROM citations c JOIN files f ON f.file_id = c.file_id AND f.version = c.version
+         WHERE c.response_id = ? AND c.path = ?
+         ORDER BY (c.cited = 'listing'), f.upstream_created_at DESC, f.rowid DESC LIMIT 1`,
+        responseId, path,
+      )
+      .toArray()[0];
+  }
+
+  /** A usable file the repair turn wrote at `path` (newest first). */
+  repairedAt(repairResponseId: string, path: string): { file_id: string; version: number; path: string } | undefined {
+    return this.sql
+      .exec<{ file_id: string; version: number; path: string }>(
+        `SELECT c.file_id, c.version, c.path FROM citations c JOIN files f ON f.file_id = c.file_id AND f.version = c.version
+         WHERE c.response_id = ? AND c.path = ? AND f.state NOT IN ('skipped', 'missing', 'unavailable')
+         ORDER BY f.upstream_created_at DESC, f.rowid DESC LIMIT 1`,
+        repairResponseId, path,
+      )
+      .toArray()[0];
+  }
+
+  /** Pending linked paths that name a file the response also cited by id (no listing needed). */
+  pendingClaimsCitedById(responseId: string): { path: string; file_id: string; version: number }[] {
+    return this.sql
+      .exec<{ path: string; file_id: string; version: number }>(
+        `SELECT cl.path, c.file_id, c.version FROM claims cl JOIN citations c ON c.response_id = cl.response_id AND c.path = cl.path
+         WHERE cl.response_id = ? AND cl.state = 'pending' AND c.cited != 'listing'`,
+        responseId,
+      )
+      .toArray();
+  }
+
+  // ───────────────────────────── claims ─────────────────────────────
+
+  insertClaim(responseId: string, path: string, tenant: string, cited: Cited, state: ClaimRow["state"], now: number): void {
+    this.sql.exec(
+      `INSERT INTO claims (response_id, path, tenant, cited, state, claimed_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (response_id, path) DO NOTHING`,
+      responseId, path, tenant, cited, state, now,
+    );
+  }
+
+  claim(responseId: string, path: string): ClaimRow | undefined {
+    return this.sql.exec<ClaimRow>("SELECT path, cited, state, file_id, version FROM claims WHERE response_id = ? AND path = ?", responseId, path).toArray()[0];
+  }
+
+  /** Resolves a claim; `force` also re-points one already resolved (a repair's adoption). */
+  resolveClaim(responseId: string, path: string, fileId: string, version: number, force = false): void {
+    this.sql.exec(
+      `UPDATE claims SET state = 'resolved', file_id = ?, version = ? WHERE response_id = ? AND path = ?${force ? "" : " AND state != 'resolved'"}`,
+      fileId, version, responseId, path,
+    );
+  }
+
+  /** The response's claims in `states`, oldest first. */
+  claimsIn(responseId: string, states: readonly ClaimRow["state"][]): ClaimRow[] {
+    return this.sql
+      .exec<ClaimRow>(
+        `SELECT path, cited, state, file_id, version FROM claims WHERE response_id = ? AND state IN (${states.map(() => "?").join(", ")})
+         ORDER BY claimed_at, path`,
+        responseId, ...states,
+      )
+      .toArray();
+  }
+
+  // ───────────────────────────── jobs and parts ─────────────────────────────
+
+  addJob(tenant: string, fileId: string, version: number, at: number, partSize: number): void {
+    this.sql.exec(
+      `INSERT INTO jobs (file_id, version, tenant, next_attempt_at, part_size) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (file_id, version) DO UPDATE SET next_attempt_at = excluded.next_attempt_at, attempts = 0`,
+      fileId, version, tenant, at, partSize,
+    );
+  }
+
+  job(fileId: string, version: number): JobRow | undefined {
+    return this.sql.exec<JobRow>("SELECT * FROM jobs WHERE file_id = ? AND version = ?", fileId, version).toArray()[0];
+  }
+
+  jobs(): JobRow[] {
+    return this.sql.exec<JobRow>("SELECT * FROM jobs").toArray();
+  }
+
+  dueJobs(now: number): JobRow[] {
+    return this.sql.exec<JobRow>("SELECT * FROM jobs WHERE next_attempt_at <= ? ORDER BY next_attempt_at, file_id", now).toArray();
+  }
+
+  deleteJob(key: VersionKey): void {
+    this.sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
+  }
+
+  countStep(key: VersionKey): void {
+    this.sql.exec("UPDATE jobs SET steps = steps + 1 WHERE file_id = ? AND version = ?", ...key);
+  }
+
+  setUploadId(key: VersionKey, uploadId: string | null): void {
+    this.sql.exec("UPDATE jobs SET upload_id = ? WHERE file_id = ? AND version = ?", uploadId, ...key);
+  }
+
+  /** Continue (`attempts` 0, no error) or retry (`attempts`, the error) at `at`. */
+  rescheduleJob(key: VersionKey, at: number, attempts: number, lastError: string | null): void {
+    this.sql.exec("UPDATE jobs SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE file_id = ? AND version = ?", attempts, at, lastError, ...key);
+  }
+
+  parts(key: VersionKey): { partNumber: number; etag: string; size: number }[] {
+    return this.sql
+      .exec<{ part_number: number; etag: string; size: number }>(
+        "SELECT part_number, etag, size FROM parts WHERE file_id = ? AND version = ? ORDER BY part_number",
+        ...key,
+      )
+      .toArray()
+      .map((p) => ({ partNumber: p.part_number, etag: p.etag, size: p.size }));
+  }
+
+  storePart(key: VersionKey, tenant: string, p: { partNumber: number; etag: string; size: number }, now: number): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO parts (file_id, version, tenant, part_number, etag, size, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ...key, tenant, p.partNumber, p.etag, p.size, now,
+    );
+  }
+
+  deleteParts(key: VersionKey): void {
+    this.sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", ...key);
+  }
+}
