@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import { loadConfig, type Bindings, type Config } from "./config";
 import { UnsandboxError } from "./errors";
+import { errorFields, logEvent } from "./log";
 
 /** The ids an answer reveals, as the response pipeline decoded them (src/harvest/pipeline.ts). */
 export interface DecodedIds {
@@ -51,7 +52,12 @@ export function createApp(): Hono<AppEnv> {
       res.headers.set("x-unsandbox-request-id", c.get("requestId") ?? "");
       return res;
     }
-    console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), error: String(err), stack: (err as Error)?.stack }));
+    logEvent("error", "unhandled_error", {
+      requestId: c.get("requestId"),
+      tenant: c.get("tenant") ?? null,
+      ...errorFields(err),
+      stack: err instanceof Error ? (err.stack ?? null) : null,
+    });
     return new UnsandboxError(500, "unsandbox hit an internal error; the request id is in x-unsandbox-request-id", {
       type: "server_error",
     }).toResponse();

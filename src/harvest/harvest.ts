@@ -9,6 +9,7 @@ import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import type { FileRef, ManifestEntry, PathResolution } from "../tracker/types";
 import type { LinkRecord, RegisterInput } from "../tracker/response-index";
 import type { Bindings } from "../config";
+import { errorFields, logEvent } from "../log";
 import { decodeDataUrl, discover, type Discovery } from "./discover";
 import { refOfPath, type LinkNaming } from "../links/naming";
 import { citedPath } from "../links/response";
@@ -18,6 +19,8 @@ import { linkTombstone, objectTombstone, type TombstoneRecord } from "../storage
 
 export interface HarvestOptions {
   tenant: string;
+  /** The request's id (app.ts), for log lines; absent for a background harvest. */
+  requestId?: string;
   previousResponseId?: string;
   clientWantsOutputs: boolean;
   /** How long to wait for copies before answering; files still copying are reported as such. */
@@ -129,7 +132,7 @@ export async function harvest(
     noteFiles(files); // for the request's log line (observability/request-context.ts)
     return files;
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: "harvest failed", responseId: response.id, error: String(err) }));
+    logEvent("error", "harvest_failed", { requestId: options.requestId, tenant: options.tenant, responseId: response.id, ...errorFields(err) });
     return [];
   }
 }

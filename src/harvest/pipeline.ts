@@ -34,6 +34,7 @@ import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import { featureOn } from "./features";
 import { withoutDomainSecrets } from "../upstream/domain-secrets";
 import { withFileInstructions } from "./file-instructions";
+import { errorFields, logEvent } from "../log";
 import { harvest, manifestOf, type AnswerFile, type HarvestOptions } from "./harvest";
 import { applyManagedContainer } from "./managed";
 import { linkExpiry, namingFor } from "./naming";
@@ -66,6 +67,8 @@ export interface PipelineRequest {
   /** Who called (auth/caller.ts); widget callers' links expire (`linkExpiry`). */
   caller: Caller | undefined;
   tenant: string;
+  /** The request's id (app.ts), for log lines; absent for work after the request (a background harvest). */
+  requestId?: string;
   /** The client asked for `code_interpreter_call.outputs` itself (unsandbox always asks upstream). */
   clientWantsOutputs: boolean;
   /** The request's `previous_response_id` (a read-back takes it from the response instead). */
@@ -117,6 +120,7 @@ export async function pipelineFor(
     config: c.get("config"),
     caller: c.get("caller"),
     tenant: c.get("tenant"),
+    requestId: c.get("requestId"),
     upstreamKeySealed: await sealForLaterWork(loadConfig(c.env), c.get("caller")),
     ...(c.get("onDecoded") ? { onDecoded: c.get("onDecoded") } : {}),
   });
@@ -217,6 +221,7 @@ export class ResponsePipeline {
     const r = this.request;
     return {
       tenant: r.tenant,
+      requestId: r.requestId,
       previousResponseId,
       clientWantsOutputs: r.clientWantsOutputs,
       waitMs: r.waitMs,
@@ -237,7 +242,7 @@ export class ResponsePipeline {
         upstreamKeySealed: r.upstreamKeySealed,
       });
     } catch (err) {
-      console.error(JSON.stringify({ level: "error", msg: "background watch failed", responseId: response.id, error: String(err) }));
+      logEvent("error", "background_watch_failed", { requestId: r.requestId, tenant: r.tenant, responseId: response.id, ...errorFields(err) });
     }
   }
 }
@@ -357,8 +362,11 @@ export class StreamSession {
 
   /** Waits for the calls started so far; a failed one is logged, never thrown into the stream. */
   async settle(): Promise<void> {
+    const { requestId, tenant } = this.#pipeline.request;
     for (const r of await Promise.allSettled(this.#pending.splice(0))) {
-      if (r.status === "rejected") console.error(JSON.stringify({ level: "error", msg: "index or tracker call failed", error: String(r.reason) }));
+      if (r.status === "rejected") {
+        logEvent("error", "stream_tracker_call_failed", { requestId, tenant, responseId: this.#responseId, ...errorFields(r.reason) });
+      }
     }
   }
 
@@ -369,11 +377,11 @@ export class StreamSession {
   async handOff(): Promise<void> {
     const responseId = this.#responseId;
     if (!responseId) return;
-    const { env, tenant, upstreamKeySealed } = this.#pipeline.request;
+    const { env, tenant, upstreamKeySealed, requestId } = this.#pipeline.request;
     for (const containerId of this.#containers) {
       await trackerFor(env, containerId)
         .track({ tenant, containerId, responseId, responseCreatedAt: this.#createdAt, refs: [], sweep: true, linksExpireAt: this.#linksExpireAt ?? null, upstreamKeySealed })
-        .catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "hand-off failed", responseId, error: String(err) })));
+        .catch((err: unknown) => logEvent("error", "stream_hand_off_failed", { requestId, tenant, responseId, containerId, ...errorFields(err) }));
     }
   }
 

@@ -1,8 +1,9 @@
 /**
  * @module links/stream-rewriter
  * Rewrites a Responses event stream as it flows, with exactly upstream's events: same count,
- * order, types and `sequence_number`s (the SDK's `responses.stream()` rejects invented events
- * and checks indices, see the reference sheet §5.1).
+ * order, types and `sequence_number`s: the Node SDK's `responses.stream()` throws on an event
+ * type it does not know and checks output and content indices
+ * (https://github.com/openai/openai-node/blob/master/src/lib/responses/ResponseStream.ts).
  *
  * Text deltas go through a {@link LinkScanner} per content part. A delta whose end could still be
  * part of a link (at most {@link MAX_LINK_CHARS} characters) is held until the next event:

@@ -4,6 +4,7 @@
  * must not fail a request or a copy) and it tells the tenant index about a tenant once per isolate.
  */
 import type { Bindings } from "../config";
+import { errorFields, logEvent } from "../log";
 import type { UsageMeter } from "./meter";
 import { TENANT_INDEX } from "./meter";
 import { cleanDelta, type UsageDelta } from "./usage";
@@ -26,6 +27,6 @@ export async function meter(env: Pick<Bindings, "USAGE_METER">, tenant: string, 
     }
     await meterFor(env, tenant).add(delta);
   } catch (err) {
-    console.error(JSON.stringify({ event: "metering_error", level: "error", tenant, error: String(err) }));
+    logEvent("error", "metering_error", { tenant, ...errorFields(err) });
   }
 }

@@ -5,7 +5,8 @@
  */
 import type { Bindings } from "../config";
 import { meter } from "../metering/record";
-import { copyJobLine, logEvent, writeLine, type CopyJobEvent } from "./log";
+import { errorFields, logEvent, writeLine } from "../log";
+import { copyJobLine, type CopyJobEvent } from "./log";
 
 /** Logs a settled copy step and meters a stored file. Never throws. */
 export async function reportCopyJob(env: Pick<Bindings, "USAGE_METER">, event: CopyJobEvent): Promise<void> {
@@ -15,6 +16,6 @@ export async function reportCopyJob(env: Pick<Bindings, "USAGE_METER">, event: C
       await meter(env, event.tenant, { files_stored: 1, bytes_stored: event.result.bytes });
     }
   } catch (err) {
-    logEvent("error", "copy_job_report_error", { tenant: event.tenant, containerId: event.containerId, error: String(err) });
+    logEvent("error", "copy_job_report_error", { tenant: event.tenant, containerId: event.containerId, fileId: event.fileId, ...errorFields(err) });
   }
 }

@@ -17,7 +17,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Bindings } from "../config";
-import { logEvent } from "../observability/log";
+import { errorFields, logEvent } from "../log";
 import { openMigrated } from "../durable/sqlite-migrations";
 import { inlineObjectKey } from "../storage/keys";
 import { retrieveContainerFile, type UpstreamAccess } from "../upstream/containers";
@@ -337,7 +337,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
       await this.#lifecycle.applyRetention(Date.now());
       if (await this.#lifecycle.clearIfUnreachable(Date.now())) return;
     } catch (err) {
-      logEvent("error", "tracker_alarm_failed", { containerId: this.#store.container()?.id ?? null, error: String(err) });
+      const row = this.#store.container();
+      logEvent("error", "tracker_alarm_failed", { tenant: row?.tenant ?? null, containerId: row?.id ?? null, ...errorFields(err) });
     }
     await this.#armAlarm();
   }

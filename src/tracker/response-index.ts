@@ -12,7 +12,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Bindings, Config } from "../config";
 import { loadConfig } from "../config";
-import { logEvent } from "../observability/log";
+import { logEvent } from "../log";
 import { openMigrated } from "../durable/sqlite-migrations";
 import { keyForLaterWork } from "../tenants/store";
 import { pollResponse, type PolledResponse } from "../upstream/responses";
@@ -255,7 +255,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
     const status = polled.kind === "response" ? (polled.response.status ?? "") : "";
     if (polled.kind === "response" && TERMINAL_STATUSES.has(status)) {
       if (!backgroundHarvester) {
-        logEvent("error", "background_harvest_missing", { responseId: row.id });
+        logEvent("error", "background_harvest_missing", { tenant: w.tenant, responseId: row.id, reason: "no_harvester" });
         return this.#endWatch("abandoned", "no harvester is installed");
       }
       await backgroundHarvester({

@@ -129,8 +129,7 @@ function resolveContainer(tool: CiTool, earlier: StoredResponse[], dirty: boolea
   return c;
 }
 
-/** Validates, runs and stores one response. */
-/** Runs one turn for `org` (the organisation of the caller's key). */
+/** Validates, runs and stores one response: one turn for `org` (the organisation of the caller's key). */
 export function createResponse(raw: unknown, rawText: string, org: string): StoredResponse {
   const body = parseOr400(CreateResponseBody, raw);
   const tools = body.tools ?? [];

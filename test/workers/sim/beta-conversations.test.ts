@@ -3,7 +3,7 @@
  * recordings say (the proxy suites rely on each of these behaving like the real API).
  */
 import { describe, expect, it } from "vitest";
-import { api, client, control } from "./helpers";
+import { api, client, control } from "../support/sim";
 
 const BETA = { "openai-beta": "responses_multi_agent=v1", "content-type": "application/json" };
 const TOOLS = [{ type: "code_interpreter", container: { type: "auto" } }];

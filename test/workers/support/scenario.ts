@@ -8,7 +8,7 @@ import { expect } from "vitest";
 import { findSandboxRefs } from "../../../src/links/find";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
 import { trackerFor } from "../../../src/tracker/stubs";
-import { age } from "../tracker/sim";
+import { age } from "./tracker";
 import { direct, download, sim, UNSANDBOX_KEY } from "./clients";
 
 export const TOOLS = [{ type: "code_interpreter" as const, container: { type: "auto" as const } }];
