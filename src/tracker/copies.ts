@@ -11,6 +11,8 @@ import { meterFor } from "../metering/record";
 import { reportCopyJob } from "../observability/copy-job";
 import { copyStep, type CopyHooks, type CopyResult, type CopyState } from "../storage/copy";
 import { fetchFileContent } from "../upstream/containers";
+import type { StorageLimits } from "../storage/limits";
+import type { UpstreamAccess } from "../upstream/containers";
 import type { Capability, TrackerContext } from "./context";
 import {
   byteAllowance,
@@ -25,6 +27,7 @@ import {
 } from "./policy";
 import type { FileRow, JobRow, VersionKey } from "./store";
 import type { Sweeps } from "./sweeps";
+import { TenantUnavailableError } from "./tenant-view";
 
 const keyOf = (j: { file_id: string; version: number }): VersionKey => [j.file_id, j.version];
 const idOf = (j: { file_id: string; version: number }) => `${j.file_id}/${j.version}`;
@@ -88,6 +91,11 @@ export class Copies implements Capability {
     await this.abortUpload(job);
   }
 
+  /** Aborts every unfinished multipart upload (the container ends with its jobs dropped). */
+  async abortAll(): Promise<void> {
+    for (const job of this.ctx.store.jobs().filter((j) => !this.#running.has(idOf(j)))) await this.abortUpload(job);
+  }
+
   async abortUpload(job: JobRow): Promise<void> {
     if (!job.upload_id) return;
     const file = this.ctx.store.file(job.file_id, job.version);
@@ -127,7 +135,18 @@ export class Copies implements Capability {
         httpMetadata: { contentType: file.content_type },
         customMetadata: { tenant: file.tenant, container: file.container_id, file: file.file_id, version: String(file.version), path: file.path },
       };
-      const up = await this.ctx.upstream();
+      // The key and the limits: a directory that cannot answer (and no earlier record) backs off
+      // this job like any failed attempt; a revoked tenant propagates and ends the tracker.
+      let up: UpstreamAccess;
+      let limits: StorageLimits;
+      try {
+        up = await this.ctx.upstream();
+        limits = (await this.ctx.tenant.load(file.tenant)).limits;
+      } catch (err) {
+        if (!(err instanceof TenantUnavailableError)) throw err;
+        await this.#settle(job, file, { kind: "retry", reason: err.message }, byteAllowance(this.ctx.tenant.cached(file.tenant), 0));
+        return;
+      }
       const hooks: CopyHooks = {
         fetchContent: (rangeStart) => fetchFileContent(up, file.container_id, file.file_id, rangeStart),
         uploadStarted: (uploadId) => store.setUploadId(key, uploadId),
@@ -142,7 +161,6 @@ export class Copies implements Capability {
         resumed: ({ offset, rangeHonoured }) => store.noteResume(key, offset, rangeHonoured),
       };
       // Bytes per file and per tenant: the smaller allowance bounds this copy.
-      const limits = await this.ctx.limits.load(file.tenant);
       const allowance = byteAllowance(limits, await this.#tenantBytes(file.tenant));
       const result: CopyResult = allowance.full
         ? { kind: "too_large", reason: "tenant storage limit reached", limit: 0 }
@@ -169,7 +187,7 @@ export class Copies implements Capability {
       now,
       attempts: job.attempts,
       expiry: this.sweeps.expiry(),
-      retentionMs: this.ctx.limits.cached(file.tenant).retentionMs,
+      retentionMs: this.ctx.tenant.cached(file.tenant).retentionMs,
       path: file.path,
       allowance,
     });

@@ -83,7 +83,8 @@ export type ReasonCode =
   | "no_content"
   | "never_listed"
   | "deleted_on_request"
-  | "deleted_by_retention";
+  | "deleted_by_retention"
+  | "tenant_revoked";
 
 /**
  * File states; `pending` and `copying` are the only non-final ones. `unavailable`: the upstream
