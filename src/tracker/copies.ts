@@ -149,7 +149,7 @@ export class Copies implements Capability {
       }
       const hooks: CopyHooks = {
         fetchContent: (rangeStart) => fetchFileContent(up, file.container_id, file.file_id, rangeStart),
-        uploadStarted: (uploadId) => store.setUploadId(key, uploadId),
+        uploadStarted: (uploadId, partSize) => store.setUploadId(key, uploadId, partSize),
         partStored: (p) => {
           this.#partsLeft--;
           store.storePart(key, file.tenant, p, this.ctx.now());

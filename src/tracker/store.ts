@@ -524,8 +524,9 @@ export class TrackerStore {
     this.sql.exec("UPDATE jobs SET steps = steps + 1 WHERE file_id = ? AND version = ?", ...key);
   }
 
-  setUploadId(key: VersionKey, uploadId: string | null): void {
-    this.sql.exec("UPDATE jobs SET upload_id = ? WHERE file_id = ? AND version = ?", uploadId, ...key);
+  /** The job's multipart upload (null: none), and the part size its parts have (kept when not given). */
+  setUploadId(key: VersionKey, uploadId: string | null, partSize?: number): void {
+    this.sql.exec("UPDATE jobs SET upload_id = ?, part_size = coalesce(?, part_size) WHERE file_id = ? AND version = ?", uploadId, partSize ?? null, ...key);
   }
 
   /** Continue (`attempts` 0, no error) or retry (`attempts`, the error) at `at`. */
