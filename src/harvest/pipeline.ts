@@ -145,14 +145,23 @@ export class ResponsePipeline {
     const { env, tenant } = this.request;
     const { naming, linksExpireAt } = this.naming(responseId, response.created_at);
     const index = responseIndexFor(env, responseId);
-    let info = await index.info(tenant);
-    if (!info && TERMINAL_STATUSES.has(response.status ?? "")) {
+    // The upstream answer exists: an index or tracker that cannot answer (overloaded) costs the
+    // file list of this reading, never the answer (a later read reports them).
+    let failed = false;
+    const degraded = (err: unknown) => {
+      failed = true;
+      console.error(JSON.stringify({ level: "warn", msg: "read-back without files", responseId, error: String(err) }));
+      return null;
+    };
+    let info = await index.info(tenant).catch(degraded);
+    if (!info && !failed && TERMINAL_STATUSES.has(response.status ?? "")) {
       await harvest(env, response, naming, { ...this.harvestOptions(), linksExpireAt, previousResponseId: response.previous_response_id ?? undefined });
-      info = await index.info(tenant);
+      info = await index.info(tenant).catch(degraded);
     }
     // Rewritten first: the manifest gives each file the URL its link got in this text.
     const rewritten = await this.rewrite(response, naming);
-    return { ...rewritten, unsandbox: { files: info ? await manifestOf(env, info, naming) : [] } };
+    const files = info ? ((await manifestOf(env, info, naming).catch(degraded)) ?? []) : [];
+    return { ...rewritten, unsandbox: { files } };
   }
 
   /** A streamed answer: feed it upstream's parsed events in order ({@link StreamSession}). */
