@@ -7,7 +7,7 @@
  * (https://developers.cloudflare.com/durable-objects/api/alarms/). Progress is saved per part, so
  * an eviction costs at most the part in flight.
  */
-import { meterFor } from "../metering/record";
+import { meter, meterFor } from "../metering/record";
 import { reportCopyJob } from "../observability/copy-job";
 import { copyStep, type CopyHooks, type CopyResult, type CopyState } from "../storage/copy";
 import { fetchFileContent } from "../upstream/containers";
@@ -37,6 +37,12 @@ export class Copies implements Capability {
   readonly #running = new Set<string>();
   /** Part uploads the current alarm run may still make (see PARTS_PER_RUN). */
   #partsLeft = PARTS_PER_RUN;
+  /**
+   * Metering of one alarm run, per tenant: the bytes stored as the meter reported them at the
+   * run's start (one read per run, not one per copy) and what this run stored since (metered once,
+   * after the run, so no copy waits on the meter to become `stored`).
+   */
+  #usage = new Map<string, { before: Promise<number>; files: number; bytes: number }>();
 
   constructor(
     private readonly ctx: TrackerContext,
@@ -67,7 +73,21 @@ export class Copies implements Capability {
       }
     };
     const free = Math.max(0, MAX_CONCURRENT_COPIES - this.#running.size);
-    await Promise.all(Array.from({ length: free }, worker));
+    this.#usage = new Map();
+    try {
+      await Promise.all(Array.from({ length: free }, worker));
+    } finally {
+      await this.#meterRun();
+    }
+  }
+
+  /** One meter call per tenant for what this run stored (never throws: `meter` logs its errors). */
+  async #meterRun(): Promise<void> {
+    const usage = this.#usage;
+    this.#usage = new Map();
+    for (const [tenant, u] of usage) {
+      if (u.files > 0) await meter(this.ctx.env, tenant, { files_stored: u.files, bytes_stored: u.bytes });
+    }
   }
 
   /** Past the computed expiry nothing can be fetched: unfinished copies are `lost`, with no read. */
@@ -198,8 +218,9 @@ export class Copies implements Capability {
       store.deleteJob(key);
       return;
     }
-    // The copy_job log line, and metering of stored files (src/observability/copy-job.ts); never throws.
-    await reportCopyJob(this.ctx.env, {
+    // The copy_job log line (src/observability/copy-job.ts); never throws. Stored files are
+    // metered once per run, after it (`#meterRun`).
+    reportCopyJob({
       tenant: file.tenant, containerId: file.container_id, fileId: file.file_id, version: file.version,
       result, attempts: job.attempts + 1, gaveUp: outcome.kind === "lost",
     });
@@ -207,6 +228,8 @@ export class Copies implements Capability {
       case "stored":
         if (result.kind !== "stored") return;
         store.markStored(key, { bytes: result.bytes, sha256: result.sha256, etag: result.etag, retainUntil: outcome.retainUntil }, now);
+        this.#run(file.tenant).files += 1;
+        this.#run(file.tenant).bytes += result.bytes;
         // The parts rows stay as the record of how the object was assembled (docs/storage.md).
         store.deleteJob(key);
         return;
@@ -245,12 +268,26 @@ export class Copies implements Capability {
     }
   }
 
-  /** Bytes the tenant has stored, as metered (src/metering); 0 when the meter cannot answer. */
-  async #tenantBytes(tenant: string): Promise<number> {
-    try {
-      return (await meterFor(this.ctx.env, tenant).report(tenant)).totals.bytes_stored;
-    } catch {
-      return 0;
+  /** This run's metering record of a tenant (its stored bytes read once, at first use). */
+  #run(tenant: string) {
+    let u = this.#usage.get(tenant);
+    if (!u) {
+      const before = meterFor(this.ctx.env, tenant)
+        .report(tenant)
+        .then((r) => r.totals.bytes_stored)
+        .catch(() => 0);
+      u = { before, files: 0, bytes: 0 };
+      this.#usage.set(tenant, u);
     }
+    return u;
+  }
+
+  /**
+   * Bytes the tenant has stored: as metered at the start of this run (0 when the meter cannot
+   * answer), plus what this run stored since.
+   */
+  async #tenantBytes(tenant: string): Promise<number> {
+    const u = this.#run(tenant);
+    return (await u.before) + u.bytes;
   }
 }
