@@ -28,7 +28,7 @@ import type { LinkNaming } from "../links/naming";
 import { rewriteItems, rewriteResponseObject } from "../links/response";
 import { StreamRewriter, type StreamEvent as RewrittenEvent } from "../links/stream-rewriter";
 import { OUTPUTS_INCLUDE, type CreateResponseBody } from "../schemas/create-response";
-import { sealForLaterWork } from "../tenants/store";
+import { sealForLaterWork, tenantForLaterWork, type TenantHandOff } from "../tenants/store";
 import { TERMINAL_STATUSES } from "../tracker/background";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import { featureOn } from "./features";
@@ -74,6 +74,8 @@ export interface PipelineRequest {
   repair: boolean;
   /** Pass-through mode: the caller's key, sealed, for the trackers' work after the request. */
   upstreamKeySealed: string | null;
+  /** Multi-tenant mode: the tenant's limits and sealed key, handed to new trackers (`tenantForLaterWork`). */
+  tenantRecord: TenantHandOff | null;
   /** Receives the ids each answer reveals before it goes out (app.ts `onDecoded`). */
   onDecoded?: (ids: DecodedIds) => Promise<unknown>;
 }
@@ -110,6 +112,7 @@ export async function pipelineFor(
     caller: c.get("caller"),
     tenant: c.get("tenant"),
     upstreamKeySealed: await sealForLaterWork(loadConfig(c.env), c.get("caller")),
+    tenantRecord: await tenantForLaterWork(loadConfig(c.env), c.get("caller")),
     ...(c.get("onDecoded") ? { onDecoded: c.get("onDecoded") } : {}),
   });
 }
@@ -200,6 +203,7 @@ export class ResponsePipeline {
       waitMs: r.waitMs,
       repair: r.repair,
       upstreamKeySealed: r.upstreamKeySealed,
+      tenantRecord: r.tenantRecord,
     };
   }
 
@@ -263,7 +267,7 @@ export class StreamSession {
 
   /** Takes the next upstream event; returns the events to send now, in order. */
   async push(event: StreamEvent): Promise<RewrittenEvent[] | typeof AS_RECEIVED> {
-    const { env, tenant, upstreamKeySealed, previousResponseId } = this.#pipeline.request;
+    const { env, tenant, upstreamKeySealed, tenantRecord, previousResponseId } = this.#pipeline.request;
     await this.#report(event);
     if (!this.#rewriter && event.response?.id) {
       const response = event.response;
@@ -300,6 +304,7 @@ export class StreamSession {
             responseCreatedAt: this.#createdAt,
             linksExpireAt: this.#linksExpireAt ?? null,
             upstreamKeySealed,
+            tenantRecord,
           }),
         ]),
       );
@@ -341,10 +346,10 @@ export class StreamSession {
   async handOff(): Promise<void> {
     const responseId = this.#responseId;
     if (!responseId) return;
-    const { env, tenant, upstreamKeySealed } = this.#pipeline.request;
+    const { env, tenant, upstreamKeySealed, tenantRecord } = this.#pipeline.request;
     for (const containerId of this.#containers) {
       await trackerFor(env, containerId)
-        .track({ tenant, containerId, responseId, responseCreatedAt: this.#createdAt, refs: [], sweep: true, linksExpireAt: this.#linksExpireAt ?? null, upstreamKeySealed })
+        .track({ tenant, containerId, responseId, responseCreatedAt: this.#createdAt, refs: [], sweep: true, linksExpireAt: this.#linksExpireAt ?? null, upstreamKeySealed, tenantRecord })
         .catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "hand-off failed", responseId, error: String(err) })));
     }
   }

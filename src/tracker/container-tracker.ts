@@ -90,6 +90,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
   async open(input: OpenInput): Promise<void> {
     const p = OpenSchema.parse(input);
     this.#claimContainer(p.tenant, p.containerId, p.upstreamKeySealed);
+    if (p.tenantRecord) await this.#ctx.tenant.seed(p.tenant, p.tenantRecord);
     const now = Date.now();
     const [next, until] = sweepSchedule("open", now, this.#sweeps.live());
     this.#upsertResponse(p.tenant, p.responseId, p.responseCreatedAt ?? Math.floor(now / 1000), next, until);
@@ -105,6 +106,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
   async track(input: TrackInput): Promise<ManifestEntry[]> {
     const p = TrackSchema.parse(input);
     this.#claimContainer(p.tenant, p.containerId, p.upstreamKeySealed);
+    if (p.tenantRecord) await this.#ctx.tenant.seed(p.tenant, p.tenantRecord);
     const now = Date.now();
     const live = this.#sweeps.live();
     const sweep = p.sweep && live;

@@ -87,6 +87,22 @@ export class TenantView {
     return state;
   }
 
+  /**
+   * The tenant's record as the request that opened the tracker knew it (multi-tenant mode; at most
+   * a key-cache interval old): trusted like a directory read, so a new tracker makes none.
+   */
+  async seed(tenant: string, record: { limits: Record<string, unknown> | null; upstreamKeySealed: string | null }): Promise<void> {
+    const config = loadConfig(this.env);
+    if (config.UNSANDBOX_MODE !== "multi-tenant") return;
+    this.#last.set(tenant, {
+      limits: effectiveLimits(deploymentLimits(this.env), (record.limits as TenantLimitOverrides | null) ?? null),
+      upstreamKey: record.upstreamKeySealed ? await unseal(record.upstreamKeySealed, tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []) : config.OPENAI_API_KEY,
+    });
+    this.#failures = 0;
+    this.#failedAt = null;
+    this.store.noteTenantChecked(this.now());
+  }
+
   /** The limits last loaded for the tenant, or the deployment's when none were loaded yet. */
   cached(tenant: string): StorageLimits {
     return this.#last.get(tenant)?.limits ?? deploymentLimits(this.env);
