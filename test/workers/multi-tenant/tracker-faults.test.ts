@@ -6,7 +6,7 @@
  * and further alarm runs make no upstream read. Before, every run threw on the key lookup and
  * re-armed the alarm at once, forever.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
@@ -51,5 +51,52 @@ describe("multi-tenant: tracker faults", () => {
     expect((await sim.counters()).content_fetches[f.id] ?? 0).toBe(fetches);
     expect((await sim.counters()).container_reads[ct.id] ?? 0).toBe(reads);
     expect(await alarmTime(ct.id)).toBeNull();
+  });
+});
+
+/**
+ * Makes every `TenantDirectory` call fail like an overloaded object while `fn` runs (the binding
+ * class's prototype is wrapped: the test shares the isolate with the trackers). Returns how many
+ * directory calls were tried meanwhile.
+ */
+async function withDirectoryOverloaded<T>(fn: () => Promise<T>): Promise<{ result: T; tried: number }> {
+  const e = env as unknown as Record<string, unknown>;
+  const proto = Object.getPrototypeOf(e.TENANT_DIRECTORY) as { getByName: (this: unknown, name: string) => unknown };
+  const getByName = proto.getByName;
+  let tried = 0;
+  const failing = new Proxy({}, {
+    get: (_t, prop) =>
+      prop === "then" ? undefined : () => (tried++, Promise.reject(Object.assign(new Error("Durable Object is overloaded."), { overloaded: true }))),
+  });
+  proto.getByName = function (this: unknown, name: string) {
+    return this === e.TENANT_DIRECTORY ? failing : getByName.call(this, name);
+  };
+  try {
+    return { result: await fn(), tried };
+  } finally {
+    proto.getByName = getByName;
+  }
+}
+
+describe("multi-tenant: a directory that cannot answer", () => {
+  it("keeps the tenant's last good limits and key, and its refresh backs off instead of spinning", async () => {
+    const id = `ovl${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    await admin("POST", "/admin/tenants", { id, name: id, limits: { bytes_per_file: 2_000 } });
+    const ct = await sim.container([{ path: "/mnt/data/big.csv", size: 3_000 }]);
+    const f = ct.files[0]!;
+    await sim.fault({ file_id: f.id, kind: "status", status: 503, times: 1 });
+    await register(ct.id, "resp_ovl", f.created_at, [{ fileId: f.id, cited: "annotation" }], { tenant: id });
+    await until(async () => ((await job(ct.id))?.attempts ?? 0) >= 1);
+
+    const { tried } = await withDirectoryOverloaded(async () => {
+      // The tenant's record is due for a refresh, which fails: the copy still runs, with the
+      // tenant's own limit (the deployment's 1 GiB would have stored it), not the defaults.
+      await alarmAt(ct.id, TENANT_REFRESH_MS + 1_000);
+      // Alarms right after: no new directory call until the refresh's backoff has passed.
+      for (let i = 0; i < 5; i++) await runInDurableObject(tracker(ct.id), (inst: ContainerTracker) => inst.alarm());
+    });
+    expect(tried).toBe(1);
+    const [entry] = await tracker(ct.id).manifest("resp_ovl");
+    expect(entry).toMatchObject({ file_id: f.id, state: "skipped", reason: expect.stringContaining("bytes_per_file (2000 bytes)") });
   });
 });
