@@ -1,7 +1,9 @@
 /**
  * @module app
  * The Hono app: its context variables (`AppEnv`), request ids, configuration, and the one
- * `onError` that turns an `UnsandboxError` into OpenAI's error shape. Middleware everywhere types
+ * `onError` that turns an `UnsandboxError` into OpenAI's error shape, and an overloaded internal
+ * object into a 503 with `Retry-After` (./overload.ts), or, when the answer exists already,
+ * into that answer. Middleware everywhere types
  * its context with `AppEnv`, so this module imports nothing but the configuration and the error
  * type. Routes live in `routes/`, one file per surface, and `index.ts` mounts them.
  */
@@ -9,6 +11,7 @@ import { Hono } from "hono";
 import { loadConfig, type Bindings, type Config } from "./config";
 import { UnsandboxError } from "./errors";
 import { errorFields, logEvent } from "./log";
+import { classifyOverload, overloadError } from "./overload";
 
 /** The ids an answer reveals, as the response pipeline decoded them (src/harvest/pipeline.ts). */
 export interface DecodedIds {
@@ -47,6 +50,19 @@ export function createApp(): Hono<AppEnv> {
   });
 
   app.onError((err, c) => {
+    const overload = classifyOverload(err);
+    if (overload) {
+      console.error(JSON.stringify({ level: "warn", requestId: c.get("requestId"), msg: "internal object overloaded", kind: overload.kind, error: String(err) }));
+      // The route answered (upstream ran, the model may have been paid for) and a step after it
+      // failed, e.g. recording the answer's owner: the answer still goes out, marked.
+      if (c.finalized && c.res.status < 500) {
+        const res = new Response(c.res.body, c.res);
+        res.headers.set("x-unsandbox-degraded", overload.kind);
+        res.headers.set("x-unsandbox-request-id", c.get("requestId") ?? "");
+        return res;
+      }
+      err = overloadError(overload);
+    }
     if (err instanceof UnsandboxError) {
       const res = err.toResponse();
       res.headers.set("x-unsandbox-request-id", c.get("requestId") ?? "");

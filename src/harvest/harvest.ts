@@ -16,6 +16,7 @@ import { citedPath } from "../links/response";
 import { urlOfPath } from "./naming";
 import { noteFiles } from "../observability/request-context";
 import { linkTombstone, objectTombstone, type TombstoneRecord } from "../storage/tombstones";
+import type { TenantHandOff } from "../tenants/store";
 
 export interface HarvestOptions {
   tenant: string;
@@ -31,6 +32,8 @@ export interface HarvestOptions {
   repair?: boolean;
   /** Pass-through mode: the caller's key, sealed, for the trackers' work after the request (`sealForLaterWork`). */
   upstreamKeySealed?: string | null;
+  /** Multi-tenant mode: the tenant's limits and sealed key for new trackers (`tenantForLaterWork`). */
+  tenantRecord?: TenantHandOff | null;
 }
 
 /** The fields of a Response object the harvest reads. */
@@ -107,6 +110,7 @@ export async function harvest(
           sweep: true,
           linksExpireAt: options.linksExpireAt ?? null,
           upstreamKeySealed: options.upstreamKeySealed ?? null,
+          tenantRecord: options.tenantRecord ?? null,
           ...(options.repair && typeof response.model === "string" ? { repairModel: response.model } : {}),
         });
         for (const image of found.images.filter((i) => i.containerId === containerId)) {

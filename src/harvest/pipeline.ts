@@ -28,7 +28,7 @@ import type { LinkNaming } from "../links/naming";
 import { rewriteItems, rewriteResponseObject } from "../links/response";
 import { StreamRewriter, type StreamEvent as RewrittenEvent } from "../links/stream-rewriter";
 import { OUTPUTS_INCLUDE, type CreateResponseBody } from "../schemas/create-response";
-import { sealForLaterWork } from "../tenants/store";
+import { sealForLaterWork, tenantForLaterWork, type TenantHandOff } from "../tenants/store";
 import { TERMINAL_STATUSES } from "../tracker/background";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import { featureOn } from "./features";
@@ -85,6 +85,8 @@ export interface PipelineRequest {
   repair: boolean;
   /** Pass-through mode: the caller's key, sealed, for the trackers' work after the request. */
   upstreamKeySealed: string | null;
+  /** Multi-tenant mode: the tenant's limits and sealed key, handed to new trackers (`tenantForLaterWork`). */
+  tenantRecord: TenantHandOff | null;
   /** Receives the ids each answer reveals before it goes out (app.ts `onDecoded`). */
   onDecoded?: (ids: DecodedIds) => Promise<unknown>;
 }
@@ -122,6 +124,7 @@ export async function pipelineFor(
     tenant: c.get("tenant"),
     requestId: c.get("requestId"),
     upstreamKeySealed: await sealForLaterWork(loadConfig(c.env), c.get("caller")),
+    tenantRecord: await tenantForLaterWork(loadConfig(c.env), c.get("caller")),
     ...(c.get("onDecoded") ? { onDecoded: c.get("onDecoded") } : {}),
   });
 }
@@ -174,19 +177,28 @@ export class ResponsePipeline {
     const { env, tenant } = this.request;
     const { naming, linksExpireAt } = this.naming(responseId, response.created_at);
     const index = responseIndexFor(env, responseId);
-    let info = await index.info(tenant);
-    if (!info && TERMINAL_STATUSES.has(response.status ?? "")) {
+    // The upstream answer exists: an index or tracker that cannot answer (overloaded) costs the
+    // file list of this reading, never the answer (a later read reports them).
+    let failed = false;
+    const degraded = (err: unknown) => {
+      failed = true;
+      logEvent("warn", "read_back_without_files", { requestId: this.request.requestId, tenant, responseId, ...errorFields(err) });
+      return null;
+    };
+    let info = await index.info(tenant).catch(degraded);
+    if (!info && !failed && TERMINAL_STATUSES.has(response.status ?? "")) {
       // A turn of a conversation read back before anything registered it joins the conversation's turns now.
       const conversationId = response.previous_response_id ? undefined : conversationIdOf(response.conversation);
       const turns = conversationId ? new ConversationTurns(env, tenant, conversationId) : undefined;
       const previousResponseId = response.previous_response_id ?? (await turns?.previousOf(responseId));
       await turns?.noteItems(responseId, idsOfResponse(response).itemIds);
       await harvest(env, response, naming, { ...this.harvestOptions(previousResponseId ?? undefined), linksExpireAt });
-      info = await index.info(tenant);
+      info = await index.info(tenant).catch(degraded);
     }
     // Rewritten first: the manifest gives each file the URL its link got in this text.
     const rewritten = await this.rewrite(response, naming);
-    return { ...rewritten, unsandbox: { files: info ? await manifestOf(env, info, naming) : [] } };
+    const files = info ? ((await manifestOf(env, info, naming).catch(degraded)) ?? []) : [];
+    return { ...rewritten, unsandbox: { files } };
   }
 
   /** A streamed answer: feed it upstream's parsed events in order ({@link StreamSession}). */
@@ -227,6 +239,7 @@ export class ResponsePipeline {
       waitMs: r.waitMs,
       repair: r.repair,
       upstreamKeySealed: r.upstreamKeySealed,
+      tenantRecord: r.tenantRecord,
     };
   }
 
@@ -292,7 +305,7 @@ export class StreamSession {
 
   /** Takes the next upstream event; returns the events to send now, in order. */
   async push(event: StreamEvent): Promise<RewrittenEvent[] | typeof AS_RECEIVED> {
-    const { env, tenant, upstreamKeySealed } = this.#pipeline.request;
+    const { env, tenant, upstreamKeySealed, tenantRecord } = this.#pipeline.request;
     await this.#report(event);
     if (!this.#rewriter && event.response?.id) {
       const response = event.response;
@@ -332,6 +345,7 @@ export class StreamSession {
             responseCreatedAt: this.#createdAt,
             linksExpireAt: this.#linksExpireAt ?? null,
             upstreamKeySealed,
+            tenantRecord,
           }),
         ]),
       );
@@ -377,10 +391,10 @@ export class StreamSession {
   async handOff(): Promise<void> {
     const responseId = this.#responseId;
     if (!responseId) return;
-    const { env, tenant, upstreamKeySealed, requestId } = this.#pipeline.request;
+    const { env, tenant, upstreamKeySealed, tenantRecord, requestId } = this.#pipeline.request;
     for (const containerId of this.#containers) {
       await trackerFor(env, containerId)
-        .track({ tenant, containerId, responseId, responseCreatedAt: this.#createdAt, refs: [], sweep: true, linksExpireAt: this.#linksExpireAt ?? null, upstreamKeySealed })
+        .track({ tenant, containerId, responseId, responseCreatedAt: this.#createdAt, refs: [], sweep: true, linksExpireAt: this.#linksExpireAt ?? null, upstreamKeySealed, tenantRecord })
         .catch((err: unknown) => logEvent("error", "stream_hand_off_failed", { requestId, tenant, responseId, containerId, ...errorFields(err) }));
     }
   }

@@ -77,6 +77,29 @@ export async function sealForLaterWork(config: Config, caller: { mode: string; t
   return seal(caller.upstreamKey, caller.tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []);
 }
 
+/**
+ * What a tracker needs of a multi-tenant tenant, handed to it with the request that opens it so it
+ * need not ask the one directory for every new container: the tenant's limits (as the key lookup
+ * returned them, at most KEY_CACHE_MS old) and its upstream key, sealed (null: the deployment's).
+ * Null outside multi-tenant mode (no tenant records: the deployment's limits and key).
+ */
+export interface TenantHandOff {
+  limits: Record<string, unknown> | null;
+  upstreamKeySealed: string | null;
+}
+
+export async function tenantForLaterWork(
+  config: Config,
+  caller: { mode: string; tenant: string; upstreamKey: string; limits: { tenant: object } } | undefined,
+): Promise<TenantHandOff | null> {
+  if (!caller || config.UNSANDBOX_MODE !== "multi-tenant" || caller.mode !== "multi-tenant") return null;
+  const own = caller.upstreamKey !== config.OPENAI_API_KEY;
+  return {
+    limits: { ...caller.limits.tenant },
+    upstreamKeySealed: own ? await seal(caller.upstreamKey, caller.tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []) : null,
+  };
+}
+
 /** The upstream key for work done after a request: the sealed caller's key when one was kept, else `upstreamKeyFor`. */
 export async function keyForLaterWork(env: Bindings, config: Config, tenant: string, sealed: string | null | undefined): Promise<string> {
   if (sealed) return unseal(sealed, tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []);

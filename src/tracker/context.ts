@@ -2,16 +2,15 @@
  * @module tracker/context
  * What the ContainerTracker's capabilities (./sweeps.ts, ./copies.ts, ./lifecycle.ts,
  * ./repair.ts) share: the store, the bindings, the upstream as this container's tenant reaches
- * it, the tenant's limits, and the waiters that RPC calls park on until something changes.
+ * it, the tenant's limits (./tenant-view.ts), and the waiters that RPC calls park on until something changes.
  * Each capability also reports when it next needs the alarm (`nextWake`); the Durable Object keeps
  * the one physical alarm and arms it for the earliest (one alarm per object:
  * https://developers.cloudflare.com/durable-objects/api/alarms/).
  */
 import type { Bindings } from "../config";
-import { deploymentLimits, effectiveLimits, type StorageLimits, type TenantLimitOverrides } from "../storage/limits";
 import type { UpstreamAccess } from "../upstream/containers";
-import { directory } from "../tenants/store";
 import type { TrackerStore } from "./store";
+import type { TenantView } from "./tenant-view";
 
 /** A part of the tracker that needs the alarm at some time (null: not at all). */
 export interface Capability {
@@ -22,7 +21,8 @@ export interface TrackerContext {
   readonly env: Bindings;
   readonly store: TrackerStore;
   readonly waiters: Waiters;
-  readonly limits: TenantLimits;
+  /** The tenant's limits and upstream key (./tenant-view.ts). */
+  readonly tenant: TenantView;
   /** The upstream with the key this container's work needs (see ContainerTracker). */
   upstream(): Promise<UpstreamAccess>;
   /** The wall clock, read where a time is recorded (the rules in ./policy.ts take it as a parameter). */
@@ -51,34 +51,5 @@ export class Waiters {
       };
       this.#waiting.add(done);
     });
-  }
-}
-
-/** Effective limits per tenant (tenant record over deployment defaults), loaded once per instance. */
-export class TenantLimits {
-  readonly #cache = new Map<string, StorageLimits>();
-  constructor(private readonly env: Bindings) {}
-
-  async load(tenant: string): Promise<StorageLimits> {
-    const hit = this.#cache.get(tenant);
-    if (hit) return hit;
-    let overrides: TenantLimitOverrides | null = null;
-    try {
-      overrides = ((await directory(this.env).tenantRecord(tenant))?.limits as TenantLimitOverrides | undefined) ?? null;
-    } catch {
-      // No directory answer (single-tenant mode has no records): the deployment's defaults.
-    }
-    const limits = effectiveLimits(deploymentLimits(this.env), overrides);
-    this.#cache.set(tenant, limits);
-    return limits;
-  }
-
-  /** The limits loaded for the tenant, or the deployment's when none were loaded yet. */
-  cached(tenant: string): StorageLimits {
-    return this.#cache.get(tenant) ?? deploymentLimits(this.env);
-  }
-
-  clear(): void {
-    this.#cache.clear();
   }
 }

@@ -38,6 +38,11 @@ export const OpenSchema = z.object({
    * tracker keeps while it may still read the container. Absent: the key `upstreamKeyFor` finds.
    */
   upstreamKeySealed: z.string().min(1).nullable().optional(),
+  /**
+   * Multi-tenant mode: the tenant's limits and sealed upstream key as the request knew them
+   * (`tenantForLaterWork`), so a new tracker need not read them from the directory.
+   */
+  tenantRecord: z.object({ limits: z.record(z.string(), z.unknown()).nullable(), upstreamKeySealed: z.string().nullable() }).nullable().optional(),
 });
 export type OpenInput = z.input<typeof OpenSchema>;
 
@@ -83,7 +88,8 @@ export type ReasonCode =
   | "no_content"
   | "never_listed"
   | "deleted_on_request"
-  | "deleted_by_retention";
+  | "deleted_by_retention"
+  | "tenant_revoked";
 
 /**
  * File states; `pending` and `copying` are the only non-final ones. `unavailable`: the upstream
