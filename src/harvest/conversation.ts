@@ -10,6 +10,7 @@
  * turn made each output item, so the conversation's items read back are rewritten with the naming
  * of the response that wrote them.
  */
+import { errorFields, logEvent } from "../log";
 import type { Bindings } from "../config";
 import { responseIndexFor } from "../tracker/stubs";
 
@@ -58,7 +59,7 @@ export class ConversationTurns {
     try {
       return await work();
     } catch (err) {
-      console.error(JSON.stringify({ level: "error", msg: "conversation index call failed", conversationId: this.conversationId, error: String(err) }));
+      logEvent("error", "conversation_index_failed", { tenant: this.tenant, conversationId: this.conversationId, ...errorFields(err) });
       return undefined;
     }
   }
