@@ -16,12 +16,21 @@
  * Settings: UNSANDBOX_URL (default http://127.0.0.1:8787), UNSANDBOX_API_KEY (default the local key),
  * UNSANDBOX_PROMPT (the question).
  */
-import { Agent, codeInterpreterTool, run, setDefaultOpenAIClient, setOpenAIAPI, setTracingDisabled } from "@openai/agents";
+import {
+  Agent,
+  codeInterpreterTool,
+  run,
+  setDefaultOpenAIClient,
+  setOpenAIAPI,
+  setTracingDisabled,
+} from "@openai/agents";
 import OpenAI from "openai";
 
 const origin = process.env.UNSANDBOX_URL ?? "http://127.0.0.1:8787";
 // The two lines that change: the client's baseURL and key.
-setDefaultOpenAIClient(new OpenAI({ baseURL: `${origin}/v1`, apiKey: process.env.UNSANDBOX_API_KEY ?? "usk_local_0123456789abcdef" }));
+setDefaultOpenAIClient(
+  new OpenAI({ baseURL: `${origin}/v1`, apiKey: process.env.UNSANDBOX_API_KEY ?? "usk_local_0123456789abcdef" }),
+);
 setOpenAIAPI("responses");
 setTracingDisabled(true);
 
@@ -36,9 +45,11 @@ const prompt = process.env.UNSANDBOX_PROMPT ?? "Write the squares of 1 to 10 to 
 /** Prints the last response's id, the final output, its links, the citations' URLs and the files unsandbox reported. */
 function report(label, result) {
   console.log(`${label}: ${result.lastResponseId}`);
-  for (const f of result.rawResponses.at(-1)?.providerData?.unsandbox?.files ?? []) console.log(`  file ${f.filename}: ${f.state}`);
+  for (const f of result.rawResponses.at(-1)?.providerData?.unsandbox?.files ?? [])
+    console.log(`  file ${f.filename}: ${f.state}`);
   console.log(`  text: ${String(result.finalOutput).trim()}`);
-  for (const [url] of String(result.finalOutput).matchAll(/https?:\/\/[^\s)\]]+\/files\/[^\s)\]]+/g)) console.log(`  link ${url}`);
+  for (const [url] of String(result.finalOutput).matchAll(/https?:\/\/[^\s)\]]+\/files\/[^\s)\]]+/g))
+    console.log(`  link ${url}`);
   for (const item of result.newItems) {
     for (const part of item.type === "message_output_item" ? item.rawItem.content : []) {
       for (const a of part.providerData?.annotations ?? []) if (a.url) console.log(`  source ${a.url} ${a.filename}`);

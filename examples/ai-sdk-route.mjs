@@ -63,6 +63,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const chunks = await uiChunks(res);
   const finish = chunks.find((c) => c.type === "finish");
   console.log(`route: ${finish?.messageMetadata?.responseId}`);
-  console.log(`  text: ${chunks.filter((c) => c.type === "text-delta").map((c) => c.delta).join("").trim()}`);
+  console.log(
+    `  text: ${chunks
+      .filter((c) => c.type === "text-delta")
+      .map((c) => c.delta)
+      .join("")
+      .trim()}`,
+  );
   for (const c of chunks) if (c.type === "source-url") console.log(`  source ${c.url} ${c.title}`);
 }

@@ -39,7 +39,8 @@ function report(label, responseId, text, sources) {
 
 /** The raw Responses API events of a stream (the SDK's `raw` parts), as `type#sequence_number`. */
 function showEvents(raw) {
-  if (process.env.UNSANDBOX_SHOW_EVENTS === "1") console.log(`  events ${JSON.stringify(raw.map((e) => [e.type, e.sequence_number]))}`);
+  if (process.env.UNSANDBOX_SHOW_EVENTS === "1")
+    console.log(`  events ${JSON.stringify(raw.map((e) => [e.type, e.sequence_number]))}`);
 }
 
 // 1. generateText with URL citations: sources are `url` sources with the download URL.

@@ -80,7 +80,9 @@ export function banner(o) {
   } else if (mode === "pass-through") {
     lines.push(
       "  Callers send their own OpenAI key as the bearer key; unsandbox forwards it upstream.",
-      o.sim ? `  The simulator accepts only its own key: ${o.sim.key ?? "sk-sim-local"}` : "  (for example: export OPENAI_API_KEY=sk-…)",
+      o.sim
+        ? `  The simulator accepts only its own key: ${o.sim.key ?? "sk-sim-local"}`
+        : "  (for example: export OPENAI_API_KEY=sk-…)",
     );
     apiKey = o.sim ? (o.sim.key ?? "sk-sim-local") : "$OPENAI_API_KEY";
   } else {

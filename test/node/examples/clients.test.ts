@@ -76,11 +76,17 @@ async function expectDownloadsAfterExpiry(answer: Answer, urls: string[]) {
   expect(urls.length, `${answer.id} has URLs`).toBeGreaterThan(0);
   const truth = await simGet<Truth>(`/responses/${answer.id}`);
   for (let i = 0; i < 60; i++) {
-    const res = await fetch(`${unsandbox.origin}/v1/responses/${answer.id}/files`, { headers: { authorization: `Bearer ${KEY}`, "x-unsandbox-wait-ms": "2000" } });
+    const res = await fetch(`${unsandbox.origin}/v1/responses/${answer.id}/files`, {
+      headers: { authorization: `Bearer ${KEY}`, "x-unsandbox-wait-ms": "2000" },
+    });
     const files = ((await res.json()) as { data: { file_id: string | null; state: string }[] }).data;
     if (truth.written.every((w) => files.find((f) => f.file_id === w.file_id)?.state === "stored")) break;
   }
-  const expired = await fetch(`${unsandbox.simOrigin}/__sim/containers/${truth.container_id}/expire`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  const expired = await fetch(`${unsandbox.simOrigin}/__sim/containers/${truth.container_id}/expire`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
   expect(expired.status).toBe(200);
   for (const url of urls) {
     expect(url.startsWith(`${unsandbox.origin}/files/`), url).toBe(true);
@@ -88,22 +94,46 @@ async function expectDownloadsAfterExpiry(answer: Answer, urls: string[]) {
     const written = truth.written.find((w) => w.path.split("/").pop() === name);
     expect(written, `upstream wrote ${name}`).toBeTruthy();
     const res = await fetch(url);
-    const sha256 = createHash("sha256").update(new Uint8Array(await res.arrayBuffer())).digest("hex");
+    const sha256 = createHash("sha256")
+      .update(new Uint8Array(await res.arrayBuffer()))
+      .digest("hex");
     expect(res.status, url).toBe(200);
     expect(sha256, name).toBe(written!.sha256);
   }
 }
 
-/** The events of the stream upstream served for that response, as `[type, sequence_number]`. */
-async function upstreamEvents(id: string): Promise<[string, number][]> {
-  return (await simGet<{ data: { type: string; sequence_number: number }[] }>(`/responses/${id}/events`)).data.map((e) => [e.type, e.sequence_number]);
+/** Each labelled answer has the three links, a citation URL for each, and all download after expiry. */
+async function expectLinksAndCitations(answers: Map<string, Answer>, labels: string[]) {
+  for (const label of labels) {
+    const a = answers.get(label)!;
+    expect(a, label).toBeTruthy();
+    expect(a.links.length, label).toBe(3);
+    expect(a.sources.map((s) => s.url).sort(), label).toEqual([...a.links].sort());
+    await expectDownloadsAfterExpiry(a, [...a.links, ...a.sources.map((s) => s.url)]);
+  }
 }
 
-const env = (extra: Record<string, string> = {}) => ({ ...process.env, UNSANDBOX_URL: unsandbox.origin, UNSANDBOX_PROMPT: PROMPT, ...extra });
+/** The events of the stream upstream served for that response, as `[type, sequence_number]`. */
+async function upstreamEvents(id: string): Promise<[string, number][]> {
+  return (await simGet<{ data: { type: string; sequence_number: number }[] }>(`/responses/${id}/events`)).data.map(
+    (e) => [e.type, e.sequence_number],
+  );
+}
+
+const env = (extra: Record<string, string> = {}) => ({
+  ...process.env,
+  UNSANDBOX_URL: unsandbox.origin,
+  UNSANDBOX_PROMPT: PROMPT,
+  ...extra,
+});
 
 /** Runs an example; returns its answers by label. */
 async function runExample(command: string, file: string, extra: Record<string, string> = {}) {
-  const { stdout } = await run(command, [join(REPO_ROOT, file)], { env: env(extra), cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run(command, [join(REPO_ROOT, file)], {
+    env: env(extra),
+    cwd: REPO_ROOT,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return answersOf(stdout);
 }
 
@@ -148,58 +178,59 @@ describe("examples/: Vercel AI SDK", () => {
     );
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
-    const chunks: { type: string; delta?: string; url?: string; title?: string; messageMetadata?: { responseId?: string } }[] = await uiChunks(res);
+    const chunks: {
+      type: string;
+      delta?: string;
+      url?: string;
+      title?: string;
+      messageMetadata?: { responseId?: string };
+    }[] = await uiChunks(res);
     const id = chunks.find((c) => c.type === "finish")?.messageMetadata?.responseId;
     expect(id).toMatch(/^resp_/);
-    const text = chunks.filter((c) => c.type === "text-delta").map((c) => c.delta).join("");
+    const text = chunks
+      .filter((c) => c.type === "text-delta")
+      .map((c) => c.delta)
+      .join("");
     const links = [...text.matchAll(/https?:\/\/[^\s)\]]+\/files\/[^\s)\]]+/g)].map((m) => m[0]);
     const sources = chunks.filter((c) => c.type === "source-url");
     expect(links.length).toBe(3);
     expect(sources.map((s) => s.url).sort()).toEqual([...links].sort());
     expect(chunks.some((c) => c.type === "source-document")).toBe(false);
-    await expectDownloadsAfterExpiry({ id: id!, links, sources: [], documents: [] }, [...links, ...sources.map((s) => s.url!)]);
+    await expectDownloadsAfterExpiry({ id: id!, links, sources: [], documents: [] }, [
+      ...links,
+      ...sources.map((s) => s.url!),
+    ]);
   });
 });
 
 describe("examples/: OpenAI Agents SDK (JS)", () => {
   it("agents-sdk.mjs: a run and a streamed run with the code-interpreter tool; links and citation URLs download after expiry", async () => {
     const answers = await runExample(process.execPath, "examples/agents-sdk.mjs");
-    for (const label of ["run", "streamed run"]) {
-      const a = answers.get(label)!;
-      expect(a, label).toBeTruthy();
-      expect(a.links.length, label).toBe(3);
-      expect(a.sources.map((s) => s.url).sort(), label).toEqual([...a.links].sort());
-      await expectDownloadsAfterExpiry(a, [...a.links, ...a.sources.map((s) => s.url)]);
-    }
+    await expectLinksAndCitations(answers, ["run", "streamed run"]);
   });
 
   it.skip("agents-sdk.mjs with the hosted shell tool — skipped: the simulator on main offers no shell tool (sim/src answers code_interpreter only), so there is nothing to run it against", () => {});
 });
 
 describe("examples/: Python", () => {
-  const why = (module: string) => `skipped: \`${PYTHON} -c "import ${module}"\` fails on this machine (pip install ${module === "agents" ? "openai-agents" : module}, or point UNSANDBOX_PYTHON at a Python that has it)`;
+  const why = (module: string) =>
+    `skipped: \`${PYTHON} -c "import ${module}"\` fails on this machine (pip install ${module === "agents" ? "openai-agents" : module}, or point UNSANDBOX_PYTHON at a Python that has it)`;
   const hasOpenai = pythonHas("openai");
   const hasAgents = pythonHas("agents");
 
-  it.skipIf(!hasOpenai)(`python/openai_sdk.py: plain and streamed; links and citation URLs download after expiry${hasOpenai ? "" : ` — ${why("openai")}`}`, async () => {
-    const answers = await runExample(PYTHON, "examples/python/openai_sdk.py");
-    for (const label of ["plain", "stream"]) {
-      const a = answers.get(label)!;
-      expect(a, label).toBeTruthy();
-      expect(a.links.length, label).toBe(3);
-      expect(a.sources.map((s) => s.url).sort(), label).toEqual([...a.links].sort());
-      await expectDownloadsAfterExpiry(a, [...a.links, ...a.sources.map((s) => s.url)]);
-    }
-  });
+  it.skipIf(!hasOpenai)(
+    `python/openai_sdk.py: plain and streamed; links and citation URLs download after expiry${hasOpenai ? "" : ` — ${why("openai")}`}`,
+    async () => {
+      const answers = await runExample(PYTHON, "examples/python/openai_sdk.py");
+      await expectLinksAndCitations(answers, ["plain", "stream"]);
+    },
+  );
 
-  it.skipIf(!hasAgents)(`python/agents_sdk.py: a run and a streamed run; links and citation URLs download after expiry${hasAgents ? "" : ` — ${why("agents")}`}`, async () => {
-    const answers = await runExample(PYTHON, "examples/python/agents_sdk.py");
-    for (const label of ["run", "streamed run"]) {
-      const a = answers.get(label)!;
-      expect(a, label).toBeTruthy();
-      expect(a.links.length, label).toBe(3);
-      expect(a.sources.map((s) => s.url).sort(), label).toEqual([...a.links].sort());
-      await expectDownloadsAfterExpiry(a, [...a.links, ...a.sources.map((s) => s.url)]);
-    }
-  });
+  it.skipIf(!hasAgents)(
+    `python/agents_sdk.py: a run and a streamed run; links and citation URLs download after expiry${hasAgents ? "" : ` — ${why("agents")}`}`,
+    async () => {
+      const answers = await runExample(PYTHON, "examples/python/agents_sdk.py");
+      await expectLinksAndCitations(answers, ["run", "streamed run"]);
+    },
+  );
 });
