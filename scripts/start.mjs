@@ -10,7 +10,7 @@
  * can run an instance beside a developer's own.
  */
 import { join, resolve } from "node:path";
-import { banner } from "./lib/banner.mjs";
+import { bannerOf } from "./lib/banner.mjs";
 import { readDevVars } from "./lib/dev-vars.mjs";
 import { redactLine } from "./lib/redact.mjs";
 import { planStart, settingNames, SIM_API_KEY, varArgs } from "./lib/settings.mjs";
@@ -114,14 +114,4 @@ if (health && health.status !== 200) {
   console.error(`\nunsandbox answers ${health.status} on /healthz: ${health.body}\n`);
 }
 
-process.stdout.write(
-  banner({
-    origin,
-    apiKey: /** @type {string} */ (plan.vars.UNSANDBOX_API_KEY),
-    publishableKey: plan.vars.UNSANDBOX_PUBLISHABLE_KEY,
-    upstream: plan.vars.OPENAI_BASE_URL ?? "https://api.openai.com/v1 (wrangler.toml)",
-    sim: sim ? { origin: simOrigin } : null,
-    persistTo: plan.persistTo,
-    defaulted: plan.defaulted,
-  }),
-);
+process.stdout.write(bannerOf(plan, { origin, simOrigin, simKey: SIM_API_KEY }));

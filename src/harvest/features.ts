@@ -1,6 +1,7 @@
 /**
  * @module harvest/features
- * The opt-in request features: file instructions, managed containers and repair. A request's own
+ * The opt-in request features: file instructions, managed containers, repair and URL citations
+ * (links/url-citations.ts). A request's own
  * header decides (`1`/`true`/`on` or `0`/`false`/`off`); without one, the tenant's default (the
  * `features` of its record, set through the admin API), then the deployment's (off, except repair
  * under `UNSANDBOX_REPAIR`). So an app, or a widget whose page cannot add headers, can have them
@@ -22,6 +23,7 @@ export const FEATURE_HEADERS = {
   file_instructions: "x-unsandbox-file-instructions",
   managed_containers: "x-unsandbox-managed-container",
   repair: "x-unsandbox-repair",
+  url_citations: "x-unsandbox-url-citations",
 } as const satisfies Record<keyof Features, string>;
 
 /** Pure: an on/off header word wins, then the tenant's default, then the deployment's. Other words count as absent. */

@@ -27,6 +27,7 @@ import { notFound } from "../errors";
 import type { LinkNaming } from "../links/naming";
 import { rewriteItems, rewriteResponseObject } from "../links/response";
 import { StreamRewriter, type StreamEvent as RewrittenEvent } from "../links/stream-rewriter";
+import { eventWithUrlCitations, responseWithUrlCitations } from "../links/url-citations";
 import { OUTPUTS_INCLUDE, type CreateResponseBody } from "../schemas/create-response";
 import { sealForLaterWork, tenantForLaterWork, type TenantHandOff } from "../tenants/store";
 import { TERMINAL_STATUSES } from "../tracker/background";
@@ -83,6 +84,8 @@ export interface PipelineRequest {
   waitMs: number;
   /** The repair feature is on for this request (harvest/features.ts). */
   repair: boolean;
+  /** File citations go out as `url_citation`s (harvest/features.ts, links/url-citations.ts). */
+  urlCitations?: boolean;
   /** Pass-through mode: the caller's key, sealed, for the trackers' work after the request. */
   upstreamKeySealed: string | null;
   /** Multi-tenant mode: the tenant's limits and sealed key, handed to new trackers (`tenantForLaterWork`). */
@@ -123,6 +126,7 @@ export async function pipelineFor(
     caller: c.get("caller"),
     tenant: c.get("tenant"),
     requestId: c.get("requestId"),
+    urlCitations: featureOn(c, "url_citations"),
     upstreamKeySealed: await sealForLaterWork(loadConfig(c.env), c.get("caller")),
     tenantRecord: await tenantForLaterWork(loadConfig(c.env), c.get("caller")),
     ...(c.get("onDecoded") ? { onDecoded: c.get("onDecoded") } : {}),
@@ -217,7 +221,16 @@ export class ResponsePipeline {
     const rewritten = await rewriteResponseObject(response, naming.name);
     this.stripUnrequested(rewritten);
     // Upstream may echo a request's network_policy domain secrets: they never reach a client.
-    return withoutDomainSecrets(rewritten);
+    return this.citationStyle(withoutDomainSecrets(rewritten));
+  }
+
+  /**
+   * The one place the URL-citation style applies (links/url-citations.ts): to a rewritten
+   * Response (plain and read-back answers) or to a rewritten stream event. Off: the input itself.
+   */
+  citationStyle<T>(value: T, kind: "response" | "event" = "response"): T {
+    if (!this.request.urlCitations) return value;
+    return kind === "event" ? eventWithUrlCitations(value) : responseWithUrlCitations(value);
   }
 
   /** Removes tool outputs the client did not ask for (unsandbox always asks, for the figures). */
@@ -364,14 +377,19 @@ export class StreamSession {
           (e.response as Record<string, unknown>).unsandbox = { files };
         }
       }
-      return out;
+      return this.#styled(out);
     }
-    return this.#rewriter.push(event);
+    return this.#styled(await this.#rewriter.push(event));
   }
 
   /** Upstream's stream ended: the events still held back (a possible link's tail). */
   async end(): Promise<RewrittenEvent[]> {
-    return this.#rewriter ? this.#rewriter.end() : [];
+    return this.#rewriter ? this.#styled(await this.#rewriter.end()) : [];
+  }
+
+  /** The events in the request's citation style ({@link ResponsePipeline.citationStyle}). */
+  #styled(events: RewrittenEvent[]): RewrittenEvent[] {
+    return events.map((e) => this.#pipeline.citationStyle(e, "event"));
   }
 
   /** Waits for the calls started so far; a failed one is logged, never thrown into the stream. */

@@ -41,6 +41,8 @@ export const Features = z.strictObject({
   managed_containers: z.boolean().optional(),
   /** Ask the model once more for linked files it never wrote (`x-unsandbox-repair`). */
   repair: z.boolean().optional(),
+  /** Deliver file citations as `url_citation`s with the download URL (`x-unsandbox-url-citations`). */
+  url_citations: z.boolean().optional(),
 });
 export type Features = z.infer<typeof Features>;
 

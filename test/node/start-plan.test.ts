@@ -1,8 +1,10 @@
 /**
  * What `npm start` decides before it starts anything (scripts/lib/settings.mjs, dev-vars.mjs):
- * which settings win, when the simulator runs, and the `--var` arguments wrangler receives.
+ * which settings win, when the simulator runs, the `--var` arguments wrangler receives, and the
+ * banner it prints in each mode (scripts/lib/banner.mjs): keys and a curl that work in that mode.
  */
 import { describe, expect, it } from "vitest";
+import { bannerOf } from "../../scripts/lib/banner.mjs";
 import { parseDotEnv } from "../../scripts/lib/dev-vars.mjs";
 import { planStart, SETTING_NAMES, settingNames, SIM_API_KEY, varArgs } from "../../scripts/lib/settings.mjs";
 
@@ -68,5 +70,47 @@ describe("npm start's plan", () => {
     expect(
       parseDotEnv(`# a comment\nexport A=1\nB="two words"\nC='single # not a comment'\nD=plain # comment\nE="line\\nbreak"\n\nnot a line\n`),
     ).toEqual({ A: "1", B: "two words", C: "single # not a comment", D: "plain", E: "line\nbreak" });
+  });
+
+  describe("the banner tells the truth in every mode", () => {
+    const where = { origin: "http://127.0.0.1:9100", simOrigin: "http://127.0.0.1:9101", simKey: SIM_API_KEY };
+    const bannerFor = (env: Record<string, string>) => bannerOf(planStart(env, {}), where);
+    const DEMO_KEYS = ["usk_local_0123456789abcdef", "pk_local_demo"];
+
+    it("single-tenant (the default): the demo keys and a curl that uses the client key", () => {
+      for (const text of [bannerFor({}), bannerFor({ UNSANDBOX_MODE: "single-tenant" })]) {
+        expect(text).toContain("  mode        single-tenant");
+        expect(text).toContain("  client key  usk_local_0123456789abcdef");
+        expect(text).toContain("  widget key  pk_local_demo");
+        expect(text).toContain('-H "Authorization: Bearer usk_local_0123456789abcdef"');
+        expect(text).not.toContain("npm run tenants");
+      }
+    });
+
+    it("multi-tenant: no demo key; how to make a tenant and a key with ADMIN_SECRET, and a curl with that key", () => {
+      const text = bannerFor({ UNSANDBOX_MODE: "multi-tenant", ADMIN_SECRET: "a".repeat(32) });
+      expect(text).toContain("  mode        multi-tenant");
+      for (const key of DEMO_KEYS) expect(text).not.toContain(key);
+      expect(text).toContain("export UNSANDBOX_URL=http://127.0.0.1:9100 ADMIN_SECRET=");
+      expect(text).toContain('npm run tenants -- create "Acme" --id acme');
+      expect(text).toContain("npm run tenants -- key acme secret");
+      expect(text).toContain('-H "Authorization: Bearer $UNSANDBOX_KEY"');
+      // The secret itself is the operator's: never printed.
+      expect(text).not.toContain("a".repeat(32));
+      expect(bannerFor({ UNSANDBOX_MODE: "multi-tenant" })).toMatch(/ADMIN_SECRET is not set, so the admin API is off/);
+    });
+
+    it("pass-through: no demo key; callers send their own OpenAI key (the simulator's own while it runs)", () => {
+      const simulated = bannerFor({ UNSANDBOX_MODE: "pass-through" });
+      const real = bannerFor({ UNSANDBOX_MODE: "pass-through", OPENAI_API_KEY: "sk-real-key-of-the-operator" });
+      for (const text of [simulated, real]) {
+        expect(text).toContain("  mode        pass-through");
+        expect(text).toContain("Callers send their own OpenAI key");
+        for (const key of DEMO_KEYS) expect(text).not.toContain(key);
+      }
+      expect(simulated).toContain(`-H "Authorization: Bearer ${SIM_API_KEY}"`);
+      expect(real).toContain('-H "Authorization: Bearer $OPENAI_API_KEY"');
+      expect(real).not.toContain("sk-real-key-of-the-operator");
+    });
   });
 });

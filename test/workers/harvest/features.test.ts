@@ -1,14 +1,15 @@
 /**
  * A tenant's defaults for the opt-in request features (file instructions, managed containers,
- * repair), set through the admin API: without a header they apply to every request of the
+ * repair, URL citations), set through the admin API: without a header they apply to every request of the
  * tenant's keys; a request's own header still turns a feature on or off.
  */
 import { describe, expect, it } from "vitest";
+import { SESSION_HEADER } from "../../../src/auth/authenticate";
 import { FILE_INSTRUCTIONS } from "../../../src/harvest/file-instructions";
 import { resolveFeature } from "../../../src/harvest/features";
 import { direct } from "../support/clients";
 import { upstreamCopy } from "../support/scenario";
-import { adminCall, makeTenant, sdk } from "../support/tenants";
+import { adminCall, as, makeTenant, sdk, session } from "../support/tenants";
 
 const TOOLS = [{ type: "code_interpreter" as const, container: { type: "auto" as const } }];
 
@@ -60,5 +61,38 @@ describe("feature defaults per tenant", () => {
     const bad = await adminCall("PATCH", `/admin/tenants/${t.id}`, { features: { file_instructionz: true } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.param).toContain("features");
+  });
+
+  it("URL citations: the tenant's default for its secret and publishable keys; only a secret key's header overrides it", async () => {
+    const input = "Write a file.\nsim: scenario=one-file";
+    type Output = { type: string; content?: { annotations?: { type: string }[] }[] }[];
+    const types = (r: { output?: unknown[] }) =>
+      (r.output as Output).flatMap((i) => (i.type === "message" ? i.content!.flatMap((p) => (p.annotations ?? []).map((a) => a.type)) : []));
+    const create = (key: string, headers: Record<string, string> = {}) => sdk("multi", key, headers).responses.create({ model: "gpt-5", input, tools: TOOLS });
+    const widgetCall = async (t: { publishable: string; origin: string }) => {
+      const s = await session("multi", t.publishable, t.origin);
+      const res = await as("multi", t.publishable, "/v1/responses", {
+        method: "POST",
+        headers: { origin: t.origin, [SESSION_HEADER]: s, "x-unsandbox-wait-ms": "0", "x-unsandbox-url-citations": "on" },
+        json: { model: "gpt-5", input, tools: TOOLS },
+      });
+      expect(res.status).toBe(200);
+      return types((await res.json()) as { output: unknown[] });
+    };
+
+    const plain = await makeTenant();
+    // Without a default: a secret key turns it on per request; a publishable key's header is ignored.
+    expect(types(await create(plain.secret))).toEqual(["container_file_citation"]);
+    expect(types(await create(plain.secret, { "x-unsandbox-url-citations": "on" }))).toEqual(["url_citation"]);
+    expect(await widgetCall(plain)).toEqual(["container_file_citation"]);
+
+    const t = await makeTenant();
+    const set = await adminCall("PATCH", `/admin/tenants/${t.id}`, { features: { url_citations: true } });
+    expect(set.status).toBe(200);
+    expect(set.body.features).toEqual({ url_citations: true });
+    expect(types(await create(t.secret))).toEqual(["url_citation"]);
+    expect(types(await create(t.secret, { "x-unsandbox-url-citations": "off" }))).toEqual(["container_file_citation"]);
+    expect(await widgetCall(t)).toEqual(["url_citation"]);
+    expect((await adminCall("PATCH", `/admin/tenants/${t.id}`, { features: { url_citations: "yes" } })).status).toBe(400);
   });
 });
