@@ -14,6 +14,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app";
 import type { Bindings } from "../config";
 import { badRequest, UnsandboxError } from "../errors";
+import { containerOfItem } from "../schemas/output-item";
 import { assertItemsOwned, assertOwner, recordItems, recordOwner, type OwnedKind, type Owner } from "../tenants/ownership";
 import { itemIdsIn } from "./answer-ids";
 import { idsInForm, idsInOtherBody, idsInResponsesBody, type NamedId } from "./body-ids";
@@ -113,8 +114,9 @@ async function recordAnswer(c: Context<AppEnv>, caller: Caller, kind: OwnedKind 
   const records: Promise<unknown>[] = [];
   if (kind && typeof data.id === "string") records.push(recordOwner(c.env, ownedBy(caller, kind, data.id)));
   if (kind === "response" && Array.isArray(data.output)) {
-    for (const item of data.output as { container_id?: unknown }[]) {
-      if (typeof item?.container_id === "string") records.push(recordOwner(c.env, ownedBy(caller, "container", item.container_id)));
+    for (const item of data.output) {
+      const container = containerOfItem(item);
+      if (container) records.push(recordOwner(c.env, ownedBy(caller, "container", container)));
     }
   }
   if (revealsItems) records.push(recordItems(c.env, ownerOf(caller), itemIdsIn(data)));

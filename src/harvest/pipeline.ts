@@ -28,6 +28,7 @@ import type { LinkNaming } from "../links/naming";
 import { rewriteItems, rewriteResponseObject } from "../links/response";
 import { StreamRewriter, type StreamEvent as RewrittenEvent } from "../links/stream-rewriter";
 import { OUTPUTS_INCLUDE, type CreateResponseBody } from "../schemas/create-response";
+import { containerOfItem } from "../schemas/output-item";
 import { sealForLaterWork } from "../tenants/store";
 import { TERMINAL_STATUSES } from "../tracker/background";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
@@ -218,7 +219,7 @@ export interface StreamEvent {
   type?: string;
   sequence_number?: number;
   response?: UpstreamResponse & { created_at?: number };
-  item?: { type?: string; id?: string; container_id?: string | null };
+  item?: { type?: string; id?: string; container_id?: string | null; environment?: unknown };
 }
 
 /** What {@link StreamSession.push} returns before the response id is known: send the event as it came. */
@@ -278,7 +279,7 @@ export class StreamSession {
       // A background response outlives this stream: its index follows it to the end.
       this.#pending.push(response.background === true ? registered.then(() => this.#pipeline.watchBackground(response)) : registered);
     }
-    const containerId = event.item?.container_id;
+    const containerId = containerOfItem(event.item);
     if (this.#responseId && containerId && !this.#containers.has(containerId)) {
       this.#containers.add(containerId);
       // Copies start while the model still talks; the tool-call event is not held for it.
@@ -353,7 +354,7 @@ export class StreamSession {
     };
     const ids: DecodedIds = {
       responseId: fresh(event.response?.id)[0] ?? null,
-      containerIds: fresh(event.item?.container_id),
+      containerIds: fresh(containerOfItem(event.item)),
       itemIds: fresh(event.item?.id),
     };
     if (ids.responseId || ids.containerIds.length || ids.itemIds.length) await onDecoded(ids);
@@ -377,10 +378,10 @@ export async function rewriteInputItems(c: Context<AppEnv>, responseId: string, 
 
 /** The ids a plain answer reveals: the response, the containers its tool calls ran in, its output items. */
 function idsOfResponse(response: UpstreamResponse): DecodedIds {
-  const items = (Array.isArray(response.output) ? response.output : []) as { id?: unknown; container_id?: unknown }[];
+  const items = (Array.isArray(response.output) ? response.output : []) as { id?: unknown }[];
   return {
     responseId: response.id,
-    containerIds: [...new Set(items.flatMap((i) => (typeof i?.container_id === "string" ? [i.container_id] : [])))],
+    containerIds: [...new Set(items.flatMap((i) => containerOfItem(i) ?? []))],
     itemIds: items.flatMap((i) => (typeof i?.id === "string" ? [i.id] : [])),
   };
 }

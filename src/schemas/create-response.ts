@@ -13,7 +13,19 @@ const CodeInterpreterTool = z.looseObject({
   container: z.union([z.string(), z.looseObject({ type: z.literal("auto"), file_ids: z.array(z.string()).optional() })]).optional(),
 });
 
-const Tool = z.union([CodeInterpreterTool, z.looseObject({ type: z.string() })]);
+/** The hosted shell tool: a container unsandbox may manage (`container_auto`) or one named by id. */
+const ShellTool = z.looseObject({
+  type: z.literal("shell"),
+  environment: z
+    .union([
+      z.looseObject({ type: z.literal("container_auto"), file_ids: z.array(z.string()).optional() }),
+      z.looseObject({ type: z.literal("container_reference"), container_id: z.string() }),
+      z.looseObject({ type: z.literal("local") }),
+    ])
+    .nullish(),
+});
+
+const Tool = z.union([CodeInterpreterTool, ShellTool, z.looseObject({ type: z.string() })]);
 
 export const CreateResponseBody = z.looseObject({
   model: z.string().optional(),

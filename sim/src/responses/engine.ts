@@ -2,7 +2,7 @@
  * @module responses/engine
  * `POST /v1/responses`: checks the request as strictly as the real API, resolves the
  * container (`{"type":"auto"}` creates one or reuses the one of `previous_response_id`; a
- * string names one), runs the simulated model's plan and stores the result.
+ * string names one; the hosted shell tool's `environment` likewise: responses/shell.ts), runs the simulated model's plan and stores the result.
  */
 import { addFile, containerQuirks, createContainer, findContainer, isExpired } from "../containers";
 import { containerExpired, SimError } from "../errors";
@@ -15,6 +15,7 @@ import { parseOr400 } from "../validate";
 import { planTurn, type TurnPlan } from "./model";
 import { CodeInterpreterTool, CreateResponseBody, InputItem, type CodeInterpreterTool as CiTool } from "./schemas";
 import { getResponse, putResponse, type StoredResponse } from "./store";
+import { asShellOutput, isHosted, resolveShellContainer, ShellTool, type ShellTool as ShellToolParam } from "./shell";
 import { runTurn } from "./turn";
 import { z } from "zod";
 
@@ -134,7 +135,13 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
   const body = parseOr400(CreateResponseBody, raw);
   const tools = body.tools ?? [];
   let ciTool: CiTool | undefined;
+  let shellTool: ShellToolParam | undefined;
   tools.forEach((t, i) => {
+    if (t.type === "shell") {
+      const parsed = parseOr400(ShellTool, t, `tools[${i}]`);
+      if (isHosted(parsed)) shellTool ??= parsed;
+      return;
+    }
     if (t.type !== "code_interpreter") return;
     const parsed = parseOr400(CodeInterpreterTool, t, `tools[${i}]`);
     ciTool ??= parsed;
@@ -157,7 +164,7 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
   requestFault(directive, rawText);
 
   const earlier = chain(body.previous_response_id);
-  const hasTool = !!ciTool && body.tool_choice !== "none";
+  const hasTool = !!(ciTool ?? shellTool) && body.tool_choice !== "none";
   const earlierFiles = earlier
     .slice()
     .reverse()
@@ -169,6 +176,7 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
   let container: SimContainer | null = null;
   const globalQ = containerQuirks(undefined, directive.quirks);
   if (needsContainer && ciTool) container = resolveContainer(ciTool, earlier, globalQ.dirty_listing, org);
+  else if (needsContainer && shellTool) container = resolveShellContainer(shellTool, earlier.find((r) => r.container_id)?.container_id, globalQ.dirty_listing, org);
   else if (directive.scenario === "later-turn-link") {
     const cid = earlier.find((r) => r.container_id)?.container_id;
     if (cid) {
@@ -204,6 +212,8 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
   }
 
   const inputText = typeof body.input === "string" ? body.input : JSON.stringify(body.input ?? "");
+  // Without a code interpreter, the hosted shell ran the plan's tool steps.
+  if (!ciTool && shellTool) result.output = asShellOutput(result.output);
   const outputText = JSON.stringify(result.output);
   const r: StoredResponse = {
     org,

@@ -141,6 +141,43 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
     if (scenario === "one-file") expect(types).toEqual(expect.arrayContaining(FILE_TURN_EVENTS));
   });
 
+  /** The hosted shell tool (OpenAI API reference, "Shell tool"): the same container files, shown as shell items. */
+  const SHELL_TURN_EVENTS = [
+    "response.output_item.added",
+    "response.shell_call_command.added",
+    "response.shell_call_command.delta",
+    "response.shell_call_command.done",
+    "response.shell_call_output_content.delta",
+    "response.shell_call_output_content.done",
+    "response.output_item.done",
+  ];
+
+  it.each(["one-file", "skill-document"])("the hosted shell tool (scenario %s): the plain body and every SSE event validate", async (scenario) => {
+    const container = await client.containers.create({ name: "spec-shell" });
+    for (const environment of [{ type: "container_auto" }, { type: "container_reference", container_id: container.id }]) {
+      const tools = [{ type: "shell", environment }] as never;
+      const res = await client.responses.create({ model: "gpt-5", input: prompt(`scenario=${scenario}`), tools }).asResponse();
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as Record<string, any>;
+      expectConforms(s, "Response", observedResponse(body));
+      const call = body.output.find((o: any) => o.type === "shell_call");
+      expect(call.environment.type).toBe("container_reference");
+      expect(call.environment.container_id).toMatch(/^cntr_/);
+      if (environment.type === "container_reference") expect(call.environment.container_id).toBe(container.id);
+      const output = body.output.find((o: any) => o.type === "shell_call_output");
+      expect(output.call_id).toBe(call.call_id);
+      expectRejected(s, "Response", { ...structuredClone(body), output: [{ ...call, environment: { type: "container_reference" } }] });
+
+      const types = await validateStream(await client.responses.create({ model: "gpt-5", input: prompt(`scenario=${scenario}`), tools, stream: true }));
+      // The shell items' events in the order the spec's stream lists them, inside each item.
+      const at = types.indexOf("response.shell_call_command.added");
+      const run = types.slice(at - 1).filter((t, i, all) => SHELL_TURN_EVENTS.includes(t) && t !== all[i - 1]);
+      expect(run.slice(0, 4)).toEqual(SHELL_TURN_EVENTS.slice(0, 4));
+      expect(types).toEqual(expect.arrayContaining(SHELL_TURN_EVENTS));
+      expect(types.at(-1)).toBe("response.completed");
+    }
+  });
+
   it("responses.stream() with finalResponse(): the final Response validates", async () => {
     const stream = client.responses.stream({ model: "gpt-5", input: prompt("scenario=one-file"), tools: TOOLS });
     const final = await stream.finalResponse();
