@@ -57,7 +57,7 @@ export type Answer = UpstreamResponse & { unsandbox: { files: AnswerFile[] } };
  * The stream events after which a response changes no more: its terminal statuses
  * (tracker/background.ts) that have a stream event (a cancelled response has none).
  */
-const TERMINAL_EVENTS: ReadonlySet<string> = new Set(["response.completed", "response.incomplete", "response.failed"]);
+export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(["response.completed", "response.incomplete", "response.failed"]);
 
 /** Everything the pipeline needs to know about the request, decoded by the route. */
 export interface PipelineRequest {

@@ -5,6 +5,7 @@
  * Only the fields that unsandbox acts on are typed, and a wrong type there is a 400.
  */
 import { z } from "zod";
+import { badRequest } from "../errors";
 
 export const OUTPUTS_INCLUDE = "code_interpreter_call.outputs";
 
@@ -40,3 +41,15 @@ export const CreateResponseBody = z.looseObject({
 });
 
 export type CreateResponseBody = z.infer<typeof CreateResponseBody>;
+
+/**
+ * The typed view of a create body (HTTP `POST /v1/responses`, or a WebSocket `response.create`).
+ * @throws UnsandboxError 400 `invalid_value` naming the first field of the wrong type.
+ */
+export function parseCreateResponseBody(raw: unknown): CreateResponseBody {
+  const parsed = CreateResponseBody.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const param = issue.path.join(".") || null;
+  throw badRequest(`Invalid value for '${param ?? "body"}': ${issue.message}`, param, "invalid_value");
+}
