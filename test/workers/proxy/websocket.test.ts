@@ -1,7 +1,7 @@
 /**
- * WebSocket mode (`GET /v1/responses` with `Upgrade: websocket`), driven with exactly the frames
- * the official SDK's `ResponsesWS` sends (`JSON.stringify({type: "response.create", ...params})`;
- * the SDK's own client needs the Node `ws` package, which workerd has not). Two responses on one
+ * WebSocket mode (`GET /v1/responses` with `Upgrade: websocket`), through the official SDK's
+ * Responses WebSocket client (its `ResponsesWSBase` over a workerd socket: support/sdk-socket.ts)
+ * and with exactly the frames it sends over a raw socket. Two responses on one
  * socket come back one for one with upstream's events and sequence numbers, links rewritten,
  * files stored and downloadable after the container expired; refused events get the protocol's
  * `error` event and the socket stays usable.
@@ -11,7 +11,8 @@ import { exports } from "cloudflare:workers";
 import { createExecutionContext } from "cloudflare:test";
 import app from "../../../src/index";
 import { findSandboxRefs } from "../../../src/links/find";
-import { sim, UNSANDBOX_KEY } from "../support/clients";
+import { sim, unsandbox, UNSANDBOX_KEY } from "../support/clients";
+import { WorkerdResponsesWS } from "../support/sdk-socket";
 import { converge, expectDownloadsAfterExpiry, expectOnlyLinksRewritten, textsOf, TOOLS, truthOf, upstreamCopy, type AnswerFile } from "../support/scenario";
 import { ENVS, makeTenant, sdk } from "../tenants/support";
 
@@ -47,9 +48,43 @@ async function connect(key = UNSANDBOX_KEY, mode?: "multi") {
   };
 }
 
+/** Waits (bounded) until `done()`. */
+async function until(done: () => boolean) {
+  for (let i = 0; i < 600 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(done()).toBe(true);
+}
+
 const create = (input: string, extra: Record<string, unknown> = {}) => ({ type: "response.create", model: "gpt-5", input, tools: TOOLS, ...extra });
 
 describe("WebSocket mode", () => {
+  it("the official SDK's client: two responses on one socket, their links download after expiry; a refused create is an SDK error and the socket goes on", async () => {
+    const rs = new WorkerdResponsesWS(unsandbox(), (req) => exports.default.fetch(req));
+    const events: Event[] = [];
+    const errors: { message: string; error?: Event }[] = [];
+    rs.on("event", (e) => {
+      events.push(e as Event);
+    });
+    rs.on("error", (err) => {
+      errors.push(err as never);
+    });
+    const completed = (n: number) => until(() => events.filter((e) => e.type === "response.completed").length >= n);
+    rs.send({ type: "response.create", model: "gpt-5", input: "Make it.\nsim: scenario=one-file; files=first.csv", tools: TOOLS } as never);
+    await completed(1);
+    rs.send({ type: "response.create", model: "gpt-5", input: "x", previous_response_id: "resp_../../etc" } as never);
+    await until(() => errors.length >= 1);
+    expect(errors[0]!.error).toMatchObject({ type: "error", status: 400, error: { code: "invalid_value", param: "previous_response_id" } });
+    rs.send({ type: "response.create", model: "gpt-5", input: "Another.\nsim: scenario=one-file; files=second.csv", tools: TOOLS } as never);
+    await completed(2);
+    const finals = events.filter((e) => e.type === "response.completed").map((e) => e.response!);
+    expect(finals.map((f) => f.unsandbox!.files.map((x) => x.path))).toEqual([["/mnt/data/first.csv"], ["/mnt/data/second.csv"]]);
+    for (const final of finals) {
+      for (const p of textsOf(final)) expect(findSandboxRefs(p.text!)).toEqual([]);
+      const truth = await truthOf(final.id);
+      await expectDownloadsAfterExpiry(await converge(final.id, truth), truth);
+    }
+    rs.close({ code: 1000, reason: "done" });
+  });
+
   it("two response.create in sequence on one socket: upstream's events one for one, links rewritten, files download after expiry", async () => {
     const s = await connect();
     s.send(create("Make the files.\nsim: scenario=several-files"));
