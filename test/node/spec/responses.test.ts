@@ -13,6 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI from "openai";
+import { ResponsesWS } from "openai/resources/responses/ws";
 import { expectConforms, expectEachRequiredEnforced, expectRejected } from "../support/conformance";
 import { observedEvent, observedResponse } from "../support/deviations";
 import { startSim, type SimProcess } from "../support/sim-process";
@@ -176,6 +177,40 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
       expect(types).toEqual(expect.arrayContaining(SHELL_TURN_EVENTS));
       expect(types.at(-1)).toBe("response.completed");
     }
+  });
+
+  it("WebSocket mode: a response.create's events validate like the SSE stream's (stream_id echoed), a refusal is a ResponseWsError", async () => {
+    const rs = new ResponsesWS(client);
+    const events: Record<string, any>[] = [];
+    const errors: Record<string, any>[] = [];
+    rs.on("event", (e) => {
+      events.push(e as never);
+    });
+    rs.on("error", (err) => {
+      errors.push((err as { error?: Record<string, any> }).error ?? {});
+    });
+    rs.send({ type: "response.create", stream_id: "lane_a", model: "gpt-5", input: prompt("scenario=one-file"), tools: TOOLS } as never);
+    rs.send({ type: "response.create", model: "gpt-5", input: "x", previous_response_id: "resp_missing" } as never);
+    for (let i = 0; i < 400 && (!events.some((e) => e.type === "response.completed") || errors.length < 1); i++) await new Promise((r) => setTimeout(r, 25));
+    rs.close({ code: 1000, reason: "done" });
+    const stream = events.filter((e) => e.type !== "error");
+    async function* replay() {
+      for (const e of stream) {
+        expect(e.stream_id).toBe("lane_a");
+        // The WebSocket variants are the SSE schemas plus `stream_id` (ResponsesServerEvent); a
+        // keepalive, in no schema, is checked for its observed keys, which have no stream_id.
+        if (e.type !== "keepalive") yield e;
+        else {
+          const { stream_id: _, ...keepalive } = e;
+          yield keepalive;
+        }
+      }
+    }
+    const types = await validateStream(replay());
+    expect(types).toEqual(expect.arrayContaining(FILE_TURN_EVENTS));
+    expect(errors.length).toBe(1);
+    expectConforms(s, "ResponseWsError", errors[0]);
+    expect(errors[0]).toMatchObject({ type: "error", status: 400, error: { code: "previous_response_not_found", param: "previous_response_id" } });
   });
 
   it("responses.stream() with finalResponse(): the final Response validates", async () => {
