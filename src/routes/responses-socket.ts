@@ -18,6 +18,7 @@
  *   `unsandbox.files`), and go out one for one with their own sequence numbers;
  * - owners of the ids the pipeline decoded are recorded before the event that reveals them goes
  *   out (the guard's `ownerRecorder` as the request's `onDecoded`);
+ * - each response upstream runs is metered as one model request, like an accepted POST;
  * - a refused event is answered with the protocol's `error` event (`{type: "error", status, error:
  *   {type, code, message, param}, stream_id?}`) and the socket stays open, as upstream does.
  * A client that goes away hands the containers of its running responses to their trackers.
@@ -35,6 +36,7 @@ import { restoreInput } from "../harvest/restore";
 import { parseCreateResponseBody } from "../schemas/create-response";
 import { eventWithoutDomainSecrets } from "../upstream/domain-secrets";
 import { keptResponseHeaders } from "../upstream/fetch";
+import { meter } from "../metering/record";
 import { openUpstreamSocket } from "../upstream/websocket";
 import type { Context } from "hono";
 
@@ -215,6 +217,8 @@ class SocketRelay {
       if (!next) return this.#send([event]);
       lane.current = next.session;
       lane.last = { options: next.options };
+      // A response upstream runs counts like an accepted POST /v1/responses (metering/usage.ts).
+      this.c.executionCtx.waitUntil(meter(this.c.env, this.c.get("tenant"), { model_requests: 1 }));
     }
     const session = lane.current;
     if (event.type === "error" && !session.responseId) {

@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { exports } from "cloudflare:workers";
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { ENV as PRODUCTION_ENV, usage } from "../production/support";
 import app from "../../../src/index";
 import { findSandboxRefs } from "../../../src/links/find";
 import { sim, unsandbox, UNSANDBOX_KEY } from "../support/clients";
@@ -133,6 +134,26 @@ describe("WebSocket mode", () => {
     expect(assistant.content[0]!.text).not.toContain("files.unsandbox.test");
     expect(textsOf(second).map((p) => p.text).join("")).toContain("https://files.unsandbox.test/files/");
     s.close();
+  });
+
+  it("each response a socket runs is metered as one model request; refused ones are not", async () => {
+    const before = (await usage()).totals.model_requests ?? 0;
+    const req = new Request("https://unsandbox.test/v1/responses", { headers: { upgrade: "websocket", authorization: `Bearer ${UNSANDBOX_KEY}` } });
+    const ctx = createExecutionContext();
+    const res = await app.fetch(req, PRODUCTION_ENV, ctx);
+    const ws = res.webSocket!;
+    ws.accept();
+    const seen: Event[] = [];
+    ws.addEventListener("message", (m) => {
+      seen.push(JSON.parse(m.data as string) as Event);
+    });
+    ws.send(JSON.stringify(create("sim: scenario=no-tool")));
+    ws.send(JSON.stringify(create("x", { previous_response_id: "resp_missing_0123" })));
+    ws.send(JSON.stringify(create("sim: scenario=no-tool")));
+    await until(() => seen.filter((e) => e.type === "response.completed").length === 2 && seen.some((e) => e.type === "error"));
+    ws.close(1000, "done");
+    await waitOnExecutionContext(ctx);
+    expect((await usage()).totals.model_requests - before).toBe(2);
   });
 
   it("refused events (foreign previous_response_id, bad JSON, unknown type) get an error event; the socket stays usable", async () => {
