@@ -15,7 +15,7 @@ import { parseOr400 } from "../validate";
 import { planTurn, type TurnPlan } from "./model";
 import { CodeInterpreterTool, CreateResponseBody, InputItem, type CodeInterpreterTool as CiTool } from "./schemas";
 import { getResponse, putResponse, type StoredResponse } from "./store";
-import { asShellOutput, isHosted, resolveShellContainer, ShellTool, type ShellTool as ShellToolParam } from "./shell";
+import { asShellOutput, isHosted, resolveShellContainer, SHELL_ITEM_TYPES, ShellCallInput, ShellCallOutputInput, ShellTool, type ShellTool as ShellToolParam } from "./shell";
 import { runTurn } from "./turn";
 import { z } from "zod";
 
@@ -26,6 +26,10 @@ function checkInput(input: unknown): void {
   if (!Array.isArray(input)) return;
   input.forEach((item, i) => {
     const type = item && typeof item === "object" ? (item as { type?: unknown }).type : undefined;
+    if (type === "shell_call" || type === "shell_call_output") {
+      parseOr400(type === "shell_call" ? ShellCallInput : ShellCallOutputInput, item, `input[${i}]`);
+      return;
+    }
     if (type !== undefined && type !== "message" && type !== "code_interpreter_call" && type !== "item_reference") {
       throw new SimError(400, `Invalid value: '${String(type)}'. Supported values are: 'message', 'code_interpreter_call' and 'item_reference'.`, {
         param: `input[${i}].type`,
@@ -70,7 +74,7 @@ function normaliseInput(input: unknown): Record<string, unknown>[] {
     return [{ id: itemId("msg"), type: "message", status: "completed", content: [{ type: "input_text", text: input }], role: "user" }];
   }
   return (input as Record<string, unknown>[]).map((item) => {
-    if (item.type === "item_reference" || item.type === "code_interpreter_call") return structuredClone(item);
+    if (item.type === "item_reference" || item.type === "code_interpreter_call" || SHELL_ITEM_TYPES.has(item.type as string)) return structuredClone(item);
     const role = item.role as string;
     const content =
       typeof item.content === "string" ? [{ type: role === "assistant" ? "output_text" : "input_text", text: item.content, ...(role === "assistant" ? { annotations: [], logprobs: [] } : {}) }] : item.content;

@@ -46,6 +46,32 @@ export const ShellTool = z.strictObject({
 });
 export type ShellTool = z.infer<typeof ShellTool>;
 
+const Status = z.enum(["in_progress", "completed", "incomplete"]);
+
+/** A `shell_call` sent back as input (the spec's `FunctionShellCallItemParam`), e.g. by a stateless app. */
+export const ShellCallInput = z.strictObject({
+  type: z.literal("shell_call"),
+  id: z.string().nullish(),
+  call_id: z.string(),
+  caller: z.unknown().optional(),
+  action: z.strictObject({ commands: z.array(z.string()), timeout_ms: z.number().int().nullish(), max_output_length: z.number().int().nullish() }),
+  status: Status.nullish(),
+  environment: z.looseObject({ type: z.string() }).nullish(),
+  created_by: z.string().optional(),
+});
+
+/** A `shell_call_output` sent back as input (the spec's `FunctionShellCallOutputItemParam`). */
+export const ShellCallOutputInput = z.strictObject({
+  type: z.literal("shell_call_output"),
+  id: z.string().nullish(),
+  call_id: z.string(),
+  caller: z.unknown().optional(),
+  output: z.array(z.strictObject({ stdout: z.string(), stderr: z.string(), outcome: z.looseObject({ type: z.enum(["exit", "timeout"]) }), created_by: z.string().optional() })),
+  status: Status.nullish(),
+  max_output_length: z.number().int().nullish(),
+  created_by: z.string().optional(),
+});
+
 /** Whether the tool runs in a hosted container (a `local` or missing environment is the app's machine). */
 export function isHosted(tool: ShellTool): boolean {
   return tool.environment?.type === "container_auto" || tool.environment?.type === "container_reference";

@@ -83,6 +83,24 @@ describe("the hosted shell tool", () => {
     await expectDownloadsAfterExpiry(files, truth);
   });
 
+  it("stateless history (store: false): the shell items sent back as input reach upstream, and the next turn's files are stored", async () => {
+    const first = (await unsandbox().responses.create({ model: "gpt-5", store: false, input: SKILL, tools: SHELL })) as unknown as Answer;
+    const container = (await truthOf(first.id)).container_id!;
+    const shellItems = first.output.filter((i) => i.type === "shell_call" || i.type === "shell_call_output");
+    expect(shellItems.length).toBe(2);
+    const tools = [{ type: "shell", environment: { type: "container_reference", container_id: container } }] as never;
+    const second = (await unsandbox().responses.create({
+      model: "gpt-5",
+      store: false,
+      input: [...shellItems, { role: "user", content: "Now the notes.\nsim: scenario=one-file; files=later.docx" }] as never,
+      tools,
+    })) as unknown as Answer;
+    expect(second.unsandbox.files.map((f) => f.path)).toContain("/mnt/data/later.docx");
+    const truth = await truthOf(second.id);
+    expect(truth.container_id).toBe(container);
+    await expectDownloadsAfterExpiry(await converge(second.id, truth), truth);
+  });
+
   it("a client that disconnects after the shell call still gets every document stored", async () => {
     const res = await exports.default.fetch("https://unsandbox.test/v1/responses", {
       method: "POST",
