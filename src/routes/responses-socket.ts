@@ -115,17 +115,26 @@ class SocketRelay {
     this.c.executionCtx.waitUntil(this.#fromUpstream);
   }
 
-  /** One side closed: close the other; running responses' containers go to their trackers. */
+  /**
+   * One side closed: close the other. When upstream closes, the client first gets every event
+   * upstream sent before it; when the client goes away, its running responses' containers go to
+   * their trackers.
+   */
   closed(side: "client" | "upstream", code: number, reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
-    const other = side === "client" ? this.upstream : this.client;
-    try {
-      other.close(closeCode(code), reason.slice(0, 120));
-    } catch {}
-    if (side === "upstream") return;
-    const handOffs = [...this.#lanes.values()].flatMap((lane) => (lane.current ? [lane.current.settle().then(() => lane.current?.handOff())] : []));
-    this.c.executionCtx.waitUntil(this.#fromUpstream.then(() => Promise.all(handOffs)));
+    const close = (socket: WebSocket) => {
+      try {
+        socket.close(closeCode(code), reason.slice(0, 120));
+      } catch {}
+    };
+    if (side === "upstream") {
+      this.c.executionCtx.waitUntil(this.#fromUpstream.then(() => close(this.client)));
+      return;
+    }
+    close(this.upstream);
+    const running = [...this.#lanes.values()].flatMap((lane) => (lane.current ? [lane.current] : []));
+    this.c.executionCtx.waitUntil(this.#fromUpstream.then(() => Promise.all(running.map((s) => s.settle().then(() => s.handOff())))));
   }
 
   #lane(key: string): Lane {

@@ -136,6 +136,19 @@ describe("WebSocket mode", () => {
     s.close();
   });
 
+  it("a client that goes away after the tool call still gets every file stored (its response handed to the trackers)", async () => {
+    const s = await connect();
+    s.send(create("sim: scenario=unnamed; pace_ms=60"));
+    await s.until((e) => e.type === "response.output_item.done" && (e as { item?: { type?: string } }).item?.type === "code_interpreter_call");
+    const responseId = s.events.find((e) => e.type === "response.created")!.response!.id;
+    s.close();
+    expect(s.events.some((e) => e.type === "response.completed")).toBe(false);
+    const truth = await truthOf(responseId);
+    expect(truth.written.length).toBeGreaterThan(0);
+    const files = await converge(responseId, truth);
+    for (const w of truth.written) expect(files.find((f) => f.file_id === w.file_id)?.state, w.path).toBe("stored");
+  });
+
   it("each response a socket runs is metered as one model request; refused ones are not", async () => {
     const before = (await usage()).totals.model_requests ?? 0;
     const req = new Request("https://unsandbox.test/v1/responses", { headers: { upgrade: "websocket", authorization: `Bearer ${UNSANDBOX_KEY}` } });
