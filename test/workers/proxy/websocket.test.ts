@@ -149,6 +149,34 @@ describe("WebSocket mode", () => {
     for (const w of truth.written) expect(files.find((f) => f.file_id === w.file_id)?.state, w.path).toBe("stored");
   });
 
+  it("response.steer: relayed for the caller's own response; the successor upstream starts is harvested like any response", async () => {
+    const s = await connect();
+    s.send(create("Make it.\nsim: scenario=one-file; files=before.csv; pace_ms=40"));
+    await s.until((e) => e.type === "response.created");
+    const first = s.events.find((e) => e.type === "response.created")!.response!.id;
+    s.send({ type: "response.steer", previous_response_id: first, input: "Also this.\nsim: scenario=one-file; files=steered.csv" });
+    await s.until((e) => e.type === "response.completed", 2);
+    expect(s.events.some((e) => e.type === "response.steer.accepted")).toBe(true);
+    const [a, b] = s.events.filter((e) => e.type === "response.completed").map((e) => e.response!) as [NonNullable<Event["response"]>, NonNullable<Event["response"]> & { previous_response_id?: string }];
+    expect(a.id).toBe(first);
+    expect(b.previous_response_id).toBe(first);
+    // Both responses' events are upstream's one for one (the accepted steer numbered in the first).
+    for (const id of [a.id, b.id]) {
+      const upstream = (await sim<{ data: { type: string; sequence_number: number }[] }>(`/responses/${id}/events`)).data;
+      const from = s.events.findIndex((e) => e.type === "response.created" && e.response!.id === id);
+      expect(s.events.slice(from, from + upstream.length).map((e) => [e.type, e.sequence_number])).toEqual(upstream.map((e) => [e.type, e.sequence_number]));
+    }
+    expect(b.unsandbox!.files.map((f) => f.path)).toContain("/mnt/data/steered.csv");
+    expect(expectOnlyLinksRewritten(b, (await upstreamCopy(b.id)) as never)).toBe(1);
+    const truth = await truthOf(b.id);
+    await expectDownloadsAfterExpiry(await converge(b.id, truth), truth);
+    // Steering a response this socket is not streaming is upstream's to refuse, and the socket goes on.
+    s.send({ type: "response.steer", previous_response_id: first, input: "late" });
+    await s.until((e) => e.type === "response.steer.failed");
+    expect(s.closed).toBe(false);
+    s.close();
+  });
+
   it("each response a socket runs is metered as one model request; refused ones are not", async () => {
     const before = (await usage()).totals.model_requests ?? 0;
     const req = new Request("https://unsandbox.test/v1/responses", { headers: { upgrade: "websocket", authorization: `Bearer ${UNSANDBOX_KEY}` } });
@@ -176,12 +204,14 @@ describe("WebSocket mode", () => {
     s.send(create("sim: scenario=no-tool", { previous_response_id: foreign.id, stream_id: "lane_1" }));
     s.send("{not json");
     s.send({ type: "session.update" });
-    await s.until((e) => e.type === "error", 3);
+    s.send({ type: "response.steer", previous_response_id: foreign.id, input: "x" });
+    await s.until((e) => e.type === "error", 4);
     const errors = s.events.filter((e) => e.type === "error");
     expect(errors.map((e) => ({ status: e.status, code: e.error?.code, param: e.error?.param, stream_id: (e as { stream_id?: string }).stream_id }))).toEqual([
       { status: 404, code: "not_found", param: "previous_response_id", stream_id: "lane_1" },
       { status: 400, code: "invalid_json", param: null, stream_id: undefined },
       { status: 400, code: "invalid_value", param: "type", stream_id: undefined },
+      { status: 404, code: "not_found", param: "previous_response_id", stream_id: undefined },
     ]);
     // Nothing of the refused create reached upstream, and the same socket still works.
     s.send(create("Make it.\nsim: scenario=one-file", { stream_id: "lane_1" }));
