@@ -15,6 +15,7 @@ import { deletion } from "./routes/deletion";
 import { passthrough } from "./routes/passthrough";
 import { admin } from "./routes/admin";
 import { responses } from "./routes/responses";
+import { responsesSocket } from "./routes/responses-socket";
 import { widgetSession } from "./routes/widget-session";
 import { responsesRead } from "./routes/responses-read";
 import { widget } from "./routes/widget";
@@ -53,6 +54,8 @@ installSecurity(app);
 app.route("/", admin);
 app.route("/", widgetSession);
 app.route("/", responses);
+// WebSocket mode: GET /v1/responses with Upgrade: websocket (without it, the pass-through answers).
+app.route("/", responsesSocket);
 app.route("/", responsesRead);
 app.route("/", containers);
 // DELETE of unsandbox's copies (?upstream=true also deletes upstream): before the pass-through.

@@ -10,6 +10,7 @@ import { conversationsRoutes } from "./routes/conversations";
 import { controlRoutes } from "./routes/control";
 import { modelsRoutes } from "./routes/models";
 import { responsesRoutes } from "./routes/responses";
+import { responsesSocket } from "./routes/responses-socket";
 import { orgOfKey, type SimVars } from "./orgs";
 import { logRequest } from "./state";
 
@@ -48,6 +49,8 @@ export function createSimApp(): Hono<{ Bindings: SimEnv } & SimVars> {
     c.header("x-ratelimit-remaining-requests", "9999");
     c.header("x-ratelimit-reset-requests", "6ms");
   });
+  // WebSocket mode (routes/responses-socket.ts): the upgrade is answered before the HTTP routes.
+  app.get("/v1/responses", (c) => responsesSocket(c.req.header("upgrade"), c.get("org")));
   app.route("/v1/responses", responsesRoutes);
   app.route("/v1/containers", containersRoutes);
   app.route("/v1/conversations", conversationsRoutes);

@@ -24,6 +24,7 @@ export const SCENARIOS = [
   "no-tool",
   "figure",
   "fail",
+  "skill-document",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number];

@@ -62,7 +62,8 @@ class Collector {
 
 /**
  * Lists the ids in a responses body: `previous_response_id`, `conversation` (string or `{id}`),
- * `tools[].container` (a string id) and `tools[].container.file_ids`, and every `file_id` and
+ * `tools[].container` (a string id) and `tools[].container.file_ids`, the hosted shell tool's
+ * `tools[].environment.container_id` (`container_reference`) and `.file_ids` (`container_auto`), and every `file_id` and
  * `container_id` inside `input` (only `file-…` file ids: `cfile_…` ids are checked through their container).
  * @throws UnsandboxError 400 `invalid_type` | `invalid_value` when one of those has the wrong type.
  */
@@ -83,6 +84,7 @@ export function idsInResponsesBody(body: unknown): NamedId[] {
     b.tools.forEach((tool: unknown, i) => {
       if (typeof tool !== "object" || tool === null || Array.isArray(tool)) throw badRequest(`Invalid type for 'tools[${i}]': expected an object.`, `tools[${i}]`, "invalid_type");
       const t = tool as Record<string, unknown>;
+      if (t.type === "shell") return shellEnvironmentIds(t.environment, `tools[${i}].environment`, out);
       if (t.type !== "code_interpreter" || t.container == null) return;
       if (typeof t.container === "string") {
         out.push(id("container", t.container, `tools[${i}].container`));
@@ -98,6 +100,21 @@ export function idsInResponsesBody(body: unknown): NamedId[] {
   }
   if (Array.isArray(b.input)) walkItems(b.input, "input", out);
   return out.ids;
+}
+
+/**
+ * The hosted shell tool's environment (OpenAI API reference, "Shell tool": `container_auto` with
+ * optional `file_ids`, `container_reference` naming a container, or `local`, the app's own machine).
+ */
+function shellEnvironmentIds(env: unknown, param: string, out: Collector): void {
+  if (env == null) return;
+  if (typeof env !== "object" || Array.isArray(env)) throw badRequest(`Invalid type for '${param}': expected an object.`, param, "invalid_type");
+  const e = env as { type?: unknown; container_id?: unknown; file_ids?: unknown };
+  if (e.type === "container_reference") out.push(id("container", e.container_id, `${param}.container_id`));
+  else if (e.type === "container_auto" && e.file_ids != null) {
+    if (!Array.isArray(e.file_ids)) throw badRequest(`Invalid type for '${param}.file_ids': expected an array.`, `${param}.file_ids`, "invalid_type");
+    e.file_ids.forEach((f, j) => out.push(id("file", f, `${param}.file_ids[${j}]`)));
+  }
 }
 
 /**

@@ -11,9 +11,10 @@
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../app";
+import type { AppEnv, DecodedIds } from "../app";
 import type { Bindings } from "../config";
 import { badRequest, UnsandboxError } from "../errors";
+import { containerOfItem } from "../schemas/output-item";
 import { assertItemsOwned, assertOwner, recordItems, recordOwner, type OwnedKind, type Owner } from "../tenants/ownership";
 import { itemIdsIn } from "./answer-ids";
 import { idsInForm, idsInOtherBody, idsInResponsesBody, type NamedId } from "./body-ids";
@@ -84,10 +85,7 @@ export const guard = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 async function checkResponsesBody(c: Context<AppEnv>, caller: Caller): Promise<void> {
-  const body = await readJson(c);
-  // The widget policy first: what a widget may never send is refused as such, whoever owns it.
-  const forcedBody = caller.kind === "publishable" ? applyWidgetPolicy(asObject(body), caller.widget!) : body;
-  await checkOwners(c, caller, idsInResponsesBody(forcedBody));
+  const forcedBody = await checkResponsesCreate(c, caller, await readJson(c));
   if (caller.kind === "publishable") {
     const forced = JSON.stringify(forcedBody);
     const headers = new Headers(c.req.raw.headers);
@@ -97,6 +95,34 @@ async function checkResponsesBody(c: Context<AppEnv>, caller: Caller): Promise<v
     c.req.bodyCache = {};
   }
   markResponsesBodyChecked(c);
+}
+
+/**
+ * The body checks of one `POST /v1/responses` body, also run on each `response.create` of a
+ * WebSocket session (routes/responses-socket.ts): a publishable key's widget policy first (what a
+ * widget may never send is refused as such, whoever owns it), then ownership of every id the body
+ * names. Returns the body to forward (a publishable key's forced one).
+ * @throws UnsandboxError as the HTTP route refuses the same body.
+ */
+export async function checkResponsesCreate(c: Context<AppEnv>, caller: Caller, body: unknown): Promise<unknown> {
+  const forcedBody = caller.kind === "publishable" ? applyWidgetPolicy(asObject(body), caller.widget!) : body;
+  await checkOwners(c, caller, idsInResponsesBody(forcedBody));
+  return forcedBody;
+}
+
+/**
+ * Records the ids the response pipeline decoded (app.ts `onDecoded`) for the caller: the
+ * response, its containers and its output items. For transports whose answer the guard cannot
+ * read after the route (a WebSocket session); undefined when the caller's ids need no records.
+ */
+export function ownerRecorder(c: Context<AppEnv>, caller: Caller): ((ids: DecodedIds) => Promise<unknown>) | undefined {
+  if (!needsLookups(caller)) return undefined;
+  return (ids) =>
+    Promise.all([
+      ...(ids.responseId ? [recordOwner(c.env, ownedBy(caller, "response", ids.responseId))] : []),
+      ...ids.containerIds.map((id) => recordOwner(c.env, ownedBy(caller, "container", id))),
+      ...(ids.itemIds.length ? [recordItems(c.env, ownerOf(caller), ids.itemIds)] : []),
+    ]);
 }
 
 /**
@@ -113,8 +139,9 @@ async function recordAnswer(c: Context<AppEnv>, caller: Caller, kind: OwnedKind 
   const records: Promise<unknown>[] = [];
   if (kind && typeof data.id === "string") records.push(recordOwner(c.env, ownedBy(caller, kind, data.id)));
   if (kind === "response" && Array.isArray(data.output)) {
-    for (const item of data.output as { container_id?: unknown }[]) {
-      if (typeof item?.container_id === "string") records.push(recordOwner(c.env, ownedBy(caller, "container", item.container_id)));
+    for (const item of data.output) {
+      const container = containerOfItem(item);
+      if (container) records.push(recordOwner(c.env, ownedBy(caller, "container", container)));
     }
   }
   if (revealsItems) records.push(recordItems(c.env, ownerOf(caller), itemIdsIn(data)));

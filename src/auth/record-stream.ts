@@ -1,7 +1,7 @@
 /**
  * @module auth/record-stream
  * Records the ids a streamed `POST /v1/responses` answer reveals (the response id from
- * `response.created`, container ids from code interpreter items, the output item ids from the final
+ * `response.created`, container ids from code interpreter and shell items, the output item ids from the final
  * `response.completed`/`incomplete`/`failed` event), so a streamed response is owned
  * exactly like a plain one. The bytes pass through unchanged; an event that reveals an id is
  * held until the id is recorded, so the client can never name an id before it is its own.
@@ -9,6 +9,7 @@
  * exactly the events a client sees, in work linear in the stream's length.
  */
 import type { OwnedKind } from "../tenants/ownership";
+import { containerOfItem } from "../schemas/output-item";
 import { SseParser } from "../upstream/sse";
 import { itemIdsIn } from "./answer-ids";
 
@@ -18,7 +19,7 @@ const FINAL_EVENTS = new Set(["response.completed", "response.incomplete", "resp
 export function idsInStreamEvent(data: string): { kind: OwnedKind | "item"; id: string }[] {
   // Cheap filter first: most events are text deltas.
   if (!data.includes('"resp_') && !data.includes("container_id")) return [];
-  let event: { type?: string; response?: { id?: unknown; output?: unknown }; item?: { container_id?: unknown } };
+  let event: { type?: string; response?: { id?: unknown; output?: unknown }; item?: unknown };
   try {
     event = JSON.parse(data) as typeof event;
   } catch {
@@ -28,7 +29,8 @@ export function idsInStreamEvent(data: string): { kind: OwnedKind | "item"; id: 
   if (typeof event.response?.id === "string" && (event.type === "response.created" || event.type === "response.in_progress" || event.type === "response.queued")) {
     out.push({ kind: "response", id: event.response.id });
   }
-  if (typeof event.item?.container_id === "string") out.push({ kind: "container", id: event.item.container_id });
+  const container = containerOfItem(event.item);
+  if (container) out.push({ kind: "container", id: container });
   if (FINAL_EVENTS.has(event.type ?? "")) for (const id of itemIdsIn(event.response)) out.push({ kind: "item", id });
   return out;
 }

@@ -32,6 +32,8 @@ export const OWNED_PARAMS: Record<string, OwnedKind> = {
 /** The `/v1` routes multi-tenant secret keys may reach (publishable keys: those marked). */
 export const PASSTHROUGH_ALLOWLIST: readonly AllowedRoute[] = [
   { method: "POST", path: "/v1/responses", publishable: true, creates: "response" },
+  // WebSocket mode (routes/responses-socket.ts): each response.create is checked like the POST.
+  { method: "GET", path: "/v1/responses" },
   { method: "GET", path: "/v1/responses/:response", publishable: true },
   { method: "GET", path: "/v1/responses/:response/files", publishable: true },
   { method: "DELETE", path: "/v1/responses/:response/files" },

@@ -2,11 +2,13 @@
  * @module harvest/discover
  * Pure discovery: everything a Response says about files. Every source counts, because each one
  * is sometimes missing in real traffic: citations (`container_file_citation`), any output item
- * that carries a `container_id`, sandbox links in the text (found by the link engine, outside
+ * that names a container (`code_interpreter_call.container_id`, `shell_call.environment`:
+ * schemas/output-item.ts), sandbox links in the text (found by the link engine, outside
  * code), and `data:` images in tool outputs. The container listing, the last source, is the
  * tracker's job because it needs I/O.
  */
 import { findSandboxRefs, type SandboxRef } from "../links/find";
+import { containerOfItem } from "../schemas/output-item";
 
 export interface CitedFile {
   containerId: string;
@@ -69,11 +71,12 @@ export function discover(response: { output?: unknown[] | null }): Discovery {
 
   for (const raw of response.output ?? []) {
     const item = raw as OutputItem;
-    if (typeof item.container_id === "string" && item.container_id) {
-      seeContainer(item.container_id);
+    const containerId = containerOfItem(item);
+    if (containerId) {
+      seeContainer(containerId);
       (item.outputs ?? []).forEach((out, outputIndex) => {
         if (out?.type === "image" && typeof out.url === "string" && out.url.startsWith("data:image/")) {
-          images.push({ containerId: item.container_id!, callId: item.id ?? "", outputIndex, dataUrl: out.url });
+          images.push({ containerId, callId: item.id ?? "", outputIndex, dataUrl: out.url });
         }
       });
     }

@@ -1,8 +1,9 @@
 /**
  * @module harvest/managed
  * Managed containers (opt-in: request header `x-unsandbox-managed-container: 1`): unsandbox
- * creates the code_interpreter container itself (`POST /containers` upstream) and passes its id as
- * the tool's `container`, instead of letting the model's call create one in auto mode.
+ * creates the code_interpreter or shell container itself (`POST /containers` upstream) and passes
+ * its id as the tool's `container` (code_interpreter) or `environment: {type: "container_reference"}`
+ * (shell), instead of letting the model's call create one in auto mode.
  *
  * Why: the id is known before the model runs (and is the one the stream's tool call names); the expiry (`x-unsandbox-container-expiry-minutes`, else 20) and memory (the tool's
  * `memory_limit`, else a publishable key's widget setting, else upstream's 1g) are unsandbox's
@@ -31,21 +32,30 @@ export const EXPIRY_HEADER = "x-unsandbox-container-expiry-minutes";
 export const DEFAULT_EXPIRY_MINUTES = 20;
 
 type Body = Record<string, unknown>;
-type AutoContainer = { type: "auto"; file_ids?: string[]; memory_limit?: string | null; network_policy?: unknown };
+type AutoContainer = { type: "auto" | "container_auto"; file_ids?: string[]; memory_limit?: string | null; network_policy?: unknown; skills?: unknown[] };
 
-/** Pure: the indexes of code_interpreter tools in auto mode (the ones a managed container replaces). */
+/** The auto-mode container a tool asks for: code_interpreter's `container: {type: "auto"}`, the shell tool's `environment: {type: "container_auto"}`. */
+function autoContainerOf(t: unknown): AutoContainer | undefined {
+  const tool = t as { type?: unknown; container?: unknown; environment?: unknown } | null;
+  const c = (tool?.type === "code_interpreter" ? tool.container : tool?.type === "shell" ? tool.environment : undefined) as AutoContainer | undefined;
+  const auto = tool?.type === "code_interpreter" ? "auto" : "container_auto";
+  return typeof c === "object" && c !== null && c.type === auto ? c : undefined;
+}
+
+/** Pure: the indexes of code_interpreter and shell tools in auto mode (the ones a managed container replaces). */
 export function autoToolIndexes(body: Body): number[] {
   const tools = Array.isArray(body.tools) ? (body.tools as unknown[]) : [];
-  return tools.flatMap((t, i) => {
-    const tool = t as { type?: unknown; container?: unknown } | null;
-    const c = tool?.container as { type?: unknown } | undefined;
-    return tool?.type === "code_interpreter" && typeof c === "object" && c !== null && c.type === "auto" ? [i] : [];
-  });
+  return tools.flatMap((t, i) => (autoContainerOf(t) ? [i] : []));
+}
+
+/** The tool with the managed container in place of its auto container. */
+function withContainer(tool: Body, containerId: string): Body {
+  return tool.type === "shell" ? { ...tool, environment: { type: "container_reference", container_id: containerId } } : { ...tool, container: containerId };
 }
 
 /**
- * Returns the body to forward: unchanged unless the request opted in and a code_interpreter tool
- * is in auto mode; then that tool's `container` is the id of a container unsandbox created or
+ * Returns the body to forward: unchanged unless the request opted in and a code_interpreter or
+ * shell tool is in auto mode; then that tool's container is the id of a container unsandbox created or
  * reused for this conversation.
  * @throws UnsandboxError 400 for a malformed expiry header, 502 when upstream refuses to create one.
  */
@@ -54,13 +64,13 @@ export async function applyManagedContainer(c: Context<AppEnv>, body: Body): Pro
   const indexes = autoToolIndexes(body);
   if (indexes.length === 0) return body;
   const tools = [...(body.tools as Body[])];
-  const auto = tools[indexes[0]!]!.container as AutoContainer;
+  const auto = autoContainerOf(tools[indexes[0]!])!;
 
   const tenant = c.get("tenant");
   const previous = typeof body.previous_response_id === "string" ? body.previous_response_id : null;
   let containerId = previous ? await chainContainer(c, tenant, previous) : null;
   if (!containerId) containerId = await createContainer(c, auto);
-  for (const i of indexes) tools[i] = { ...tools[i], container: containerId };
+  for (const i of indexes) tools[i] = withContainer(tools[i]!, containerId);
   return { ...body, tools };
 }
 
@@ -94,6 +104,8 @@ async function createContainer(c: Context<AppEnv>, auto: AutoContainer): Promise
     ...(memory ? { memory_limit: memory } : {}),
     ...(auto.file_ids?.length ? { file_ids: auto.file_ids } : {}),
     ...(auto.network_policy !== undefined ? { network_policy: auto.network_policy } : {}),
+    // A shell environment's skills are mounted by the container (Containers API: `skills`).
+    ...(auto.skills?.length ? { skills: auto.skills } : {}),
   };
   const res = await upstreamFetch(c.get("config"), {
     method: "POST",

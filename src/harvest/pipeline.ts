@@ -30,6 +30,7 @@ import { StreamRewriter, type StreamEvent as RewrittenEvent } from "../links/str
 import { eventWithUrlCitations, responseWithUrlCitations } from "../links/url-citations";
 import { OUTPUTS_INCLUDE, type CreateResponseBody } from "../schemas/create-response";
 import { sealForLaterWork, tenantForLaterWork, type TenantHandOff } from "../tenants/store";
+import { containerOfItem } from "../schemas/output-item";
 import { TERMINAL_STATUSES } from "../tracker/background";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import { featureOn } from "./features";
@@ -59,7 +60,7 @@ export type Answer = UpstreamResponse & { unsandbox: { files: AnswerFile[] } };
  * The stream events after which a response changes no more: its terminal statuses
  * (tracker/background.ts) that have a stream event (a cancelled response has none).
  */
-const TERMINAL_EVENTS: ReadonlySet<string> = new Set(["response.completed", "response.incomplete", "response.failed"]);
+export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(["response.completed", "response.incomplete", "response.failed"]);
 
 /** Everything the pipeline needs to know about the request, decoded by the route. */
 export interface PipelineRequest {
@@ -278,7 +279,7 @@ export interface StreamEvent {
   type?: string;
   sequence_number?: number;
   response?: UpstreamResponse & { created_at?: number };
-  item?: { type?: string; id?: string; container_id?: string | null };
+  item?: { type?: string; id?: string; container_id?: string | null; environment?: unknown };
 }
 
 /** What {@link StreamSession.push} returns before the response id is known: send the event as it came. */
@@ -343,7 +344,7 @@ export class StreamSession {
       // A background response outlives this stream: its index follows it to the end.
       this.#pending.push(response.background === true ? registered.then(async () => this.#pipeline.watchBackground(response, await previous)) : registered);
     }
-    const containerId = event.item?.container_id;
+    const containerId = containerOfItem(event.item);
     if (this.#responseId && containerId && !this.#containers.has(containerId)) {
       this.#containers.add(containerId);
       // Copies start while the model still talks; the tool-call event is not held for it.
@@ -428,7 +429,7 @@ export class StreamSession {
     };
     const ids: DecodedIds = {
       responseId: fresh(event.response?.id)[0] ?? null,
-      containerIds: fresh(event.item?.container_id),
+      containerIds: fresh(containerOfItem(event.item)),
       itemIds: fresh(event.item?.id),
     };
     if (ids.responseId || ids.containerIds.length || ids.itemIds.length) await onDecoded(ids);
@@ -481,10 +482,10 @@ export async function rewriteConversationItems(c: Context<AppEnv>, conversationI
 
 /** The ids a plain answer reveals: the response, the containers its tool calls ran in, its output items. */
 function idsOfResponse(response: UpstreamResponse): DecodedIds {
-  const items = (Array.isArray(response.output) ? response.output : []) as { id?: unknown; container_id?: unknown }[];
+  const items = (Array.isArray(response.output) ? response.output : []) as { id?: unknown }[];
   return {
     responseId: response.id,
-    containerIds: [...new Set(items.flatMap((i) => (typeof i?.container_id === "string" ? [i.container_id] : [])))],
+    containerIds: [...new Set(items.flatMap((i) => containerOfItem(i) ?? []))],
     itemIds: items.flatMap((i) => (typeof i?.id === "string" ? [i.id] : [])),
   };
 }

@@ -17,7 +17,7 @@ import { conversationIdOf } from "../harvest/conversation";
 import { domainSecretValues, scrubbedError } from "../upstream/domain-secrets";
 import { featureOn } from "../harvest/features";
 import { clientWantsOutputs, pipelineFor, requestToForward, type UpstreamResponse } from "../harvest/pipeline";
-import { CreateResponseBody } from "../schemas/create-response";
+import { parseCreateResponseBody } from "../schemas/create-response";
 import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
 import { passError } from "./pass-error";
 import { streamResponse } from "./responses-stream";
@@ -40,13 +40,7 @@ responses.post("/v1/responses", async (c) => {
   } catch {
     throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
   }
-  const parsed = CreateResponseBody.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = issue.path.join(".") || null;
-    throw badRequest(`Invalid value for '${param ?? "body"}': ${issue.message}`, param, "invalid_value");
-  }
-  const body = parsed.data;
+  const body = parseCreateResponseBody(raw);
   // Every check comes before the upstream call: a refused request must not run the model.
   const wait = waitMsHeader(c, DEFAULT_WAIT_MS);
   // The last check: a publishable key's daily counters (only creates that run count).

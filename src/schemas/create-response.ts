@@ -5,6 +5,7 @@
  * Only the fields that unsandbox acts on are typed, and a wrong type there is a 400.
  */
 import { z } from "zod";
+import { badRequest } from "../errors";
 
 export const OUTPUTS_INCLUDE = "code_interpreter_call.outputs";
 
@@ -13,7 +14,19 @@ const CodeInterpreterTool = z.looseObject({
   container: z.union([z.string(), z.looseObject({ type: z.literal("auto"), file_ids: z.array(z.string()).optional() })]).optional(),
 });
 
-const Tool = z.union([CodeInterpreterTool, z.looseObject({ type: z.string() })]);
+/** The hosted shell tool: a container unsandbox may manage (`container_auto`) or one named by id. */
+const ShellTool = z.looseObject({
+  type: z.literal("shell"),
+  environment: z
+    .union([
+      z.looseObject({ type: z.literal("container_auto"), file_ids: z.array(z.string()).optional() }),
+      z.looseObject({ type: z.literal("container_reference"), container_id: z.string() }),
+      z.looseObject({ type: z.literal("local") }),
+    ])
+    .nullish(),
+});
+
+const Tool = z.union([CodeInterpreterTool, ShellTool, z.looseObject({ type: z.string() })]);
 
 export const CreateResponseBody = z.looseObject({
   model: z.string().optional(),
@@ -28,3 +41,15 @@ export const CreateResponseBody = z.looseObject({
 });
 
 export type CreateResponseBody = z.infer<typeof CreateResponseBody>;
+
+/**
+ * The typed view of a create body (HTTP `POST /v1/responses`, or a WebSocket `response.create`).
+ * @throws UnsandboxError 400 `invalid_value` naming the first field of the wrong type.
+ */
+export function parseCreateResponseBody(raw: unknown): CreateResponseBody {
+  const parsed = CreateResponseBody.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const param = issue.path.join(".") || null;
+  throw badRequest(`Invalid value for '${param ?? "body"}': ${issue.message}`, param, "invalid_value");
+}

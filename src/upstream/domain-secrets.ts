@@ -2,7 +2,8 @@
  * @module upstream/domain-secrets
  * A container's `network_policy` may carry `domain_secrets`: `[{domain, name, value}]`, where
  * `value` is a credential the sandbox injects for that domain (OpenAI API reference, "Create
- * container" and the code_interpreter tool's `container.network_policy`:
+ * container", the code_interpreter tool's `container.network_policy` and the shell tool's
+ * `environment.network_policy`:
  * https://platform.openai.com/docs/api-reference/containers/createContainers). unsandbox forwards
  * them upstream and never logs, stores or echoes them:
  *
@@ -31,13 +32,16 @@ function secretsOf(policy: unknown): Obj[] {
   return policy.domain_secrets.filter(isObj);
 }
 
-/** The container objects of a `tools` array (code_interpreter tools with an object container). */
+/** Where a tool holds its container settings: code_interpreter's `container`, the shell tool's `environment`. */
+const containerKey = (t: Obj): "container" | "environment" => (t.type === "shell" ? "environment" : "container");
+
+/** The container objects of a `tools` array (code_interpreter tools with an object container, shell tools' environments). */
 function toolContainers(tools: unknown): Obj[] {
   if (!Array.isArray(tools)) return [];
-  return tools.flatMap((t) => (isObj(t) && isObj(t.container) ? [t.container] : []));
+  return tools.flatMap((t) => (isObj(t) && isObj(t[containerKey(t)]) ? [t[containerKey(t)] as Obj] : []));
 }
 
-/** Every `network_policy` a request body or an echoed object holds: top-level (a container) and in `tools[].container`. */
+/** Every `network_policy` a request body or an echoed object holds: top-level (a container), in `tools[].container` and `tools[].environment`. */
 function policiesOf(body: unknown): unknown[] {
   if (!isObj(body)) return [];
   return [body.network_policy, ...toolContainers(body.tools).map((c) => c.network_policy)];
@@ -68,7 +72,12 @@ export function withoutDomainSecrets<T>(obj: T): T {
   if (Array.isArray(obj.tools) && toolContainers(obj.tools).some((c) => secretsOf(c.network_policy).length > 0)) {
     out = {
       ...out,
-      tools: obj.tools.map((t) => (isObj(t) && isObj(t.container) ? { ...t, container: { ...t.container, network_policy: redactPolicy(t.container.network_policy) } } : t)),
+      tools: obj.tools.map((t) => {
+        if (!isObj(t)) return t;
+        const key = containerKey(t);
+        const c = t[key];
+        return isObj(c) ? { ...t, [key]: { ...c, network_policy: redactPolicy(c.network_policy) } } : t;
+      }),
     };
   }
   return out as T;

@@ -2,7 +2,7 @@
  * @module responses/engine
  * `POST /v1/responses`: checks the request as strictly as the real API, resolves the
  * container (`{"type":"auto"}` creates one or reuses the one of `previous_response_id`; a
- * string names one), runs the simulated model's plan and stores the result.
+ * string names one; the hosted shell tool's `environment` likewise: responses/shell.ts), runs the simulated model's plan and stores the result.
  */
 import { addFile, containerQuirks, createContainer, findContainer, isExpired } from "../containers";
 import { containerExpired, SimError } from "../errors";
@@ -16,6 +16,7 @@ import { planTurn, type TurnPlan } from "./model";
 import { CodeInterpreterTool, CreateResponseBody, InputItem, type CodeInterpreterTool as CiTool } from "./schemas";
 import { getResponse, putResponse, type StoredResponse } from "./store";
 import { conversationParam } from "../conversations";
+import { asShellOutput, isHosted, resolveShellContainer, SHELL_ITEM_TYPES, ShellCallInput, ShellCallOutputInput, ShellTool, type ShellTool as ShellToolParam } from "./shell";
 import { runTurn } from "./turn";
 import { z } from "zod";
 
@@ -26,6 +27,10 @@ export function checkInput(input: unknown): void {
   if (!Array.isArray(input)) return;
   input.forEach((item, i) => {
     const type = item && typeof item === "object" ? (item as { type?: unknown }).type : undefined;
+    if (type === "shell_call" || type === "shell_call_output") {
+      parseOr400(type === "shell_call" ? ShellCallInput : ShellCallOutputInput, item, `input[${i}]`);
+      return;
+    }
     if (type !== undefined && type !== "message" && type !== "code_interpreter_call" && type !== "item_reference") {
       throw new SimError(400, `Invalid value: '${String(type)}'. Supported values are: 'message', 'code_interpreter_call' and 'item_reference'.`, {
         param: `input[${i}].type`,
@@ -70,7 +75,7 @@ export function normaliseInput(input: unknown): Record<string, unknown>[] {
     return [{ id: itemId("msg"), type: "message", status: "completed", content: [{ type: "input_text", text: input }], role: "user" }];
   }
   return (input as Record<string, unknown>[]).map((item) => {
-    if (item.type === "item_reference" || item.type === "code_interpreter_call") return structuredClone(item);
+    if (item.type === "item_reference" || item.type === "code_interpreter_call" || SHELL_ITEM_TYPES.has(item.type as string)) return structuredClone(item);
     const role = item.role as string;
     const content =
       typeof item.content === "string" ? [{ type: role === "assistant" ? "output_text" : "input_text", text: item.content, ...(role === "assistant" ? { annotations: [], logprobs: [] } : {}) }] : item.content;
@@ -134,7 +139,13 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
   const body = parseOr400(CreateResponseBody, raw);
   const tools = body.tools ?? [];
   let ciTool: CiTool | undefined;
+  let shellTool: ShellToolParam | undefined;
   tools.forEach((t, i) => {
+    if (t.type === "shell") {
+      const parsed = parseOr400(ShellTool, t, `tools[${i}]`);
+      if (isHosted(parsed)) shellTool ??= parsed;
+      return;
+    }
     if (t.type !== "code_interpreter") return;
     const parsed = parseOr400(CodeInterpreterTool, t, `tools[${i}]`);
     ciTool ??= parsed;
@@ -161,7 +172,7 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
   const earlier = conversation
     ? conversation.responses.map((id) => state.responses.get(id) as StoredResponse | undefined).filter((x): x is StoredResponse => !!x).reverse()
     : chain(body.previous_response_id);
-  const hasTool = !!ciTool && body.tool_choice !== "none";
+  const hasTool = !!(ciTool ?? shellTool) && body.tool_choice !== "none";
   const earlierFiles = earlier
     .slice()
     .reverse()
@@ -173,6 +184,7 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
   let container: SimContainer | null = null;
   const globalQ = containerQuirks(undefined, directive.quirks);
   if (needsContainer && ciTool) container = resolveContainer(ciTool, earlier, globalQ.dirty_listing, org);
+  else if (needsContainer && shellTool) container = resolveShellContainer(shellTool, earlier.find((r) => r.container_id)?.container_id, globalQ.dirty_listing, org);
   else if (directive.scenario === "later-turn-link") {
     const cid = earlier.find((r) => r.container_id)?.container_id;
     if (cid) {
@@ -208,6 +220,8 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
   }
 
   const inputText = typeof body.input === "string" ? body.input : JSON.stringify(body.input ?? "");
+  // Without a code interpreter, the hosted shell ran the plan's tool steps.
+  if (!ciTool && shellTool) result.output = asShellOutput(result.output);
   const outputText = JSON.stringify(result.output);
   const r: StoredResponse = {
     org,

@@ -2,7 +2,8 @@
  * @module responses/events
  * The SSE events of a response, in the real order (the event types:
  * https://platform.openai.com/docs/api-reference/responses-streaming; the order, as observed): created →
- * in_progress → per item (added, tool-call progress and code deltas, or content part, text
+ * in_progress → per item (added, tool-call progress and code deltas, shell commands and their
+ * output (responses/shell.ts), or content part, text
  * deltas, annotations, done events) → completed. Quirks shape it: tiny deltas cut anywhere,
  * `obfuscation` padding, `keepalive` events, annotations only after the last delta of their part,
  * the nested `error` payload. Pure: the same response gives the same events.
@@ -10,6 +11,7 @@
 import { hash32, Prng } from "../prng";
 import type { Quirks } from "../quirks";
 import { renderItem, responseObject, type ResponseStatus } from "./render";
+import { SHELL_ITEM_TYPES, shellItemAdded, shellItemEvents } from "./shell";
 import type { StoredResponse } from "./store";
 
 export type StreamEvent = { type: string; sequence_number: number } & Record<string, unknown>;
@@ -76,6 +78,15 @@ export function buildEvents(r: StoredResponse, o: EventOptions): StreamEvent[] {
   const done: Record<string, unknown>[] = [];
   r.output.forEach((item, output_index) => {
     const id = item.id as string;
+    if (SHELL_ITEM_TYPES.has(item.type as string)) {
+      ev.push({ type: "response.output_item.added", output_index, item: shellItemAdded(item) });
+      const split = (text: string, seed: string) => splitDeltas(text, o.quirks.tiny_deltas, hash32(seed));
+      for (const e of shellItemEvents(item, output_index, split)) ev.push(e.type === "response.shell_call_command.delta" ? withObf(e, e.delta as string) : e);
+      const final = structuredClone(item);
+      ev.push({ type: "response.output_item.done", output_index, item: final });
+      done.push(final);
+      return;
+    }
     if (item.type === "code_interpreter_call") {
       ev.push({ type: "response.output_item.added", output_index, item: { ...item, status: "in_progress", code: "", outputs: [] } });
       ev.push({ type: "response.code_interpreter_call.in_progress", output_index, item_id: id });

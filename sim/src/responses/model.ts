@@ -171,6 +171,11 @@ export function planTurn(ctx: TurnContext): TurnPlan {
       const f = first("plot.png");
       return plan([intro, tool([D + f], d.size, { figure: true }), msg(`Here is the plot: ${link(f)}`, [cite(f)])], [D + f]);
     }
+    case "skill-document": {
+      // A skill (docx, pptx, xlsx) writes its documents; the answer links only the first.
+      const fs = d.files ?? ["figures.xlsx", "brief.docx", "deck.pptx"];
+      return plan([intro, tool(fs.map((f) => D + f), d.size), msg(`Here is the spreadsheet: ${link(fs[0]!)}`, [cite(fs[0]!)])], [D + fs[0]!]);
+    }
   }
   return plan([msg("2 + 2 = 4.")]);
 }

@@ -13,6 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI from "openai";
+import { ResponsesWS } from "openai/resources/responses/ws";
 import { expectConforms, expectEachRequiredEnforced, expectRejected } from "../support/conformance";
 import { observedEvent, observedResponse } from "../support/deviations";
 import { startSim, type SimProcess } from "../support/sim-process";
@@ -139,6 +140,77 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
     expect(types[0]).toBe("response.created");
     expect(types.at(-1)).toBe("response.completed");
     if (scenario === "one-file") expect(types).toEqual(expect.arrayContaining(FILE_TURN_EVENTS));
+  });
+
+  /** The hosted shell tool (OpenAI API reference, "Shell tool"): the same container files, shown as shell items. */
+  const SHELL_TURN_EVENTS = [
+    "response.output_item.added",
+    "response.shell_call_command.added",
+    "response.shell_call_command.delta",
+    "response.shell_call_command.done",
+    "response.shell_call_output_content.delta",
+    "response.shell_call_output_content.done",
+    "response.output_item.done",
+  ];
+
+  it.each(["one-file", "skill-document"])("the hosted shell tool (scenario %s): the plain body and every SSE event validate", async (scenario) => {
+    const container = await client.containers.create({ name: "spec-shell" });
+    for (const environment of [{ type: "container_auto" }, { type: "container_reference", container_id: container.id }]) {
+      const tools = [{ type: "shell", environment }] as never;
+      const res = await client.responses.create({ model: "gpt-5", input: prompt(`scenario=${scenario}`), tools }).asResponse();
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as Record<string, any>;
+      expectConforms(s, "Response", observedResponse(body));
+      const call = body.output.find((o: any) => o.type === "shell_call");
+      expect(call.environment.type).toBe("container_reference");
+      expect(call.environment.container_id).toMatch(/^cntr_/);
+      if (environment.type === "container_reference") expect(call.environment.container_id).toBe(container.id);
+      const output = body.output.find((o: any) => o.type === "shell_call_output");
+      expect(output.call_id).toBe(call.call_id);
+      expectRejected(s, "Response", { ...structuredClone(body), output: [{ ...call, environment: { type: "container_reference" } }] });
+
+      const types = await validateStream(await client.responses.create({ model: "gpt-5", input: prompt(`scenario=${scenario}`), tools, stream: true }));
+      // The shell items' events in the order the spec's stream lists them, inside each item.
+      const at = types.indexOf("response.shell_call_command.added");
+      const run = types.slice(at - 1).filter((t, i, all) => SHELL_TURN_EVENTS.includes(t) && t !== all[i - 1]);
+      expect(run.slice(0, 4)).toEqual(SHELL_TURN_EVENTS.slice(0, 4));
+      expect(types).toEqual(expect.arrayContaining(SHELL_TURN_EVENTS));
+      expect(types.at(-1)).toBe("response.completed");
+    }
+  });
+
+  it("WebSocket mode: a response.create's events validate like the SSE stream's (stream_id echoed), a refusal is a ResponseWsError", async () => {
+    const rs = new ResponsesWS(client);
+    const events: Record<string, any>[] = [];
+    const errors: Record<string, any>[] = [];
+    rs.on("event", (e) => {
+      events.push(e as never);
+    });
+    rs.on("error", (err) => {
+      errors.push((err as { error?: Record<string, any> }).error ?? {});
+    });
+    rs.send({ type: "response.create", stream_id: "lane_a", model: "gpt-5", input: prompt("scenario=one-file"), tools: TOOLS } as never);
+    rs.send({ type: "response.create", model: "gpt-5", input: "x", previous_response_id: "resp_missing" } as never);
+    for (let i = 0; i < 400 && (!events.some((e) => e.type === "response.completed") || errors.length < 1); i++) await new Promise((r) => setTimeout(r, 25));
+    rs.close({ code: 1000, reason: "done" });
+    const stream = events.filter((e) => e.type !== "error");
+    async function* replay() {
+      for (const e of stream) {
+        expect(e.stream_id).toBe("lane_a");
+        // The WebSocket variants are the SSE schemas plus `stream_id` (ResponsesServerEvent); a
+        // keepalive, in no schema, is checked for its observed keys, which have no stream_id.
+        if (e.type !== "keepalive") yield e;
+        else {
+          const { stream_id: _, ...keepalive } = e;
+          yield keepalive;
+        }
+      }
+    }
+    const types = await validateStream(replay());
+    expect(types).toEqual(expect.arrayContaining(FILE_TURN_EVENTS));
+    expect(errors.length).toBe(1);
+    expectConforms(s, "ResponseWsError", errors[0]);
+    expect(errors[0]).toMatchObject({ type: "error", status: 400, error: { code: "previous_response_not_found", param: "previous_response_id" } });
   });
 
   it("responses.stream() with finalResponse(): the final Response validates", async () => {

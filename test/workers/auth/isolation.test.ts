@@ -192,6 +192,31 @@ const ROUTE_CASES: Record<string, Case | "middleware"> = {
       expect((await as("multi", key, "/widget/session", { method: "POST", headers: { origin } })).status).toBe(403);
     }
   },
+  "GET /v1/responses": async () => {
+    // WebSocket mode: each response.create is checked like a POST; B may not name A's ids, and a
+    // publishable key may not open a socket at all.
+    const upgrade = (key: string, headers: Record<string, string> = {}) => as("multi", key, "/v1/responses", { headers: { upgrade: "websocket", ...headers } });
+    expect([401, 403]).toContain((await upgrade(w.a.publishable, { origin: w.a.origin })).status);
+    expect((await as("multi", w.a.publishable, "/v1/responses", { headers: { upgrade: "websocket", origin: w.a.origin, [SESSION_HEADER]: w.sA1 } })).status).toBe(403);
+    const res = await upgrade(w.b.secret);
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    ws.accept();
+    const errors: { status?: number; error?: { param?: string } }[] = [];
+    ws.addEventListener("message", (m) => {
+      errors.push(JSON.parse(m.data as string));
+    });
+    const attempts: [string, unknown][] = [
+      ["previous_response_id", { previous_response_id: w.respA }],
+      ["tools[0].container", { tools: [{ type: "code_interpreter", container: w.containerA }] }],
+      ["tools[0].environment.container_id", { tools: [{ type: "shell", environment: { type: "container_reference", container_id: w.containerA } }] }],
+      ["input[0].content[0].file_id", { input: [{ role: "user", content: [{ type: "input_file", file_id: w.fileA }] }] }],
+    ];
+    for (const [, body] of attempts) ws.send(JSON.stringify({ type: "response.create", model: "gpt-5", input: "x", ...(body as object) }));
+    for (let i = 0; i < 200 && errors.length < attempts.length; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(errors.map((e) => [e.status, e.error?.param])).toEqual(attempts.map(([param]) => [404, param]));
+    ws.close(1000, "done");
+  },
   "POST /v1/responses": async () => {
     const base = { model: "gpt-5", input: "x" };
     const attempts: [string, unknown][] = [

@@ -70,6 +70,38 @@ describe("idsInResponsesBody", () => {
   });
 });
 
+describe("idsInResponsesBody: the hosted shell tool", () => {
+  it("finds a shell environment's container and files like a code_interpreter tool's", () => {
+    const ids = idsInResponsesBody({
+      tools: [
+        { type: "shell", environment: { type: "container_reference", container_id: "cntr_shell" } },
+        { type: "shell", environment: { type: "container_auto", file_ids: ["file-s1"], skills: [{ type: "skill_reference", skill_id: "skill_1" }] } },
+        { type: "shell", environment: { type: "local" } },
+        { type: "shell" },
+      ],
+      input: [{ type: "shell_call", id: "sh_1", environment: { type: "container_reference", container_id: "cntr_old" } }],
+    });
+    expect(ids.map((i) => `${i.kind}:${i.id}@${i.param}`)).toEqual([
+      "container:cntr_shell@tools[0].environment.container_id",
+      "file:file-s1@tools[1].environment.file_ids[0]",
+      "item:sh_1@input[0].id",
+      "container:cntr_old@input[0].environment.container_id",
+    ]);
+  });
+
+  it("refuses a shell environment whose container id is not an id", () => {
+    for (const environment of [{ type: "container_reference" }, { type: "container_reference", container_id: "../x" }, "cntr_1", { type: "container_auto", file_ids: "file-1" }]) {
+      let code: unknown = null;
+      try {
+        idsInResponsesBody({ tools: [{ type: "shell", environment }] });
+      } catch (err) {
+        code = (err as UnsandboxError).options.code;
+      }
+      expect({ environment, code }).toEqual({ environment, code: expect.stringMatching(/^invalid_(type|value)$/) });
+    }
+  });
+});
+
 describe("applyWidgetPolicy", () => {
   const widget = WidgetSettings.parse({ allowed_origins: ["https://a.example"], memory_limit: "4g", model: "gpt-5-mini" });
   it("forces tools, memory, model and the output cap, keeps other allowed fields", () => {
@@ -116,6 +148,8 @@ describe("applyWidgetPolicy", () => {
       [{ reasoning: { effort: "low", generate_summary: "x" } }, "reasoning.generate_summary"],
       [{ text: { format: { type: "json_schema", name: "x", schema: {} } } }, "text.format"],
       [{ tool_choice: { type: "code_interpreter" } }, "tool_choice"],
+      [{ tools: [{ type: "shell", environment: { type: "container_auto" } }] }, "tools[0]"],
+      [{ tools: [{ type: "code_interpreter", container: { type: "auto" } }, { type: "shell", environment: { type: "container_reference", container_id: "cntr_1" } }] }, "tools[1]"],
       [{ tools: [{ type: "code_interpreter", container: { type: "auto", network_policy: { type: "allowlist", allowed_domains: ["evil.example"] } } }] }, "tools[0].container.network_policy"],
       [{ instructions: "x".repeat(20_001) }, "instructions"],
       [{ safety_identifier: "x" }, "safety_identifier"],

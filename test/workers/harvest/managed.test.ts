@@ -50,6 +50,24 @@ describe("managed containers", () => {
     expect(names).toEqual(["one.csv", "two.csv", "three.csv"]);
   });
 
+  it("the hosted shell tool: container_auto becomes a container_reference to the one container unsandbox created, kept across turns", async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const sdk = client({ "x-unsandbox-managed-container": "1", "x-unsandbox-container-expiry-minutes": "13" });
+    const tools = [{ type: "shell", environment: { type: "container_auto", skills: [{ type: "skill_reference", skill_id: "skill_docx" }] } }] as never;
+    const r1 = (await sdk.responses.create({ model: "gpt-5", input: turn("a.docx"), tools })) as any;
+    const r2 = (await sdk.responses.create({ model: "gpt-5", input: turn("b.docx"), tools, previous_response_id: r1.id })) as any;
+    const created = await managedContainers(since, 13);
+    expect(created.length).toBe(1);
+    for (const r of [r1, r2]) {
+      expect(r.output.find((i: any) => i.type === "shell_call").environment).toEqual({ type: "container_reference", container_id: created[0]!.id });
+      // The tools echoed upstream show what unsandbox forwarded.
+      expect((await direct().responses.retrieve(r.id)).tools).toEqual([{ type: "shell", environment: { type: "container_reference", container_id: created[0]!.id } }]);
+      const stored = r.unsandbox.files.filter((f: any) => f.state === "stored");
+      expect(stored.length).toBeGreaterThan(0);
+      expect([...new Set(stored.map((f: any) => f.container_id))]).toEqual([created[0]!.id]);
+    }
+  });
+
   it("a chain whose container expired gets a fresh managed one instead of a 400", async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     const sdk = client({ "x-unsandbox-managed-container": "1", "x-unsandbox-container-expiry-minutes": "11" });
