@@ -38,7 +38,23 @@
  *
  * What a found reference is and which container path it names: src/links/refs.ts.
  */
-import { canonicalPath, DATA_DIR, decodePath, isSpace, MAX_LINK_CHARS, SCHEME, stripTitle, toRef, type RefForm, type SandboxRef } from "./refs";
+import {
+  BARE_STOP,
+  BARE_TRIM,
+  canonicalPath,
+  DATA_DIR,
+  decodePath,
+  isAlnum,
+  isAsciiPunct,
+  isSpace,
+  MAX_LINK_CHARS,
+  NO_BOUNDARY,
+  pushRef,
+  SCHEME,
+  stripTitle,
+  type RefForm,
+  type SandboxRef,
+} from "./refs";
 
 export { canonicalPath, decodePath, MAX_LINK_CHARS, type RefForm, type SandboxRef };
 
@@ -54,9 +70,6 @@ export function findSandboxRefsCounted(text: string): { refs: SandboxRef[]; work
   for (const r of scanner.finish()) refs.push(r);
   return { refs, work: scanner.work };
 }
-
-// ---------------------------------------------------------------------------------------------
-// The scanner
 
 const enum Mode {
   Prose,
@@ -83,13 +96,6 @@ const enum Mode {
 }
 
 type Kind = "raw" | "angle-destination" | "autolink" | "bare";
-
-const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-/** Characters after which `sandbox:` would continue a word or another URL. */
-const NO_BOUNDARY = new Set(Array.from("_:/.-+%@&=~\\", (c) => c.charCodeAt(0)));
-const BARE_STOP = new Set(Array.from("<>`[]\"|", (c) => c.charCodeAt(0)));
-const BARE_TRIM = new Set(Array.from(".,:;!?'*_~", (c) => c.charCodeAt(0)));
-const isAsciiPunct = (c: number) => (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
 
 /**
  * The incremental scanner behind {@link findSandboxRefs} and the stream rewriter. Feed text with
@@ -582,9 +588,4 @@ export class LinkScanner {
       }
     }
   }
-}
-
-function pushRef(out: SandboxRef[], start: number, raw: string, form: RefForm, unescape: boolean): void {
-  const ref = toRef(start, raw, form, unescape);
-  if (ref) out.push(ref);
 }

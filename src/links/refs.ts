@@ -104,3 +104,17 @@ export function toRef(start: number, raw: string, form: RefForm, unescape: boole
   if (containerPath === null) return null;
   return { start, end: start + raw.length, raw, path, containerPath, form };
 }
+
+// Character classes of the scan in ./find.ts.
+export const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+/** Characters after which `sandbox:` would continue a word or another URL. */
+export const NO_BOUNDARY = new Set(Array.from("_:/.-+%@&=~\\", (c) => c.charCodeAt(0)));
+export const BARE_STOP = new Set(Array.from("<>`[]\"|", (c) => c.charCodeAt(0)));
+export const BARE_TRIM = new Set(Array.from(".,:;!?'*_~", (c) => c.charCodeAt(0)));
+export const isAsciiPunct = (c: number) => (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+
+/** Adds the reference `raw` names, if it names a container path. */
+export function pushRef(out: SandboxRef[], start: number, raw: string, form: RefForm, unescape: boolean): void {
+  const ref = toRef(start, raw, form, unescape);
+  if (ref) out.push(ref);
+}

@@ -19,17 +19,18 @@ import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Bindings } from "../config";
 import { errorFields, logEvent } from "../log";
 import { openMigrated } from "../durable/sqlite-migrations";
-import { inlineObjectKey } from "../storage/keys";
 import { retrieveContainerFile, type UpstreamAccess } from "../upstream/containers";
 import { targetOf } from "../upstream/fetch";
 import { keyForLaterWork } from "../tenants/store";
 import { Waiters, type TrackerContext } from "./context";
 import { Copies } from "./copies";
+import { InlineFigures } from "./inline";
 import { Lifecycle } from "./lifecycle";
 import { alarmRetryAt, basename, FINAL_STATES, HEARTBEAT_MS, nextWake, reasonText, sweepSchedule, unresolvedClaimState, CREATED_SLACK_S } from "./policy";
 import { Repair } from "./repair";
 import { TRACKER_MIGRATIONS } from "./schema";
-import { fileRecord, TrackerStore } from "./store";
+import { fileRecord } from "./rows";
+import { TrackerStore } from "./store";
 import { Sweeps, type Listing } from "./sweeps";
 import { TenantRevokedError, TenantUnavailableError, TenantView } from "./tenant-view";
 import {
@@ -61,8 +62,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
   readonly #repair: Repair;
   /** Alarm runs that failed as a whole, in a row (their backoff: `alarmRetryAt`); kept in memory only. */
   #alarmFailures = 0;
-  /** Inline figures being written to R2 right now, by file id (overlapping calls share the write). */
-  readonly #inlineWrites = new Map<string, Promise<void>>();
+  readonly #inline: InlineFigures;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -79,6 +79,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
     this.#copies = new Copies(this.#ctx, this.#sweeps);
     this.#lifecycle = new Lifecycle(this.#ctx, ctx.storage, this.#copies);
     this.#repair = new Repair(this.#ctx, (input) => this.track(input));
+    this.#inline = new InlineFigures(this.#ctx);
   }
 
   // ───────────────────────────── RPC ─────────────────────────────
@@ -221,46 +222,16 @@ export class ContainerTracker extends DurableObject<Bindings> {
   }
 
   /**
-   * Stores a figure that arrived inline in a tool output (`data:image/png;base64,…`). It is
-   * content-addressed, cited as `figure`, and immediately `stored`. Each R2 key is written once:
-   * the same figure again (twice in one response, or in a later response of the container) is
-   * cited from the object already stored, and calls that overlap share one write, since R2 allows
-   * one write per second to a key (https://developers.cloudflare.com/r2/platform/limits/).
+   * Stores a figure that arrived inline in a tool output (`data:image/png;base64,…`): content-
+   * addressed, cited as `figure`, and immediately `stored` (./inline.ts).
    */
   async storeInline(input: StoreInlineInput): Promise<ManifestEntry> {
     const p = StoreInlineSchema.parse(input);
     const containerId = this.#store.container()?.id;
     if (!containerId) throw new TrackerError("not_opened", "storeInline needs the container to be opened or tracked first");
     this.#checkTenant(p.tenant);
-    const sha256 = [...new Uint8Array(await crypto.subtle.digest("SHA-256", p.bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-    const fileId = `inline_${sha256.slice(0, 32)}`;
-    const path = p.path ?? `/mnt/data/${p.filename}`;
-    if (!this.#store.file(fileId, 1)) {
-      let write = this.#inlineWrites.get(fileId);
-      if (!write) {
-        write = this.#writeInline(p, containerId, fileId, sha256, path).finally(() => this.#inlineWrites.delete(fileId));
-        this.#inlineWrites.set(fileId, write);
-      }
-      await write;
-    }
-    this.#store.cite(p.tenant, p.responseId, fileId, 1, path, "figure", Date.now());
-    this.#waiters.notify();
+    const fileId = await this.#inline.store(p, containerId);
     return this.manifest(p.responseId).find((e) => e.file_id === fileId)!;
-  }
-
-  /** The one R2 write of an inline figure, and its row. */
-  async #writeInline(p: StoreInlineInput, containerId: string, fileId: string, sha256: string, path: string): Promise<void> {
-    const key = inlineObjectKey({ tenant: p.tenant, responseId: p.responseId, sha256 });
-    const obj = await this.env.FILES.put(key, p.bytes, {
-      httpMetadata: { contentType: p.contentType },
-      customMetadata: { tenant: p.tenant, container: containerId, file: fileId, version: "1", sha256, response: p.responseId },
-    });
-    const now = Date.now();
-    const limits = await this.#ctx.tenant.load(p.tenant).then((t) => t.limits, () => this.#ctx.tenant.cached(p.tenant));
-    this.#store.insertInlineFile({
-      fileId, tenant: p.tenant, containerId, path, filename: p.filename, bytes: p.bytes.byteLength, contentType: p.contentType,
-      sha256, etag: obj?.httpEtag ?? null, r2Key: key, responseId: p.responseId, retainUntil: now + limits.retentionMs, now,
-    });
   }
 
   /**

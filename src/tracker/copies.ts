@@ -25,7 +25,7 @@ import {
   STEPS_PER_RUN,
   type ByteAllowance,
 } from "./policy";
-import type { FileRow, JobRow, VersionKey } from "./store";
+import type { FileRow, JobRow, VersionKey } from "./rows";
 import type { Sweeps } from "./sweeps";
 import { TenantUnavailableError } from "./tenant-view";
 
@@ -64,7 +64,7 @@ export class Copies implements Capability {
     const pick = (): JobRow | undefined =>
       ran.size >= STEPS_PER_RUN || this.#partsLeft <= 0
         ? undefined
-        : this.ctx.store.dueJobs(this.ctx.now()).find((j) => !this.#running.has(idOf(j)) && !ran.has(idOf(j)));
+        : this.ctx.store.copyJobs.due(this.ctx.now()).find((j) => !this.#running.has(idOf(j)) && !ran.has(idOf(j)));
     const worker = async () => {
       for (let job = pick(); job; job = pick()) {
         // No await between picking and #runJob marking the job as running: the other worker cannot pick it too.
@@ -94,9 +94,9 @@ export class Copies implements Capability {
   async expireOverdue(now: number): Promise<void> {
     const expiry = this.sweeps.expiry();
     if (now < expiry) return;
-    for (const job of this.ctx.store.jobs().filter((j) => !this.#running.has(idOf(j)))) {
+    for (const job of this.ctx.store.copyJobs.all().filter((j) => !this.#running.has(idOf(j)))) {
       this.ctx.store.setState(job.file_id, job.version, "lost", { code: "expired_before_copy", expiry }, this.ctx.now());
-      this.ctx.store.deleteJob(keyOf(job));
+      this.ctx.store.copyJobs.delete(keyOf(job));
       await this.abortUpload(job);
     }
     // Nothing left to read with a caller's key (a copy still running holds its own upstream).
@@ -105,22 +105,22 @@ export class Copies implements Capability {
 
   /** Cancels a job (a deletion): its row, its unfinished multipart upload and its parts. */
   async cancel(fileId: string, version: number): Promise<void> {
-    const job = this.ctx.store.job(fileId, version);
+    const job = this.ctx.store.copyJobs.get(fileId, version);
     if (!job) return;
-    this.ctx.store.deleteJob(keyOf(job));
+    this.ctx.store.copyJobs.delete(keyOf(job));
     await this.abortUpload(job);
   }
 
   /** Aborts every unfinished multipart upload (the container ends with its jobs dropped). */
   async abortAll(): Promise<void> {
-    for (const job of this.ctx.store.jobs().filter((j) => !this.#running.has(idOf(j)))) await this.abortUpload(job);
+    for (const job of this.ctx.store.copyJobs.all().filter((j) => !this.#running.has(idOf(j)))) await this.abortUpload(job);
   }
 
   async abortUpload(job: JobRow): Promise<void> {
     if (!job.upload_id) return;
     const file = this.ctx.store.file(job.file_id, job.version);
     if (file) await this.ctx.env.FILES.resumeMultipartUpload(file.r2_key, job.upload_id).abort().catch(() => {});
-    this.ctx.store.deleteParts(keyOf(job));
+    this.ctx.store.copyJobs.deleteParts(keyOf(job));
   }
 
   /**
@@ -129,7 +129,7 @@ export class Copies implements Capability {
    */
   nextWake(now: number): number | null {
     let at: number | null = this.#running.size > 0 ? now + HEARTBEAT_MS : null;
-    for (const j of this.ctx.store.jobs()) {
+    for (const j of this.ctx.store.copyJobs.all()) {
       if (!this.#running.has(idOf(j)) && (at === null || j.next_attempt_at < at)) at = j.next_attempt_at;
     }
     return at;
@@ -140,18 +140,18 @@ export class Copies implements Capability {
     const key = keyOf(job);
     const file = store.file(...key);
     if (!file) {
-      store.deleteJob(key);
+      store.copyJobs.delete(key);
       return;
     }
     this.#running.add(idOf(job));
     try {
       if (file.state !== "copying") store.setState(file.file_id, file.version, "copying", null, this.ctx.now());
-      store.countStep(key);
+      store.copyJobs.countStep(key);
       const state: CopyState = {
         key: file.r2_key,
         partSize: job.part_size,
         uploadId: job.upload_id,
-        parts: store.parts(key),
+        parts: store.copyJobs.parts(key),
         httpMetadata: { contentType: file.content_type },
         customMetadata: { tenant: file.tenant, container: file.container_id, file: file.file_id, version: String(file.version), path: file.path },
       };
@@ -169,14 +169,14 @@ export class Copies implements Capability {
       }
       const hooks: CopyHooks = {
         fetchContent: (rangeStart) => fetchFileContent(up, file.container_id, file.file_id, rangeStart),
-        uploadStarted: (uploadId, partSize) => store.setUploadId(key, uploadId, partSize),
+        uploadStarted: (uploadId, partSize) => store.copyJobs.setUploadId(key, uploadId, partSize),
         partStored: (p) => {
           this.#partsLeft--;
-          store.storePart(key, file.tenant, p, this.ctx.now());
+          store.copyJobs.storePart(key, file.tenant, p, this.ctx.now());
         },
         uploadDiscarded: () => {
-          store.deleteParts(key);
-          store.setUploadId(key, null);
+          store.copyJobs.deleteParts(key);
+          store.copyJobs.setUploadId(key, null);
         },
         resumed: ({ offset, rangeHonoured }) => store.noteResume(key, offset, rangeHonoured),
       };
@@ -199,8 +199,8 @@ export class Copies implements Capability {
     if (result.kind === "too_large") {
       // Larger than allowed (`copyOutcome` says the same): nothing of it is kept, no copy is tried again.
       store.setState(file.file_id, file.version, "skipped", allowance.refusal, now);
-      store.deleteJob(key);
-      store.deleteParts(key);
+      store.copyJobs.delete(key);
+      store.copyJobs.deleteParts(key);
       return;
     }
     const outcome = copyOutcome(result, {
@@ -215,7 +215,7 @@ export class Copies implements Capability {
     if (!current || current.state === "deleted") {
       // Deleted while this step ran: whatever it stored goes too.
       if (result.kind === "stored") await this.ctx.env.FILES.delete(file.r2_key);
-      store.deleteJob(key);
+      store.copyJobs.delete(key);
       return;
     }
     // The copy_job log line (src/observability/copy-job.ts); never throws. Stored files are
@@ -231,18 +231,18 @@ export class Copies implements Capability {
         this.#run(file.tenant).files += 1;
         this.#run(file.tenant).bytes += result.bytes;
         // The parts rows stay as the record of how the object was assembled (docs/storage.md).
-        store.deleteJob(key);
+        store.copyJobs.delete(key);
         return;
       case "continue":
-        store.rescheduleJob(key, outcome.at, 0, null);
+        store.copyJobs.reschedule(key, outcome.at, 0, null);
         return;
       case "retry":
         // Still copying as far as downloads are concerned: the next attempt is scheduled.
-        store.rescheduleJob(key, outcome.at, outcome.attempts, outcome.lastError);
+        store.copyJobs.reschedule(key, outcome.at, outcome.attempts, outcome.lastError);
         return;
       case "lost":
         store.setState(file.file_id, file.version, "lost", outcome.reason, now);
-        store.deleteJob(key);
+        store.copyJobs.delete(key);
         await this.abortUpload(job);
         return;
       case "container_gone":
@@ -257,12 +257,12 @@ export class Copies implements Capability {
         }
         if (store.container()?.status === "unavailable") return;
         const gone = fileWithoutContent(file.path, result.kind === "gone" ? result.reason : "");
-        store.deleteJob(key);
+        store.copyJobs.delete(key);
         store.setState(file.file_id, file.version, gone.state, gone.reason, this.ctx.now());
         return;
       }
       case "no_content":
-        store.deleteJob(key);
+        store.copyJobs.delete(key);
         store.setState(file.file_id, file.version, outcome.state, outcome.reason, now);
         return;
     }

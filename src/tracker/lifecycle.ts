@@ -36,7 +36,7 @@ export class Lifecycle implements Capability {
     const at = unreachableAt(this.ctx.store.linkReach());
     if (at === null || at > now || this.copies.busy) return false;
     for (const f of this.ctx.store.storedFiles()) await this.ctx.env.FILES.delete(f.r2_key);
-    for (const job of this.ctx.store.jobs()) await this.copies.abortUpload(job);
+    for (const job of this.ctx.store.copyJobs.all()) await this.copies.abortUpload(job);
     await this.storage.deleteAlarm();
     await this.storage.deleteAll();
     // deleteAll drops the tables too; recreate them empty so a later call finds a fresh tracker.

@@ -7,113 +7,21 @@
  */
 import type { ContainerInfo } from "../upstream/containers";
 import { containerEnd, reasonText, type EndCause, type LinkReach, type Reason } from "./policy";
-import type { Cited, FileRecord, FileState, ReasonCode } from "./types";
-
-export interface FileRow {
-  file_id: string;
-  version: number;
-  tenant: string;
-  container_id: string;
-  path: string;
-  filename: string;
-  source: string | null;
-  upstream_created_at: number | null;
-  bytes: number | null;
-  content_type: string;
-  sha256: string | null;
-  etag: string | null;
-  state: FileState;
-  reason: string | null;
-  reason_code: ReasonCode | null;
-  state_at: number;
-  r2_key: string;
-  first_response_id: string | null;
-  retain_until: number | null;
-  [k: string]: SqlStorageValue;
-}
-
-export interface ContainerRow {
-  id: string;
-  tenant: string;
-  status: string | null;
-  expires_after_minutes: number | null;
-  opened_at: number;
-  client_active_at: number | null;
-  final_sweep_at: number | null;
-  final_swept_at: number | null;
-  upstream_key_sealed: string | null;
-  /** When the tenant's record was last read from the directory (multi-tenant mode; ./tenant-view.ts). */
-  tenant_checked_at: number | null;
-  [k: string]: SqlStorageValue;
-}
-
-export interface JobRow {
-  file_id: string;
-  version: number;
-  tenant: string;
-  next_attempt_at: number;
-  attempts: number;
-  upload_id: string | null;
-  part_size: number;
-  [k: string]: SqlStorageValue;
-}
-
-export interface ResponseRow {
-  response_id: string;
-  tenant: string;
-  created_at: number | null;
-  sweep_next_at: number | null;
-  sweep_until: number | null;
-  sweep_attempts: number;
-  /** Listings that failed in a row (the backoff's attempt number); 0 after one that worked. */
-  sweep_failures: number;
-  links_expire: number;
-  links_until: number | null;
-  repair_attempted_at: number | null;
-  repair_model: string | null;
-  repair_due_at: number | null;
-  repair_response_id: string | null;
-  [k: string]: SqlStorageValue;
-}
-
-export interface ClaimRow {
-  path: string;
-  cited: Cited;
-  state: "pending" | "resolved" | "missing" | "unavailable";
-  file_id: string | null;
-  version: number | null;
-  [k: string]: SqlStorageValue;
-}
-
-/** A file version's key in the tables. */
-export type VersionKey = readonly [fileId: string, version: number];
-
-/** A `files` row as the RPC surface returns it. */
-export function fileRecord(f: FileRow): FileRecord {
-  return {
-    tenant: f.tenant,
-    containerId: f.container_id,
-    fileId: f.file_id,
-    version: f.version,
-    path: f.path,
-    filename: f.filename,
-    state: f.state,
-    reason: f.reason,
-    reasonCode: f.reason_code,
-    stateAt: f.state_at,
-    bytes: f.bytes,
-    contentType: f.content_type,
-    sha256: f.sha256,
-    r2Key: f.r2_key,
-  };
-}
+import { JobStore } from "./job-store";
+import { fileRecord, type ClaimRow, type ContainerRow, type FileRow, type JobRow, type ResponseRow, type VersionKey } from "./rows";
+import type { Cited, FileState } from "./types";
 
 export class TrackerStore {
   /** @param changed called after every file state change, so waiters re-check. */
+  /** Copy jobs and their parts (./job-store.ts). */
+  readonly copyJobs: JobStore;
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly changed: () => void,
-  ) {}
+  ) {
+    this.copyJobs = new JobStore(sql);
+  }
 
   // ───────────────────────────── container ─────────────────────────────
 
@@ -492,66 +400,5 @@ export class TrackerStore {
         responseId, ...states,
       )
       .toArray();
-  }
-
-  // ───────────────────────────── jobs and parts ─────────────────────────────
-
-  addJob(tenant: string, fileId: string, version: number, at: number, partSize: number): void {
-    this.sql.exec(
-      `INSERT INTO jobs (file_id, version, tenant, next_attempt_at, part_size) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (file_id, version) DO UPDATE SET next_attempt_at = excluded.next_attempt_at, attempts = 0`,
-      fileId, version, tenant, at, partSize,
-    );
-  }
-
-  job(fileId: string, version: number): JobRow | undefined {
-    return this.sql.exec<JobRow>("SELECT * FROM jobs WHERE file_id = ? AND version = ?", fileId, version).toArray()[0];
-  }
-
-  jobs(): JobRow[] {
-    return this.sql.exec<JobRow>("SELECT * FROM jobs").toArray();
-  }
-
-  dueJobs(now: number): JobRow[] {
-    return this.sql.exec<JobRow>("SELECT * FROM jobs WHERE next_attempt_at <= ? ORDER BY next_attempt_at, file_id", now).toArray();
-  }
-
-  deleteJob(key: VersionKey): void {
-    this.sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
-  }
-
-  countStep(key: VersionKey): void {
-    this.sql.exec("UPDATE jobs SET steps = steps + 1 WHERE file_id = ? AND version = ?", ...key);
-  }
-
-  /** The job's multipart upload (null: none), and the part size its parts have (kept when not given). */
-  setUploadId(key: VersionKey, uploadId: string | null, partSize?: number): void {
-    this.sql.exec("UPDATE jobs SET upload_id = ?, part_size = coalesce(?, part_size) WHERE file_id = ? AND version = ?", uploadId, partSize ?? null, ...key);
-  }
-
-  /** Continue (`attempts` 0, no error) or retry (`attempts`, the error) at `at`. */
-  rescheduleJob(key: VersionKey, at: number, attempts: number, lastError: string | null): void {
-    this.sql.exec("UPDATE jobs SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE file_id = ? AND version = ?", attempts, at, lastError, ...key);
-  }
-
-  parts(key: VersionKey): { partNumber: number; etag: string; size: number }[] {
-    return this.sql
-      .exec<{ part_number: number; etag: string; size: number }>(
-        "SELECT part_number, etag, size FROM parts WHERE file_id = ? AND version = ? ORDER BY part_number",
-        ...key,
-      )
-      .toArray()
-      .map((p) => ({ partNumber: p.part_number, etag: p.etag, size: p.size }));
-  }
-
-  storePart(key: VersionKey, tenant: string, p: { partNumber: number; etag: string; size: number }, now: number): void {
-    this.sql.exec(
-      "INSERT OR REPLACE INTO parts (file_id, version, tenant, part_number, etag, size, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ...key, tenant, p.partNumber, p.etag, p.size, now,
-    );
-  }
-
-  deleteParts(key: VersionKey): void {
-    this.sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", ...key);
   }
 }

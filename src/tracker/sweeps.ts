@@ -25,7 +25,7 @@ import {
   skipReason,
   versionDecision,
 } from "./policy";
-import type { ContainerRow } from "./store";
+import type { ContainerRow } from "./rows";
 import { TenantUnavailableError } from "./tenant-view";
 import { TrackerError, type Cited } from "./types";
 
@@ -115,7 +115,7 @@ export class Sweeps implements Capability {
     if (decision.kind === "same") {
       if (decision.requeue) {
         store.setState(f.id, decision.version, "pending", null, now);
-        store.addJob(tenant, f.id, decision.version, now, PART_SIZE);
+        store.copyJobs.add(tenant, f.id, decision.version, now, PART_SIZE);
       }
       return { fileId: f.id, version: decision.version };
     }
@@ -127,7 +127,7 @@ export class Sweeps implements Capability {
       upstreamCreatedAt: f.created_at, bytes: f.bytes ?? null, contentType: contentTypeFor(filename), skipped,
       r2Key: fileObjectKey({ tenant, containerId, fileId: f.id, version: decision.version }), responseId, now,
     });
-    if (!skipped) store.addJob(tenant, f.id, decision.version, now, PART_SIZE);
+    if (!skipped) store.copyJobs.add(tenant, f.id, decision.version, now, PART_SIZE);
     return { fileId: f.id, version: decision.version };
   }
 

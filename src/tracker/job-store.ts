@@ -1,0 +1,70 @@
+/**
+ * @module tracker/job-store
+ * The SQL statements of the ContainerTracker's copy jobs and their multipart parts (tables `jobs`
+ * and `parts` of ./schema.ts, documented in docs/storage.md, "ContainerTracker"). Only the copies
+ * capability (./copies.ts) and the container's end (./store.ts, ./lifecycle.ts) use them.
+ */
+import type { JobRow, VersionKey } from "./rows";
+
+export class JobStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  add(tenant: string, fileId: string, version: number, at: number, partSize: number): void {
+    this.sql.exec(
+      `INSERT INTO jobs (file_id, version, tenant, next_attempt_at, part_size) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (file_id, version) DO UPDATE SET next_attempt_at = excluded.next_attempt_at, attempts = 0`,
+      fileId, version, tenant, at, partSize,
+    );
+  }
+
+  get(fileId: string, version: number): JobRow | undefined {
+    return this.sql.exec<JobRow>("SELECT * FROM jobs WHERE file_id = ? AND version = ?", fileId, version).toArray()[0];
+  }
+
+  all(): JobRow[] {
+    return this.sql.exec<JobRow>("SELECT * FROM jobs").toArray();
+  }
+
+  due(now: number): JobRow[] {
+    return this.sql.exec<JobRow>("SELECT * FROM jobs WHERE next_attempt_at <= ? ORDER BY next_attempt_at, file_id", now).toArray();
+  }
+
+  delete(key: VersionKey): void {
+    this.sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
+  }
+
+  countStep(key: VersionKey): void {
+    this.sql.exec("UPDATE jobs SET steps = steps + 1 WHERE file_id = ? AND version = ?", ...key);
+  }
+
+  /** The job's multipart upload (null: none), and the part size its parts have (kept when not given). */
+  setUploadId(key: VersionKey, uploadId: string | null, partSize?: number): void {
+    this.sql.exec("UPDATE jobs SET upload_id = ?, part_size = coalesce(?, part_size) WHERE file_id = ? AND version = ?", uploadId, partSize ?? null, ...key);
+  }
+
+  /** Continue (`attempts` 0, no error) or retry (`attempts`, the error) at `at`. */
+  reschedule(key: VersionKey, at: number, attempts: number, lastError: string | null): void {
+    this.sql.exec("UPDATE jobs SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE file_id = ? AND version = ?", attempts, at, lastError, ...key);
+  }
+
+  parts(key: VersionKey): { partNumber: number; etag: string; size: number }[] {
+    return this.sql
+      .exec<{ part_number: number; etag: string; size: number }>(
+        "SELECT part_number, etag, size FROM parts WHERE file_id = ? AND version = ? ORDER BY part_number",
+        ...key,
+      )
+      .toArray()
+      .map((p) => ({ partNumber: p.part_number, etag: p.etag, size: p.size }));
+  }
+
+  storePart(key: VersionKey, tenant: string, p: { partNumber: number; etag: string; size: number }, now: number): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO parts (file_id, version, tenant, part_number, etag, size, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ...key, tenant, p.partNumber, p.etag, p.size, now,
+    );
+  }
+
+  deleteParts(key: VersionKey): void {
+    this.sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", ...key);
+  }
+}
