@@ -67,8 +67,12 @@ export class ContainerTracker extends DurableObject<Bindings> {
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.#store = new TrackerStore(openMigrated(ctx, TRACKER_MIGRATIONS), () => this.#waiters.notify());
+    const bindings = () => this.env;
     this.#ctx = {
-      env,
+      // Read at each use: the object's own env, as every capability sees it.
+      get env() {
+        return bindings();
+      },
       store: this.#store,
       waiters: this.#waiters,
       tenant: new TenantView(env, this.#store, () => Date.now()),
