@@ -2,7 +2,10 @@
 /**
  * unsandbox from the OpenAI Agents SDK for JavaScript (`@openai/agents`): the agent's OpenAI
  * client gets unsandbox's `baseURL` and key; nothing else changes. A run and a streamed run of
- * an agent with the hosted code-interpreter tool: `finalOutput` has working download links.
+ * an agent with the hosted code-interpreter tool, then of one with the hosted shell tool
+ * (`shellTool({ environment: { type: "container_auto" } })`, commands in an OpenAI container, where
+ * skills may write files the answer never names): `finalOutput` has working download links, and
+ * for the shell runs the example prints the manifest, the unnamed files' download URLs included.
  *
  * Where the rest is: each message's annotations (a `container_file_citation` with the link's
  * `url`) are in the run's items, `result.newItems[].rawItem.content[].providerData.annotations`;
@@ -14,23 +17,24 @@
  *   node examples/agents-sdk.mjs
  *
  * Settings: UNSANDBOX_URL (default http://127.0.0.1:8787), UNSANDBOX_API_KEY (default the local key),
- * UNSANDBOX_PROMPT (the question).
+ * UNSANDBOX_PROMPT (the question), UNSANDBOX_SHELL_PROMPT (the shell agent's question),
+ * UNSANDBOX_SHELL=0 (skip the shell agent).
  */
 import {
   Agent,
   codeInterpreterTool,
   run,
   setDefaultOpenAIClient,
+  shellTool,
   setOpenAIAPI,
   setTracingDisabled,
 } from "@openai/agents";
 import OpenAI from "openai";
 
 const origin = process.env.UNSANDBOX_URL ?? "http://127.0.0.1:8787";
+const apiKey = process.env.UNSANDBOX_API_KEY ?? "usk_local_0123456789abcdef";
 // The two lines that change: the client's baseURL and key.
-setDefaultOpenAIClient(
-  new OpenAI({ baseURL: `${origin}/v1`, apiKey: process.env.UNSANDBOX_API_KEY ?? "usk_local_0123456789abcdef" }),
-);
+setDefaultOpenAIClient(new OpenAI({ baseURL: `${origin}/v1`, apiKey }));
 setOpenAIAPI("responses");
 setTracingDisabled(true);
 
@@ -70,5 +74,40 @@ await streamed.completed;
 report("streamed run", streamed);
 console.log(`  deltas equal the final output: ${deltas.includes(String(streamed.finalOutput).trim())}`);
 
-// The hosted shell tool (`shellTool({ environment: { type: "container_auto" } })`) runs in the
-// same kind of container; it is left out here because the simulated upstream does not offer it.
+// 3. The hosted shell tool: the same two runs of an agent whose commands run in an OpenAI container.
+if (process.env.UNSANDBOX_SHELL !== "0") {
+  const shellAgent = new Agent({
+    name: "Office",
+    instructions: "You write documents with the shell and link them in your answer.",
+    model: "gpt-5.2",
+    tools: [shellTool({ environment: { type: "container_auto" } })],
+  });
+  const shellPrompt = process.env.UNSANDBOX_SHELL_PROMPT ?? "Write this quarter's figures to figures.xlsx and link it.";
+
+  /**
+   * Every file of the response, linked or not, from its manifest: it answers once the listed ones
+   * settled; a file upstream lists late may only be there on a later call.
+   */
+  async function manifest(result) {
+    const res = await fetch(`${origin}/v1/responses/${result.lastResponseId}/files`, {
+      headers: { authorization: `Bearer ${apiKey}`, "x-unsandbox-wait-ms": "30000" },
+    });
+    for (const f of (await res.json()).data) console.log(`  manifest ${f.url} ${f.state}`);
+  }
+
+  const shellRun = await run(shellAgent, shellPrompt);
+  report("shell run", shellRun);
+  await manifest(shellRun);
+
+  // A streamed run: upstream's events pass through as they come, the shell's commands among them.
+  const shellStreamed = await run(shellAgent, shellPrompt, { stream: true });
+  const commands = [];
+  for await (const event of shellStreamed) {
+    const e = event.type === "raw_model_stream_event" && event.data.type === "model" ? event.data.event : undefined;
+    if (e?.type === "response.output_item.done" && e.item.type === "shell_call") commands.push(e.item.action.commands.join("; "));
+  }
+  await shellStreamed.completed;
+  report("shell streamed run", shellStreamed);
+  for (const c of commands) console.log(`  shell ${c}`);
+  await manifest(shellStreamed);
+}

@@ -2,7 +2,8 @@
  * The client examples in examples/, each run as a reader runs it, against unsandbox and the
  * simulated upstream started the way `npm start` starts them (ports of their own, temporary
  * storage): the Vercel AI SDK (`generateText`, `streamText`, a Next.js-style route streaming a UI
- * message stream), the OpenAI Agents SDK for JS (a run and a streamed run), and Python (`openai`
+ * message stream), the OpenAI Agents SDK for JS (a run and a streamed run, with the hosted
+ * code-interpreter tool and with the hosted shell tool), and Python (`openai`
  * plain and streamed; the Agents SDK), the Python ones when this machine's python3 has the package.
  *
  * Every answer's links and source URLs are downloaded after its container expired upstream, and
@@ -22,6 +23,10 @@ const run = promisify(execFile);
 const KEY = "usk_local_0123456789abcdef";
 // The simulator writes the files a prompt's directive names; three files make three links.
 const PROMPT = "Write the three files and link each of them.\nsim: scenario=several-files";
+// With the shell tool a skill writes three office documents and the answer links only one. Listed
+// at once upstream, so the manifest the example reads has all three (late listing, where the
+// unnamed ones arrive after the answer, is test/workers/harvest/shell.test.ts's).
+const SHELL_PROMPT = "Write the quarterly documents.\nsim: scenario=skill-document; quirks=-late_listing";
 /** The Python to run the Python examples with (a virtual environment's, say). */
 const PYTHON = process.env.UNSANDBOX_PYTHON ?? "python3";
 
@@ -41,21 +46,30 @@ interface Answer {
   sources: { url: string; title: string }[];
   documents: string[];
   events?: [string, number][];
+  /** The response's manifest, every file it produced: `[url, state]`. */
+  manifest: [string, string][];
+  /** The shell commands a streamed run saw. */
+  commands: string[];
 }
 
-/** The examples' report: `<label>: resp_…`, then `  link <url>`, `  source <url> <title>`, `  document <name> (no URL)`, `  events <json>`. */
+/**
+ * The examples' report: `<label>: resp_…`, then `  link <url>`, `  source <url> <title>`,
+ * `  document <name> (no URL)`, `  events <json>`, `  manifest <url> <state>`, `  shell <commands>`.
+ */
 function answersOf(stdout: string): Map<string, Answer> {
   const answers = new Map<string, Answer>();
   let current: Answer | undefined;
   for (const line of stdout.split("\n")) {
     const head = /^(\S.*): (resp_\w+)$/.exec(line);
-    if (head) answers.set(head[1]!, (current = { id: head[2]!, links: [], sources: [], documents: [] }));
+    if (head) answers.set(head[1]!, (current = { id: head[2]!, links: [], sources: [], documents: [], manifest: [], commands: [] }));
     else if (current && line.startsWith("  link ")) current.links.push(line.slice(7));
     else if (current && line.startsWith("  source ")) {
       const [url, ...title] = line.slice(9).split(" ");
       current.sources.push({ url: url!, title: title.join(" ") });
     } else if (current && line.startsWith("  document ")) current.documents.push(line.slice(11));
     else if (current && line.startsWith("  events ")) current.events = JSON.parse(line.slice(9));
+    else if (current && line.startsWith("  manifest ")) current.manifest.push(line.slice(11).split(" ") as [string, string]);
+    else if (current && line.startsWith("  shell ")) current.commands.push(line.slice(8));
   }
   return answers;
 }
@@ -196,7 +210,7 @@ describe("examples/: Vercel AI SDK", () => {
     expect(links.length).toBe(3);
     expect(sources.map((s) => s.url).sort()).toEqual([...links].sort());
     expect(chunks.some((c) => c.type === "source-document")).toBe(false);
-    await expectDownloadsAfterExpiry({ id: id!, links, sources: [], documents: [] }, [
+    await expectDownloadsAfterExpiry({ id: id!, links, sources: [], documents: [], manifest: [], commands: [] }, [
       ...links,
       ...sources.map((s) => s.url!),
     ]);
@@ -204,12 +218,35 @@ describe("examples/: Vercel AI SDK", () => {
 });
 
 describe("examples/: OpenAI Agents SDK (JS)", () => {
+  // One run of the example serves both tests: the code-interpreter agent, then the shell agent.
+  let example: Promise<Map<string, Answer>> | undefined;
+  const agentsSdk = () =>
+    (example ??= runExample(process.execPath, "examples/agents-sdk.mjs", { UNSANDBOX_SHELL_PROMPT: SHELL_PROMPT }));
+
   it("agents-sdk.mjs: a run and a streamed run with the code-interpreter tool; links and citation URLs download after expiry", async () => {
-    const answers = await runExample(process.execPath, "examples/agents-sdk.mjs");
-    await expectLinksAndCitations(answers, ["run", "streamed run"]);
+    await expectLinksAndCitations(await agentsSdk(), ["run", "streamed run"]);
   });
 
-  it.skip("agents-sdk.mjs with the hosted shell tool — skipped: the simulator on main offers no shell tool (sim/src answers code_interpreter only), so there is nothing to run it against", () => {});
+  it("agents-sdk.mjs: a run and a streamed run with the hosted shell tool; the link, its citation and the documents the answer never names download after expiry", async () => {
+    const answers = await agentsSdk();
+    for (const label of ["shell run", "shell streamed run"]) {
+      const a = answers.get(label)!;
+      expect(a, label).toBeTruthy();
+      // The SDK sent the hosted shell tool, and upstream ran the scenario with it.
+      const request = await simGet<{ body: { tools: unknown[] } }>(`/responses/${a.id}/request`);
+      expect(request.body.tools, label).toEqual([{ type: "shell", environment: { type: "container_auto" } }]);
+      // One link, the spreadsheet, with its citation; the manifest has all three documents.
+      expect(a.links.map((u) => decodeURIComponent(u.split("/").pop()!)), label).toEqual(["figures.xlsx"]);
+      expect(a.sources.map((s) => s.url), label).toEqual(a.links);
+      const names = a.manifest.map(([url]) => decodeURIComponent(url.split("/").pop()!)).sort();
+      expect(names, label).toEqual(["brief.docx", "deck.pptx", "figures.xlsx"]);
+      expect(a.manifest.map(([, state]) => state), label).toEqual(["stored", "stored", "stored"]);
+      await expectDownloadsAfterExpiry(a, [...a.links, ...a.sources.map((s) => s.url), ...a.manifest.map(([url]) => url)]);
+    }
+    // The streamed run saw the shell call as it came.
+    expect(answers.get("shell streamed run")!.commands.length).toBeGreaterThan(0);
+    expect(answers.get("shell run")!.commands).toEqual([]);
+  });
 });
 
 describe("examples/: Python", () => {
