@@ -5,6 +5,7 @@
  * tracker learns the cited files and linked paths, sweeps the listing for the rest, and copies
  * everything to R2 from its alarm. The caller may then wait a bounded time for the copies.
  */
+import type { Limits } from "../tenants/schema";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import type { FileRef, ManifestEntry, PathResolution } from "../tracker/types";
 import type { LinkRecord, RegisterInput } from "../tracker/response-index";
@@ -27,6 +28,8 @@ export interface HarvestOptions {
   repair?: boolean;
   /** Pass-through mode: the caller's key, sealed, for the trackers' work after the request (`sealForLaterWork`). */
   upstreamKeySealed?: string | null;
+  /** The tenant's own limits, handed to each tracker so it needs no directory call (absent: it looks them up). */
+  tenantLimits?: Limits | null;
 }
 
 /** The fields of a Response object the harvest reads. */
@@ -98,6 +101,7 @@ export async function harvest(
           sweep: true,
           linksExpireAt: options.linksExpireAt ?? null,
           upstreamKeySealed: options.upstreamKeySealed ?? null,
+          ...(options.tenantLimits !== undefined ? { tenantLimits: options.tenantLimits } : {}),
           ...(options.repair && typeof response.model === "string" ? { repairModel: response.model } : {}),
         });
         for (const image of found.images.filter((i) => i.containerId === containerId)) {

@@ -29,6 +29,7 @@ import { rewriteItems, rewriteResponseObject } from "../links/response";
 import { StreamRewriter, type StreamEvent as RewrittenEvent } from "../links/stream-rewriter";
 import { OUTPUTS_INCLUDE, type CreateResponseBody } from "../schemas/create-response";
 import { sealForLaterWork } from "../tenants/store";
+import type { Limits } from "../tenants/schema";
 import { TERMINAL_STATUSES } from "../tracker/background";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import { featureOn } from "./features";
@@ -75,6 +76,8 @@ export interface PipelineRequest {
   repair: boolean;
   /** Pass-through mode: the caller's key, sealed, for the trackers' work after the request. */
   upstreamKeySealed: string | null;
+  /** The tenant's own limits as authentication found them, handed to the trackers (harvest.ts). */
+  tenantLimits?: Limits | null;
   /** Receives the ids each answer reveals before it goes out (app.ts `onDecoded`). */
   onDecoded?: (ids: DecodedIds) => Promise<unknown>;
 }
@@ -111,6 +114,7 @@ export async function pipelineFor(
     caller: c.get("caller"),
     tenant: c.get("tenant"),
     upstreamKeySealed: await sealForLaterWork(loadConfig(c.env), c.get("caller")),
+    ...(c.get("caller") ? { tenantLimits: c.get("caller").limits.tenant } : {}),
     ...(c.get("onDecoded") ? { onDecoded: c.get("onDecoded") } : {}),
   });
 }
@@ -193,6 +197,7 @@ export class ResponsePipeline {
       waitMs: r.waitMs,
       repair: r.repair,
       upstreamKeySealed: r.upstreamKeySealed,
+      ...(r.tenantLimits !== undefined ? { tenantLimits: r.tenantLimits } : {}),
     };
   }
 
@@ -256,7 +261,7 @@ export class StreamSession {
 
   /** Takes the next upstream event; returns the events to send now, in order. */
   async push(event: StreamEvent): Promise<RewrittenEvent[] | typeof AS_RECEIVED> {
-    const { env, tenant, upstreamKeySealed, previousResponseId } = this.#pipeline.request;
+    const { env, tenant, upstreamKeySealed, previousResponseId, tenantLimits } = this.#pipeline.request;
     await this.#report(event);
     if (!this.#rewriter && event.response?.id) {
       const response = event.response;
@@ -293,6 +298,7 @@ export class StreamSession {
             responseCreatedAt: this.#createdAt,
             linksExpireAt: this.#linksExpireAt ?? null,
             upstreamKeySealed,
+            ...(tenantLimits !== undefined ? { tenantLimits } : {}),
           }),
         ]),
       );
@@ -334,10 +340,10 @@ export class StreamSession {
   async handOff(): Promise<void> {
     const responseId = this.#responseId;
     if (!responseId) return;
-    const { env, tenant, upstreamKeySealed } = this.#pipeline.request;
+    const { env, tenant, upstreamKeySealed, tenantLimits } = this.#pipeline.request;
     for (const containerId of this.#containers) {
       await trackerFor(env, containerId)
-        .track({ tenant, containerId, responseId, responseCreatedAt: this.#createdAt, refs: [], sweep: true, linksExpireAt: this.#linksExpireAt ?? null, upstreamKeySealed })
+        .track({ tenant, containerId, responseId, responseCreatedAt: this.#createdAt, refs: [], sweep: true, linksExpireAt: this.#linksExpireAt ?? null, upstreamKeySealed, ...(tenantLimits !== undefined ? { tenantLimits } : {}) })
         .catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "hand-off failed", responseId, error: String(err) })));
     }
   }

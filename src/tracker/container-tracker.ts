@@ -85,6 +85,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
   async open(input: OpenInput): Promise<void> {
     const p = OpenSchema.parse(input);
     this.#claimContainer(p.tenant, p.containerId, p.upstreamKeySealed);
+    this.#ctx.limits.seed(p.tenant, p.tenantLimits);
     const now = Date.now();
     const [next, until] = sweepSchedule("open", now, this.#sweeps.live());
     this.#upsertResponse(p.tenant, p.responseId, p.responseCreatedAt ?? Math.floor(now / 1000), next, until);
@@ -100,6 +101,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
   async track(input: TrackInput): Promise<ManifestEntry[]> {
     const p = TrackSchema.parse(input);
     this.#claimContainer(p.tenant, p.containerId, p.upstreamKeySealed);
+    this.#ctx.limits.seed(p.tenant, p.tenantLimits);
     const now = Date.now();
     const live = this.#sweeps.live();
     const sweep = p.sweep && live;

@@ -10,7 +10,7 @@
 import type { Bindings } from "../config";
 import { deploymentLimits, effectiveLimits, type StorageLimits, type TenantLimitOverrides } from "../storage/limits";
 import type { UpstreamAccess } from "../upstream/containers";
-import { directory } from "../tenants/store";
+import { tenantRecordFor } from "../tenants/store";
 import type { TrackerStore } from "./store";
 
 /** A part of the tracker that needs the alarm at some time (null: not at all). */
@@ -54,20 +54,26 @@ export class Waiters {
   }
 }
 
-/** Effective limits per tenant (tenant record over deployment defaults), loaded once per instance. */
+/**
+ * Effective limits per tenant (tenant record over deployment defaults). The request that opens or
+ * tracks the container hands the tenant's limits over (`seed`), so no directory call is needed;
+ * work without a request (an alarm after an eviction) looks the record up once per instance
+ * (none outside multi-tenant mode: tenants/store.ts `tenantRecordFor`). A failed lookup is
+ * thrown, never replaced by the deployment's defaults.
+ */
 export class TenantLimits {
   readonly #cache = new Map<string, StorageLimits>();
   constructor(private readonly env: Bindings) {}
 
+  /** The limits a request handed over (`undefined`: none were, keep what is known). */
+  seed(tenant: string, overrides: TenantLimitOverrides | null | undefined): void {
+    if (overrides !== undefined) this.#cache.set(tenant, effectiveLimits(deploymentLimits(this.env), overrides));
+  }
+
   async load(tenant: string): Promise<StorageLimits> {
     const hit = this.#cache.get(tenant);
     if (hit) return hit;
-    let overrides: TenantLimitOverrides | null = null;
-    try {
-      overrides = ((await directory(this.env).tenantRecord(tenant))?.limits as TenantLimitOverrides | undefined) ?? null;
-    } catch {
-      // No directory answer (single-tenant mode has no records): the deployment's defaults.
-    }
+    const overrides = ((await tenantRecordFor(this.env, tenant))?.limits as TenantLimitOverrides | undefined) ?? null;
     const limits = effectiveLimits(deploymentLimits(this.env), overrides);
     this.#cache.set(tenant, limits);
     return limits;

@@ -4,6 +4,7 @@
  * arrival, since RPC crosses an isolate boundary) and the plain types of what they get back.
  */
 import { z } from "zod";
+import { Limits } from "../tenants/schema";
 
 /** How a response referred to a file. `listing` = found by sweeping the container, not cited. */
 export const CitedSchema = z.enum(["annotation", "link", "item", "figure", "listing"]);
@@ -38,6 +39,8 @@ export const OpenSchema = z.object({
    * tracker keeps while it may still read the container. Absent: the key `upstreamKeyFor` finds.
    */
   upstreamKeySealed: z.string().min(1).nullable().optional(),
+  /** The tenant's own limits as the request knew them (absent: looked up when needed; see ./context.ts). */
+  tenantLimits: Limits.nullable().optional(),
 });
 export type OpenInput = z.input<typeof OpenSchema>;
 

@@ -1,5 +1,6 @@
 // Helpers for the lifecycle suites: the tracker with time passing (its rows aged), signed links, and the
 // Worker's download route. Built on the tracker suite's simulator helpers (test/workers/tracker/sim.ts).
+import type { Limits } from "../../../src/tenants/schema";
 import { exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { loadConfig } from "../../../src/config";
@@ -26,8 +27,17 @@ export async function link(claims: Partial<LinkClaims> & { responseId: string; p
   return `https://files.unsandbox.test/files/${token}/${encodeURIComponent(claims.path.split("/").pop()!)}`;
 }
 
-/** What the proxy does when a response completes: register it with its index, then track its refs. */
-export async function register(containerId: string, responseId: string, createdAt: number, refs: FileRef[], options: { sweep?: boolean; tenant?: string; linksExpireAt?: number | null } = {}) {
+/**
+ * What the proxy does when a response completes: register it with its index, then track its refs
+ * (with the tenant's limits, which the pipeline hands over from the caller's key lookup).
+ */
+export async function register(
+  containerId: string,
+  responseId: string,
+  createdAt: number,
+  refs: FileRef[],
+  options: { sweep?: boolean; tenant?: string; linksExpireAt?: number | null; tenantLimits?: Limits } = {},
+) {
   const tenant = options.tenant ?? T;
   await responseIndexFor(env, responseId).register({ tenant, responseId, createdAt, containerIds: [containerId] });
   return tracker(containerId).track({
@@ -38,6 +48,7 @@ export async function register(containerId: string, responseId: string, createdA
     refs,
     sweep: options.sweep ?? refs.some((r) => !r.fileId),
     ...(options.linksExpireAt !== undefined ? { linksExpireAt: options.linksExpireAt } : {}),
+    ...(options.tenantLimits ? { tenantLimits: options.tenantLimits } : {}),
   });
 }
 

@@ -1,5 +1,6 @@
 // Limits against runaway answers (issue 8): beyond a limit a file is `skipped` with the reason.
-// Per-tenant values come from the tenant record (created through the admin API).
+// Per-tenant values come from the tenant record (created through the admin API), handed to the
+// tracker with the request as the pipeline does (the tracker asks the directory for nothing).
 import { describe, expect, it } from "vitest";
 import { makeTenant } from "../tenants/support";
 import { env, sim, tracker } from "../tracker/sim";
@@ -8,7 +9,8 @@ import { fetchWorker, link, register } from "./helpers";
 
 describe("limits", () => {
   it("a response with more files than allowed stores up to the limit and marks the rest skipped", async () => {
-    const tenant = await makeTenant({ limits: { files_per_response: 2 } });
+    const limits = { files_per_response: 2 };
+    const tenant = await makeTenant({ limits });
     const ct = await sim.container([
       { path: "/mnt/data/a.csv", size: 500 },
       { path: "/mnt/data/b.csv", size: 500 },
@@ -17,7 +19,7 @@ describe("limits", () => {
     ]);
     const [a, b, c, d] = ct.files;
     // d is cited explicitly, so it is among the kept ones; the sweep finds the rest.
-    await register(ct.id, "resp_many", ct.created_at, [{ fileId: d!.id, cited: "annotation" }], { sweep: true, tenant: tenant.id });
+    await register(ct.id, "resp_many", ct.created_at, [{ fileId: d!.id, cited: "annotation" }], { sweep: true, tenant: tenant.id, tenantLimits: limits });
     const m = await tracker(ct.id).waitForStored("resp_many", 30_000);
     const byId = Object.fromEntries(m.map((e) => [e.file_id, e]));
     expect(m).toHaveLength(4);
@@ -35,13 +37,14 @@ describe("limits", () => {
   });
 
   it("a file larger than bytes_per_file is skipped without storing any of it", async () => {
-    const tenant = await makeTenant({ limits: { bytes_per_file: 3_000 } });
+    const limits = { bytes_per_file: 3_000 };
+    const tenant = await makeTenant({ limits });
     const ct = await sim.container([
       { path: "/mnt/data/big.bin", size: 5_000 },
       { path: "/mnt/data/small.bin", size: 1_000 },
     ]);
     const [big, small] = ct.files;
-    await register(ct.id, "resp_big", ct.created_at, [big!, small!].map((f) => ({ fileId: f.id, cited: "annotation" as const })), { tenant: tenant.id });
+    await register(ct.id, "resp_big", ct.created_at, [big!, small!].map((f) => ({ fileId: f.id, cited: "annotation" as const })), { tenant: tenant.id, tenantLimits: limits });
     const m = await tracker(ct.id).waitForStored("resp_big", 30_000);
     const byId = Object.fromEntries(m.map((e) => [e.file_id, e]));
     expect(byId[small!.id]).toMatchObject({ state: "stored", bytes: 1_000 });
@@ -76,13 +79,14 @@ describe("limits", () => {
   });
 
   it("a tenant's blocked_extensions add to the deployment's (which it cannot unblock)", async () => {
-    const tenant = await makeTenant({ limits: { blocked_extensions: [".CSV"] } });
+    const limits = { blocked_extensions: [".CSV"] };
+    const tenant = await makeTenant({ limits });
     const ct = await sim.container([
       { path: "/mnt/data/report.csv", size: 500 },
       { path: "/mnt/data/tool.exe", size: 500 },
       { path: "/mnt/data/chart.png", size: 500 },
     ]);
-    await register(ct.id, "resp_tenant_blocked", ct.created_at, [], { sweep: true, tenant: tenant.id });
+    await register(ct.id, "resp_tenant_blocked", ct.created_at, [], { sweep: true, tenant: tenant.id, tenantLimits: limits });
     const m = await tracker(ct.id).waitForStored("resp_tenant_blocked", 30_000);
     const byPath = Object.fromEntries(m.map((e) => [e.path, e]));
     expect(byPath["/mnt/data/chart.png"]!.state).toBe("stored");
