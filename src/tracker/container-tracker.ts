@@ -23,6 +23,7 @@ import { inlineObjectKey } from "../storage/keys";
 import { retrieveContainerFile, type UpstreamAccess } from "../upstream/containers";
 import { targetOf } from "../upstream/fetch";
 import { keyForLaterWork } from "../tenants/store";
+import { UsageOutbox } from "../metering/outbox";
 import { TenantLimits, Waiters, type TrackerContext } from "./context";
 import { Copies } from "./copies";
 import { Lifecycle } from "./lifecycle";
@@ -67,6 +68,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
       store: this.#store,
       waiters: this.#waiters,
       limits: new TenantLimits(env),
+      usage: new UsageOutbox(ctx.storage, env),
       upstream: () => this.#upstream(),
       now: () => Date.now(),
     };
@@ -331,6 +333,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
       // If this instance is evicted mid-copy, this heartbeat brings the work back.
       await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
       const now = Date.now();
+      await this.#ctx.usage.flush();
       await this.#sweeps.finalSweep(now);
       await this.#copies.expireOverdue(now);
       await this.#sweeps.runDue(now);
@@ -347,7 +350,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
   /** Arms the one alarm for the earliest time a capability needs it, or clears it when none does. */
   async #armAlarm(): Promise<void> {
     const now = Date.now();
-    const at = nextWake([this.#copies.nextWake(now), this.#sweeps.nextWake(), this.#repair.nextWake(), this.#lifecycle.nextWake()]);
+    const at = nextWake([this.#copies.nextWake(now), this.#sweeps.nextWake(), this.#repair.nextWake(), this.#lifecycle.nextWake(), this.#ctx.usage.nextWake(now)]);
     if (at === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(Math.max(now, at));
   }

@@ -8,6 +8,7 @@
  * https://developers.cloudflare.com/durable-objects/api/alarms/).
  */
 import type { Bindings } from "../config";
+import type { UsageOutbox } from "../metering/outbox";
 import { deploymentLimits, effectiveLimits, type StorageLimits, type TenantLimitOverrides } from "../storage/limits";
 import type { UpstreamAccess } from "../upstream/containers";
 import { tenantRecordFor } from "../tenants/store";
@@ -23,6 +24,8 @@ export interface TrackerContext {
   readonly store: TrackerStore;
   readonly waiters: Waiters;
   readonly limits: TenantLimits;
+  /** Usage to meter after the copy (src/metering/outbox.ts), kept in this object's SQLite until sent. */
+  readonly usage: UsageOutbox;
   /** The upstream with the key this container's work needs (see ContainerTracker). */
   upstream(): Promise<UpstreamAccess>;
   /** The wall clock, read where a time is recorded (the rules in ./policy.ts take it as a parameter). */

@@ -7,7 +7,7 @@
  * (https://developers.cloudflare.com/durable-objects/api/alarms/). Progress is saved per part, so
  * an eviction costs at most the part in flight.
  */
-import { meterFor } from "../metering/record";
+import { tenantBytesStored } from "../metering/shards";
 import { reportCopyJob } from "../observability/copy-job";
 import { copyStep, type CopyHooks, type CopyResult, type CopyState } from "../storage/copy";
 import { fetchFileContent } from "../upstream/containers";
@@ -184,7 +184,7 @@ export class Copies implements Capability {
     await reportCopyJob(this.ctx.env, {
       tenant: file.tenant, containerId: file.container_id, fileId: file.file_id, version: file.version,
       result, attempts: job.attempts + 1, gaveUp: outcome.kind === "lost",
-    });
+    }, this.ctx.usage);
     switch (outcome.kind) {
       case "stored":
         if (result.kind !== "stored") return;
@@ -230,7 +230,7 @@ export class Copies implements Capability {
   /** Bytes the tenant has stored, as metered (src/metering); 0 when the meter cannot answer. */
   async #tenantBytes(tenant: string): Promise<number> {
     try {
-      return (await meterFor(this.ctx.env, tenant).report(tenant)).totals.bytes_stored;
+      return await tenantBytesStored(this.ctx.env, tenant);
     } catch {
       return 0;
     }

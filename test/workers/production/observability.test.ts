@@ -2,6 +2,7 @@
  * Production readiness: /healthz, the request and copy_job log lines, and usage metering with the
  * admin report, all through the real Worker, Durable Objects, R2 and the simulated upstream.
  */
+import { FLUSH_MS } from "../../../src/metering/record";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { unsandbox } from "../support/clients";
@@ -95,6 +96,8 @@ describe("one structured log line per request", () => {
 
 describe("metering per tenant", () => {
   it("counts model requests, files and bytes stored, bytes served and container reads", async () => {
+    // Earlier tests' requests are metered in batches at most FLUSH_MS apart: let them land first.
+    await new Promise((r) => setTimeout(r, 2 * FLUSH_MS));
     const before = (await usage()).totals;
     const sdk = client();
     const r = (await sdk.responses.create({
@@ -109,7 +112,13 @@ describe("metering per tenant", () => {
     expect(dl.status).toBe(200);
     await sdk.containers.files.list(file.container_id);
 
-    const after = (await usage()).totals;
+    // Stored files are metered after they are stored, from the tracker's outbox (src/metering/outbox.ts):
+    // the totals arrive within the outbox's flush delay.
+    let after = (await usage()).totals;
+    for (let i = 0; i < 50 && after.files_stored === before.files_stored; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = (await usage()).totals;
+    }
     expect(after.model_requests - before.model_requests).toBe(1);
     expect(after.files_stored - before.files_stored).toBeGreaterThanOrEqual(1);
     expect(after.bytes_stored - before.bytes_stored).toBeGreaterThanOrEqual(file.bytes);

@@ -8,8 +8,13 @@ export interface CallCounter {
   readonly calls: Record<string, number>;
   total(): number;
   reset(): void;
-  /** Makes `method` throw (`times` calls, or until restored) before it runs. */
-  fail(method: string, times?: number): void;
+  /** The arguments of every call, in order. */
+  readonly log: { method: string; args: unknown[] }[];
+  /** Makes `method` throw (`times` calls, or until restored) before it runs, or after it ran (`when: "after"`: a lost answer). */
+  fail(method: string, times?: number, when?: "before" | "after", match?: (args: unknown[]) => boolean): void;
+  /** Holds every call of `method` until `release()` (an overloaded object that does not answer). */
+  hold(method: string): void;
+  release(): void;
   restore(): void;
 }
 
@@ -17,26 +22,47 @@ export function countCalls(cls: { prototype: object }, methods: string[]): CallC
   const proto = cls.prototype as Record<string, (...args: unknown[]) => unknown>;
   const originals = new Map(methods.map((m) => [m, proto[m]!]));
   const calls: Record<string, number> = {};
-  const failing = new Map<string, number>();
+  const log: { method: string; args: unknown[] }[] = [];
+  const failing = new Map<string, { left: number; when: "before" | "after"; match: (args: unknown[]) => boolean }>();
+  const held = new Set<string>();
+  let releaseHeld: () => void = () => {};
+  let released = Promise.resolve();
+  const takeFailure = (m: string, when: "before" | "after", args: unknown[]) => {
+    const f = failing.get(m);
+    if (!f || f.when !== when || f.left <= 0 || !f.match(args)) return false;
+    f.left--;
+    return true;
+  };
   for (const [m, original] of originals) {
-    proto[m] = function (this: unknown, ...args: unknown[]) {
+    proto[m] = async function (this: unknown, ...args: unknown[]) {
       calls[m] = (calls[m] ?? 0) + 1;
-      const left = failing.get(m) ?? 0;
-      if (left > 0) {
-        failing.set(m, left - 1);
-        throw new Error(`${m}: injected failure`);
-      }
-      return original.apply(this, args);
+      log.push({ method: m, args });
+      if (held.has(m)) await released;
+      if (takeFailure(m, "before", args)) throw new Error(`${m}: injected failure`);
+      const result = await original.apply(this, args);
+      if (takeFailure(m, "after", args)) throw new Error(`${m}: injected failure after it ran`);
+      return result;
     };
   }
   return {
     calls,
+    log,
+    hold: (m) => {
+      if (held.size === 0) released = new Promise<void>((r) => (releaseHeld = r));
+      held.add(m);
+    },
+    release: () => {
+      held.clear();
+      releaseHeld();
+    },
     total: () => Object.values(calls).reduce((a, b) => a + b, 0),
     reset: () => {
       for (const k of Object.keys(calls)) delete calls[k];
+      log.length = 0;
     },
-    fail: (m, times = Number.POSITIVE_INFINITY) => void failing.set(m, times),
+    fail: (m, times = Number.POSITIVE_INFINITY, when = "before", match = () => true) => void failing.set(m, { left: times, when, match }),
     restore: () => {
+      releaseHeld();
       for (const [m, original] of originals) proto[m] = original;
     },
   };

@@ -90,8 +90,8 @@ describe("TenantDirectory calls", () => {
         return all.values();
       };
       try {
-        expect(instance.originAllowed(origin)).toBe(true);
-        expect(instance.originAllowed("https://nobody.example")).toBe(false);
+        expect(await instance.originAllowed(origin)).toBe(true);
+        expect(await instance.originAllowed("https://nobody.example")).toBe(false);
       } finally {
         (state.storage.sql as { exec: unknown }).exec = exec;
       }
