@@ -26,7 +26,7 @@ export interface HarvestOptions {
   linksExpireAt?: number;
   /** Optional repair (src/harvest/repair.ts): the trackers may ask the model once more for linked files never written. */
   repair?: boolean;
-  /** Pass-through mode: the caller's key, sealed, for the trackers' work after the request (`sealForLaterWork`). */
+  /** The caller's upstream key, sealed, for the trackers' work after the request (`sealForLaterWork`; null: the deployment's). */
   upstreamKeySealed?: string | null;
   /** The tenant's own limits, handed to each tracker so it needs no directory call (absent: it looks them up). */
   tenantLimits?: Limits | null;

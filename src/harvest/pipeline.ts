@@ -74,7 +74,7 @@ export interface PipelineRequest {
   waitMs: number;
   /** The repair feature is on for this request (harvest/features.ts). */
   repair: boolean;
-  /** Pass-through mode: the caller's key, sealed, for the trackers' work after the request. */
+  /** The caller's upstream key, sealed, for the trackers' work after the request (null: the deployment's). */
   upstreamKeySealed: string | null;
   /** The tenant's own limits as authentication found them, handed to the trackers (harvest.ts). */
   tenantLimits?: Limits | null;

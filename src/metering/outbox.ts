@@ -37,21 +37,34 @@ export class UsageOutbox {
 
   /** Whether the table exists (asked each time: the object's `deleteAll` drops it with everything else). */
   #ready(): boolean {
-    return this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usage_outbox'").toArray().length > 0;
+    return (
+      this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usage_outbox'").toArray()
+        .length > 0
+    );
   }
 
   /** Records `delta` for `tenant` under `id` (once per id), to be sent to the shard of `source`. */
   record(tenant: string, id: string, source: string, delta: UsageDelta, atMs = Date.now()): void {
     if (cleanDelta(delta).length === 0) return;
     // Created with the first row, so objects that never store a file carry no table.
-    this.storage.sql.exec("CREATE TABLE IF NOT EXISTS usage_outbox (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, source TEXT NOT NULL, day TEXT NOT NULL, delta TEXT NOT NULL) WITHOUT ROWID");
-    this.storage.sql.exec("INSERT OR IGNORE INTO usage_outbox (id, tenant, source, day, delta) VALUES (?, ?, ?, ?, ?)", id, tenant, source, dayOf(atMs), JSON.stringify(delta));
+    this.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS usage_outbox (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, source TEXT NOT NULL, day TEXT NOT NULL, delta TEXT NOT NULL) WITHOUT ROWID",
+    );
+    this.storage.sql.exec(
+      "INSERT OR IGNORE INTO usage_outbox (id, tenant, source, day, delta) VALUES (?, ?, ?, ?, ?)",
+      id,
+      tenant,
+      source,
+      dayOf(atMs),
+      JSON.stringify(delta),
+    );
     this.#schedule(FLUSH_DELAY_MS);
   }
 
   /** When the alarm must flush (rows waiting, after any backoff), or null. */
   nextWake(now: number): number | null {
-    if (!this.#ready() || this.storage.sql.exec("SELECT 1 FROM usage_outbox LIMIT 1").toArray().length === 0) return null;
+    if (!this.#ready() || this.storage.sql.exec("SELECT 1 FROM usage_outbox LIMIT 1").toArray().length === 0)
+      return null;
     return Math.max(now + FLUSH_DELAY_MS, this.#retryAt);
   }
 
@@ -71,7 +84,9 @@ export class UsageOutbox {
 
   async #send(): Promise<void> {
     if (!this.#ready()) return;
-    const rows = this.storage.sql.exec<Row>("SELECT id, tenant, source, day, delta FROM usage_outbox ORDER BY id LIMIT ?", BATCH_ROWS).toArray();
+    const rows = this.storage.sql
+      .exec<Row>("SELECT id, tenant, source, day, delta FROM usage_outbox ORDER BY id LIMIT ?", BATCH_ROWS)
+      .toArray();
     const groups = new Map<string, Row[]>();
     for (const r of rows) {
       const key = `${r.tenant}\n${shardOf(r.source)}`;
@@ -93,7 +108,15 @@ export class UsageOutbox {
       this.#failures++;
       const wait = Math.min(MAX_BACKOFF_MS, FLUSH_DELAY_MS * 2 ** this.#failures);
       this.#retryAt = Date.now() + wait;
-      console.error(JSON.stringify({ event: "metering_error", level: "error", rows: rows.length, failures: this.#failures, error: String(err) }));
+      console.error(
+        JSON.stringify({
+          event: "metering_error",
+          level: "error",
+          rows: rows.length,
+          failures: this.#failures,
+          error: String(err),
+        }),
+      );
       this.#schedule(wait);
     }
   }

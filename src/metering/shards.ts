@@ -56,12 +56,23 @@ export function sumReports(tenant: string, from: string | null, to: string | nul
 }
 
 /** A tenant's usage: every shard read (METER_SHARDS calls in parallel) and summed. */
-export async function tenantUsage(env: Pick<Bindings, "USAGE_METER">, tenant: string, from: string | null = null, to: string | null = null): Promise<UsageReport> {
-  const parts = await Promise.all(Array.from({ length: METER_SHARDS }, (_, i) => meterFor(env, shardName(tenant, i)).report(tenant, from, to)));
+export async function tenantUsage(
+  env: Pick<Bindings, "USAGE_METER">,
+  tenant: string,
+  from: string | null = null,
+  to: string | null = null,
+): Promise<UsageReport> {
+  const parts = await Promise.all(
+    Array.from({ length: METER_SHARDS }, (_, i) => meterFor(env, shardName(tenant, i)).report(tenant, from, to)),
+  );
   return sumReports(tenant, from, to, parts);
 }
 
-const storedBytes = new LookupCache<number>({ freshMs: USAGE_READ_MS, staleIfErrorMs: 30 * USAGE_READ_MS, maxEntries: 10_000 });
+const storedBytes = new LookupCache<number>({
+  freshMs: USAGE_READ_MS,
+  staleIfErrorMs: 30 * USAGE_READ_MS,
+  maxEntries: 10_000,
+});
 
 /**
  * The bytes a tenant has stored, as metered, read at most once per USAGE_READ_MS per isolate

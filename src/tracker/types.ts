@@ -35,8 +35,9 @@ export const OpenSchema = z.object({
    */
   linksExpireAt: z.number().nullable().optional(),
   /**
-   * Pass-through mode: the caller's own upstream key, sealed (`sealForLaterWork`), which this
-   * tracker keeps while it may still read the container. Absent: the key `upstreamKeyFor` finds.
+   * The caller's upstream key, sealed (`sealForLaterWork`): a pass-through caller's own, or a
+   * multi-tenant tenant's own as the directory keeps it; this tracker keeps it while it may still
+   * read the container. Absent: the key `upstreamKeyFor` finds.
    */
   upstreamKeySealed: z.string().min(1).nullable().optional(),
   /** The tenant's own limits as the request knew them (absent: looked up when needed; see ./context.ts). */

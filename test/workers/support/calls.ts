@@ -60,7 +60,8 @@ export function countCalls(cls: { prototype: object }, methods: string[]): CallC
       for (const k of Object.keys(calls)) delete calls[k];
       log.length = 0;
     },
-    fail: (m, times = Number.POSITIVE_INFINITY, when = "before", match = () => true) => void failing.set(m, { left: times, when, match }),
+    fail: (m, times = Number.POSITIVE_INFINITY, when = "before", match = () => true) =>
+      void failing.set(m, { left: times, when, match }),
     restore: () => {
       releaseHeld();
       for (const [m, original] of originals) proto[m] = original;

@@ -14,7 +14,16 @@ import { countCalls, type CallCounter } from "../support/calls";
 import { as, call, makeTenant, sdk, SINGLE_KEY, sleep } from "./support";
 
 const TOOLS = [{ type: "code_interpreter" as const, container: { type: "auto" as const } }];
-const METHODS = ["lookupKey", "tenantRecord", "originAllowed", "getTenant", "listTenants", "addKey", "revokeKey", "createTenant"];
+const METHODS = [
+  "lookupKey",
+  "tenantRecord",
+  "originAllowed",
+  "getTenant",
+  "listTenants",
+  "addKey",
+  "revokeKey",
+  "createTenant",
+];
 
 let directory: CallCounter;
 beforeEach(() => {
@@ -36,7 +45,9 @@ describe("TenantDirectory calls", () => {
   it("multi-tenant: 50 concurrent requests with a new key make one lookup (single-flight)", async () => {
     const t = await makeTenant();
     directory.reset();
-    const statuses = await Promise.all(Array.from({ length: 50 }, () => as("multi", t.secret, "/v1/models").then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 50 }, () => as("multi", t.secret, "/v1/models").then((r) => r.status)),
+    );
     expect(statuses.every((s) => s === 200)).toBe(true);
     expect(directory.calls).toEqual({ lookupKey: 1 });
   });
@@ -75,8 +86,20 @@ describe("TenantDirectory calls", () => {
     for (let i = 0; i < 500; i++) {
       const key = mintKey("publishable");
       await stub.addKey({
-        id: `key_bulk${i}x${Date.now().toString(36)}`, tenant: t.id, kind: "publishable", hash: await hashKey(key), prefix: key.slice(0, 9), limits: {},
-        widget: { allowed_origins: [`https://shop${i}.example`], daily_cap: 1000, per_ip_per_minute: 20, memory_limit: "1g", session_ttl_s: 1800, link_ttl_s: 604800 },
+        id: `key_bulk${i}x${Date.now().toString(36)}`,
+        tenant: t.id,
+        kind: "publishable",
+        hash: await hashKey(key),
+        prefix: key.slice(0, 9),
+        limits: {},
+        widget: {
+          allowed_origins: [`https://shop${i}.example`],
+          daily_cap: 1000,
+          per_ip_per_minute: 20,
+          memory_limit: "1g",
+          session_ttl_s: 1800,
+          link_ttl_s: 604800,
+        },
       });
     }
     const origin = "https://shop499.example";
@@ -100,7 +123,11 @@ describe("TenantDirectory calls", () => {
     expect(rowsRead).toBeLessThanOrEqual(4);
 
     directory.reset();
-    const preflight = () => call("multi", "/v1/responses", { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+    const preflight = () =>
+      call("multi", "/v1/responses", {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "POST" },
+      });
     const answers = await Promise.all(Array.from({ length: 20 }, preflight));
     for (const res of answers) expect(res.headers.get("access-control-allow-origin")).toBe(origin);
     expect(directory.calls).toEqual({ originAllowed: 1 });

@@ -35,7 +35,10 @@ function client(key: string, workerEnv: object, background: Promise<unknown>[]):
 }
 
 const create = (sdk: OpenAI) =>
-  sdk.responses.create({ model: "gpt-5", input: "Three files.\nsim: scenario=several-files", tools: TOOLS }, { headers: { "x-unsandbox-wait-ms": "20000" } }) as unknown as Promise<Answer>;
+  sdk.responses.create(
+    { model: "gpt-5", input: "Three files.\nsim: scenario=several-files", tools: TOOLS },
+    { headers: { "x-unsandbox-wait-ms": "20000" } },
+  ) as unknown as Promise<Answer>;
 
 /** Polls the summed shards until `done` holds (or 15 s pass), then returns the totals. */
 async function totalsWhen(tenant: string, done: (t: UsageReport["totals"]) => boolean) {
@@ -104,7 +107,10 @@ describe("metering", () => {
     const flaky = {
       getByName: (name: string) =>
         new Proxy(env.USAGE_METER.getByName(name), {
-          get: (target, prop) => (prop === "apply" && applies++ === 0 ? () => Promise.reject(new Error("meter overloaded")) : Reflect.get(target, prop)),
+          get: (target, prop) =>
+            prop === "apply" && applies++ === 0
+              ? () => Promise.reject(new Error("meter overloaded"))
+              : Reflect.get(target, prop),
         }),
     };
     const background: Promise<unknown>[] = [];
@@ -113,6 +119,10 @@ describe("metering", () => {
     expect(applies).toBe(2);
     const stored = r.unsandbox.files.filter((f) => f.state === "stored");
     const totals = await totalsWhen(t.id, (x) => x.files_stored >= stored.length && x.model_requests >= 1);
-    expect(totals).toMatchObject({ model_requests: 1, files_stored: stored.length, bytes_stored: stored.reduce((n, f) => n + f.bytes!, 0) });
+    expect(totals).toMatchObject({
+      model_requests: 1,
+      files_stored: stored.length,
+      bytes_stored: stored.reduce((n, f) => n + f.bytes!, 0),
+    });
   });
 });
