@@ -21,7 +21,7 @@ const LAYERS = [
   { name: "metering", path: "^src/metering/", what: "usage counters (UsageMeter) and the one call that records usage" },
   { name: "durable", path: "^src/durable/", what: "Durable Object plumbing: the SQLite schema-migration helper, the per-isolate lookup cache in front of shared objects" },
   { name: "core", path: "^src/(links|http|encoding|schemas)/", what: "pure code: the link engine, HTTP helpers, encodings, request schemas" },
-  { name: "foundation", path: "^src/(app|config|errors)[.]ts$", what: "the app's types and error mapping, the configuration contract, UnsandboxError" },
+  { name: "foundation", path: "^src/(app|config|errors|log|overload)([.]test)?[.]ts$", what: "the app's types and error mapping, the configuration contract, UnsandboxError, overload classification, the log-line writer" },
 ];
 
 /** One rule per layer: nothing in it imports a layer above it. */

@@ -1,13 +1,17 @@
 /**
  * @module app
  * The Hono app: its context variables (`AppEnv`), request ids, configuration, and the one
- * `onError` that turns an `UnsandboxError` into OpenAI's error shape. Middleware everywhere types
+ * `onError` that turns an `UnsandboxError` into OpenAI's error shape, and an overloaded internal
+ * object into a 503 with `Retry-After` (./overload.ts), or, when the answer exists already,
+ * into that answer. Middleware everywhere types
  * its context with `AppEnv`, so this module imports nothing but the configuration and the error
  * type. Routes live in `routes/`, one file per surface, and `index.ts` mounts them.
  */
 import { Hono } from "hono";
 import { loadConfig, type Bindings, type Config } from "./config";
 import { UnsandboxError } from "./errors";
+import { errorFields, logEvent } from "./log";
+import { classifyOverload, overloadError } from "./overload";
 
 /** The ids an answer reveals, as the response pipeline decoded them (src/harvest/pipeline.ts). */
 export interface DecodedIds {
@@ -46,12 +50,30 @@ export function createApp(): Hono<AppEnv> {
   });
 
   app.onError((err, c) => {
+    const overload = classifyOverload(err);
+    if (overload) {
+      logEvent("warn", "internal_object_overloaded", { requestId: c.get("requestId"), kind: overload.kind, ...errorFields(err) });
+      // The route answered (upstream ran, the model may have been paid for) and a step after it
+      // failed, e.g. recording the answer's owner: the answer still goes out, marked.
+      if (c.finalized && c.res.status < 500) {
+        const res = new Response(c.res.body, c.res);
+        res.headers.set("x-unsandbox-degraded", overload.kind);
+        res.headers.set("x-unsandbox-request-id", c.get("requestId") ?? "");
+        return res;
+      }
+      err = overloadError(overload);
+    }
     if (err instanceof UnsandboxError) {
       const res = err.toResponse();
       res.headers.set("x-unsandbox-request-id", c.get("requestId") ?? "");
       return res;
     }
-    console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), error: String(err), stack: (err as Error)?.stack }));
+    logEvent("error", "unhandled_error", {
+      requestId: c.get("requestId"),
+      tenant: c.get("tenant") ?? null,
+      ...errorFields(err),
+      stack: err instanceof Error ? (err.stack ?? null) : null,
+    });
     return new UnsandboxError(500, "unsandbox hit an internal error; the request id is in x-unsandbox-request-id", {
       type: "server_error",
     }).toResponse();

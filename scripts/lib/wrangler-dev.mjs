@@ -5,9 +5,10 @@
  * the Node-side tests (test/node/support).
  *
  * Why this shape: wrangler starts workerd and esbuild as its own children. Killing an `npx`
- * wrapper leaves them running (shared/reference/cloudflare-platform.md, "Stopping wrangler dev"),
- * so the binary in node_modules/.bin is started directly, in a process group of its own
- * (`detached`), and stopped by signalling the whole group.
+ * wrapper leaves them running (observed), so the binary in node_modules/.bin is started directly,
+ * in a process group of its own (`detached`,
+ * https://nodejs.org/api/child_process.html#optionsdetached), and stopped by signalling the
+ * whole group.
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";

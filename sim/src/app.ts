@@ -6,10 +6,12 @@
 import { Hono } from "hono";
 import { SimError } from "./errors";
 import { containersRoutes } from "./routes/containers";
+import { conversationsRoutes } from "./routes/conversations";
 import { controlRoutes } from "./routes/control";
 import { modelsRoutes } from "./routes/models";
 import { responsesRoutes } from "./routes/responses";
 import { orgOfKey, type SimVars } from "./orgs";
+import { logRequest } from "./state";
 
 export interface SimEnv {
   /** The bearer keys the simulator accepts, comma-separated; each is an organisation (src/orgs.ts). */
@@ -36,6 +38,8 @@ export function createSimApp(): Hono<{ Bindings: SimEnv } & SimVars> {
   app.use("/v1/*", async (c, next) => {
     const started = Date.now();
     c.set("org", checkBearer(c.req.header("authorization"), c.env?.SIM_API_KEY ?? "sk-sim-local"));
+    const url = new URL(c.req.url);
+    logRequest({ method: c.req.method, path: url.pathname, query: url.search.slice(1), openai_beta: c.req.header("openai-beta") ?? null });
     await next();
     // The headers every real answer carries, which clients (and proxies) read and must keep.
     c.header("x-request-id", `req_${crypto.randomUUID().replaceAll("-", "")}`);
@@ -46,6 +50,7 @@ export function createSimApp(): Hono<{ Bindings: SimEnv } & SimVars> {
   });
   app.route("/v1/responses", responsesRoutes);
   app.route("/v1/containers", containersRoutes);
+  app.route("/v1/conversations", conversationsRoutes);
   app.route("/v1/models", modelsRoutes);
   app.route("/__sim", controlRoutes);
   app.get("/", (c) => c.text("unsandbox simulated OpenAI upstream; see sim/README.md\n"));

@@ -11,6 +11,8 @@ import { DEFAULT_ORG } from "./orgs";
 import { nextSeq, state, type FileBody, type FileSource, type SimContainer, type SimFile } from "./state";
 
 export interface CreateContainerOptions {
+  /** A given id (a replayed recording's); default: a fresh one. */
+  id?: string;
   /** The owning organisation (default: the first key's). */
   org?: string;
   name?: string;
@@ -23,7 +25,7 @@ export interface CreateContainerOptions {
 export function createContainer(opts: CreateContainerOptions = {}): SimContainer {
   const created = nowSeconds();
   const c: SimContainer = {
-    id: containerId(created),
+    id: opts.id ?? containerId(created),
     org: opts.org ?? DEFAULT_ORG,
     name: opts.name ?? "Code Interpreter container",
     created_at: created,
@@ -77,6 +79,9 @@ export function expireContainer(c: SimContainer, atMs = Date.now()): void {
 }
 
 export interface AddFileOptions {
+  /** A given id and `created_at` (a replayed recording's); default: fresh, now. */
+  id?: string;
+  created_at?: number;
   path: string;
   size: number;
   source?: FileSource;
@@ -89,8 +94,8 @@ export interface AddFileOptions {
 /** Writes a file into a container (content is generated lazily, as a stream, when read). */
 export function addFile(c: SimContainer, opts: AddFileOptions): SimFile {
   const visible = opts.visible_from_ms ?? Date.now();
-  const created = Math.max(nowSeconds(), Math.floor(visible / 1000));
-  const id = fileId(created);
+  const created = opts.created_at ?? Math.max(nowSeconds(), Math.floor(visible / 1000));
+  const id = opts.id ?? fileId(created);
   const f: SimFile = {
     id,
     container_id: c.id,

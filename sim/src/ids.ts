@@ -19,7 +19,7 @@ export const containerId = (createdAt: number) => `cntr_${timeHex(createdAt)}${r
 /** `cfile_<8 hex time><24 hex>`. */
 export const fileId = (createdAt: number) => `cfile_${timeHex(createdAt)}${randomHex(24)}`;
 /** `resp_`, `msg_`, `ci_`… + 48 hex. */
-export const itemId = (prefix: "resp" | "msg" | "ci" | "fault" | "file", createdAt = nowSeconds()) =>
+export const itemId = (prefix: "resp" | "msg" | "ci" | "fault" | "file" | "conv", createdAt = nowSeconds()) =>
   `${prefix}_${timeHex(createdAt)}${randomHex(40)}`;
 
 /** Unix seconds now. */

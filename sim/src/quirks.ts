@@ -1,7 +1,8 @@
 /**
  * @module quirks
- * The quirks of real traffic (see shared/reference/openai-code-interpreter-files.md), each on by
- * default and each with a switch, plus the simulator's numeric settings. Switches resolve from
+ * The quirks of real traffic (those the real API has not confirmed yet are listed in
+ * docs/assumptions.md), each on by default and each with a switch, plus the simulator's numeric
+ * settings. Switches resolve from
  * the most specific place that sets them: a request's directive, then the container, then the
  * global config (`/__sim/config`).
  */

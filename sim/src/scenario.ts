@@ -2,7 +2,7 @@
  * @module scenario
  * The directive line a prompt may carry: `sim: key=value; key=value`. The last such line of the
  * last user message wins. Keys: `scenario`, `files`, `size`, `count`, `quirks`, `pace_ms`, `late_listing_ms`,
- * `status` (`503x2`: the first two attempts of this exact request fail), `retry_after`.
+ * `status` (`503x2`: the first two attempts of this exact request fail), `retry_after`, `replay`.
  */
 import { SimError } from "./errors";
 import { parseQuirkList, type QuirkOverrides } from "./quirks";
@@ -39,6 +39,8 @@ export interface Directive {
   late_listing_ms?: number;
   status?: { status: number; times: number };
   retry_after?: number;
+  /** A registered replay (`POST /__sim/replays`): the answer is that recording, not a scenario. */
+  replay?: string;
 }
 
 const bad = (message: string) => new SimError(400, `sim directive: ${message}`, { param: "input" });
@@ -103,6 +105,10 @@ export function parseDirective(text: string): Directive {
       }
       case "retry_after":
         out.retry_after = Number(value);
+        break;
+      case "replay":
+        if (!/^rpl_[0-9a-f]{1,64}$/.test(value)) throw bad("replay must be an id from POST /__sim/replays");
+        out.replay = value;
         break;
       default:
         throw bad(`unknown key '${key}'`);

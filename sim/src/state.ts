@@ -82,13 +82,36 @@ export const state = {
   /** Responses are `unknown` here to keep this module free of the engine's types. */
   responses: new Map<string, unknown>(),
   faults: new Map<string, SimFault>(),
+  /** Registered recordings to replay (replay.ts). */
+  replays: new Map<string, unknown>(),
+  /** Conversations (conversations.ts), `unknown` here like responses. */
+  conversations: new Map<string, unknown>(),
   /** Attempts seen per request body, for directive `status=` faults. */
   requestAttempts: new Map<string, number>(),
   counters: emptyCounters(),
   globalQuirks: {} as QuirkOverrides,
   settings: { ...SETTING_DEFAULTS } as Settings,
   seq: 0,
+  /** The last {@link REQUEST_LOG_SIZE} `/v1` requests as received (method, path, query, `openai-beta`), for proxies' tests. */
+  requests: [] as ReceivedRequest[],
 };
+
+/** A `/v1` request as it arrived (`GET /__sim/requests`). */
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  /** The query string without `?` ("" when none). */
+  query: string;
+  openai_beta: string | null;
+}
+
+export const REQUEST_LOG_SIZE = 500;
+
+/** Remembers a request; the oldest is forgotten past {@link REQUEST_LOG_SIZE}. */
+export function logRequest(r: ReceivedRequest): void {
+  state.requests.push(r);
+  if (state.requests.length > REQUEST_LOG_SIZE) state.requests.splice(0, state.requests.length - REQUEST_LOG_SIZE);
+}
 
 function emptyCounters(): Counters {
   return { content_fetches: {}, container_reads: {}, list_calls: {}, responses_created: 0 };
@@ -100,7 +123,10 @@ export function resetState(): void {
   state.files.clear();
   state.responses.clear();
   state.faults.clear();
+  state.conversations.clear();
+  state.replays.clear();
   state.requestAttempts.clear();
+  state.requests = [];
   state.counters = emptyCounters();
   state.globalQuirks = {};
   state.settings = { ...SETTING_DEFAULTS };

@@ -84,7 +84,6 @@ async function doResolve(c: Context<AppEnv>): Promise<ResolvedKey | null> {
         features: hit.tenant.features ?? {},
         ...(hit.key.widget ? { widget: hit.key.widget } : {}),
         upstreamKey,
-        upstreamKeySealed: hit.tenant.upstream_key_sealed,
       };
     }
     case "pass-through": {

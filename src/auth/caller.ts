@@ -34,8 +34,6 @@ export interface Caller extends OwnershipCaller {
   features?: Features;
   /** The OpenAI key for this caller's upstream calls (also in `c.get("config").OPENAI_API_KEY`). */
   upstreamKey: string;
-  /** Multi-tenant: the tenant's own upstream key as the directory keeps it (sealed), handed to the work after the request. */
-  upstreamKeySealed?: string | null;
 }
 
 declare module "hono" {

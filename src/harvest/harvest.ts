@@ -5,19 +5,23 @@
  * tracker learns the cited files and linked paths, sweeps the listing for the rest, and copies
  * everything to R2 from its alarm. The caller may then wait a bounded time for the copies.
  */
-import type { Limits } from "../tenants/schema";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import type { FileRef, ManifestEntry, PathResolution } from "../tracker/types";
 import type { LinkRecord, RegisterInput } from "../tracker/response-index";
 import type { Bindings } from "../config";
+import { errorFields, logEvent } from "../log";
 import { decodeDataUrl, discover, type Discovery } from "./discover";
-import type { LinkNaming } from "../links/naming";
+import { refOfPath, type LinkNaming } from "../links/naming";
+import { citedPath } from "../links/response";
 import { urlOfPath } from "./naming";
 import { noteFiles } from "../observability/request-context";
 import { linkTombstone, objectTombstone, type TombstoneRecord } from "../storage/tombstones";
+import type { TenantHandOff } from "../tenants/store";
 
 export interface HarvestOptions {
   tenant: string;
+  /** The request's id (app.ts), for log lines; absent for a background harvest. */
+  requestId?: string;
   previousResponseId?: string;
   clientWantsOutputs: boolean;
   /** How long to wait for copies before answering; files still copying are reported as such. */
@@ -26,10 +30,10 @@ export interface HarvestOptions {
   linksExpireAt?: number;
   /** Optional repair (src/harvest/repair.ts): the trackers may ask the model once more for linked files never written. */
   repair?: boolean;
-  /** The caller's upstream key, sealed, for the trackers' work after the request (`sealForLaterWork`; null: the deployment's). */
+  /** Pass-through mode: the caller's key, sealed, for the trackers' work after the request (`sealForLaterWork`). */
   upstreamKeySealed?: string | null;
-  /** The tenant's own limits, handed to each tracker so it needs no directory call (absent: it looks them up). */
-  tenantLimits?: Limits | null;
+  /** Multi-tenant mode: the tenant's limits and sealed key for new trackers (`tenantForLaterWork`). */
+  tenantRecord?: TenantHandOff | null;
 }
 
 /** The fields of a Response object the harvest reads. */
@@ -78,8 +82,13 @@ export async function harvest(
   const found = discover(response as { output?: unknown[] });
   const createdAt = typeof response.created_at === "number" ? response.created_at : Math.floor(Date.now() / 1000);
   try {
-    // Name every link before the index hears of it, so it can map each URL back to its text.
-    await naming.name(found.refs);
+    // Name every link before the index hears of it, so it can map each URL back to its text; a
+    // shown figure's citation gets a URL of its own (links/response.ts), recorded the same way.
+    const figures = found.citations.flatMap((c) => {
+      const path = c.figure ? citedPath({ filename: c.filename }) : null;
+      return path ? [refOfPath(path)] : [];
+    });
+    await naming.name([...found.refs, ...figures]);
     await index.register({
       tenant: options.tenant,
       responseId: response.id,
@@ -101,7 +110,7 @@ export async function harvest(
           sweep: true,
           linksExpireAt: options.linksExpireAt ?? null,
           upstreamKeySealed: options.upstreamKeySealed ?? null,
-          ...(options.tenantLimits !== undefined ? { tenantLimits: options.tenantLimits } : {}),
+          tenantRecord: options.tenantRecord ?? null,
           ...(options.repair && typeof response.model === "string" ? { repairModel: response.model } : {}),
         });
         for (const image of found.images.filter((i) => i.containerId === containerId)) {
@@ -127,7 +136,7 @@ export async function harvest(
     noteFiles(files); // for the request's log line (observability/request-context.ts)
     return files;
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: "harvest failed", responseId: response.id, error: String(err) }));
+    logEvent("error", "harvest_failed", { requestId: options.requestId, tenant: options.tenant, responseId: response.id, ...errorFields(err) });
     return [];
   }
 }

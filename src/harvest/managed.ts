@@ -9,7 +9,9 @@
  * choice; and a conversation keeps one container across turns: a turn with `previous_response_id`
  * reuses the newest container of that chain (from the response index, which records every
  * container a response used), and gets a fresh one only when that container expired, where auto
- * mode would fail with 400 "Container is expired." (reference: openai-code-interpreter-files §1.1, §5).
+ * mode would fail with 400 "Container is expired." A container expires after 20 idle minutes
+ * (https://platform.openai.com/docs/guides/tools-code-interpreter); how an expired one
+ * answers is an observation, docs/assumptions.md §3 and §6.
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app";

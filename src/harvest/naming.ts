@@ -4,8 +4,7 @@
  */
 import type { Config } from "../config";
 import { linkExpiryFor, type Caller } from "../auth/caller";
-import { findSandboxRefs } from "../links/find";
-import { LinkNaming } from "../links/naming";
+import { LinkNaming, refOfPath } from "../links/naming";
 
 export function namingFor(config: Config, tenant: string, responseId: string, expiresAt?: number): LinkNaming {
   return new LinkNaming({ origin: config.PUBLIC_FILES_ORIGIN, secrets: config.LINK_SECRETS, tenant, responseId, ...(expiresAt ? { expiresAt } : {}) });
@@ -30,8 +29,6 @@ export function linkExpiry(caller: Caller | undefined, createdAtS: unknown): num
 export async function urlOfPath(naming: LinkNaming, path: string): Promise<string> {
   const issued = naming.issued.find((l) => l.path === path && l.url);
   if (issued) return issued.url;
-  const [ref] = findSandboxRefs(`<sandbox:${encodeURI(path)}>`);
-  if (!ref) throw new Error(`cannot name ${path}`);
-  const [url] = await naming.name([ref]);
+  const [url] = await naming.name([refOfPath(path)]);
   return url!;
 }

@@ -28,16 +28,17 @@ import type { LinkNaming } from "../links/naming";
 import { rewriteItems, rewriteResponseObject } from "../links/response";
 import { StreamRewriter, type StreamEvent as RewrittenEvent } from "../links/stream-rewriter";
 import { OUTPUTS_INCLUDE, type CreateResponseBody } from "../schemas/create-response";
-import { sealForLaterWork } from "../tenants/store";
-import type { Limits } from "../tenants/schema";
+import { sealForLaterWork, tenantForLaterWork, type TenantHandOff } from "../tenants/store";
 import { TERMINAL_STATUSES } from "../tracker/background";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import { featureOn } from "./features";
 import { withoutDomainSecrets } from "../upstream/domain-secrets";
 import { withFileInstructions } from "./file-instructions";
+import { errorFields, logEvent } from "../log";
 import { harvest, manifestOf, type AnswerFile, type HarvestOptions } from "./harvest";
 import { applyManagedContainer } from "./managed";
 import { linkExpiry, namingFor } from "./naming";
+import { ConversationTurns, conversationIdOf } from "./conversation";
 import { restoreInput } from "./restore";
 
 /** A Response object as upstream sent it; only what unsandbox reads is typed. */
@@ -66,18 +67,26 @@ export interface PipelineRequest {
   /** Who called (auth/caller.ts); widget callers' links expire (`linkExpiry`). */
   caller: Caller | undefined;
   tenant: string;
+  /** The request's id (app.ts), for log lines; absent for work after the request (a background harvest). */
+  requestId?: string;
   /** The client asked for `code_interpreter_call.outputs` itself (unsandbox always asks upstream). */
   clientWantsOutputs: boolean;
   /** The request's `previous_response_id` (a read-back takes it from the response instead). */
   previousResponseId?: string;
+  /**
+   * The request's conversation id (`conversation`, an id or `{id}`). A turn of a conversation
+   * chains to the conversation's turn before it, as with `previous_response_id`, so a link to a
+   * file an earlier turn wrote resolves (conversation.ts).
+   */
+  conversationId?: string;
   /** How long the plain answer waits for copies (a streamed or read-back answer never waits). */
   waitMs: number;
   /** The repair feature is on for this request (harvest/features.ts). */
   repair: boolean;
-  /** The caller's upstream key, sealed, for the trackers' work after the request (null: the deployment's). */
+  /** Pass-through mode: the caller's key, sealed, for the trackers' work after the request. */
   upstreamKeySealed: string | null;
-  /** The tenant's own limits as authentication found them, handed to the trackers (harvest.ts). */
-  tenantLimits?: Limits | null;
+  /** Multi-tenant mode: the tenant's limits and sealed key, handed to new trackers (`tenantForLaterWork`). */
+  tenantRecord: TenantHandOff | null;
   /** Receives the ids each answer reveals before it goes out (app.ts `onDecoded`). */
   onDecoded?: (ids: DecodedIds) => Promise<unknown>;
 }
@@ -105,7 +114,7 @@ export async function requestToForward(c: Context<AppEnv>, raw: Record<string, u
 /** The pipeline of one request, from what the middleware decoded (caller, tenant, config). */
 export async function pipelineFor(
   c: Context<AppEnv>,
-  request: Pick<PipelineRequest, "clientWantsOutputs" | "previousResponseId" | "waitMs" | "repair">,
+  request: Pick<PipelineRequest, "clientWantsOutputs" | "previousResponseId" | "conversationId" | "waitMs" | "repair">,
 ): Promise<ResponsePipeline> {
   return new ResponsePipeline({
     ...request,
@@ -113,14 +122,30 @@ export async function pipelineFor(
     config: c.get("config"),
     caller: c.get("caller"),
     tenant: c.get("tenant"),
+    requestId: c.get("requestId"),
     upstreamKeySealed: await sealForLaterWork(loadConfig(c.env), c.get("caller")),
-    ...(c.get("caller") ? { tenantLimits: c.get("caller").limits.tenant } : {}),
+    tenantRecord: await tenantForLaterWork(loadConfig(c.env), c.get("caller")),
     ...(c.get("onDecoded") ? { onDecoded: c.get("onDecoded") } : {}),
   });
 }
 
 export class ResponsePipeline {
-  constructor(readonly request: PipelineRequest) {}
+  readonly #conversation: ConversationTurns | undefined;
+
+  constructor(readonly request: PipelineRequest) {
+    const { env, tenant, conversationId, previousResponseId } = request;
+    this.#conversation = conversationId && !previousResponseId ? new ConversationTurns(env, tenant, conversationId) : undefined;
+  }
+
+  /** The response before this one: the request's `previous_response_id`, or the conversation's turn before it. */
+  previousOf(responseId: string): Promise<string | undefined> {
+    return this.#conversation ? this.#conversation.previousOf(responseId) : Promise.resolve(this.request.previousResponseId);
+  }
+
+  /** Records which turn of the conversation made the response's output items (no-op outside a conversation). */
+  async noteItems(response: { id: string; output?: unknown }): Promise<void> {
+    await this.#conversation?.noteItems(response.id, idsOfResponse(response as UpstreamResponse).itemIds);
+  }
 
   /**
    * The plain answer: harvests a finished Response (waiting up to `waitMs` for copies) and
@@ -133,10 +158,12 @@ export class ResponsePipeline {
     await this.request.onDecoded?.(idsOfResponse(response));
     const { naming, linksExpireAt } = this.naming(response.id, response.created_at);
     let files: AnswerFile[] = [];
+    const previousResponseId = await this.previousOf(response.id);
+    await this.noteItems(response);
     if (response.background === true && !TERMINAL_STATUSES.has(response.status ?? "")) {
-      await this.watchBackground(response);
+      await this.watchBackground(response, previousResponseId);
     } else {
-      files = await harvest(this.request.env, response, naming, { ...this.harvestOptions(), linksExpireAt });
+      files = await harvest(this.request.env, response, naming, { ...this.harvestOptions(previousResponseId), linksExpireAt });
     }
     return { ...(await this.rewrite(response, naming)), unsandbox: { files } };
   }
@@ -150,14 +177,28 @@ export class ResponsePipeline {
     const { env, tenant } = this.request;
     const { naming, linksExpireAt } = this.naming(responseId, response.created_at);
     const index = responseIndexFor(env, responseId);
-    let info = await index.info(tenant);
-    if (!info && TERMINAL_STATUSES.has(response.status ?? "")) {
-      await harvest(env, response, naming, { ...this.harvestOptions(), linksExpireAt, previousResponseId: response.previous_response_id ?? undefined });
-      info = await index.info(tenant);
+    // The upstream answer exists: an index or tracker that cannot answer (overloaded) costs the
+    // file list of this reading, never the answer (a later read reports them).
+    let failed = false;
+    const degraded = (err: unknown) => {
+      failed = true;
+      logEvent("warn", "read_back_without_files", { requestId: this.request.requestId, tenant, responseId, ...errorFields(err) });
+      return null;
+    };
+    let info = await index.info(tenant).catch(degraded);
+    if (!info && !failed && TERMINAL_STATUSES.has(response.status ?? "")) {
+      // A turn of a conversation read back before anything registered it joins the conversation's turns now.
+      const conversationId = response.previous_response_id ? undefined : conversationIdOf(response.conversation);
+      const turns = conversationId ? new ConversationTurns(env, tenant, conversationId) : undefined;
+      const previousResponseId = response.previous_response_id ?? (await turns?.previousOf(responseId));
+      await turns?.noteItems(responseId, idsOfResponse(response).itemIds);
+      await harvest(env, response, naming, { ...this.harvestOptions(previousResponseId ?? undefined), linksExpireAt });
+      info = await index.info(tenant).catch(degraded);
     }
     // Rewritten first: the manifest gives each file the URL its link got in this text.
     const rewritten = await this.rewrite(response, naming);
-    return { ...rewritten, unsandbox: { files: info ? await manifestOf(env, info, naming) : [] } };
+    const files = info ? ((await manifestOf(env, info, naming).catch(degraded)) ?? []) : [];
+    return { ...rewritten, unsandbox: { files } };
   }
 
   /** A streamed answer: feed it upstream's parsed events in order ({@link StreamSession}). */
@@ -188,32 +229,33 @@ export class ResponsePipeline {
   }
 
   /** What harvest.ts needs from the request (a stream's harvest overrides `waitMs` with 0). */
-  harvestOptions(): HarvestOptions {
+  harvestOptions(previousResponseId = this.request.previousResponseId): HarvestOptions {
     const r = this.request;
     return {
       tenant: r.tenant,
-      previousResponseId: r.previousResponseId,
+      requestId: r.requestId,
+      previousResponseId,
       clientWantsOutputs: r.clientWantsOutputs,
       waitMs: r.waitMs,
       repair: r.repair,
       upstreamKeySealed: r.upstreamKeySealed,
-      ...(r.tenantLimits !== undefined ? { tenantLimits: r.tenantLimits } : {}),
+      tenantRecord: r.tenantRecord,
     };
   }
 
   /** Starts the index's own polling of a background response (never fails the request). */
-  async watchBackground(response: { id: string; created_at?: unknown }): Promise<void> {
+  async watchBackground(response: { id: string; created_at?: unknown }, previousResponseId = this.request.previousResponseId): Promise<void> {
     const r = this.request;
     try {
       await responseIndexFor(r.env, response.id).watchBackground({
         tenant: r.tenant,
         responseId: response.id,
-        previousResponseId: r.previousResponseId ?? null,
+        previousResponseId: previousResponseId ?? null,
         createdAt: typeof response.created_at === "number" ? response.created_at : Math.floor(Date.now() / 1000),
         upstreamKeySealed: r.upstreamKeySealed,
       });
     } catch (err) {
-      console.error(JSON.stringify({ level: "error", msg: "background watch failed", responseId: response.id, error: String(err) }));
+      logEvent("error", "background_watch_failed", { requestId: r.requestId, tenant: r.tenant, responseId: response.id, ...errorFields(err) });
     }
   }
 }
@@ -244,6 +286,8 @@ export class StreamSession {
   #responseId: string | undefined;
   #createdAt = Math.floor(Date.now() / 1000);
   #linksExpireAt: number | undefined;
+  /** The response before this one (a conversation's turn before it is known once the id is). */
+  #previous: Promise<string | undefined> | undefined;
   readonly #containers = new Set<string>();
   /** Ids already handed to `onDecoded`: each once per stream. */
   readonly #decoded = new Set<string>();
@@ -261,7 +305,7 @@ export class StreamSession {
 
   /** Takes the next upstream event; returns the events to send now, in order. */
   async push(event: StreamEvent): Promise<RewrittenEvent[] | typeof AS_RECEIVED> {
-    const { env, tenant, upstreamKeySealed, previousResponseId, tenantLimits } = this.#pipeline.request;
+    const { env, tenant, upstreamKeySealed, tenantRecord } = this.#pipeline.request;
     await this.#report(event);
     if (!this.#rewriter && event.response?.id) {
       const response = event.response;
@@ -273,15 +317,18 @@ export class StreamSession {
       this.#linksExpireAt = linksExpireAt;
       this.#rewriter = new StreamRewriter(naming.name);
       // In the background, so the event itself is not held for it (the terminal event waits).
-      const registered = responseIndexFor(env, id).register({
-        tenant,
-        responseId: id,
-        previousResponseId: previousResponseId ?? null,
-        createdAt: this.#createdAt,
-        containerIds: [],
-      });
+      const previous = (this.#previous = this.#pipeline.previousOf(id));
+      const registered = previous.then((previousResponseId) =>
+        responseIndexFor(env, id).register({
+          tenant,
+          responseId: id,
+          previousResponseId: previousResponseId ?? null,
+          createdAt: this.#createdAt,
+          containerIds: [],
+        }),
+      );
       // A background response outlives this stream: its index follows it to the end.
-      this.#pending.push(response.background === true ? registered.then(() => this.#pipeline.watchBackground(response)) : registered);
+      this.#pending.push(response.background === true ? registered.then(async () => this.#pipeline.watchBackground(response, await previous)) : registered);
     }
     const containerId = event.item?.container_id;
     if (this.#responseId && containerId && !this.#containers.has(containerId)) {
@@ -298,7 +345,7 @@ export class StreamSession {
             responseCreatedAt: this.#createdAt,
             linksExpireAt: this.#linksExpireAt ?? null,
             upstreamKeySealed,
-            ...(tenantLimits !== undefined ? { tenantLimits } : {}),
+            tenantRecord,
           }),
         ]),
       );
@@ -308,7 +355,8 @@ export class StreamSession {
       // Harvest the response as upstream sent it, then rewrite it like every other event.
       await this.settle();
       const raw = structuredClone(event.response);
-      const files = await harvest(env, raw, this.#naming!, { ...this.#pipeline.harvestOptions(), waitMs: 0, linksExpireAt: this.#linksExpireAt });
+      await this.#pipeline.noteItems(raw);
+      const files = await harvest(env, raw, this.#naming!, { ...this.#pipeline.harvestOptions(await this.#previous), waitMs: 0, linksExpireAt: this.#linksExpireAt });
       const out = await this.#rewriter.push(event);
       for (const e of out) {
         if (e.type === event.type && e.response) {
@@ -328,8 +376,11 @@ export class StreamSession {
 
   /** Waits for the calls started so far; a failed one is logged, never thrown into the stream. */
   async settle(): Promise<void> {
+    const { requestId, tenant } = this.#pipeline.request;
     for (const r of await Promise.allSettled(this.#pending.splice(0))) {
-      if (r.status === "rejected") console.error(JSON.stringify({ level: "error", msg: "index or tracker call failed", error: String(r.reason) }));
+      if (r.status === "rejected") {
+        logEvent("error", "stream_tracker_call_failed", { requestId, tenant, responseId: this.#responseId, ...errorFields(r.reason) });
+      }
     }
   }
 
@@ -340,11 +391,11 @@ export class StreamSession {
   async handOff(): Promise<void> {
     const responseId = this.#responseId;
     if (!responseId) return;
-    const { env, tenant, upstreamKeySealed, tenantLimits } = this.#pipeline.request;
+    const { env, tenant, upstreamKeySealed, tenantRecord, requestId } = this.#pipeline.request;
     for (const containerId of this.#containers) {
       await trackerFor(env, containerId)
-        .track({ tenant, containerId, responseId, responseCreatedAt: this.#createdAt, refs: [], sweep: true, linksExpireAt: this.#linksExpireAt ?? null, upstreamKeySealed, ...(tenantLimits !== undefined ? { tenantLimits } : {}) })
-        .catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "hand-off failed", responseId, error: String(err) })));
+        .track({ tenant, containerId, responseId, responseCreatedAt: this.#createdAt, refs: [], sweep: true, linksExpireAt: this.#linksExpireAt ?? null, upstreamKeySealed, tenantRecord })
+        .catch((err: unknown) => logEvent("error", "stream_hand_off_failed", { requestId, tenant, responseId, containerId, ...errorFields(err) }));
     }
   }
 
@@ -374,11 +425,40 @@ export async function responseManifest(c: Context<AppEnv>, responseId: string, w
   return manifestOf(c.env, info, naming, waitMs);
 }
 
+/** The link naming of a response read back: its links expire as they did when it was answered. */
+async function namingOfResponse(c: Context<AppEnv>, responseId: string): Promise<LinkNaming> {
+  const info = await responseIndexFor(c.env, responseId).info(c.get("tenant"));
+  return namingFor(c.get("config"), c.get("tenant"), responseId, linkExpiry(c.get("caller"), info?.createdAt));
+}
+
 /** A response's input items read back (`GET /v1/responses/{id}/input_items`), links rewritten. */
 export async function rewriteInputItems(c: Context<AppEnv>, responseId: string, items: unknown[]): Promise<unknown[]> {
-  const info = await responseIndexFor(c.env, responseId).info(c.get("tenant"));
-  const naming = namingFor(c.get("config"), c.get("tenant"), responseId, linkExpiry(c.get("caller"), info?.createdAt));
-  return rewriteItems(items, naming.name);
+  return rewriteItems(items, (await namingOfResponse(c, responseId)).name);
+}
+
+/**
+ * A conversation's items read back (`GET /v1/conversations/{id}/items`, one item, or the items an
+ * add answers with): each is rewritten with the naming of the turn that made it, so its links are
+ * the ones that turn's answer had; an item no turn here made (added by the app, or made before
+ * unsandbox saw the conversation) is named as of the latest turn, whose links resolve through the
+ * earlier turns. A conversation no turn of which came through unsandbox is left as upstream has it.
+ */
+export async function rewriteConversationItems(c: Context<AppEnv>, conversationId: string, items: unknown[]): Promise<unknown[]> {
+  const ids = items.flatMap((i) => (typeof (i as { id?: unknown })?.id === "string" ? [(i as { id: string }).id] : []));
+  const { owners, latest } = await new ConversationTurns(c.env, c.get("tenant"), conversationId).owners(ids);
+  const namings = new Map<string, Promise<LinkNaming>>();
+  const out: unknown[] = [];
+  for (const item of items) {
+    const id = (item as { id?: unknown })?.id;
+    const owner = (typeof id === "string" ? owners[id] : undefined) ?? latest;
+    if (!owner) {
+      out.push(item);
+      continue;
+    }
+    if (!namings.has(owner)) namings.set(owner, namingOfResponse(c, owner));
+    out.push((await rewriteItems([item], (await namings.get(owner)!).name))[0]);
+  }
+  return out;
 }
 
 /** The ids a plain answer reveals: the response, the containers its tool calls ran in, its output items. */

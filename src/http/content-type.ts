@@ -1,7 +1,9 @@
 /**
  * @module http/content-type
- * Media types from file names. The container content endpoint sends no `Content-Type`
- * (see ../shared reference: observed captures), so the name's extension is all there is.
+ * Media types from file names. The container content endpoint declares no media type (its 200
+ * answer has no content schema in the OpenAI OpenAPI spec,
+ * https://github.com/openai/openai-openapi, path `/containers/{container_id}/files/{file_id}/content`,
+ * and none was seen on the wire), so the name's extension is all there is.
  * Unknown extensions are `application/octet-stream`, which browsers never render.
  */
 

@@ -4,7 +4,8 @@
  * of a rewritten link gain its `url`, every other field stays.
  *
  * Upstream documents `start_index`/`end_index` without saying whether they count UTF-16 code
- * units or code points, and no capture settles it (see the reference sheet, §2.2). So each span
+ * units or code points (https://platform.openai.com/docs/api-reference/responses/object), and
+ * what was observed is not settled (docs/assumptions.md §2). So each span
  * is probed: the unit in which the span is exactly a rewritten link (else: starts on one, or on
  * `sandbox:`) is the unit upstream used, and the new indices are written back in that same
  * unit. Spans that tell nothing follow the unit found for their siblings, else

@@ -4,7 +4,7 @@
  * and the streamed rewrite of a response use the same instance, so the same destination always
  * gets the same URL (a token depends only on what was known when the link was first named).
  */
-import type { SandboxRef } from "./find";
+import { findSandboxRefs, type SandboxRef } from "./find";
 import { fileUrl, signLink, type LinkSecret } from "./token";
 
 /** Turns references into URLs, one per reference, in order. Async because signing is (WebCrypto). */
@@ -84,4 +84,15 @@ export class LinkNaming {
     this.#byRaw.set(ref.raw, url);
     return url;
   }
+}
+
+/**
+ * The reference a file of the container gets when no text links it (a manifest entry, or a
+ * citation whose span covers no link): as if the model had written `sandbox:<path>`, so it is
+ * named, signed and resolved exactly like a link (same tenant, response and path).
+ */
+export function refOfPath(path: string): SandboxRef {
+  const [ref] = findSandboxRefs(`<sandbox:${encodeURI(path)}>`);
+  if (!ref) throw new Error(`cannot name ${path}`);
+  return ref;
 }

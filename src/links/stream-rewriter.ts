@@ -1,8 +1,9 @@
 /**
  * @module links/stream-rewriter
  * Rewrites a Responses event stream as it flows, with exactly upstream's events: same count,
- * order, types and `sequence_number`s (the SDK's `responses.stream()` rejects invented events
- * and checks indices, see the reference sheet §5.1).
+ * order, types and `sequence_number`s: the Node SDK's `responses.stream()` throws on an event
+ * type it does not know and checks output and content indices
+ * (https://github.com/openai/openai-node/blob/master/src/lib/responses/ResponseStream.ts).
  *
  * Text deltas go through a {@link LinkScanner} per content part. A delta whose end could still be
  * part of a link (at most {@link MAX_LINK_CHARS} characters) is held until the next event:
@@ -24,7 +25,7 @@ import { AnnotationRemapper, type TextAnnotation } from "./annotations";
 import { LinkScanner, MAX_LINK_CHARS, type SandboxRef } from "./find";
 import type { LinkNamer } from "./naming";
 import { applyEdits, type LinkEdit } from "./rewrite";
-import { rewriteOutputItem, rewritePart, rewriteResponse, type OutputTextPart } from "./response";
+import { nameCitations, rewriteOutputItem, rewritePart, rewriteResponse, type OutputTextPart } from "./response";
 import { rewriteText } from "./rewrite";
 
 /** A parsed Responses stream event; only the fields read here are typed. */
@@ -133,9 +134,11 @@ export class StreamRewriter {
       case "response.output_text.annotation.added": {
         const part = this.#parts.get(key);
         const ann = event.annotation as TextAnnotation | null | undefined;
-        if (!part || !ann || typeof ann !== "object") return [event];
+        if (!ann || typeof ann !== "object") return [event];
+        // A citation in a part with no text yet (or none at all) covers no link: it is only named.
+        if (!part) return [{ ...event, annotation: (await nameCitations([ann], this.#name))[0] }];
         part.remapper ??= new AnnotationRemapper(part.text, applyEdits(part.text, part.edits), part.edits, { addUrl: true });
-        const [annotation] = part.remapper.remap([ann]);
+        const [annotation] = await nameCitations(part.remapper.remap([ann]), this.#name);
         return [{ ...event, annotation }];
       }
       case "response.output_text.done": {

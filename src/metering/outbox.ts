@@ -13,6 +13,7 @@
  *   `nextWake`) after an eviction (https://developers.cloudflare.com/durable-objects/api/alarms/).
  */
 import type { Bindings } from "../config";
+import { errorFields, logEvent } from "../log";
 import { meterFor } from "./meter-stub";
 import { shardName, shardOf } from "./shards";
 import { cleanDelta, dayOf, type UsageDelta } from "./usage";

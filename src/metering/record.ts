@@ -11,6 +11,7 @@
  * never throws: metering must not fail a request.
  */
 import type { Bindings } from "../config";
+import { errorFields, logEvent } from "../log";
 import { meterFor } from "./meter-stub";
 import type { UsageEntry } from "./meter";
 import { ISOLATE_SOURCE, shardName, shardOf } from "./shards";
@@ -74,7 +75,7 @@ async function send(env: Pick<Bindings, "USAGE_METER">, batch: Batch, p: Pending
       await meterFor(env, shardName(batch.tenant, shardOf(ISOLATE_SOURCE))).apply(batch.tenant, batch.entries);
       return;
     } catch (err) {
-      console.error(JSON.stringify({ event: "metering_error", level: "error", tenant: batch.tenant, attempt, error: String(err) }));
+      logEvent("error", "metering_error", { tenant: batch.tenant, attempt, ...errorFields(err) });
       if (attempt >= SEND_ATTEMPTS) {
         p.failed.push(batch);
         return;

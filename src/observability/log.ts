@@ -1,16 +1,16 @@
 /**
  * @module observability/log
- * Structured log lines: one JSON object per line on stdout, which Workers Logs indexes field by
- * field (`[observability] enabled = true` in wrangler.toml;
- * https://developers.cloudflare.com/workers/observability/logs/workers-logs/): one
- * `request` line per HTTP request, one `copy_job` line per copy step a tracker settles, and
- * `logEvent` lines for everything else (same `event`/`level` keys).
+ * The shapes of the two lines written most: one `request` line per HTTP request and one
+ * `copy_job` line per copy step a tracker settles (`[observability] enabled = true` in
+ * wrangler.toml; https://developers.cloudflare.com/workers/observability/logs/workers-logs/).
+ * The writer and the event lines for everything else are `src/log.ts` (same `event`/`level` keys).
  * Lines never carry secrets, tokens, prompts or file contents: ids, counts, sizes and states only.
  */
+import type { LogLine } from "../log";
 import type { RequestMetrics } from "./request-context";
 
 /** The line written once per request. */
-export interface RequestLogLine extends RequestMetrics {
+export interface RequestLogLine extends RequestMetrics, LogLine {
   event: "request";
   level: "info" | "warn" | "error";
   requestId: string;
@@ -26,7 +26,7 @@ export interface RequestLogLine extends RequestMetrics {
 }
 
 /** The line written once per settled copy step. */
-export interface CopyJobLogLine {
+export interface CopyJobLogLine extends LogLine {
   event: "copy_job";
   level: "info" | "warn";
   tenant: string;
@@ -40,11 +40,6 @@ export interface CopyJobLogLine {
   multipart: boolean | null;
   attempts: number;
   reason: string | null;
-}
-
-/** Writes one line. `console.log` is what Workers Logs and `wrangler tail` capture. */
-export function writeLine(line: RequestLogLine | CopyJobLogLine): void {
-  console.log(JSON.stringify(line));
 }
 
 /** Level of a request line: 5xx is an error, 4xx a warning. */
@@ -86,18 +81,4 @@ export function copyJobLine(e: CopyJobEvent): CopyJobLogLine {
     attempts: e.attempts,
     reason: r.kind === "retry" || r.kind === "gone" ? r.reason : null,
   };
-}
-
-/** A field of an event line: ids, counts, states and short messages only (never secrets or contents). */
-export type LogField = string | number | boolean | null;
-
-/**
- * Writes one event line (`{event, level, ...fields}`) for what is neither a request nor a copy
- * step: a Durable Object's alarm that failed, a background watch that ended, a repair that could
- * not start. One shape, so Workers Logs can filter on `event` and `level` alike everywhere.
- */
-export function logEvent(level: "info" | "warn" | "error", event: string, fields: Record<string, LogField> = {}): void {
-  const line = JSON.stringify({ ...fields, event, level });
-  if (level === "error") console.error(line);
-  else console.log(line);
 }

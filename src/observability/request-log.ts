@@ -13,7 +13,8 @@ import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../app";
 import { meter } from "../metering/record";
 import { requestDelta } from "../metering/usage";
-import { levelFor, writeLine, type RequestLogLine } from "./log";
+import { writeLine } from "../log";
+import { levelFor, type RequestLogLine } from "./log";
 import { newMetrics, withMetrics, type RequestMetrics } from "./request-context";
 
 export const requestLog = createMiddleware<AppEnv>(async (c, next) => {

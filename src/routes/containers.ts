@@ -160,7 +160,7 @@ containers.get("/v1/containers/:container/files", async (c) => {
 containers.get("/v1/containers/:container/files/:file", async (c) => {
   const { containerId, fileId } = ids(c);
   const known = (await trackerFor(c.env, containerId).files({ tenant: c.get("tenant") })).find((f) => f.fileId === fileId);
-  const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/containers/${containerId}/files/${fileId}` });
+  const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/containers/${containerId}/files/${fileId}${new URL(c.req.url).search}` });
   if (upstream.ok) return c.json(await decorate(c, (await upstream.json()) as UpstreamFile, known), 200, Object.fromEntries(keptResponseHeaders(upstream.headers)));
   if (upstream.status !== 404 || !known) return passError(upstream);
   return c.json(await decorate(c, fromRecord(known), known));

@@ -11,11 +11,15 @@ import { notFound } from "../errors";
 import { clientWantsOutputs, pipelineFor, responseManifest, rewriteInputItems, type UpstreamResponse } from "../harvest/pipeline";
 import { OUTPUTS_INCLUDE } from "../schemas/create-response";
 import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
+import { conversations } from "./conversations";
 import { passError } from "./pass-error";
 import { resumeStream } from "./responses-stream";
 import { waitMsHeader } from "./wait-header";
 
 export const responsesRead = new Hono<AppEnv>();
+
+// Conversation items are read back (and sent) through the same pipeline (routes/conversations.ts).
+responsesRead.route("/", conversations);
 
 const ID = /^resp_[A-Za-z0-9_-]{1,200}$/;
 

@@ -15,6 +15,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app";
+import { errorFields, logEvent } from "../log";
 import { AS_RECEIVED, type StreamEvent, type StreamSession } from "../harvest/pipeline";
 import { eventWithoutDomainSecrets } from "../upstream/domain-secrets";
 import { keptResponseHeaders } from "../upstream/fetch";
@@ -70,7 +71,7 @@ function relay(c: Context<AppEnv>, upstream: Response, session: StreamSession, d
       }
       await emit(await session.end());
     } catch (err) {
-      console.error(JSON.stringify({ level: "error", msg: "stream relay failed", responseId: session.responseId, error: String(err) }));
+      logEvent("error", "stream_relay_failed", { requestId: c.get("requestId"), tenant: c.get("tenant"), responseId: session.responseId, ...errorFields(err) });
     } finally {
       await session.settle();
       if (clientGone) {

@@ -13,6 +13,7 @@ import { getCaller } from "../auth/caller";
 import { enforceCreateLimits } from "../auth/limits";
 import { assertResponsesBodyChecked } from "../auth/checked";
 import { badRequest } from "../errors";
+import { conversationIdOf } from "../harvest/conversation";
 import { domainSecretValues, scrubbedError } from "../upstream/domain-secrets";
 import { featureOn } from "../harvest/features";
 import { clientWantsOutputs, pipelineFor, requestToForward, type UpstreamResponse } from "../harvest/pipeline";
@@ -54,7 +55,8 @@ responses.post("/v1/responses", async (c) => {
 
   const upstream = await upstreamFetch(c.get("config"), {
     method: "POST",
-    path: "/responses",
+    // The client's query string goes along (`?beta=true` selects the beta multi-agent API).
+    path: `/responses${new URL(c.req.url).search}`,
     headers: c.req.raw.headers,
     body: JSON.stringify(forwarded),
   });
@@ -64,6 +66,7 @@ responses.post("/v1/responses", async (c) => {
   const pipeline = await pipelineFor(c, {
     clientWantsOutputs: clientWantsOutputs(body.include),
     previousResponseId: body.previous_response_id ?? undefined,
+    conversationId: conversationIdOf(body.conversation),
     waitMs: wait,
     repair: featureOn(c, "repair"),
   });

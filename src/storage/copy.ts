@@ -12,15 +12,42 @@
  *   `Content-Length` (no content encoding) below ~100 MB, the body is piped through a
  *   `FixedLengthStream` of that length into one `put`, which is atomic: a failure stores nothing
  *   and the next attempt simply starts again.
- * - Otherwise (large, or length unknown) the body is cut into 8 MiB parts of a multipart upload.
- *   Every part but the last must have the same size, so each part is buffered whole (memory is
- *   one part). Each part's number and etag are reported as soon as R2 accepts it, so a later step
- *   can resume after the last stored part.
+ * - Otherwise (large, or length unknown) the body is cut into parts of a multipart upload, 8 MiB
+ *   or more: the part size grows with the file (`partSizeFor`) so that R2's 10,000 parts per
+ *   upload never bind below the bytes the tenant may store. Every part but the last must have the
+ *   same size, so each part is buffered whole (memory is a few parts) and the size chosen when the
+ *   upload starts is saved with it (`uploadStarted`) for every later step. Each part's number and
+ *   etag are reported as soon as R2 accepts it, so a later step can resume after the last stored part.
+ *
+ * Copies that share an isolate share its memory: at most COPY_SLOTS_PER_ISOLATE steps run at
+ * once in one isolate, whichever Durable Objects start them; the others wait (`copySlots`).
  */
 import { classifyFailure, errorMessageOf, retryAfterMs, type FailureClass } from "../upstream/containers";
+import { Slots } from "./slots";
 
-/** Every part but the last has this size (R2 wants uniform parts of at least 5 MiB). */
+/** The smallest part, and every part of a file up to 78 GiB (R2 wants uniform parts of at least 5 MiB). */
 export const PART_SIZE = 8 * 1024 * 1024;
+/** R2's limit of parts per multipart upload (https://developers.cloudflare.com/r2/platform/limits/). */
+export const MAX_PARTS = 10_000;
+const MIB = 1024 * 1024;
+
+/**
+ * The part size for a file of (at most) `bytes`: `minimum` (8 MiB) until the file would need more
+ * than MAX_PARTS parts, then the smallest whole number of MiB that fits it in MAX_PARTS.
+ */
+export function partSizeFor(bytes: number, minimum = PART_SIZE): number {
+  const needed = Math.ceil(Math.max(0, bytes) / MAX_PARTS / MIB) * MIB;
+  return Math.max(minimum, needed);
+}
+
+/**
+ * Copy steps one isolate runs at once. Each holds up to UPLOADS_IN_FLIGHT + 1 parts in memory
+ * (24 MiB at 8 MiB parts), and trackers that share an isolate share its 128 MB
+ * (https://developers.cloudflare.com/workers/platform/limits/#memory).
+ */
+export const COPY_SLOTS_PER_ISOLATE = 4;
+/** The isolate-wide cap on running copy steps (module state: one per isolate). */
+export const copySlots = new Slots(COPY_SLOTS_PER_ISOLATE);
 /** Part uploads a copy keeps in flight while it reads the next part. */
 const UPLOADS_IN_FLIGHT = 2;
 /** R2's guidance: a single `put` below ~100 MB, multipart above (docs:r2/objects/upload-objects). */
@@ -49,7 +76,8 @@ export interface CopyState {
 export interface CopyHooks {
   /** Starts the upstream download, from `rangeStart` when given (a `Range: bytes=N-` request). */
   fetchContent(rangeStart: number | null): Promise<Response>;
-  uploadStarted(uploadId: string): void;
+  /** A multipart upload began, with the part size every part but the last of it will have. */
+  uploadStarted(uploadId: string, partSize: number): void;
   partStored(part: StoredPart): void;
   /** The upload and its parts were abandoned; the next step starts from byte 0. */
   uploadDiscarded(): void;
@@ -236,9 +264,14 @@ export async function hashObject(bucket: R2Bucket, key: string): Promise<string>
 
 /**
  * Runs one step of a copy. Call it again while it answers `partial`; after `retry` call it again
- * later (saved parts are kept); `stored` and `gone` are final.
+ * later (saved parts are kept); `stored` and `gone` are final. Waits for one of the isolate's
+ * copy slots first (`copySlots`).
  */
-export async function copyStep(bucket: R2Bucket, state: CopyState, hooks: CopyHooks, opts: CopyOptions): Promise<CopyResult> {
+export function copyStep(bucket: R2Bucket, state: CopyState, hooks: CopyHooks, opts: CopyOptions): Promise<CopyResult> {
+  return copySlots.run(() => step(bucket, state, hooks, opts));
+}
+
+async function step(bucket: R2Bucket, state: CopyState, hooks: CopyHooks, opts: CopyOptions): Promise<CopyResult> {
   if (state.parts.length > 0 && state.uploadId) return resume(bucket, state, hooks, opts);
   if (state.uploadId) {
     // An upload was opened but no part landed: nothing worth keeping.
@@ -260,6 +293,8 @@ export async function copyStep(bucket: R2Bucket, state: CopyState, hooks: CopyHo
     return tooLarge(opts.maxBytes);
   }
   if (length !== null && length < SINGLE_PUT_LIMIT) return singlePut(bucket, state, res.body, length);
+  // A fresh upload: its part size grows with the file (or, length unknown, with the most it may be).
+  state.partSize = partSizeFor(length ?? opts.maxBytes ?? 0, state.partSize);
   return multipart(bucket, state, hooks, opts, new SliceReader(res.body), { expectedTotal: length, resumed: false });
 }
 
@@ -431,7 +466,7 @@ async function multipart(
         if (!upload) {
           upload = await bucket.createMultipartUpload(state.key, { httpMetadata: state.httpMetadata, customMetadata: state.customMetadata });
           state.uploadId = upload.uploadId;
-          hooks.uploadStarted(upload.uploadId);
+          hooks.uploadStarted(upload.uploadId, state.partSize);
         }
         const partNumber = nextPart++;
         const size = slice.byteLength;

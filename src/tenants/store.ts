@@ -85,20 +85,38 @@ export async function upstreamKeyFor(env: Bindings, config: Config, tenant: stri
 }
 
 /**
- * The caller's upstream key sealed for work that outlives the request, or null when that work
- * uses the deployment's key (`upstreamKeyFor`). Whoever schedules work for the caller (container
- * trackers, a response's background watch) keeps this string while the work lasts and opens it
- * with `keyForLaterWork`. A pass-through caller's key exists nowhere else; a multi-tenant tenant's
- * own key is handed over as the directory keeps it (sealed the same way), so that work never asks
- * the directory for it (an admin's rotation reaches work started after it).
+ * A pass-through caller's upstream key sealed for work that outlives the request, or null when
+ * that work can find the key itself (`upstreamKeyFor`: the deployment's key, or a multi-tenant
+ * tenant's from the directory, which an admin may rotate). Pass-through callers' keys exist
+ * nowhere else, so whoever schedules work for them (container trackers, a response's background
+ * watch) keeps this string while the work lasts and opens it with `keyForLaterWork`.
  */
-export async function sealForLaterWork(
-  config: Config,
-  caller: { mode: string; tenant: string; upstreamKey: string; upstreamKeySealed?: string | null },
-): Promise<string | null> {
-  if (caller.mode === "multi-tenant") return caller.upstreamKeySealed ?? null;
+export async function sealForLaterWork(config: Config, caller: { mode: string; tenant: string; upstreamKey: string }): Promise<string | null> {
   if (caller.mode !== "pass-through" || caller.upstreamKey === config.OPENAI_API_KEY) return null;
   return seal(caller.upstreamKey, caller.tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []);
+}
+
+/**
+ * What a tracker needs of a multi-tenant tenant, handed to it with the request that opens it so it
+ * need not ask the one directory for every new container: the tenant's limits (as the key lookup
+ * returned them, at most KEY_CACHE_MS old) and its upstream key, sealed (null: the deployment's).
+ * Null outside multi-tenant mode (no tenant records: the deployment's limits and key).
+ */
+export interface TenantHandOff {
+  limits: Record<string, unknown> | null;
+  upstreamKeySealed: string | null;
+}
+
+export async function tenantForLaterWork(
+  config: Config,
+  caller: { mode: string; tenant: string; upstreamKey: string; limits: { tenant: object } } | undefined,
+): Promise<TenantHandOff | null> {
+  if (!caller || config.UNSANDBOX_MODE !== "multi-tenant" || caller.mode !== "multi-tenant") return null;
+  const own = caller.upstreamKey !== config.OPENAI_API_KEY;
+  return {
+    limits: { ...caller.limits.tenant },
+    upstreamKeySealed: own ? await seal(caller.upstreamKey, caller.tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []) : null,
+  };
 }
 
 /** The upstream key for work done after a request: the sealed caller's key when one was kept, else `upstreamKeyFor`. */

@@ -17,21 +17,22 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Bindings } from "../config";
-import { logEvent } from "../observability/log";
+import { errorFields, logEvent } from "../log";
 import { openMigrated } from "../durable/sqlite-migrations";
 import { inlineObjectKey } from "../storage/keys";
 import { retrieveContainerFile, type UpstreamAccess } from "../upstream/containers";
 import { targetOf } from "../upstream/fetch";
 import { keyForLaterWork } from "../tenants/store";
-import { UsageOutbox } from "../metering/outbox";
-import { TenantLimits, Waiters, type TrackerContext } from "./context";
+import { Waiters, type TrackerContext } from "./context";
 import { Copies } from "./copies";
 import { Lifecycle } from "./lifecycle";
-import { basename, FINAL_STATES, HEARTBEAT_MS, nextWake, reasonText, sweepSchedule, unresolvedClaimState, CREATED_SLACK_S } from "./policy";
+import { alarmRetryAt, basename, FINAL_STATES, HEARTBEAT_MS, nextWake, reasonText, sweepSchedule, unresolvedClaimState, CREATED_SLACK_S } from "./policy";
 import { Repair } from "./repair";
 import { TRACKER_MIGRATIONS } from "./schema";
 import { fileRecord, TrackerStore } from "./store";
-import { Sweeps } from "./sweeps";
+import { Sweeps, type Listing } from "./sweeps";
+import { TenantRevokedError, TenantUnavailableError, TenantView } from "./tenant-view";
+import { UsageOutbox } from "../metering/outbox";
 import {
   DeleteFilesSchema,
   OpenSchema,
@@ -59,6 +60,10 @@ export class ContainerTracker extends DurableObject<Bindings> {
   readonly #copies: Copies;
   readonly #lifecycle: Lifecycle;
   readonly #repair: Repair;
+  /** Alarm runs that failed as a whole, in a row (their backoff: `alarmRetryAt`); kept in memory only. */
+  #alarmFailures = 0;
+  /** Inline figures being written to R2 right now, by file id (overlapping calls share the write). */
+  readonly #inlineWrites = new Map<string, Promise<void>>();
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -67,7 +72,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
       env,
       store: this.#store,
       waiters: this.#waiters,
-      limits: new TenantLimits(env),
+      tenant: new TenantView(env, this.#store, () => Date.now()),
       usage: new UsageOutbox(ctx.storage, env),
       upstream: () => this.#upstream(),
       now: () => Date.now(),
@@ -87,7 +92,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
   async open(input: OpenInput): Promise<void> {
     const p = OpenSchema.parse(input);
     this.#claimContainer(p.tenant, p.containerId, p.upstreamKeySealed);
-    this.#ctx.limits.seed(p.tenant, p.tenantLimits);
+    if (p.tenantRecord) await this.#ctx.tenant.seed(p.tenant, p.tenantRecord);
     const now = Date.now();
     const [next, until] = sweepSchedule("open", now, this.#sweeps.live());
     this.#upsertResponse(p.tenant, p.responseId, p.responseCreatedAt ?? Math.floor(now / 1000), next, until);
@@ -103,7 +108,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
   async track(input: TrackInput): Promise<ManifestEntry[]> {
     const p = TrackSchema.parse(input);
     this.#claimContainer(p.tenant, p.containerId, p.upstreamKeySealed);
-    this.#ctx.limits.seed(p.tenant, p.tenantLimits);
+    if (p.tenantRecord) await this.#ctx.tenant.seed(p.tenant, p.tenantRecord);
     const now = Date.now();
     const live = this.#sweeps.live();
     const sweep = p.sweep && live;
@@ -112,20 +117,26 @@ export class ContainerTracker extends DurableObject<Bindings> {
     if (p.repairModel) this.#store.setRepairModel(p.responseId, p.repairModel);
     this.#store.noteLinks(p.responseId, p.linksExpireAt);
     this.#sweeps.clientActivity(now);
-    await this.#ctx.limits.load(p.tenant);
-    const up = await this.#upstream();
+    // The tenant's limits and key; a directory that cannot answer only skips this listing (the
+    // alarm lists again after a backoff), it does not fail the harvest.
+    const up = await this.#upstream().catch((err: unknown) => {
+      if (err instanceof TenantUnavailableError) return null;
+      throw err;
+    });
 
     // The container's own record (status, last activity, expiry) comes along with the listing:
     // read once per response, never polled (a read may refresh `last_active_at`).
-    const [listing, info] = live
-      ? await Promise.all([sweep ? this.#sweeps.list(up) : Promise.resolve(null), this.#sweeps.retrieve(up, p.containerId)])
-      : [null, undefined];
+    const [result, info]: [Listing | null, Awaited<ReturnType<Sweeps["retrieve"]>>] =
+      live && up
+        ? await Promise.all([sweep ? this.#sweeps.list(up) : Promise.resolve(null), this.#sweeps.retrieve(up, p.containerId)])
+        : [sweep ? { ok: false } : null, undefined];
+    const listing = result?.ok ? result.files : null;
     if (!this.#sweeps.noteContainer(info, now) && info) this.#sweeps.clientActivity(now);
 
     for (const ref of p.refs) {
       const path = ref.path ?? (ref.filename ? `/mnt/data/${ref.filename}` : null);
       let file = ref.fileId ? (listing?.find((f) => f.id === ref.fileId) ?? null) : null;
-      if (ref.fileId && !file && this.#sweeps.live()) file = await retrieveContainerFile(up, p.containerId, ref.fileId).catch(() => null);
+      if (ref.fileId && !file && up && this.#sweeps.live()) file = await retrieveContainerFile(up, p.containerId, ref.fileId).catch(() => null);
       if (file) this.#sweeps.citeListed(p.tenant, p.responseId, file, ref.cited, path);
       // On a container that is over, a path that never resolved cannot resolve any more.
       else if (path) this.#store.insertClaim(p.responseId, path, p.tenant, ref.cited, unresolvedClaimState(this.#store.container()?.status), now);
@@ -134,10 +145,12 @@ export class ContainerTracker extends DurableObject<Bindings> {
     for (const c of this.#store.pendingClaimsCitedById(p.responseId)) this.#store.resolveClaim(p.responseId, c.path, c.file_id, c.version);
     // The listing made here is the window's first sweep: the next is due a second later, not at
     // once (a second listing at once found nothing new and held up the first copy by a round trip).
-    // A failed listing leaves `sweep_next_at` due, so the alarm lists again.
+    // A failed listing backs off (after upstream's Retry-After), and the alarm lists again.
     if (listing) {
       this.#sweeps.applyListing(p.responseId, listing);
       this.#sweeps.swept(p.responseId, now);
+    } else if (result && !result.ok) {
+      this.#sweeps.failed(p.responseId, now, result.retryAfterMs);
     }
     await this.#armAlarm();
     return this.manifest(p.responseId);
@@ -211,7 +224,10 @@ export class ContainerTracker extends DurableObject<Bindings> {
 
   /**
    * Stores a figure that arrived inline in a tool output (`data:image/png;base64,…`). It is
-   * content-addressed, cited as `figure`, and immediately `stored`.
+   * content-addressed, cited as `figure`, and immediately `stored`. Each R2 key is written once:
+   * the same figure again (twice in one response, or in a later response of the container) is
+   * cited from the object already stored, and calls that overlap share one write, since R2 allows
+   * one write per second to a key (https://developers.cloudflare.com/r2/platform/limits/).
    */
   async storeInline(input: StoreInlineInput): Promise<ManifestEntry> {
     const p = StoreInlineSchema.parse(input);
@@ -220,21 +236,33 @@ export class ContainerTracker extends DurableObject<Bindings> {
     this.#checkTenant(p.tenant);
     const sha256 = [...new Uint8Array(await crypto.subtle.digest("SHA-256", p.bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
     const fileId = `inline_${sha256.slice(0, 32)}`;
+    const path = p.path ?? `/mnt/data/${p.filename}`;
+    if (!this.#store.file(fileId, 1)) {
+      let write = this.#inlineWrites.get(fileId);
+      if (!write) {
+        write = this.#writeInline(p, containerId, fileId, sha256, path).finally(() => this.#inlineWrites.delete(fileId));
+        this.#inlineWrites.set(fileId, write);
+      }
+      await write;
+    }
+    this.#store.cite(p.tenant, p.responseId, fileId, 1, path, "figure", Date.now());
+    this.#waiters.notify();
+    return this.manifest(p.responseId).find((e) => e.file_id === fileId)!;
+  }
+
+  /** The one R2 write of an inline figure, and its row. */
+  async #writeInline(p: StoreInlineInput, containerId: string, fileId: string, sha256: string, path: string): Promise<void> {
     const key = inlineObjectKey({ tenant: p.tenant, responseId: p.responseId, sha256 });
     const obj = await this.env.FILES.put(key, p.bytes, {
       httpMetadata: { contentType: p.contentType },
       customMetadata: { tenant: p.tenant, container: containerId, file: fileId, version: "1", sha256, response: p.responseId },
     });
-    const path = p.path ?? `/mnt/data/${p.filename}`;
     const now = Date.now();
-    const retainUntil = now + (await this.#ctx.limits.load(p.tenant)).retentionMs;
+    const limits = await this.#ctx.tenant.load(p.tenant).then((t) => t.limits, () => this.#ctx.tenant.cached(p.tenant));
     this.#store.insertInlineFile({
       fileId, tenant: p.tenant, containerId, path, filename: p.filename, bytes: p.bytes.byteLength, contentType: p.contentType,
-      sha256, etag: obj?.httpEtag ?? null, r2Key: key, responseId: p.responseId, retainUntil, now,
+      sha256, etag: obj?.httpEtag ?? null, r2Key: key, responseId: p.responseId, retainUntil: now + limits.retentionMs, now,
     });
-    this.#store.cite(p.tenant, p.responseId, fileId, 1, path, "figure", now);
-    this.#waiters.notify();
-    return this.manifest(p.responseId).find((e) => e.file_id === fileId)!;
   }
 
   /**
@@ -324,33 +352,46 @@ export class ContainerTracker extends DurableObject<Bindings> {
   // ───────────────────────────── alarm ─────────────────────────────
 
   /**
-   * Runs what is due (the final sweep, the expiry, sweeps, repairs, copy steps, retention), then
-   * arms the alarm for the earliest `nextWake`. Never throws: a failure becomes a job's backoff,
-   * not a platform retry.
+   * Runs what is due (the expiry first, so overdue work ends before any upstream call; then the
+   * final sweep, sweeps, repairs, copy steps, retention), then arms the alarm for the earliest
+   * `nextWake`. Never throws: a failure becomes an item's backoff, not a platform retry. A tenant
+   * revoked (or deleted) ends the container; a run that fails as a whole backs the alarm off
+   * (`alarmRetryAt`) instead of re-arming it at once.
    */
   override async alarm(): Promise<void> {
+    let failed = false;
     try {
       // If this instance is evicted mid-copy, this heartbeat brings the work back.
       await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
       const now = Date.now();
+      await this.#copies.expireOverdue(now);
       await this.#ctx.usage.flush();
       await this.#sweeps.finalSweep(now);
-      await this.#copies.expireOverdue(now);
       await this.#sweeps.runDue(now);
       await this.#repair.runDue(now);
       await this.#copies.runDue();
       await this.#lifecycle.applyRetention(Date.now());
       if (await this.#lifecycle.clearIfUnreachable(Date.now())) return;
     } catch (err) {
-      logEvent("error", "tracker_alarm_failed", { containerId: this.#store.container()?.id ?? null, error: String(err) });
+      const row = this.#store.container();
+      if (err instanceof TenantRevokedError) {
+        await this.#copies.abortAll();
+        this.#store.endContainer("revoked", Date.now());
+        logEvent("info", "tracker_tenant_revoked", { tenant: row?.tenant ?? null, containerId: row?.id ?? null });
+      } else {
+        failed = true;
+        logEvent("error", "tracker_alarm_failed", { tenant: row?.tenant ?? null, containerId: row?.id ?? null, ...errorFields(err) });
+      }
     }
+    this.#alarmFailures = failed ? this.#alarmFailures + 1 : 0;
     await this.#armAlarm();
   }
 
   /** Arms the one alarm for the earliest time a capability needs it, or clears it when none does. */
   async #armAlarm(): Promise<void> {
     const now = Date.now();
-    const at = nextWake([this.#copies.nextWake(now), this.#sweeps.nextWake(), this.#repair.nextWake(), this.#lifecycle.nextWake(), this.#ctx.usage.nextWake(now)]);
+    let at = nextWake([this.#copies.nextWake(now), this.#sweeps.nextWake(), this.#repair.nextWake(), this.#lifecycle.nextWake(), this.#ctx.usage.nextWake(now)]);
+    if (at !== null && this.#alarmFailures > 0) at = alarmRetryAt(at, now, this.#alarmFailures);
     if (at === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(Math.max(now, at));
   }
@@ -367,7 +408,10 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const cfg = loadConfig(this.env);
     const c = this.#store.container();
     if (!c) return targetOf(cfg);
-    return targetOf({ ...cfg, OPENAI_API_KEY: await keyForLaterWork(this.env, cfg, c.tenant, c.upstream_key_sealed) });
+    const key = c.upstream_key_sealed
+      ? await keyForLaterWork(this.env, cfg, c.tenant, c.upstream_key_sealed)
+      : (await this.#ctx.tenant.load(c.tenant)).upstreamKey;
+    return targetOf({ ...cfg, OPENAI_API_KEY: key });
   }
 
   #checkTenant(tenant: string): void {

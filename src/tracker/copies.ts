@@ -11,6 +11,8 @@ import { tenantBytesStored } from "../metering/shards";
 import { reportCopyJob } from "../observability/copy-job";
 import { copyStep, type CopyHooks, type CopyResult, type CopyState } from "../storage/copy";
 import { fetchFileContent } from "../upstream/containers";
+import type { StorageLimits } from "../storage/limits";
+import type { UpstreamAccess } from "../upstream/containers";
 import type { Capability, TrackerContext } from "./context";
 import {
   byteAllowance,
@@ -25,6 +27,7 @@ import {
 } from "./policy";
 import type { FileRow, JobRow, VersionKey } from "./store";
 import type { Sweeps } from "./sweeps";
+import { TenantUnavailableError } from "./tenant-view";
 
 const keyOf = (j: { file_id: string; version: number }): VersionKey => [j.file_id, j.version];
 const idOf = (j: { file_id: string; version: number }) => `${j.file_id}/${j.version}`;
@@ -34,6 +37,12 @@ export class Copies implements Capability {
   readonly #running = new Set<string>();
   /** Part uploads the current alarm run may still make (see PARTS_PER_RUN). */
   #partsLeft = PARTS_PER_RUN;
+  /**
+   * Metering of one alarm run, per tenant: the bytes stored as the meter reported them at the
+   * run's start (one read per run, not one per copy) and what this run stored since (metered once,
+   * after the run, so no copy waits on the meter to become `stored`).
+   */
+  #usage = new Map<string, { before: Promise<number>; files: number; bytes: number }>();
 
   constructor(
     private readonly ctx: TrackerContext,
@@ -64,7 +73,17 @@ export class Copies implements Capability {
       }
     };
     const free = Math.max(0, MAX_CONCURRENT_COPIES - this.#running.size);
-    await Promise.all(Array.from({ length: free }, worker));
+    this.#usage = new Map();
+    try {
+      await Promise.all(Array.from({ length: free }, worker));
+    } finally {
+      await this.#meterRun();
+    }
+  }
+
+  /** Ends the run's record; each stored file went to the usage outbox as it settled (src/metering/outbox.ts). */
+  async #meterRun(): Promise<void> {
+    this.#usage = new Map();
   }
 
   /** Past the computed expiry nothing can be fetched: unfinished copies are `lost`, with no read. */
@@ -86,6 +105,11 @@ export class Copies implements Capability {
     if (!job) return;
     this.ctx.store.deleteJob(keyOf(job));
     await this.abortUpload(job);
+  }
+
+  /** Aborts every unfinished multipart upload (the container ends with its jobs dropped). */
+  async abortAll(): Promise<void> {
+    for (const job of this.ctx.store.jobs().filter((j) => !this.#running.has(idOf(j)))) await this.abortUpload(job);
   }
 
   async abortUpload(job: JobRow): Promise<void> {
@@ -127,10 +151,21 @@ export class Copies implements Capability {
         httpMetadata: { contentType: file.content_type },
         customMetadata: { tenant: file.tenant, container: file.container_id, file: file.file_id, version: String(file.version), path: file.path },
       };
-      const up = await this.ctx.upstream();
+      // The key and the limits: a directory that cannot answer (and no earlier record) backs off
+      // this job like any failed attempt; a revoked tenant propagates and ends the tracker.
+      let up: UpstreamAccess;
+      let limits: StorageLimits;
+      try {
+        up = await this.ctx.upstream();
+        limits = (await this.ctx.tenant.load(file.tenant)).limits;
+      } catch (err) {
+        if (!(err instanceof TenantUnavailableError)) throw err;
+        await this.#settle(job, file, { kind: "retry", reason: err.message }, byteAllowance(this.ctx.tenant.cached(file.tenant), 0));
+        return;
+      }
       const hooks: CopyHooks = {
         fetchContent: (rangeStart) => fetchFileContent(up, file.container_id, file.file_id, rangeStart),
-        uploadStarted: (uploadId) => store.setUploadId(key, uploadId),
+        uploadStarted: (uploadId, partSize) => store.setUploadId(key, uploadId, partSize),
         partStored: (p) => {
           this.#partsLeft--;
           store.storePart(key, file.tenant, p, this.ctx.now());
@@ -142,7 +177,6 @@ export class Copies implements Capability {
         resumed: ({ offset, rangeHonoured }) => store.noteResume(key, offset, rangeHonoured),
       };
       // Bytes per file and per tenant: the smaller allowance bounds this copy.
-      const limits = await this.ctx.limits.load(file.tenant);
       const allowance = byteAllowance(limits, await this.#tenantBytes(file.tenant));
       const result: CopyResult = allowance.full
         ? { kind: "too_large", reason: "tenant storage limit reached", limit: 0 }
@@ -169,7 +203,7 @@ export class Copies implements Capability {
       now,
       attempts: job.attempts,
       expiry: this.sweeps.expiry(),
-      retentionMs: this.ctx.limits.cached(file.tenant).retentionMs,
+      retentionMs: this.ctx.tenant.cached(file.tenant).retentionMs,
       path: file.path,
       allowance,
     });
@@ -180,15 +214,19 @@ export class Copies implements Capability {
       store.deleteJob(key);
       return;
     }
-    // The copy_job log line, and metering of stored files (src/observability/copy-job.ts); never throws.
-    await reportCopyJob(this.ctx.env, {
+    // The copy_job log line (src/observability/copy-job.ts); never throws. Stored files are
+    // metered from the usage outbox, after they are stored (below).
+    reportCopyJob({
       tenant: file.tenant, containerId: file.container_id, fileId: file.file_id, version: file.version,
       result, attempts: job.attempts + 1, gaveUp: outcome.kind === "lost",
-    }, this.ctx.usage);
+    });
     switch (outcome.kind) {
       case "stored":
         if (result.kind !== "stored") return;
         store.markStored(key, { bytes: result.bytes, sha256: result.sha256, etag: result.etag, retainUntil: outcome.retainUntil }, now);
+        this.#run(file.tenant).files += 1;
+        this.#run(file.tenant).bytes += result.bytes;
+        this.ctx.usage.record(file.tenant, `${file.container_id}/${file.file_id}/${file.version}`, file.container_id, { files_stored: 1, bytes_stored: result.bytes });
         // The parts rows stay as the record of how the object was assembled (docs/storage.md).
         store.deleteJob(key);
         return;
@@ -227,12 +265,23 @@ export class Copies implements Capability {
     }
   }
 
-  /** Bytes the tenant has stored, as metered (src/metering); 0 when the meter cannot answer. */
-  async #tenantBytes(tenant: string): Promise<number> {
-    try {
-      return await tenantBytesStored(this.ctx.env, tenant);
-    } catch {
-      return 0;
+  /** This run's metering record of a tenant (its stored bytes read once, at first use). */
+  #run(tenant: string) {
+    let u = this.#usage.get(tenant);
+    if (!u) {
+      const before = tenantBytesStored(this.ctx.env, tenant).catch(() => 0);
+      u = { before, files: 0, bytes: 0 };
+      this.#usage.set(tenant, u);
     }
+    return u;
+  }
+
+  /**
+   * Bytes the tenant has stored: as metered at the start of this run (0 when the meter cannot
+   * answer), plus what this run stored since.
+   */
+  async #tenantBytes(tenant: string): Promise<number> {
+    const u = this.#run(tenant);
+    return (await u.before) + u.bytes;
   }
 }

@@ -41,7 +41,7 @@ export class Lifecycle implements Capability {
     await this.storage.deleteAll();
     // deleteAll drops the tables too; recreate them empty so a later call finds a fresh tracker.
     migrate(this.storage, TRACKER_MIGRATIONS);
-    this.ctx.limits.clear();
+    this.ctx.tenant.clear();
     this.ctx.waiters.notify();
     return true;
   }

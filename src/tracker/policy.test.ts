@@ -2,7 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS, type StorageLimits } from "../storage/limits";
 import type { ContainerFile } from "../upstream/containers";
+import { BACKOFF_BASE_MS } from "./backoff";
 import {
+  alarmRetryAt,
   attributionWindow,
   byteAllowance,
   clientActivity,
@@ -10,6 +12,7 @@ import {
   containerEnd,
   copyOutcome,
   EXPIRY_MARGIN_MS,
+  failedSweep,
   FINAL_SWEEP_LEAD_MS,
   inWindow,
   isLive,
@@ -21,6 +24,8 @@ import {
   skipReason,
   SWEEP_WINDOW_MS,
   sweepSchedule,
+  TENANT_REFRESH_MS,
+  tenantRefreshDue,
   unreachableAt,
   unresolvedClaimState,
   versionDecision,
@@ -184,5 +189,71 @@ describe("lifecycle and the alarm", () => {
   it("arms the alarm for the earliest due time any capability reports, or none", () => {
     expect(nextWake([null, undefined])).toBeNull();
     expect(nextWake([T0 + 5, null, T0 + 1, T0 + 3])).toBe(T0 + 1);
+  });
+});
+
+describe("failures that don't become load", () => {
+  const low = () => 0;
+  const high = () => 1;
+
+  it("a failed listing backs off with jitter and pauses the window by the wait", () => {
+    const now = 1_000_000;
+    const until = now + SWEEP_WINDOW_MS;
+    const a = failedSweep(1, now, until, now + 20 * MIN, undefined, low);
+    const b = failedSweep(1, now, until, now + 20 * MIN, undefined, high);
+    expect(a).toEqual({ kind: "again", at: now + BACKOFF_BASE_MS / 2, until: until + BACKOFF_BASE_MS / 2 });
+    expect(b).toEqual({ kind: "again", at: now + BACKOFF_BASE_MS, until: until + BACKOFF_BASE_MS });
+    // Consecutive failures double the step.
+    expect(failedSweep(4, now, until, now + 20 * MIN, undefined, high)).toMatchObject({ at: now + 8 * BACKOFF_BASE_MS });
+  });
+
+  it("a failed listing never retries sooner than Retry-After, and the window never closes during a 429 storm", () => {
+    const limit = 20 * MIN;
+    let now = 0;
+    let until: number | null = SWEEP_WINDOW_MS;
+    // 30 s of 429s with Retry-After: 5 s: the window is still open afterwards.
+    for (let failures = 1; now < 30_000; failures++) {
+      const next = failedSweep(failures, now, until, limit, 5_000, low);
+      if (next.kind !== "again") throw new Error("closed");
+      expect(next.at - now).toBeGreaterThanOrEqual(5_000);
+      now = next.at;
+      until = next.until;
+    }
+    expect(until! - now).toBeGreaterThanOrEqual(SWEEP_WINDOW_MS - 5_000);
+  });
+
+  it("a failed listing whose retry would pass the final sweep closes the window", () => {
+    expect(failedSweep(1, 0, 16_000, 1_000, 5_000)).toEqual({ kind: "closed" });
+    // The pushed window never runs past the limit either.
+    expect(failedSweep(1, 0, 16_000, 17_000, undefined, high)).toEqual({ kind: "again", at: 2_000, until: 17_000 });
+  });
+
+  it("an alarm run that failed as a whole is not re-armed at once", () => {
+    const now = 50_000;
+    expect(alarmRetryAt(now, now, 1, low)).toBe(now + BACKOFF_BASE_MS / 2);
+    expect(alarmRetryAt(now - 10, now, 3, high)).toBe(now + 4 * BACKOFF_BASE_MS);
+    // Work due later than the backoff keeps its own time.
+    expect(alarmRetryAt(now + 60_000, now, 1, high)).toBe(now + 60_000);
+    // At most one run per backoff step: 20 failures in a row are still ≤ one run per 5 minutes.
+    expect(alarmRetryAt(now, now, 20, low)).toBeGreaterThanOrEqual(now + 150_000);
+  });
+
+  it("the tenant's record is refreshed once per interval, and a failed refresh waits its backoff", () => {
+    expect(tenantRefreshDue({ checkedAt: null, failures: 0, failedAt: null }, 0)).toBe(true);
+    expect(tenantRefreshDue({ checkedAt: 0, failures: 0, failedAt: null }, TENANT_REFRESH_MS - 1)).toBe(false);
+    expect(tenantRefreshDue({ checkedAt: 0, failures: 0, failedAt: null }, TENANT_REFRESH_MS)).toBe(true);
+    // A refresh failed at 70 s (the last good record stays in use): not again before its backoff.
+    const failed = { checkedAt: 0, failures: 1, failedAt: 70_000 };
+    expect(tenantRefreshDue(failed, 70_000 + BACKOFF_BASE_MS - 1, high)).toBe(false);
+    expect(tenantRefreshDue(failed, 70_000 + BACKOFF_BASE_MS, high)).toBe(true);
+    // Never loaded and the directory failed: the callers back off too, no call each time.
+    expect(tenantRefreshDue({ checkedAt: null, failures: 2, failedAt: 0 }, 1_000, high)).toBe(false);
+  });
+
+  it("a revoked tenant ends the container: unfinished files lost, no more reads, the key forgotten", () => {
+    const end = containerEnd("revoked");
+    expect(end).toMatchObject({ finalSwept: true, dropJobs: true, claims: "missing", forgetKey: true, unfinished: { state: "lost", reason: { code: "tenant_revoked" } } });
+    expect(isLive({ status: null, finalSweptAt: 1 })).toBe(false);
+    expect(reasonText({ code: "tenant_revoked" })).toContain("revoked");
   });
 });

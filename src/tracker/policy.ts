@@ -64,7 +64,7 @@ const isoTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z
 
 /** A reason: its code (`ReasonCode`, ./types.ts) and the details its sentence needs. */
 export type Reason =
-  | { code: "container_expired" | "no_containers_api" | "junk" | "never_listed" }
+  | { code: "container_expired" | "no_containers_api" | "junk" | "never_listed" | "tenant_revoked" }
   | { code: "expired_before_copy"; expiry: number }
   | { code: "retries_exhausted"; expiry: number; attempts: number; lastError: string }
   | { code: "limit_files_per_response"; limit: number }
@@ -85,6 +85,8 @@ export function reasonText(r: Reason): string {
       return UNAVAILABLE_REASON;
     case "junk":
       return "junk: a listing entry with no content";
+    case "tenant_revoked":
+      return "the tenant was revoked (or no longer exists) before the file was copied";
     case "never_listed":
       return "the model referred to this path but no such file was ever listed";
     case "expired_before_copy":
@@ -207,6 +209,27 @@ export function skipReason(limits: StorageLimits, counted: number, filename: str
 
 export type SweepNext = { kind: "again"; at: number } | { kind: "closed" };
 
+/**
+ * After a listing failed (`failures` in a row, 1-based): the next attempt backs off with jitter
+ * and never comes sooner than upstream's `Retry-After`; the window is paused for that time (it is
+ * moved on by the wait), so a rate-limit storm longer than the window does not close it with
+ * nothing listed and mark linked files `missing`. Bounded by `limit` (the final sweep, which reads
+ * the listing once more): a retry that would land after it closes the window instead.
+ */
+export function failedSweep(
+  failures: number,
+  now: number,
+  until: number | null,
+  limit: number,
+  retryAfterMs?: number,
+  random?: () => number,
+): { kind: "again"; at: number; until: number | null } | { kind: "closed" } {
+  const wait = backoffMs(failures, retryAfterMs, random);
+  const at = now + wait;
+  if (at > limit) return { kind: "closed" };
+  return { kind: "again", at, until: until === null ? null : Math.min(limit, until + wait) };
+}
+
 /** After sweep number `attempts`: re-list at 1, 2, 4, 8 s… (capped at 10 s) until the window closes. */
 export function nextSweep(attempts: number, now: number, until: number | null): SweepNext {
   const at = now + Math.min(10_000, 1_000 * 2 ** (attempts - 1));
@@ -257,8 +280,10 @@ export function unresolvedClaimState(status: string | null | undefined): "pendin
  * - `overdue`: the computed expiry passed (unfinished copies were lost one by one before).
  * - `unavailable`: the upstream has no Containers API; everything unfinished is `unavailable`.
  * - `gone`: upstream says the container expired; everything unfinished is `lost`.
+ * - `revoked`: the tenant was revoked or deleted; nothing may be read for it any more, so
+ *   everything unfinished is `lost` (retrying would only load the directory, forever).
  */
-export type EndCause = "final_sweep" | "overdue" | "unavailable" | "gone";
+export type EndCause = "final_sweep" | "overdue" | "unavailable" | "gone" | "revoked";
 
 export interface ContainerEnd {
   /** New `container.status`, or null to keep it. */
@@ -295,6 +320,16 @@ export function containerEnd(cause: EndCause): ContainerEnd {
         status: "expired",
         finalSwept: false,
         unfinished: { state: "lost", reason: { code: "container_expired" } },
+        dropJobs: true,
+        dropParts: true,
+        claims: "missing",
+        forgetKey: true,
+      };
+    case "revoked":
+      return {
+        status: null,
+        finalSwept: true,
+        unfinished: { state: "lost", reason: { code: "tenant_revoked" } },
         dropJobs: true,
         dropParts: true,
         claims: "missing",
@@ -392,6 +427,28 @@ export interface LinkReach {
 /** When no issued link can reach the tracker any more (null: never, some links never expire). */
 export function unreachableAt(r: LinkReach): number | null {
   return r.responses === 0 || r.unbounded > 0 || r.until === null ? null : r.until;
+}
+
+/**
+ * When the alarm runs again after a run that failed as a whole (`failures` in a row): never sooner
+ * than a jittered backoff, so an error that repeats on every run (a dependency down) cannot make
+ * the alarm re-arm at once and spin.
+ */
+export function alarmRetryAt(next: number | null, now: number, failures: number, random?: () => number): number {
+  return Math.max(next ?? now, now + backoffMs(failures, undefined, random));
+}
+
+/** How long a tracker trusts the tenant's record (key, limits) before it asks the directory again. */
+export const TENANT_REFRESH_MS = 60_000;
+
+/**
+ * Whether the tenant's record is due for a refresh: never loaded, older than TENANT_REFRESH_MS, and
+ * after a failed refresh not before its backoff (the last good record is used meanwhile).
+ */
+export function tenantRefreshDue(v: { checkedAt: number | null; failures: number; failedAt: number | null }, now: number, random?: () => number): boolean {
+  if (v.checkedAt === null) return v.failedAt === null || now >= v.failedAt + backoffMs(v.failures, undefined, random ?? (() => 1));
+  if (now - v.checkedAt < TENANT_REFRESH_MS) return false;
+  return v.failedAt === null || now >= v.failedAt + backoffMs(v.failures, undefined, random ?? (() => 1));
 }
 
 /** The earliest of the due times the capabilities report (null: nothing is due, no alarm). */

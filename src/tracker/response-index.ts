@@ -12,7 +12,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Bindings, Config } from "../config";
 import { loadConfig } from "../config";
-import { logEvent } from "../observability/log";
+import { logEvent } from "../log";
 import { openMigrated } from "../durable/sqlite-migrations";
 import { keyForLaterWork } from "../tenants/store";
 import { pollResponse, type PolledResponse } from "../upstream/responses";
@@ -176,6 +176,48 @@ export class ResponseIndex extends DurableObject<Bindings> {
     return { kind: "missing" };
   }
 
+  // ───────────────────────── conversations ─────────────────────────
+  // The index named by a conversation id (`responseIndexFor(env, "conv_…")`) holds no response
+  // of its own: it keeps the conversation's turns, so each turn chains to the one before it as
+  // with `previous_response_id`, and knows which turn made each item.
+
+  /**
+   * Records a turn of this conversation (idempotent) and its output item ids (accumulating);
+   * returns the turn before it, or null for the first. A turn of another tenant is refused.
+   */
+  conversationTurn(input: { tenant: string; responseId: string; itemIds?: string[] }): string | null {
+    const known = this.#sql
+      .exec<{ tenant: string; previous_response_id: string | null }>("SELECT tenant, previous_response_id FROM conversation_turns WHERE response_id = ?", input.responseId)
+      .toArray()[0];
+    if (known && known.tenant !== input.tenant) throw new Error("this conversation turn belongs to another tenant");
+    let previous = known ? known.previous_response_id : null;
+    if (!known) {
+      const last = this.#sql
+        .exec<{ response_id: string; seq: number }>("SELECT response_id, seq FROM conversation_turns WHERE tenant = ? ORDER BY seq DESC LIMIT 1", input.tenant)
+        .toArray()[0];
+      previous = last?.response_id ?? null;
+      this.#sql.exec(
+        "INSERT INTO conversation_turns (response_id, tenant, seq, previous_response_id) VALUES (?, ?, ?, ?)",
+        input.responseId, input.tenant, (last?.seq ?? 0) + 1, previous,
+      );
+    }
+    for (const itemId of input.itemIds ?? []) {
+      this.#sql.exec("INSERT INTO conversation_items (item_id, tenant, response_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", itemId, input.tenant, input.responseId);
+    }
+    return previous;
+  }
+
+  /** Which of this tenant's turns made each item (items it does not know are left out), and the latest turn. */
+  conversationItems(input: { tenant: string; itemIds: string[] }): { owners: Record<string, string>; latest: string | null } {
+    const owners: Record<string, string> = {};
+    for (const itemId of input.itemIds) {
+      const hit = this.#sql.exec<{ response_id: string }>("SELECT response_id FROM conversation_items WHERE item_id = ? AND tenant = ?", itemId, input.tenant).toArray()[0];
+      if (hit) owners[itemId] = hit.response_id;
+    }
+    const latest = this.#sql.exec<{ response_id: string }>("SELECT response_id FROM conversation_turns WHERE tenant = ? ORDER BY seq DESC LIMIT 1", input.tenant).toArray()[0];
+    return { owners, latest: latest?.response_id ?? null };
+  }
+
   // ───────────────────────── background responses ─────────────────────────
 
   /**
@@ -213,7 +255,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
     const status = polled.kind === "response" ? (polled.response.status ?? "") : "";
     if (polled.kind === "response" && TERMINAL_STATUSES.has(status)) {
       if (!backgroundHarvester) {
-        logEvent("error", "background_harvest_missing", { responseId: row.id });
+        logEvent("error", "background_harvest_missing", { tenant: w.tenant, responseId: row.id, reason: "no_harvester" });
         return this.#endWatch("abandoned", "no harvester is installed");
       }
       await backgroundHarvester({

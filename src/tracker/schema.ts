@@ -73,6 +73,12 @@ export const TRACKER_MIGRATIONS = [
   `ALTER TABLE container ADD COLUMN upstream_key_sealed TEXT`,
   // v6: a machine reason code beside the human `reason` of a file (`ReasonCode` in src/tracker/types.ts).
   `ALTER TABLE files ADD COLUMN reason_code TEXT`,
+  // v7: failures that don't become load: listings that failed in a row (their backoff), and when
+  // the tenant's record was last read from the directory (multi-tenant mode).
+  `
+  ALTER TABLE responses ADD COLUMN sweep_failures INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE container ADD COLUMN tenant_checked_at INTEGER
+  `,
 ] as const;
 
 /** ResponseIndex: one response, its containers, its place in the chain and the links it issued. */
@@ -102,4 +108,12 @@ export const RESPONSE_INDEX_MIGRATIONS = [
   `,
   // v3: pass-through mode: the caller's own upstream key, sealed, for the polls and the harvest.
   `ALTER TABLE background_watch ADD COLUMN upstream_key_sealed TEXT`,
+  // v4: the index named by a conversation id keeps the conversation's turns in order (each turn's
+  // previous one, so a turn resolves links through the earlier turns) and which turn made each item.
+  `
+  CREATE TABLE conversation_turns (
+    response_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, seq INTEGER NOT NULL, previous_response_id TEXT
+  );
+  CREATE TABLE conversation_items (item_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, response_id TEXT NOT NULL)
+  `,
 ] as const;

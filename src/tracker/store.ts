@@ -42,6 +42,8 @@ export interface ContainerRow {
   final_sweep_at: number | null;
   final_swept_at: number | null;
   upstream_key_sealed: string | null;
+  /** When the tenant's record was last read from the directory (multi-tenant mode; ./tenant-view.ts). */
+  tenant_checked_at: number | null;
   [k: string]: SqlStorageValue;
 }
 
@@ -63,6 +65,8 @@ export interface ResponseRow {
   sweep_next_at: number | null;
   sweep_until: number | null;
   sweep_attempts: number;
+  /** Listings that failed in a row (the backoff's attempt number); 0 after one that worked. */
+  sweep_failures: number;
   links_expire: number;
   links_until: number | null;
   repair_attempted_at: number | null;
@@ -119,6 +123,10 @@ export class TrackerStore {
 
   insertContainer(id: string, tenant: string, now: number, upstreamKeySealed: string | null): void {
     this.sql.exec("INSERT INTO container (id, tenant, opened_at, upstream_key_sealed) VALUES (?, ?, ?, ?)", id, tenant, now, upstreamKeySealed);
+  }
+
+  noteTenantChecked(now: number): void {
+    this.sql.exec("UPDATE container SET tenant_checked_at = ?", now);
   }
 
   keepSealedKey(upstreamKeySealed: string): void {
@@ -179,7 +187,7 @@ export class TrackerStore {
   /** A later `track` restarts the sweep window from its own time. */
   restartSweep(responseId: string, createdAt: number, sweepNextAt: number, sweepUntil: number | null): void {
     this.sql.exec(
-      "UPDATE responses SET created_at = ?, sweep_next_at = ?, sweep_until = ?, sweep_attempts = 0 WHERE response_id = ?",
+      "UPDATE responses SET created_at = ?, sweep_next_at = ?, sweep_until = ?, sweep_attempts = 0, sweep_failures = 0 WHERE response_id = ?",
       createdAt, sweepNextAt, sweepUntil, responseId,
     );
   }
@@ -202,7 +210,12 @@ export class TrackerStore {
   }
 
   scheduleSweep(responseId: string, next: number, attempts: number, now: number): void {
-    this.sql.exec("UPDATE responses SET sweep_next_at = ?, sweep_attempts = ?, swept_at = ? WHERE response_id = ?", next, attempts, now, responseId);
+    this.sql.exec("UPDATE responses SET sweep_next_at = ?, sweep_attempts = ?, sweep_failures = 0, swept_at = ? WHERE response_id = ?", next, attempts, now, responseId);
+  }
+
+  /** A listing failed: the next attempt and the window moved on by the wait (`failedSweep`). */
+  retrySweep(responseId: string, next: number, until: number | null, failures: number): void {
+    this.sql.exec("UPDATE responses SET sweep_next_at = ?, sweep_until = ?, sweep_failures = ? WHERE response_id = ?", next, until, failures, responseId);
   }
 
   /** The sweep window closed: paths never listed are `missing`. */
@@ -511,8 +524,9 @@ export class TrackerStore {
     this.sql.exec("UPDATE jobs SET steps = steps + 1 WHERE file_id = ? AND version = ?", ...key);
   }
 
-  setUploadId(key: VersionKey, uploadId: string | null): void {
-    this.sql.exec("UPDATE jobs SET upload_id = ? WHERE file_id = ? AND version = ?", uploadId, ...key);
+  /** The job's multipart upload (null: none), and the part size its parts have (kept when not given). */
+  setUploadId(key: VersionKey, uploadId: string | null, partSize?: number): void {
+    this.sql.exec("UPDATE jobs SET upload_id = ?, part_size = coalesce(?, part_size) WHERE file_id = ? AND version = ?", uploadId, partSize ?? null, ...key);
   }
 
   /** Continue (`attempts` 0, no error) or retry (`attempts`, the error) at `at`. */

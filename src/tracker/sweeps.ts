@@ -13,6 +13,8 @@ import { listContainerFiles, retrieveContainer, UpstreamError, type ContainerFil
 import type { Capability, TrackerContext } from "./context";
 import {
   attributionWindow,
+  failedSweep,
+  FINAL_SWEEP_LEAD_MS,
   basename,
   clientActivity,
   computedExpiry,
@@ -24,10 +26,14 @@ import {
   versionDecision,
 } from "./policy";
 import type { ContainerRow } from "./store";
+import { TenantUnavailableError } from "./tenant-view";
 import { TrackerError, type Cited } from "./types";
 
 /** The container row as the policy reads it. */
 export const clockOf = (c: ContainerRow) => ({ openedAt: c.opened_at, clientActiveAt: c.client_active_at, expiresAfterMinutes: c.expires_after_minutes });
+
+/** A listing: the files, or why there are none this time (`retryAfterMs` when upstream said). */
+export type Listing = { ok: true; files: ContainerFile[] } | { ok: false; retryAfterMs?: number };
 
 /** A file version this tracker recorded. */
 export interface Version {
@@ -61,15 +67,15 @@ export class Sweeps implements Capability {
   /**
    * Lists the container. "Container is expired." ends it; a 404 on the route itself means the
    * upstream has no Containers API (`unavailable`, no retry loop); other failures leave the
-   * bounded sweep schedule to try again.
+   * bounded sweep schedule to try again, after upstream's `Retry-After` when it sent one.
    */
-  async list(up: UpstreamAccess): Promise<ContainerFile[] | null> {
+  async list(up: UpstreamAccess): Promise<Listing> {
     try {
-      return await listContainerFiles(up, this.ctx.store.container()!.id);
+      return { ok: true, files: await listContainerFiles(up, this.ctx.store.container()!.id) };
     } catch (err) {
       if (err instanceof UpstreamError && err.failure === "expired") this.ctx.store.endContainer("gone", this.ctx.now());
       if (err instanceof UpstreamError && err.failure === "no_api") this.ctx.store.endContainer("unavailable", this.ctx.now());
-      return null;
+      return err instanceof UpstreamError && err.retryAfterMs !== undefined ? { ok: false, retryAfterMs: err.retryAfterMs } : { ok: false };
     }
   }
 
@@ -115,7 +121,7 @@ export class Sweeps implements Capability {
     }
     const containerId = store.container()!.id;
     const filename = basename(f.path) || f.id;
-    const skipped = skipReason(this.ctx.limits.cached(tenant), store.countedFiles(responseId), filename);
+    const skipped = skipReason(this.ctx.tenant.cached(tenant), store.countedFiles(responseId), filename);
     store.insertListedFile({
       fileId: f.id, version: decision.version, tenant, containerId, path: f.path, filename, source: f.source ?? null,
       upstreamCreatedAt: f.created_at, bytes: f.bytes ?? null, contentType: contentTypeFor(filename), skipped,
@@ -170,12 +176,43 @@ export class Sweeps implements Capability {
     }
   }
 
-  /** Runs the due sweeps of the alarm. */
+  /**
+   * A listing for the response failed (or there was no key to list with): the next one backs off
+   * (`failedSweep`) and the failed time does not count against the window. A backoff that would
+   * run past the final sweep closes the window.
+   */
+  failed(responseId: string, now: number, retryAfterMs?: number): void {
+    const { store } = this.ctx;
+    const current = store.response(responseId);
+    if (!current || current.sweep_next_at === null) return;
+    const failures = current.sweep_failures + 1;
+    const next = failedSweep(failures, now, current.sweep_until, this.expiry() - FINAL_SWEEP_LEAD_MS, retryAfterMs);
+    if (next.kind === "closed") {
+      store.closeSweep(responseId, current.sweep_attempts, now);
+      store.scheduleRepair(responseId, now);
+      this.ctx.waiters.notify();
+    } else {
+      store.retrySweep(responseId, next.at, next.until, failures);
+    }
+  }
+
+  /**
+   * Runs the due sweeps of the alarm. A failure (of the listing, or of the tenant's key lookup)
+   * backs off that response's sweep alone; a revoked tenant propagates (the tracker ends).
+   */
   async runDue(now: number): Promise<void> {
     for (const r of this.ctx.store.dueSweeps(now)) {
-      const listing = await this.list(await this.ctx.upstream());
-      if (listing) this.applyListing(r.response_id, listing);
-      this.swept(r.response_id, this.ctx.now());
+      const up = await this.ctx.upstream().catch((err: unknown) => {
+        if (err instanceof TenantUnavailableError) return null;
+        throw err;
+      });
+      const listing: Listing = up ? await this.list(up) : { ok: false };
+      if (listing.ok) {
+        this.applyListing(r.response_id, listing.files);
+        this.swept(r.response_id, this.ctx.now());
+      } else {
+        this.failed(r.response_id, this.ctx.now(), listing.retryAfterMs);
+      }
     }
   }
 
@@ -188,8 +225,12 @@ export class Sweeps implements Capability {
     const c = this.ctx.store.container();
     if (!c || c.final_sweep_at === null || c.final_sweep_at > now || !this.live()) return;
     const latest = this.ctx.store.latestResponse();
-    const listing = await this.list(await this.ctx.upstream());
-    if (listing && latest) this.applyListing(latest.response_id, listing);
+    const up = await this.ctx.upstream().catch((err: unknown) => {
+      if (err instanceof TenantUnavailableError) return null;
+      throw err;
+    });
+    const listing: Listing = up ? await this.list(up) : { ok: false };
+    if (listing.ok && latest) this.applyListing(latest.response_id, listing.files);
     this.ctx.store.endContainer("final_sweep", now);
   }
 

@@ -4,7 +4,6 @@
  * arrival, since RPC crosses an isolate boundary) and the plain types of what they get back.
  */
 import { z } from "zod";
-import { Limits } from "../tenants/schema";
 
 /** How a response referred to a file. `listing` = found by sweeping the container, not cited. */
 export const CitedSchema = z.enum(["annotation", "link", "item", "figure", "listing"]);
@@ -35,13 +34,15 @@ export const OpenSchema = z.object({
    */
   linksExpireAt: z.number().nullable().optional(),
   /**
-   * The caller's upstream key, sealed (`sealForLaterWork`): a pass-through caller's own, or a
-   * multi-tenant tenant's own as the directory keeps it; this tracker keeps it while it may still
-   * read the container. Absent: the key `upstreamKeyFor` finds.
+   * Pass-through mode: the caller's own upstream key, sealed (`sealForLaterWork`), which this
+   * tracker keeps while it may still read the container. Absent: the key `upstreamKeyFor` finds.
    */
   upstreamKeySealed: z.string().min(1).nullable().optional(),
-  /** The tenant's own limits as the request knew them (absent: looked up when needed; see ./context.ts). */
-  tenantLimits: Limits.nullable().optional(),
+  /**
+   * Multi-tenant mode: the tenant's limits and sealed upstream key as the request knew them
+   * (`tenantForLaterWork`), so a new tracker need not read them from the directory.
+   */
+  tenantRecord: z.object({ limits: z.record(z.string(), z.unknown()).nullable(), upstreamKeySealed: z.string().nullable() }).nullable().optional(),
 });
 export type OpenInput = z.input<typeof OpenSchema>;
 
@@ -87,7 +88,8 @@ export type ReasonCode =
   | "no_content"
   | "never_listed"
   | "deleted_on_request"
-  | "deleted_by_retention";
+  | "deleted_by_retention"
+  | "tenant_revoked";
 
 /**
  * File states; `pending` and `copying` are the only non-final ones. `unavailable`: the upstream

@@ -215,10 +215,11 @@ export async function deleteContainerFileUpstream(up: UpstreamAccess, containerI
 }
 
 /**
- * Starts a content download. `Accept-Encoding: identity` asks for the bytes as stored, so that
- * `Content-Length` is the real length: `fetch` transparently decodes gzip, after which the header
- * would describe the compressed size (cloudflare-platform reference, fact 1). The caller checks the
- * status; the body is not consumed here.
+ * Starts a content download. `Accept-Encoding: identity` asks for the bytes as stored (RFC 9110
+ * §12.5.3), so that `Content-Length` is the real length: `fetch` decodes a gzip body on its own
+ * (https://fetch.spec.whatwg.org/#handle-content-codings) and leaves the header describing the
+ * compressed size, which the R2 copy would then trust. The caller checks the status; the body is
+ * not consumed here.
  */
 export function fetchFileContent(up: UpstreamAccess, containerId: string, fileId: string, rangeStart: number | null): Promise<Response> {
   const h = headers(up, { "accept-encoding": "identity", accept: "application/binary" });

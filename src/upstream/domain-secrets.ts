@@ -7,7 +7,7 @@
  * them upstream and never logs, stores or echoes them:
  *
  * - nothing unsandbox logs or stores holds a request body (log lines carry ids, counts and
- *   states only: observability/log.ts);
+ *   states only: src/log.ts);
  * - objects that echo the request (a Response's `tools`, also inside stream events; a container
  *   object's `network_policy`) have each secret's `value` replaced by {@link REDACTED};
  * - an upstream error answer to a request that carried secrets has every secret value replaced

@@ -15,13 +15,14 @@ import { parseOr400 } from "../validate";
 import { planTurn, type TurnPlan } from "./model";
 import { CodeInterpreterTool, CreateResponseBody, InputItem, type CodeInterpreterTool as CiTool } from "./schemas";
 import { getResponse, putResponse, type StoredResponse } from "./store";
+import { conversationParam } from "../conversations";
 import { runTurn } from "./turn";
 import { z } from "zod";
 
 const MessageLike = z.looseObject({ type: z.literal("message").optional(), role: z.string() });
 
 /** Checks each input item with the schema its `type` names, so nested errors carry their path. */
-function checkInput(input: unknown): void {
+export function checkInput(input: unknown): void {
   if (!Array.isArray(input)) return;
   input.forEach((item, i) => {
     const type = item && typeof item === "object" ? (item as { type?: unknown }).type : undefined;
@@ -49,7 +50,7 @@ function findItem(id: string, i: number): void {
 }
 
 /** The text of the last user message, where a directive may be. */
-function lastUserText(input: unknown): string {
+export function lastUserText(input: unknown): string {
   if (typeof input === "string") return input;
   if (!Array.isArray(input)) return "";
   for (let i = input.length - 1; i >= 0; i--) {
@@ -63,7 +64,7 @@ function lastUserText(input: unknown): string {
 }
 
 /** The input items as `/input_items` lists them (each with an id). */
-function normaliseInput(input: unknown): Record<string, unknown>[] {
+export function normaliseInput(input: unknown): Record<string, unknown>[] {
   if (input === undefined) return [];
   if (typeof input === "string") {
     return [{ id: itemId("msg"), type: "message", status: "completed", content: [{ type: "input_text", text: input }], role: "user" }];
@@ -128,8 +129,7 @@ function resolveContainer(tool: CiTool, earlier: StoredResponse[], dirty: boolea
   return c;
 }
 
-/** Validates, runs and stores one response. */
-/** Runs one turn for `org` (the organisation of the caller's key). */
+/** Validates, runs and stores one response: one turn for `org` (the organisation of the caller's key). */
 export function createResponse(raw: unknown, rawText: string, org: string): StoredResponse {
   const body = parseOr400(CreateResponseBody, raw);
   const tools = body.tools ?? [];
@@ -156,7 +156,11 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
   const directive = parseDirective(lastUserText(body.input));
   requestFault(directive, rawText);
 
-  const earlier = chain(body.previous_response_id);
+  // A conversation's earlier turns play the part of the previous-response chain (newest first).
+  const conversation = conversationParam(body.conversation, org);
+  const earlier = conversation
+    ? conversation.responses.map((id) => state.responses.get(id) as StoredResponse | undefined).filter((x): x is StoredResponse => !!x).reverse()
+    : chain(body.previous_response_id);
   const hasTool = !!ciTool && body.tool_choice !== "none";
   const earlierFiles = earlier
     .slice()
@@ -226,8 +230,14 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
     claimed: plan.claimed,
     cited: result.cited,
   };
+  if (conversation) r.conversation_id = conversation.id;
   putResponse(r);
   state.counters.responses_created++;
+  if (conversation) {
+    // Input and output items are added to the conversation once the response is done.
+    conversation.responses.push(r.id);
+    conversation.items.push(...structuredClone(r.input_items), ...structuredClone(r.output));
+  }
   return r;
 }
 

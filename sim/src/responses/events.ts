@@ -1,6 +1,7 @@
 /**
  * @module responses/events
- * The SSE events of a response, in the real order (see the facts sheet, §3.2): created →
+ * The SSE events of a response, in the real order (the event types:
+ * https://platform.openai.com/docs/api-reference/responses-streaming; the order, as observed): created →
  * in_progress → per item (added, tool-call progress and code deltas, or content part, text
  * deltas, annotations, done events) → completed. Quirks shape it: tiny deltas cut anywhere,
  * `obfuscation` padding, `keepalive` events, annotations only after the last delta of their part,

@@ -45,6 +45,7 @@ export function responseObject(r: StoredResponse, status: ResponseStatus, output
     output,
     parallel_tool_calls: b.parallel_tool_calls ?? true,
     previous_response_id: b.previous_response_id ?? null,
+    ...(r.conversation_id ? { conversation: { id: r.conversation_id } } : {}),
     prompt_cache_key: b.prompt_cache_key ?? null,
     reasoning: { effort: null, summary: null },
     safety_identifier: b.safety_identifier ?? null,

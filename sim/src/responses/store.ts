@@ -33,6 +33,12 @@ export interface StoredResponse {
   written: string[];
   claimed: string[];
   cited: string[];
+  /** The conversation it belongs to (`conversation` on create). */
+  conversation_id?: string;
+  /** Created as a beta multi-agent response (responses/beta.ts): items and events carry `agent`. */
+  multi_agent?: boolean;
+  /** The create request as received: its JSON body, query string and `OpenAI-Beta` header. */
+  received?: { body: unknown; query: string; openai_beta: string | null };
   /** The events of the last stream served for it (type and number), for proxies' fidelity tests. */
   streamed?: { type: string; sequence_number: number }[];
 }

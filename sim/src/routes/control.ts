@@ -12,6 +12,7 @@ import { SimError, notFound } from "../errors";
 import { addFault, faultView } from "../faults";
 import { checkQuirkObject } from "../quirks";
 import { groundTruth, type StoredResponse } from "../responses/store";
+import { registerReplay } from "../replay";
 import { resetState, state, type SimFile } from "../state";
 import { jsonBody, parseOr400 } from "../validate";
 
@@ -138,6 +139,25 @@ controlRoutes.get("/responses/:id/events", (c) => {
   const r = state.responses.get(c.req.param("id")) as StoredResponse | undefined;
   if (!r?.streamed) throw notFound(`No stream was served for response ${c.req.param("id")}`);
   return c.json({ object: "list", data: r.streamed });
+});
+
+/** Registers a recording to replay (replay.ts): `{response}` or `{events}` → `{id, files}`. */
+controlRoutes.post("/replays", async (c) => {
+  const r = registerReplay(await c.req.json());
+  return c.json({ id: r.id, files: r.files });
+});
+
+/** The create request of a response as the simulator received it (`store: false` ones too). */
+controlRoutes.get("/responses/:id/request", (c) => {
+  const r = state.responses.get(c.req.param("id")) as StoredResponse | undefined;
+  if (!r?.received) throw notFound(`No request recorded for response ${c.req.param("id")}`);
+  return c.json(r.received);
+});
+
+/** The last `/v1` requests received (method, path, query, `openai_beta`), oldest first; `?path_contains=` filters. */
+controlRoutes.get("/requests", (c) => {
+  const needle = c.req.query("path_contains");
+  return c.json({ object: "list", data: needle ? state.requests.filter((r) => r.path.includes(needle)) : state.requests });
 });
 
 controlRoutes.get("/files/:fid", async (c) => {

@@ -105,7 +105,7 @@ describe("streamed rewrite equals whole-text rewrite (property)", () => {
     expect(whole.links[0]!.url).not.toBe(whole.links[1]!.url);
   });
 
-  it("gives a citation the URL and keeps its other fields; zero-width stays zero-width", async () => {
+  it("gives a citation the URL and keeps its other fields; zero-width stays zero-width and gets its file's URL", async () => {
     const text = "\u{1F3B2} Roll: [sums](sandbox:/mnt/data/sums.csv)";
     const start = text.indexOf("sandbox:");
     const cp = (u16: number) => Array.from(text.slice(0, u16)).length;
@@ -125,7 +125,8 @@ describe("streamed rewrite equals whole-text rewrite (property)", () => {
       const slice = unit === "utf16" ? value.text.slice(a!.start_index, a!.end_index) : Array.from(value.text).slice(a!.start_index, a!.end_index).join("");
       expect(slice, unit).toBe("https://f.test/sums.csv");
       expect(a).toEqual({ ...part.annotations[0], start_index: a!.start_index, end_index: a!.end_index, url: "https://f.test/sums.csv" });
-      expect(z).toEqual(part.annotations[1]);
+      // A shown figure covers no link: it stays at 0..0 and names its own file, /mnt/data/<filename>.
+      expect(z).toEqual({ ...part.annotations[1], url: "https://f.test/cfile_2.png" });
     }
   });
 });

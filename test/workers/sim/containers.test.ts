@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { SIM_OTHER_ORG_KEY } from "../../test-keys";
-import { api, client, control, drain, sha256, sleep } from "./helpers";
+import { api, client, control, drain, sha256, sleep } from "../support/sim";
 
 describe("Containers API through the official SDK", () => {
   it("keeps each key's organisation apart: another organisation's ids are not found", async () => {

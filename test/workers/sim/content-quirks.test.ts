@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api, client, control, drain, sha256 } from "./helpers";
+import { api, client, control, drain, sha256 } from "../support/sim";
 
 async function oneFile(opts: { path?: string; size?: number; quirks?: Record<string, boolean> } = {}) {
   const c = await control("/containers", { name: "q", quirks: opts.quirks, files: [{ path: opts.path ?? "Bericht über 2026.csv", size: opts.size ?? 4000 }] });

@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
-import { client, control, drain, sha256, api } from "./helpers";
+import { client, control, drain, sha256, api } from "../support/sim";
 
 const CI_AUTO = [{ type: "code_interpreter" as const, container: { type: "auto" as const } }];
 const openai = client();

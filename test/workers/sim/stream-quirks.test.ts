@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
-import { api, client, sleep, sseEvents } from "./helpers";
+import { api, client, sleep, sseEvents } from "../support/sim";
 
 const CI_AUTO = [{ type: "code_interpreter" as const, container: { type: "auto" as const } }];
 

@@ -8,7 +8,7 @@ import { expect } from "vitest";
 import { findSandboxRefs } from "../../../src/links/find";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
 import { trackerFor } from "../../../src/tracker/stubs";
-import { age } from "../tracker/sim";
+import { age } from "./tracker";
 import { direct, download, sim, UNSANDBOX_KEY } from "./clients";
 
 export const TOOLS = [{ type: "code_interpreter" as const, container: { type: "auto" as const } }];
@@ -32,7 +32,7 @@ export interface AnswerFile {
   cited: string[];
 }
 
-type Part = { type: string; text?: string; annotations?: { type: string; start_index?: number; end_index?: number; url?: string }[] };
+type Part = { type: string; text?: string; annotations?: { type: string; start_index?: number; end_index?: number; url?: string; filename?: string; file_id?: string }[] };
 type Item = { type: string; content?: Part[] };
 
 export const truthOf = (id: string) => sim<Truth>(`/responses/${id}`);

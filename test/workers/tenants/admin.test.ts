@@ -10,7 +10,7 @@ import type { Bindings } from "../../../src/config";
 import { unseal } from "../../../src/tenants/sealed-key";
 import type { TenantDirectory } from "../../../src/tenants/directory";
 import { KEY_CACHE_MS } from "../../../src/tenants/store";
-import { ADMIN_SECRET, adminCall, as, call, errorOf, makeTenant, sleep } from "./support";
+import { ADMIN_SECRET, adminCall, as, call, errorOf, makeTenant, sleep } from "../support/tenants";
 
 const dir = () => ((env as unknown as Bindings).TENANT_DIRECTORY as DurableObjectNamespace<TenantDirectory>).getByName("directory");
 

@@ -11,7 +11,7 @@ import { TenantDirectory } from "../../../src/tenants/directory";
 import { KEY_CACHE_MS } from "../../../src/tenants/store";
 import { hashKey, mintKey } from "../../../src/auth/keys";
 import { countCalls, type CallCounter } from "../support/calls";
-import { as, call, makeTenant, sdk, SINGLE_KEY, sleep } from "./support";
+import { as, call, makeTenant, sdk, SINGLE_KEY, sleep } from "../support/tenants";
 
 const TOOLS = [{ type: "code_interpreter" as const, container: { type: "auto" as const } }];
 const METHODS = [

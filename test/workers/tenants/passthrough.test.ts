@@ -9,8 +9,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { trackerFor } from "../../../src/tracker/stubs";
 import { SIM_OTHER_ORG_KEY } from "../../test-keys";
-import { control } from "../sim/helpers";
-import { as, sdk, sleep } from "./support";
+import { control } from "../support/sim";
+import { as, sdk, sleep } from "../support/tenants";
 
 const TOOLS = [{ type: "code_interpreter" as const, container: { type: "auto" as const } }];
 

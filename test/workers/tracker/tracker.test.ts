@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
-import { age, env, query, sim, tracker, until } from "./sim";
+import { age, env, query, sim, tracker, until } from "../support/tracker";
 
 const T = "default";
 
