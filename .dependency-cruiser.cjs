@@ -19,7 +19,7 @@ const LAYERS = [
   { name: "upstream", path: "^src/upstream/", what: "calls to the OpenAI API and its SSE framing" },
   { name: "observability", path: "^src/observability/", what: "the request log line and copy-job events" },
   { name: "metering", path: "^src/metering/", what: "usage counters (UsageMeter) and the one call that records usage" },
-  { name: "durable", path: "^src/durable/", what: "Durable Object plumbing: the SQLite schema-migration helper" },
+  { name: "durable", path: "^src/durable/", what: "Durable Object plumbing: the SQLite schema-migration helper, the per-isolate lookup cache in front of shared objects" },
   { name: "core", path: "^src/(links|http|encoding|schemas)/", what: "pure code: the link engine, HTTP helpers, encodings, request schemas" },
   { name: "foundation", path: "^src/(app|config|errors|log|overload)([.]test)?[.]ts$", what: "the app's types and error mapping, the configuration contract, UnsandboxError, overload classification, the log-line writer" },
 ];

@@ -16,6 +16,7 @@ import { requireAdminSecret } from "../auth/admin-secret";
 import { badRequest } from "../errors";
 import { TENANT_INDEX } from "../metering/meter";
 import { meterFor } from "../metering/record";
+import { tenantUsage } from "../metering/shards";
 import { Day, UsageReport } from "../metering/usage";
 
 export const UsageQuery = z.strictObject({
@@ -39,7 +40,7 @@ function query(c: Context<AppEnv>) {
 metering.get("/admin/usage", requireAdminSecret, async (c) => {
   const { from, to } = query(c);
   const tenants = await meterFor(c.env, TENANT_INDEX).tenants();
-  const data = await Promise.all(tenants.map((t) => meterFor(c.env, t).report(t, from, to)));
+  const data = await Promise.all(tenants.map((t) => tenantUsage(c.env, t, from, to)));
   return c.json({ object: "list" as const, data });
 });
 
@@ -47,5 +48,5 @@ metering.get("/admin/usage/:tenant", requireAdminSecret, async (c) => {
   const { from, to } = query(c);
   const tenant = c.req.param("tenant");
   if (!/^[A-Za-z0-9_-]{1,80}$/.test(tenant)) throw badRequest("Invalid tenant id in the path.", "tenant", "invalid_id");
-  return c.json(await meterFor(c.env, tenant).report(tenant, from, to));
+  return c.json(await tenantUsage(c.env, tenant, from, to));
 });

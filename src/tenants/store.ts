@@ -1,52 +1,71 @@
 /**
  * @module tenants/store
- * The Worker's side of the tenant directory: stubs, and a per-isolate cache of key lookups.
+ * The Worker's side of the tenant directory: stubs, and per-isolate caches of what it answers
+ * (src/durable/lookup-cache.ts: single-flight, stale-if-error).
  *
- * The cache holds an answer (found or not) for KEY_CACHE_MS. With that bound a key revoked in the
- * directory is refused everywhere within KEY_CACHE_MS plus one directory round trip, well inside
- * the promised 5 seconds, while a busy key costs one directory call per isolate per interval.
+ * Budgets (docs/architecture.md, "Shared objects"): in single-tenant and pass-through mode nothing
+ * here calls the directory. In multi-tenant mode a key, an origin or a tenant record costs one
+ * directory call per isolate per KEY_CACHE_MS, however many requests ask at once.
+ *
+ * Revocation: a key revoked in the directory is refused everywhere within KEY_CACHE_MS plus one
+ * directory round trip (the README promises 5 s). Only while the directory fails does an isolate
+ * keep serving what it last read, for at most STALE_IF_ERROR_MS after it read it; past that the
+ * request fails instead of guessing.
  */
 import type { Bindings, Config } from "../config";
+import { loadConfig } from "../config";
+import { LookupCache } from "../durable/lookup-cache";
 import { seal, unseal } from "./sealed-key";
 import { UnsandboxError } from "../errors";
 import type { KeyLookup, TenantDirectory } from "./directory";
+import type { TenantRecord } from "./schema";
 
 /** How long an isolate trusts a lookup. Revocation takes effect within this (plus one RPC). */
 export const KEY_CACHE_MS = 2_000;
+/** How long a lookup may still be served while the directory fails (never when it answers). */
+export const STALE_IF_ERROR_MS = 30_000;
+/**
+ * How long an isolate trusts a tenant record for work after a request (a tracker's limits and
+ * upstream key when the request did not hand them over): a revoked tenant's later work stops
+ * within this.
+ */
+export const TENANT_CACHE_MS = 30_000;
 
 /** The single directory instance. */
 export function directory(env: Bindings): DurableObjectStub<TenantDirectory> {
   return env.TENANT_DIRECTORY.getByName("directory");
 }
 
-const keyCache = new Map<string, { at: number; value: KeyLookup | null }>();
-const originCache = new Map<string, { at: number; value: boolean }>();
-const MAX_CACHE_ENTRIES = 10_000;
+const bounds = { freshMs: KEY_CACHE_MS, staleIfErrorMs: STALE_IF_ERROR_MS, maxEntries: 10_000 };
+const keyCache = new LookupCache<KeyLookup | null>(bounds);
+const originCache = new LookupCache<boolean>(bounds);
+const tenantCache = new LookupCache<TenantRecord | null>({ ...bounds, freshMs: TENANT_CACHE_MS, staleIfErrorMs: 10 * TENANT_CACHE_MS });
 
 /** The active key with this hash and its tenant, cached per isolate for at most KEY_CACHE_MS. */
-export async function lookupKeyCached(env: Bindings, hash: string, now = Date.now()): Promise<KeyLookup | null> {
-  const hit = keyCache.get(hash);
-  if (hit && now - hit.at < KEY_CACHE_MS) return hit.value;
-  const value = await directory(env).lookupKey(hash);
-  if (keyCache.size >= MAX_CACHE_ENTRIES) keyCache.clear();
-  keyCache.set(hash, { at: now, value });
-  return value;
+export function lookupKeyCached(env: Bindings, hash: string, now = Date.now()): Promise<KeyLookup | null> {
+  return keyCache.get(hash, () => directory(env).lookupKey(hash), now);
 }
 
 /** Whether some publishable key allows this origin (for CORS preflight), cached like keys. */
-export async function originAllowedCached(env: Bindings, origin: string, now = Date.now()): Promise<boolean> {
-  const hit = originCache.get(origin);
-  if (hit && now - hit.at < KEY_CACHE_MS) return hit.value;
-  const value = await directory(env).originAllowed(origin);
-  if (originCache.size >= MAX_CACHE_ENTRIES) originCache.clear();
-  originCache.set(origin, { at: now, value });
-  return value;
+export function originAllowedCached(env: Bindings, origin: string, now = Date.now()): Promise<boolean> {
+  return originCache.get(origin, () => directory(env).originAllowed(origin), now);
+}
+
+/**
+ * A tenant's record for work after a request (its limits, its sealed upstream key), cached for
+ * TENANT_CACHE_MS. Null, without any call, outside multi-tenant mode: there the deployment's settings are
+ * the tenant's.
+ */
+export function tenantRecordFor(env: Bindings, tenant: string, now = Date.now()): Promise<TenantRecord | null> {
+  if (loadConfig(env).UNSANDBOX_MODE !== "multi-tenant") return Promise.resolve(null);
+  return tenantCache.get(tenant, () => directory(env).tenantRecord(tenant), now);
 }
 
 /** Drops this isolate's cached lookups (the admin API calls it after every change it makes). */
 export function forgetCachedLookups(): void {
   keyCache.clear();
   originCache.clear();
+  tenantCache.clear();
 }
 
 /**
@@ -58,7 +77,7 @@ export function forgetCachedLookups(): void {
  */
 export async function upstreamKeyFor(env: Bindings, config: Config, tenant: string): Promise<string> {
   if (config.UNSANDBOX_MODE !== "multi-tenant") return config.OPENAI_API_KEY;
-  const record = await directory(env).tenantRecord(tenant);
+  const record = await tenantRecordFor(env, tenant);
   if (!record || record.status !== "active") {
     throw new UnsandboxError(404, `Tenant ${tenant} does not exist or was revoked`, { code: "tenant_not_found" });
   }

@@ -33,6 +33,7 @@ import { fileRecord } from "./rows";
 import { TrackerStore } from "./store";
 import { Sweeps, type Listing } from "./sweeps";
 import { TenantRevokedError, TenantUnavailableError, TenantView } from "./tenant-view";
+import { UsageOutbox } from "../metering/outbox";
 import {
   DeleteFilesSchema,
   OpenSchema,
@@ -76,6 +77,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
       store: this.#store,
       waiters: this.#waiters,
       tenant: new TenantView(env, this.#store, () => Date.now()),
+      usage: new UsageOutbox(ctx.storage, env),
       upstream: () => this.#upstream(),
       now: () => Date.now(),
     };
@@ -338,6 +340,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
       await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
       const now = Date.now();
       await this.#copies.expireOverdue(now);
+      await this.#ctx.usage.flush();
       await this.#sweeps.finalSweep(now);
       await this.#sweeps.runDue(now);
       await this.#repair.runDue(now);
@@ -362,7 +365,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
   /** Arms the one alarm for the earliest time a capability needs it, or clears it when none does. */
   async #armAlarm(): Promise<void> {
     const now = Date.now();
-    let at = nextWake([this.#copies.nextWake(now), this.#sweeps.nextWake(), this.#repair.nextWake(), this.#lifecycle.nextWake()]);
+    let at = nextWake([this.#copies.nextWake(now), this.#sweeps.nextWake(), this.#repair.nextWake(), this.#lifecycle.nextWake(), this.#ctx.usage.nextWake(now)]);
     if (at !== null && this.#alarmFailures > 0) at = alarmRetryAt(at, now, this.#alarmFailures);
     if (at === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(Math.max(now, at));

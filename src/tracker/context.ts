@@ -7,6 +7,7 @@
  * the one physical alarm and arms it for the earliest (one alarm per object:
  * https://developers.cloudflare.com/durable-objects/api/alarms/).
  */
+import type { UsageOutbox } from "../metering/outbox";
 import type { Bindings } from "../config";
 import type { UpstreamAccess } from "../upstream/containers";
 import type { TrackerStore } from "./store";
@@ -23,6 +24,8 @@ export interface TrackerContext {
   readonly waiters: Waiters;
   /** The tenant's limits and upstream key (./tenant-view.ts). */
   readonly tenant: TenantView;
+  /** Usage to meter after the copy (src/metering/outbox.ts), kept in this object's SQLite until sent. */
+  readonly usage: UsageOutbox;
   /** The upstream with the key this container's work needs (see ContainerTracker). */
   upstream(): Promise<UpstreamAccess>;
   /** The wall clock, read where a time is recorded (the rules in ./policy.ts take it as a parameter). */

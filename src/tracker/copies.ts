@@ -7,7 +7,7 @@
  * (https://developers.cloudflare.com/durable-objects/api/alarms/). Progress is saved per part, so
  * an eviction costs at most the part in flight.
  */
-import { meter, meterFor } from "../metering/record";
+import { tenantBytesStored } from "../metering/shards";
 import { reportCopyJob } from "../observability/copy-job";
 import { copyStep, type CopyHooks, type CopyResult, type CopyState } from "../storage/copy";
 import { fetchFileContent } from "../upstream/containers";
@@ -81,13 +81,9 @@ export class Copies implements Capability {
     }
   }
 
-  /** One meter call per tenant for what this run stored (never throws: `meter` logs its errors). */
+  /** Ends the run's record; each stored file went to the usage outbox as it settled (src/metering/outbox.ts). */
   async #meterRun(): Promise<void> {
-    const usage = this.#usage;
     this.#usage = new Map();
-    for (const [tenant, u] of usage) {
-      if (u.files > 0) await meter(this.ctx.env, tenant, { files_stored: u.files, bytes_stored: u.bytes });
-    }
   }
 
   /** Past the computed expiry nothing can be fetched: unfinished copies are `lost`, with no read. */
@@ -219,7 +215,7 @@ export class Copies implements Capability {
       return;
     }
     // The copy_job log line (src/observability/copy-job.ts); never throws. Stored files are
-    // metered once per run, after it (`#meterRun`).
+    // metered from the usage outbox, after they are stored (below).
     reportCopyJob({
       tenant: file.tenant, containerId: file.container_id, fileId: file.file_id, version: file.version,
       result, attempts: job.attempts + 1, gaveUp: outcome.kind === "lost",
@@ -230,6 +226,7 @@ export class Copies implements Capability {
         store.markStored(key, { bytes: result.bytes, sha256: result.sha256, etag: result.etag, retainUntil: outcome.retainUntil }, now);
         this.#run(file.tenant).files += 1;
         this.#run(file.tenant).bytes += result.bytes;
+        this.ctx.usage.record(file.tenant, `${file.container_id}/${file.file_id}/${file.version}`, file.container_id, { files_stored: 1, bytes_stored: result.bytes });
         // The parts rows stay as the record of how the object was assembled (docs/storage.md).
         store.copyJobs.delete(key);
         return;
@@ -272,10 +269,7 @@ export class Copies implements Capability {
   #run(tenant: string) {
     let u = this.#usage.get(tenant);
     if (!u) {
-      const before = meterFor(this.ctx.env, tenant)
-        .report(tenant)
-        .then((r) => r.totals.bytes_stored)
-        .catch(() => 0);
+      const before = tenantBytesStored(this.ctx.env, tenant).catch(() => 0);
       u = { before, files: 0, bytes: 0 };
       this.#usage.set(tenant, u);
     }

@@ -83,12 +83,17 @@ async function pauseAlarms(): Promise<() => Promise<void>> {
 }
 
 /** A snapshot taken twice in a row with the same result (work already running has finished). */
+/** Whether some tracker still has stored files to meter (its usage outbox flushes on a timer: src/metering/outbox.ts). */
+function usagePending(snap: unknown): boolean {
+  return Object.values((snap as { dos: Record<string, { usage_outbox?: unknown[] }> }).dos).some((d) => (d.usage_outbox?.length ?? 0) > 0);
+}
+
 async function settledSnapshot(): Promise<unknown> {
   let last = JSON.stringify(await snapshot());
   for (let i = 0; i < 20; i++) {
     await new Promise((r) => setTimeout(r, 200));
     const next = JSON.stringify(await snapshot());
-    if (next === last) return JSON.parse(next);
+    if (next === last && !usagePending(JSON.parse(next))) return JSON.parse(next);
     last = next;
   }
   throw new Error("stored state never settled");

@@ -2,12 +2,15 @@
  * Usage metering per tenant (metering/record.ts, metering/meter.ts) and the admin report
  * (routes/metering.ts), through the real Worker, Durable Objects, R2 and the simulated upstream.
  */
+import { FLUSH_MS } from "../../../src/metering/record";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ADMIN_SECRET, call, client, usage } from "../support/worker";
 
 describe("metering per tenant", () => {
   it("counts model requests, files and bytes stored, bytes served and container reads", async () => {
+    // Earlier tests' requests are metered in batches at most FLUSH_MS apart: let them land first.
+    await new Promise((r) => setTimeout(r, 2 * FLUSH_MS));
     const before = (await usage()).totals;
     const sdk = client();
     const r = (await sdk.responses.create({
@@ -22,7 +25,13 @@ describe("metering per tenant", () => {
     expect(dl.status).toBe(200);
     await sdk.containers.files.list(file.container_id);
 
-    const after = (await usage()).totals;
+    // Stored files are metered after they are stored, from the tracker's outbox (src/metering/outbox.ts):
+    // the totals arrive within the outbox's flush delay.
+    let after = (await usage()).totals;
+    for (let i = 0; i < 50 && after.files_stored === before.files_stored; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = (await usage()).totals;
+    }
     expect(after.model_requests - before.model_requests).toBe(1);
     expect(after.files_stored - before.files_stored).toBeGreaterThanOrEqual(1);
     expect(after.bytes_stored - before.bytes_stored).toBeGreaterThanOrEqual(file.bytes);

@@ -1,0 +1,124 @@
+/**
+ * @module metering/outbox
+ * Usage a Durable Object has to count for good (a tracker's stored files), written first to that
+ * object's own SQLite (`usage_outbox`, in the same synchronous step that records the file) and
+ * sent to the tenant's meter afterwards, in batches: never inside a copy, never lost.
+ *
+ * - A row is keyed by what it counts (a stored file version), so counting it twice is impossible
+ *   here, and the shard it goes to (chosen by `source`, ./shards.ts) remembers entry ids, so a
+ *   batch sent again after an unknown outcome counts once: exact totals from at-least-once sends.
+ * - The first row schedules a flush FLUSH_DELAY_MS later; rows recorded meanwhile join it (a
+ *   3-file response's copies settle within that and cost one meter call).
+ * - A failed flush is retried with backoff while the object lives, and from its alarm (`flush`,
+ *   `nextWake`) after an eviction (https://developers.cloudflare.com/durable-objects/api/alarms/).
+ */
+import type { Bindings } from "../config";
+import { errorFields, logEvent } from "../log";
+import { meterFor } from "./meter-stub";
+import { shardName, shardOf } from "./shards";
+import { cleanDelta, dayOf, type UsageDelta } from "./usage";
+
+export const FLUSH_DELAY_MS = 1_000;
+const MAX_BACKOFF_MS = 60_000;
+/** Rows per meter call (each a small entry; the RPC message stays far below its limits). */
+const BATCH_ROWS = 500;
+
+type Row = { id: string; tenant: string; source: string; day: string; delta: string };
+
+export class UsageOutbox {
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #flushing: Promise<void> | null = null;
+  #failures = 0;
+  #retryAt = 0;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly env: Pick<Bindings, "USAGE_METER">,
+  ) {}
+
+  /** Whether the table exists (asked each time: the object's `deleteAll` drops it with everything else). */
+  #ready(): boolean {
+    return (
+      this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usage_outbox'").toArray()
+        .length > 0
+    );
+  }
+
+  /** Records `delta` for `tenant` under `id` (once per id), to be sent to the shard of `source`. */
+  record(tenant: string, id: string, source: string, delta: UsageDelta, atMs = Date.now()): void {
+    if (cleanDelta(delta).length === 0) return;
+    // Created with the first row, so objects that never store a file carry no table.
+    this.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS usage_outbox (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, source TEXT NOT NULL, day TEXT NOT NULL, delta TEXT NOT NULL) WITHOUT ROWID",
+    );
+    this.storage.sql.exec(
+      "INSERT OR IGNORE INTO usage_outbox (id, tenant, source, day, delta) VALUES (?, ?, ?, ?, ?)",
+      id,
+      tenant,
+      source,
+      dayOf(atMs),
+      JSON.stringify(delta),
+    );
+    this.#schedule(FLUSH_DELAY_MS);
+  }
+
+  /** When the alarm must flush (rows waiting, after any backoff), or null. */
+  nextWake(now: number): number | null {
+    if (!this.#ready() || this.storage.sql.exec("SELECT 1 FROM usage_outbox LIMIT 1").toArray().length === 0)
+      return null;
+    return Math.max(now + FLUSH_DELAY_MS, this.#retryAt);
+  }
+
+  /** Sends every waiting row (one meter call per tenant and shard) and deletes what was sent. Never throws. */
+  flush(): Promise<void> {
+    if (!this.#flushing) this.#flushing = this.#send().finally(() => (this.#flushing = null));
+    return this.#flushing;
+  }
+
+  #schedule(ms: number): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.flush();
+    }, ms);
+  }
+
+  async #send(): Promise<void> {
+    if (!this.#ready()) return;
+    const rows = this.storage.sql
+      .exec<Row>("SELECT id, tenant, source, day, delta FROM usage_outbox ORDER BY id LIMIT ?", BATCH_ROWS)
+      .toArray();
+    const groups = new Map<string, Row[]>();
+    for (const r of rows) {
+      const key = `${r.tenant}\n${shardOf(r.source)}`;
+      groups.set(key, [...(groups.get(key) ?? []), r]);
+    }
+    try {
+      for (const group of groups.values()) {
+        const { tenant, source } = group[0]!;
+        await meterFor(this.env, shardName(tenant, shardOf(source))).apply(
+          tenant,
+          group.map((r) => ({ id: r.id, day: r.day, delta: JSON.parse(r.delta) as UsageDelta })),
+        );
+        for (const r of group) this.storage.sql.exec("DELETE FROM usage_outbox WHERE id = ?", r.id);
+      }
+      this.#failures = 0;
+      this.#retryAt = 0;
+      if (rows.length === BATCH_ROWS) this.#schedule(0);
+    } catch (err) {
+      this.#failures++;
+      const wait = Math.min(MAX_BACKOFF_MS, FLUSH_DELAY_MS * 2 ** this.#failures);
+      this.#retryAt = Date.now() + wait;
+      console.error(
+        JSON.stringify({
+          event: "metering_error",
+          level: "error",
+          rows: rows.length,
+          failures: this.#failures,
+          error: String(err),
+        }),
+      );
+      this.#schedule(wait);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * @module metering/shards
+ * A tenant's usage lives in METER_SHARDS UsageMeter objects, not one: writers pick a shard (an
+ * isolate its own, a tracker by its container), readers sum them. One Durable Object takes a few
+ * hundred writes a second (https://developers.cloudflare.com/durable-objects/platform/limits/);
+ * with batched writes (./record.ts, ./outbox.ts) and shards, a tenant's meter takes
+ * O(isolates and trackers / flush interval / METER_SHARDS) writes per object, not one per file.
+ *
+ * Shard 0 is named after the tenant alone, as the single meter was, so counts from before the
+ * split are still summed. Tenant ids never contain `:` (tenants/schema.ts), so `<tenant>:s<n>`
+ * names nothing else.
+ */
+import type { Bindings } from "../config";
+import { LookupCache } from "../durable/lookup-cache";
+import { meterFor } from "./meter-stub";
+import { METRICS, type Metric, type UsageReport } from "./usage";
+
+export const METER_SHARDS = 8;
+
+/**
+ * How old the byte total a copy checks against `bytes_per_tenant` may be: a tenant can exceed
+ * its limit by at most what it stores in this long (plus the flush delay of ./outbox.ts).
+ */
+export const USAGE_READ_MS = 10_000;
+
+/** The object name of one shard of a tenant's meter. */
+export function shardName(tenant: string, shard: number): string {
+  return shard === 0 ? tenant : `${tenant}:s${shard}`;
+}
+
+/** Pure: the shard a writer named `source` always writes to (FNV-1a), so a retried batch meets its own dedup record. */
+export function shardOf(source: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < source.length; i++) h = Math.imul(h ^ source.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % METER_SHARDS;
+}
+
+/** This isolate's name as a writer (a random one: isolates spread over the shards). */
+export const ISOLATE_SOURCE = `isolate:${crypto.randomUUID()}`;
+
+/** Pure: one report from the reports of every shard. */
+export function sumReports(tenant: string, from: string | null, to: string | null, parts: UsageReport[]): UsageReport {
+  const zero = () => Object.fromEntries(METRICS.map((m) => [m, 0])) as Record<Metric, number>;
+  const totals = zero();
+  const days = new Map<string, Record<Metric, number>>();
+  for (const part of parts) {
+    for (const m of METRICS) totals[m] += part.totals[m];
+    for (const d of part.days) {
+      const sum = days.get(d.day) ?? zero();
+      for (const m of METRICS) sum[m] += d[m];
+      days.set(d.day, sum);
+    }
+  }
+  const sorted = [...days].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { tenant, from, to, totals, days: sorted.map(([day, d]) => ({ day, ...d })) };
+}
+
+/** A tenant's usage: every shard read (METER_SHARDS calls in parallel) and summed. */
+export async function tenantUsage(
+  env: Pick<Bindings, "USAGE_METER">,
+  tenant: string,
+  from: string | null = null,
+  to: string | null = null,
+): Promise<UsageReport> {
+  const parts = await Promise.all(
+    Array.from({ length: METER_SHARDS }, (_, i) => meterFor(env, shardName(tenant, i)).report(tenant, from, to)),
+  );
+  return sumReports(tenant, from, to, parts);
+}
+
+const storedBytes = new LookupCache<number>({
+  freshMs: USAGE_READ_MS,
+  staleIfErrorMs: 30 * USAGE_READ_MS,
+  maxEntries: 10_000,
+});
+
+/**
+ * The bytes a tenant has stored, as metered, read at most once per USAGE_READ_MS per isolate
+ * (single-flight; the last good total while the meter fails).
+ */
+export function tenantBytesStored(env: Pick<Bindings, "USAGE_METER">, tenant: string): Promise<number> {
+  return storedBytes.get(tenant, async () => (await tenantUsage(env, tenant)).totals.bytes_stored);
+}
