@@ -9,19 +9,43 @@
  * @type {{ name: string; path: string; what: string }[]}
  */
 const LAYERS = [
-  { name: "entry", path: "^src/index[.]ts$", what: "the Worker entry: mounts every route, exports the Durable Object classes" },
+  {
+    name: "entry",
+    path: "^src/index[.]ts$",
+    what: "the Worker entry: mounts every route, exports the Durable Object classes",
+  },
   { name: "routes", path: "^src/routes/", what: "HTTP surfaces: parse, call the layer below, relay" },
-  { name: "pipeline", path: "^src/harvest/", what: "the response pipeline: request edits, the harvest and the final answer" },
+  {
+    name: "pipeline",
+    path: "^src/harvest/",
+    what: "the response pipeline: request edits, the harvest and the final answer",
+  },
   { name: "auth", path: "^src/auth/", what: "the front door: who calls, what they may reach and name" },
   { name: "tracker", path: "^src/tracker/", what: "the file Durable Objects: ContainerTracker and ResponseIndex" },
-  { name: "tenants", path: "^src/tenants/", what: "tenant state: directory, keys at rest, ownership, rate counters, takedowns" },
+  {
+    name: "tenants",
+    path: "^src/tenants/",
+    what: "tenant state: directory, keys at rest, ownership, rate counters, takedowns",
+  },
   { name: "storage", path: "^src/storage/", what: "R2 copies, limits, key layout, container reads" },
   { name: "upstream", path: "^src/upstream/", what: "calls to the OpenAI API and its SSE framing" },
   { name: "observability", path: "^src/observability/", what: "the request log line and copy-job events" },
   { name: "metering", path: "^src/metering/", what: "usage counters (UsageMeter) and the one call that records usage" },
-  { name: "durable", path: "^src/durable/", what: "Durable Object plumbing: the SQLite schema-migration helper, the per-isolate lookup cache in front of shared objects" },
-  { name: "core", path: "^src/(links|http|encoding|schemas)/", what: "pure code: the link engine, HTTP helpers, encodings, request schemas" },
-  { name: "foundation", path: "^src/(app|config|errors|log|overload)([.]test)?[.]ts$", what: "the app's types and error mapping, the configuration contract, UnsandboxError, overload classification, the log-line writer" },
+  {
+    name: "durable",
+    path: "^src/durable/",
+    what: "Durable Object plumbing: the SQLite schema-migration helper, the per-isolate lookup cache in front of shared objects",
+  },
+  {
+    name: "core",
+    path: "^src/(links|http|encoding|schemas)/",
+    what: "pure code: the link engine, HTTP helpers, encodings, request schemas",
+  },
+  {
+    name: "foundation",
+    path: "^src/(app|config|errors|log|overload)([.]test)?[.]ts$",
+    what: "the app's types and error mapping, the configuration contract, UnsandboxError, overload classification, the log-line writer",
+  },
 ];
 
 /** One rule per layer: nothing in it imports a layer above it. */
@@ -48,7 +72,8 @@ module.exports = {
     },
     {
       name: "layer-unknown",
-      comment: "Every module of src/ belongs to a layer: add a new folder to LAYERS in .dependency-cruiser.cjs and to docs/architecture.md.",
+      comment:
+        "Every module of src/ belongs to a layer: add a new folder to LAYERS in .dependency-cruiser.cjs and to docs/architecture.md.",
       severity: "error",
       from: { path: "^src/", pathNot: LAYERS.map((l) => l.path) },
       to: {},

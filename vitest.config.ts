@@ -32,7 +32,11 @@ export const TEST_BINDINGS = {
  * A workerd project: the Worker with `bindings`, every outbound fetch answered by the simulator.
  * The Durable Objects read the same bindings, so a mode set here is the mode they run in.
  */
-function workersProject(name: string, bindings: Record<string, string>, test: { include: string[]; exclude?: string[] }) {
+function workersProject(
+  name: string,
+  bindings: Record<string, string>,
+  test: { include: string[]; exclude?: string[] },
+) {
   return {
     plugins: [
       cloudflareTest({
@@ -63,7 +67,10 @@ export default defineConfig({
     // Lines a passing test must still show (its `summary` annotations) are printed after the run.
     reporters: ["default", "./test/reporters/summary.ts"],
     projects: [
-      workersProject("workers", TEST_BINDINGS, { include: ["test/workers/**/*.test.ts"], exclude: ["test/workers/multi-tenant/**"] }),
+      workersProject("workers", TEST_BINDINGS, {
+        include: ["test/workers/**/*.test.ts"],
+        exclude: ["test/workers/multi-tenant/**"],
+      }),
       // The same Worker deployed in multi-tenant mode, Durable Objects included (the suites above
       // call the fetch handler with a mode's env, but the objects keep the deployment's bindings).
       workersProject(

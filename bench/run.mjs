@@ -29,12 +29,25 @@ const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
 const quick = process.argv.includes("--quick");
 // `--head`: bundle the committed sources (HEAD), not the working tree with others' unsaved edits.
 const fromHead = process.argv.includes("--head");
-const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const only = process.argv
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
 const wanted = (/** @type {string} */ name) => !only || only.includes(name);
 
 const plan = quick
-  ? { latency: { warmup: 3, runs: 10 }, copy: { sizesMiB: [16, 64], runs: 2, warmup: 1 }, streaming: { warmup: 1, runs: 5, holdbackRuns: 2 }, load: { concurrency: 10, runs: 1, warmup: 1 } }
-  : { latency: { warmup: 5, runs: 40 }, copy: { sizesMiB: [16, 64, 256, 1024], runs: 5, warmup: 1 }, streaming: { warmup: 2, runs: 15, holdbackRuns: 5 }, load: { concurrency: 50, runs: 3, warmup: 1 } };
+  ? {
+      latency: { warmup: 3, runs: 10 },
+      copy: { sizesMiB: [16, 64], runs: 2, warmup: 1 },
+      streaming: { warmup: 1, runs: 5, holdbackRuns: 2 },
+      load: { concurrency: 10, runs: 1, warmup: 1 },
+    }
+  : {
+      latency: { warmup: 5, runs: 40 },
+      copy: { sizesMiB: [16, 64, 256, 1024], runs: 5, warmup: 1 },
+      streaming: { warmup: 2, runs: 15, holdbackRuns: 5 },
+      load: { concurrency: 50, runs: 3, warmup: 1 },
+    };
 
 // Developing: `--sizes=16,256` and `--runs=1` narrow the copy case (the run then counts as partial).
 const sizesArg = process.argv.find((a) => a.startsWith("--sizes="))?.slice("--sizes=".length);
@@ -46,7 +59,8 @@ const partial = quick || Boolean(only || sizesArg || runsArg);
 const t0 = performance.now();
 /** The copy case's share of the 20 minutes (issue 11), measured from the start of the run. */
 const COPY_BUDGET_MS = 16 * 60_000;
-const log = (/** @type {string} */ line) => process.stdout.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+const log = (/** @type {string} */ line) =>
+  process.stdout.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 const dir = mkdtempSync(join(tmpdir(), "unsandbox-bench-"));
 
 /** @type {{ stop(): Promise<void> }[]} */
@@ -60,7 +74,8 @@ async function cleanUp() {
   await Promise.all(running.map((p) => p.stop()));
   rmSync(dir, { recursive: true, force: true });
 }
-for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) process.on(signal, () => void cleanUp().then(() => process.exit(130)));
+for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"]))
+  process.on(signal, () => void cleanUp().then(() => process.exit(130)));
 
 try {
   // The bundles are made from the working tree as it is now: record which commit that was and
@@ -68,7 +83,11 @@ try {
   // (A copy without git, e.g. a tarball, records "unknown".)
   const git = (/** @type {string[]} */ args) => {
     try {
-      return execFileSync("git", args, { cwd: fileURLToPath(new URL("..", import.meta.url)), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+      return execFileSync("git", args, {
+        cwd: fileURLToPath(new URL("..", import.meta.url)),
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim();
     } catch {
       return args[0] === "rev-parse" ? "unknown" : "";
     }
@@ -76,19 +95,28 @@ try {
   const source = {
     commit: git(["rev-parse", "HEAD"]),
     from: fromHead ? "HEAD" : "working tree",
-    uncommitted: fromHead ? [] : git(["status", "--porcelain", "--", "src", "sim", "wrangler.toml"]).split("\n").filter(Boolean),
+    uncommitted: fromHead
+      ? []
+      : git(["status", "--porcelain", "--", "src", "sim", "wrangler.toml"]).split("\n").filter(Boolean),
   };
-  log(`bundling the simulator and unsandbox (${source.from}, commit ${source.commit.slice(0, 12)}, ${source.uncommitted.length} uncommitted Worker files) into ${dir}`);
+  log(
+    `bundling the simulator and unsandbox (${source.from}, commit ${source.commit.slice(0, 12)}, ${source.uncommitted.length} uncommitted Worker files) into ${dir}`,
+  );
   const root = fromHead ? checkoutHead(join(dir, "head")).root : undefined;
   const simConfig = await snapshotSim(join(dir, "snapshot-sim"), root);
   const unsandboxConfig = snapshotUnsandbox(join(dir, "snapshot-unsandbox"), root);
   log("starting the simulator, unsandbox and the R2 writer (wrangler dev each)");
   const sim = await startSimProcess({ persistDir: dir, config: simConfig });
   running.push(sim);
-  const [unsandbox, r2writer] = await Promise.all([startUnsandboxProcess({ persistDir: dir, sim, config: unsandboxConfig }), startR2Writer({ persistDir: dir })]);
+  const [unsandbox, r2writer] = await Promise.all([
+    startUnsandboxProcess({ persistDir: dir, sim, config: unsandboxConfig }),
+    startR2Writer({ persistDir: dir }),
+  ]);
   running.push(unsandbox, r2writer);
   Object.assign(named, { sim, unsandbox, r2writer });
-  log(`simulator ${sim.origin}, unsandbox ${unsandbox.origin} (workerd pid ${unsandbox.workerdPid()}), R2 writer ${r2writer.origin}`);
+  log(
+    `simulator ${sim.origin}, unsandbox ${unsandbox.origin} (workerd pid ${unsandbox.workerdPid()}), R2 writer ${r2writer.origin}`,
+  );
   // A Worker reloaded mid-run (a new workerd) would have lost its in-memory state: say so.
   const pids = { sim: sim.workerdPid(), unsandbox: unsandbox.workerdPid() };
   const inspector = await connectInspector(unsandbox.inspectorPort);
@@ -109,7 +137,11 @@ try {
       platform: `${platform()} ${release()}`,
       node: process.version,
       load_average_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
-      wrangler: execFileSync(join(fileURLToPath(new URL("../node_modules/.bin/", import.meta.url)), "wrangler"), ["--version"], { encoding: "utf8" }).trim(),
+      wrangler: execFileSync(
+        join(fileURLToPath(new URL("../node_modules/.bin/", import.meta.url)), "wrangler"),
+        ["--version"],
+        { encoding: "utf8" },
+      ).trim(),
     },
   };
   if (wanted("latency")) result.latency = await latencyCase(ctx, plan.latency);
@@ -119,7 +151,8 @@ try {
   if (wanted("load")) result.load = await loadCase(ctx, plan.load);
   result.finished_at = new Date().toISOString();
   result.workers_never_reloaded = sim.workerdPid() === pids.sim && unsandbox.workerdPid() === pids.unsandbox;
-  if (!result.workers_never_reloaded) log("warning: a Worker was reloaded during the run (its workerd changed); figures after that may be off");
+  if (!result.workers_never_reloaded)
+    log("warning: a Worker was reloaded during the run (its workerd changed); figures after that may be off");
   result.duration_s = Math.round((performance.now() - t0) / 1000);
   /** @type {any} */ (result.machine).load_average_at_end = loadavg().map((x) => Math.round(x * 100) / 100);
 
@@ -133,7 +166,8 @@ try {
 } catch (err) {
   process.exitCode = 1;
   console.error(`bench failed: ${err instanceof Error ? err.stack : String(err)}`);
-  for (const [name, p] of Object.entries(named)) console.error(`\n--- last output of ${name} ---\n${p.output().slice(-3000)}`);
+  for (const [name, p] of Object.entries(named))
+    console.error(`\n--- last output of ${name} ---\n${p.output().slice(-3000)}`);
 } finally {
   await cleanUp();
 }

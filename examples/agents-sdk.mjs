@@ -104,7 +104,8 @@ if (process.env.UNSANDBOX_SHELL !== "0") {
   const commands = [];
   for await (const event of shellStreamed) {
     const e = event.type === "raw_model_stream_event" && event.data.type === "model" ? event.data.event : undefined;
-    if (e?.type === "response.output_item.done" && e.item.type === "shell_call") commands.push(e.item.action.commands.join("; "));
+    if (e?.type === "response.output_item.done" && e.item.type === "shell_call")
+      commands.push(e.item.action.commands.join("; "));
   }
   await shellStreamed.completed;
   report("shell streamed run", shellStreamed);

@@ -24,7 +24,9 @@ async function download(file) {
   const res = await fetch(file.url);
   const bytes = new Uint8Array(await res.arrayBuffer());
   const sha256 = createHash("sha256").update(bytes).digest("hex");
-  console.log(`  download ${file.filename}: HTTP ${res.status}, ${bytes.length} bytes, sha256 ${sha256} (manifest ${file.sha256 ?? "-"})`);
+  console.log(
+    `  download ${file.filename}: HTTP ${res.status}, ${bytes.length} bytes, sha256 ${sha256} (manifest ${file.sha256 ?? "-"})`,
+  );
 }
 
 // 1. Plain: the answer arrives once the files are copied (or after a bounded wait).

@@ -8,7 +8,10 @@ import { fileURLToPath } from "node:url";
  * @param {string} [outfile]
  * @param {string} [root] the sources' root (the benchmark bundles a snapshot of another commit)
  */
-export async function buildSim(outfile = fileURLToPath(new URL("../test/.build/sim.mjs", import.meta.url)), root = fileURLToPath(new URL("..", import.meta.url))) {
+export async function buildSim(
+  outfile = fileURLToPath(new URL("../test/.build/sim.mjs", import.meta.url)),
+  root = fileURLToPath(new URL("..", import.meta.url)),
+) {
   await build({
     entryPoints: [join(root, "sim", "src", "index.ts")],
     outfile,

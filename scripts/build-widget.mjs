@@ -39,7 +39,7 @@ export async function bundleWidget() {
     write: false,
     logLevel: "warning",
   });
-  const code = `/*! unsandbox-chat ${version} */\n${(result.outputFiles?.[0]?.text ?? "")}`;
+  const code = `/*! unsandbox-chat ${version} */\n${result.outputFiles?.[0]?.text ?? ""}`;
   const integrity = `sha384-${createHash("sha384").update(code, "utf8").digest("base64")}`;
   const gzipBytes = gzipSync(code, { level: 9 }).length;
   const module = [

@@ -20,12 +20,19 @@ const outAt = args.indexOf("--out");
 const out = outAt >= 0 ? args[outAt + 1] : join(REPO_ROOT, "docs", "assumptions.md");
 const apiKey = process.env.OPENAI_API_KEY;
 if (!apiKey) {
-  console.error("probe:real needs OPENAI_API_KEY (a real key; it makes two small code_interpreter calls). OPENAI_BASE_URL and OPENAI_MODEL are optional.");
+  console.error(
+    "probe:real needs OPENAI_API_KEY (a real key; it makes two small code_interpreter calls). OPENAI_BASE_URL and OPENAI_MODEL are optional.",
+  );
   process.exit(2);
 }
 const baseURL = process.env.OPENAI_BASE_URL || "https://api.openai.com/v1";
 try {
-  const report = await runProbe({ baseURL, apiKey, model: process.env.OPENAI_MODEL || "gpt-5", log: (m) => console.error(`probe: ${m}`) });
+  const report = await runProbe({
+    baseURL,
+    apiKey,
+    model: process.env.OPENAI_MODEL || "gpt-5",
+    log: (m) => console.error(`probe: ${m}`),
+  });
   if (out) writeFileSync(out, assumptionsMarkdown(report));
   if (args.includes("--json")) console.log(JSON.stringify(report, null, 2));
   else console.error(`probe: wrote ${out}`);

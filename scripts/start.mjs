@@ -53,9 +53,14 @@ for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
 process.on("exit", () => children.forEach((c) => c.killNow()));
 
 // A busy port would only show up as a wrangler stack trace: say it plainly, with the way out.
-for (const [name, port, wanted] of /** @type {const} */ ([["PORT", plan.port, true], ["SIM_PORT", plan.simPort, plan.useSim]])) {
+for (const [name, port, wanted] of /** @type {const} */ ([
+  ["PORT", plan.port, true],
+  ["SIM_PORT", plan.simPort, plan.useSim],
+])) {
   if (wanted && (await portInUse(port))) {
-    console.error(`127.0.0.1:${port} is already in use (another npm start?). Stop it, or choose another port: ${name}=<port> npm start`);
+    console.error(
+      `127.0.0.1:${port} is already in use (another npm start?). Stop it, or choose another port: ${name}=<port> npm start`,
+    );
     process.exit(1);
   }
 }
@@ -68,12 +73,18 @@ const [inspectorPort, simInspectorPort] = await freePorts(2);
 const sim = plan.useSim
   ? startWranglerDev(
       [
-        "-c", "sim/wrangler.toml",
-        "--ip", "127.0.0.1",
-        "--port", String(plan.simPort),
-        "--inspector-port", String(simInspectorPort),
-        "--persist-to", join(plan.persistTo, "sim"),
-        "--var", `SIM_API_KEY:${SIM_API_KEY}`,
+        "-c",
+        "sim/wrangler.toml",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(plan.simPort),
+        "--inspector-port",
+        String(simInspectorPort),
+        "--persist-to",
+        join(plan.persistTo, "sim"),
+        "--var",
+        `SIM_API_KEY:${SIM_API_KEY}`,
       ],
       { onOutput: prefixer("sim") },
     )
@@ -81,7 +92,17 @@ const sim = plan.useSim
 if (sim) children.push(sim);
 
 const unsandbox = startWranglerDev(
-  ["--ip", "127.0.0.1", "--port", String(plan.port), "--inspector-port", String(inspectorPort), "--persist-to", plan.persistTo, ...varArgs(plan.vars)],
+  [
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(plan.port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    plan.persistTo,
+    ...varArgs(plan.vars),
+  ],
   { onOutput: prefixer("unsandbox") },
 );
 children.push(unsandbox);

@@ -32,7 +32,10 @@ async function admin(method, path, body) {
   if (!secret) throw new Error("ADMIN_SECRET is not set (the admin secret of the unsandbox you talk to)");
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { authorization: `Bearer ${secret}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${secret}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -75,13 +78,22 @@ export async function main(argv) {
       return admin("GET", "/admin/tenants");
     case "create":
       if (!a) throw new Error("create needs a name");
-      return admin("POST", "/admin/tenants", { name: a, ...(v.id ? { id: v.id } : {}), ...(v["upstream-key"] ? { upstream_key: v["upstream-key"] } : {}), limits: limits(single) });
+      return admin("POST", "/admin/tenants", {
+        name: a,
+        ...(v.id ? { id: v.id } : {}),
+        ...(v["upstream-key"] ? { upstream_key: v["upstream-key"] } : {}),
+        limits: limits(single),
+      });
     case "show":
       return admin("GET", `/admin/tenants/${t}`);
     case "update":
       return admin("PATCH", `/admin/tenants/${t}`, {
         ...(v.name ? { name: v.name } : {}),
-        ...(v["upstream-key"] ? { upstream_key: v["upstream-key"] } : v["deployment-key"] ? { upstream_key: null } : {}),
+        ...(v["upstream-key"]
+          ? { upstream_key: v["upstream-key"] }
+          : v["deployment-key"]
+            ? { upstream_key: null }
+            : {}),
         ...(v.rpm ? { limits: limits(single) } : {}),
       });
     case "revoke":

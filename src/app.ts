@@ -52,7 +52,11 @@ export function createApp(): Hono<AppEnv> {
   app.onError((err, c) => {
     const overload = classifyOverload(err);
     if (overload) {
-      logEvent("warn", "internal_object_overloaded", { requestId: c.get("requestId"), kind: overload.kind, ...errorFields(err) });
+      logEvent("warn", "internal_object_overloaded", {
+        requestId: c.get("requestId"),
+        kind: overload.kind,
+        ...errorFields(err),
+      });
       // The route answered (upstream ran, the model may have been paid for) and a step after it
       // failed, e.g. recording the answer's owner: the answer still goes out, marked.
       if (c.finalized && c.res.status < 500) {

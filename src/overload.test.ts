@@ -5,10 +5,18 @@ import { classifyOverload, overloadError } from "./overload";
 
 describe("classifyOverload", () => {
   it("reads Cloudflare's .overloaded and .retryable, and nothing else", () => {
-    expect(classifyOverload(Object.assign(new Error("x"), { overloaded: true, retryable: false }))).toEqual({ kind: "overloaded", retryAfterS: 5 });
+    expect(classifyOverload(Object.assign(new Error("x"), { overloaded: true, retryable: false }))).toEqual({
+      kind: "overloaded",
+      retryAfterS: 5,
+    });
     // Overloaded wins: retrying at once would add to the overload.
-    expect(classifyOverload(Object.assign(new Error("x"), { overloaded: true, retryable: true }))?.kind).toBe("overloaded");
-    expect(classifyOverload(Object.assign(new Error("x"), { retryable: true }))).toEqual({ kind: "unavailable", retryAfterS: 1 });
+    expect(classifyOverload(Object.assign(new Error("x"), { overloaded: true, retryable: true }))?.kind).toBe(
+      "overloaded",
+    );
+    expect(classifyOverload(Object.assign(new Error("x"), { retryable: true }))).toEqual({
+      kind: "unavailable",
+      retryAfterS: 1,
+    });
     // A bug thrown inside an object's own code (`.remote`) is not an overload.
     expect(classifyOverload(Object.assign(new Error("x"), { remote: true }))).toBeNull();
     expect(classifyOverload(new UnsandboxError(404, "no"))).toBeNull();

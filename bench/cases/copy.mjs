@@ -44,7 +44,10 @@ async function plainDownload(ctx, bytes) {
   const got = await download(`${ctx.sim.baseURL}/containers/${container.id}/files/${file.id}/content`, {
     headers: { authorization: `Bearer ${ctx.sim.apiKey}` },
   });
-  if (got.status !== 200 || got.bytes !== bytes) throw new Error(`ceiling download: ${got.status}, ${got.bytes} of ${bytes} bytes ${got.errorBody ?? ""} (container ${container.id}: ${JSON.stringify(container).slice(0, 300)})`);
+  if (got.status !== 200 || got.bytes !== bytes)
+    throw new Error(
+      `ceiling download: ${got.status}, ${got.bytes} of ${bytes} bytes ${got.errorBody ?? ""} (container ${container.id}: ${JSON.stringify(container).slice(0, 300)})`,
+    );
   return { ms: got.ms, simCpuS: cpuSeconds(simPid) - cpuBefore };
 }
 
@@ -61,12 +64,15 @@ async function r2Put(ctx, bytes, partSize = 0) {
   const memory = watchMemory(writerPid);
   const cpuBefore = cpuSeconds(writerPid);
   const started = performance.now();
-  const res = await fetch(`${ctx.r2writer.origin}/put?bytes=${bytes}${partSize ? `&multipart=${partSize}` : ""}`, { method: "POST" });
+  const res = await fetch(`${ctx.r2writer.origin}/put?bytes=${bytes}${partSize ? `&multipart=${partSize}` : ""}`, {
+    method: "POST",
+  });
   const ms = performance.now() - started;
   const cpuS = cpuSeconds(writerPid) - cpuBefore;
   const window = memory.stop();
   const body = /** @type {{ key: string, bytes: number, ms: number }} */ (await res.json());
-  if (res.status !== 200 || body.bytes !== bytes) throw new Error(`ceiling R2 put: ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200 || body.bytes !== bytes)
+    throw new Error(`ceiling R2 put: ${res.status} ${JSON.stringify(body)}`);
   await fetch(`${ctx.r2writer.origin}/put?key=${encodeURIComponent(body.key)}`, { method: "DELETE" });
   return { ms, cpuS, memory: window };
 }
@@ -87,7 +93,14 @@ async function copyThrough(ctx, bytes, checkSha) {
   const answer = await postJson(
     `${ctx.unsandbox.baseURL}/responses`,
     ctx.unsandbox.apiKey,
-    { model: "gpt-5", input: directive("Write a large file.", `scenario=big; size=${bytes / MiB}MiB${QUIRKS ? `; quirks=${QUIRKS}` : ""}`), tools: TOOLS },
+    {
+      model: "gpt-5",
+      input: directive(
+        "Write a large file.",
+        `scenario=big; size=${bytes / MiB}MiB${QUIRKS ? `; quirks=${QUIRKS}` : ""}`,
+      ),
+      tools: TOOLS,
+    },
     { "x-unsandbox-wait-ms": "0" },
   );
   const answeredAt = performance.now();
@@ -101,16 +114,25 @@ async function copyThrough(ctx, bytes, checkSha) {
   const isolate = await heap.stop();
   const cpuUsed = { unsandbox: cpuSeconds(pid) - cpu.unsandbox, sim: cpuSeconds(simPid) - cpu.sim };
   const file = settled.files.find((f) => f.path.endsWith("/big.bin"));
-  if (settled.timedOut || !file || file.state !== "stored") throw new Error(`copy of ${bytes} bytes did not end stored: ${JSON.stringify(settled.files)}`);
+  if (settled.timedOut || !file || file.state !== "stored")
+    throw new Error(`copy of ${bytes} bytes did not end stored: ${JSON.stringify(settled.files)}`);
   if (file.bytes !== bytes) throw new Error(`copy stored ${file.bytes} bytes of ${bytes}`);
   if (checkSha) {
     const truth = await getJson(`${ctx.sim.origin}/__sim/files/${file.file_id}`);
-    if (truth.sha256 !== file.sha256) throw new Error(`copy sha256 ${file.sha256} differs from the simulator's ${truth.sha256}`);
+    if (truth.sha256 !== file.sha256)
+      throw new Error(`copy sha256 ${file.sha256} differs from the simulator's ${truth.sha256}`);
   }
   // How many times unsandbox fetched the content (one per copy step: a resume re-reads from byte 0
   // when upstream ignores Range, as the real API does).
   const counters = await getJson(`${ctx.sim.origin}/__sim/counters`);
-  return { ms: settled.settledAt - answeredAt, answerMs: answer.ms, memory: window, isolate, cpu: cpuUsed, contentFetches: counters.content_fetches?.[file.file_id] ?? null };
+  return {
+    ms: settled.settledAt - answeredAt,
+    answerMs: answer.ms,
+    memory: window,
+    isolate,
+    cpu: cpuUsed,
+    contentFetches: counters.content_fetches?.[file.file_id] ?? null,
+  };
 }
 
 /**
@@ -140,7 +162,9 @@ export async function copyCase(ctx, { sizesMiB, runs, warmup, deadline = Infinit
     for (let r = 0; r < runs; r++) {
       if (r > 0 && performance.now() + lastRunMs > deadline) {
         skipped = runs - r;
-        ctx.log(`copy ${size} MiB: ${skipped} repeat run(s) skipped to stay inside the time budget (a run took ${round(lastRunMs / 1000)} s)`);
+        ctx.log(
+          `copy ${size} MiB: ${skipped} repeat run(s) skipped to stay inside the time budget (a run took ${round(lastRunMs / 1000)} s)`,
+        );
         break;
       }
       const runStarted = performance.now();
@@ -177,7 +201,9 @@ export async function copyCase(ctx, { sizesMiB, runs, warmup, deadline = Infinit
         copy_sim_cpu_s: round(copy.cpu.sim, 2),
       });
       lastRunMs = performance.now() - runStarted;
-      ctx.log(`copy ${size} MiB run ${r + 1}/${runs}: download ${round(downloadMs)} ms, R2 put ${round(putMs)} ms (single ${round(put.ms)}, multipart ${round(putMultipart.ms)}), unsandbox ${round(copy.ms)} ms, memory +${mib(copy.memory.growth)} MiB`);
+      ctx.log(
+        `copy ${size} MiB run ${r + 1}/${runs}: download ${round(downloadMs)} ms, R2 put ${round(putMs)} ms (single ${round(put.ms)}, multipart ${round(putMultipart.ms)}), unsandbox ${round(copy.ms)} ms, memory +${mib(copy.memory.growth)} MiB`,
+      );
     }
     const downloadMs = median(samples.map((s) => s.download_ms));
     const putMs = median(samples.map((s) => s.r2_put_ms));

@@ -22,7 +22,8 @@ export async function latencyCase(ctx, { warmup, runs }) {
   for (let i = 0; i < warmup + runs; i++) {
     const d = await postJson(`${ctx.sim.baseURL}/responses`, ctx.sim.apiKey, BODY);
     const t = await postJson(`${ctx.unsandbox.baseURL}/responses`, ctx.unsandbox.apiKey, BODY);
-    if (d.status !== 200 || t.status !== 200) throw new Error(`latency: direct ${d.status}, through ${t.status}: ${JSON.stringify(t.json).slice(0, 300)}`);
+    if (d.status !== 200 || t.status !== 200)
+      throw new Error(`latency: direct ${d.status}, through ${t.status}: ${JSON.stringify(t.json).slice(0, 300)}`);
     const h0 = performance.now();
     await (await fetch(`${ctx.unsandbox.origin}/healthz`)).text();
     const h = performance.now() - h0;
@@ -37,11 +38,19 @@ export async function latencyCase(ctx, { warmup, runs }) {
     runs,
     direct_ms: { p50: p(direct, 50), p95: p(direct, 95) },
     through_ms: { p50: p(through, 50), p95: p(through, 95) },
-    added_ms: { p50: round(percentile(through, 50) - percentile(direct, 50), 2), p95: round(percentile(through, 95) - percentile(direct, 95), 2) },
+    added_ms: {
+      p50: round(percentile(through, 50) - percentile(direct, 50), 2),
+      p95: round(percentile(through, 95) - percentile(direct, 95), 2),
+    },
     healthz_ms: { p50: p(floor, 50), p95: p(floor, 95) },
-    ratio: { p50: round(percentile(through, 50) / percentile(direct, 50), 2), p95: round(percentile(through, 95) / percentile(direct, 95), 2) },
+    ratio: {
+      p50: round(percentile(through, 50) / percentile(direct, 50), 2),
+      p95: round(percentile(through, 95) / percentile(direct, 95), 2),
+    },
     samples: { direct: direct.map((x) => round(x, 2)), through: through.map((x) => round(x, 2)) },
   };
-  ctx.log(`latency: direct p50 ${result.direct_ms.p50} ms, through p50 ${result.through_ms.p50} ms (+${result.added_ms.p50} ms)`);
+  ctx.log(
+    `latency: direct p50 ${result.direct_ms.p50} ms, through p50 ${result.through_ms.p50} ms (+${result.added_ms.p50} ms)`,
+  );
   return result;
 }

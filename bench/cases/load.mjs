@@ -10,7 +10,11 @@
 import { directive, getJson, postJson, TOOLS, waitSettled } from "../lib/context.mjs";
 import { median, percentile, round } from "../lib/stats.mjs";
 
-const BODY = { model: "gpt-5", input: directive("Write a table and a note.", "scenario=several-files; files=table.csv,note.txt"), tools: TOOLS };
+const BODY = {
+  model: "gpt-5",
+  input: directive("Write a table and a note.", "scenario=several-files; files=table.csv,note.txt"),
+  tools: TOOLS,
+};
 
 /**
  * One round: `concurrency` requests at once.
@@ -20,12 +24,20 @@ const BODY = { model: "gpt-5", input: directive("Write a table and a note.", "sc
 async function round1(ctx, concurrency) {
   const started = performance.now();
   const answers = await Promise.all(
-    Array.from({ length: concurrency }, () => postJson(`${ctx.unsandbox.baseURL}/responses`, ctx.unsandbox.apiKey, BODY)),
+    Array.from({ length: concurrency }, () =>
+      postJson(`${ctx.unsandbox.baseURL}/responses`, ctx.unsandbox.apiKey, BODY),
+    ),
   );
   const wallMs = performance.now() - started;
   const failed = answers.filter((a) => a.status !== 200);
-  if (failed.length) throw new Error(`load: ${failed.length} of ${concurrency} answered ${failed[0]?.status}: ${JSON.stringify(failed[0]?.json).slice(0, 300)}`);
-  const storedAtAnswer = answers.reduce((n, a) => n + a.json.unsandbox.files.filter((/** @type {any} */ f) => f.state === "stored").length, 0);
+  if (failed.length)
+    throw new Error(
+      `load: ${failed.length} of ${concurrency} answered ${failed[0]?.status}: ${JSON.stringify(failed[0]?.json).slice(0, 300)}`,
+    );
+  const storedAtAnswer = answers.reduce(
+    (n, a) => n + a.json.unsandbox.files.filter((/** @type {any} */ f) => f.state === "stored").length,
+    0,
+  );
   let written = 0;
   let stored = 0;
   /** @type {Record<string, number>} */
@@ -33,7 +45,11 @@ async function round1(ctx, concurrency) {
   for (const a of answers) {
     const truth = await getJson(`${ctx.sim.origin}/__sim/responses/${a.json.id}`);
     written += truth.written.length;
-    const settled = await waitSettled(ctx, a.json.id, { everyMs: 250, timeoutMs: 120_000, expect: truth.written.length });
+    const settled = await waitSettled(ctx, a.json.id, {
+      everyMs: 250,
+      timeoutMs: 120_000,
+      expect: truth.written.length,
+    });
     for (const f of settled.files) {
       if (f.state === "stored") stored++;
       else otherStates[f.state] = (otherStates[f.state] ?? 0) + 1;
@@ -62,7 +78,9 @@ export async function loadCase(ctx, { concurrency, runs, warmup }) {
   for (let r = 0; r < runs; r++) {
     const one = await round1(ctx, concurrency);
     rounds.push(one);
-    ctx.log(`load round ${r + 1}/${runs}: ${one.rps} req/s, p95 ${one.p95_ms} ms, files stored ${one.files_stored} of ${one.files_written} written`);
+    ctx.log(
+      `load round ${r + 1}/${runs}: ${one.rps} req/s, p95 ${one.p95_ms} ms, files stored ${one.files_stored} of ${one.files_written} written`,
+    );
   }
   const written = rounds.reduce((n, x) => n + x.files_written, 0);
   const stored = rounds.reduce((n, x) => n + x.files_stored, 0);

@@ -82,10 +82,12 @@ export async function waitSettled(ctx, responseId, o = {}) {
     const res = await fetch(`${ctx.unsandbox.baseURL}/responses/${responseId}/files`, {
       headers: { authorization: `Bearer ${ctx.unsandbox.apiKey}`, "x-unsandbox-wait-ms": String(waitMs) },
     });
-    if (!res.ok) throw new Error(`GET files of ${responseId} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    if (!res.ok)
+      throw new Error(`GET files of ${responseId} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     const files = /** @type {any[]} */ ((await res.json()).data);
     const now = performance.now();
-    if (files.length >= expect && files.every((f) => SETTLED.has(f.state))) return { files, settledAt: now, timedOut: false };
+    if (files.length >= expect && files.every((f) => SETTLED.has(f.state)))
+      return { files, settledAt: now, timedOut: false };
     if (now > deadline) return { files, settledAt: now, timedOut: true };
     // Everything listed has settled but not everything is listed yet (a sweep finds the rest).
     if (files.every((f) => SETTLED.has(f.state))) await sleep(everyMs);

@@ -28,7 +28,14 @@ export async function download(url, options = {}) {
   const res = await fetch(url, { headers: { "accept-encoding": "identity", ...options.headers } });
   if (!res.ok) {
     const errorBody = (await res.text()).slice(0, 500);
-    return { status: res.status, bytes: 0, sha256: null, ms: performance.now() - started, headers: res.headers, errorBody };
+    return {
+      status: res.status,
+      bytes: 0,
+      sha256: null,
+      ms: performance.now() - started,
+      headers: res.headers,
+      errorBody,
+    };
   }
   const hash = options.hash ? createHash("sha256") : null;
   let bytes = 0;
@@ -38,5 +45,12 @@ export async function download(url, options = {}) {
       hash?.update(chunk);
     }
   }
-  return { status: res.status, bytes, sha256: hash ? hash.digest("hex") : null, ms: performance.now() - started, headers: res.headers, errorBody: null };
+  return {
+    status: res.status,
+    bytes,
+    sha256: hash ? hash.digest("hex") : null,
+    ms: performance.now() - started,
+    headers: res.headers,
+    errorBody: null,
+  };
 }

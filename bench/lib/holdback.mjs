@@ -75,8 +75,14 @@ export function measureHoldback(upstream, proxied, filesOrigin) {
   for (const s of seqs) {
     let held = 0;
     for (const part of parts) {
-      const u = upstream.filter((d) => key(d) === part && d.sequence_number <= s).map((d) => d.delta).join("");
-      const p = proxied.filter((d) => key(d) === part && d.sequence_number <= s).map((d) => d.delta).join("");
+      const u = upstream
+        .filter((d) => key(d) === part && d.sequence_number <= s)
+        .map((d) => d.delta)
+        .join("");
+      const p = proxied
+        .filter((d) => key(d) === part && d.sequence_number <= s)
+        .map((d) => d.delta)
+        .join("");
       const nu = normalizeUpstream(u);
       const np = normalizeProxied(p, filesOrigin);
       held += rawLength(nu.slice(commonPrefix(nu, np)), u);

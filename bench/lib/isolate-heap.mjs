@@ -23,11 +23,16 @@
  * @returns {Promise<{ sample(): Promise<HeapSample>, close(): void }>}
  */
 export async function connectInspector(inspectorPort) {
-  const targets = /** @type {{ webSocketDebuggerUrl: string }[]} */ (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json());
+  const targets = /** @type {{ webSocketDebuggerUrl: string }[]} */ (
+    await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()
+  );
   const url = targets[0]?.webSocketDebuggerUrl;
   if (!url) throw new Error(`no inspector target on port ${inspectorPort}`);
   // wrangler's inspector proxy only accepts the devtools origin (or none, from a browser tab).
-  const ws = new WebSocket(url, /** @type {any} */ ({ headers: { origin: "https://devtools.devprod.cloudflare.dev" } }));
+  const ws = new WebSocket(
+    url,
+    /** @type {any} */ ({ headers: { origin: "https://devtools.devprod.cloudflare.dev" } }),
+  );
   await new Promise((resolve, reject) => {
     ws.onopen = resolve;
     ws.onerror = reject;

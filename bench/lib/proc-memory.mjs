@@ -59,7 +59,9 @@ export function findWorkerdPid(ancestorPid) {
   }
   const withInspector = found.filter((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").some((arg) => arg.startsWith("--inspector-addr"));
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8")
+        .split("\0")
+        .some((arg) => arg.startsWith("--inspector-addr"));
     } catch {
       return false;
     }

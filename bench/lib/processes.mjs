@@ -48,7 +48,14 @@ async function start(args, readyPath, port, cwd) {
     await proc.stop();
     throw err;
   }
-  return { origin, pid: proc.pid, inspectorPort, workerdPid: () => findWorkerdPid(proc.pid), output: proc.output, stop: () => proc.stop() };
+  return {
+    origin,
+    pid: proc.pid,
+    inspectorPort,
+    workerdPid: () => findWorkerdPid(proc.pid),
+    output: proc.output,
+    stop: () => proc.stop(),
+  };
 }
 
 /**
@@ -57,11 +64,27 @@ async function start(args, readyPath, port, cwd) {
  *   wrangler config (bench/lib/snapshot.mjs); default: the live sources
  * @returns {Promise<Running & { apiKey: string, baseURL: string }>}
  */
-export async function startSimProcess({ persistDir, apiKey = BENCH_SIM_KEY, config = join(REPO_ROOT, "sim", "wrangler.toml") }) {
+export async function startSimProcess({
+  persistDir,
+  apiKey = BENCH_SIM_KEY,
+  config = join(REPO_ROOT, "sim", "wrangler.toml"),
+}) {
   const [port, inspector] = /** @type {[number, number]} */ (await freePorts(2));
   const running = await start(
-    ["-c", resolve(config), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-      "--persist-to", resolve(persistDir, "sim"), "--var", `SIM_API_KEY:${apiKey}`],
+    [
+      "-c",
+      resolve(config),
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspector),
+      "--persist-to",
+      resolve(persistDir, "sim"),
+      "--var",
+      `SIM_API_KEY:${apiKey}`,
+    ],
     "/v1/models",
     port,
     join(persistDir, "cwd-sim"),
@@ -80,7 +103,19 @@ export async function startUnsandboxProcess({ persistDir, sim, config = join(REP
   // simulator's URL and key are set explicitly because its port is ours too.
   const plan = planStart({ PORT: String(port), OPENAI_API_KEY: sim.apiKey, OPENAI_BASE_URL: sim.baseURL }, {});
   const running = await start(
-    ["-c", resolve(config), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--persist-to", resolve(persistDir, "unsandbox"), ...varArgs(plan.vars)],
+    [
+      "-c",
+      resolve(config),
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspector),
+      "--persist-to",
+      resolve(persistDir, "unsandbox"),
+      ...varArgs(plan.vars),
+    ],
     "/healthz",
     port,
     join(persistDir, "cwd-unsandbox"),
@@ -98,10 +133,21 @@ export async function startR2Writer({ persistDir }) {
   // A copy of its two files, for the same reason the other Workers run from snapshots.
   const copy = join(persistDir, "snapshot-r2-writer");
   mkdirSync(copy, { recursive: true });
-  for (const file of ["wrangler.toml", "index.mjs"]) copyFileSync(join(REPO_ROOT, "bench", "r2-writer", file), join(copy, file));
+  for (const file of ["wrangler.toml", "index.mjs"])
+    copyFileSync(join(REPO_ROOT, "bench", "r2-writer", file), join(copy, file));
   return start(
-    ["-c", join(copy, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-      "--persist-to", resolve(persistDir, "r2-writer")],
+    [
+      "-c",
+      join(copy, "wrangler.toml"),
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspector),
+      "--persist-to",
+      resolve(persistDir, "r2-writer"),
+    ],
     "/health",
     port,
     join(persistDir, "cwd-r2-writer"),

@@ -24,7 +24,10 @@ import { QUIET_WRANGLER_ENV, REPO_ROOT } from "../../scripts/lib/wrangler-dev.mj
 export function checkoutHead(dir) {
   mkdirSync(dir, { recursive: true });
   const commit = execSync("git rev-parse HEAD", { cwd: REPO_ROOT, encoding: "utf8" }).trim();
-  execSync(`git archive ${commit} src sim wrangler.toml tsconfig.json package.json | tar -x -C ${JSON.stringify(dir)}`, { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  execSync(
+    `git archive ${commit} src sim wrangler.toml tsconfig.json package.json | tar -x -C ${JSON.stringify(dir)}`,
+    { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit"] },
+  );
   symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
   return { root: dir, commit };
 }
@@ -67,7 +70,11 @@ export function snapshotUnsandbox(dir, root = REPO_ROOT) {
   const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
   const out = spawnSync(join(REPO_ROOT, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", dir], {
     cwd: root,
-    env: { ...process.env, ...QUIET_WRANGLER_ENV, PATH: `${join(REPO_ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}` },
+    env: {
+      ...process.env,
+      ...QUIET_WRANGLER_ENV,
+      PATH: `${join(REPO_ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+    },
     encoding: "utf8",
   });
   if (out.status !== 0) throw new Error(`bundling unsandbox failed:\n${out.stdout}\n${out.stderr}`);

@@ -15,7 +15,10 @@ export function percentile(values, p) {
   const rank = (p / 100) * (sorted.length - 1);
   const lo = Math.floor(rank);
   const hi = Math.ceil(rank);
-  return /** @type {number} */ (sorted[lo]) + (/** @type {number} */ (sorted[hi]) - /** @type {number} */ (sorted[lo])) * (rank - lo);
+  return (
+    /** @type {number} */ (sorted[lo]) +
+    /** @type {number} */ (sorted[hi] - /** @type {number} */ (sorted[lo])) * (rank - lo)
+  );
 }
 
 /** @param {number[]} values */

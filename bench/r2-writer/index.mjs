@@ -34,14 +34,17 @@ function patternBlock() {
  */
 function generated(bytes, block) {
   let left = bytes;
-  return new ReadableStream({
-    pull(controller) {
-      if (left <= 0) return controller.close();
-      const n = Math.min(BLOCK, left);
-      controller.enqueue(block.slice(0, n));
-      left -= n;
+  return new ReadableStream(
+    {
+      pull(controller) {
+        if (left <= 0) return controller.close();
+        const n = Math.min(BLOCK, left);
+        controller.enqueue(block.slice(0, n));
+        left -= n;
+      },
     },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
 }
 
 export default {
@@ -60,7 +63,8 @@ export default {
     if (request.method !== "POST") return new Response("method not allowed", { status: 405 });
     const bytes = Number(url.searchParams.get("bytes"));
     const partSize = Number(url.searchParams.get("multipart") ?? "0");
-    if (!Number.isSafeInteger(bytes) || bytes <= 0) return new Response("bytes must be a positive integer", { status: 400 });
+    if (!Number.isSafeInteger(bytes) || bytes <= 0)
+      return new Response("bytes must be a positive integer", { status: 400 });
     const key = `bench/${crypto.randomUUID()}`;
     const block = patternBlock();
     const started = Date.now();
@@ -77,7 +81,10 @@ export default {
       etag = (await upload.complete(parts)).httpEtag;
     } else {
       const fixed = new FixedLengthStream(bytes);
-      const [obj] = await Promise.all([env.BUCKET.put(key, fixed.readable), generated(bytes, block).pipeTo(fixed.writable)]);
+      const [obj] = await Promise.all([
+        env.BUCKET.put(key, fixed.readable),
+        generated(bytes, block).pipeTo(fixed.writable),
+      ]);
       etag = obj?.httpEtag;
     }
     // Date.now() advances across I/O in a Worker, which is all that happens in between.

@@ -20,21 +20,25 @@
 export const ASSUMPTIONS = [
   {
     title: "The content endpoint and `Range`",
-    assumed: "`GET /containers/{id}/files/{file_id}/content` may ignore `Range` and answer 200 with the whole body; a resumed copy must then skip the bytes it already has.",
+    assumed:
+      "`GET /containers/{id}/files/{file_id}/content` may ignore `Range` and answer 200 with the whole body; a resumed copy must then skip the bytes it already has.",
     code: "`src/storage/copy.ts` (`copyStep`: resume with `Range: bytes=N-`, `parseContentRange`, `SliceReader` skipping a 200 body) and the tracker's `resumed` hook recording `range_honoured` (`src/tracker/copies.ts`).",
     sim: "Switch `honour_range`, **off** by default (Range ignored, 200 with the full body); on: 206 with `Content-Range`, 416 when unsatisfiable.",
     answer: (r) => `${r.range.honoured ? "**Honoured**" : "**Ignored**"}: ${r.range.detail}.`,
   },
   {
     title: "The unit of annotation indices",
-    assumed: "`container_file_citation` `start_index`/`end_index` count Unicode code points (observed), not UTF-16 code units as JavaScript strings do; unsandbox detects the unit per response by the exact span and recomputes indices after rewriting.",
-    code: "`src/links/annotations.ts` (`IndexUnit`, `DEFAULT_INDEX_UNIT = \"cp\"`, `AnnotationRemapper`, `rewriteAnnotations`) and `src/links/reverse.ts`.",
+    assumed:
+      "`container_file_citation` `start_index`/`end_index` count Unicode code points (observed), not UTF-16 code units as JavaScript strings do; unsandbox detects the unit per response by the exact span and recomputes indices after rewriting.",
+    code: '`src/links/annotations.ts` (`IndexUnit`, `DEFAULT_INDEX_UNIT = "cp"`, `AnnotationRemapper`, `rewriteAnnotations`) and `src/links/reverse.ts`.',
     sim: "Switch `codepoint_indices`, **on** by default (code points); off: UTF-16 code units. Scenario `link-forms` puts emoji before the links so the two differ.",
-    answer: (r) => `**${r.indexUnit.unit === "codepoints" ? "Code points" : r.indexUnit.unit === "utf16" ? "UTF-16 code units" : "Undetermined"}**: ${r.indexUnit.detail}.`,
+    answer: (r) =>
+      `**${r.indexUnit.unit === "codepoints" ? "Code points" : r.indexUnit.unit === "utf16" ? "UTF-16 code units" : "Undetermined"}**: ${r.indexUnit.detail}.`,
   },
   {
     title: "Does listing a container refresh `last_active_at`?",
-    assumed: "A container expires about 20 minutes after its last activity. The tracker lists containers while a response is harvested; if a listing counts as activity, sweeps keep a container alive (and cost its idle minutes), if not, an idle container expires on schedule while unsandbox watches it.",
+    assumed:
+      "A container expires about 20 minutes after its last activity. The tracker lists containers while a response is harvested; if a listing counts as activity, sweeps keep a container alive (and cost its idle minutes), if not, an idle container expires on schedule while unsandbox watches it.",
     code: "The tracker's sweeps and watch window (`SWEEP_WINDOW_MS`, `WATCH_WINDOW_MS`, `nextSweep` in `src/tracker/policy.ts`, run by `src/tracker/sweeps.ts`) and the expiry handling (`endContainer` with cause `gone` in `src/tracker/store.ts`); managed containers' reuse check (`src/harvest/managed.ts`).",
     sim: "Every container-scoped call (listing, retrieve, content) refreshes `last_active_at`; `expire_idle_ms` sets the idle expiry.",
     answer: (r) =>
@@ -42,23 +46,28 @@ export const ASSUMPTIONS = [
   },
   {
     title: "Overwriting a file: same id or a new one?",
-    assumed: "Writing the same path again in a later turn gives a new file id (and the old id's content disappears); a link given in turn 1 must keep serving turn 1's bytes, so each write is stored as its own version.",
+    assumed:
+      "Writing the same path again in a later turn gives a new file id (and the old id's content disappears); a link given in turn 1 must keep serving turn 1's bytes, so each write is stored as its own version.",
     code: "`versionDecision` in `src/tracker/policy.ts`, applied by `ensureVersion` in `src/tracker/sweeps.ts` (a new version when `created_at` or path differ under one id) and the pinned resolutions of `src/tracker/response-index.ts`; R2 keys per version (`docs/storage.md`).",
     sim: "Scenario `rewrite-same-path`: a new id and new bytes at the same path; the older file is deleted (gone from the listing, content 404).",
-    answer: (r) => `${r.overwrite.sameId ? "**Same id** (overwritten in place)" : "**New id**"}; ${r.overwrite.detail}.`,
+    answer: (r) =>
+      `${r.overwrite.sameId ? "**Same id** (overwritten in place)" : "**New id**"}; ${r.overwrite.detail}.`,
   },
   {
     title: "How late files appear in the listing",
-    assumed: "A file the model wrote may be missing from `GET /containers/{id}/files` for a while after it is cited, so a sweep lists again with backoff for up to 45 s before a linked path counts as missing.",
+    assumed:
+      "A file the model wrote may be missing from `GET /containers/{id}/files` for a while after it is cited, so a sweep lists again with backoff for up to 45 s before a linked path counts as missing.",
     code: "`SWEEP_WINDOW_MS` and `nextSweep` (`src/tracker/policy.ts`), `applyListing` (`src/tracker/sweeps.ts`); annotation file ids are used first and need no listing.",
     sim: "Switch `late_listing`, **on** by default: a generated file is listed only `late_listing_ms` (default 2000) after the citing message starts; off: listed at once.",
-    answer: (r) => `${r.listing.listedAtOnce ? "**Listed at once**" : r.listing.delayMs === null ? "**Never listed** within 30 s" : `**Late**, by about ${r.listing.delayMs} ms`}: ${r.listing.detail}.`,
+    answer: (r) =>
+      `${r.listing.listedAtOnce ? "**Listed at once**" : r.listing.delayMs === null ? "**Never listed** within 30 s" : `**Late**, by about ${r.listing.delayMs} ms`}: ${r.listing.detail}.`,
   },
   {
     title: "Telling an expired container, a missing file and a missing API apart",
-    assumed: "A 404 names what is missing in `error.message`: \"Container is expired.\" or \"Container with id … not found.\" (the container is over), \"File … not found on container …\" (that file only); a 404 naming neither means the route does not exist (a gateway without the Containers API), and files become `unavailable` instead of being retried.",
+    assumed:
+      'A 404 names what is missing in `error.message`: "Container is expired." or "Container with id … not found." (the container is over), "File … not found on container …" (that file only); a 404 naming neither means the route does not exist (a gateway without the Containers API), and files become `unavailable` instead of being retried.',
     code: "`classifyFailure` in `src/upstream/containers.ts` and the tracker store's `endContainer` (`src/tracker/store.ts`, causes `gone` and `unavailable`).",
-    sim: "Expired container: 404 \"Container is expired.\" on file endpoints; unknown file: 404 \"File … not found on container …\"; unknown route: 404 \"Invalid URL (METHOD /path)\".",
+    sim: 'Expired container: 404 "Container is expired." on file endpoints; unknown file: 404 "File … not found on container …"; unknown route: 404 "Invalid URL (METHOD /path)".',
     answer: (r) =>
       `An unknown file answered ${r.errors.unknownFile.status} ${JSON.stringify(r.errors.unknownFile.message)} (read as **${r.errors.unknownFile.reads}**); ` +
       `the deleted container's listing answered ${r.errors.deletedContainer.status} ${JSON.stringify(r.errors.deletedContainer.message)} (read as **${r.errors.deletedContainer.reads}**).`,
@@ -75,7 +84,7 @@ export function assumptionsMarkdown(report) {
     "",
     "unsandbox was built and tested offline, against the simulator (`sim/`). These are the behaviours of the real",
     "OpenAI API it could not verify there. `npm run probe:real` asks the real API each question and rewrites this file;",
-    "run it with a real key (see the README, \"Probing the real API\").",
+    'run it with a real key (see the README, "Probing the real API").',
     "",
     report
       ? `**Last probe:** ${report.date} against \`${report.upstream}\` with model \`${report.model}\`.`
@@ -83,8 +92,17 @@ export function assumptionsMarkdown(report) {
     "",
   ];
   ASSUMPTIONS.forEach((a, i) => {
-    out.push(`## ${i + 1}. ${a.title}`, "", `- **Assumed:** ${a.assumed}`, `- **Code that depends on it:** ${a.code}`, `- **Simulator:** ${a.sim}`);
-    out.push(`- **Probe answer${report ? ` (${report.date.slice(0, 10)})` : ""}:** ${report ? a.answer(report) : "not yet probed."}`, "");
+    out.push(
+      `## ${i + 1}. ${a.title}`,
+      "",
+      `- **Assumed:** ${a.assumed}`,
+      `- **Code that depends on it:** ${a.code}`,
+      `- **Simulator:** ${a.sim}`,
+    );
+    out.push(
+      `- **Probe answer${report ? ` (${report.date.slice(0, 10)})` : ""}:** ${report ? a.answer(report) : "not yet probed."}`,
+      "",
+    );
   });
   return out.join("\n");
 }

@@ -67,9 +67,22 @@ function client(t) {
   /** @param {string} path @param {RequestInit & { json?: unknown }} [init] */
   const json = async (path, init = {}) => {
     const { json: body, ...rest } = init;
-    const res = await raw(path, body === undefined ? rest : { ...rest, method: rest.method ?? "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    const res = await raw(
+      path,
+      body === undefined
+        ? rest
+        : {
+            ...rest,
+            method: rest.method ?? "POST",
+            body: JSON.stringify(body),
+            headers: { "content-type": "application/json" },
+          },
+    );
     const text = await res.text();
-    if (!res.ok) throw new Error(`${init.method ?? (body === undefined ? "GET" : "POST")} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+    if (!res.ok)
+      throw new Error(
+        `${init.method ?? (body === undefined ? "GET" : "POST")} ${path} answered ${res.status}: ${text.slice(0, 300)}`,
+      );
     return JSON.parse(text);
   };
   return { raw, json };
@@ -99,7 +112,8 @@ export function indexUnitOf(text, a) {
   const asCp = cps.slice(a.start_index, a.end_index).join("");
   // Exactly the link destination (observed) or exactly the whole markdown link; a span read in the
   // wrong unit is shifted and cuts one of them.
-  const fits = (/** @type {string} */ s) => /^sandbox:[^\s()[\]]+$/.test(s) || /^\[[^\]]*\]\(sandbox:[^\s)]+\)$/.test(s);
+  const fits = (/** @type {string} */ s) =>
+    /^sandbox:[^\s()[\]]+$/.test(s) || /^\[[^\]]*\]\(sandbox:[^\s)]+\)$/.test(s);
   if (asUtf16 === asCp) return "undetermined";
   if (fits(asCp) && !fits(asUtf16)) return "codepoints";
   if (fits(asUtf16) && !fits(asCp)) return "utf16";
@@ -130,7 +144,10 @@ export async function runProbe(t) {
   });
   const answeredAt = Date.now();
   const msg = lastMessage(first);
-  if (!msg) throw new Error(`turn 1 (${first.id}) has no container_file_citation; the checks need one (status ${first.status})`);
+  if (!msg)
+    throw new Error(
+      `turn 1 (${first.id}) has no container_file_citation; the checks need one (status ${first.status})`,
+    );
   const cite = msg.annotations[0];
   const containerId = String(cite.container_id);
   const fileId = String(cite.file_id);
@@ -151,7 +168,12 @@ export async function runProbe(t) {
   const listing = {
     listedAtOnce: polls === 0 && delayMs !== null,
     delayMs,
-    detail: delayMs === null ? "the cited file never appeared within 30 s" : polls === 0 ? "listed on the first listing after the answer" : `listed after ${polls} empty listings, ${delayMs} ms after the answer`,
+    detail:
+      delayMs === null
+        ? "the cited file never appeared within 30 s"
+        : polls === 0
+          ? "listed on the first listing after the answer"
+          : `listed after ${polls} empty listings, ${delayMs} ms after the answer`,
   };
 
   // Annotation index unit.
@@ -161,8 +183,16 @@ export async function runProbe(t) {
 
   // Range on the content endpoint.
   log("range: content with and without Range");
-  const full = new Uint8Array(await (await api.raw(`/containers/${containerId}/files/${fileId}/content`, { headers: { "accept-encoding": "identity" } })).arrayBuffer());
-  const ranged = await api.raw(`/containers/${containerId}/files/${fileId}/content`, { headers: { range: "bytes=10-19", "accept-encoding": "identity" } });
+  const full = new Uint8Array(
+    await (
+      await api.raw(`/containers/${containerId}/files/${fileId}/content`, {
+        headers: { "accept-encoding": "identity" },
+      })
+    ).arrayBuffer(),
+  );
+  const ranged = await api.raw(`/containers/${containerId}/files/${fileId}/content`, {
+    headers: { range: "bytes=10-19", "accept-encoding": "identity" },
+  });
   const part = new Uint8Array(await ranged.arrayBuffer());
   const honoured = ranged.status === 206 && part.length === 10 && part.every((b, i) => b === full[10 + i]);
   const range = {
@@ -203,7 +233,9 @@ export async function runProbe(t) {
   });
   const msg2 = lastMessage(second);
   const newId = msg2 ? String(msg2.annotations[0].file_id) : null;
-  const old = await api.raw(`/containers/${containerId}/files/${fileId}/content`, { headers: { "accept-encoding": "identity" } });
+  const old = await api.raw(`/containers/${containerId}/files/${fileId}/content`, {
+    headers: { "accept-encoding": "identity" },
+  });
   const oldNow = old.ok ? await sha256(new Uint8Array(await old.arrayBuffer())) : (await old.body?.cancel(), null);
   const overwrite = {
     sameId: newId === fileId,
@@ -213,11 +245,26 @@ export async function runProbe(t) {
 
   // The refusals unsandbox tells apart: a file the container does not have, and a container that is gone.
   log("errors: an unknown file, then the deleted container");
-  const unknownFile = await refusal(api.raw(`/containers/${containerId}/files/cfile_00000000000000000000000000000000/content`));
-  await api.raw(`/containers/${containerId}`, { method: "DELETE" }).then((r) => r.body?.cancel()).catch(() => {});
+  const unknownFile = await refusal(
+    api.raw(`/containers/${containerId}/files/cfile_00000000000000000000000000000000/content`),
+  );
+  await api
+    .raw(`/containers/${containerId}`, { method: "DELETE" })
+    .then((r) => r.body?.cancel())
+    .catch(() => {});
   const deletedContainer = await refusal(api.raw(`/containers/${containerId}/files?limit=1`));
   const errors = { unknownFile, deletedContainer };
-  return { date: new Date().toISOString(), upstream: new URL(t.baseURL).origin, model, range, indexUnit, lastActive, overwrite, listing, errors };
+  return {
+    date: new Date().toISOString(),
+    upstream: new URL(t.baseURL).origin,
+    model,
+    range,
+    indexUnit,
+    lastActive,
+    overwrite,
+    listing,
+    errors,
+  };
 }
 
 /** @param {Promise<Response>} answer @returns {Promise<Refusal>} */

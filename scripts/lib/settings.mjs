@@ -112,7 +112,8 @@ export function planStart(env, devVars, names = SETTING_NAMES) {
 function parsePort(raw, fallback, name) {
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a port number, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new Error(`${name} must be a port number, got ${JSON.stringify(raw)}`);
   return n;
 }
 

@@ -133,18 +133,24 @@ export async function waitUntilAnswering(url, proc, timeoutMs = 120_000) {
  */
 export async function freePorts(count) {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise((resolve, reject) => {
-      const server = createServer();
-      server.unref();
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise((resolve, reject) => {
+          const server = createServer();
+          server.unref();
+          server.once("error", reject);
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((server) => {
     const address = /** @type {import("node:net").Server} */ (server).address();
     return typeof address === "object" && address ? address.port : 0;
   });
-  await Promise.all(servers.map((server) => new Promise((r) => /** @type {import("node:net").Server} */ (server).close(r))));
+  await Promise.all(
+    servers.map((server) => new Promise((r) => /** @type {import("node:net").Server} */ (server).close(r))),
+  );
   return ports;
 }
 

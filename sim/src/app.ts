@@ -23,13 +23,20 @@ export interface SimEnv {
 function checkBearer(header: string | undefined, expected: string): string {
   const m = /^Bearer\s+(.+)$/i.exec(header ?? "");
   if (!m) {
-    throw new SimError(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.");
+    throw new SimError(
+      401,
+      "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.",
+    );
   }
   const key = m[1]!.trim();
   const org = orgOfKey(key, expected);
   if (org === null) {
     const shown = key.length > 8 ? `${key.slice(0, 3)}*********${key.slice(-4)}` : "*****";
-    throw new SimError(401, `Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`, { code: "invalid_api_key" });
+    throw new SimError(
+      401,
+      `Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+      { code: "invalid_api_key" },
+    );
   }
   return org;
 }
@@ -40,7 +47,12 @@ export function createSimApp(): Hono<{ Bindings: SimEnv } & SimVars> {
     const started = Date.now();
     c.set("org", checkBearer(c.req.header("authorization"), c.env?.SIM_API_KEY ?? "sk-sim-local"));
     const url = new URL(c.req.url);
-    logRequest({ method: c.req.method, path: url.pathname, query: url.search.slice(1), openai_beta: c.req.header("openai-beta") ?? null });
+    logRequest({
+      method: c.req.method,
+      path: url.pathname,
+      query: url.search.slice(1),
+      openai_beta: c.req.header("openai-beta") ?? null,
+    });
     await next();
     // The headers every real answer carries, which clients (and proxies) read and must keep.
     c.header("x-request-id", `req_${crypto.randomUUID().replaceAll("-", "")}`);
@@ -60,8 +72,12 @@ export function createSimApp(): Hono<{ Bindings: SimEnv } & SimVars> {
   app.onError((err, c) => {
     if (err instanceof SimError) return err.toResponse();
     console.error("sim: internal error", err);
-    return new SimError(500, `The simulator hit an internal error: ${String(err)}`, { type: "server_error" }).toResponse();
+    return new SimError(500, `The simulator hit an internal error: ${String(err)}`, {
+      type: "server_error",
+    }).toResponse();
   });
-  app.notFound((c) => new SimError(404, `Invalid URL (${c.req.method} ${new URL(c.req.url).pathname})`, { code: null }).toResponse());
+  app.notFound((c) =>
+    new SimError(404, `Invalid URL (${c.req.method} ${new URL(c.req.url).pathname})`, { code: null }).toResponse(),
+  );
   return app;
 }

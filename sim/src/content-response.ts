@@ -54,7 +54,10 @@ export function clientAcceptEncoding(req: Request): string | null {
 }
 
 /** Parses one `bytes=a-b` / `bytes=a-` / `bytes=-n` range; null when absent or multi-range. */
-export function parseRange(header: string | null, size: number): { start: number; end: number } | "unsatisfiable" | null {
+export function parseRange(
+  header: string | null,
+  size: number,
+): { start: number; end: number } | "unsatisfiable" | null {
   if (!header) return null;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === "" && m[2] === "")) return null;

@@ -20,9 +20,7 @@ export const PNG_BASE64 =
 export const PNG_BYTES = Uint8Array.from(atob(PNG_BASE64), (c) => c.charCodeAt(0));
 
 /** How the bytes after the header are made. */
-type Filler =
-  | { kind: "random" }
-  | { kind: "lines"; width: number; line: (i: number) => string }; // fixed-width ASCII lines
+type Filler = { kind: "random" } | { kind: "lines"; width: number; line: (i: number) => string }; // fixed-width ASCII lines
 
 interface Layout {
   prefix: Uint8Array;
@@ -40,7 +38,10 @@ export function extOf(path: string): string {
 
 /** A minimal one-page PDF whose xref offsets are right; readers ignore what follows `%%EOF`. */
 function minimalPdf(title: string): Uint8Array {
-  const text = title.replace(/[()\\]/g, "").replace(/[^\x20-\x7e]/g, "?").slice(0, 60);
+  const text = title
+    .replace(/[()\\]/g, "")
+    .replace(/[^\x20-\x7e]/g, "?")
+    .slice(0, 60);
   const stream = `BT /F1 18 Tf 72 720 Td (${text}) Tj ET`;
   const objects = [
     "<< /Type /Catalog /Pages 2 0 R >>",
@@ -70,7 +71,10 @@ function layoutFor(file: Pick<SimFile, "path" | "body">): Layout {
   const name = file.path.slice(file.path.lastIndexOf("/") + 1);
   if (ext === "pdf") {
     // Padding after %%EOF: comment lines, so the document stays readable.
-    return { prefix: minimalPdf(`unsandbox sim: ${name} #${seed.toString(16).padStart(8, "0")}`), filler: { kind: "lines", width: 64, line: () => "%" } };
+    return {
+      prefix: minimalPdf(`unsandbox sim: ${name} #${seed.toString(16).padStart(8, "0")}`),
+      filler: { kind: "lines", width: 64, line: () => "%" },
+    };
   }
   if (ext === "png") return { prefix: PNG_BYTES, filler: { kind: "random" } };
   if (ext === "csv") {
@@ -129,7 +133,11 @@ async function keystream(key: CryptoKey, from: number, length: number): Promise<
   const skip = from - block * 16;
   const counter = new Uint8Array(16);
   new DataView(counter.buffer).setBigUint64(8, BigInt(block));
-  const out = await crypto.subtle.encrypt({ name: "AES-CTR", counter, length: 64 }, key, ZEROS.subarray(0, skip + length));
+  const out = await crypto.subtle.encrypt(
+    { name: "AES-CTR", counter, length: 64 },
+    key,
+    ZEROS.subarray(0, skip + length),
+  );
   return new Uint8Array(out, skip, length);
 }
 
@@ -142,7 +150,11 @@ function fillLines(layout: Layout, f: Extract<Filler, { kind: "lines" }>, offset
   let q = pos - pre.length;
   while (w < out.length) {
     const i = Math.floor(q / f.width);
-    const text = f.line(i).padEnd(f.width - 1, " ").slice(0, f.width - 1) + "\n";
+    const text =
+      f
+        .line(i)
+        .padEnd(f.width - 1, " ")
+        .slice(0, f.width - 1) + "\n";
     for (let k = q - i * f.width; k < f.width && w < out.length; k++, q++) out[w++] = text.charCodeAt(k) & 0x7f;
   }
 }

@@ -21,7 +21,11 @@ export interface SimConversation {
   responses: string[];
 }
 
-export function createConversation(org: string, metadata: Record<string, string>, items: Record<string, unknown>[]): SimConversation {
+export function createConversation(
+  org: string,
+  metadata: Record<string, string>,
+  items: Record<string, unknown>[],
+): SimConversation {
   const c: SimConversation = { id: itemId("conv"), org, created_at: nowSeconds(), metadata, items: [], responses: [] };
   c.items.push(...items);
   state.conversations.set(c.id, c);
@@ -38,10 +42,16 @@ export function getConversation(id: string, org: string): SimConversation {
 /** The conversation a create request names (`"conv_…"` or `{"id": "conv_…"}`), if any. */
 export function conversationParam(value: unknown, org: string): SimConversation | null {
   if (value === undefined || value === null) return null;
-  const id = typeof value === "string" ? value : value && typeof value === "object" ? (value as { id?: unknown }).id : undefined;
-  if (typeof id !== "string") throw new SimError(400, "Invalid type for 'conversation': expected a string or an object with id.", { param: "conversation", code: "invalid_type" });
+  const id =
+    typeof value === "string" ? value : value && typeof value === "object" ? (value as { id?: unknown }).id : undefined;
+  if (typeof id !== "string")
+    throw new SimError(400, "Invalid type for 'conversation': expected a string or an object with id.", {
+      param: "conversation",
+      code: "invalid_type",
+    });
   const c = state.conversations.get(id) as SimConversation | undefined;
-  if (!c || c.org !== org) throw new SimError(404, `Conversation with id '${id}' not found.`, { param: "conversation" });
+  if (!c || c.org !== org)
+    throw new SimError(404, `Conversation with id '${id}' not found.`, { param: "conversation" });
   return c;
 }
 

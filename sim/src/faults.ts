@@ -64,7 +64,9 @@ export function checkStatusFault(route: FaultRoute, containerId: string, fileId?
     const headers: Record<string, string> = {};
     if (f.retry_after !== undefined) headers["retry-after"] = String(f.retry_after);
     const message =
-      f.status === 429 ? "Rate limit reached for requests (simulated)." : `The server had an error while processing your request (simulated ${f.status}).`;
+      f.status === 429
+        ? "Rate limit reached for requests (simulated)."
+        : `The server had an error while processing your request (simulated ${f.status}).`;
     throw new SimError(f.status, message, {
       type: f.status === 429 ? "requests" : "server_error",
       code: f.status === 429 ? "rate_limit_exceeded" : null,
@@ -91,16 +93,24 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * client sees fewer bytes than promised), `pause` holds it at `at_byte` until released, `slow`
  * paces it at `bytes_per_sec`.
  */
-export function applyBodyFaults(body: ReadableStream<Uint8Array>, faults: SimFault[], container: SimContainer): ReadableStream<Uint8Array> {
+export function applyBodyFaults(
+  body: ReadableStream<Uint8Array>,
+  faults: SimFault[],
+  container: SimContainer,
+): ReadableStream<Uint8Array> {
   if (faults.length === 0) return body;
   const reader = body.getReader();
-  const stopAt = Math.min(...faults.filter((f) => f.kind === "cut" || f.kind === "expire").map((f) => f.at_byte), Infinity);
+  const stopAt = Math.min(
+    ...faults.filter((f) => f.kind === "cut" || f.kind === "expire").map((f) => f.at_byte),
+    Infinity,
+  );
   const pauses = faults.filter((f) => f.kind === "pause").sort((a, b) => a.at_byte - b.at_byte);
   const slow = faults.find((f) => f.kind === "slow");
   let sent = 0;
   let pending: Uint8Array | undefined;
 
-  const boundary = () => Math.min(stopAt, ...pauses.filter((p) => !p.released && p.at_byte >= sent).map((p) => p.at_byte));
+  const boundary = () =>
+    Math.min(stopAt, ...pauses.filter((p) => !p.released && p.at_byte >= sent).map((p) => p.at_byte));
 
   return new ReadableStream<Uint8Array>(
     {

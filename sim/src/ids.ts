@@ -7,7 +7,9 @@
 
 function randomHex(chars: number): string {
   const bytes = crypto.getRandomValues(new Uint8Array(Math.ceil(chars / 2)));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("").slice(0, chars);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0"))
+    .join("")
+    .slice(0, chars);
 }
 
 function timeHex(seconds: number): string {
@@ -19,8 +21,10 @@ export const containerId = (createdAt: number) => `cntr_${timeHex(createdAt)}${r
 /** `cfile_<8 hex time><24 hex>`. */
 export const fileId = (createdAt: number) => `cfile_${timeHex(createdAt)}${randomHex(24)}`;
 /** `resp_`, `msg_`, `ci_`… + 48 hex. */
-export const itemId = (prefix: "resp" | "msg" | "ci" | "sh" | "sho" | "call" | "fault" | "file" | "conv", createdAt = nowSeconds()) =>
-  `${prefix}_${timeHex(createdAt)}${randomHex(40)}`;
+export const itemId = (
+  prefix: "resp" | "msg" | "ci" | "sh" | "sho" | "call" | "fault" | "file" | "conv",
+  createdAt = nowSeconds(),
+) => `${prefix}_${timeHex(createdAt)}${randomHex(40)}`;
 
 /** Unix seconds now. */
 export const nowSeconds = () => Math.floor(Date.now() / 1000);

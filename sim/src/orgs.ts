@@ -17,7 +17,10 @@ export type SimVars = { Variables: { org: string } };
 
 /** The organisation of `key` among the configured keys, or null when the key is not one of them. */
 export function orgOfKey(key: string, configured: string): string | null {
-  const keys = configured.split(",").map((k) => k.trim()).filter(Boolean);
+  const keys = configured
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
   const i = keys.indexOf(key);
   return i < 0 ? null : `org-${i + 1}`;
 }

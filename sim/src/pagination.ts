@@ -23,18 +23,28 @@ export function pageQuery(url: URL, extraKeys: string[] = []): PageQuery {
   if (rawLimit !== null) {
     limit = Number(rawLimit);
     if (!Number.isInteger(limit)) {
-      throw new SimError(400, `Invalid 'limit': expected an integer, but got '${rawLimit}' instead.`, { param: "limit", code: "invalid_type" });
+      throw new SimError(400, `Invalid 'limit': expected an integer, but got '${rawLimit}' instead.`, {
+        param: "limit",
+        code: "invalid_type",
+      });
     }
     if (limit < 1 || limit > 100) {
-      throw new SimError(400, `Invalid 'limit': integer ${limit < 1 ? "below minimum" : "above maximum"} value. Expected a value ${limit < 1 ? ">= 1" : "<= 100"}, but got ${limit} instead.`, {
-        param: "limit",
-        code: limit < 1 ? "integer_below_min_value" : "integer_above_max_value",
-      });
+      throw new SimError(
+        400,
+        `Invalid 'limit': integer ${limit < 1 ? "below minimum" : "above maximum"} value. Expected a value ${limit < 1 ? ">= 1" : "<= 100"}, but got ${limit} instead.`,
+        {
+          param: "limit",
+          code: limit < 1 ? "integer_below_min_value" : "integer_above_max_value",
+        },
+      );
     }
   }
   const order = url.searchParams.get("order") ?? "desc";
   if (order !== "asc" && order !== "desc") {
-    throw new SimError(400, `Invalid value: '${order}'. Supported values are: 'asc' and 'desc'.`, { param: "order", code: "invalid_value" });
+    throw new SimError(400, `Invalid value: '${order}'. Supported values are: 'asc' and 'desc'.`, {
+      param: "order",
+      code: "invalid_value",
+    });
   }
   return { after: url.searchParams.get("after") ?? undefined, limit, order };
 }

@@ -103,7 +103,8 @@ export function checkQuirkObject(value: unknown, where: string): QuirkOverrides 
   const out: QuirkOverrides = {};
   for (const [k, v] of Object.entries(value)) {
     if (!isQuirkName(k)) throw new SimError(400, `${where}: unknown quirk '${k}'`, { param: `quirks.${k}` });
-    if (typeof v !== "boolean") throw new SimError(400, `${where}: quirk '${k}' must be a boolean`, { param: `quirks.${k}` });
+    if (typeof v !== "boolean")
+      throw new SimError(400, `${where}: quirk '${k}' must be a boolean`, { param: `quirks.${k}` });
     out[k] = v;
   }
   return out;

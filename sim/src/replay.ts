@@ -63,7 +63,11 @@ function createdAtOf(id: string, fallback: number): number {
 export function registerReplay(input: { response?: unknown; events?: unknown }): Replay {
   const response = input.response && typeof input.response === "object" ? (input.response as Json) : undefined;
   const events = Array.isArray(input.events) ? (input.events as Json[]) : undefined;
-  if (!response === !events) throw new SimError(400, "replay: give exactly one of response (a Response object) or events (a list of stream events)");
+  if (!response === !events)
+    throw new SimError(
+      400,
+      "replay: give exactly one of response (a Response object) or events (a list of stream events)",
+    );
   const final = finalOf({ response, events });
   const createdAt = typeof final?.created_at === "number" ? final.created_at : Math.floor(Date.now() / 1000);
   const containers: string[] = [];
@@ -81,7 +85,15 @@ export function registerReplay(input: { response?: unknown; events?: unknown }):
   const ensureFile = (containerId: string, fileId: string, path: string) => {
     if (files.some((f) => f.file_id === fileId)) return;
     const c = ensureContainer(containerId);
-    if (!state.files.has(fileId)) addFile(c, { id: fileId, created_at: createdAtOf(fileId, createdAt), path, size: naturalSize(path), source: "assistant", visible_from_ms: 0 });
+    if (!state.files.has(fileId))
+      addFile(c, {
+        id: fileId,
+        created_at: createdAtOf(fileId, createdAt),
+        path,
+        size: naturalSize(path),
+        source: "assistant",
+        visible_from_ms: 0,
+      });
     files.push({ file_id: fileId, container_id: containerId, path: state.files.get(fileId)!.path });
   };
 
@@ -93,7 +105,8 @@ export function registerReplay(input: { response?: unknown; events?: unknown }):
       const links = linksIn(part.text);
       linked.push(...links.map((l) => l.path));
       for (const a of (Array.isArray(part.annotations) ? part.annotations : []) as Json[]) {
-        if (a.type !== "container_file_citation" || typeof a.container_id !== "string" || typeof a.file_id !== "string") continue;
+        if (a.type !== "container_file_citation" || typeof a.container_id !== "string" || typeof a.file_id !== "string")
+          continue;
         // Recorded texts have no astral characters, so the indices are UTF-16 offsets too.
         const covered = links.find((l) => l.start === a.start_index && l.end === a.end_index);
         ensureFile(a.container_id, a.file_id, covered?.path ?? `/mnt/data/${String(a.filename)}`);
@@ -107,7 +120,12 @@ export function registerReplay(input: { response?: unknown; events?: unknown }):
       ensureFile(first, fileId(createdAt), path);
     }
   }
-  const replay: Replay = { id: `rpl_${crypto.randomUUID().replaceAll("-", "")}`, ...(response ? { response } : {}), ...(events ? { events } : {}), files };
+  const replay: Replay = {
+    id: `rpl_${crypto.randomUUID().replaceAll("-", "")}`,
+    ...(response ? { response } : {}),
+    ...(events ? { events } : {}),
+    files,
+  };
   state.replays.set(replay.id, replay);
   return replay;
 }

@@ -75,11 +75,15 @@ export function parseDirective(text: string): Directive {
     const value = pair.slice(eq + 1).trim();
     switch (key) {
       case "scenario":
-        if (!(SCENARIOS as readonly string[]).includes(value)) throw bad(`unknown scenario '${value}'; known: ${SCENARIOS.join(", ")}`);
+        if (!(SCENARIOS as readonly string[]).includes(value))
+          throw bad(`unknown scenario '${value}'; known: ${SCENARIOS.join(", ")}`);
         out.scenario = value as ScenarioName;
         break;
       case "files":
-        out.files = value.split(",").map((s) => s.trim()).filter(Boolean);
+        out.files = value
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
         break;
       case "size":
         out.size = parseSize(value);
@@ -96,7 +100,8 @@ export function parseDirective(text: string): Directive {
         break;
       case "late_listing_ms":
         out.late_listing_ms = Number(value);
-        if (!Number.isFinite(out.late_listing_ms) || out.late_listing_ms < 0) throw bad("late_listing_ms must be a number >= 0");
+        if (!Number.isFinite(out.late_listing_ms) || out.late_listing_ms < 0)
+          throw bad("late_listing_ms must be a number >= 0");
         break;
       case "status": {
         const m = /^(\d{3})(?:x(\d+))?$/.exec(value);

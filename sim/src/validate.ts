@@ -42,30 +42,49 @@ export function issueToError(issue: z.core.$ZodIssue, input: unknown, prefix = "
     case "invalid_type": {
       const actual = valueAt(input, issue.path);
       if (actual === undefined) {
-        return new SimError(400, `Missing required parameter: '${path}'.`, { param: path, code: "missing_required_parameter" });
+        return new SimError(400, `Missing required parameter: '${path}'.`, {
+          param: path,
+          code: "missing_required_parameter",
+        });
       }
-      return new SimError(400, `Invalid type for '${path}': expected ${issue.expected}, but got ${describe(actual)} instead.`, {
-        param: path,
-        code: "invalid_type",
-      });
+      return new SimError(
+        400,
+        `Invalid type for '${path}': expected ${issue.expected}, but got ${describe(actual)} instead.`,
+        {
+          param: path,
+          code: "invalid_type",
+        },
+      );
     }
     case "invalid_value": {
       const actual = valueAt(input, issue.path);
       const supported = issue.values.map((v) => `'${String(v)}'`).join(", ");
-      return new SimError(400, `Invalid value: '${String(actual)}'. Supported values are: ${supported}.`, { param: path, code: "invalid_value" });
+      return new SimError(400, `Invalid value: '${String(actual)}'. Supported values are: ${supported}.`, {
+        param: path,
+        code: "invalid_value",
+      });
     }
     case "invalid_union": {
       const actual = valueAt(input, issue.path);
       if (actual === undefined) {
-        return new SimError(400, `Missing required parameter: '${path}'.`, { param: path, code: "missing_required_parameter" });
+        return new SimError(400, `Missing required parameter: '${path}'.`, {
+          param: path,
+          code: "missing_required_parameter",
+        });
       }
       const type = actual && typeof actual === "object" ? (actual as { type?: unknown }).type : undefined;
       const p = type === undefined ? path : join(path, "type");
-      return new SimError(400, `Invalid value: '${String(type ?? describe(actual))}' for '${p}'.`, { param: p, code: "invalid_value" });
+      return new SimError(400, `Invalid value: '${String(type ?? describe(actual))}' for '${p}'.`, {
+        param: p,
+        code: "invalid_value",
+      });
     }
     case "too_big":
     case "too_small":
-      return new SimError(400, `Invalid '${path}': ${issue.message}.`, { param: path, code: issue.code === "too_big" ? "integer_above_max_value" : "integer_below_min_value" });
+      return new SimError(400, `Invalid '${path}': ${issue.message}.`, {
+        param: path,
+        code: issue.code === "too_big" ? "integer_above_max_value" : "integer_below_min_value",
+      });
     default:
       return new SimError(400, `Invalid '${path}': ${issue.message}.`, { param: path, code: "invalid_value" });
   }
@@ -82,11 +101,17 @@ export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, prefi
 export async function jsonBody(req: Request): Promise<unknown> {
   const text = await req.text();
   if (!text.trim()) {
-    throw new SimError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)");
+    throw new SimError(
+      400,
+      "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+    );
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new SimError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)");
+    throw new SimError(
+      400,
+      "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+    );
   }
 }

@@ -12,11 +12,17 @@ import { constantTimeEqual } from "./keys";
 
 export const requireAdminSecret = createMiddleware<AppEnv>(async (c, next) => {
   const secret = c.get("config").ADMIN_SECRET;
-  if (!secret) throw new UnsandboxError(404, `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`, { code: "unknown_route" });
+  if (!secret)
+    throw new UnsandboxError(404, `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`, {
+      code: "unknown_route",
+    });
   const given = bearerOf(c);
-  if (!given || !(await constantTimeEqual(given, secret))) throw new UnsandboxError(401, "Incorrect admin secret.", { code: "invalid_api_key" });
+  if (!given || !(await constantTimeEqual(given, secret)))
+    throw new UnsandboxError(401, "Incorrect admin secret.", { code: "invalid_api_key" });
   if (c.req.header("origin") !== undefined) {
-    throw new UnsandboxError(403, "The admin secret must not be used from a browser.", { code: "secret_key_in_browser" });
+    throw new UnsandboxError(403, "The admin secret must not be used from a browser.", {
+      code: "secret_key_in_browser",
+    });
   }
   await next();
 });

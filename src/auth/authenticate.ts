@@ -63,11 +63,30 @@ async function doResolve(c: Context<AppEnv>): Promise<ResolvedKey | null> {
     case "single-tenant": {
       if (config.UNSANDBOX_PUBLISHABLE_KEY && key.startsWith("pk_")) {
         if (!(await constantTimeEqual(key, config.UNSANDBOX_PUBLISHABLE_KEY))) return null;
-        const widget = WidgetSettings.parse({ allowed_origins: config.UNSANDBOX_ALLOWED_ORIGINS.length ? config.UNSANDBOX_ALLOWED_ORIGINS : ["https://invalid.invalid"] });
-        return { mode: "single-tenant", tenant: "default", kind: "publishable", keyId: "default-publishable", limits: none, widget, upstreamKey: config.OPENAI_API_KEY };
+        const widget = WidgetSettings.parse({
+          allowed_origins: config.UNSANDBOX_ALLOWED_ORIGINS.length
+            ? config.UNSANDBOX_ALLOWED_ORIGINS
+            : ["https://invalid.invalid"],
+        });
+        return {
+          mode: "single-tenant",
+          tenant: "default",
+          kind: "publishable",
+          keyId: "default-publishable",
+          limits: none,
+          widget,
+          upstreamKey: config.OPENAI_API_KEY,
+        };
       }
       if (!(await constantTimeEqual(key, config.UNSANDBOX_API_KEY))) return null;
-      return { mode: "single-tenant", tenant: "default", kind: "secret", keyId: "default-secret", limits: none, upstreamKey: config.OPENAI_API_KEY };
+      return {
+        mode: "single-tenant",
+        tenant: "default",
+        kind: "secret",
+        keyId: "default-secret",
+        limits: none,
+        upstreamKey: config.OPENAI_API_KEY,
+      };
     }
     case "multi-tenant": {
       const hit = await lookupKeyCached(c.env, await hashKey(key));
@@ -88,7 +107,14 @@ async function doResolve(c: Context<AppEnv>): Promise<ResolvedKey | null> {
     }
     case "pass-through": {
       if (key.startsWith("pk_") || !looksLikeUpstreamKey(key)) return null;
-      return { mode: "pass-through", tenant: `pt_${(await hashKey(key)).slice(0, 32)}`, kind: "secret", keyId: "pt", limits: none, upstreamKey: key };
+      return {
+        mode: "pass-through",
+        tenant: `pt_${(await hashKey(key)).slice(0, 32)}`,
+        kind: "secret",
+        keyId: "pt",
+        limits: none,
+        upstreamKey: key,
+      };
     }
   }
 }
@@ -121,7 +147,9 @@ export function authenticate(options: AuthenticateOptions) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header("authorization");
     if (!header) {
-      throw new UnsandboxError(401, "You didn't provide an API key. Send it as `Authorization: Bearer <key>`.", { code: "missing_api_key" });
+      throw new UnsandboxError(401, "You didn't provide an API key. Send it as `Authorization: Bearer <key>`.", {
+        code: "missing_api_key",
+      });
     }
     const key = await resolveKey(c);
     if (!key) throw new UnsandboxError(401, "Incorrect API key provided.", { code: "invalid_api_key" });
@@ -129,14 +157,20 @@ export function authenticate(options: AuthenticateOptions) {
     const caller: Caller = { ...key, unknownIdsAllowed: key.mode !== "multi-tenant" && key.kind === "secret" };
 
     if (key.kind === "secret" && origin !== undefined) {
-      throw new UnsandboxError(403, "Secret keys must not be used from a browser: anyone can read a key in a web page. Use a publishable key (pk_…) and a visitor session instead.", {
-        code: "secret_key_in_browser",
-      });
+      throw new UnsandboxError(
+        403,
+        "Secret keys must not be used from a browser: anyone can read a key in a web page. Use a publishable key (pk_…) and a visitor session instead.",
+        {
+          code: "secret_key_in_browser",
+        },
+      );
     }
     if (key.kind === "publishable") {
       const origin = requestOrigin(c);
       if (!origin || !key.widget!.allowed_origins.includes(origin)) {
-        throw new UnsandboxError(403, "This publishable key is not allowed from this origin.", { code: "origin_not_allowed" });
+        throw new UnsandboxError(403, "This publishable key is not allowed from this origin.", {
+          code: "origin_not_allowed",
+        });
       }
       caller.origin = origin;
       if (options.session === "required") caller.visitor = await visitorOf(c, key, origin);
@@ -145,10 +179,16 @@ export function authenticate(options: AuthenticateOptions) {
     if (key.mode === "pass-through" && !(await upstreamAccepts(c.get("config"), key.upstreamKey, key.tenant))) {
       throw new UnsandboxError(401, "Incorrect API key provided.", { code: "invalid_api_key" });
     }
-    await enforceLimits(c.env, caller, c.req.header("cf-connecting-ip") ?? "unknown", requestClass(c.req.method, options));
+    await enforceLimits(
+      c.env,
+      caller,
+      c.req.header("cf-connecting-ip") ?? "unknown",
+      requestClass(c.req.method, options),
+    );
     c.set("caller", caller);
     c.set("tenant", caller.tenant);
-    if (caller.upstreamKey !== c.get("config").OPENAI_API_KEY) c.set("config", { ...c.get("config"), OPENAI_API_KEY: caller.upstreamKey });
+    if (caller.upstreamKey !== c.get("config").OPENAI_API_KEY)
+      c.set("config", { ...c.get("config"), OPENAI_API_KEY: caller.upstreamKey });
     await next();
   });
 }
@@ -169,11 +209,17 @@ function requestOrigin(c: Context<AppEnv>): string | undefined {
 async function visitorOf(c: Context<AppEnv>, key: ResolvedKey, origin: string): Promise<string> {
   const token = c.req.header(SESSION_HEADER);
   if (!token) {
-    throw new UnsandboxError(401, `Publishable keys need a visitor session: POST /widget/session, then send it as ${SESSION_HEADER}.`, { code: "missing_session" });
+    throw new UnsandboxError(
+      401,
+      `Publishable keys need a visitor session: POST /widget/session, then send it as ${SESSION_HEADER}.`,
+      { code: "missing_session" },
+    );
   }
   const result = await verifySession(token, c.get("config").LINK_SECRETS, Date.now());
   if (!result.ok && result.reason === "expired") {
-    throw new UnsandboxError(401, "The visitor session has expired; get a new one from POST /widget/session.", { code: "session_expired" });
+    throw new UnsandboxError(401, "The visitor session has expired; get a new one from POST /widget/session.", {
+      code: "session_expired",
+    });
   }
   // A session is only good for the key and origin it was issued to.
   if (!result.ok || result.claims.t !== key.tenant || result.claims.k !== key.keyId || result.claims.o !== origin) {

@@ -35,8 +35,14 @@ export interface NamedId {
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,199}$/;
 
 function id(kind: IdKind, value: unknown, param: string): NamedId {
-  if (typeof value !== "string") throw badRequest(`Invalid type for '${param}': expected a string.`, param, "invalid_type");
-  if (!ID_PATTERN.test(value)) throw badRequest(`Invalid '${param}': '${value.slice(0, 64).replace(/[^\x20-\x7e]/g, "?")}' is not a valid id.`, param, "invalid_value");
+  if (typeof value !== "string")
+    throw badRequest(`Invalid type for '${param}': expected a string.`, param, "invalid_type");
+  if (!ID_PATTERN.test(value))
+    throw badRequest(
+      `Invalid '${param}': '${value.slice(0, 64).replace(/[^\x20-\x7e]/g, "?")}' is not a valid id.`,
+      param,
+      "invalid_value",
+    );
   return { kind, id: value, param };
 }
 
@@ -53,8 +59,15 @@ class Collector {
     this.#seen.add(key);
     const over = n.kind === "item" ? ++this.#items > MAX_ITEM_IDS : ++this.#lookups > MAX_LOOKUP_IDS;
     if (over) {
-      const max = n.kind === "item" ? `${MAX_ITEM_IDS} item ids` : `${MAX_LOOKUP_IDS} response, container, conversation and file ids`;
-      throw badRequest(`Too many ids in one request: at most ${max}; '${n.param}' is one too many.`, n.param, "too_many_ids");
+      const max =
+        n.kind === "item"
+          ? `${MAX_ITEM_IDS} item ids`
+          : `${MAX_LOOKUP_IDS} response, container, conversation and file ids`;
+      throw badRequest(
+        `Too many ids in one request: at most ${max}; '${n.param}' is one too many.`,
+        n.param,
+        "too_many_ids",
+      );
     }
     this.ids.push(n);
   }
@@ -76,13 +89,16 @@ export function idsInResponsesBody(body: unknown): NamedId[] {
   if (b.previous_response_id != null) out.push(id("response", b.previous_response_id, "previous_response_id"));
   if (b.conversation != null) {
     const conv = b.conversation;
-    if (typeof conv === "object" && !Array.isArray(conv)) out.push(id("conversation", (conv as { id?: unknown }).id, "conversation.id"));
+    if (typeof conv === "object" && !Array.isArray(conv))
+      out.push(id("conversation", (conv as { id?: unknown }).id, "conversation.id"));
     else out.push(id("conversation", conv, "conversation"));
   }
   if (b.tools != null) {
-    if (!Array.isArray(b.tools)) throw badRequest("Invalid type for 'tools': expected an array.", "tools", "invalid_type");
+    if (!Array.isArray(b.tools))
+      throw badRequest("Invalid type for 'tools': expected an array.", "tools", "invalid_type");
     b.tools.forEach((tool: unknown, i) => {
-      if (typeof tool !== "object" || tool === null || Array.isArray(tool)) throw badRequest(`Invalid type for 'tools[${i}]': expected an object.`, `tools[${i}]`, "invalid_type");
+      if (typeof tool !== "object" || tool === null || Array.isArray(tool))
+        throw badRequest(`Invalid type for 'tools[${i}]': expected an object.`, `tools[${i}]`, "invalid_type");
       const t = tool as Record<string, unknown>;
       if (t.type === "shell") return shellEnvironmentIds(t.environment, `tools[${i}].environment`, out);
       if (t.type !== "code_interpreter" || t.container == null) return;
@@ -91,10 +107,19 @@ export function idsInResponsesBody(body: unknown): NamedId[] {
       } else if (typeof t.container === "object" && !Array.isArray(t.container)) {
         const fileIds = (t.container as { file_ids?: unknown }).file_ids;
         if (fileIds == null) return;
-        if (!Array.isArray(fileIds)) throw badRequest(`Invalid type for 'tools[${i}].container.file_ids': expected an array.`, `tools[${i}].container.file_ids`, "invalid_type");
+        if (!Array.isArray(fileIds))
+          throw badRequest(
+            `Invalid type for 'tools[${i}].container.file_ids': expected an array.`,
+            `tools[${i}].container.file_ids`,
+            "invalid_type",
+          );
         fileIds.forEach((f, j) => out.push(id("file", f, `tools[${i}].container.file_ids[${j}]`)));
       } else {
-        throw badRequest(`Invalid type for 'tools[${i}].container': expected a string or an object.`, `tools[${i}].container`, "invalid_type");
+        throw badRequest(
+          `Invalid type for 'tools[${i}].container': expected a string or an object.`,
+          `tools[${i}].container`,
+          "invalid_type",
+        );
       }
     });
   }
@@ -108,11 +133,13 @@ export function idsInResponsesBody(body: unknown): NamedId[] {
  */
 function shellEnvironmentIds(env: unknown, param: string, out: Collector): void {
   if (env == null) return;
-  if (typeof env !== "object" || Array.isArray(env)) throw badRequest(`Invalid type for '${param}': expected an object.`, param, "invalid_type");
+  if (typeof env !== "object" || Array.isArray(env))
+    throw badRequest(`Invalid type for '${param}': expected an object.`, param, "invalid_type");
   const e = env as { type?: unknown; container_id?: unknown; file_ids?: unknown };
   if (e.type === "container_reference") out.push(id("container", e.container_id, `${param}.container_id`));
   else if (e.type === "container_auto" && e.file_ids != null) {
-    if (!Array.isArray(e.file_ids)) throw badRequest(`Invalid type for '${param}.file_ids': expected an array.`, `${param}.file_ids`, "invalid_type");
+    if (!Array.isArray(e.file_ids))
+      throw badRequest(`Invalid type for '${param}.file_ids': expected an array.`, `${param}.file_ids`, "invalid_type");
     e.file_ids.forEach((f, j) => out.push(id("file", f, `${param}.file_ids[${j}]`)));
   }
 }
@@ -156,7 +183,9 @@ function walkInput(value: unknown, path: string, out: Collector, depth: number):
 export function idsInForm(fields: Map<string, string[]>): NamedId[] {
   const out = new Collector();
   for (const name of ["file_id", "file_ids", "file_ids[]"]) {
-    (fields.get(name) ?? []).forEach((v, i) => out.push(id("file", v, name === "file_id" ? "file_id" : `file_ids[${i}]`)));
+    (fields.get(name) ?? []).forEach((v, i) =>
+      out.push(id("file", v, name === "file_id" ? "file_id" : `file_ids[${i}]`)),
+    );
   }
   return out.ids;
 }
@@ -178,7 +207,8 @@ export function idsInOtherBody(routePath: string, body: unknown): NamedId[] {
   switch (routePath) {
     case "/v1/containers":
       if (b.file_ids != null) {
-        if (!Array.isArray(b.file_ids)) throw badRequest("Invalid type for 'file_ids': expected an array.", "file_ids", "invalid_type");
+        if (!Array.isArray(b.file_ids))
+          throw badRequest("Invalid type for 'file_ids': expected an array.", "file_ids", "invalid_type");
         b.file_ids.forEach((f, i) => out.push(id("file", f, `file_ids[${i}]`)));
       }
       break;

@@ -48,7 +48,8 @@ declare module "hono" {
  */
 export function getCaller(c: Context): Caller {
   const caller = c.get("caller");
-  if (!caller) throw new UnsandboxError(500, "getCaller() used on a route without authentication", { type: "server_error" });
+  if (!caller)
+    throw new UnsandboxError(500, "getCaller() used on a route without authentication", { type: "server_error" });
   return caller;
 }
 

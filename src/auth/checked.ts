@@ -26,6 +26,10 @@ export function markResponsesBodyChecked(c: Context): void {
  */
 export function assertResponsesBodyChecked(c: Context): void {
   if (c.get("responsesBodyChecked") !== true) {
-    throw badRequest("This request reached POST /v1/responses without passing its checks; send it to /v1/responses spelled exactly so.", null, "invalid_path");
+    throw badRequest(
+      "This request reached POST /v1/responses without passing its checks; send it to /v1/responses spelled exactly so.",
+      null,
+      "invalid_path",
+    );
   }
 }

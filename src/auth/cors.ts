@@ -18,7 +18,8 @@ export const widgetCors: MiddlewareHandler<AppEnv> = cors({
     if (!origin) return null;
     const config = c.get("config");
     if (c.req.method === "OPTIONS") {
-      if (config.UNSANDBOX_MODE === "single-tenant") return config.UNSANDBOX_PUBLISHABLE_KEY && config.UNSANDBOX_ALLOWED_ORIGINS.includes(origin) ? origin : null;
+      if (config.UNSANDBOX_MODE === "single-tenant")
+        return config.UNSANDBOX_PUBLISHABLE_KEY && config.UNSANDBOX_ALLOWED_ORIGINS.includes(origin) ? origin : null;
       if (config.UNSANDBOX_MODE === "multi-tenant") return (await originAllowedCached(c.env, origin)) ? origin : null;
       return null;
     }

@@ -15,7 +15,14 @@ import type { AppEnv, DecodedIds } from "../app";
 import type { Bindings } from "../config";
 import { badRequest, UnsandboxError } from "../errors";
 import { containerOfItem } from "../schemas/output-item";
-import { assertItemsOwned, assertOwner, recordItems, recordOwner, type OwnedKind, type Owner } from "../tenants/ownership";
+import {
+  assertItemsOwned,
+  assertOwner,
+  recordItems,
+  recordOwner,
+  type OwnedKind,
+  type Owner,
+} from "../tenants/ownership";
 import { itemIdsIn } from "./answer-ids";
 import { idsInForm, idsInOtherBody, idsInResponsesBody, type NamedId } from "./body-ids";
 import { getCaller, ownedBy, ownerOf, type Caller } from "./caller";
@@ -26,7 +33,12 @@ import { pathSegments, routePolicy } from "./route-policy";
 import { applyWidgetPolicy } from "./widget-policy";
 
 /** Routes besides `POST /v1/responses` whose bodies can name owned ids (auth/body-ids.ts). */
-const BODY_ID_ROUTES = new Set(["/v1/containers", "/v1/containers/:container/files", "/v1/conversations", "/v1/conversations/:conversation/items"]);
+const BODY_ID_ROUTES = new Set([
+  "/v1/containers",
+  "/v1/containers/:container/files",
+  "/v1/conversations",
+  "/v1/conversations/:conversation/items",
+]);
 /** Of those, the ones whose API takes `multipart/form-data` (file uploads). */
 const MULTIPART_ROUTES = new Set(["/v1/containers", "/v1/containers/:container/files"]);
 /**
@@ -48,11 +60,14 @@ export const guard = createMiddleware<AppEnv>(async (c, next) => {
   // every spelling but the canonical one, so it is also the path as sent.
   const path = c.req.path;
   const segs = pathSegments(path);
-  if (!segs) throw badRequest("The request path contains characters that no route or id can have.", null, "invalid_path");
+  if (!segs)
+    throw badRequest("The request path contains characters that no route or id can have.", null, "invalid_path");
   const decision = routePolicy(c.req.method, segs, caller.mode, caller.kind);
   if (!decision.allowed) {
     if (caller.kind === "publishable") {
-      throw new UnsandboxError(403, "Publishable keys can only create responses and read their own.", { code: "publishable_key_not_allowed" });
+      throw new UnsandboxError(403, "Publishable keys can only create responses and read their own.", {
+        code: "publishable_key_not_allowed",
+      });
     }
     throw new UnsandboxError(404, `Unknown route: ${c.req.method} ${path}`, { code: "unknown_route" });
   }
@@ -79,7 +94,9 @@ export const guard = createMiddleware<AppEnv>(async (c, next) => {
     await recordAnswer(c, caller, creates, revealsItems);
   } else if (creates === "response" && c.res.ok && type.includes("text/event-stream") && c.res.body) {
     const items = itemBatcher(c.env, ownerOf(caller));
-    const body = recordingStream(c.res.body, (kind, id) => (kind === "item" ? items(id) : recordOwner(c.env, ownedBy(caller, kind, id))));
+    const body = recordingStream(c.res.body, (kind, id) =>
+      kind === "item" ? items(id) : recordOwner(c.env, ownedBy(caller, kind, id)),
+    );
     c.res = new Response(body, c.res);
   }
 });
@@ -129,7 +146,12 @@ export function ownerRecorder(c: Context<AppEnv>, caller: Caller): ((ids: Decode
  * Records what a JSON answer revealed: the id a creating call returned (for responses, also the
  * containers it used), and the output items it lists, all of them in one write.
  */
-async function recordAnswer(c: Context<AppEnv>, caller: Caller, kind: OwnedKind | undefined, revealsItems: boolean): Promise<void> {
+async function recordAnswer(
+  c: Context<AppEnv>,
+  caller: Caller,
+  kind: OwnedKind | undefined,
+  revealsItems: boolean,
+): Promise<void> {
   let data: { id?: unknown; output?: unknown; conversation?: unknown };
   try {
     data = (await c.res.clone().json()) as typeof data;
@@ -169,7 +191,8 @@ function itemBatcher(env: Bindings, owner: Owner): (id: string) => Promise<void>
 }
 
 function asObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("The request body must be a JSON object.", null, "invalid_type");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw badRequest("The request body must be a JSON object.", null, "invalid_type");
   return body as Record<string, unknown>;
 }
 
@@ -188,5 +211,8 @@ async function checkOwners(c: Context<AppEnv>, caller: Caller, ids: NamedId[]): 
   if (!needsLookups(caller)) return;
   const items = ids.filter((i) => i.kind === "item");
   const owned = ids.filter((i): i is NamedId & { kind: OwnedKind } => i.kind !== "item");
-  await Promise.all([assertItemsOwned(c.env, caller, items), ...owned.map((i) => assertOwner(c.env, caller, i.kind, i.id, i.param))]);
+  await Promise.all([
+    assertItemsOwned(c.env, caller, items),
+    ...owned.map((i) => assertOwner(c.env, caller, i.kind, i.id, i.param)),
+  ]);
 }

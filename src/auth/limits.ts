@@ -59,14 +59,44 @@ export function perIpDailyCap(widget: WidgetSettings): number {
 export function scopesFor(caller: Caller, ip: string, kind: RequestClass): Scope[] {
   const out: Scope[] = [];
   const { tenant, keyId } = caller;
-  if (caller.limits.tenant.requests_per_minute) out.push({ name: `tenant:${tenant}`, limit: caller.limits.tenant.requests_per_minute, windowMs: MINUTE, what: "this tenant's requests per minute" });
-  if (caller.limits.key.requests_per_minute) out.push({ name: `key:${tenant}:${keyId}`, limit: caller.limits.key.requests_per_minute, windowMs: MINUTE, what: "this key's requests per minute" });
+  if (caller.limits.tenant.requests_per_minute)
+    out.push({
+      name: `tenant:${tenant}`,
+      limit: caller.limits.tenant.requests_per_minute,
+      windowMs: MINUTE,
+      what: "this tenant's requests per minute",
+    });
+  if (caller.limits.key.requests_per_minute)
+    out.push({
+      name: `key:${tenant}:${keyId}`,
+      limit: caller.limits.key.requests_per_minute,
+      windowMs: MINUTE,
+      what: "this key's requests per minute",
+    });
   if (!caller.widget) return out;
   const w = caller.widget;
   const addr = addressBucket(ip);
-  if (kind === "session") out.push({ name: `sess:${tenant}:${keyId}:${addr}`, limit: w.per_ip_per_minute, windowMs: MINUTE, what: "visitor sessions per minute from your address" });
-  else if (kind === "read") out.push({ name: `read:${tenant}:${keyId}:${addr}`, limit: w.per_ip_per_minute * READS_PER_CREATE, windowMs: MINUTE, what: "reads per minute from your address" });
-  else out.push({ name: `ip:${tenant}:${keyId}:${addr}`, limit: w.per_ip_per_minute, windowMs: MINUTE, what: "requests per minute from your address" });
+  if (kind === "session")
+    out.push({
+      name: `sess:${tenant}:${keyId}:${addr}`,
+      limit: w.per_ip_per_minute,
+      windowMs: MINUTE,
+      what: "visitor sessions per minute from your address",
+    });
+  else if (kind === "read")
+    out.push({
+      name: `read:${tenant}:${keyId}:${addr}`,
+      limit: w.per_ip_per_minute * READS_PER_CREATE,
+      windowMs: MINUTE,
+      what: "reads per minute from your address",
+    });
+  else
+    out.push({
+      name: `ip:${tenant}:${keyId}:${addr}`,
+      limit: w.per_ip_per_minute,
+      windowMs: MINUTE,
+      what: "requests per minute from your address",
+    });
   return out;
 }
 
@@ -79,7 +109,14 @@ export function createScopes(caller: Caller, ip: string): Scope[][] {
   const { tenant, keyId, widget: w } = caller;
   const addr = addressBucket(ip);
   return [
-    [{ name: `ipday:${tenant}:${keyId}:${addr}`, limit: perIpDailyCap(w), windowMs: DAY, what: "your address's share of this key's daily cap" }],
+    [
+      {
+        name: `ipday:${tenant}:${keyId}:${addr}`,
+        limit: perIpDailyCap(w),
+        windowMs: DAY,
+        what: "your address's share of this key's daily cap",
+      },
+    ],
     [{ name: `day:${tenant}:${keyId}`, limit: w.daily_cap, windowMs: DAY, what: "this key's daily cap" }],
   ];
 }

@@ -26,7 +26,10 @@ export function idsInStreamEvent(data: string): { kind: OwnedKind | "item"; id: 
     return [];
   }
   const out: { kind: OwnedKind | "item"; id: string }[] = [];
-  if (typeof event.response?.id === "string" && (event.type === "response.created" || event.type === "response.in_progress" || event.type === "response.queued")) {
+  if (
+    typeof event.response?.id === "string" &&
+    (event.type === "response.created" || event.type === "response.in_progress" || event.type === "response.queued")
+  ) {
     out.push({ kind: "response", id: event.response.id });
   }
   const container = containerOfItem(event.item);

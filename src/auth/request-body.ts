@@ -17,7 +17,10 @@ import type { AppEnv } from "../app";
 import { badRequest, UnsandboxError } from "../errors";
 
 /** What a body turned out to be. `form` holds the string fields of a multipart body. */
-export type ReadBody = { kind: "json"; value: unknown } | { kind: "empty" } | { kind: "form"; fields: Map<string, string[]> };
+export type ReadBody =
+  | { kind: "json"; value: unknown }
+  | { kind: "empty" }
+  | { kind: "form"; fields: Map<string, string[]> };
 
 /** The media type of a `Content-Type` value, lower-cased, without parameters (`""` when absent). */
 export function mediaTypeOf(header: string | undefined | null): string {
@@ -26,13 +29,22 @@ export function mediaTypeOf(header: string | undefined | null): string {
 
 /** Media types whose body unsandbox reads as JSON: JSON itself, `+json` types, plain text and none. */
 function readsAsJson(type: string): boolean {
-  return type === "" || type === "application/json" || type === "text/plain" || (type.startsWith("application/") && type.endsWith("+json"));
+  return (
+    type === "" ||
+    type === "application/json" ||
+    type === "text/plain" ||
+    (type.startsWith("application/") && type.endsWith("+json"))
+  );
 }
 
 function unsupported(what: string): UnsandboxError {
-  return new UnsandboxError(415, `This route takes a JSON body (or multipart/form-data where the API takes a file); ${what} cannot be checked, so it is not accepted.`, {
-    code: "unsupported_media_type",
-  });
+  return new UnsandboxError(
+    415,
+    `This route takes a JSON body (or multipart/form-data where the API takes a file); ${what} cannot be checked, so it is not accepted.`,
+    {
+      code: "unsupported_media_type",
+    },
+  );
 }
 
 /**
@@ -42,7 +54,8 @@ function unsupported(what: string): UnsandboxError {
  */
 export async function readBody(c: Context<AppEnv>, multipart: boolean): Promise<ReadBody> {
   const encoding = (c.req.header("content-encoding") ?? "").trim().toLowerCase();
-  if (encoding !== "" && encoding !== "identity") throw unsupported(`a body with Content-Encoding '${encoding.slice(0, 40)}'`);
+  if (encoding !== "" && encoding !== "identity")
+    throw unsupported(`a body with Content-Encoding '${encoding.slice(0, 40)}'`);
   const contentType = c.req.header("content-type");
   const type = mediaTypeOf(contentType);
   if (type === "multipart/form-data" && multipart) {
@@ -50,12 +63,17 @@ export async function readBody(c: Context<AppEnv>, multipart: boolean): Promise<
     rebuild(c, bytes);
     let form: FormData;
     try {
-      form = await new Request("https://body.invalid/", { method: "POST", headers: { "content-type": contentType! }, body: bytes }).formData();
+      form = await new Request("https://body.invalid/", {
+        method: "POST",
+        headers: { "content-type": contentType! },
+        body: bytes,
+      }).formData();
     } catch {
       throw badRequest("We could not parse the multipart/form-data body of your request.", null, "invalid_multipart");
     }
     const fields = new Map<string, string[]>();
-    for (const [name, value] of form) if (typeof value === "string") fields.set(name, [...(fields.get(name) ?? []), value]);
+    for (const [name, value] of form)
+      if (typeof value === "string") fields.set(name, [...(fields.get(name) ?? []), value]);
     return { kind: "form", fields };
   }
   if (!readsAsJson(type)) throw unsupported(`a '${type.slice(0, 80)}' body`);
@@ -65,7 +83,11 @@ export async function readBody(c: Context<AppEnv>, multipart: boolean): Promise<
   try {
     return { kind: "json", value: JSON.parse(text) };
   } catch {
-    throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
+    throw badRequest(
+      "We could not parse the JSON body of your request. The body must be a JSON object.",
+      null,
+      "invalid_json",
+    );
   }
 }
 
@@ -79,7 +101,11 @@ export async function readJson(c: Context<AppEnv>): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
+    throw badRequest(
+      "We could not parse the JSON body of your request. The body must be a JSON object.",
+      null,
+      "invalid_json",
+    );
   }
 }
 

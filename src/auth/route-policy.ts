@@ -83,7 +83,10 @@ export interface RouteDecision {
 export function pathSegments(pathname: string): string[] | null {
   const out: string[] = [];
   // A trailing slash adds no segment (`/v1/models/` is `/v1/models`); empty ones elsewhere are refused.
-  for (const raw of pathname.replace(/(.)\/$/, "$1").split("/").slice(1)) {
+  for (const raw of pathname
+    .replace(/(.)\/$/, "$1")
+    .split("/")
+    .slice(1)) {
     let seg: string;
     try {
       seg = decodeURIComponent(raw);
@@ -106,15 +109,23 @@ function matches(pattern: string, segs: string[]): boolean {
  * Decides a `/v1` request. `segs` comes from `pathSegments`.
  * @example routePolicy("GET", ["v1", "responses", "resp_1"], "multi-tenant", "secret")
  */
-export function routePolicy(method: string, segs: string[], mode: string, kind: "secret" | "publishable"): RouteDecision {
+export function routePolicy(
+  method: string,
+  segs: string[],
+  mode: string,
+  kind: "secret" | "publishable",
+): RouteDecision {
   const route = PASSTHROUGH_ALLOWLIST.find((r) => r.method === method && matches(r.path, segs)) ?? null;
   const allowed = kind === "publishable" ? !!route?.publishable : mode !== "multi-tenant" || route !== null;
   const ids: RouteDecision["ids"] = [];
   if (route) {
-    route.path.split("/").slice(1).forEach((s, i) => {
-      const kind = OWNED_PARAMS[s];
-      if (kind) ids.push({ kind, id: segs[i]!, param: s.slice(1) });
-    });
+    route.path
+      .split("/")
+      .slice(1)
+      .forEach((s, i) => {
+        const kind = OWNED_PARAMS[s];
+        if (kind) ids.push({ kind, id: segs[i]!, param: s.slice(1) });
+      });
   } else if (segs[0] === "v1" && OWNED_PREFIXES.includes(segs[1] ?? "") && segs[2]) {
     // Not allowlisted but reachable (single-tenant, pass-through): still check the first id.
     const kind = OWNED_PARAMS[`:${segs[1]!.replace(/s$/, "")}`];

@@ -26,7 +26,9 @@ export interface SessionClaims {
   i: string;
 }
 
-export type SessionResult = { ok: true; claims: SessionClaims } | { ok: false; reason: "malformed" | "bad_signature" | "expired" };
+export type SessionResult =
+  | { ok: true; claims: SessionClaims }
+  | { ok: false; reason: "malformed" | "bad_signature" | "expired" };
 
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
@@ -38,7 +40,12 @@ function sessionKey(secret: string): Promise<CryptoKey> {
     k = (async () => {
       const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
       return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: encoder.encode("unsandbox"), info: encoder.encode("visitor session v1") },
+        {
+          name: "HKDF",
+          hash: "SHA-256",
+          salt: encoder.encode("unsandbox"),
+          info: encoder.encode("visitor session v1"),
+        },
         ikm,
         { name: "HMAC", hash: "SHA-256", length: 256 },
         false,
@@ -59,16 +66,24 @@ export async function signSession(claims: Omit<SessionClaims, "i">, secrets: rea
 }
 
 /** Verifies shape, key id, MAC (constant time, by WebCrypto) and then expiry. */
-export async function verifySession(token: string, secrets: readonly LinkSecret[], nowMs: number): Promise<SessionResult> {
-  if (token.length > MAX_TOKEN || !/^vs1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return { ok: false, reason: "malformed" };
+export async function verifySession(
+  token: string,
+  secrets: readonly LinkSecret[],
+  nowMs: number,
+): Promise<SessionResult> {
+  if (token.length > MAX_TOKEN || !/^vs1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token))
+    return { ok: false, reason: "malformed" };
   const [, body, mac] = token.split(".") as [string, string, string];
   let claims: SessionClaims;
   try {
-    claims = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(base64UrlBytes(body))) as SessionClaims;
+    claims = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(base64UrlBytes(body)),
+    ) as SessionClaims;
   } catch {
     return { ok: false, reason: "malformed" };
   }
-  if (typeof claims !== "object" || claims === null || typeof claims.i !== "string" || typeof claims.e !== "number") return { ok: false, reason: "malformed" };
+  if (typeof claims !== "object" || claims === null || typeof claims.i !== "string" || typeof claims.e !== "number")
+    return { ok: false, reason: "malformed" };
   const secret = secrets.find((s) => s.kid === claims.i);
   if (!secret) return { ok: false, reason: "bad_signature" };
   let macBytes: Uint8Array<ArrayBuffer>;
@@ -77,7 +92,12 @@ export async function verifySession(token: string, secrets: readonly LinkSecret[
   } catch {
     return { ok: false, reason: "malformed" };
   }
-  const good = await crypto.subtle.verify("HMAC", await sessionKey(secret.secret), macBytes, encoder.encode(`vs1.${body}`));
+  const good = await crypto.subtle.verify(
+    "HMAC",
+    await sessionKey(secret.secret),
+    macBytes,
+    encoder.encode(`vs1.${body}`),
+  );
   if (!good) return { ok: false, reason: "bad_signature" };
   if (nowMs >= claims.e * 1000) return { ok: false, reason: "expired" };
   return { ok: true, claims };

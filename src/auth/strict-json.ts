@@ -18,7 +18,11 @@ export async function readStrictJson<S extends z.ZodType>(c: Context, schema: S)
     try {
       raw = JSON.parse(text);
     } catch {
-      throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
+      throw badRequest(
+        "We could not parse the JSON body of your request. The body must be a JSON object.",
+        null,
+        "invalid_json",
+      );
     }
   }
   const parsed = schema.safeParse(raw);

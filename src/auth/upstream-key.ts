@@ -67,10 +67,15 @@ async function ask(config: Config, key: string, id: string): Promise<boolean> {
   }
   const verdict = verdictOf(status);
   if (verdict === "unknown") {
-    throw new UnsandboxError(502, "unsandbox could not check this key with the upstream API; try again.", { code: "upstream_unavailable" });
+    throw new UnsandboxError(502, "unsandbox could not check this key with the upstream API; try again.", {
+      code: "upstream_unavailable",
+    });
   }
   remembered.delete(id);
-  remembered.set(id, { accepted: verdict === "accepted", until: Date.now() + (verdict === "accepted" ? ACCEPTED_TTL_MS : REFUSED_TTL_MS) });
+  remembered.set(id, {
+    accepted: verdict === "accepted",
+    until: Date.now() + (verdict === "accepted" ? ACCEPTED_TTL_MS : REFUSED_TTL_MS),
+  });
   if (remembered.size > MAX_REMEMBERED) remembered.delete(remembered.keys().next().value!);
   return verdict === "accepted";
 }

@@ -58,9 +58,11 @@ function inputText(input: unknown): number {
   let n = 0;
   input.forEach((item, i) => {
     const at = `input[${i}]`;
-    if (!isObject(item) || (item.type !== undefined && item.type !== "message")) throw refuse(at, "widget input items are text messages.");
+    if (!isObject(item) || (item.type !== undefined && item.type !== "message"))
+      throw refuse(at, "widget input items are text messages.");
     onlyKeys(item, ["type", "role", "content"], `${at}.`);
-    if (item.role !== "user" && item.role !== "assistant") throw refuse(`${at}.role`, "widget messages are from the user or the assistant.");
+    if (item.role !== "user" && item.role !== "assistant")
+      throw refuse(`${at}.role`, "widget messages are from the user or the assistant.");
     if (typeof item.content === "string") {
       n += item.content.length;
       return;
@@ -68,7 +70,8 @@ function inputText(input: unknown): number {
     if (!Array.isArray(item.content)) throw refuse(`${at}.content`, "message content is text.");
     item.content.forEach((part, j) => {
       const pat = `${at}.content[${j}]`;
-      if (!isObject(part) || (part.type !== "input_text" && part.type !== "output_text")) throw refuse(pat, "widget messages carry text only.");
+      if (!isObject(part) || (part.type !== "input_text" && part.type !== "output_text"))
+        throw refuse(pat, "widget messages carry text only.");
       onlyKeys(part, part.type === "output_text" ? ["type", "text", "annotations"] : ["type", "text"], `${pat}.`);
       if (typeof part.text !== "string") throw refuse(`${pat}.text`, "text parts carry a string.");
       if (part.annotations !== undefined && !(Array.isArray(part.annotations) && part.annotations.length === 0)) {
@@ -85,39 +88,57 @@ const FIELDS: Record<string, (value: unknown, widget: WidgetSettings) => void> =
   input: () => undefined, // checked with the text budget below
   model: () => undefined, // replaced
   instructions: (v, w) => {
-    if (w.instructions === undefined && (typeof v !== "string" || v.length > MAX_INSTRUCTIONS)) throw refuse("instructions", `widget instructions are a string of at most ${MAX_INSTRUCTIONS} characters.`);
+    if (w.instructions === undefined && (typeof v !== "string" || v.length > MAX_INSTRUCTIONS))
+      throw refuse("instructions", `widget instructions are a string of at most ${MAX_INSTRUCTIONS} characters.`);
   },
   max_output_tokens: (v) => {
-    if (!Number.isInteger(v) || (v as number) < 1) throw badRequest("Invalid 'max_output_tokens': expected a positive integer.", "max_output_tokens", "invalid_value");
+    if (!Number.isInteger(v) || (v as number) < 1)
+      throw badRequest(
+        "Invalid 'max_output_tokens': expected a positive integer.",
+        "max_output_tokens",
+        "invalid_value",
+      );
   },
   reasoning: (v) => {
     if (!isObject(v)) throw refuse("reasoning", "expected an object.");
     onlyKeys(v, ["effort", "summary"], "reasoning.");
-    if (v.effort !== undefined && v.effort !== null && !EFFORTS.includes(v.effort as string)) throw refuse("reasoning.effort", `widgets may ask for ${EFFORTS.join(", ")}.`);
-    if (v.summary !== undefined && v.summary !== null && !["auto", "concise", "detailed"].includes(v.summary as string)) throw refuse("reasoning.summary", "expected auto, concise or detailed.");
+    if (v.effort !== undefined && v.effort !== null && !EFFORTS.includes(v.effort as string))
+      throw refuse("reasoning.effort", `widgets may ask for ${EFFORTS.join(", ")}.`);
+    if (v.summary !== undefined && v.summary !== null && !["auto", "concise", "detailed"].includes(v.summary as string))
+      throw refuse("reasoning.summary", "expected auto, concise or detailed.");
   },
   tools: (v) => {
     if (!Array.isArray(v)) throw badRequest("Invalid type for 'tools': expected an array.", "tools", "invalid_type");
     v.forEach((tool, i) => {
-      if (!isObject(tool) || tool.type !== "code_interpreter") throw refuse(`tools[${i}]`, "only the code_interpreter tool is available.");
+      if (!isObject(tool) || tool.type !== "code_interpreter")
+        throw refuse(`tools[${i}]`, "only the code_interpreter tool is available.");
       if (typeof tool.container === "string") throw refuse(`tools[${i}].container`, "widgets cannot name a container.");
       onlyKeys(tool, ["type", "container"], `tools[${i}].`);
       if (tool.container === undefined) return;
-      if (!isObject(tool.container) || tool.container.type !== "auto") throw refuse(`tools[${i}].container`, "widgets use a fresh container.");
+      if (!isObject(tool.container) || tool.container.type !== "auto")
+        throw refuse(`tools[${i}].container`, "widgets use a fresh container.");
       const c = tool.container;
-      if (Array.isArray(c.file_ids) && c.file_ids.length > 0) throw refuse(`tools[${i}].container.file_ids`, "widgets cannot attach files.");
+      if (Array.isArray(c.file_ids) && c.file_ids.length > 0)
+        throw refuse(`tools[${i}].container.file_ids`, "widgets cannot attach files.");
       // memory_limit is replaced by the key's; an empty file list is harmless.
       onlyKeys(c, ["type", "memory_limit", "file_ids"], `tools[${i}].container.`);
     });
   },
   tool_choice: (v) => {
-    if (v !== "auto" && v !== "none" && v !== "required") throw refuse("tool_choice", "widgets may send auto, none or required.");
+    if (v !== "auto" && v !== "none" && v !== "required")
+      throw refuse("tool_choice", "widgets may send auto, none or required.");
   },
   previous_response_id: (v) => {
-    if (typeof v !== "string") throw badRequest("Invalid type for 'previous_response_id': expected a string.", "previous_response_id", "invalid_type");
+    if (typeof v !== "string")
+      throw badRequest(
+        "Invalid type for 'previous_response_id': expected a string.",
+        "previous_response_id",
+        "invalid_type",
+      );
   },
   stream: (v) => {
-    if (typeof v !== "boolean") throw badRequest("Invalid type for 'stream': expected a boolean.", "stream", "invalid_type");
+    if (typeof v !== "boolean")
+      throw badRequest("Invalid type for 'stream': expected a boolean.", "stream", "invalid_type");
   },
   stream_options: (v) => {
     if (!isObject(v)) throw refuse("stream_options", "expected an object.");
@@ -126,7 +147,11 @@ const FIELDS: Record<string, (value: unknown, widget: WidgetSettings) => void> =
   text: (v) => {
     if (!isObject(v)) throw refuse("text", "expected an object.");
     onlyKeys(v, ["format", "verbosity"], "text.");
-    if (v.format !== undefined && !(isObject(v.format) && v.format.type === "text" && Object.keys(v.format).length === 1)) throw refuse("text.format", "widgets answer in plain text.");
+    if (
+      v.format !== undefined &&
+      !(isObject(v.format) && v.format.type === "text" && Object.keys(v.format).length === 1)
+    )
+      throw refuse("text.format", "widgets answer in plain text.");
   },
   temperature: () => undefined,
   top_p: () => undefined,
@@ -142,11 +167,17 @@ export function applyWidgetPolicy(body: Record<string, unknown>, widget: WidgetS
   for (const [field, value] of Object.entries(body)) {
     if (value === null) continue;
     const check = FIELDS[field];
-    if (!check) throw refuse(field, field === "background" ? "widget responses run in the foreground." : "widgets cannot set it.");
+    if (!check)
+      throw refuse(
+        field,
+        field === "background" ? "widget responses run in the foreground." : "widgets cannot set it.",
+      );
     check(value, widget);
   }
   const out: Record<string, unknown> = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
-  const text = inputText(body.input ?? "") + (widget.instructions === undefined && typeof body.instructions === "string" ? body.instructions.length : 0);
+  const text =
+    inputText(body.input ?? "") +
+    (widget.instructions === undefined && typeof body.instructions === "string" ? body.instructions.length : 0);
   if (text > MAX_TEXT) throw refuse("input", `a widget turn carries at most ${MAX_TEXT} characters of text.`);
   out.tools = [{ type: "code_interpreter", container: { type: "auto", memory_limit: widget.memory_limit } }];
   out.tool_choice = typeof body.tool_choice === "string" ? body.tool_choice : "auto";

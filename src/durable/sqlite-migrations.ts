@@ -29,9 +29,15 @@ export function migrate(storage: DurableObjectStorage, migrations: readonly stri
   if (current >= migrations.length) return current;
   storage.transactionSync(() => {
     for (let v = current; v < migrations.length; v++) {
-      for (const stmt of migrations[v]!.split(";").map((s) => s.trim()).filter(Boolean)) sql.exec(stmt);
+      for (const stmt of migrations[v]!.split(";")
+        .map((s) => s.trim())
+        .filter(Boolean))
+        sql.exec(stmt);
     }
-    sql.exec("INSERT INTO _schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version", migrations.length);
+    sql.exec(
+      "INSERT INTO _schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+      migrations.length,
+    );
   });
   return migrations.length;
 }

@@ -15,7 +15,13 @@ export function installBackgroundHarvest(): void {
       env,
       response,
       namingFor(config, tenant, response.id),
-      { tenant, previousResponseId: previousResponseId ?? undefined, clientWantsOutputs: true, waitMs: 0, upstreamKeySealed },
+      {
+        tenant,
+        previousResponseId: previousResponseId ?? undefined,
+        clientWantsOutputs: true,
+        waitMs: 0,
+        upstreamKeySealed,
+      },
       index,
     );
   });

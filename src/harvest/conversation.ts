@@ -16,7 +16,8 @@ import { responseIndexFor } from "../tracker/stubs";
 
 /** The conversation id of a create request's `conversation` (`"conv_…"` or `{"id": "conv_…"}`). */
 export function conversationIdOf(value: unknown): string | undefined {
-  const id = typeof value === "string" ? value : value && typeof value === "object" ? (value as { id?: unknown }).id : undefined;
+  const id =
+    typeof value === "string" ? value : value && typeof value === "object" ? (value as { id?: unknown }).id : undefined;
   return typeof id === "string" && id.length > 0 && id.length <= 200 ? id : undefined;
 }
 
@@ -38,7 +39,9 @@ export class ConversationTurns {
   previousOf(responseId: string): Promise<string | undefined> {
     let p = this.#previous.get(responseId);
     if (!p) {
-      p = this.#call(async () => (await this.#index().conversationTurn({ tenant: this.tenant, responseId })) ?? undefined);
+      p = this.#call(
+        async () => (await this.#index().conversationTurn({ tenant: this.tenant, responseId })) ?? undefined,
+      );
       this.#previous.set(responseId, p);
     }
     return p;
@@ -47,19 +50,29 @@ export class ConversationTurns {
   /** Records which turn made these output items. */
   async noteItems(responseId: string, itemIds: string[]): Promise<void> {
     await this.previousOf(responseId);
-    if (itemIds.length) await this.#call(() => this.#index().conversationTurn({ tenant: this.tenant, responseId, itemIds }));
+    if (itemIds.length)
+      await this.#call(() => this.#index().conversationTurn({ tenant: this.tenant, responseId, itemIds }));
   }
 
   /** Which turn made each item (unknown items left out), and the conversation's latest turn. */
   async owners(itemIds: string[]): Promise<{ owners: Record<string, string>; latest: string | null }> {
-    return (await this.#call(() => this.#index().conversationItems({ tenant: this.tenant, itemIds }))) ?? { owners: {}, latest: null };
+    return (
+      (await this.#call(() => this.#index().conversationItems({ tenant: this.tenant, itemIds }))) ?? {
+        owners: {},
+        latest: null,
+      }
+    );
   }
 
   async #call<T>(work: () => Promise<T>): Promise<T | undefined> {
     try {
       return await work();
     } catch (err) {
-      logEvent("error", "conversation_index_failed", { tenant: this.tenant, conversationId: this.conversationId, ...errorFields(err) });
+      logEvent("error", "conversation_index_failed", {
+        tenant: this.tenant,
+        conversationId: this.conversationId,
+        ...errorFields(err),
+      });
       return undefined;
     }
   }

@@ -27,7 +27,11 @@ export const FEATURE_HEADERS = {
 } as const satisfies Record<keyof Features, string>;
 
 /** Pure: an on/off header word wins, then the tenant's default, then the deployment's. Other words count as absent. */
-export function resolveFeature(header: string | null | undefined, tenantDefault: boolean | undefined, deploymentDefault: boolean): boolean {
+export function resolveFeature(
+  header: string | null | undefined,
+  tenantDefault: boolean | undefined,
+  deploymentDefault: boolean,
+): boolean {
   const word = header?.trim().toLowerCase();
   if (word === "1" || word === "true" || word === "on") return true;
   if (word === "0" || word === "false" || word === "off") return false;

@@ -130,13 +130,25 @@ export async function harvest(
     );
     const chained =
       found.containerIds.length === 0 && found.links.length > 0 && options.previousResponseId
-        ? await citeFromChain(env, index, response.id, createdAt, found.links.map((l) => l.path), options)
+        ? await citeFromChain(
+            env,
+            index,
+            response.id,
+            createdAt,
+            found.links.map((l) => l.path),
+            options,
+          )
         : [];
     const files = await withUrls(env, [...manifests.flat(), ...chained], naming);
     noteFiles(files); // for the request's log line (observability/request-context.ts)
     return files;
   } catch (err) {
-    logEvent("error", "harvest_failed", { requestId: options.requestId, tenant: options.tenant, responseId: response.id, ...errorFields(err) });
+    logEvent("error", "harvest_failed", {
+      requestId: options.requestId,
+      tenant: options.tenant,
+      responseId: response.id,
+      ...errorFields(err),
+    });
     return [];
   }
 }
@@ -146,18 +158,40 @@ export async function harvest(
  * link is resolved through the chain, as its download would be, and the containers holding the
  * files list them in this response's manifest too.
  */
-async function citeFromChain(env: Bindings, index: IndexWriter, responseId: string, createdAt: number, paths: string[], options: HarvestOptions): Promise<ManifestEntry[]> {
+async function citeFromChain(
+  env: Bindings,
+  index: IndexWriter,
+  responseId: string,
+  createdAt: number,
+  paths: string[],
+  options: HarvestOptions,
+): Promise<ManifestEntry[]> {
   const byContainer = new Map<string, { fileId: string; version: number }[]>();
   for (const path of new Set(paths)) {
     const r = await index.resolve({ tenant: options.tenant, path });
     if (r.kind !== "file") continue;
-    byContainer.set(r.containerId, [...(byContainer.get(r.containerId) ?? []), { fileId: r.fileId, version: r.version }]);
+    byContainer.set(r.containerId, [
+      ...(byContainer.get(r.containerId) ?? []),
+      { fileId: r.fileId, version: r.version },
+    ]);
   }
   if (byContainer.size === 0) return [];
-  await index.register({ tenant: options.tenant, responseId, previousResponseId: options.previousResponseId ?? null, createdAt, containerIds: [...byContainer.keys()] });
+  await index.register({
+    tenant: options.tenant,
+    responseId,
+    previousResponseId: options.previousResponseId ?? null,
+    createdAt,
+    containerIds: [...byContainer.keys()],
+  });
   const manifests = await Promise.all(
     [...byContainer].map(([containerId, files]) =>
-      trackerFor(env, containerId).citeFromChain({ tenant: options.tenant, responseId, responseCreatedAt: createdAt, linksExpireAt: options.linksExpireAt ?? null, files }),
+      trackerFor(env, containerId).citeFromChain({
+        tenant: options.tenant,
+        responseId,
+        responseCreatedAt: createdAt,
+        linksExpireAt: options.linksExpireAt ?? null,
+        files,
+      }),
     ),
   );
   return manifests.flat();
@@ -170,7 +204,11 @@ async function citeFromChain(env: Bindings, index: IndexWriter, responseId: stri
 function refsFor(found: Discovery, containerId: string): FileRef[] {
   const refs: FileRef[] = found.citations
     .filter((c) => c.containerId === containerId)
-    .map((c) => ({ fileId: c.fileId, ...(c.filename ? { filename: c.filename } : {}), cited: c.figure ? "figure" : "annotation" }));
+    .map((c) => ({
+      fileId: c.fileId,
+      ...(c.filename ? { filename: c.filename } : {}),
+      cited: c.figure ? "figure" : "annotation",
+    }));
   for (const l of found.links) refs.push({ path: l.path, cited: "link" });
   return refs;
 }
@@ -225,10 +263,19 @@ async function takedownOf(env: Bindings, naming: LinkNaming, e: ManifestEntry): 
  * The files of a response as the trackers know them (no upstream reads): now, or once every listed
  * file has settled when `waitMs` is given (at most that long).
  */
-export async function manifestOf(env: Bindings, info: { responseId: string; containerIds: string[] }, naming: LinkNaming, waitMs = 0): Promise<AnswerFile[]> {
+export async function manifestOf(
+  env: Bindings,
+  info: { responseId: string; containerIds: string[] },
+  naming: LinkNaming,
+  waitMs = 0,
+): Promise<AnswerFile[]> {
   // Waiting is the trackers' own: each answers when its files settle (no polling) or time is up.
   const manifests = await Promise.all(
-    info.containerIds.map((id) => (waitMs > 0 ? trackerFor(env, id).waitForStored(info.responseId, waitMs) : trackerFor(env, id).manifest(info.responseId))),
+    info.containerIds.map((id) =>
+      waitMs > 0
+        ? trackerFor(env, id).waitForStored(info.responseId, waitMs)
+        : trackerFor(env, id).manifest(info.responseId),
+    ),
   );
   return withUrls(env, manifests.flat(), naming);
 }

@@ -32,12 +32,20 @@ export const EXPIRY_HEADER = "x-unsandbox-container-expiry-minutes";
 export const DEFAULT_EXPIRY_MINUTES = 20;
 
 type Body = Record<string, unknown>;
-type AutoContainer = { type: "auto" | "container_auto"; file_ids?: string[]; memory_limit?: string | null; network_policy?: unknown; skills?: unknown[] };
+type AutoContainer = {
+  type: "auto" | "container_auto";
+  file_ids?: string[];
+  memory_limit?: string | null;
+  network_policy?: unknown;
+  skills?: unknown[];
+};
 
 /** The auto-mode container a tool asks for: code_interpreter's `container: {type: "auto"}`, the shell tool's `environment: {type: "container_auto"}`. */
 function autoContainerOf(t: unknown): AutoContainer | undefined {
   const tool = t as { type?: unknown; container?: unknown; environment?: unknown } | null;
-  const c = (tool?.type === "code_interpreter" ? tool.container : tool?.type === "shell" ? tool.environment : undefined) as AutoContainer | undefined;
+  const c = (
+    tool?.type === "code_interpreter" ? tool.container : tool?.type === "shell" ? tool.environment : undefined
+  ) as AutoContainer | undefined;
   const auto = tool?.type === "code_interpreter" ? "auto" : "container_auto";
   return typeof c === "object" && c !== null && c.type === auto ? c : undefined;
 }
@@ -50,7 +58,9 @@ export function autoToolIndexes(body: Body): number[] {
 
 /** The tool with the managed container in place of its auto container. */
 function withContainer(tool: Body, containerId: string): Body {
-  return tool.type === "shell" ? { ...tool, environment: { type: "container_reference", container_id: containerId } } : { ...tool, container: containerId };
+  return tool.type === "shell"
+    ? { ...tool, environment: { type: "container_reference", container_id: containerId } }
+    : { ...tool, container: containerId };
 }
 
 /**
@@ -113,11 +123,17 @@ async function createContainer(c: Context<AppEnv>, auto: AutoContainer): Promise
     headers: new Headers({ "content-type": "application/json" }),
     body: JSON.stringify(payload),
   });
-  const created = res.ok ? ((await res.json().catch(() => null)) as { id?: unknown } | null) : (await res.body?.cancel(), null);
+  const created = res.ok
+    ? ((await res.json().catch(() => null)) as { id?: unknown } | null)
+    : (await res.body?.cancel(), null);
   if (!created || typeof created.id !== "string") {
-    throw new UnsandboxError(502, `unsandbox could not create a managed container upstream (HTTP ${res.status}); send the request without ${MANAGED_HEADER} to let the model create one`, {
-      code: "managed_container_failed",
-    });
+    throw new UnsandboxError(
+      502,
+      `unsandbox could not create a managed container upstream (HTTP ${res.status}); send the request without ${MANAGED_HEADER} to let the model create one`,
+      {
+        code: "managed_container_failed",
+      },
+    );
   }
   await recordOwner(c.env, ownedBy(caller, "container", created.id));
   return created.id;

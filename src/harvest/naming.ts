@@ -7,7 +7,13 @@ import { linkExpiryFor, type Caller } from "../auth/caller";
 import { LinkNaming, refOfPath } from "../links/naming";
 
 export function namingFor(config: Config, tenant: string, responseId: string, expiresAt?: number): LinkNaming {
-  return new LinkNaming({ origin: config.PUBLIC_FILES_ORIGIN, secrets: config.LINK_SECRETS, tenant, responseId, ...(expiresAt ? { expiresAt } : {}) });
+  return new LinkNaming({
+    origin: config.PUBLIC_FILES_ORIGIN,
+    secrets: config.LINK_SECRETS,
+    tenant,
+    responseId,
+    ...(expiresAt ? { expiresAt } : {}),
+  });
 }
 
 /**

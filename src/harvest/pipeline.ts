@@ -60,7 +60,11 @@ export type Answer = UpstreamResponse & { unsandbox: { files: AnswerFile[] } };
  * The stream events after which a response changes no more: its terminal statuses
  * (tracker/background.ts) that have a stream event (a cancelled response has none).
  */
-export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(["response.completed", "response.incomplete", "response.failed"]);
+export const TERMINAL_EVENTS: ReadonlySet<string> = new Set([
+  "response.completed",
+  "response.incomplete",
+  "response.failed",
+]);
 
 /** Everything the pipeline needs to know about the request, decoded by the route. */
 export interface PipelineRequest {
@@ -106,7 +110,11 @@ export function clientWantsOutputs(include: readonly string[] | null | undefined
  * upstream's original (restore.ts), and the opt-in features applied (managed containers, file
  * instructions). Runs before the upstream call, so a refused request does not run the model.
  */
-export async function requestToForward(c: Context<AppEnv>, raw: Record<string, unknown>, body: CreateResponseBody): Promise<Record<string, unknown>> {
+export async function requestToForward(
+  c: Context<AppEnv>,
+  raw: Record<string, unknown>,
+  body: CreateResponseBody,
+): Promise<Record<string, unknown>> {
   const include = clientWantsOutputs(body.include) ? body.include : [...(body.include ?? []), OUTPUTS_INCLUDE];
   const forwarded = await applyManagedContainer(c, {
     ...(await restoreInput(c.env, c.get("config"), c.get("tenant"), raw)),
@@ -139,12 +147,15 @@ export class ResponsePipeline {
 
   constructor(readonly request: PipelineRequest) {
     const { env, tenant, conversationId, previousResponseId } = request;
-    this.#conversation = conversationId && !previousResponseId ? new ConversationTurns(env, tenant, conversationId) : undefined;
+    this.#conversation =
+      conversationId && !previousResponseId ? new ConversationTurns(env, tenant, conversationId) : undefined;
   }
 
   /** The response before this one: the request's `previous_response_id`, or the conversation's turn before it. */
   previousOf(responseId: string): Promise<string | undefined> {
-    return this.#conversation ? this.#conversation.previousOf(responseId) : Promise.resolve(this.request.previousResponseId);
+    return this.#conversation
+      ? this.#conversation.previousOf(responseId)
+      : Promise.resolve(this.request.previousResponseId);
   }
 
   /** Records which turn of the conversation made the response's output items (no-op outside a conversation). */
@@ -168,7 +179,10 @@ export class ResponsePipeline {
     if (response.background === true && !TERMINAL_STATUSES.has(response.status ?? "")) {
       await this.watchBackground(response, previousResponseId);
     } else {
-      files = await harvest(this.request.env, response, naming, { ...this.harvestOptions(previousResponseId), linksExpireAt });
+      files = await harvest(this.request.env, response, naming, {
+        ...this.harvestOptions(previousResponseId),
+        linksExpireAt,
+      });
     }
     return { ...(await this.rewrite(response, naming)), unsandbox: { files } };
   }
@@ -187,7 +201,12 @@ export class ResponsePipeline {
     let failed = false;
     const degraded = (err: unknown) => {
       failed = true;
-      logEvent("warn", "read_back_without_files", { requestId: this.request.requestId, tenant, responseId, ...errorFields(err) });
+      logEvent("warn", "read_back_without_files", {
+        requestId: this.request.requestId,
+        tenant,
+        responseId,
+        ...errorFields(err),
+      });
       return null;
     };
     let info = await index.info(tenant).catch(degraded);
@@ -258,7 +277,10 @@ export class ResponsePipeline {
   }
 
   /** Starts the index's own polling of a background response (never fails the request). */
-  async watchBackground(response: { id: string; created_at?: unknown }, previousResponseId = this.request.previousResponseId): Promise<void> {
+  async watchBackground(
+    response: { id: string; created_at?: unknown },
+    previousResponseId = this.request.previousResponseId,
+  ): Promise<void> {
     const r = this.request;
     try {
       await responseIndexFor(r.env, response.id).watchBackground({
@@ -269,7 +291,12 @@ export class ResponsePipeline {
         upstreamKeySealed: r.upstreamKeySealed,
       });
     } catch (err) {
-      logEvent("error", "background_watch_failed", { requestId: r.requestId, tenant: r.tenant, responseId: response.id, ...errorFields(err) });
+      logEvent("error", "background_watch_failed", {
+        requestId: r.requestId,
+        tenant: r.tenant,
+        responseId: response.id,
+        ...errorFields(err),
+      });
     }
   }
 }
@@ -342,7 +369,11 @@ export class StreamSession {
         }),
       );
       // A background response outlives this stream: its index follows it to the end.
-      this.#pending.push(response.background === true ? registered.then(async () => this.#pipeline.watchBackground(response, await previous)) : registered);
+      this.#pending.push(
+        response.background === true
+          ? registered.then(async () => this.#pipeline.watchBackground(response, await previous))
+          : registered,
+      );
     }
     const containerId = containerOfItem(event.item);
     if (this.#responseId && containerId && !this.#containers.has(containerId)) {
@@ -351,7 +382,12 @@ export class StreamSession {
       const id = this.#responseId;
       this.#pending.push(
         Promise.all([
-          responseIndexFor(env, id).register({ tenant, responseId: id, createdAt: this.#createdAt, containerIds: [containerId] }),
+          responseIndexFor(env, id).register({
+            tenant,
+            responseId: id,
+            createdAt: this.#createdAt,
+            containerIds: [containerId],
+          }),
           trackerFor(env, containerId).open({
             tenant,
             containerId,
@@ -370,7 +406,11 @@ export class StreamSession {
       await this.settle();
       const raw = structuredClone(event.response);
       await this.#pipeline.noteItems(raw);
-      const files = await harvest(env, raw, this.#naming!, { ...this.#pipeline.harvestOptions(await this.#previous), waitMs: 0, linksExpireAt: this.#linksExpireAt });
+      const files = await harvest(env, raw, this.#naming!, {
+        ...this.#pipeline.harvestOptions(await this.#previous),
+        waitMs: 0,
+        linksExpireAt: this.#linksExpireAt,
+      });
       const out = await this.#rewriter.push(event);
       for (const e of out) {
         if (e.type === event.type && e.response) {
@@ -398,7 +438,12 @@ export class StreamSession {
     const { requestId, tenant } = this.#pipeline.request;
     for (const r of await Promise.allSettled(this.#pending.splice(0))) {
       if (r.status === "rejected") {
-        logEvent("error", "stream_tracker_call_failed", { requestId, tenant, responseId: this.#responseId, ...errorFields(r.reason) });
+        logEvent("error", "stream_tracker_call_failed", {
+          requestId,
+          tenant,
+          responseId: this.#responseId,
+          ...errorFields(r.reason),
+        });
       }
     }
   }
@@ -413,8 +458,26 @@ export class StreamSession {
     const { env, tenant, upstreamKeySealed, tenantRecord, requestId } = this.#pipeline.request;
     for (const containerId of this.#containers) {
       await trackerFor(env, containerId)
-        .track({ tenant, containerId, responseId, responseCreatedAt: this.#createdAt, refs: [], sweep: true, linksExpireAt: this.#linksExpireAt ?? null, upstreamKeySealed, tenantRecord })
-        .catch((err: unknown) => logEvent("error", "stream_hand_off_failed", { requestId, tenant, responseId, containerId, ...errorFields(err) }));
+        .track({
+          tenant,
+          containerId,
+          responseId,
+          responseCreatedAt: this.#createdAt,
+          refs: [],
+          sweep: true,
+          linksExpireAt: this.#linksExpireAt ?? null,
+          upstreamKeySealed,
+          tenantRecord,
+        })
+        .catch((err: unknown) =>
+          logEvent("error", "stream_hand_off_failed", {
+            requestId,
+            tenant,
+            responseId,
+            containerId,
+            ...errorFields(err),
+          }),
+        );
     }
   }
 
@@ -462,7 +525,11 @@ export async function rewriteInputItems(c: Context<AppEnv>, responseId: string, 
  * unsandbox saw the conversation) is named as of the latest turn, whose links resolve through the
  * earlier turns. A conversation no turn of which came through unsandbox is left as upstream has it.
  */
-export async function rewriteConversationItems(c: Context<AppEnv>, conversationId: string, items: unknown[]): Promise<unknown[]> {
+export async function rewriteConversationItems(
+  c: Context<AppEnv>,
+  conversationId: string,
+  items: unknown[],
+): Promise<unknown[]> {
   const ids = items.flatMap((i) => (typeof (i as { id?: unknown })?.id === "string" ? [(i as { id: string }).id] : []));
   const { owners, latest } = await new ConversationTurns(c.env, c.get("tenant"), conversationId).owners(ids);
   const namings = new Map<string, Promise<LinkNaming>>();

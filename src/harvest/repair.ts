@@ -16,5 +16,9 @@
 
 /** Whether repair is switched on for this deployment (`UNSANDBOX_REPAIR` = `true`/`1`/`on`). */
 export function repairEnabled(env: Record<string, unknown>): boolean {
-  return ["true", "1", "on"].includes(String(env.UNSANDBOX_REPAIR ?? "").trim().toLowerCase());
+  return ["true", "1", "on"].includes(
+    String(env.UNSANDBOX_REPAIR ?? "")
+      .trim()
+      .toLowerCase(),
+  );
 }

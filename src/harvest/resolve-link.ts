@@ -27,7 +27,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Resolves a link, waiting up to `waitMs` while the response's harvest is still running and then,
  * for the rest of that time, while its file is still being copied.
  */
-export async function resolveLink(env: Bindings, claims: { tenant: string; responseId: string; path: string }, waitMs: number): Promise<LinkResolution> {
+export async function resolveLink(
+  env: Bindings,
+  claims: { tenant: string; responseId: string; path: string },
+  waitMs: number,
+): Promise<LinkResolution> {
   const deadline = Date.now() + waitMs;
   const index = responseIndexFor(env, claims.responseId);
   let r = await index.resolve({ tenant: claims.tenant, path: claims.path });

@@ -46,18 +46,27 @@ function textsOf(body: Record<string, unknown>): string[] {
   for (const item of body.input as Item[]) {
     if (!item || typeof item !== "object") continue;
     if (typeof item.content === "string") texts.push(item.content);
-    else if (Array.isArray(item.content)) for (const part of item.content as Part[]) if (isTextPart(part)) texts.push(part.text);
+    else if (Array.isArray(item.content))
+      for (const part of item.content as Part[]) if (isTextPart(part)) texts.push(part.text);
   }
   return texts;
 }
 
 /** Returns the body with its texts restored (the body itself when it holds no URL of ours). */
-export async function restoreInput(env: Bindings, config: Config, tenant: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function restoreInput(
+  env: Bindings,
+  config: Config,
+  tenant: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const texts = textsOf(body);
   if (texts.length === 0) return body;
 
   // Every URL of ours in those texts (each verified once), grouped by the response that issued it.
-  const pattern = new RegExp(`${escapeRegExp(config.PUBLIC_FILES_ORIGIN)}/files/([A-Za-z0-9_-]+)/[A-Za-z0-9._~%-]*`, "g");
+  const pattern = new RegExp(
+    `${escapeRegExp(config.PUBLIC_FILES_ORIGIN)}/files/([A-Za-z0-9_-]+)/[A-Za-z0-9._~%-]*`,
+    "g",
+  );
   const byResponse = new Map<string, Set<string>>();
   const fallback = new Map<string, string>();
   const seen = new Set<string>();

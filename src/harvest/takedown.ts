@@ -48,7 +48,13 @@ export function tokenOf(urlOrToken: string): string | null {
  * time and reason). Expired links can be taken down too; forged or malformed ones cannot (400).
  * @throws UnsandboxError 400 `invalid_link`
  */
-export async function takedown(env: Bindings, config: Config, urlOrToken: string, reason: string, now = Date.now()): Promise<Tombstone> {
+export async function takedown(
+  env: Bindings,
+  config: Config,
+  urlOrToken: string,
+  reason: string,
+  now = Date.now(),
+): Promise<Tombstone> {
   const token = tokenOf(urlOrToken);
   const verdict = token ? await verifyLink(token, config.LINK_SECRETS, 0) : null;
   if (!verdict?.ok) throw badRequest("That is not a download link this deployment issued.", "url", "invalid_link");

@@ -38,7 +38,8 @@ const refuse = (reason: string): Verdict => ({ ok: false, reason });
  */
 export function scopeOf(rawPath: string): "v1" | "files" | null {
   let p = rawPath;
-  for (let i = 0; i < 2 && p.includes("%"); i++) p = p.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+  for (let i = 0; i < 2 && p.includes("%"); i++)
+    p = p.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
   const segs: string[] = [];
   for (const s of p.replace(/\\/g, "/").split("/")) {
     if (s === "" || s === ".") continue;
@@ -62,15 +63,21 @@ export function canonicalVerdict(rawPath: string): Verdict {
   if (segs[0] !== scope) return refuse(`the path must start with /${scope}/ exactly as written here`);
   for (let i = 1; i < segs.length; i++) {
     const s = segs[i]!;
-    if (s === "") return refuse(i === segs.length - 1 ? "no route ends with a slash" : "the path has an empty segment (//)");
+    if (s === "")
+      return refuse(i === segs.length - 1 ? "no route ends with a slash" : "the path has an empty segment (//)");
     if (s === "." || s === "..") return refuse("the path has a dot segment");
   }
   if (scope === "v1") {
-    for (const s of segs) if (!V1_SEGMENT.test(s)) return refuse("route words and ids are never percent-encoded and contain only letters, digits, '_', '-', '.' and ':'");
+    for (const s of segs)
+      if (!V1_SEGMENT.test(s))
+        return refuse(
+          "route words and ids are never percent-encoded and contain only letters, digits, '_', '-', '.' and ':'",
+        );
     return OK;
   }
   if (segs.length > 1 && !TOKEN_SEGMENT.test(segs[1]!)) return refuse("a download token is never percent-encoded");
-  for (const s of segs.slice(2)) if (!isCanonicalName(s)) return refuse("the file name is not spelled the way download links spell it");
+  for (const s of segs.slice(2))
+    if (!isCanonicalName(s)) return refuse("the file name is not spelled the way download links spell it");
   return OK;
 }
 

@@ -13,7 +13,11 @@ import { canonicalVerdict } from "./canonical-path";
 export const frontDoor = createMiddleware<AppEnv>(async (c, next) => {
   const verdict = canonicalVerdict(new URL(c.req.url).pathname);
   if (!verdict.ok) {
-    throw badRequest(`The request path is not spelled canonically: ${verdict.reason}. Send /v1 paths without percent-encoding, empty or dot segments, and download links exactly as they were issued.`, null, "invalid_path");
+    throw badRequest(
+      `The request path is not spelled canonically: ${verdict.reason}. Send /v1 paths without percent-encoding, empty or dot segments, and download links exactly as they were issued.`,
+      null,
+      "invalid_path",
+    );
   }
   await next();
 });

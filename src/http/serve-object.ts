@@ -44,7 +44,11 @@ export interface ObjectRequest {
  * const res = await serveObject(c.env.FILES, { r2Key, contentType, filename }, c.req);
  * if (!res) return refuse(c, 410, "file_deleted", …);
  */
-export async function serveObject(bucket: R2Bucket, object: StoredObject, req: ObjectRequest): Promise<Response | null> {
+export async function serveObject(
+  bucket: R2Bucket,
+  object: StoredObject,
+  req: ObjectRequest,
+): Promise<Response | null> {
   const head = await bucket.head(object.r2Key);
   if (!head) return null;
   const size = head.size;
@@ -66,7 +70,9 @@ export async function serveObject(bucket: R2Bucket, object: StoredObject, req: O
     for (const h of ["content-type", "content-disposition", "accept-ranges"]) headers.delete(h);
     return new Response(null, { status: 304, headers });
   }
-  const range = ifRangeAllows(req.header("if-range"), etag, head.uploaded) ? parseRange(req.header("range"), size) : ({ kind: "full" } as const);
+  const range = ifRangeAllows(req.header("if-range"), etag, head.uploaded)
+    ? parseRange(req.header("range"), size)
+    : ({ kind: "full" } as const);
   if (range.kind === "unsatisfiable") {
     headers.set("content-range", unsatisfiedRange(size));
     headers.delete("content-type");

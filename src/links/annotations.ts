@@ -179,7 +179,11 @@ export class AnnotationRemapper {
     if (a.start_index === a.end_index || !this.#src.astral) return undefined;
     const u = this.#score(a, "utf16");
     const c = this.#score(a, "cp");
-    if (u === c || (this.#src.toU16(a.start_index!, "cp") === a.start_index && this.#src.toU16(a.end_index!, "cp") === a.end_index)) return undefined;
+    if (
+      u === c ||
+      (this.#src.toU16(a.start_index!, "cp") === a.start_index && this.#src.toU16(a.end_index!, "cp") === a.end_index)
+    )
+      return undefined;
     return u > c ? "utf16" : "cp";
   }
 
@@ -229,6 +233,11 @@ export function remapAnnotations<A extends TextAnnotation>(
 }
 
 /** Annotations for a text rewritten by `rewriteText`: indices moved, `url` added to citations of rewritten links. */
-export function rewriteAnnotations<A extends TextAnnotation>(before: string, after: string, edits: readonly LinkEdit[], annotations: readonly A[]): A[] {
+export function rewriteAnnotations<A extends TextAnnotation>(
+  before: string,
+  after: string,
+  edits: readonly LinkEdit[],
+  annotations: readonly A[],
+): A[] {
   return remapAnnotations(before, after, edits, annotations, { addUrl: true });
 }

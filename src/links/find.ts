@@ -483,7 +483,14 @@ export class LinkScanner {
       const dest = this.#buf.slice(start - this.#base, this.#i - this.#base);
       this.work += dest.length; // decoding reads it again
       const isScheme = dest.slice(0, SCHEME.length).toLowerCase() === SCHEME;
-      if (isScheme || !/\s/.test(dest)) pushRef(out, start, dest, this.#kind === "autolink" ? "autolink" : "angle-destination", this.#kind !== "autolink");
+      if (isScheme || !/\s/.test(dest))
+        pushRef(
+          out,
+          start,
+          dest,
+          this.#kind === "autolink" ? "autolink" : "angle-destination",
+          this.#kind !== "autolink",
+        );
       this.#hold = -1;
       this.#mode = Mode.Prose;
       this.#prev = 62;

@@ -78,7 +78,8 @@ export function decodePath(raw: string, unescape = false): string | null {
 }
 
 /** Markdown whitespace, plus the no-break and ideographic spaces models write. */
-export const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11 || c === 0xa0 || c === 0x3000;
+export const isSpace = (c: number) =>
+  c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11 || c === 0xa0 || c === 0x3000;
 
 /** `dest "title"`, `dest 'title'` → `dest`; also drops trailing spaces. */
 export function stripTitle(content: string): string {
@@ -109,9 +110,10 @@ export function toRef(start: number, raw: string, form: RefForm, unescape: boole
 export const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 /** Characters after which `sandbox:` would continue a word or another URL. */
 export const NO_BOUNDARY = new Set(Array.from("_:/.-+%@&=~\\", (c) => c.charCodeAt(0)));
-export const BARE_STOP = new Set(Array.from("<>`[]\"|", (c) => c.charCodeAt(0)));
+export const BARE_STOP = new Set(Array.from('<>`[]"|', (c) => c.charCodeAt(0)));
 export const BARE_TRIM = new Set(Array.from(".,:;!?'*_~", (c) => c.charCodeAt(0)));
-export const isAsciiPunct = (c: number) => (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+export const isAsciiPunct = (c: number) =>
+  (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
 
 /** Adds the reference `raw` names, if it names a container path. */
 export function pushRef(out: SandboxRef[], start: number, raw: string, form: RefForm, unescape: boolean): void {

@@ -35,7 +35,8 @@ export async function rewritePart<P extends OutputTextPart>(part: P, name: LinkN
   const annotations = Array.isArray(part.annotations) ? (part.annotations as TextAnnotation[]) : undefined;
   if (r.edits.length === 0 && !annotations?.some(needsUrl)) return { value: part, links: [] };
   const value: P = { ...part, text: r.text };
-  if (annotations) value.annotations = await nameCitations(rewriteAnnotations(part.text, r.text, r.edits, annotations), name);
+  if (annotations)
+    value.annotations = await nameCitations(rewriteAnnotations(part.text, r.text, r.edits, annotations), name);
   return { value, links: r.links };
 }
 
@@ -65,7 +66,10 @@ export async function nameCitations<A extends TextAnnotation>(annotations: A[], 
 }
 
 /** Rewrites the `output_text` parts of a `message` output item; other items come back as they are. */
-export async function rewriteOutputItem<I extends { type?: unknown; content?: unknown }>(item: I, name: LinkNamer): Promise<Rewritten<I>> {
+export async function rewriteOutputItem<I extends { type?: unknown; content?: unknown }>(
+  item: I,
+  name: LinkNamer,
+): Promise<Rewritten<I>> {
   if (!item || item.type !== "message" || !Array.isArray(item.content)) return { value: item, links: [] };
   const links: IssuedLink[] = [];
   let changed = false;
@@ -81,7 +85,10 @@ export async function rewriteOutputItem<I extends { type?: unknown; content?: un
 }
 
 /** Rewrites every output item of a Response object (plain answers, and `response.*` stream events). */
-export async function rewriteResponse<R extends { output?: unknown }>(response: R, name: LinkNamer): Promise<Rewritten<R>> {
+export async function rewriteResponse<R extends { output?: unknown }>(
+  response: R,
+  name: LinkNamer,
+): Promise<Rewritten<R>> {
   if (!response || !Array.isArray(response.output)) return { value: response, links: [] };
   const links: IssuedLink[] = [];
   let changed = false;
@@ -103,6 +110,7 @@ export async function rewriteResponseObject<R extends { output?: unknown }>(resp
 /** Rewrites a list of output items (e.g. `GET /v1/responses/{id}/input_items`), in order. */
 export async function rewriteItems<I>(items: readonly I[], name: LinkNamer): Promise<I[]> {
   const out: I[] = [];
-  for (const item of items) out.push((await rewriteOutputItem(item as { type?: unknown; content?: unknown }, name)).value as I);
+  for (const item of items)
+    out.push((await rewriteOutputItem(item as { type?: unknown; content?: unknown }, name)).value as I);
   return out;
 }

@@ -62,9 +62,17 @@ export function reverseText(text: string, originals: Originals): { text: string;
  * upstream used, when known; it matters only when an astral character (emoji) sits inside a
  * restored destination, which the rewritten text no longer shows.
  */
-export function reversePart<P extends { text: string; annotations?: TextAnnotation[] }>(part: P, originals: Originals, unit?: IndexUnit): P {
+export function reversePart<P extends { text: string; annotations?: TextAnnotation[] }>(
+  part: P,
+  originals: Originals,
+  unit?: IndexUnit,
+): P {
   const { text, edits } = reverseText(part.text, originals);
   const out: P = { ...part, text };
-  if (part.annotations) out.annotations = remapAnnotations(part.text, text, edits, part.annotations, { dropUrls: new Set(originals.keys()), ...(unit ? { unit } : {}) });
+  if (part.annotations)
+    out.annotations = remapAnnotations(part.text, text, edits, part.annotations, {
+      dropUrls: new Set(originals.keys()),
+      ...(unit ? { unit } : {}),
+    });
   return out;
 }

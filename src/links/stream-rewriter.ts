@@ -52,7 +52,14 @@ interface PartState {
 
 const DELTA = "response.output_text.delta";
 const KEEPALIVE = "keepalive";
-const RESPONSE_EVENTS = new Set(["response.created", "response.in_progress", "response.queued", "response.completed", "response.incomplete", "response.failed"]);
+const RESPONSE_EVENTS = new Set([
+  "response.created",
+  "response.in_progress",
+  "response.queued",
+  "response.completed",
+  "response.incomplete",
+  "response.failed",
+]);
 
 /**
  * The event-level state machine. Feed events in order with {@link push}; call {@link end} when
@@ -137,7 +144,9 @@ export class StreamRewriter {
         if (!ann || typeof ann !== "object") return [event];
         // A citation in a part with no text yet (or none at all) covers no link: it is only named.
         if (!part) return [{ ...event, annotation: (await nameCitations([ann], this.#name))[0] }];
-        part.remapper ??= new AnnotationRemapper(part.text, applyEdits(part.text, part.edits), part.edits, { addUrl: true });
+        part.remapper ??= new AnnotationRemapper(part.text, applyEdits(part.text, part.edits), part.edits, {
+          addUrl: true,
+        });
         const [annotation] = await nameCitations(part.remapper.remap([ann]), this.#name);
         return [{ ...event, annotation }];
       }
@@ -152,7 +161,9 @@ export class StreamRewriter {
         return [{ ...event, item: (await rewriteOutputItem(event.item as { type?: unknown }, this.#name)).value }];
       default:
         if (RESPONSE_EVENTS.has(event.type ?? "") && event.response && typeof event.response === "object") {
-          return [{ ...event, response: (await rewriteResponse(event.response as { output?: unknown }, this.#name)).value }];
+          return [
+            { ...event, response: (await rewriteResponse(event.response as { output?: unknown }, this.#name)).value },
+          ];
         }
         return [event];
     }

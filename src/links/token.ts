@@ -93,7 +93,13 @@ export async function signLink(claims: LinkClaims, secrets: readonly LinkSecret[
   const keys = await v2Keys(sealer);
   const iv = new Uint8Array(await crypto.subtle.sign("HMAC", keys.iv, plaintext)).subarray(0, IV_BYTES);
   const header = v2Header(sealer.kid);
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: header, tagLength: TAG_BYTES * 8 }, keys.aead, plaintext));
+  const sealed = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: header, tagLength: TAG_BYTES * 8 },
+      keys.aead,
+      plaintext,
+    ),
+  );
   const token = new Uint8Array(header.length + IV_BYTES + sealed.length);
   token.set(header);
   token.set(iv, header.length);
@@ -124,7 +130,8 @@ export async function verifyLink(token: string, secrets: readonly LinkSecret[], 
 
 async function openV2(bytes: Uint8Array, secrets: readonly LinkSecret[]): Promise<VerifyResult> {
   const kidLen = bytes[1];
-  if (kidLen === undefined || bytes.length < 2 + kidLen + IV_BYTES + TAG_BYTES + PAD_TO) return { ok: false, reason: "malformed" };
+  if (kidLen === undefined || bytes.length < 2 + kidLen + IV_BYTES + TAG_BYTES + PAD_TO)
+    return { ok: false, reason: "malformed" };
   let kid: string;
   try {
     kid = strictDecoder.decode(bytes.subarray(2, 2 + kidLen));
@@ -139,7 +146,11 @@ async function openV2(bytes: Uint8Array, secrets: readonly LinkSecret[]): Promis
   try {
     const keys = await v2Keys(secret);
     plaintext = new Uint8Array(
-      await crypto.subtle.decrypt({ name: "AES-GCM", iv, additionalData: header, tagLength: TAG_BYTES * 8 }, keys.aead, bytes.subarray(2 + kidLen + IV_BYTES)),
+      await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv, additionalData: header, tagLength: TAG_BYTES * 8 },
+        keys.aead,
+        bytes.subarray(2 + kidLen + IV_BYTES),
+      ),
     );
   } catch {
     return { ok: false, reason: "bad_signature" };
@@ -210,7 +221,12 @@ function cached(id: string, make: () => Promise<CryptoKey>): Promise<CryptoKey> 
 
 /** v1's MAC key: the secret's bytes as they are. */
 function hmacKey(secret: string): Promise<CryptoKey> {
-  return cached(`v1\u0000${secret}`, () => crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]));
+  return cached(`v1\u0000${secret}`, () =>
+    crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]),
+  );
 }
 
 const HKDF_SALT = encoder.encode("unsandbox download link v2");
@@ -220,7 +236,13 @@ async function v2Keys(s: LinkSecret): Promise<{ aead: CryptoKey; iv: CryptoKey }
   const derive = (purpose: string, algorithm: Parameters<SubtleCrypto["deriveKey"]>[2], usages: string[]) =>
     cached(`v2\u0000${purpose}\u0000${s.kid}\u0000${s.secret}`, async () => {
       const ikm = await crypto.subtle.importKey("raw", encoder.encode(s.secret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: HKDF_SALT, info: encoder.encode(`${purpose}:${s.kid}`) }, ikm, algorithm, false, usages);
+      return crypto.subtle.deriveKey(
+        { name: "HKDF", hash: "SHA-256", salt: HKDF_SALT, info: encoder.encode(`${purpose}:${s.kid}`) },
+        ikm,
+        algorithm,
+        false,
+        usages,
+      );
     });
   const [aead, iv] = await Promise.all([
     derive("aes-256-gcm", { name: "AES-GCM", length: 256 }, ["encrypt", "decrypt"]),
@@ -261,7 +283,8 @@ function writeClaims(out: number[], claims: LinkClaims): number {
 }
 
 function writeVarint(out: number[], value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`token integers must be non-negative safe integers, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(`token integers must be non-negative safe integers, got ${value}`);
   let v = value;
   while (v >= 0x80) {
     out.push((v % 0x80) | 0x80);

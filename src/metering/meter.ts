@@ -57,7 +57,9 @@ export class UsageMeter extends DurableObject<Bindings> {
     for (const [metric, value] of cleanDelta(delta)) {
       this.#sql.exec(
         "INSERT INTO usage (day, metric, value) VALUES (?, ?, ?) ON CONFLICT (day, metric) DO UPDATE SET value = value + excluded.value",
-        day, metric, value,
+        day,
+        metric,
+        value,
       );
     }
   }
@@ -88,7 +90,10 @@ export class UsageMeter extends DurableObject<Bindings> {
     const rows = this.#sql
       .exec<{ day: string; metric: string; value: number }>(
         "SELECT day, metric, value FROM usage WHERE (? IS NULL OR day >= ?) AND (? IS NULL OR day <= ?) ORDER BY day",
-        from, from, to, to,
+        from,
+        from,
+        to,
+        to,
       )
       .toArray();
     const zero = () => Object.fromEntries(METRICS.map((m) => [m, 0])) as Record<Metric, number>;
@@ -106,11 +111,18 @@ export class UsageMeter extends DurableObject<Bindings> {
 
   /** On the index instance: remembers a tenant (idempotent). */
   remember(tenant: string): void {
-    this.#sql.exec("INSERT INTO tenants (tenant, first_seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING", tenant, Date.now());
+    this.#sql.exec(
+      "INSERT INTO tenants (tenant, first_seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+      tenant,
+      Date.now(),
+    );
   }
 
   /** On the index instance: every tenant with usage, sorted. */
   tenants(): string[] {
-    return this.#sql.exec<{ tenant: string }>("SELECT tenant FROM tenants ORDER BY tenant").toArray().map((r) => r.tenant);
+    return this.#sql
+      .exec<{ tenant: string }>("SELECT tenant FROM tenants ORDER BY tenant")
+      .toArray()
+      .map((r) => r.tenant);
   }
 }

@@ -39,7 +39,12 @@ interface Pending {
 const pendingBy = new WeakMap<object, Pending>();
 
 /** Adds `delta` to `tenant`'s counters for today; resolves once a flush carried it (or gave up for now). */
-export function meter(env: Pick<Bindings, "USAGE_METER">, tenant: string, delta: UsageDelta, atMs = Date.now()): Promise<void> {
+export function meter(
+  env: Pick<Bindings, "USAGE_METER">,
+  tenant: string,
+  delta: UsageDelta,
+  atMs = Date.now(),
+): Promise<void> {
   const clean = cleanDelta(delta);
   if (clean.length === 0) return Promise.resolve();
   let p = pendingBy.get(env.USAGE_METER);

@@ -27,16 +27,18 @@ export const UsageReport = z.object({
     bytes_served: z.int().describe("Bytes of download answers (`GET /files/…`, 200 and 206)."),
     container_reads: z.int().describe("Calls the tenant made to `/v1/containers/…` through unsandbox."),
   }),
-  days: z.array(
-    z.object({
-      day: Day,
-      model_requests: z.int(),
-      files_stored: z.int(),
-      bytes_stored: z.int(),
-      bytes_served: z.int(),
-      container_reads: z.int(),
-    }),
-  ).describe("Per UTC day, oldest first; days without usage are left out."),
+  days: z
+    .array(
+      z.object({
+        day: Day,
+        model_requests: z.int(),
+        files_stored: z.int(),
+        bytes_stored: z.int(),
+        bytes_served: z.int(),
+        container_reads: z.int(),
+      }),
+    )
+    .describe("Per UTC day, oldest first; days without usage are left out."),
 });
 export type UsageReport = z.infer<typeof UsageReport>;
 
@@ -54,7 +56,13 @@ export function cleanDelta(delta: UsageDelta): [Metric, number][] {
 }
 
 /** Pure: the delta one finished request contributes. */
-export function requestDelta(r: { method: string; route: string; path: string; status: number; bytesOut: number | null }): UsageDelta {
+export function requestDelta(r: {
+  method: string;
+  route: string;
+  path: string;
+  status: number;
+  bytesOut: number | null;
+}): UsageDelta {
   const ok = r.status >= 200 && r.status < 300;
   if (r.method === "POST" && r.route === "/v1/responses") return ok ? { model_requests: 1 } : {};
   if ((r.method === "GET" || r.method === "HEAD") && r.route.startsWith("/files/")) {

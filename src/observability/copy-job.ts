@@ -12,6 +12,11 @@ export function reportCopyJob(event: CopyJobEvent): void {
   try {
     writeLine(copyJobLine(event));
   } catch (err) {
-    logEvent("error", "copy_job_report_error", { tenant: event.tenant, containerId: event.containerId, fileId: event.fileId, ...errorFields(err) });
+    logEvent("error", "copy_job_report_error", {
+      tenant: event.tenant,
+      containerId: event.containerId,
+      fileId: event.fileId,
+      ...errorFields(err),
+    });
   }
 }

@@ -65,7 +65,9 @@ export function noteFiles(files: readonly NotedFile[]): void {
 }
 
 /** Pure: found / stored / failed / bytes of a manifest. */
-export function countFiles(files: readonly NotedFile[]): Pick<RequestMetrics, "filesFound" | "filesStored" | "filesFailed" | "bytesCopied"> {
+export function countFiles(
+  files: readonly NotedFile[],
+): Pick<RequestMetrics, "filesFound" | "filesStored" | "filesFailed" | "bytesCopied"> {
   let filesStored = 0;
   let filesFailed = 0;
   let bytesCopied = 0;

@@ -51,7 +51,13 @@ function report(c: Context<AppEnv>, started: number, metrics: RequestMetrics): v
   writeLine(line);
   const tenant = c.get("tenant");
   if (tenant && c.env.USAGE_METER) {
-    const delta = requestDelta({ method: line.method, route: line.route, path: new URL(c.req.url).pathname, status, bytesOut: line.bytesOut });
+    const delta = requestDelta({
+      method: line.method,
+      route: line.route,
+      path: new URL(c.req.url).pathname,
+      status,
+      bytesOut: line.bytesOut,
+    });
     const done = meter(c.env, tenant, delta);
     try {
       c.executionCtx.waitUntil(done);

@@ -35,7 +35,9 @@ export const admin = new Hono<AppEnv>();
 
 const requireMultiTenant = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("config").UNSANDBOX_MODE !== "multi-tenant") {
-    throw new UnsandboxError(409, "Tenants exist only in multi-tenant mode (UNSANDBOX_MODE=multi-tenant).", { code: "not_multi_tenant" });
+    throw new UnsandboxError(409, "Tenants exist only in multi-tenant mode (UNSANDBOX_MODE=multi-tenant).", {
+      code: "not_multi_tenant",
+    });
   }
   await next();
   // This isolate sees its own changes at once; others within KEY_CACHE_MS.
@@ -49,7 +51,11 @@ admin.use("/admin/tenants/*", requireMultiTenant);
 const TakedownBody = z.strictObject({
   /** A download URL as issued, or its token. */
   url: z.string().min(1).max(10_000),
-  reason: z.string().min(1).max(500).regex(/^[^\x00-\x1f\x7f]*$/, "reason must be one line of text"),
+  reason: z
+    .string()
+    .min(1)
+    .max(500)
+    .regex(/^[^\x00-\x1f\x7f]*$/, "reason must be one line of text"),
 });
 
 /** Takes a download link down (every mode): its downloads answer 410 from now on. */
@@ -77,7 +83,11 @@ function unwrap<T>(result: DirectoryResult<T>, what: string): T {
   throw new UnsandboxError(409, `That ${what} is revoked.`, { code: "revoked" });
 }
 
-async function sealFor(c: Context<AppEnv>, key: string | null | undefined, tenant: string): Promise<string | null | undefined> {
+async function sealFor(
+  c: Context<AppEnv>,
+  key: string | null | undefined,
+  tenant: string,
+): Promise<string | null | undefined> {
   if (key === undefined || key === null) return key;
   return seal(key, tenant, c.get("config").TENANT_KEY_ENCRYPTION_KEYS ?? []);
 }
@@ -88,16 +98,32 @@ admin.post("/admin/tenants", async (c) => {
   const body = await readStrictJson(c, CreateTenantBody);
   const id = body.id ?? `t_${randomBase62(12).toLowerCase()}`;
   const sealed = (await sealFor(c, body.upstream_key, id)) ?? null;
-  const view = unwrap(await directory(c.env).createTenant({ id, name: body.name, limits: body.limits, features: body.features, upstreamKeySealed: sealed }), "tenant");
+  const view = unwrap(
+    await directory(c.env).createTenant({
+      id,
+      name: body.name,
+      limits: body.limits,
+      features: body.features,
+      upstreamKeySealed: sealed,
+    }),
+    "tenant",
+  );
   return c.json(view, 201);
 });
 
-admin.get("/admin/tenants/:tenant", async (c) => c.json(unwrap(await directory(c.env).getTenant(tenantParam(c)), "tenant")));
+admin.get("/admin/tenants/:tenant", async (c) =>
+  c.json(unwrap(await directory(c.env).getTenant(tenantParam(c)), "tenant")),
+);
 
 admin.patch("/admin/tenants/:tenant", async (c) => {
   const id = tenantParam(c);
   const body = await readStrictJson(c, UpdateTenantBody);
-  const patch = { name: body.name, limits: body.limits, features: body.features, upstreamKeySealed: await sealFor(c, body.upstream_key, id) };
+  const patch = {
+    name: body.name,
+    limits: body.limits,
+    features: body.features,
+    upstreamKeySealed: await sealFor(c, body.upstream_key, id),
+  };
   return c.json(unwrap(await directory(c.env).updateTenant(id, patch), "tenant"));
 });
 
@@ -133,7 +159,14 @@ admin.post("/admin/tenants/:tenant/keys/:key/rotate", async (c) => {
   const old = unwrap(await directory(c.env).getTenant(tenant), "tenant").keys.find((k) => k.id === oldId);
   if (!old) throw new UnsandboxError(404, "No such key.", { code: "not_found" });
   const key = mintKey(old.kind);
-  const record = unwrap(await directory(c.env).rotateKey(tenant, oldId, { id: `key_${randomBase62(16)}`, hash: await hashKey(key), prefix: keyPrefix(key) }), "key");
+  const record = unwrap(
+    await directory(c.env).rotateKey(tenant, oldId, {
+      id: `key_${randomBase62(16)}`,
+      hash: await hashKey(key),
+      prefix: keyPrefix(key),
+    }),
+    "key",
+  );
   return c.json({ key, record }, 201);
 });
 

@@ -36,15 +36,19 @@ interface UpstreamFile {
 function ids(c: Context<AppEnv>) {
   const containerId = c.req.param("container") ?? "";
   const fileId = c.req.param("file");
-  if (!CONTAINER_ID.test(containerId)) throw notFound(`No container found with id '${containerId.slice(0, 100)}'.`, "container_not_found");
-  if (fileId !== undefined && !FILE_ID.test(fileId)) throw notFound(`No file found with id '${fileId.slice(0, 100)}'.`, "file_not_found");
+  if (!CONTAINER_ID.test(containerId))
+    throw notFound(`No container found with id '${containerId.slice(0, 100)}'.`, "container_not_found");
+  if (fileId !== undefined && !FILE_ID.test(fileId))
+    throw notFound(`No file found with id '${fileId.slice(0, 100)}'.`, "file_not_found");
   return { containerId, fileId };
 }
 
 /** unsandbox's view of one file: its download URL (the one its links use) and its state. */
 async function decorate(c: Context<AppEnv>, entry: UpstreamFile, known: ContainerFileRecord | undefined) {
   if (!known) return { ...entry, url: null, state: "untracked" };
-  const url = known.firstResponseId ? await urlOfPath(namingFor(c.get("config"), c.get("tenant"), known.firstResponseId), known.path) : null;
+  const url = known.firstResponseId
+    ? await urlOfPath(namingFor(c.get("config"), c.get("tenant"), known.firstResponseId), known.path)
+    : null;
   return { ...entry, url, state: known.state };
 }
 
@@ -90,7 +94,11 @@ containers.get("/v1/containers", async (c) => {
   const parsed = ListQuery.safeParse(Object.fromEntries(url.searchParams));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw badRequest(`Invalid value for '${issue.path.join(".")}': ${issue.message}`, issue.path.join(".") || null, "invalid_value");
+    throw badRequest(
+      `Invalid value for '${issue.path.join(".")}': ${issue.message}`,
+      issue.path.join(".") || null,
+      "invalid_value",
+    );
   }
   const { after, limit } = parsed.data;
   if (after !== undefined) await assertOwner(c.env, caller, "container", after, "after");
@@ -113,7 +121,11 @@ containers.get("/v1/containers", async (c) => {
     if (!page.has_more || !page.last_id) break;
     params.set("after", page.last_id);
   }
-  return c.json({ object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: more }, 200, Object.fromEntries(headers));
+  return c.json(
+    { object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: more },
+    200,
+    Object.fromEntries(headers),
+  );
 });
 
 /**
@@ -127,9 +139,18 @@ containers.post("/v1/containers", async (c) => {
   try {
     body = JSON.parse(text);
   } catch {
-    throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
+    throw badRequest(
+      "We could not parse the JSON body of your request. The body must be a JSON object.",
+      null,
+      "invalid_json",
+    );
   }
-  const upstream = await upstreamFetch(c.get("config"), { method: "POST", path: "/containers", headers: c.req.raw.headers, body: text });
+  const upstream = await upstreamFetch(c.get("config"), {
+    method: "POST",
+    path: "/containers",
+    headers: c.req.raw.headers,
+    body: text,
+  });
   const headers = keptResponseHeaders(upstream.headers);
   if (!upstream.ok) return scrubbedError(upstream, domainSecretValues(body), headers);
   return c.json(withoutDomainSecrets(await upstream.json()), upstream.status as 200, Object.fromEntries(headers));
@@ -140,12 +161,19 @@ containers.get("/v1/containers/:container/files", async (c) => {
   const parsed = ListQuery.safeParse(Object.fromEntries(new URL(c.req.url).searchParams));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw badRequest(`Invalid value for '${issue.path.join(".")}': ${issue.message}`, issue.path.join(".") || null, "invalid_value");
+    throw badRequest(
+      `Invalid value for '${issue.path.join(".")}': ${issue.message}`,
+      issue.path.join(".") || null,
+      "invalid_value",
+    );
   }
   const query = parsed.data;
   const known = await trackerFor(c.env, containerId).files({ tenant: c.get("tenant") });
   const byId = new Map(known.map((f) => [f.fileId, f]));
-  const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/containers/${containerId}/files${new URL(c.req.url).search}` });
+  const upstream = await upstreamFetch(c.get("config"), {
+    method: "GET",
+    path: `/containers/${containerId}/files${new URL(c.req.url).search}`,
+  });
   if (upstream.ok) {
     const list = (await upstream.json()) as { data: UpstreamFile[] };
     list.data = await Promise.all(list.data.map((e) => decorate(c, e, byId.get(e.id))));
@@ -159,23 +187,39 @@ containers.get("/v1/containers/:container/files", async (c) => {
 
 containers.get("/v1/containers/:container/files/:file", async (c) => {
   const { containerId, fileId } = ids(c);
-  const known = (await trackerFor(c.env, containerId).files({ tenant: c.get("tenant") })).find((f) => f.fileId === fileId);
-  const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/containers/${containerId}/files/${fileId}${new URL(c.req.url).search}` });
-  if (upstream.ok) return c.json(await decorate(c, (await upstream.json()) as UpstreamFile, known), 200, Object.fromEntries(keptResponseHeaders(upstream.headers)));
+  const known = (await trackerFor(c.env, containerId).files({ tenant: c.get("tenant") })).find(
+    (f) => f.fileId === fileId,
+  );
+  const upstream = await upstreamFetch(c.get("config"), {
+    method: "GET",
+    path: `/containers/${containerId}/files/${fileId}${new URL(c.req.url).search}`,
+  });
+  if (upstream.ok)
+    return c.json(
+      await decorate(c, (await upstream.json()) as UpstreamFile, known),
+      200,
+      Object.fromEntries(keptResponseHeaders(upstream.headers)),
+    );
   if (upstream.status !== 404 || !known) return passError(upstream);
   return c.json(await decorate(c, fromRecord(known), known));
 });
 
 containers.get("/v1/containers/:container/files/:file/content", async (c) => {
   const { containerId, fileId } = ids(c);
-  const known = (await trackerFor(c.env, containerId).files({ tenant: c.get("tenant") })).find((f) => f.fileId === fileId);
+  const known = (await trackerFor(c.env, containerId).files({ tenant: c.get("tenant") })).find(
+    (f) => f.fileId === fileId,
+  );
   // A stored copy is served from R2 first: it works after expiry and costs the container nothing.
   // Served like a download link (http/serve-object.ts): Range, ETag, conditional requests, safety headers.
   if (known?.state === "stored") {
     const served = await serveObject(c.env.FILES, known, c.req);
     if (served) return served;
   }
-  const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/containers/${containerId}/files/${fileId}/content`, headers: new Headers({ "accept-encoding": "identity" }) });
+  const upstream = await upstreamFetch(c.get("config"), {
+    method: "GET",
+    path: `/containers/${containerId}/files/${fileId}/content`,
+    headers: new Headers({ "accept-encoding": "identity" }),
+  });
   if (!upstream.ok) return passError(upstream);
   const headers = keptResponseHeaders(upstream.headers);
   for (const name of ["content-disposition", "content-length"]) {

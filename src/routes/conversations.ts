@@ -20,12 +20,18 @@ import { passError } from "./pass-error";
 export const conversations = new Hono<AppEnv>();
 
 /** Relays an upstream JSON answer, with its items (a list's `data`, or the item itself) rewritten. */
-async function relayItems(c: Context<AppEnv>, conversationId: string, upstream: Response, shape: "list" | "item"): Promise<Response> {
+async function relayItems(
+  c: Context<AppEnv>,
+  conversationId: string,
+  upstream: Response,
+  shape: "list" | "item",
+): Promise<Response> {
   if (!upstream.ok) return passError(upstream);
   const body = (await upstream.json()) as { data?: unknown[] } & Record<string, unknown>;
   let out: unknown = body;
   if (shape === "item") out = (await rewriteConversationItems(c, conversationId, [body]))[0];
-  else if (Array.isArray(body.data)) out = { ...body, data: await rewriteConversationItems(c, conversationId, body.data) };
+  else if (Array.isArray(body.data))
+    out = { ...body, data: await rewriteConversationItems(c, conversationId, body.data) };
   return c.json(out, 200, Object.fromEntries(keptResponseHeaders(upstream.headers)));
 }
 
@@ -36,15 +42,26 @@ async function restoredItems(c: Context<AppEnv>): Promise<string> {
   try {
     body = text ? JSON.parse(text) : {};
   } catch {
-    throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
+    throw badRequest(
+      "We could not parse the JSON body of your request. The body must be a JSON object.",
+      null,
+      "invalid_json",
+    );
   }
   if (!body || typeof body !== "object" || !Array.isArray((body as { items?: unknown }).items)) return text;
-  const restored = await restoreInput(c.env, c.get("config"), c.get("tenant"), { input: (body as { items: unknown[] }).items });
+  const restored = await restoreInput(c.env, c.get("config"), c.get("tenant"), {
+    input: (body as { items: unknown[] }).items,
+  });
   return JSON.stringify({ ...body, items: restored.input });
 }
 
 const forward = (c: Context<AppEnv>, method: string, path: string, body?: string) =>
-  upstreamFetch(c.get("config"), { method, path: `${path}${new URL(c.req.url).search}`, headers: c.req.raw.headers, ...(body !== undefined ? { body } : {}) });
+  upstreamFetch(c.get("config"), {
+    method,
+    path: `${path}${new URL(c.req.url).search}`,
+    headers: c.req.raw.headers,
+    ...(body !== undefined ? { body } : {}),
+  });
 
 conversations.get("/v1/conversations/:id/items", async (c) => {
   const id = c.req.param("id");
@@ -53,12 +70,26 @@ conversations.get("/v1/conversations/:id/items", async (c) => {
 
 conversations.get("/v1/conversations/:id/items/:item", async (c) => {
   const id = c.req.param("id");
-  return relayItems(c, id, await forward(c, "GET", `/conversations/${encodeURIComponent(id)}/items/${encodeURIComponent(c.req.param("item"))}`), "item");
+  return relayItems(
+    c,
+    id,
+    await forward(
+      c,
+      "GET",
+      `/conversations/${encodeURIComponent(id)}/items/${encodeURIComponent(c.req.param("item"))}`,
+    ),
+    "item",
+  );
 });
 
 conversations.post("/v1/conversations/:id/items", async (c) => {
   const id = c.req.param("id");
-  return relayItems(c, id, await forward(c, "POST", `/conversations/${encodeURIComponent(id)}/items`, await restoredItems(c)), "list");
+  return relayItems(
+    c,
+    id,
+    await forward(c, "POST", `/conversations/${encodeURIComponent(id)}/items`, await restoredItems(c)),
+    "list",
+  );
 });
 
 conversations.post("/v1/conversations", async (c) => {

@@ -42,14 +42,21 @@ async function upstreamDelete(c: Context<AppEnv>, containerId: string, fileId: s
   try {
     return await deleteContainerFileUpstream(targetOf({ ...config, OPENAI_API_KEY: key }), containerId, fileId);
   } catch (err) {
-    throw new UnsandboxError(502, `unsandbox deleted its copy, but upstream refused to delete ${fileId} (HTTP ${(err as { status?: number }).status ?? "error"})`, {
-      code: "upstream_delete_failed",
-    });
+    throw new UnsandboxError(
+      502,
+      `unsandbox deleted its copy, but upstream refused to delete ${fileId} (HTTP ${(err as { status?: number }).status ?? "error"})`,
+      {
+        code: "upstream_delete_failed",
+      },
+    );
   }
 }
 
 /** A tracker refuses another tenant's container with a tagged result; for the caller that is an unknown id. */
-async function ownDeletion(fn: () => Promise<DeleteFilesResult>, onForeign: () => UnsandboxError): Promise<DeletedFile[]> {
+async function ownDeletion(
+  fn: () => Promise<DeleteFilesResult>,
+  onForeign: () => UnsandboxError,
+): Promise<DeletedFile[]> {
   const result = await fn();
   if (result.kind === "refused") throw onForeign();
   return result.files;
@@ -64,7 +71,11 @@ deletion.delete("/v1/responses/:id/files", async (c) => {
   const info = await responseIndexFor(c.env, id).info(tenant);
   if (!info) throw missing();
   const deleted = (
-    await Promise.all(info.containerIds.map((cid) => ownDeletion(() => trackerFor(c.env, cid).deleteFiles({ tenant, responseId: id }), missing)))
+    await Promise.all(
+      info.containerIds.map((cid) =>
+        ownDeletion(() => trackerFor(c.env, cid).deleteFiles({ tenant, responseId: id }), missing),
+      ),
+    )
   ).flat();
   const data = [];
   for (const f of deleted) {
@@ -78,13 +89,24 @@ deletion.delete("/v1/responses/:id/files", async (c) => {
       upstream_deleted: upstream ? await upstreamDelete(c, f.container_id, f.file_id) : null,
     });
   }
-  return c.json({ object: "list", response_id: id, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false });
+  return c.json({
+    object: "list",
+    response_id: id,
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+    has_more: false,
+  });
 });
 
 deletion.delete("/v1/containers/:container/files/:file", async (c) => {
   const containerId = c.req.param("container");
   const fileId = c.req.param("file");
-  const missing = () => notFound(`No file found with id '${fileId.slice(0, 100)}' in container '${containerId.slice(0, 100)}'.`, "file_not_found");
+  const missing = () =>
+    notFound(
+      `No file found with id '${fileId.slice(0, 100)}' in container '${containerId.slice(0, 100)}'.`,
+      "file_not_found",
+    );
   if (!CONTAINER_ID.test(containerId) || !FILE_ID.test(fileId)) throw missing();
   const upstream = wantsUpstream(c);
   const tenant = c.get("tenant");
@@ -93,5 +115,11 @@ deletion.delete("/v1/containers/:container/files/:file", async (c) => {
   if (deleted.length === 0 && !upstream) throw missing();
   const upstreamDeleted = upstream ? await upstreamDelete(c, containerId, fileId) : null;
   if (deleted.length === 0 && upstreamDeleted === false) throw missing();
-  return c.json({ id: fileId, object: "container.file.deleted", deleted: true, versions: deleted.map((f) => f.version), upstream_deleted: upstreamDeleted });
+  return c.json({
+    id: fileId,
+    object: "container.file.deleted",
+    deleted: true,
+    versions: deleted.map((f) => f.version),
+    upstream_deleted: upstreamDeleted,
+  });
 });

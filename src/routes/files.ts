@@ -30,14 +30,23 @@ export const RETRY_AFTER_S = 5;
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Browsers get a short page, API clients OpenAI's error JSON (chosen by `Accept`). */
-function refuse(c: Context<AppEnv>, status: 403 | 404 | 410 | 502 | 503, code: string, title: string, message: string, extra: Record<string, string> = {}): Response {
+function refuse(
+  c: Context<AppEnv>,
+  status: 403 | 404 | 410 | 502 | 503,
+  code: string,
+  title: string,
+  message: string,
+  extra: Record<string, string> = {},
+): Response {
   const headers = new Headers({ ...SAFETY_HEADERS, "cache-control": "no-store", ...extra });
   const wantsHtml = (c.req.header("accept") ?? "").includes("text/html");
-  const type = status === 403 ? "permission_error" : status === 404 || status === 410 ? "not_found_error" : "server_error";
+  const type =
+    status === 403 ? "permission_error" : status === 404 || status === 410 ? "not_found_error" : "server_error";
   let body: string;
   if (wantsHtml) {
     headers.set("content-type", "text/html; charset=utf-8");
-    body = `<!doctype html><html lang="en"><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
+    body =
+      `<!doctype html><html lang="en"><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
       `<body style="font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em">` +
       `<h1 style="font-size:1.3em">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p style="color:#666">${escapeHtml(code)}</p></body></html>`;
   } else {
@@ -51,7 +60,8 @@ function when(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 }
 
-const gone = (c: Context<AppEnv>) => refuse(c, 410, "file_deleted", "This file is no longer available", "The stored copy of this file no longer exists.");
+const gone = (c: Context<AppEnv>) =>
+  refuse(c, 410, "file_deleted", "This file is no longer available", "The stored copy of this file no longer exists.");
 
 const takenDown = (c: Context<AppEnv>, stone: TombstoneRecord) =>
   refuse(c, 410, "file_taken_down", "This file was taken down", `This file was taken down (${stone.reason}).`);
@@ -68,19 +78,44 @@ filesRoute.get("/files/:token/:name", async (c) => {
   const verdict = await verifyLink(c.req.param("token"), config.LINK_SECRETS, Date.now());
   if (!verdict.ok) {
     return verdict.reason === "expired"
-      ? refuse(c, 403, "link_expired", "This link has expired", "The download link has expired. Ask for the file again to get a fresh link.")
-      : refuse(c, 403, "link_invalid", "This link is not valid", "The download link is not valid. Check that it was copied whole.");
+      ? refuse(
+          c,
+          403,
+          "link_expired",
+          "This link has expired",
+          "The download link has expired. Ask for the file again to get a fresh link.",
+        )
+      : refuse(
+          c,
+          403,
+          "link_invalid",
+          "This link is not valid",
+          "The download link is not valid. Check that it was copied whole.",
+        );
   }
   const { tenant, path } = verdict.claims;
   c.set("tenant", tenant); // for the request log line and metering (bytes served)
   const linkStone = await linkTombstone(c.env.FILES, verdict.claims);
   if (linkStone) return takenDown(c, linkStone);
   const notProduced = () =>
-    refuse(c, 404, "file_not_produced", "This file was never produced", `The model linked ${path.slice(path.lastIndexOf("/") + 1)}, but it never wrote that file, so there is nothing to download.`);
+    refuse(
+      c,
+      404,
+      "file_not_produced",
+      "This file was never produced",
+      `The model linked ${path.slice(path.lastIndexOf("/") + 1)}, but it never wrote that file, so there is nothing to download.`,
+    );
   const stillCopying = () =>
-    refuse(c, 503, "file_not_ready", "This file is still being saved", `The file is still being copied. Try again in ${RETRY_AFTER_S} seconds.`, {
-      "retry-after": String(RETRY_AFTER_S),
-    });
+    refuse(
+      c,
+      503,
+      "file_not_ready",
+      "This file is still being saved",
+      `The file is still being copied. Try again in ${RETRY_AFTER_S} seconds.`,
+      {
+        "retry-after": String(RETRY_AFTER_S),
+      },
+    );
 
   const r = await resolveLink(c.env, verdict.claims, COPY_WAIT_MS);
   if (r.kind === "pending") return stillCopying();
@@ -98,15 +133,45 @@ filesRoute.get("/files/:token/:name", async (c) => {
       return notProduced();
     case "skipped":
       // Beyond a limit (README "Limits"): it existed, unsandbox chose not to keep it, and says why.
-      return refuse(c, 410, "file_skipped", "This file was not saved", `The file was not saved: ${file.reason ?? "a storage limit applied"}.`);
+      return refuse(
+        c,
+        410,
+        "file_skipped",
+        "This file was not saved",
+        `The file was not saved: ${file.reason ?? "a storage limit applied"}.`,
+      );
     case "lost":
-      return refuse(c, 410, "file_lost", "This file was lost", `It could not be saved: ${file.reason ?? "the container was gone"} (noticed at ${when(file.stateAt)}).`);
+      return refuse(
+        c,
+        410,
+        "file_lost",
+        "This file was lost",
+        `It could not be saved: ${file.reason ?? "the container was gone"} (noticed at ${when(file.stateAt)}).`,
+      );
     case "deleted":
       // The reason reads "deleted by retention on <date>" or "deleted on request on <date>".
-      return refuse(c, 410, "file_deleted", "This file was deleted", file.reason ? `This file was ${file.reason}.` : `The file was deleted at ${when(file.stateAt)}.`);
+      return refuse(
+        c,
+        410,
+        "file_deleted",
+        "This file was deleted",
+        file.reason ? `This file was ${file.reason}.` : `The file was deleted at ${when(file.stateAt)}.`,
+      );
     case "failed":
-      return refuse(c, 502, "file_copy_failed", "This file could not be saved", `Copying the file from the container failed (${file.reason ?? "unknown error"}).`);
+      return refuse(
+        c,
+        502,
+        "file_copy_failed",
+        "This file could not be saved",
+        `Copying the file from the container failed (${file.reason ?? "unknown error"}).`,
+      );
     case "unavailable":
-      return refuse(c, 502, "file_unavailable", "This file cannot be saved", `The file could not be copied: ${file.reason ?? "the upstream offers no Containers API"}.`);
+      return refuse(
+        c,
+        502,
+        "file_unavailable",
+        "This file cannot be saved",
+        `The file could not be copied: ${file.reason ?? "the upstream offers no Containers API"}.`,
+      );
   }
 });

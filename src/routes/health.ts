@@ -25,7 +25,9 @@ export const HealthCheck = z.object({
 });
 export const HealthReport = z.object({
   ok: z.boolean().describe("True when every check passed (status 200); false answers 503."),
-  checks: z.record(z.string(), HealthCheck).describe("One entry per dependency: `r2`, and one per Durable Object binding."),
+  checks: z
+    .record(z.string(), HealthCheck)
+    .describe("One entry per dependency: `r2`, and one per Durable Object binding."),
 });
 export type HealthReport = z.infer<typeof HealthReport>;
 
@@ -45,7 +47,10 @@ async function timed(run: () => Promise<unknown>): Promise<z.infer<typeof Health
   try {
     await Promise.race([
       run(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS))),
+      new Promise(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)),
+      ),
     ]);
     return { ok: true, ms: Date.now() - started };
   } catch (err) {
@@ -58,17 +63,24 @@ async function timed(run: () => Promise<unknown>): Promise<z.infer<typeof Health
 /** Runs every check. */
 export async function checkHealth(env: Bindings): Promise<HealthReport> {
   const entries: [string, Promise<z.infer<typeof HealthCheck>>][] = [
-    ["r2", timed(async () => {
-      if (!env.FILES) throw new Error("the R2 binding FILES is missing (wrangler.toml [[r2_buckets]])");
-      await env.FILES.head("healthz/never-written");
-    })],
+    [
+      "r2",
+      timed(async () => {
+        if (!env.FILES) throw new Error("the R2 binding FILES is missing (wrangler.toml [[r2_buckets]])");
+        await env.FILES.head("healthz/never-written");
+      }),
+    ],
   ];
   for (const [binding, exercise] of Object.entries(DO_CHECKS)) {
-    entries.push([binding.toLowerCase(), timed(async () => {
-      const ns = env[binding] as DurableObjectNamespace | undefined;
-      if (!ns || typeof ns.idFromName !== "function") throw new Error(`the Durable Object binding ${binding} is missing (wrangler.toml)`);
-      if (exercise) await exercise(env);
-    })]);
+    entries.push([
+      binding.toLowerCase(),
+      timed(async () => {
+        const ns = env[binding] as DurableObjectNamespace | undefined;
+        if (!ns || typeof ns.idFromName !== "function")
+          throw new Error(`the Durable Object binding ${binding} is missing (wrangler.toml)`);
+        if (exercise) await exercise(env);
+      }),
+    ]);
   }
   const checks = Object.fromEntries(await Promise.all(entries.map(async ([k, p]) => [k, await p] as const)));
   return { ok: Object.values(checks).every((c) => c.ok), checks };

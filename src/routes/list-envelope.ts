@@ -14,7 +14,9 @@ export type ListQuery = z.infer<typeof ListQuery>;
 
 /** Orders by `created_at` (then id), starts after the `after` id, cuts to `limit`. */
 export function paginate<T extends { id: string; created_at?: number }>(items: readonly T[], q: ListQuery) {
-  const sorted = [...items].sort((a, b) => (a.created_at ?? 0) - (b.created_at ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const sorted = [...items].sort(
+    (a, b) => (a.created_at ?? 0) - (b.created_at ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
   if (q.order === "desc") sorted.reverse();
   const start = q.after ? sorted.findIndex((i) => i.id === q.after) + 1 : 0;
   const data = sorted.slice(start, start + q.limit);

@@ -27,12 +27,15 @@ export const UsageList = z.object({ object: z.literal("list"), data: z.array(Usa
 
 export const metering = new Hono<AppEnv>();
 
-
 function query(c: Context<AppEnv>) {
   const parsed = UsageQuery.safeParse(c.req.query());
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw badRequest(`Invalid query parameter '${issue.path.join(".") || "query"}': ${issue.message}`, issue.path.join(".") || null, "invalid_value");
+    throw badRequest(
+      `Invalid query parameter '${issue.path.join(".") || "query"}': ${issue.message}`,
+      issue.path.join(".") || null,
+      "invalid_value",
+    );
   }
   return { from: parsed.data.from ?? null, to: parsed.data.to ?? null };
 }

@@ -16,7 +16,9 @@ export const passthrough = new Hono<AppEnv>();
 
 passthrough.all("/v1/*", async (c) => {
   if (getCaller(c).kind === "publishable") {
-    throw new UnsandboxError(403, "Publishable keys can only create responses and read their own.", { code: "publishable_key_not_allowed" });
+    throw new UnsandboxError(403, "Publishable keys can only create responses and read their own.", {
+      code: "publishable_key_not_allowed",
+    });
   }
   const url = new URL(c.req.url);
   const upstream = await upstreamFetch(c.get("config"), {

@@ -8,7 +8,13 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { notFound } from "../errors";
-import { clientWantsOutputs, pipelineFor, responseManifest, rewriteInputItems, type UpstreamResponse } from "../harvest/pipeline";
+import {
+  clientWantsOutputs,
+  pipelineFor,
+  responseManifest,
+  rewriteInputItems,
+  type UpstreamResponse,
+} from "../harvest/pipeline";
 import { OUTPUTS_INCLUDE } from "../schemas/create-response";
 import { keptResponseHeaders, upstreamFetch } from "../upstream/fetch";
 import { conversations } from "./conversations";
@@ -45,7 +51,11 @@ responsesRead.get("/v1/responses/:id", async (c) => {
   // delta, or it could start in the middle of a link. Events up to the cursor are dropped here.
   const startingAfter = Number(url.searchParams.get("starting_after") ?? "-1");
   url.searchParams.delete("starting_after");
-  const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/responses/${id}${url.search}`, headers: c.req.raw.headers });
+  const upstream = await upstreamFetch(c.get("config"), {
+    method: "GET",
+    path: `/responses/${id}${url.search}`,
+    headers: c.req.raw.headers,
+  });
   if (!upstream.ok) return passError(upstream);
   // A read never waits for copies and never asks for a repair turn.
   const pipeline = await pipelineFor(c, { clientWantsOutputs: wantsOutputs, waitMs: 0, repair: false });
@@ -60,7 +70,11 @@ responsesRead.get("/v1/responses/:id/input_items", async (c) => {
   const id = c.req.param("id");
   checkId(id);
   const url = new URL(c.req.url);
-  const upstream = await upstreamFetch(c.get("config"), { method: "GET", path: `/responses/${id}/input_items${url.search}`, headers: c.req.raw.headers });
+  const upstream = await upstreamFetch(c.get("config"), {
+    method: "GET",
+    path: `/responses/${id}/input_items${url.search}`,
+    headers: c.req.raw.headers,
+  });
   if (!upstream.ok) return passError(upstream);
   const list = (await upstream.json()) as { data?: unknown[] };
   if (Array.isArray(list.data)) list.data = await rewriteInputItems(c, id, list.data);

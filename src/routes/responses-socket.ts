@@ -31,7 +31,15 @@ import { MAX_RESPONSES_BODY } from "../auth/install";
 import { enforceCreateLimits, enforceLimits } from "../auth/limits";
 import { badRequest, UnsandboxError } from "../errors";
 import { featureOn } from "../harvest/features";
-import { AS_RECEIVED, clientWantsOutputs, pipelineFor, requestToForward, TERMINAL_EVENTS, type StreamEvent, type StreamSession } from "../harvest/pipeline";
+import {
+  AS_RECEIVED,
+  clientWantsOutputs,
+  pipelineFor,
+  requestToForward,
+  TERMINAL_EVENTS,
+  type StreamEvent,
+  type StreamSession,
+} from "../harvest/pipeline";
 import { restoreInput } from "../harvest/restore";
 import { parseCreateResponseBody } from "../schemas/create-response";
 import { eventWithoutDomainSecrets } from "../upstream/domain-secrets";
@@ -68,14 +76,18 @@ function errorEvent(err: unknown, streamId: string | undefined): Obj {
 }
 
 /** Close codes a peer may send (1005, 1006 and 1015 are reserved for reporting). */
-const closeCode = (code: number) => (code === 1000 || (code >= 3000 && code <= 4999) || (code >= 1001 && code <= 1014 && code !== 1005 && code !== 1006) ? code : 1000);
+const closeCode = (code: number) =>
+  code === 1000 || (code >= 3000 && code <= 4999) || (code >= 1001 && code <= 1014 && code !== 1005 && code !== 1006)
+    ? code
+    : 1000;
 
 responsesSocket.get("/v1/responses", async (c, next) => {
   // Without an upgrade this is not WebSocket mode: the pass-through answers it as upstream does.
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return next();
   const caller = getCaller(c);
   const upstream = await openUpstreamSocket(c.get("config"), c.req.raw.headers);
-  if (upstream instanceof Response) return new Response(upstream.body, { status: upstream.status, headers: keptResponseHeaders(upstream.headers) });
+  if (upstream instanceof Response)
+    return new Response(upstream.body, { status: upstream.status, headers: keptResponseHeaders(upstream.headers) });
   const recorder = ownerRecorder(c, caller);
   if (recorder) c.set("onDecoded", recorder);
 
@@ -111,7 +123,11 @@ class SocketRelay {
   }
 
   fromUpstream(data: unknown): void {
-    this.#fromUpstream = this.#fromUpstream.then(() => this.#upstreamEvent(data)).catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "websocket relay failed", error: String(err) })));
+    this.#fromUpstream = this.#fromUpstream
+      .then(() => this.#upstreamEvent(data))
+      .catch((err: unknown) =>
+        console.error(JSON.stringify({ level: "error", msg: "websocket relay failed", error: String(err) })),
+      );
     this.c.executionCtx.waitUntil(this.#fromUpstream);
   }
 
@@ -134,7 +150,9 @@ class SocketRelay {
     }
     close(this.upstream);
     const running = [...this.#lanes.values()].flatMap((lane) => (lane.current ? [lane.current] : []));
-    this.c.executionCtx.waitUntil(this.#fromUpstream.then(() => Promise.all(running.map((s) => s.settle().then(() => s.handOff())))));
+    this.c.executionCtx.waitUntil(
+      this.#fromUpstream.then(() => Promise.all(running.map((s) => s.settle().then(() => s.handOff())))),
+    );
   }
 
   #lane(key: string): Lane {
@@ -156,19 +174,36 @@ class SocketRelay {
   async #clientEvent(data: unknown): Promise<void> {
     let streamId: string | undefined;
     try {
-      if (typeof data !== "string") throw badRequest("Binary messages are not supported; send each event as one JSON text message.", null, "invalid_message");
-      if (data.length > MAX_RESPONSES_BODY) throw new UnsandboxError(413, `The event is larger than ${MAX_RESPONSES_BODY} bytes.`, { code: "request_too_large" });
+      if (typeof data !== "string")
+        throw badRequest(
+          "Binary messages are not supported; send each event as one JSON text message.",
+          null,
+          "invalid_message",
+        );
+      if (data.length > MAX_RESPONSES_BODY)
+        throw new UnsandboxError(413, `The event is larger than ${MAX_RESPONSES_BODY} bytes.`, {
+          code: "request_too_large",
+        });
       let msg: unknown;
       try {
         msg = JSON.parse(data);
       } catch {
-        throw badRequest("We could not parse the JSON of your event. Each message must be one JSON object.", null, "invalid_json");
+        throw badRequest(
+          "We could not parse the JSON of your event. Each message must be one JSON object.",
+          null,
+          "invalid_json",
+        );
       }
       if (!isObj(msg)) throw badRequest("An event must be a JSON object.", null, "invalid_type");
       streamId = typeof msg.stream_id === "string" ? msg.stream_id : undefined;
       if (msg.type === "response.create") await this.#create(msg, streamId);
       else if (msg.type === "response.steer") await this.#steer(msg);
-      else throw badRequest(`Invalid value for 'type': '${String(msg.type).slice(0, 64)}'. Supported values are: 'response.create' and 'response.steer'.`, "type", "invalid_value");
+      else
+        throw badRequest(
+          `Invalid value for 'type': '${String(msg.type).slice(0, 64)}'. Supported values are: 'response.create' and 'response.steer'.`,
+          "type",
+          "invalid_value",
+        );
     } catch (err) {
       this.#send([errorEvent(err, streamId)]);
     }
@@ -222,7 +257,8 @@ class SocketRelay {
         lane.queue.shift();
         return this.#send([event]);
       }
-      const next = lane.queue.shift() ?? (event.response?.id && lane.last ? await this.#successor(lane.last) : undefined);
+      const next =
+        lane.queue.shift() ?? (event.response?.id && lane.last ? await this.#successor(lane.last) : undefined);
       if (!next) return this.#send([event]);
       lane.current = next.session;
       lane.last = { options: next.options };

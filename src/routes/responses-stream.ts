@@ -26,7 +26,12 @@ export function streamResponse(c: Context<AppEnv>, upstream: Response, session: 
 }
 
 /** A resumed background stream: re-read from the start, rewrite, drop events up to `startingAfter`. */
-export function resumeStream(c: Context<AppEnv>, upstream: Response, session: StreamSession, startingAfter: number): Response {
+export function resumeStream(
+  c: Context<AppEnv>,
+  upstream: Response,
+  session: StreamSession,
+  startingAfter: number,
+): Response {
   return relay(c, upstream, session, Number.isFinite(startingAfter) ? startingAfter : -1);
 }
 
@@ -44,7 +49,10 @@ function relay(c: Context<AppEnv>, upstream: Response, session: StreamSession, d
     }
   };
 
-  const emit = async (events: { type?: string; sequence_number?: number; response?: unknown }[], frameName?: string) => {
+  const emit = async (
+    events: { type?: string; sequence_number?: number; response?: unknown }[],
+    frameName?: string,
+  ) => {
     for (const e of events) {
       if (typeof e.sequence_number === "number" && e.sequence_number <= dropThrough) continue;
       await send({ event: frameName ?? e.type, data: JSON.stringify(eventWithoutDomainSecrets(e)) });
@@ -71,7 +79,12 @@ function relay(c: Context<AppEnv>, upstream: Response, session: StreamSession, d
       }
       await emit(await session.end());
     } catch (err) {
-      logEvent("error", "stream_relay_failed", { requestId: c.get("requestId"), tenant: c.get("tenant"), responseId: session.responseId, ...errorFields(err) });
+      logEvent("error", "stream_relay_failed", {
+        requestId: c.get("requestId"),
+        tenant: c.get("tenant"),
+        responseId: session.responseId,
+        ...errorFields(err),
+      });
     } finally {
       await session.settle();
       if (clientGone) {

@@ -38,7 +38,11 @@ responses.post("/v1/responses", async (c) => {
   try {
     raw = await c.req.json();
   } catch {
-    throw badRequest("We could not parse the JSON body of your request. The body must be a JSON object.", null, "invalid_json");
+    throw badRequest(
+      "We could not parse the JSON body of your request. The body must be a JSON object.",
+      null,
+      "invalid_json",
+    );
   }
   const body = parseCreateResponseBody(raw);
   // Every check comes before the upstream call: a refused request must not run the model.

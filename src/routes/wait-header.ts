@@ -24,7 +24,11 @@ export function waitMsHeader(c: Context<AppEnv>, fallback: number): number {
   if (header === undefined) return Math.min(fallback, max);
   const n = Number(header);
   if (header.trim() === "" || !Number.isInteger(n) || n < 0 || n > MAX_WAIT_MS) {
-    throw badRequest(`x-unsandbox-wait-ms must be an integer from 0 to ${MAX_WAIT_MS}`, "x-unsandbox-wait-ms", "invalid_header");
+    throw badRequest(
+      `x-unsandbox-wait-ms must be an integer from 0 to ${MAX_WAIT_MS}`,
+      "x-unsandbox-wait-ms",
+      "invalid_header",
+    );
   }
   return Math.min(n, max);
 }

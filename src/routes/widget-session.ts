@@ -23,7 +23,9 @@ widgetSession.post("/widget/session", authenticate({ session: "none" }), async (
   await readStrictJson(c, z.strictObject({}));
   const caller = getCaller(c);
   if (caller.kind !== "publishable") {
-    throw new UnsandboxError(403, "Visitor sessions are for publishable keys (pk_…).", { code: "publishable_key_required" });
+    throw new UnsandboxError(403, "Visitor sessions are for publishable keys (pk_…).", {
+      code: "publishable_key_required",
+    });
   }
   const expiresAt = Math.floor(Date.now() / 1000) + caller.widget!.session_ttl_s;
   const session = await signSession(

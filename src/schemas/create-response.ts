@@ -11,7 +11,9 @@ export const OUTPUTS_INCLUDE = "code_interpreter_call.outputs";
 
 const CodeInterpreterTool = z.looseObject({
   type: z.literal("code_interpreter"),
-  container: z.union([z.string(), z.looseObject({ type: z.literal("auto"), file_ids: z.array(z.string()).optional() })]).optional(),
+  container: z
+    .union([z.string(), z.looseObject({ type: z.literal("auto"), file_ids: z.array(z.string()).optional() })])
+    .optional(),
 });
 
 /** The hosted shell tool: a container unsandbox may manage (`container_auto`) or one named by id. */

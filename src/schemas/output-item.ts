@@ -17,5 +17,7 @@ export function containerOfItem(item: unknown): string | undefined {
   if (typeof container_id === "string" && container_id) return container_id;
   if (typeof environment !== "object" || environment === null) return undefined;
   const env = environment as { type?: unknown; container_id?: unknown };
-  return env.type === "container_reference" && typeof env.container_id === "string" && env.container_id ? env.container_id : undefined;
+  return env.type === "container_reference" && typeof env.container_id === "string" && env.container_id
+    ? env.container_id
+    : undefined;
 }

@@ -1,7 +1,16 @@
 // The copy engine's pure parts and its isolate-wide cap, without workerd (vitest project `node`):
 // the part size that grows with the file, and the copy slots.
 import { describe, expect, it } from "vitest";
-import { COPY_SLOTS_PER_ISOLATE, copySlots, copyStep, MAX_PARTS, PART_SIZE, partSizeFor, type CopyHooks, type CopyState } from "./copy";
+import {
+  COPY_SLOTS_PER_ISOLATE,
+  copySlots,
+  copyStep,
+  MAX_PARTS,
+  PART_SIZE,
+  partSizeFor,
+  type CopyHooks,
+  type CopyState,
+} from "./copy";
 import { DEFAULT_LIMITS } from "./limits";
 
 const MIB = 1024 * 1024;
@@ -44,7 +53,14 @@ describe("copy slots", () => {
       uploadDiscarded: () => {},
       resumed: () => {},
     };
-    const state = (): CopyState => ({ key: "k", partSize: PART_SIZE, uploadId: null, parts: [], httpMetadata: {}, customMetadata: {} });
+    const state = (): CopyState => ({
+      key: "k",
+      partSize: PART_SIZE,
+      uploadId: null,
+      parts: [],
+      httpMetadata: {},
+      customMetadata: {},
+    });
     const bucket = {} as R2Bucket;
     const n = COPY_SLOTS_PER_ISOLATE;
     const steps = Array.from({ length: n + 1 }, () => copyStep(bucket, state(), hooks, { maxParts: 1 }));

@@ -104,7 +104,11 @@ export interface CopyOptions {
 }
 
 /** The refusal when a file outgrows `opts.maxBytes` (checked on Content-Length and while streaming). */
-const tooLarge = (limit: number): CopyResult => ({ kind: "too_large", reason: `larger than the ${limit}-byte limit`, limit });
+const tooLarge = (limit: number): CopyResult => ({
+  kind: "too_large",
+  reason: `larger than the ${limit}-byte limit`,
+  limit,
+});
 
 const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -114,9 +118,19 @@ async function refusal(res: Response): Promise<CopyResult> {
   const message = await errorMessageOf(res);
   const failure = classifyFailure(res.status, message);
   if (failure === "expired" || failure === "file_gone" || failure === "no_api") {
-    return { kind: "gone", reason: `upstream answered ${res.status}${message ? `: ${message.slice(0, 120)}` : ""}`, status: res.status, failure };
+    return {
+      kind: "gone",
+      reason: `upstream answered ${res.status}${message ? `: ${message.slice(0, 120)}` : ""}`,
+      status: res.status,
+      failure,
+    };
   }
-  return { kind: "retry", reason: `upstream answered ${res.status}`, status: res.status, retryAfterMs: retryAfterMs(res.headers) };
+  return {
+    kind: "retry",
+    reason: `upstream answered ${res.status}`,
+    status: res.status,
+    retryAfterMs: retryAfterMs(res.headers),
+  };
 }
 
 /** The length a body will have, when it can be trusted: a Content-Length with no content encoding. */
@@ -275,7 +289,10 @@ async function step(bucket: R2Bucket, state: CopyState, hooks: CopyHooks, opts: 
   if (state.parts.length > 0 && state.uploadId) return resume(bucket, state, hooks, opts);
   if (state.uploadId) {
     // An upload was opened but no part landed: nothing worth keeping.
-    await bucket.resumeMultipartUpload(state.key, state.uploadId).abort().catch(() => {});
+    await bucket
+      .resumeMultipartUpload(state.key, state.uploadId)
+      .abort()
+      .catch(() => {});
     hooks.uploadDiscarded();
     state.uploadId = null;
     state.parts = [];
@@ -312,7 +329,12 @@ function sha256Stream(): DigestStream {
 /** Bytes a single put moves per step: each is hashed, then written to the put's stream. */
 const SINGLE_PUT_CHUNK = 1024 * 1024;
 
-async function singlePut(bucket: R2Bucket, state: CopyState, body: ReadableStream<Uint8Array>, length: number): Promise<CopyResult> {
+async function singlePut(
+  bucket: R2Bucket,
+  state: CopyState,
+  body: ReadableStream<Uint8Array>,
+  length: number,
+): Promise<CopyResult> {
   const digest = sha256Stream();
   const hashWriter = digest.getWriter();
   const reader = new SliceReader(body);
@@ -371,7 +393,10 @@ async function resume(bucket: R2Bucket, state: CopyState, hooks: CopyHooks, opts
     const range = parseContentRange(res.headers.get("content-range"));
     if (range && range.start === offset) {
       hooks.resumed({ offset, rangeHonoured: true });
-      return multipart(bucket, state, hooks, opts, new SliceReader(res.body), { expectedTotal: range.total, resumed: true });
+      return multipart(bucket, state, hooks, opts, new SliceReader(res.body), {
+        expectedTotal: range.total,
+        resumed: true,
+      });
     }
     // A 206 for some other range cannot be spliced in: start a plain download instead.
     await res.body.cancel();
@@ -445,7 +470,11 @@ async function multipart(
       if (opts.maxBytes !== undefined && reader.consumed > opts.maxBytes) {
         // No trustworthy length up front (gzip, chunked): the limit is enforced as bytes arrive.
         await fail(tooLarge(opts.maxBytes));
-        if (state.uploadId) await bucket.resumeMultipartUpload(state.key, state.uploadId).abort().catch(() => {});
+        if (state.uploadId)
+          await bucket
+            .resumeMultipartUpload(state.key, state.uploadId)
+            .abort()
+            .catch(() => {});
         hooks.uploadDiscarded();
         return tooLarge(opts.maxBytes);
       }
@@ -455,16 +484,31 @@ async function multipart(
       if (state.parts.length === 0 && startedThisStep === 0 && ended) {
         // The whole body fit in the first part: one put of a buffer (its length is known).
         if (run.expectedTotal !== null && slice.byteLength !== run.expectedTotal) {
-          return { kind: "retry", reason: `body had ${slice.byteLength} bytes, Content-Length said ${run.expectedTotal}` };
+          return {
+            kind: "retry",
+            reason: `body had ${slice.byteLength} bytes, Content-Length said ${run.expectedTotal}`,
+          };
         }
-        const obj = await bucket.put(state.key, slice, { httpMetadata: state.httpMetadata, customMetadata: state.customMetadata });
+        const obj = await bucket.put(state.key, slice, {
+          httpMetadata: state.httpMetadata,
+          customMetadata: state.customMetadata,
+        });
         await hashWriter!.close();
-        return { kind: "stored", bytes: slice.byteLength, sha256: hex(await digest!.digest), etag: obj!.httpEtag, multipart: false };
+        return {
+          kind: "stored",
+          bytes: slice.byteLength,
+          sha256: hex(await digest!.digest),
+          etag: obj!.httpEtag,
+          multipart: false,
+        };
       }
 
       if (slice.byteLength > 0) {
         if (!upload) {
-          upload = await bucket.createMultipartUpload(state.key, { httpMetadata: state.httpMetadata, customMetadata: state.customMetadata });
+          upload = await bucket.createMultipartUpload(state.key, {
+            httpMetadata: state.httpMetadata,
+            customMetadata: state.customMetadata,
+          });
           state.uploadId = upload.uploadId;
           hooks.uploadStarted(upload.uploadId, state.partSize);
         }
@@ -533,7 +577,13 @@ async function complete(
     // An earlier run may have completed the upload and been evicted before saving that fact.
     const head = await bucket.head(state.key).catch(() => null);
     if (head && head.size === total) {
-      return { kind: "stored", bytes: total, sha256: await hashObject(bucket, state.key), etag: head.httpEtag, multipart: true };
+      return {
+        kind: "stored",
+        bytes: total,
+        sha256: await hashObject(bucket, state.key),
+        etag: head.httpEtag,
+        multipart: true,
+      };
     }
     return { kind: "retry", reason: `completing the upload failed: ${String(err)}` };
   }

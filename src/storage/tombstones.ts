@@ -57,7 +57,8 @@ export async function linkTombstoneKey(link: LinkTarget): Promise<string> {
 /** The R2 keys of an object's tombstones: by key, and by content when its hash is known. */
 export async function objectTombstoneKeys(obj: ObjectTarget): Promise<string[]> {
   const keys = obj.r2Key === null ? [] : [`${tenantPrefix(obj.tenant)}tombstones/object/${await hex(obj.r2Key)}`];
-  if (obj.sha256 && /^[0-9a-f]{64}$/.test(obj.sha256)) keys.push(`${tenantPrefix(obj.tenant)}tombstones/bytes/${obj.sha256}`);
+  if (obj.sha256 && /^[0-9a-f]{64}$/.test(obj.sha256))
+    keys.push(`${tenantPrefix(obj.tenant)}tombstones/bytes/${obj.sha256}`);
   return keys;
 }
 
@@ -75,7 +76,12 @@ async function firstOf(bucket: R2Bucket, keys: string[]): Promise<TombstoneRecor
 }
 
 /** Writes tombstones at `keys` that are not there yet; an existing one keeps its first reason and time. */
-async function writeNew(bucket: R2Bucket, keys: string[], stone: TombstoneRecord, meta: Record<string, string>): Promise<void> {
+async function writeNew(
+  bucket: R2Bucket,
+  keys: string[],
+  stone: TombstoneRecord,
+  meta: Record<string, string>,
+): Promise<void> {
   await Promise.all(
     keys.map(async (k) => {
       if (await bucket.head(k)) return;
@@ -101,5 +107,8 @@ export async function writeLinkTombstone(bucket: R2Bucket, link: LinkTarget, sto
 
 /** Takes a stored object down, by key and by content (idempotent). */
 export async function writeObjectTombstone(bucket: R2Bucket, obj: ObjectTarget, stone: TombstoneRecord): Promise<void> {
-  await writeNew(bucket, await objectTombstoneKeys(obj), stone, { ...(obj.r2Key ? { r2Key: obj.r2Key } : {}), ...(obj.sha256 ? { sha256: obj.sha256 } : {}) });
+  await writeNew(bucket, await objectTombstoneKeys(obj), stone, {
+    ...(obj.r2Key ? { r2Key: obj.r2Key } : {}),
+    ...(obj.sha256 ? { sha256: obj.sha256 } : {}),
+  });
 }

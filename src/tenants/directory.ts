@@ -65,7 +65,13 @@ export class TenantDirectory extends DurableObject<Bindings> {
   }
 
   /** Creates a tenant; `conflict` when the id is taken. */
-  createTenant(input: { id: string; name: string; limits: Limits; features?: Features; upstreamKeySealed: string | null }): DirectoryResult<TenantView> {
+  createTenant(input: {
+    id: string;
+    name: string;
+    limits: Limits;
+    features?: Features;
+    upstreamKeySealed: string | null;
+  }): DirectoryResult<TenantView> {
     if (this.#tenant(input.id)) return { ok: false, reason: "conflict" };
     this.#sql.exec(
       "INSERT INTO tenants (id, name, status, limits, upstream_key_sealed, created_at, features) VALUES (?, ?, 'active', ?, ?, ?, ?)",
@@ -80,7 +86,10 @@ export class TenantDirectory extends DurableObject<Bindings> {
   }
 
   /** Updates name, limits, features or upstream key (`undefined` keeps, `null` clears to the deployment's). */
-  updateTenant(id: string, patch: { name?: string; limits?: Limits; features?: Features; upstreamKeySealed?: string | null }): DirectoryResult<TenantView> {
+  updateTenant(
+    id: string,
+    patch: { name?: string; limits?: Limits; features?: Features; upstreamKeySealed?: string | null },
+  ): DirectoryResult<TenantView> {
     const t = this.#tenant(id);
     if (!t) return { ok: false, reason: "not_found" };
     if (t.status === "revoked") return { ok: false, reason: "revoked" };
@@ -101,7 +110,11 @@ export class TenantDirectory extends DurableObject<Bindings> {
     if (!t) return { ok: false, reason: "not_found" };
     const now = Date.now();
     this.#sql.exec("UPDATE tenants SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", now, id);
-    this.#sql.exec("UPDATE keys SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?) WHERE tenant = ?", now, id);
+    this.#sql.exec(
+      "UPDATE keys SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?) WHERE tenant = ?",
+      now,
+      id,
+    );
     this.#sql.exec("DELETE FROM origins WHERE key_id IN (SELECT id FROM keys WHERE tenant = ?)", id);
     return { ok: true, value: this.#view(this.#tenant(id)!) };
   }
@@ -121,7 +134,15 @@ export class TenantDirectory extends DurableObject<Bindings> {
   }
 
   /** Stores a new key (already hashed by the caller, which alone sees the key itself). */
-  addKey(input: { id: string; tenant: string; kind: KeyKind; hash: string; prefix: string; limits: Limits; widget: WidgetSettings | null }): DirectoryResult<KeyRecord> {
+  addKey(input: {
+    id: string;
+    tenant: string;
+    kind: KeyKind;
+    hash: string;
+    prefix: string;
+    limits: Limits;
+    widget: WidgetSettings | null;
+  }): DirectoryResult<KeyRecord> {
     const t = this.#tenant(input.tenant);
     if (!t) return { ok: false, reason: "not_found" };
     if (t.status === "revoked") return { ok: false, reason: "revoked" };
@@ -147,7 +168,11 @@ export class TenantDirectory extends DurableObject<Bindings> {
    * one is revoked in the same transaction (no await in between), so there is never a moment with
    * both or neither.
    */
-  rotateKey(tenant: string, oldId: string, replacement: { id: string; hash: string; prefix: string }): DirectoryResult<KeyRecord> {
+  rotateKey(
+    tenant: string,
+    oldId: string,
+    replacement: { id: string; hash: string; prefix: string },
+  ): DirectoryResult<KeyRecord> {
     const old = this.#key(oldId);
     if (!old || old.tenant !== tenant) return { ok: false, reason: "not_found" };
     if (old.status === "revoked") return { ok: false, reason: "revoked" };
@@ -160,7 +185,11 @@ export class TenantDirectory extends DurableObject<Bindings> {
   revokeKey(tenant: string, id: string): DirectoryResult<KeyRecord> {
     const k = this.#key(id);
     if (!k || k.tenant !== tenant) return { ok: false, reason: "not_found" };
-    this.#sql.exec("UPDATE keys SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", Date.now(), id);
+    this.#sql.exec(
+      "UPDATE keys SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+      Date.now(),
+      id,
+    );
     this.#sql.exec("DELETE FROM origins WHERE key_id = ?", id);
     return { ok: true, value: this.#key(id)! };
   }
@@ -201,7 +230,10 @@ export class TenantDirectory extends DurableObject<Bindings> {
 
   #view(t: TenantRecord): TenantView {
     const { upstream_key_sealed, ...rest } = t;
-    const keys = this.#sql.exec<Row>("SELECT * FROM keys WHERE tenant = ? ORDER BY created_at, id", t.id).toArray().map(toKey);
+    const keys = this.#sql
+      .exec<Row>("SELECT * FROM keys WHERE tenant = ? ORDER BY created_at, id", t.id)
+      .toArray()
+      .map(toKey);
     return { ...rest, upstream_key: upstream_key_sealed ? "own" : "deployment", keys };
   }
 }

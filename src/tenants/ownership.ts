@@ -41,7 +41,9 @@ export interface OwnershipCaller {
   unknownIdsAllowed: boolean;
 }
 
-const MIGRATIONS = [`CREATE TABLE owner (id TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant TEXT NOT NULL, visitor TEXT, recorded_at INTEGER NOT NULL)`];
+const MIGRATIONS = [
+  `CREATE TABLE owner (id TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant TEXT NOT NULL, visitor TEXT, recorded_at INTEGER NOT NULL)`,
+];
 /** The item set (`items:<tenant>` objects only). `visitor` is null for the tenant's servers. */
 const ITEM_MIGRATIONS = [`CREATE TABLE item (id TEXT PRIMARY KEY, visitor TEXT, recorded_at INTEGER NOT NULL)`];
 
@@ -58,7 +60,9 @@ export class OwnershipLedger extends DurableObject<Bindings> {
   // Lookups vastly outnumber records and most name ids nobody owns (anyone can send any id), so
   // the table is created on the first record only: a lookup of an unknown id stores nothing.
   #hasTable(): boolean {
-    if (!this.#ready) this.#ready = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'owner'").toArray().length > 0;
+    if (!this.#ready)
+      this.#ready =
+        this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'owner'").toArray().length > 0;
     return this.#ready;
   }
 
@@ -84,13 +88,20 @@ export class OwnershipLedger extends DurableObject<Bindings> {
     migrate(this.ctx.storage, ITEM_MIGRATIONS);
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
-      for (const id of ids) this.#sql.exec("INSERT INTO item (id, visitor, recorded_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING", id, visitor, now);
+      for (const id of ids)
+        this.#sql.exec(
+          "INSERT INTO item (id, visitor, recorded_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+          id,
+          visitor,
+          now,
+        );
     });
   }
 
   /** On an item set: for each id, its visitor (`""` for the tenant itself) or null when absent. Stores nothing. */
   itemVisitors(ids: string[]): (string | null)[] {
-    if (this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'item'").toArray().length === 0) return ids.map(() => null);
+    if (this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'item'").toArray().length === 0)
+      return ids.map(() => null);
     return ids.map((id) => {
       const row = this.#sql.exec<{ visitor: string | null }>("SELECT visitor FROM item WHERE id = ?", id).toArray()[0];
       return row ? (row.visitor ?? "") : null;
@@ -100,7 +111,9 @@ export class OwnershipLedger extends DurableObject<Bindings> {
   /** The recorded owner, or null. */
   get(id: string): Owner | null {
     if (!this.#hasTable()) return null;
-    const row = this.#sql.exec<{ tenant: string; visitor: string | null }>("SELECT tenant, visitor FROM owner WHERE id = ?", id).toArray()[0];
+    const row = this.#sql
+      .exec<{ tenant: string; visitor: string | null }>("SELECT tenant, visitor FROM owner WHERE id = ?", id)
+      .toArray()[0];
     if (!row) return null;
     return row.visitor === null ? { tenant: row.tenant } : { tenant: row.tenant, visitor: row.visitor };
   }
@@ -151,7 +164,13 @@ export function mayUse(caller: OwnershipCaller, owner: Owner | null): boolean {
  * not exist, so a refusal tells nothing about other tenants.
  * @throws UnsandboxError 404 `not_found`
  */
-export async function assertOwner(env: Bindings, caller: OwnershipCaller, kind: OwnedKind, id: string, param: string | null = null): Promise<void> {
+export async function assertOwner(
+  env: Bindings,
+  caller: OwnershipCaller,
+  kind: OwnedKind,
+  id: string,
+  param: string | null = null,
+): Promise<void> {
   const owner = await ledger(env, id).get(id);
   if (!mayUse(caller, owner)) throw notFoundId(kind, id, param);
 }
@@ -172,13 +191,19 @@ export async function recordItems(env: Bindings, owner: Owner, ids: string[]): P
  * Throws OpenAI's 404 for the first item id `caller` may not name, after one lookup for all.
  * @throws UnsandboxError 404 `not_found`
  */
-export async function assertItemsOwned(env: Bindings, caller: OwnershipCaller, items: { id: string; param: string | null }[]): Promise<void> {
+export async function assertItemsOwned(
+  env: Bindings,
+  caller: OwnershipCaller,
+  items: { id: string; param: string | null }[],
+): Promise<void> {
   if (items.length === 0) return;
   const visitors = await itemSet(env, caller.tenant).itemVisitors(items.map((i) => i.id));
   items.forEach((item, i) => {
     const v = visitors[i];
-    const owner: Owner | null = v == null ? null : v === "" ? { tenant: caller.tenant } : { tenant: caller.tenant, visitor: v };
-    if (!mayUse(caller, owner)) throw new UnsandboxError(404, `Item with id '${item.id}' not found.`, { code: "not_found", param: item.param });
+    const owner: Owner | null =
+      v == null ? null : v === "" ? { tenant: caller.tenant } : { tenant: caller.tenant, visitor: v };
+    if (!mayUse(caller, owner))
+      throw new UnsandboxError(404, `Item with id '${item.id}' not found.`, { code: "not_found", param: item.param });
   });
 }
 

@@ -53,7 +53,12 @@ export class RateCounter extends DurableObject<Bindings> {
   #store(before: Bucket[], after: Bucket[]): void {
     const old = new Map(before.map((b) => [b.start, b.count]));
     for (const b of after) {
-      if (old.get(b.start) !== b.count) this.#sql.exec("INSERT INTO windows (start, count) VALUES (?, ?) ON CONFLICT (start) DO UPDATE SET count = excluded.count", b.start, b.count);
+      if (old.get(b.start) !== b.count)
+        this.#sql.exec(
+          "INSERT INTO windows (start, count) VALUES (?, ?) ON CONFLICT (start) DO UPDATE SET count = excluded.count",
+          b.start,
+          b.count,
+        );
       old.delete(b.start);
     }
     for (const start of old.keys()) this.#sql.exec("DELETE FROM windows WHERE start = ?", start);

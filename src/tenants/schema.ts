@@ -6,7 +6,9 @@
 import { z } from "zod";
 
 /** Ids unsandbox mints for tenants and keys: a prefix and 1-64 of `[A-Za-z0-9_-]`. */
-export const TenantId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "tenant ids are 1-63 of [a-z0-9_-], starting with a letter or digit");
+export const TenantId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "tenant ids are 1-63 of [a-z0-9_-], starting with a letter or digit");
 export const KeyId = z.string().regex(/^key_[A-Za-z0-9]{8,40}$/, "key ids look like key_…");
 
 /** Limits a tenant (or one key) sets for itself. Absent means unlimited. */
@@ -23,7 +25,14 @@ export const Limits = z.strictObject({
    * (a tenant can block more, never unblock what the operator blocks). Written without the dot.
    */
   blocked_extensions: z
-    .array(z.string().regex(/^\.?[A-Za-z0-9_-]{1,16}$/, "blocked_extensions are extensions like exe or .scr (1-16 of [A-Za-z0-9_-])"))
+    .array(
+      z
+        .string()
+        .regex(
+          /^\.?[A-Za-z0-9_-]{1,16}$/,
+          "blocked_extensions are extensions like exe or .scr (1-16 of [A-Za-z0-9_-])",
+        ),
+    )
     .max(100)
     .optional(),
 });
@@ -79,9 +88,17 @@ export const WidgetSettings = z.strictObject({
   /** When set, replaces whatever `model` the page sends. */
   model: z.string().min(1).max(100).optional(),
   /** Lifetime of a visitor session, seconds. */
-  session_ttl_s: z.int().min(60).max(24 * 3600).default(1800),
+  session_ttl_s: z
+    .int()
+    .min(60)
+    .max(24 * 3600)
+    .default(1800),
   /** Lifetime of the download links a widget's responses get, seconds (they expire by default: the key is public). */
-  link_ttl_s: z.int().min(60).max(365 * 86400).default(7 * 86400),
+  link_ttl_s: z
+    .int()
+    .min(60)
+    .max(365 * 86400)
+    .default(7 * 86400),
 });
 export type WidgetSettings = z.infer<typeof WidgetSettings>;
 
@@ -128,14 +145,25 @@ export const CreateTenantBody = z.strictObject({
   id: TenantId.optional(),
   name: z.string().min(1).max(200),
   /** The tenant's own OpenAI key; absent = the deployment's. */
-  upstream_key: z.string().min(8).max(500).regex(/^[\x21-\x7e]+$/, "upstream_key must be printable ASCII without spaces").optional(),
+  upstream_key: z
+    .string()
+    .min(8)
+    .max(500)
+    .regex(/^[\x21-\x7e]+$/, "upstream_key must be printable ASCII without spaces")
+    .optional(),
   limits: Limits.default({}),
   features: Features.default({}),
 });
 
 export const UpdateTenantBody = z.strictObject({
   name: z.string().min(1).max(200).optional(),
-  upstream_key: z.string().min(8).max(500).regex(/^[\x21-\x7e]+$/).nullable().optional(),
+  upstream_key: z
+    .string()
+    .min(8)
+    .max(500)
+    .regex(/^[\x21-\x7e]+$/)
+    .nullable()
+    .optional(),
   limits: Limits.optional(),
   features: Features.optional(),
 });

@@ -24,7 +24,12 @@ function aesKey(secret: string): Promise<CryptoKey> {
     key = (async () => {
       const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
       return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: encoder.encode("unsandbox"), info: encoder.encode("tenant upstream key v1") },
+        {
+          name: "HKDF",
+          hash: "SHA-256",
+          salt: encoder.encode("unsandbox"),
+          info: encoder.encode("tenant upstream key v1"),
+        },
         ikm,
         { name: "AES-GCM", length: 256 },
         false,
@@ -39,9 +44,17 @@ function aesKey(secret: string): Promise<CryptoKey> {
 /** Encrypts `plaintext` for `tenant` with the first key. */
 export async function seal(plaintext: string, tenant: string, keys: readonly SealingKey[]): Promise<string> {
   const k = keys[0];
-  if (!k) throw new UnsandboxError(500, "TENANT_KEY_ENCRYPTION_KEYS is not set", { type: "configuration_error", code: "configuration_error" });
+  if (!k)
+    throw new UnsandboxError(500, "TENANT_KEY_ENCRYPTION_KEYS is not set", {
+      type: "configuration_error",
+      code: "configuration_error",
+    });
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: encoder.encode(tenant) }, await aesKey(k.secret), encoder.encode(plaintext));
+  const ct = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: encoder.encode(tenant) },
+    await aesKey(k.secret),
+    encoder.encode(plaintext),
+  );
   return `v1.${k.kid}.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(ct))}`;
 }
 
@@ -50,16 +63,28 @@ export async function unseal(sealed: string, tenant: string, keys: readonly Seal
   const [v, kid, iv, ct] = sealed.split(".");
   const k = keys.find((x) => x.kid === kid);
   if (v !== "v1" || !k || !iv || !ct) {
-    throw new UnsandboxError(500, `The upstream key of tenant ${tenant} is sealed with a key id that is not configured`, {
-      type: "configuration_error",
-      code: "configuration_error",
-    });
+    throw new UnsandboxError(
+      500,
+      `The upstream key of tenant ${tenant} is sealed with a key id that is not configured`,
+      {
+        type: "configuration_error",
+        code: "configuration_error",
+      },
+    );
   }
   try {
-    const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: base64UrlBytes(iv), additionalData: encoder.encode(tenant) }, await aesKey(k.secret), base64UrlBytes(ct));
+    const pt = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: base64UrlBytes(iv), additionalData: encoder.encode(tenant) },
+      await aesKey(k.secret),
+      base64UrlBytes(ct),
+    );
     return new TextDecoder().decode(pt);
   } catch (cause) {
-    throw new UnsandboxError(500, `The upstream key of tenant ${tenant} does not decrypt`, { type: "configuration_error", code: "configuration_error", cause });
+    throw new UnsandboxError(500, `The upstream key of tenant ${tenant} does not decrypt`, {
+      type: "configuration_error",
+      code: "configuration_error",
+      cause,
+    });
   }
 }
 

@@ -27,8 +27,13 @@ export interface Bucket {
 }
 
 export type Decision =
-  | { ok: true; remaining: number; /** the bucket this request was counted in (to take it back) */ bucket: number; buckets: Bucket[] }
-  | { ok: false; /** ms until a request would be admitted */ retryAfterMs: number; buckets: Bucket[] };
+  | {
+      ok: true;
+      remaining: number /** the bucket this request was counted in (to take it back) */;
+      bucket: number;
+      buckets: Bucket[];
+    }
+  | { ok: false /** ms until a request would be admitted */; retryAfterMs: number; buckets: Bucket[] };
 
 /** The bucket length of a window (at least 1 ms). */
 export function bucketMs(windowMs: number): number {
@@ -49,7 +54,10 @@ export function decide(buckets: readonly Bucket[], now: number, limit: number, w
   if (used < limit) {
     const start = now - (now % size);
     const last = live.at(-1);
-    const kept = last && last.start === start ? [...live.slice(0, -1), { start, count: last.count + 1 }] : [...live, { start, count: 1 }];
+    const kept =
+      last && last.start === start
+        ? [...live.slice(0, -1), { start, count: last.count + 1 }]
+        : [...live, { start, count: 1 }];
     return { ok: true, remaining: limit - used - 1, bucket: start, buckets: kept };
   }
   // Refused: buckets leave the window oldest first; the first moment fewer than `limit` remain.

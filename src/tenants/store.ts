@@ -39,7 +39,11 @@ export function directory(env: Bindings): DurableObjectStub<TenantDirectory> {
 const bounds = { freshMs: KEY_CACHE_MS, staleIfErrorMs: STALE_IF_ERROR_MS, maxEntries: 10_000 };
 const keyCache = new LookupCache<KeyLookup | null>(bounds);
 const originCache = new LookupCache<boolean>(bounds);
-const tenantCache = new LookupCache<TenantRecord | null>({ ...bounds, freshMs: TENANT_CACHE_MS, staleIfErrorMs: 10 * TENANT_CACHE_MS });
+const tenantCache = new LookupCache<TenantRecord | null>({
+  ...bounds,
+  freshMs: TENANT_CACHE_MS,
+  staleIfErrorMs: 10 * TENANT_CACHE_MS,
+});
 
 /** The active key with this hash and its tenant, cached per isolate for at most KEY_CACHE_MS. */
 export function lookupKeyCached(env: Bindings, hash: string, now = Date.now()): Promise<KeyLookup | null> {
@@ -81,7 +85,9 @@ export async function upstreamKeyFor(env: Bindings, config: Config, tenant: stri
   if (!record || record.status !== "active") {
     throw new UnsandboxError(404, `Tenant ${tenant} does not exist or was revoked`, { code: "tenant_not_found" });
   }
-  return record.upstream_key_sealed ? unseal(record.upstream_key_sealed, tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []) : config.OPENAI_API_KEY;
+  return record.upstream_key_sealed
+    ? unseal(record.upstream_key_sealed, tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? [])
+    : config.OPENAI_API_KEY;
 }
 
 /**
@@ -91,7 +97,10 @@ export async function upstreamKeyFor(env: Bindings, config: Config, tenant: stri
  * nowhere else, so whoever schedules work for them (container trackers, a response's background
  * watch) keeps this string while the work lasts and opens it with `keyForLaterWork`.
  */
-export async function sealForLaterWork(config: Config, caller: { mode: string; tenant: string; upstreamKey: string }): Promise<string | null> {
+export async function sealForLaterWork(
+  config: Config,
+  caller: { mode: string; tenant: string; upstreamKey: string },
+): Promise<string | null> {
   if (caller.mode !== "pass-through" || caller.upstreamKey === config.OPENAI_API_KEY) return null;
   return seal(caller.upstreamKey, caller.tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []);
 }
@@ -115,12 +124,19 @@ export async function tenantForLaterWork(
   const own = caller.upstreamKey !== config.OPENAI_API_KEY;
   return {
     limits: { ...caller.limits.tenant },
-    upstreamKeySealed: own ? await seal(caller.upstreamKey, caller.tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []) : null,
+    upstreamKeySealed: own
+      ? await seal(caller.upstreamKey, caller.tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? [])
+      : null,
   };
 }
 
 /** The upstream key for work done after a request: the sealed caller's key when one was kept, else `upstreamKeyFor`. */
-export async function keyForLaterWork(env: Bindings, config: Config, tenant: string, sealed: string | null | undefined): Promise<string> {
+export async function keyForLaterWork(
+  env: Bindings,
+  config: Config,
+  tenant: string,
+  sealed: string | null | undefined,
+): Promise<string> {
   if (sealed) return unseal(sealed, tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []);
   return upstreamKeyFor(env, config, tenant);
 }

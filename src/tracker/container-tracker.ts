@@ -26,7 +26,17 @@ import { Waiters, type TrackerContext } from "./context";
 import { Copies } from "./copies";
 import { InlineFigures } from "./inline";
 import { Lifecycle } from "./lifecycle";
-import { alarmRetryAt, basename, FINAL_STATES, HEARTBEAT_MS, nextWake, reasonText, sweepSchedule, unresolvedClaimState, CREATED_SLACK_S } from "./policy";
+import {
+  alarmRetryAt,
+  basename,
+  FINAL_STATES,
+  HEARTBEAT_MS,
+  nextWake,
+  reasonText,
+  sweepSchedule,
+  unresolvedClaimState,
+  CREATED_SLACK_S,
+} from "./policy";
 import { Repair } from "./repair";
 import { TRACKER_MIGRATIONS } from "./schema";
 import { fileRecord } from "./rows";
@@ -133,7 +143,10 @@ export class ContainerTracker extends DurableObject<Bindings> {
     // read once per response, never polled (a read may refresh `last_active_at`).
     const [result, info]: [Listing | null, Awaited<ReturnType<Sweeps["retrieve"]>>] =
       live && up
-        ? await Promise.all([sweep ? this.#sweeps.list(up) : Promise.resolve(null), this.#sweeps.retrieve(up, p.containerId)])
+        ? await Promise.all([
+            sweep ? this.#sweeps.list(up) : Promise.resolve(null),
+            this.#sweeps.retrieve(up, p.containerId),
+          ])
         : [sweep ? { ok: false } : null, undefined];
     const listing = result?.ok ? result.files : null;
     if (!this.#sweeps.noteContainer(info, now) && info) this.#sweeps.clientActivity(now);
@@ -141,13 +154,23 @@ export class ContainerTracker extends DurableObject<Bindings> {
     for (const ref of p.refs) {
       const path = ref.path ?? (ref.filename ? `/mnt/data/${ref.filename}` : null);
       let file = ref.fileId ? (listing?.find((f) => f.id === ref.fileId) ?? null) : null;
-      if (ref.fileId && !file && up && this.#sweeps.live()) file = await retrieveContainerFile(up, p.containerId, ref.fileId).catch(() => null);
+      if (ref.fileId && !file && up && this.#sweeps.live())
+        file = await retrieveContainerFile(up, p.containerId, ref.fileId).catch(() => null);
       if (file) this.#sweeps.citeListed(p.tenant, p.responseId, file, ref.cited, path);
       // On a container that is over, a path that never resolved cannot resolve any more.
-      else if (path) this.#store.insertClaim(p.responseId, path, p.tenant, ref.cited, unresolvedClaimState(this.#store.container()?.status), now);
+      else if (path)
+        this.#store.insertClaim(
+          p.responseId,
+          path,
+          p.tenant,
+          ref.cited,
+          unresolvedClaimState(this.#store.container()?.status),
+          now,
+        );
     }
     // A linked path that names a file this response also cited by id needs no listing.
-    for (const c of this.#store.pendingClaimsCitedById(p.responseId)) this.#store.resolveClaim(p.responseId, c.path, c.file_id, c.version);
+    for (const c of this.#store.pendingClaimsCitedById(p.responseId))
+      this.#store.resolveClaim(p.responseId, c.path, c.file_id, c.version);
     // The listing made here is the window's first sweep: the next is due a second later, not at
     // once (a second listing at once found nothing new and held up the first copy by a round trip).
     // A failed listing backs off (after upstream's Retry-After), and the alarm lists again.
@@ -167,13 +190,20 @@ export class ContainerTracker extends DurableObject<Bindings> {
    * links' expiry counts for this tracker's self-clearing. No upstream read; a version this tracker
    * does not hold for the tenant is ignored.
    */
-  citeFromChain(input: { tenant: string; responseId: string; responseCreatedAt: number; linksExpireAt?: number | null; files: { fileId: string; version: number }[] }): ManifestEntry[] {
+  citeFromChain(input: {
+    tenant: string;
+    responseId: string;
+    responseCreatedAt: number;
+    linksExpireAt?: number | null;
+    files: { fileId: string; version: number }[];
+  }): ManifestEntry[] {
     this.#checkTenant(input.tenant);
     this.#upsertResponse(input.tenant, input.responseId, input.responseCreatedAt, null, null);
     this.#store.noteLinks(input.responseId, input.linksExpireAt);
     for (const f of input.files) {
       const row = this.#store.file(f.fileId, f.version);
-      if (row && row.tenant === input.tenant) this.#store.cite(input.tenant, input.responseId, row.file_id, row.version, row.path, "link", Date.now());
+      if (row && row.tenant === input.tenant)
+        this.#store.cite(input.tenant, input.responseId, row.file_id, row.version, row.path, "link", Date.now());
     }
     this.#waiters.notify();
     return this.manifest(input.responseId);
@@ -208,7 +238,12 @@ export class ContainerTracker extends DurableObject<Bindings> {
         content_type: null,
         sha256: null,
         cited: [c.cited],
-        reason: state === "missing" ? reasonText({ code: "never_listed" }) : state === "unavailable" ? reasonText({ code: "no_containers_api" }) : null,
+        reason:
+          state === "missing"
+            ? reasonText({ code: "never_listed" })
+            : state === "unavailable"
+              ? reasonText({ code: "no_containers_api" })
+              : null,
       });
     }
     return entries;
@@ -234,7 +269,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
   async storeInline(input: StoreInlineInput): Promise<ManifestEntry> {
     const p = StoreInlineSchema.parse(input);
     const containerId = this.#store.container()?.id;
-    if (!containerId) throw new TrackerError("not_opened", "storeInline needs the container to be opened or tracked first");
+    if (!containerId)
+      throw new TrackerError("not_opened", "storeInline needs the container to be opened or tracked first");
     this.#checkTenant(p.tenant);
     const fileId = await this.#inline.store(p, containerId);
     return this.manifest(p.responseId).find((e) => e.file_id === fileId)!;
@@ -249,7 +285,12 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const containerId = this.#store.container()?.id;
     const resp = this.#store.response(input.responseId);
     if (!containerId || !resp || resp.tenant !== input.tenant) return { kind: "unknown" };
-    const hit = (v: { file_id: string; version: number }): PathResolution => ({ kind: "file", containerId, fileId: v.file_id, version: v.version });
+    const hit = (v: { file_id: string; version: number }): PathResolution => ({
+      kind: "file",
+      containerId,
+      fileId: v.file_id,
+      version: v.version,
+    });
     const cited = this.#store.citedAt(input.responseId, input.path);
     if (cited) return hit(cited);
     const claim = this.#store.claim(input.responseId, input.path);
@@ -271,9 +312,12 @@ export class ContainerTracker extends DurableObject<Bindings> {
    * `/v1/containers/{id}/files` routes serve once the container is gone upstream.
    */
   files(input: { tenant: string }): ContainerFileRecord[] {
-    return this.#store
-      .tenantFiles(input.tenant)
-      .map((f) => ({ ...fileRecord(f), upstreamCreatedAt: f.upstream_created_at, firstResponseId: f.first_response_id, source: f.source }));
+    return this.#store.tenantFiles(input.tenant).map((f) => ({
+      ...fileRecord(f),
+      upstreamCreatedAt: f.upstream_created_at,
+      firstResponseId: f.first_response_id,
+      source: f.source,
+    }));
   }
 
   /**
@@ -295,8 +339,15 @@ export class ContainerTracker extends DurableObject<Bindings> {
       if (f.tenant !== p.tenant) continue;
       await this.#copies.cancel(f.file_id, f.version);
       await this.env.FILES.delete(f.r2_key);
-      if (f.state !== "deleted") this.#store.setState(f.file_id, f.version, "deleted", { code: "deleted_on_request", at: now }, Date.now());
-      files.push({ container_id: f.container_id, file_id: f.file_id, version: f.version, path: f.path, previous_state: f.state });
+      if (f.state !== "deleted")
+        this.#store.setState(f.file_id, f.version, "deleted", { code: "deleted_on_request", at: now }, Date.now());
+      files.push({
+        container_id: f.container_id,
+        file_id: f.file_id,
+        version: f.version,
+        path: f.path,
+        previous_state: f.state,
+      });
     }
     // A copy running right now may still finish its step; its result is ignored (see Copies).
     await this.#armAlarm();
@@ -315,7 +366,10 @@ export class ContainerTracker extends DurableObject<Bindings> {
   }
 
   /** Like `lookup`, but waits up to `ms` while the file is `pending` or `copying`. */
-  async waitForFile(input: { tenant: string; fileId: string; version: number }, ms: number): Promise<FileRecord | null> {
+  async waitForFile(
+    input: { tenant: string; fileId: string; version: number },
+    ms: number,
+  ): Promise<FileRecord | null> {
     const deadline = Date.now() + Math.max(0, Math.min(ms, 60_000));
     for (;;) {
       const rec = this.lookup(input);
@@ -355,7 +409,11 @@ export class ContainerTracker extends DurableObject<Bindings> {
         logEvent("info", "tracker_tenant_revoked", { tenant: row?.tenant ?? null, containerId: row?.id ?? null });
       } else {
         failed = true;
-        logEvent("error", "tracker_alarm_failed", { tenant: row?.tenant ?? null, containerId: row?.id ?? null, ...errorFields(err) });
+        logEvent("error", "tracker_alarm_failed", {
+          tenant: row?.tenant ?? null,
+          containerId: row?.id ?? null,
+          ...errorFields(err),
+        });
       }
     }
     this.#alarmFailures = failed ? this.#alarmFailures + 1 : 0;
@@ -365,7 +423,13 @@ export class ContainerTracker extends DurableObject<Bindings> {
   /** Arms the one alarm for the earliest time a capability needs it, or clears it when none does. */
   async #armAlarm(): Promise<void> {
     const now = Date.now();
-    let at = nextWake([this.#copies.nextWake(now), this.#sweeps.nextWake(), this.#repair.nextWake(), this.#lifecycle.nextWake(), this.#ctx.usage.nextWake(now)]);
+    let at = nextWake([
+      this.#copies.nextWake(now),
+      this.#sweeps.nextWake(),
+      this.#repair.nextWake(),
+      this.#lifecycle.nextWake(),
+      this.#ctx.usage.nextWake(now),
+    ]);
     if (at !== null && this.#alarmFailures > 0) at = alarmRetryAt(at, now, this.#alarmFailures);
     if (at === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(Math.max(now, at));
@@ -402,14 +466,22 @@ export class ContainerTracker extends DurableObject<Bindings> {
   #claimContainer(tenant: string, containerId: string, upstreamKeySealed?: string | null): void {
     const c = this.#store.container();
     if (!c) return this.#store.insertContainer(containerId, tenant, Date.now(), upstreamKeySealed ?? null);
-    if (c.id !== containerId) throw new TrackerError("wrong_container", `this tracker tracks ${c.id}, not ${containerId}`);
+    if (c.id !== containerId)
+      throw new TrackerError("wrong_container", `this tracker tracks ${c.id}, not ${containerId}`);
     if (c.tenant !== tenant) throw new TrackerError("foreign_tenant", "this container belongs to another tenant");
     if (upstreamKeySealed) this.#store.keepSealedKey(upstreamKeySealed);
   }
 
-  #upsertResponse(tenant: string, responseId: string, createdAt: number, sweepNextAt: number | null, sweepUntil: number | null): void {
+  #upsertResponse(
+    tenant: string,
+    responseId: string,
+    createdAt: number,
+    sweepNextAt: number | null,
+    sweepUntil: number | null,
+  ): void {
     const row = this.#store.response(responseId);
-    if (row && row.tenant !== tenant) throw new TrackerError("foreign_tenant", "this response belongs to another tenant");
+    if (row && row.tenant !== tenant)
+      throw new TrackerError("foreign_tenant", "this response belongs to another tenant");
     if (!row) this.#store.insertResponse(tenant, responseId, createdAt, sweepNextAt, sweepUntil);
     else if (sweepNextAt !== null) this.#store.restartSweep(responseId, createdAt, sweepNextAt, sweepUntil);
   }

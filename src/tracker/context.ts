@@ -44,10 +44,13 @@ export class Waiters {
   /** Resolves on the next state change or after `ms`, whichever is first. */
   changed(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(done);
-        resolve();
-      }, Math.max(0, ms));
+      const timer = setTimeout(
+        () => {
+          this.#waiting.delete(done);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
       const done = () => {
         clearTimeout(timer);
         resolve();

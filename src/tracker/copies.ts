@@ -91,7 +91,13 @@ export class Copies implements Capability {
     const expiry = this.sweeps.expiry();
     if (now < expiry) return;
     for (const job of this.ctx.store.copyJobs.all().filter((j) => !this.#running.has(idOf(j)))) {
-      this.ctx.store.setState(job.file_id, job.version, "lost", { code: "expired_before_copy", expiry }, this.ctx.now());
+      this.ctx.store.setState(
+        job.file_id,
+        job.version,
+        "lost",
+        { code: "expired_before_copy", expiry },
+        this.ctx.now(),
+      );
       this.ctx.store.copyJobs.delete(keyOf(job));
       await this.abortUpload(job);
     }
@@ -109,13 +115,17 @@ export class Copies implements Capability {
 
   /** Aborts every unfinished multipart upload (the container ends with its jobs dropped). */
   async abortAll(): Promise<void> {
-    for (const job of this.ctx.store.copyJobs.all().filter((j) => !this.#running.has(idOf(j)))) await this.abortUpload(job);
+    for (const job of this.ctx.store.copyJobs.all().filter((j) => !this.#running.has(idOf(j))))
+      await this.abortUpload(job);
   }
 
   async abortUpload(job: JobRow): Promise<void> {
     if (!job.upload_id) return;
     const file = this.ctx.store.file(job.file_id, job.version);
-    if (file) await this.ctx.env.FILES.resumeMultipartUpload(file.r2_key, job.upload_id).abort().catch(() => {});
+    if (file)
+      await this.ctx.env.FILES.resumeMultipartUpload(file.r2_key, job.upload_id)
+        .abort()
+        .catch(() => {});
     this.ctx.store.copyJobs.deleteParts(keyOf(job));
   }
 
@@ -149,7 +159,13 @@ export class Copies implements Capability {
         uploadId: job.upload_id,
         parts: store.copyJobs.parts(key),
         httpMetadata: { contentType: file.content_type },
-        customMetadata: { tenant: file.tenant, container: file.container_id, file: file.file_id, version: String(file.version), path: file.path },
+        customMetadata: {
+          tenant: file.tenant,
+          container: file.container_id,
+          file: file.file_id,
+          version: String(file.version),
+          path: file.path,
+        },
       };
       // The key and the limits: a directory that cannot answer (and no earlier record) backs off
       // this job like any failed attempt; a revoked tenant propagates and ends the tracker.
@@ -160,7 +176,12 @@ export class Copies implements Capability {
         limits = (await this.ctx.tenant.load(file.tenant)).limits;
       } catch (err) {
         if (!(err instanceof TenantUnavailableError)) throw err;
-        await this.#settle(job, file, { kind: "retry", reason: err.message }, byteAllowance(this.ctx.tenant.cached(file.tenant), 0));
+        await this.#settle(
+          job,
+          file,
+          { kind: "retry", reason: err.message },
+          byteAllowance(this.ctx.tenant.cached(file.tenant), 0),
+        );
         return;
       }
       const hooks: CopyHooks = {
@@ -180,7 +201,10 @@ export class Copies implements Capability {
       const allowance = byteAllowance(limits, await this.#tenantBytes(file.tenant));
       const result: CopyResult = allowance.full
         ? { kind: "too_large", reason: "tenant storage limit reached", limit: 0 }
-        : await copyStep(this.ctx.env.FILES, state, hooks, { maxParts: Math.max(1, Math.min(PARTS_PER_STEP, this.#partsLeft)), maxBytes: allowance.maxBytes });
+        : await copyStep(this.ctx.env.FILES, state, hooks, {
+            maxParts: Math.max(1, Math.min(PARTS_PER_STEP, this.#partsLeft)),
+            maxBytes: allowance.maxBytes,
+          });
       await this.#settle(job, file, result, allowance);
     } finally {
       this.#running.delete(idOf(job));
@@ -217,16 +241,28 @@ export class Copies implements Capability {
     // The copy_job log line (src/observability/copy-job.ts); never throws. Stored files are
     // metered from the usage outbox, after they are stored (below).
     reportCopyJob({
-      tenant: file.tenant, containerId: file.container_id, fileId: file.file_id, version: file.version,
-      result, attempts: job.attempts + 1, gaveUp: outcome.kind === "lost",
+      tenant: file.tenant,
+      containerId: file.container_id,
+      fileId: file.file_id,
+      version: file.version,
+      result,
+      attempts: job.attempts + 1,
+      gaveUp: outcome.kind === "lost",
     });
     switch (outcome.kind) {
       case "stored":
         if (result.kind !== "stored") return;
-        store.markStored(key, { bytes: result.bytes, sha256: result.sha256, etag: result.etag, retainUntil: outcome.retainUntil }, now);
+        store.markStored(
+          key,
+          { bytes: result.bytes, sha256: result.sha256, etag: result.etag, retainUntil: outcome.retainUntil },
+          now,
+        );
         this.#run(file.tenant).files += 1;
         this.#run(file.tenant).bytes += result.bytes;
-        this.ctx.usage.record(file.tenant, `${file.container_id}/${file.file_id}/${file.version}`, file.container_id, { files_stored: 1, bytes_stored: result.bytes });
+        this.ctx.usage.record(file.tenant, `${file.container_id}/${file.file_id}/${file.version}`, file.container_id, {
+          files_stored: 1,
+          bytes_stored: result.bytes,
+        });
         // The parts rows stay as the record of how the object was assembled (docs/storage.md).
         store.copyJobs.delete(key);
         return;

@@ -20,7 +20,9 @@ export class InlineFigures {
   /** Stores (or finds) the figure and cites it for its response; returns its file id. */
   async store(p: StoreInlineInput, containerId: string): Promise<string> {
     const { store, waiters } = this.ctx;
-    const sha256 = [...new Uint8Array(await crypto.subtle.digest("SHA-256", p.bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const sha256 = [...new Uint8Array(await crypto.subtle.digest("SHA-256", p.bytes))]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
     const fileId = `inline_${sha256.slice(0, 32)}`;
     const path = p.path ?? `/mnt/data/${p.filename}`;
     if (!store.file(fileId, 1)) {
@@ -41,13 +43,34 @@ export class InlineFigures {
     const key = inlineObjectKey({ tenant: p.tenant, responseId: p.responseId, sha256 });
     const obj = await this.ctx.env.FILES.put(key, p.bytes, {
       httpMetadata: { contentType: p.contentType },
-      customMetadata: { tenant: p.tenant, container: containerId, file: fileId, version: "1", sha256, response: p.responseId },
+      customMetadata: {
+        tenant: p.tenant,
+        container: containerId,
+        file: fileId,
+        version: "1",
+        sha256,
+        response: p.responseId,
+      },
     });
     const now = this.ctx.now();
-    const limits = await this.ctx.tenant.load(p.tenant).then((t) => t.limits, () => this.ctx.tenant.cached(p.tenant));
+    const limits = await this.ctx.tenant.load(p.tenant).then(
+      (t) => t.limits,
+      () => this.ctx.tenant.cached(p.tenant),
+    );
     this.ctx.store.insertInlineFile({
-      fileId, tenant: p.tenant, containerId, path, filename: p.filename, bytes: p.bytes.byteLength, contentType: p.contentType,
-      sha256, etag: obj?.httpEtag ?? null, r2Key: key, responseId: p.responseId, retainUntil: now + limits.retentionMs, now,
+      fileId,
+      tenant: p.tenant,
+      containerId,
+      path,
+      filename: p.filename,
+      bytes: p.bytes.byteLength,
+      contentType: p.contentType,
+      sha256,
+      etag: obj?.httpEtag ?? null,
+      r2Key: key,
+      responseId: p.responseId,
+      retainUntil: now + limits.retentionMs,
+      now,
     });
   }
 }

@@ -13,7 +13,11 @@ export class JobStore {
     this.sql.exec(
       `INSERT INTO jobs (file_id, version, tenant, next_attempt_at, part_size) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (file_id, version) DO UPDATE SET next_attempt_at = excluded.next_attempt_at, attempts = 0`,
-      fileId, version, tenant, at, partSize,
+      fileId,
+      version,
+      tenant,
+      at,
+      partSize,
     );
   }
 
@@ -26,7 +30,9 @@ export class JobStore {
   }
 
   due(now: number): JobRow[] {
-    return this.sql.exec<JobRow>("SELECT * FROM jobs WHERE next_attempt_at <= ? ORDER BY next_attempt_at, file_id", now).toArray();
+    return this.sql
+      .exec<JobRow>("SELECT * FROM jobs WHERE next_attempt_at <= ? ORDER BY next_attempt_at, file_id", now)
+      .toArray();
   }
 
   delete(key: VersionKey): void {
@@ -39,12 +45,23 @@ export class JobStore {
 
   /** The job's multipart upload (null: none), and the part size its parts have (kept when not given). */
   setUploadId(key: VersionKey, uploadId: string | null, partSize?: number): void {
-    this.sql.exec("UPDATE jobs SET upload_id = ?, part_size = coalesce(?, part_size) WHERE file_id = ? AND version = ?", uploadId, partSize ?? null, ...key);
+    this.sql.exec(
+      "UPDATE jobs SET upload_id = ?, part_size = coalesce(?, part_size) WHERE file_id = ? AND version = ?",
+      uploadId,
+      partSize ?? null,
+      ...key,
+    );
   }
 
   /** Continue (`attempts` 0, no error) or retry (`attempts`, the error) at `at`. */
   reschedule(key: VersionKey, at: number, attempts: number, lastError: string | null): void {
-    this.sql.exec("UPDATE jobs SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE file_id = ? AND version = ?", attempts, at, lastError, ...key);
+    this.sql.exec(
+      "UPDATE jobs SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE file_id = ? AND version = ?",
+      attempts,
+      at,
+      lastError,
+      ...key,
+    );
   }
 
   parts(key: VersionKey): { partNumber: number; etag: string; size: number }[] {
@@ -60,7 +77,12 @@ export class JobStore {
   storePart(key: VersionKey, tenant: string, p: { partNumber: number; etag: string; size: number }, now: number): void {
     this.sql.exec(
       "INSERT OR REPLACE INTO parts (file_id, version, tenant, part_number, etag, size, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ...key, tenant, p.partNumber, p.etag, p.size, now,
+      ...key,
+      tenant,
+      p.partNumber,
+      p.etag,
+      p.size,
+      now,
     );
   }
 

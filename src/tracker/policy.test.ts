@@ -35,7 +35,12 @@ import {
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
-const file = (id: string, path: string, created_at: number, source = "assistant"): ContainerFile => ({ id, path, created_at, source });
+const file = (id: string, path: string, created_at: number, source = "assistant"): ContainerFile => ({
+  id,
+  path,
+  created_at,
+  source,
+});
 const limits = (over: Partial<StorageLimits> = {}): StorageLimits => ({ ...DEFAULT_LIMITS, ...over });
 const allowance = byteAllowance(limits(), 0);
 
@@ -56,20 +61,34 @@ describe("attribution", () => {
 
   it("a linked path resolves to the response's own write, else an earlier one, never a later response's rewrite", () => {
     const w = attributionWindow(1000, 1100);
-    const listing = [file("old", "/mnt/data/r.csv", 500), file("own", "/mnt/data/r.csv", 1050), file("later", "/mnt/data/r.csv", 1150)];
+    const listing = [
+      file("old", "/mnt/data/r.csv", 500),
+      file("own", "/mnt/data/r.csv", 1050),
+      file("later", "/mnt/data/r.csv", 1150),
+    ];
     expect(matchClaim(w, "/mnt/data/r.csv", listing)?.id).toBe("own");
     expect(matchClaim(w, "/mnt/data/r.csv", [listing[0]!, listing[2]!])?.id).toBe("old");
     expect(matchClaim(w, "/mnt/data/r.csv", [listing[2]!])).toBeNull();
     // A bare name matches by basename; within one second the later listing position wins.
-    expect(matchClaim(w, "r.csv", [file("x", "/mnt/data/r.csv", 1050), file("y", "/mnt/data/sub/r.csv", 1050)])?.id).toBe("y");
+    expect(
+      matchClaim(w, "r.csv", [file("x", "/mnt/data/r.csv", 1050), file("y", "/mnt/data/sub/r.csv", 1050)])?.id,
+    ).toBe("y");
   });
 });
 
 describe("versions and limits", () => {
   it("the same path and created_at is the same version; a failed one is queued again; anything else is a new version", () => {
     const latest = { version: 2, upstreamCreatedAt: 1000, path: "/mnt/data/a", state: "stored" as const };
-    expect(versionDecision(latest, { created_at: 1000, path: "/mnt/data/a" })).toEqual({ kind: "same", version: 2, requeue: false });
-    expect(versionDecision({ ...latest, state: "failed" }, { created_at: 1000, path: "/mnt/data/a" })).toEqual({ kind: "same", version: 2, requeue: true });
+    expect(versionDecision(latest, { created_at: 1000, path: "/mnt/data/a" })).toEqual({
+      kind: "same",
+      version: 2,
+      requeue: false,
+    });
+    expect(versionDecision({ ...latest, state: "failed" }, { created_at: 1000, path: "/mnt/data/a" })).toEqual({
+      kind: "same",
+      version: 2,
+      requeue: true,
+    });
     expect(versionDecision(latest, { created_at: 1001, path: "/mnt/data/a" })).toEqual({ kind: "new", version: 3 });
     expect(versionDecision(latest, { created_at: 1000, path: "/mnt/data/b" })).toEqual({ kind: "new", version: 3 });
     expect(versionDecision(undefined, { created_at: 1000, path: "/mnt/data/a" })).toEqual({ kind: "new", version: 1 });
@@ -90,7 +109,9 @@ describe("versions and limits", () => {
     expect(byteAllowance(l, 950)).toMatchObject({ maxBytes: 50, full: false, refusal: { which: "tenant" } });
     expect(byteAllowance(l, 1000)).toMatchObject({ maxBytes: 0, full: true });
     expect(reasonText(byteAllowance(l, 0).refusal)).toBe("limit: larger than allowed by bytes_per_file (100 bytes)");
-    expect(reasonText(byteAllowance(l, 950).refusal)).toBe("limit: larger than allowed by bytes_per_tenant (1000 bytes, 950 already stored)");
+    expect(reasonText(byteAllowance(l, 950).refusal)).toBe(
+      "limit: larger than allowed by bytes_per_tenant (1000 bytes, 950 already stored)",
+    );
   });
 });
 
@@ -129,34 +150,90 @@ describe("sweeps and expiry", () => {
     expect(isLive({ status: "expired", finalSweptAt: null })).toBe(false);
     expect(isLive({ status: "unavailable", finalSweptAt: null })).toBe(false);
     expect(isLive({ status: "running", finalSweptAt: T0 })).toBe(false);
-    expect([null, "running", "expired", "unavailable"].map(unresolvedClaimState)).toEqual(["pending", "pending", "missing", "unavailable"]);
+    expect([null, "running", "expired", "unavailable"].map(unresolvedClaimState)).toEqual([
+      "pending",
+      "pending",
+      "missing",
+      "unavailable",
+    ]);
   });
 
   it("ends a container one way, with what each cause does to its rows", () => {
-    expect(containerEnd("gone")).toMatchObject({ status: "expired", unfinished: { state: "lost" }, dropJobs: true, dropParts: true, claims: "missing", forgetKey: true });
-    expect(containerEnd("unavailable")).toMatchObject({ status: "unavailable", unfinished: { state: "unavailable" }, dropJobs: true, claims: "unavailable", forgetKey: false });
-    expect(containerEnd("final_sweep")).toMatchObject({ status: null, finalSwept: true, unfinished: null, dropJobs: false, claims: "missing" });
-    expect(containerEnd("overdue")).toMatchObject({ status: null, finalSwept: false, unfinished: null, forgetKey: true, claims: "missing" });
-    expect(reasonText(containerEnd("gone").unfinished!.reason)).toBe("the container expired before the file was copied");
+    expect(containerEnd("gone")).toMatchObject({
+      status: "expired",
+      unfinished: { state: "lost" },
+      dropJobs: true,
+      dropParts: true,
+      claims: "missing",
+      forgetKey: true,
+    });
+    expect(containerEnd("unavailable")).toMatchObject({
+      status: "unavailable",
+      unfinished: { state: "unavailable" },
+      dropJobs: true,
+      claims: "unavailable",
+      forgetKey: false,
+    });
+    expect(containerEnd("final_sweep")).toMatchObject({
+      status: null,
+      finalSwept: true,
+      unfinished: null,
+      dropJobs: false,
+      claims: "missing",
+    });
+    expect(containerEnd("overdue")).toMatchObject({
+      status: null,
+      finalSwept: false,
+      unfinished: null,
+      forgetKey: true,
+      claims: "missing",
+    });
+    expect(reasonText(containerEnd("gone").unfinished!.reason)).toBe(
+      "the container expired before the file was copied",
+    );
     expect(reasonText(containerEnd("unavailable").unfinished!.reason)).toMatch(/Containers API/);
   });
 });
 
 describe("copy outcomes", () => {
-  const base = { now: T0, attempts: 0, expiry: T0 + 20 * MIN, retentionMs: 30 * DAY, path: "/mnt/data/a.csv", allowance, random: () => 1 };
+  const base = {
+    now: T0,
+    attempts: 0,
+    expiry: T0 + 20 * MIN,
+    retentionMs: 30 * DAY,
+    path: "/mnt/data/a.csv",
+    allowance,
+    random: () => 1,
+  };
 
   it("stored files are kept for the retention time; a partial step continues at once", () => {
-    expect(copyOutcome({ kind: "stored", bytes: 1, sha256: "x", etag: "e", multipart: false }, base)).toEqual({ kind: "stored", retainUntil: T0 + 30 * DAY });
+    expect(copyOutcome({ kind: "stored", bytes: 1, sha256: "x", etag: "e", multipart: false }, base)).toEqual({
+      kind: "stored",
+      retainUntil: T0 + 30 * DAY,
+    });
     expect(copyOutcome({ kind: "partial", bytesStored: 8 }, base)).toEqual({ kind: "continue", at: T0 });
   });
 
   it("retries with backoff, never sooner than Retry-After, and is lost once the retries reach the expiry", () => {
-    expect(copyOutcome({ kind: "retry", reason: "HTTP 500" }, base)).toEqual({ kind: "retry", at: T0 + 2000, attempts: 1, lastError: "HTTP 500" });
-    expect(copyOutcome({ kind: "retry", reason: "HTTP 429", retryAfterMs: 300_000 }, base)).toMatchObject({ kind: "retry", at: T0 + 300_000 });
+    expect(copyOutcome({ kind: "retry", reason: "HTTP 500" }, base)).toEqual({
+      kind: "retry",
+      at: T0 + 2000,
+      attempts: 1,
+      lastError: "HTTP 500",
+    });
+    expect(copyOutcome({ kind: "retry", reason: "HTTP 429", retryAfterMs: 300_000 }, base)).toMatchObject({
+      kind: "retry",
+      at: T0 + 300_000,
+    });
     // A Retry-After beyond the expiry is pulled in before it.
-    expect(copyOutcome({ kind: "retry", reason: "HTTP 429", retryAfterMs: 3600_000 }, base)).toMatchObject({ at: base.expiry - EXPIRY_MARGIN_MS });
+    expect(copyOutcome({ kind: "retry", reason: "HTTP 429", retryAfterMs: 3600_000 }, base)).toMatchObject({
+      at: base.expiry - EXPIRY_MARGIN_MS,
+    });
     // At the deadline: lost, saying when the container expired and the last error.
-    const lost = copyOutcome({ kind: "retry", reason: "HTTP 500" }, { ...base, attempts: 6, now: base.expiry - EXPIRY_MARGIN_MS });
+    const lost = copyOutcome(
+      { kind: "retry", reason: "HTTP 500" },
+      { ...base, attempts: 6, now: base.expiry - EXPIRY_MARGIN_MS },
+    );
     expect(lost).toMatchObject({ kind: "lost", reason: { code: "retries_exhausted", attempts: 7 } });
     expect(reasonText((lost as { reason: Parameters<typeof reasonText>[0] }).reason)).toBe(
       "the container expired (about 2026-01-15T12:20:00Z) before the copy succeeded; last error after 7 attempts: HTTP 500",
@@ -164,20 +241,36 @@ describe("copy outcomes", () => {
   });
 
   it("classifies upstream's refusals: the container is over, an unexplained 404 is checked, an entry without content is missing or junk", () => {
-    const gone = (failure: "expired" | "no_api" | "file_gone") => ({ kind: "gone" as const, reason: "HTTP 404", status: 404, failure });
+    const gone = (failure: "expired" | "no_api" | "file_gone") => ({
+      kind: "gone" as const,
+      reason: "HTTP 404",
+      status: 404,
+      failure,
+    });
     expect(copyOutcome(gone("expired"), base)).toEqual({ kind: "container_gone" });
     expect(copyOutcome(gone("no_api"), base)).toEqual({ kind: "check_container" });
     expect(copyOutcome(gone("file_gone"), base)).toMatchObject({ kind: "no_content", state: "missing" });
-    expect(copyOutcome(gone("file_gone"), { ...base, path: "/mnt/data/__pycache__/x.pyc" })).toMatchObject({ kind: "no_content", state: "skipped", reason: { code: "junk" } });
-    expect(copyOutcome({ kind: "too_large", reason: "big", limit: 1 }, base)).toEqual({ kind: "too_large", reason: allowance.refusal });
+    expect(copyOutcome(gone("file_gone"), { ...base, path: "/mnt/data/__pycache__/x.pyc" })).toMatchObject({
+      kind: "no_content",
+      state: "skipped",
+      reason: { code: "junk" },
+    });
+    expect(copyOutcome({ kind: "too_large", reason: "big", limit: 1 }, base)).toEqual({
+      kind: "too_large",
+      reason: allowance.refusal,
+    });
   });
 });
 
 describe("lifecycle and the alarm", () => {
   it("deletion reasons carry the day of the clock passed in (retention: 30 days after storing)", () => {
-    expect(reasonText({ code: "deleted_by_retention", at: T0 + 30 * DAY + MIN })).toBe("deleted by retention on 2026-02-14");
+    expect(reasonText({ code: "deleted_by_retention", at: T0 + 30 * DAY + MIN })).toBe(
+      "deleted by retention on 2026-02-14",
+    );
     expect(reasonText({ code: "deleted_on_request", at: T0 })).toBe("deleted on request on 2026-01-15");
-    expect(reasonText({ code: "expired_before_copy", expiry: T0 })).toBe("the container expired (about 2026-01-15T12:00:00Z) before the copy succeeded");
+    expect(reasonText({ code: "expired_before_copy", expiry: T0 })).toBe(
+      "the container expired (about 2026-01-15T12:00:00Z) before the copy succeeded",
+    );
   });
 
   it("a tracker is unreachable only when every response's links expire, after the last of them", () => {
@@ -204,7 +297,9 @@ describe("failures that don't become load", () => {
     expect(a).toEqual({ kind: "again", at: now + BACKOFF_BASE_MS / 2, until: until + BACKOFF_BASE_MS / 2 });
     expect(b).toEqual({ kind: "again", at: now + BACKOFF_BASE_MS, until: until + BACKOFF_BASE_MS });
     // Consecutive failures double the step.
-    expect(failedSweep(4, now, until, now + 20 * MIN, undefined, high)).toMatchObject({ at: now + 8 * BACKOFF_BASE_MS });
+    expect(failedSweep(4, now, until, now + 20 * MIN, undefined, high)).toMatchObject({
+      at: now + 8 * BACKOFF_BASE_MS,
+    });
   });
 
   it("a failed listing never retries sooner than Retry-After, and the window never closes during a 429 storm", () => {
@@ -252,7 +347,13 @@ describe("failures that don't become load", () => {
 
   it("a revoked tenant ends the container: unfinished files lost, no more reads, the key forgotten", () => {
     const end = containerEnd("revoked");
-    expect(end).toMatchObject({ finalSwept: true, dropJobs: true, claims: "missing", forgetKey: true, unfinished: { state: "lost", reason: { code: "tenant_revoked" } } });
+    expect(end).toMatchObject({
+      finalSwept: true,
+      dropJobs: true,
+      claims: "missing",
+      forgetKey: true,
+      unfinished: { state: "lost", reason: { code: "tenant_revoked" } },
+    });
     expect(isLive({ status: null, finalSweptAt: 1 })).toBe(false);
     expect(reasonText({ code: "tenant_revoked" })).toContain("revoked");
   });

@@ -54,7 +54,15 @@ export const WATCH_WINDOW_MS = 10 * 60_000;
 export const HEARTBEAT_MS = 30_000;
 
 /** States after which a file changes no more on its own. */
-export const FINAL_STATES: ReadonlySet<FileState> = new Set(["stored", "failed", "missing", "lost", "skipped", "deleted", "unavailable"]);
+export const FINAL_STATES: ReadonlySet<FileState> = new Set([
+  "stored",
+  "failed",
+  "missing",
+  "lost",
+  "skipped",
+  "deleted",
+  "unavailable",
+]);
 
 export const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -74,7 +82,8 @@ export type Reason =
   | { code: "deleted_on_request" | "deleted_by_retention"; at: number };
 
 /** Why nothing can be copied through an upstream without the Containers API. */
-export const UNAVAILABLE_REASON = "the upstream has no Containers API (404 on the route itself), so unsandbox cannot copy files from it";
+export const UNAVAILABLE_REASON =
+  "the upstream has no Containers API (404 on the route itself), so unsandbox cannot copy files from it";
 
 /** The human sentence of a reason (the manifest's `reason`, the download page's explanation). */
 export function reasonText(r: Reason): string {
@@ -160,7 +169,11 @@ export function isOutputOf(w: AttributionWindow, f: ContainerFile): boolean {
  * response's own write wins; else an earlier one (a link to a file of a previous turn); never a
  * later response's rewrite of the path.
  */
-export function matchClaim(w: AttributionWindow, path: string, listing: readonly ContainerFile[]): ContainerFile | null {
+export function matchClaim(
+  w: AttributionWindow,
+  path: string,
+  listing: readonly ContainerFile[],
+): ContainerFile | null {
   const bare = !path.includes("/");
   const matches = listing
     .map((f, i) => ({ f, i }))
@@ -182,11 +195,13 @@ export interface KnownVersion {
 
 export type VersionDecision =
   /** Upstream still describes the same bytes; `requeue` when that version had failed. */
-  | { kind: "same"; version: number; requeue: boolean }
-  | { kind: "new"; version: number };
+  { kind: "same"; version: number; requeue: boolean } | { kind: "new"; version: number };
 
 /** Same path and `created_at` = the same version; anything else is a new version with its own copy. */
-export function versionDecision(latest: KnownVersion | undefined, f: Pick<ContainerFile, "created_at" | "path">): VersionDecision {
+export function versionDecision(
+  latest: KnownVersion | undefined,
+  f: Pick<ContainerFile, "created_at" | "path">,
+): VersionDecision {
   if (latest && latest.upstreamCreatedAt === f.created_at && latest.path === f.path) {
     return { kind: "same", version: latest.version, requeue: latest.state === "failed" };
   }
@@ -302,9 +317,25 @@ export interface ContainerEnd {
 export function containerEnd(cause: EndCause): ContainerEnd {
   switch (cause) {
     case "final_sweep":
-      return { status: null, finalSwept: true, unfinished: null, dropJobs: false, dropParts: false, claims: "missing", forgetKey: false };
+      return {
+        status: null,
+        finalSwept: true,
+        unfinished: null,
+        dropJobs: false,
+        dropParts: false,
+        claims: "missing",
+        forgetKey: false,
+      };
     case "overdue":
-      return { status: null, finalSwept: false, unfinished: null, dropJobs: false, dropParts: false, claims: "missing", forgetKey: true };
+      return {
+        status: null,
+        finalSwept: false,
+        unfinished: null,
+        dropJobs: false,
+        dropParts: false,
+        claims: "missing",
+        forgetKey: true,
+      };
     case "unavailable":
       return {
         status: "unavailable",
@@ -385,7 +416,15 @@ export type CopyOutcome =
  */
 export function copyOutcome(
   result: CopyResult,
-  ctx: { now: number; attempts: number; expiry: number; retentionMs: number; path: string; allowance: ByteAllowance; random?: () => number },
+  ctx: {
+    now: number;
+    attempts: number;
+    expiry: number;
+    retentionMs: number;
+    path: string;
+    allowance: ByteAllowance;
+    random?: () => number;
+  },
 ): CopyOutcome {
   switch (result.kind) {
     case "stored":
@@ -402,7 +441,11 @@ export function copyOutcome(
       const attempts = ctx.attempts + 1;
       const deadline = ctx.expiry - EXPIRY_MARGIN_MS;
       const at = Math.min(ctx.now + backoffMs(attempts, result.retryAfterMs, ctx.random), deadline);
-      if (at <= ctx.now) return { kind: "lost", reason: { code: "retries_exhausted", expiry: ctx.expiry, attempts, lastError: result.reason } };
+      if (at <= ctx.now)
+        return {
+          kind: "lost",
+          reason: { code: "retries_exhausted", expiry: ctx.expiry, attempts, lastError: result.reason },
+        };
       return { kind: "retry", at, attempts, lastError: result.reason };
     }
   }
@@ -445,8 +488,13 @@ export const TENANT_REFRESH_MS = 60_000;
  * Whether the tenant's record is due for a refresh: never loaded, older than TENANT_REFRESH_MS, and
  * after a failed refresh not before its backoff (the last good record is used meanwhile).
  */
-export function tenantRefreshDue(v: { checkedAt: number | null; failures: number; failedAt: number | null }, now: number, random?: () => number): boolean {
-  if (v.checkedAt === null) return v.failedAt === null || now >= v.failedAt + backoffMs(v.failures, undefined, random ?? (() => 1));
+export function tenantRefreshDue(
+  v: { checkedAt: number | null; failures: number; failedAt: number | null },
+  now: number,
+  random?: () => number,
+): boolean {
+  if (v.checkedAt === null)
+    return v.failedAt === null || now >= v.failedAt + backoffMs(v.failures, undefined, random ?? (() => 1));
   if (now - v.checkedAt < TENANT_REFRESH_MS) return false;
   return v.failedAt === null || now >= v.failedAt + backoffMs(v.failures, undefined, random ?? (() => 1));
 }

@@ -60,7 +60,12 @@ export class Repair implements Capability {
       store.clearRepairDue(r.response_id);
       const paths = this.begin(r.tenant, r.response_id);
       if (!paths?.length) continue;
-      const started = await startRepairTurn(await this.ctx.upstream(), { responseId: r.response_id, containerId, model: r.repair_model!, paths });
+      const started = await startRepairTurn(await this.ctx.upstream(), {
+        responseId: r.response_id,
+        containerId,
+        model: r.repair_model!,
+        paths,
+      });
       if (!started) continue;
       store.setRepairResponse(r.response_id, started.id);
       await this.track({
@@ -77,7 +82,8 @@ export class Repair implements Capability {
       const missing = store.claimsIn(r.response_id, ["missing"]).map((c) => c.path);
       if (missing.length) this.adopt(r.tenant, r.response_id, r.repair_response_id!, missing);
       const repair = store.response(r.repair_response_id!);
-      if (missing.length === 0 || !repair || repair.sweep_next_at === null) store.setRepairResponse(r.response_id, null);
+      if (missing.length === 0 || !repair || repair.sweep_next_at === null)
+        store.setRepairResponse(r.response_id, null);
     }
   }
 

@@ -94,18 +94,28 @@ export class ResponseIndex extends DurableObject<Bindings> {
   register(input: RegisterInput): void {
     const p = RegisterSchema.parse(input);
     const row = this.#row();
-    if (row && (row.tenant !== p.tenant || row.id !== p.responseId)) throw new TrackerError("foreign_tenant", "this response belongs to another tenant");
+    if (row && (row.tenant !== p.tenant || row.id !== p.responseId))
+      throw new TrackerError("foreign_tenant", "this response belongs to another tenant");
     const now = Date.now();
     if (!row) {
       this.#sql.exec(
         "INSERT INTO response (id, tenant, previous_response_id, created_at, registered_at) VALUES (?, ?, ?, ?, ?)",
-        p.responseId, p.tenant, p.previousResponseId ?? null, p.createdAt, now,
+        p.responseId,
+        p.tenant,
+        p.previousResponseId ?? null,
+        p.createdAt,
+        now,
       );
     } else if (p.previousResponseId && !row.previous_response_id) {
       this.#sql.exec("UPDATE response SET previous_response_id = ?", p.previousResponseId);
     }
     for (const c of p.containerIds) {
-      this.#sql.exec("INSERT INTO containers (container_id, tenant, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", c, p.tenant, now);
+      this.#sql.exec(
+        "INSERT INTO containers (container_id, tenant, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        c,
+        p.tenant,
+        now,
+      );
     }
   }
 
@@ -117,7 +127,11 @@ export class ResponseIndex extends DurableObject<Bindings> {
     for (const l of LinkRecordSchema.parse(links)) {
       this.#sql.exec(
         "INSERT INTO links (url, tenant, path, original, recorded_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING",
-        l.url, row.tenant, l.path, l.original, now,
+        l.url,
+        row.tenant,
+        l.path,
+        l.original,
+        now,
       );
     }
   }
@@ -133,7 +147,9 @@ export class ResponseIndex extends DurableObject<Bindings> {
   }
 
   /** The containers and previous response, as registered (null when unknown or another tenant's). */
-  info(tenant: string): { responseId: string; previousResponseId: string | null; createdAt: number; containerIds: string[] } | null {
+  info(
+    tenant: string,
+  ): { responseId: string; previousResponseId: string | null; createdAt: number; containerIds: string[] } | null {
     const row = this.#row();
     if (!row || row.tenant !== tenant) return null;
     return {
@@ -156,20 +172,32 @@ export class ResponseIndex extends DurableObject<Bindings> {
     if (!row) return { kind: "pending" };
     if (row.tenant !== input.tenant) return { kind: "unknown" };
     const pinned = this.#sql
-      .exec<{ container_id: string; file_id: string; version: number }>("SELECT container_id, file_id, version FROM resolutions WHERE path = ?", input.path)
+      .exec<{ container_id: string; file_id: string; version: number }>(
+        "SELECT container_id, file_id, version FROM resolutions WHERE path = ?",
+        input.path,
+      )
       .toArray()[0];
-    if (pinned) return { kind: "file", containerId: pinned.container_id, fileId: pinned.file_id, version: pinned.version };
+    if (pinned)
+      return { kind: "file", containerId: pinned.container_id, fileId: pinned.file_id, version: pinned.version };
 
     let pending = false;
     for (const containerId of this.#containers()) {
-      const r = await trackerFor(this.env, containerId).resolvePath({ tenant: input.tenant, responseId: row.id, path: input.path });
+      const r = await trackerFor(this.env, containerId).resolvePath({
+        tenant: input.tenant,
+        responseId: row.id,
+        path: input.path,
+      });
       if (r.kind === "file") return this.#pin(input.path, r, row.id);
       if (r.kind === "pending") pending = true;
     }
     if (pending) return { kind: "pending" };
     const depth = input.depth ?? 0;
     if (row.previous_response_id && depth < MAX_CHAIN) {
-      const r = await responseIndexFor(this.env, row.previous_response_id).resolve({ tenant: input.tenant, path: input.path, depth: depth + 1 });
+      const r = await responseIndexFor(this.env, row.previous_response_id).resolve({
+        tenant: input.tenant,
+        path: input.path,
+        depth: depth + 1,
+      });
       if (r.kind === "file") return this.#pin(input.path, r, row.previous_response_id);
       if (r.kind === "pending") return r;
     }
@@ -187,34 +215,62 @@ export class ResponseIndex extends DurableObject<Bindings> {
    */
   conversationTurn(input: { tenant: string; responseId: string; itemIds?: string[] }): string | null {
     const known = this.#sql
-      .exec<{ tenant: string; previous_response_id: string | null }>("SELECT tenant, previous_response_id FROM conversation_turns WHERE response_id = ?", input.responseId)
+      .exec<{ tenant: string; previous_response_id: string | null }>(
+        "SELECT tenant, previous_response_id FROM conversation_turns WHERE response_id = ?",
+        input.responseId,
+      )
       .toArray()[0];
     if (known && known.tenant !== input.tenant) throw new Error("this conversation turn belongs to another tenant");
     let previous = known ? known.previous_response_id : null;
     if (!known) {
       const last = this.#sql
-        .exec<{ response_id: string; seq: number }>("SELECT response_id, seq FROM conversation_turns WHERE tenant = ? ORDER BY seq DESC LIMIT 1", input.tenant)
+        .exec<{ response_id: string; seq: number }>(
+          "SELECT response_id, seq FROM conversation_turns WHERE tenant = ? ORDER BY seq DESC LIMIT 1",
+          input.tenant,
+        )
         .toArray()[0];
       previous = last?.response_id ?? null;
       this.#sql.exec(
         "INSERT INTO conversation_turns (response_id, tenant, seq, previous_response_id) VALUES (?, ?, ?, ?)",
-        input.responseId, input.tenant, (last?.seq ?? 0) + 1, previous,
+        input.responseId,
+        input.tenant,
+        (last?.seq ?? 0) + 1,
+        previous,
       );
     }
     for (const itemId of input.itemIds ?? []) {
-      this.#sql.exec("INSERT INTO conversation_items (item_id, tenant, response_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", itemId, input.tenant, input.responseId);
+      this.#sql.exec(
+        "INSERT INTO conversation_items (item_id, tenant, response_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        itemId,
+        input.tenant,
+        input.responseId,
+      );
     }
     return previous;
   }
 
   /** Which of this tenant's turns made each item (items it does not know are left out), and the latest turn. */
-  conversationItems(input: { tenant: string; itemIds: string[] }): { owners: Record<string, string>; latest: string | null } {
+  conversationItems(input: { tenant: string; itemIds: string[] }): {
+    owners: Record<string, string>;
+    latest: string | null;
+  } {
     const owners: Record<string, string> = {};
     for (const itemId of input.itemIds) {
-      const hit = this.#sql.exec<{ response_id: string }>("SELECT response_id FROM conversation_items WHERE item_id = ? AND tenant = ?", itemId, input.tenant).toArray()[0];
+      const hit = this.#sql
+        .exec<{ response_id: string }>(
+          "SELECT response_id FROM conversation_items WHERE item_id = ? AND tenant = ?",
+          itemId,
+          input.tenant,
+        )
+        .toArray()[0];
       if (hit) owners[itemId] = hit.response_id;
     }
-    const latest = this.#sql.exec<{ response_id: string }>("SELECT response_id FROM conversation_turns WHERE tenant = ? ORDER BY seq DESC LIMIT 1", input.tenant).toArray()[0];
+    const latest = this.#sql
+      .exec<{ response_id: string }>(
+        "SELECT response_id FROM conversation_turns WHERE tenant = ? ORDER BY seq DESC LIMIT 1",
+        input.tenant,
+      )
+      .toArray()[0];
     return { owners, latest: latest?.response_id ?? null };
   }
 
@@ -225,13 +281,29 @@ export class ResponseIndex extends DurableObject<Bindings> {
    * then harvests it like the plain route would, so its files are stored even if the client never
    * polls. Idempotent; a response registered to another tenant is refused.
    */
-  async watchBackground(input: { tenant: string; responseId: string; previousResponseId?: string | null; createdAt: number; upstreamKeySealed?: string | null }): Promise<void> {
-    this.register({ tenant: input.tenant, responseId: input.responseId, previousResponseId: input.previousResponseId ?? null, createdAt: input.createdAt, containerIds: [] });
+  async watchBackground(input: {
+    tenant: string;
+    responseId: string;
+    previousResponseId?: string | null;
+    createdAt: number;
+    upstreamKeySealed?: string | null;
+  }): Promise<void> {
+    this.register({
+      tenant: input.tenant,
+      responseId: input.responseId,
+      previousResponseId: input.previousResponseId ?? null,
+      createdAt: input.createdAt,
+      containerIds: [],
+    });
     const now = Date.now();
     this.#sql.exec(
       `INSERT INTO background_watch (id, tenant, previous_response_id, next_poll_at, until, upstream_key_sealed) VALUES (1, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO NOTHING`,
-      input.tenant, input.previousResponseId ?? null, now + nextPollDelay(0), now + BACKGROUND_WATCH_MS, input.upstreamKeySealed ?? null,
+      input.tenant,
+      input.previousResponseId ?? null,
+      now + nextPollDelay(0),
+      now + BACKGROUND_WATCH_MS,
+      input.upstreamKeySealed ?? null,
     );
     await this.#armWatch();
   }
@@ -239,7 +311,13 @@ export class ResponseIndex extends DurableObject<Bindings> {
   /** Polls a watched background response once; harvests it when it has ended. */
   override async alarm(): Promise<void> {
     const w = this.#sql
-      .exec<{ tenant: string; previous_response_id: string | null; polls: number; until: number; upstream_key_sealed: string | null }>(
+      .exec<{
+        tenant: string;
+        previous_response_id: string | null;
+        polls: number;
+        until: number;
+        upstream_key_sealed: string | null;
+      }>(
         "SELECT tenant, previous_response_id, polls, until, upstream_key_sealed FROM background_watch WHERE state = 'watching'",
       )
       .toArray()[0];
@@ -248,14 +326,22 @@ export class ResponseIndex extends DurableObject<Bindings> {
     // The polls and the harvest use the key the response was made with (a pass-through caller's
     // own, a tenant's, or the deployment's): another organisation's key would not find it.
     const deployment = loadConfig(this.env);
-    const config = { ...deployment, OPENAI_API_KEY: await keyForLaterWork(this.env, deployment, w.tenant, w.upstream_key_sealed) };
+    const config = {
+      ...deployment,
+      OPENAI_API_KEY: await keyForLaterWork(this.env, deployment, w.tenant, w.upstream_key_sealed),
+    };
     const polled = await pollResponse(config, row.id);
     if (polled.kind === "gone") return this.#endWatch("gone", polled.error);
-    if (polled.kind === "failed") this.#sql.exec("UPDATE background_watch SET last_error = ? WHERE id = 1", polled.error);
+    if (polled.kind === "failed")
+      this.#sql.exec("UPDATE background_watch SET last_error = ? WHERE id = 1", polled.error);
     const status = polled.kind === "response" ? (polled.response.status ?? "") : "";
     if (polled.kind === "response" && TERMINAL_STATUSES.has(status)) {
       if (!backgroundHarvester) {
-        logEvent("error", "background_harvest_missing", { tenant: w.tenant, responseId: row.id, reason: "no_harvester" });
+        logEvent("error", "background_harvest_missing", {
+          tenant: w.tenant,
+          responseId: row.id,
+          reason: "no_harvester",
+        });
         return this.#endWatch("abandoned", "no harvester is installed");
       }
       await backgroundHarvester({
@@ -271,17 +357,26 @@ export class ResponseIndex extends DurableObject<Bindings> {
     }
     const now = Date.now();
     if (now >= w.until) return this.#endWatch("abandoned", `still ${status || "unknown"} after the watch window`);
-    this.#sql.exec("UPDATE background_watch SET polls = polls + 1, next_poll_at = ? WHERE id = 1", now + nextPollDelay(w.polls + 1));
+    this.#sql.exec(
+      "UPDATE background_watch SET polls = polls + 1, next_poll_at = ? WHERE id = 1",
+      now + nextPollDelay(w.polls + 1),
+    );
     await this.#armWatch();
   }
 
   #endWatch(state: string, error: string | null): void {
     // The watch is over: the caller's key is not kept beyond it (the trackers hold their own).
-    this.#sql.exec("UPDATE background_watch SET state = ?, last_error = ?, upstream_key_sealed = NULL WHERE id = 1", state, error);
+    this.#sql.exec(
+      "UPDATE background_watch SET state = ?, last_error = ?, upstream_key_sealed = NULL WHERE id = 1",
+      state,
+      error,
+    );
   }
 
   async #armWatch(): Promise<void> {
-    const next = this.#sql.exec<{ next_poll_at: number }>("SELECT next_poll_at FROM background_watch WHERE state = 'watching'").toArray()[0];
+    const next = this.#sql
+      .exec<{ next_poll_at: number }>("SELECT next_poll_at FROM background_watch WHERE state = 'watching'")
+      .toArray()[0];
     if (next) await this.ctx.storage.setAlarm(next.next_poll_at);
   }
 
@@ -289,7 +384,12 @@ export class ResponseIndex extends DurableObject<Bindings> {
     this.#sql.exec(
       `INSERT INTO resolutions (path, tenant, container_id, file_id, version, via_response_id, resolved_at)
        SELECT ?, tenant, ?, ?, ?, ?, ? FROM response WHERE true ON CONFLICT (path) DO NOTHING`,
-      path, r.containerId, r.fileId, r.version, via, Date.now(),
+      path,
+      r.containerId,
+      r.fileId,
+      r.version,
+      via,
+      Date.now(),
     );
     return r;
   }
@@ -299,6 +399,9 @@ export class ResponseIndex extends DurableObject<Bindings> {
   }
 
   #containers(): string[] {
-    return this.#sql.exec<{ container_id: string }>("SELECT container_id FROM containers ORDER BY added_at, container_id").toArray().map((r) => r.container_id);
+    return this.#sql
+      .exec<{ container_id: string }>("SELECT container_id FROM containers ORDER BY added_at, container_id")
+      .toArray()
+      .map((r) => r.container_id);
   }
 }

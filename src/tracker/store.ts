@@ -8,7 +8,15 @@
 import type { ContainerInfo } from "../upstream/containers";
 import { containerEnd, reasonText, type EndCause, type LinkReach, type Reason } from "./policy";
 import { JobStore } from "./job-store";
-import { fileRecord, type ClaimRow, type ContainerRow, type FileRow, type JobRow, type ResponseRow, type VersionKey } from "./rows";
+import {
+  fileRecord,
+  type ClaimRow,
+  type ContainerRow,
+  type FileRow,
+  type JobRow,
+  type ResponseRow,
+  type VersionKey,
+} from "./rows";
 import type { Cited, FileState } from "./types";
 
 export class TrackerStore {
@@ -30,7 +38,13 @@ export class TrackerStore {
   }
 
   insertContainer(id: string, tenant: string, now: number, upstreamKeySealed: string | null): void {
-    this.sql.exec("INSERT INTO container (id, tenant, opened_at, upstream_key_sealed) VALUES (?, ?, ?, ?)", id, tenant, now, upstreamKeySealed);
+    this.sql.exec(
+      "INSERT INTO container (id, tenant, opened_at, upstream_key_sealed) VALUES (?, ?, ?, ?)",
+      id,
+      tenant,
+      now,
+      upstreamKeySealed,
+    );
   }
 
   noteTenantChecked(now: number): void {
@@ -46,7 +60,10 @@ export class TrackerStore {
     this.sql.exec(
       `UPDATE container SET status = CASE WHEN status IN ('unavailable', 'expired') THEN status ELSE ? END,
          last_active_at = ?, expires_after_minutes = ?, checked_at = ?`,
-      info.status ?? null, info.last_active_at ?? null, info.expires_after?.minutes ?? null, now,
+      info.status ?? null,
+      info.last_active_at ?? null,
+      info.expires_after?.minutes ?? null,
+      now,
     );
   }
 
@@ -64,12 +81,20 @@ export class TrackerStore {
       `UPDATE container SET status = coalesce(?, status), checked_at = CASE WHEN ? IS NULL THEN checked_at ELSE ? END,
          final_sweep_at = NULL, final_swept_at = CASE WHEN ? THEN ? ELSE final_swept_at END,
          upstream_key_sealed = CASE WHEN ? THEN NULL ELSE upstream_key_sealed END`,
-      end.status, end.status, now, end.finalSwept ? 1 : 0, now, end.forgetKey ? 1 : 0,
+      end.status,
+      end.status,
+      now,
+      end.finalSwept ? 1 : 0,
+      now,
+      end.forgetKey ? 1 : 0,
     );
     if (end.unfinished) {
       this.sql.exec(
         "UPDATE files SET state = ?, reason = ?, reason_code = ?, state_at = ? WHERE state IN ('pending', 'copying')",
-        end.unfinished.state, reasonText(end.unfinished.reason), end.unfinished.reason.code, now,
+        end.unfinished.state,
+        reasonText(end.unfinished.reason),
+        end.unfinished.reason.code,
+        now,
       );
     }
     if (end.dropJobs) this.sql.exec("DELETE FROM jobs");
@@ -85,10 +110,20 @@ export class TrackerStore {
     return this.sql.exec<ResponseRow>("SELECT * FROM responses WHERE response_id = ?", responseId).toArray()[0];
   }
 
-  insertResponse(tenant: string, responseId: string, createdAt: number, sweepNextAt: number | null, sweepUntil: number | null): void {
+  insertResponse(
+    tenant: string,
+    responseId: string,
+    createdAt: number,
+    sweepNextAt: number | null,
+    sweepUntil: number | null,
+  ): void {
     this.sql.exec(
       "INSERT INTO responses (response_id, tenant, created_at, sweep_next_at, sweep_until) VALUES (?, ?, ?, ?, ?)",
-      responseId, tenant, createdAt, sweepNextAt, sweepUntil,
+      responseId,
+      tenant,
+      createdAt,
+      sweepNextAt,
+      sweepUntil,
     );
   }
 
@@ -96,21 +131,30 @@ export class TrackerStore {
   restartSweep(responseId: string, createdAt: number, sweepNextAt: number, sweepUntil: number | null): void {
     this.sql.exec(
       "UPDATE responses SET created_at = ?, sweep_next_at = ?, sweep_until = ?, sweep_attempts = 0, sweep_failures = 0 WHERE response_id = ?",
-      createdAt, sweepNextAt, sweepUntil, responseId,
+      createdAt,
+      sweepNextAt,
+      sweepUntil,
+      responseId,
     );
   }
 
   latestResponse(): ResponseRow | undefined {
-    return this.sql.exec<ResponseRow>("SELECT * FROM responses ORDER BY created_at DESC, rowid DESC LIMIT 1").toArray()[0];
+    return this.sql
+      .exec<ResponseRow>("SELECT * FROM responses ORDER BY created_at DESC, rowid DESC LIMIT 1")
+      .toArray()[0];
   }
 
   /** The `created_at` of the first response that started after `createdAt` (unix s), or null. */
   nextResponseStart(createdAt: number): number | null {
-    return this.sql.exec<{ at: number | null }>("SELECT min(created_at) AS at FROM responses WHERE created_at > ?", createdAt).one().at;
+    return this.sql
+      .exec<{ at: number | null }>("SELECT min(created_at) AS at FROM responses WHERE created_at > ?", createdAt)
+      .one().at;
   }
 
   dueSweeps(now: number): ResponseRow[] {
-    return this.sql.exec<ResponseRow>("SELECT * FROM responses WHERE sweep_next_at IS NOT NULL AND sweep_next_at <= ?", now).toArray();
+    return this.sql
+      .exec<ResponseRow>("SELECT * FROM responses WHERE sweep_next_at IS NOT NULL AND sweep_next_at <= ?", now)
+      .toArray();
   }
 
   earliestSweep(): number | null {
@@ -118,17 +162,34 @@ export class TrackerStore {
   }
 
   scheduleSweep(responseId: string, next: number, attempts: number, now: number): void {
-    this.sql.exec("UPDATE responses SET sweep_next_at = ?, sweep_attempts = ?, sweep_failures = 0, swept_at = ? WHERE response_id = ?", next, attempts, now, responseId);
+    this.sql.exec(
+      "UPDATE responses SET sweep_next_at = ?, sweep_attempts = ?, sweep_failures = 0, swept_at = ? WHERE response_id = ?",
+      next,
+      attempts,
+      now,
+      responseId,
+    );
   }
 
   /** A listing failed: the next attempt and the window moved on by the wait (`failedSweep`). */
   retrySweep(responseId: string, next: number, until: number | null, failures: number): void {
-    this.sql.exec("UPDATE responses SET sweep_next_at = ?, sweep_until = ?, sweep_failures = ? WHERE response_id = ?", next, until, failures, responseId);
+    this.sql.exec(
+      "UPDATE responses SET sweep_next_at = ?, sweep_until = ?, sweep_failures = ? WHERE response_id = ?",
+      next,
+      until,
+      failures,
+      responseId,
+    );
   }
 
   /** The sweep window closed: paths never listed are `missing`. */
   closeSweep(responseId: string, attempts: number, now: number): void {
-    this.sql.exec("UPDATE responses SET sweep_next_at = NULL, sweep_attempts = ?, swept_at = ? WHERE response_id = ?", attempts, now, responseId);
+    this.sql.exec(
+      "UPDATE responses SET sweep_next_at = NULL, sweep_attempts = ?, swept_at = ? WHERE response_id = ?",
+      attempts,
+      now,
+      responseId,
+    );
     this.sql.exec("UPDATE claims SET state = 'missing' WHERE response_id = ? AND state = 'pending'", responseId);
   }
 
@@ -141,7 +202,8 @@ export class TrackerStore {
     }
     this.sql.exec(
       "UPDATE responses SET links_expire = 1, links_until = max(coalesce(links_until, 0), ?) WHERE response_id = ?",
-      expiresAt * 1000, responseId,
+      expiresAt * 1000,
+      responseId,
     );
   }
 
@@ -165,12 +227,15 @@ export class TrackerStore {
     this.sql.exec(
       `UPDATE responses SET repair_due_at = ? WHERE response_id = ? AND repair_model IS NOT NULL AND repair_attempted_at IS NULL
          AND EXISTS (SELECT 1 FROM claims WHERE claims.response_id = responses.response_id AND claims.state = 'missing')`,
-      now, responseId,
+      now,
+      responseId,
     );
   }
 
   dueRepairs(now: number): ResponseRow[] {
-    return this.sql.exec<ResponseRow>("SELECT * FROM responses WHERE repair_due_at IS NOT NULL AND repair_due_at <= ?", now).toArray();
+    return this.sql
+      .exec<ResponseRow>("SELECT * FROM responses WHERE repair_due_at IS NOT NULL AND repair_due_at <= ?", now)
+      .toArray();
   }
 
   earliestRepair(): number | null {
@@ -197,60 +262,138 @@ export class TrackerStore {
   // ───────────────────────────── files ─────────────────────────────
 
   file(fileId: string, version: number): FileRow | undefined {
-    return this.sql.exec<FileRow>("SELECT * FROM files WHERE file_id = ? AND version = ?", fileId, version).toArray()[0];
+    return this.sql
+      .exec<FileRow>("SELECT * FROM files WHERE file_id = ? AND version = ?", fileId, version)
+      .toArray()[0];
   }
 
   latestVersion(fileId: string): FileRow | undefined {
-    return this.sql.exec<FileRow>("SELECT * FROM files WHERE file_id = ? ORDER BY version DESC LIMIT 1", fileId).toArray()[0];
+    return this.sql
+      .exec<FileRow>("SELECT * FROM files WHERE file_id = ? ORDER BY version DESC LIMIT 1", fileId)
+      .toArray()[0];
   }
 
   insertListedFile(f: {
-    fileId: string; version: number; tenant: string; containerId: string; path: string; filename: string; source: string | null;
-    upstreamCreatedAt: number; bytes: number | null; contentType: string; skipped: Reason | null; r2Key: string; responseId: string; now: number;
+    fileId: string;
+    version: number;
+    tenant: string;
+    containerId: string;
+    path: string;
+    filename: string;
+    source: string | null;
+    upstreamCreatedAt: number;
+    bytes: number | null;
+    contentType: string;
+    skipped: Reason | null;
+    r2Key: string;
+    responseId: string;
+    now: number;
   }): void {
     this.sql.exec(
       `INSERT INTO files (file_id, version, tenant, container_id, path, filename, source, upstream_created_at, bytes, content_type,
          state, reason, reason_code, state_at, r2_key, first_seen_at, first_response_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      f.fileId, f.version, f.tenant, f.containerId, f.path, f.filename, f.source, f.upstreamCreatedAt, f.bytes, f.contentType,
-      f.skipped ? "skipped" : "pending", f.skipped ? reasonText(f.skipped) : null, f.skipped?.code ?? null,
-      f.now, f.r2Key, f.now, f.responseId,
+      f.fileId,
+      f.version,
+      f.tenant,
+      f.containerId,
+      f.path,
+      f.filename,
+      f.source,
+      f.upstreamCreatedAt,
+      f.bytes,
+      f.contentType,
+      f.skipped ? "skipped" : "pending",
+      f.skipped ? reasonText(f.skipped) : null,
+      f.skipped?.code ?? null,
+      f.now,
+      f.r2Key,
+      f.now,
+      f.responseId,
     );
   }
 
   insertInlineFile(f: {
-    fileId: string; tenant: string; containerId: string; path: string; filename: string; bytes: number; contentType: string;
-    sha256: string; etag: string | null; r2Key: string; responseId: string; retainUntil: number; now: number;
+    fileId: string;
+    tenant: string;
+    containerId: string;
+    path: string;
+    filename: string;
+    bytes: number;
+    contentType: string;
+    sha256: string;
+    etag: string | null;
+    r2Key: string;
+    responseId: string;
+    retainUntil: number;
+    now: number;
   }): void {
     this.sql.exec(
       `INSERT INTO files (file_id, version, tenant, container_id, path, filename, source, upstream_created_at, bytes, content_type,
          sha256, etag, state, reason, state_at, r2_key, first_seen_at, first_response_id, retain_until)
        VALUES (?, 1, ?, ?, ?, ?, 'inline', NULL, ?, ?, ?, ?, 'stored', NULL, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      f.fileId, f.tenant, f.containerId, f.path, f.filename, f.bytes, f.contentType, f.sha256, f.etag, f.now, f.r2Key, f.now, f.responseId, f.retainUntil,
+      f.fileId,
+      f.tenant,
+      f.containerId,
+      f.path,
+      f.filename,
+      f.bytes,
+      f.contentType,
+      f.sha256,
+      f.etag,
+      f.now,
+      f.r2Key,
+      f.now,
+      f.responseId,
+      f.retainUntil,
     );
   }
 
   setState(fileId: string, version: number, state: FileState, reason: Reason | null, now: number): void {
     this.sql.exec(
       "UPDATE files SET state = ?, reason = ?, reason_code = ?, state_at = ? WHERE file_id = ? AND version = ?",
-      state, reason ? reasonText(reason) : null, reason?.code ?? null, now, fileId, version,
+      state,
+      reason ? reasonText(reason) : null,
+      reason?.code ?? null,
+      now,
+      fileId,
+      version,
     );
     this.changed();
   }
 
-  markStored(key: VersionKey, s: { bytes: number; sha256: string; etag: string; retainUntil: number }, now: number): void {
+  markStored(
+    key: VersionKey,
+    s: { bytes: number; sha256: string; etag: string; retainUntil: number },
+    now: number,
+  ): void {
     this.sql.exec(
       `UPDATE files SET state = 'stored', reason = NULL, reason_code = NULL, state_at = ?, bytes = ?, sha256 = ?, etag = ?, retain_until = ?
        WHERE file_id = ? AND version = ?`,
-      now, s.bytes, s.sha256, s.etag, s.retainUntil, ...key,
+      now,
+      s.bytes,
+      s.sha256,
+      s.etag,
+      s.retainUntil,
+      ...key,
     );
     this.changed();
   }
 
   /** How the last resume of a copy went, on the job and on the file. */
   noteResume(key: VersionKey, offset: number, rangeHonoured: boolean): void {
-    this.sql.exec("UPDATE jobs SET resumed_from = ?, range_honoured = ? WHERE file_id = ? AND version = ?", offset, rangeHonoured ? 1 : 0, ...key);
-    this.sql.exec("UPDATE files SET resumed_from = ?, range_honoured = ? WHERE file_id = ? AND version = ?", offset, rangeHonoured ? 1 : 0, ...key);
+    this.sql.exec(
+      "UPDATE jobs SET resumed_from = ?, range_honoured = ? WHERE file_id = ? AND version = ?",
+      offset,
+      rangeHonoured ? 1 : 0,
+      ...key,
+    );
+    this.sql.exec(
+      "UPDATE files SET resumed_from = ?, range_honoured = ? WHERE file_id = ? AND version = ?",
+      offset,
+      rangeHonoured ? 1 : 0,
+      ...key,
+    );
   }
 
   /** Files of a response that count against `files_per_response` (recorded and not skipped). */
@@ -306,11 +449,18 @@ export class TrackerStore {
   }
 
   dueRetention(now: number): FileRow[] {
-    return this.sql.exec<FileRow>("SELECT * FROM files WHERE state = 'stored' AND retain_until IS NOT NULL AND retain_until <= ?", now).toArray();
+    return this.sql
+      .exec<FileRow>(
+        "SELECT * FROM files WHERE state = 'stored' AND retain_until IS NOT NULL AND retain_until <= ?",
+        now,
+      )
+      .toArray();
   }
 
   earliestRetention(): number | null {
-    return this.sql.exec<{ at: number | null }>("SELECT min(retain_until) AS at FROM files WHERE state = 'stored'").one().at;
+    return this.sql
+      .exec<{ at: number | null }>("SELECT min(retain_until) AS at FROM files WHERE state = 'stored'")
+      .one().at;
   }
 
   /** The newest version written at `path` no later than `beforeS` (unix s), for a link of an older response. */
@@ -319,18 +469,33 @@ export class TrackerStore {
       .exec<{ file_id: string; version: number }>(
         `SELECT file_id, version FROM files WHERE path = ? AND (upstream_created_at IS NULL OR upstream_created_at <= ?)
          ORDER BY upstream_created_at DESC, rowid DESC LIMIT 1`,
-        path, beforeS,
+        path,
+        beforeS,
       )
       .toArray()[0];
   }
 
   // ───────────────────────────── citations ─────────────────────────────
 
-  cite(tenant: string, responseId: string, fileId: string, version: number, path: string, cited: Cited, now: number): void {
+  cite(
+    tenant: string,
+    responseId: string,
+    fileId: string,
+    version: number,
+    path: string,
+    cited: Cited,
+    now: number,
+  ): void {
     this.sql.exec(
       `INSERT INTO citations (response_id, file_id, version, tenant, path, cited, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING`,
-      responseId, fileId, version, tenant, path, cited, now,
+      responseId,
+      fileId,
+      version,
+      tenant,
+      path,
+      cited,
+      now,
     );
   }
 
@@ -341,7 +506,8 @@ export class TrackerStore {
         `SELECT c.file_id, c.version FROM citations c JOIN files f ON f.file_id = c.file_id AND f.version = c.version
          WHERE c.response_id = ? AND c.path = ?
          ORDER BY (c.cited = 'listing'), f.upstream_created_at DESC, f.rowid DESC LIMIT 1`,
-        responseId, path,
+        responseId,
+        path,
       )
       .toArray()[0];
   }
@@ -353,7 +519,8 @@ export class TrackerStore {
         `SELECT c.file_id, c.version, c.path FROM citations c JOIN files f ON f.file_id = c.file_id AND f.version = c.version
          WHERE c.response_id = ? AND c.path = ? AND f.state NOT IN ('skipped', 'missing', 'unavailable')
          ORDER BY f.upstream_created_at DESC, f.rowid DESC LIMIT 1`,
-        repairResponseId, path,
+        repairResponseId,
+        path,
       )
       .toArray()[0];
   }
@@ -371,23 +538,44 @@ export class TrackerStore {
 
   // ───────────────────────────── claims ─────────────────────────────
 
-  insertClaim(responseId: string, path: string, tenant: string, cited: Cited, state: ClaimRow["state"], now: number): void {
+  insertClaim(
+    responseId: string,
+    path: string,
+    tenant: string,
+    cited: Cited,
+    state: ClaimRow["state"],
+    now: number,
+  ): void {
     this.sql.exec(
       `INSERT INTO claims (response_id, path, tenant, cited, state, claimed_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (response_id, path) DO NOTHING`,
-      responseId, path, tenant, cited, state, now,
+      responseId,
+      path,
+      tenant,
+      cited,
+      state,
+      now,
     );
   }
 
   claim(responseId: string, path: string): ClaimRow | undefined {
-    return this.sql.exec<ClaimRow>("SELECT path, cited, state, file_id, version FROM claims WHERE response_id = ? AND path = ?", responseId, path).toArray()[0];
+    return this.sql
+      .exec<ClaimRow>(
+        "SELECT path, cited, state, file_id, version FROM claims WHERE response_id = ? AND path = ?",
+        responseId,
+        path,
+      )
+      .toArray()[0];
   }
 
   /** Resolves a claim; `force` also re-points one already resolved (a repair's adoption). */
   resolveClaim(responseId: string, path: string, fileId: string, version: number, force = false): void {
     this.sql.exec(
       `UPDATE claims SET state = 'resolved', file_id = ?, version = ? WHERE response_id = ? AND path = ?${force ? "" : " AND state != 'resolved'"}`,
-      fileId, version, responseId, path,
+      fileId,
+      version,
+      responseId,
+      path,
     );
   }
 
@@ -397,7 +585,8 @@ export class TrackerStore {
       .exec<ClaimRow>(
         `SELECT path, cited, state, file_id, version FROM claims WHERE response_id = ? AND state IN (${states.map(() => "?").join(", ")})
          ORDER BY claimed_at, path`,
-        responseId, ...states,
+        responseId,
+        ...states,
       )
       .toArray();
   }

@@ -9,7 +9,14 @@
 import { contentTypeFor } from "../http/content-type";
 import { PART_SIZE } from "../storage/copy";
 import { fileObjectKey } from "../storage/keys";
-import { listContainerFiles, retrieveContainer, UpstreamError, type ContainerFile, type ContainerInfo, type UpstreamAccess } from "../upstream/containers";
+import {
+  listContainerFiles,
+  retrieveContainer,
+  UpstreamError,
+  type ContainerFile,
+  type ContainerInfo,
+  type UpstreamAccess,
+} from "../upstream/containers";
 import type { Capability, TrackerContext } from "./context";
 import {
   attributionWindow,
@@ -30,7 +37,11 @@ import { TenantUnavailableError } from "./tenant-view";
 import { TrackerError, type Cited } from "./types";
 
 /** The container row as the policy reads it. */
-export const clockOf = (c: ContainerRow) => ({ openedAt: c.opened_at, clientActiveAt: c.client_active_at, expiresAfterMinutes: c.expires_after_minutes });
+export const clockOf = (c: ContainerRow) => ({
+  openedAt: c.opened_at,
+  clientActiveAt: c.client_active_at,
+  expiresAfterMinutes: c.expires_after_minutes,
+});
 
 /** A listing: the files, or why there are none this time (`retryAfterMs` when upstream said). */
 export type Listing = { ok: true; files: ContainerFile[] } | { ok: false; retryAfterMs?: number };
@@ -73,9 +84,13 @@ export class Sweeps implements Capability {
     try {
       return { ok: true, files: await listContainerFiles(up, this.ctx.store.container()!.id) };
     } catch (err) {
-      if (err instanceof UpstreamError && err.failure === "expired") this.ctx.store.endContainer("gone", this.ctx.now());
-      if (err instanceof UpstreamError && err.failure === "no_api") this.ctx.store.endContainer("unavailable", this.ctx.now());
-      return err instanceof UpstreamError && err.retryAfterMs !== undefined ? { ok: false, retryAfterMs: err.retryAfterMs } : { ok: false };
+      if (err instanceof UpstreamError && err.failure === "expired")
+        this.ctx.store.endContainer("gone", this.ctx.now());
+      if (err instanceof UpstreamError && err.failure === "no_api")
+        this.ctx.store.endContainer("unavailable", this.ctx.now());
+      return err instanceof UpstreamError && err.retryAfterMs !== undefined
+        ? { ok: false, retryAfterMs: err.retryAfterMs }
+        : { ok: false };
     }
   }
 
@@ -84,7 +99,8 @@ export class Sweeps implements Capability {
     try {
       return await retrieveContainer(up, containerId);
     } catch (err) {
-      if (err instanceof UpstreamError && err.failure === "no_api") this.ctx.store.endContainer("unavailable", this.ctx.now());
+      if (err instanceof UpstreamError && err.failure === "no_api")
+        this.ctx.store.endContainer("unavailable", this.ctx.now());
       return undefined;
     }
   }
@@ -110,8 +126,17 @@ export class Sweeps implements Capability {
     const { store } = this.ctx;
     const latest = store.latestVersion(f.id);
     const now = this.ctx.now();
-    if (latest && latest.tenant !== tenant) throw new TrackerError("foreign_tenant", "this file belongs to another tenant");
-    const decision = versionDecision(latest && { version: latest.version, upstreamCreatedAt: latest.upstream_created_at, path: latest.path, state: latest.state }, f);
+    if (latest && latest.tenant !== tenant)
+      throw new TrackerError("foreign_tenant", "this file belongs to another tenant");
+    const decision = versionDecision(
+      latest && {
+        version: latest.version,
+        upstreamCreatedAt: latest.upstream_created_at,
+        path: latest.path,
+        state: latest.state,
+      },
+      f,
+    );
     if (decision.kind === "same") {
       if (decision.requeue) {
         store.setState(f.id, decision.version, "pending", null, now);
@@ -123,9 +148,20 @@ export class Sweeps implements Capability {
     const filename = basename(f.path) || f.id;
     const skipped = skipReason(this.ctx.tenant.cached(tenant), store.countedFiles(responseId), filename);
     store.insertListedFile({
-      fileId: f.id, version: decision.version, tenant, containerId, path: f.path, filename, source: f.source ?? null,
-      upstreamCreatedAt: f.created_at, bytes: f.bytes ?? null, contentType: contentTypeFor(filename), skipped,
-      r2Key: fileObjectKey({ tenant, containerId, fileId: f.id, version: decision.version }), responseId, now,
+      fileId: f.id,
+      version: decision.version,
+      tenant,
+      containerId,
+      path: f.path,
+      filename,
+      source: f.source ?? null,
+      upstreamCreatedAt: f.created_at,
+      bytes: f.bytes ?? null,
+      contentType: contentTypeFor(filename),
+      skipped,
+      r2Key: fileObjectKey({ tenant, containerId, fileId: f.id, version: decision.version }),
+      responseId,
+      now,
     });
     if (!skipped) store.copyJobs.add(tenant, f.id, decision.version, now, PART_SIZE);
     return { fileId: f.id, version: decision.version };

@@ -55,7 +55,8 @@ export class TenantView {
    */
   async load(tenant: string): Promise<TenantState> {
     const config = loadConfig(this.env);
-    if (config.UNSANDBOX_MODE !== "multi-tenant") return { limits: deploymentLimits(this.env), upstreamKey: config.OPENAI_API_KEY };
+    if (config.UNSANDBOX_MODE !== "multi-tenant")
+      return { limits: deploymentLimits(this.env), upstreamKey: config.OPENAI_API_KEY };
     const now = this.now();
     const last = this.#last.get(tenant);
     const checkedAt = last ? (this.store.container()?.tenant_checked_at ?? null) : null;
@@ -78,7 +79,9 @@ export class TenantView {
     }
     const state: TenantState = {
       limits: effectiveLimits(deploymentLimits(this.env), (record.limits as TenantLimitOverrides | undefined) ?? null),
-      upstreamKey: record.upstream_key_sealed ? await unseal(record.upstream_key_sealed, tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []) : config.OPENAI_API_KEY,
+      upstreamKey: record.upstream_key_sealed
+        ? await unseal(record.upstream_key_sealed, tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? [])
+        : config.OPENAI_API_KEY,
     };
     this.#failures = 0;
     this.#failedAt = null;
@@ -91,12 +94,17 @@ export class TenantView {
    * The tenant's record as the request that opened the tracker knew it (multi-tenant mode; at most
    * a key-cache interval old): trusted like a directory read, so a new tracker makes none.
    */
-  async seed(tenant: string, record: { limits: Record<string, unknown> | null; upstreamKeySealed: string | null }): Promise<void> {
+  async seed(
+    tenant: string,
+    record: { limits: Record<string, unknown> | null; upstreamKeySealed: string | null },
+  ): Promise<void> {
     const config = loadConfig(this.env);
     if (config.UNSANDBOX_MODE !== "multi-tenant") return;
     this.#last.set(tenant, {
       limits: effectiveLimits(deploymentLimits(this.env), (record.limits as TenantLimitOverrides | null) ?? null),
-      upstreamKey: record.upstreamKeySealed ? await unseal(record.upstreamKeySealed, tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []) : config.OPENAI_API_KEY,
+      upstreamKey: record.upstreamKeySealed
+        ? await unseal(record.upstreamKeySealed, tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? [])
+        : config.OPENAI_API_KEY,
     });
     this.#failures = 0;
     this.#failedAt = null;

@@ -42,7 +42,10 @@ export const OpenSchema = z.object({
    * Multi-tenant mode: the tenant's limits and sealed upstream key as the request knew them
    * (`tenantForLaterWork`), so a new tracker need not read them from the directory.
    */
-  tenantRecord: z.object({ limits: z.record(z.string(), z.unknown()).nullable(), upstreamKeySealed: z.string().nullable() }).nullable().optional(),
+  tenantRecord: z
+    .object({ limits: z.record(z.string(), z.unknown()).nullable(), upstreamKeySealed: z.string().nullable() })
+    .nullable()
+    .optional(),
 });
 export type OpenInput = z.input<typeof OpenSchema>;
 
@@ -70,7 +73,6 @@ export const StoreInlineSchema = z.object({
 });
 export type StoreInlineInput = z.input<typeof StoreInlineSchema>;
 
-
 /**
  * Why a file (or an unresolved path) is in its state: a closed set of machine codes, stored in
  * `files.reason_code`. The human sentence (the manifest's public `reason`) is made from the code
@@ -95,7 +97,16 @@ export type ReasonCode =
  * File states; `pending` and `copying` are the only non-final ones. `unavailable`: the upstream
  * has no Containers API (a 404 on the route itself), so nothing could be copied.
  */
-export type FileState = "pending" | "copying" | "stored" | "failed" | "missing" | "lost" | "skipped" | "deleted" | "unavailable";
+export type FileState =
+  | "pending"
+  | "copying"
+  | "stored"
+  | "failed"
+  | "missing"
+  | "lost"
+  | "skipped"
+  | "deleted"
+  | "unavailable";
 
 export const DeleteFilesSchema = z
   .object({
@@ -105,7 +116,10 @@ export const DeleteFilesSchema = z
     /** Every version of this container file. */
     fileId: z.string().min(1).optional(),
   })
-  .refine((d) => (d.responseId === undefined) !== (d.fileId === undefined), "name exactly one of responseId and fileId");
+  .refine(
+    (d) => (d.responseId === undefined) !== (d.fileId === undefined),
+    "name exactly one of responseId and fileId",
+  );
 export type DeleteFilesInput = z.input<typeof DeleteFilesSchema>;
 
 /**

@@ -137,7 +137,12 @@ async function refuse(res: Response, what: string): Promise<never> {
   // The message decides the class (an expired container and a missing route are both 404s);
   // reading it also releases the connection (six open connections per invocation).
   const message = await errorMessageOf(res);
-  throw new UpstreamError(res.status, `${what} answered ${res.status}`, retryAfterMs(res.headers), classifyFailure(res.status, message));
+  throw new UpstreamError(
+    res.status,
+    `${what} answered ${res.status}`,
+    retryAfterMs(res.headers),
+    classifyFailure(res.status, message),
+  );
 }
 
 const enc = encodeURIComponent;
@@ -170,13 +175,24 @@ export async function listContainerFiles(up: UpstreamAccess, containerId: string
  * One container file's metadata, or null when upstream says the file does not exist.
  * @throws UpstreamError for anything else (an expired container included).
  */
-export async function retrieveContainerFile(up: UpstreamAccess, containerId: string, fileId: string): Promise<ContainerFile | null> {
-  const res = await fetch(upstreamUrl(up, `/containers/${enc(containerId)}/files/${enc(fileId)}`), { headers: headers(up) });
+export async function retrieveContainerFile(
+  up: UpstreamAccess,
+  containerId: string,
+  fileId: string,
+): Promise<ContainerFile | null> {
+  const res = await fetch(upstreamUrl(up, `/containers/${enc(containerId)}/files/${enc(fileId)}`), {
+    headers: headers(up),
+  });
   if (!res.ok) {
     const message = await errorMessageOf(res);
     const failure = classifyFailure(res.status, message);
     if (failure === "file_gone") return null;
-    throw new UpstreamError(res.status, `container file retrieval answered ${res.status}`, retryAfterMs(res.headers), failure);
+    throw new UpstreamError(
+      res.status,
+      `container file retrieval answered ${res.status}`,
+      retryAfterMs(res.headers),
+      failure,
+    );
   }
   return ContainerFileSchema.parse(await res.json());
 }
@@ -191,7 +207,12 @@ export async function retrieveContainer(up: UpstreamAccess, containerId: string)
     const message = await errorMessageOf(res);
     const failure = classifyFailure(res.status, message);
     if (failure === "expired") return null;
-    throw new UpstreamError(res.status, `container retrieval answered ${res.status}`, retryAfterMs(res.headers), failure);
+    throw new UpstreamError(
+      res.status,
+      `container retrieval answered ${res.status}`,
+      retryAfterMs(res.headers),
+      failure,
+    );
   }
   return ContainerSchema.parse(await res.json());
 }
@@ -202,8 +223,15 @@ export async function retrieveContainer(up: UpstreamAccess, containerId: string)
  * @returns true when upstream deleted it, false when it was already gone.
  * @throws UpstreamError on any other refusal.
  */
-export async function deleteContainerFileUpstream(up: UpstreamAccess, containerId: string, fileId: string): Promise<boolean> {
-  const res = await fetch(upstreamUrl(up, `/containers/${enc(containerId)}/files/${enc(fileId)}`), { method: "DELETE", headers: headers(up) });
+export async function deleteContainerFileUpstream(
+  up: UpstreamAccess,
+  containerId: string,
+  fileId: string,
+): Promise<boolean> {
+  const res = await fetch(upstreamUrl(up, `/containers/${enc(containerId)}/files/${enc(fileId)}`), {
+    method: "DELETE",
+    headers: headers(up),
+  });
   if (res.ok) {
     await res.body?.cancel();
     return true;
@@ -211,7 +239,12 @@ export async function deleteContainerFileUpstream(up: UpstreamAccess, containerI
   const message = await errorMessageOf(res);
   const failure = classifyFailure(res.status, message);
   if (failure === "file_gone" || failure === "expired") return false;
-  throw new UpstreamError(res.status, `container file deletion answered ${res.status}`, retryAfterMs(res.headers), failure);
+  throw new UpstreamError(
+    res.status,
+    `container file deletion answered ${res.status}`,
+    retryAfterMs(res.headers),
+    failure,
+  );
 }
 
 /**
@@ -221,7 +254,12 @@ export async function deleteContainerFileUpstream(up: UpstreamAccess, containerI
  * compressed size, which the R2 copy would then trust. The caller checks the status; the body is
  * not consumed here.
  */
-export function fetchFileContent(up: UpstreamAccess, containerId: string, fileId: string, rangeStart: number | null): Promise<Response> {
+export function fetchFileContent(
+  up: UpstreamAccess,
+  containerId: string,
+  fileId: string,
+  rangeStart: number | null,
+): Promise<Response> {
   const h = headers(up, { "accept-encoding": "identity", accept: "application/binary" });
   if (rangeStart !== null) h.set("range", `bytes=${rangeStart}-`);
   return fetch(upstreamUrl(up, `/containers/${enc(containerId)}/files/${enc(fileId)}/content`), { headers: h });

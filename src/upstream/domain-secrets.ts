@@ -51,14 +51,18 @@ function policiesOf(body: unknown): unknown[] {
 export function domainSecretValues(body: unknown): string[] {
   const values = new Set<string>();
   for (const policy of policiesOf(body)) {
-    for (const s of secretsOf(policy)) if (typeof s.value === "string" && s.value.length >= MIN_SCRUB_LENGTH) values.add(s.value);
+    for (const s of secretsOf(policy))
+      if (typeof s.value === "string" && s.value.length >= MIN_SCRUB_LENGTH) values.add(s.value);
   }
   return [...values].slice(0, MAX_SCRUB_VALUES);
 }
 
 function redactPolicy(policy: unknown): unknown {
   if (!isObj(policy) || !Array.isArray(policy.domain_secrets)) return policy;
-  return { ...policy, domain_secrets: policy.domain_secrets.map((s) => (isObj(s) && "value" in s ? { ...s, value: REDACTED } : s)) };
+  return {
+    ...policy,
+    domain_secrets: policy.domain_secrets.map((s) => (isObj(s) && "value" in s ? { ...s, value: REDACTED } : s)),
+  };
 }
 
 /**
@@ -99,7 +103,11 @@ export function scrubSecrets(text: string, values: readonly string[]): string {
  * An upstream error answer, passed on with any secret value of the request removed from its body
  * (the body is read as text: upstream errors are small JSON documents).
  */
-export async function scrubbedError(upstream: Response, values: readonly string[], headers: Headers): Promise<Response> {
+export async function scrubbedError(
+  upstream: Response,
+  values: readonly string[],
+  headers: Headers,
+): Promise<Response> {
   if (values.length === 0) return new Response(upstream.body, { status: upstream.status, headers });
   const text = scrubSecrets(await upstream.text(), values);
   headers.delete("content-length");

@@ -10,13 +10,26 @@ import type { Config } from "../config";
 import { noteUpstream } from "../observability/request-context";
 
 /** Request headers a client may send that the upstream should still see. */
-const FORWARDED_REQUEST_HEADERS = ["content-type", "accept", "openai-beta", "idempotency-key", "x-stainless-helper-method"];
+const FORWARDED_REQUEST_HEADERS = [
+  "content-type",
+  "accept",
+  "openai-beta",
+  "idempotency-key",
+  "x-stainless-helper-method",
+];
 
 /** Upstream response headers kept on the way back (the SDK and apps read them). */
 export function keptResponseHeaders(upstream: Headers): Headers {
   const out = new Headers();
   for (const [name, value] of upstream) {
-    if (name === "x-request-id" || name.startsWith("x-ratelimit-") || name === "openai-processing-ms" || name === "retry-after" || name === "retry-after-ms" || name === "content-type") {
+    if (
+      name === "x-request-id" ||
+      name.startsWith("x-ratelimit-") ||
+      name === "openai-processing-ms" ||
+      name === "retry-after" ||
+      name === "retry-after-ms" ||
+      name === "content-type"
+    ) {
       out.set(name, value);
     }
   }
@@ -46,8 +59,15 @@ export interface UpstreamTarget {
 }
 
 /** The upstream target of a configuration (per caller: `authenticate` swaps in the caller's key). */
-export function targetOf(config: Pick<Config, "OPENAI_BASE_URL" | "OPENAI_API_KEY" | "UPSTREAM_AUTH_HEADER" | "UPSTREAM_QUERY">): UpstreamTarget {
-  return { baseUrl: config.OPENAI_BASE_URL, apiKey: config.OPENAI_API_KEY, authHeader: config.UPSTREAM_AUTH_HEADER, query: config.UPSTREAM_QUERY };
+export function targetOf(
+  config: Pick<Config, "OPENAI_BASE_URL" | "OPENAI_API_KEY" | "UPSTREAM_AUTH_HEADER" | "UPSTREAM_QUERY">,
+): UpstreamTarget {
+  return {
+    baseUrl: config.OPENAI_BASE_URL,
+    apiKey: config.OPENAI_API_KEY,
+    authHeader: config.UPSTREAM_AUTH_HEADER,
+    query: config.UPSTREAM_QUERY,
+  };
 }
 
 /** `path` (below the base URL, with its own query) plus the configured extra query parameters. */
@@ -85,4 +105,3 @@ export async function upstreamFetch(config: Config, req: UpstreamRequest): Promi
   noteUpstream(Date.now() - started);
   return res;
 }
-

@@ -27,7 +27,10 @@ export type PollResult =
 /** Reads the response once. Never throws. */
 export async function pollResponse(config: Config, responseId: string): Promise<PollResult> {
   try {
-    const res = await upstreamFetch(config, { method: "GET", path: `/responses/${encodeURIComponent(responseId)}?include[]=code_interpreter_call.outputs` });
+    const res = await upstreamFetch(config, {
+      method: "GET",
+      path: `/responses/${encodeURIComponent(responseId)}?include[]=code_interpreter_call.outputs`,
+    });
     if (res.status === 404) {
       await res.body?.cancel();
       return { kind: "gone", error: `upstream answered 404 for ${responseId}` };

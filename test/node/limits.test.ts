@@ -31,7 +31,7 @@ describe("sliding window", () => {
     let t = 1_700_000_000_000;
     const times: number[] = [];
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 3000; i++) times.push((t += Math.floor(rand() * 4000)));
     const admitted = run(times, limit, MINUTE).flatMap((d, i) => (d.ok ? [times[i]!] : []));
     expect(admitted.length).toBeGreaterThan(limit * 20);
@@ -54,7 +54,11 @@ describe("sliding window", () => {
   });
 
   it("keeps at most BUCKETS + 1 buckets whatever the limit, and a refused request counts nothing", () => {
-    const decisions = run(Array.from({ length: 5000 }, (_, i) => i * 37), 1_000_000, MINUTE);
+    const decisions = run(
+      Array.from({ length: 5000 }, (_, i) => i * 37),
+      1_000_000,
+      MINUTE,
+    );
     expect(Math.max(...decisions.map((d) => d.buckets.length))).toBeLessThanOrEqual(BUCKETS + 1);
     const full = run([0, 1], 1, MINUTE)[1]!;
     expect(full.ok).toBe(false);
@@ -70,7 +74,13 @@ describe("sliding window", () => {
 
 describe("addressBucket", () => {
   it("keys IPv6 by its /64, whatever the spelling", () => {
-    const same = ["2001:db8:1:2::1", "2001:DB8:1:2:0:0:0:ffff", "2001:0db8:0001:0002:abcd:ef01:2345:6789", "2001:db8:1:2::1.2.3.4", "2001:db8:1:2::1%eth0"];
+    const same = [
+      "2001:db8:1:2::1",
+      "2001:DB8:1:2:0:0:0:ffff",
+      "2001:0db8:0001:0002:abcd:ef01:2345:6789",
+      "2001:db8:1:2::1.2.3.4",
+      "2001:db8:1:2::1%eth0",
+    ];
     for (const a of same) expect(addressBucket(a), a).toBe("6:2001:db8:1:2::/64");
     expect(addressBucket("2001:db8:1:3::1")).toBe("6:2001:db8:1:3::/64");
     expect(addressBucket("::1")).toBe("6:::/64");
@@ -87,7 +97,20 @@ describe("addressBucket", () => {
   });
 
   it("puts everything that is not an address in one bucket", () => {
-    for (const junk of [undefined, "", "unknown", "1.2.3", "1.2.3.256", "01.2.3.4", "1:2:3:4:5:6:7:8:9", "1::2::3", "::1.2.3.4:5", "12345::", "2001:db8:1:2::1; x", "x".repeat(100)]) {
+    for (const junk of [
+      undefined,
+      "",
+      "unknown",
+      "1.2.3",
+      "1.2.3.256",
+      "01.2.3.4",
+      "1:2:3:4:5:6:7:8:9",
+      "1::2::3",
+      "::1.2.3.4:5",
+      "12345::",
+      "2001:db8:1:2::1; x",
+      "x".repeat(100),
+    ]) {
       expect(addressBucket(junk), String(junk)).toBe("unknown");
     }
   });

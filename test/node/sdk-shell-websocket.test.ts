@@ -28,7 +28,12 @@ afterAll(async () => {
 });
 
 async function simJson<T>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${unsandbox.simOrigin}/__sim${path}`, body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(
+    `${unsandbox.simOrigin}/__sim${path}`,
+    body === undefined
+      ? {}
+      : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
+  );
   expect(res.status, path).toBe(200);
   return (await res.json()) as T;
 }
@@ -40,7 +45,9 @@ async function expectAllDownloadAfterExpiry(responseId: string) {
   let files: File[] = [];
   // Files the text never names are found by the trackers' sweeps once upstream lists them (late).
   for (let i = 0; i < 120; i++) {
-    const res = await fetch(`${unsandbox.origin}/v1/responses/${responseId}/files`, { headers: { authorization: `Bearer ${KEY}`, "x-unsandbox-wait-ms": "5000" } });
+    const res = await fetch(`${unsandbox.origin}/v1/responses/${responseId}/files`, {
+      headers: { authorization: `Bearer ${KEY}`, "x-unsandbox-wait-ms": "5000" },
+    });
     files = ((await res.json()) as { data: File[] }).data;
     if (truth.written.every((w) => files.find((f) => f.file_id === w.file_id)?.state === "stored")) break;
     await new Promise((r) => setTimeout(r, 500));
@@ -51,24 +58,43 @@ async function expectAllDownloadAfterExpiry(responseId: string) {
     expect(file?.state, w.path).toBe("stored");
     const got = await fetch(file!.url);
     expect(got.status, w.path).toBe(200);
-    expect(createHash("sha256").update(Buffer.from(await got.arrayBuffer())).digest("hex"), w.path).toBe(w.sha256);
+    expect(
+      createHash("sha256")
+        .update(Buffer.from(await got.arrayBuffer()))
+        .digest("hex"),
+      w.path,
+    ).toBe(w.sha256);
   }
   return truth;
 }
 
 const textOf = (r: { output: unknown[] }) =>
-  (r.output as { type: string; content?: { text?: string }[] }[]).flatMap((i) => (i.type === "message" ? (i.content ?? []).map((p) => p.text ?? "") : [])).join("\n");
+  (r.output as { type: string; content?: { text?: string }[] }[])
+    .flatMap((i) => (i.type === "message" ? (i.content ?? []).map((p) => p.text ?? "") : []))
+    .join("\n");
 
 describe("the official SDK against npm start", () => {
   it("the hosted shell tool, plain and streamed: every document downloads after the container expired", async () => {
-    const plain = await client.responses.create({ model: "gpt-5", input: "Write the quarterly documents.\nsim: scenario=skill-document", tools: SHELL });
+    const plain = await client.responses.create({
+      model: "gpt-5",
+      input: "Write the quarterly documents.\nsim: scenario=skill-document",
+      tools: SHELL,
+    });
     expect(plain.output.some((i) => i.type === "shell_call")).toBe(true);
     expect(textOf(plain)).not.toContain("sandbox:");
     expect(textOf(plain)).not.toContain("brief.docx");
     const truth = await expectAllDownloadAfterExpiry(plain.id);
-    expect(truth.written.map((w) => w.path.split("/").pop()).sort()).toEqual(["brief.docx", "deck.pptx", "figures.xlsx"]);
+    expect(truth.written.map((w) => w.path.split("/").pop()).sort()).toEqual([
+      "brief.docx",
+      "deck.pptx",
+      "figures.xlsx",
+    ]);
 
-    const stream = client.responses.stream({ model: "gpt-5", input: "Once more.\nsim: scenario=skill-document; files=plan.xlsx,memo.docx", tools: SHELL });
+    const stream = client.responses.stream({
+      model: "gpt-5",
+      input: "Once more.\nsim: scenario=skill-document; files=plan.xlsx,memo.docx",
+      tools: SHELL,
+    });
     const types = new Set<string>();
     for await (const e of stream) types.add(e.type);
     expect(types).toContain("response.shell_call_command.delta");
@@ -88,9 +114,20 @@ describe("the official SDK against npm start", () => {
       errors.push(err);
     });
     const tools = [{ type: "code_interpreter", container: { type: "auto" } }] as never;
-    rs.send({ type: "response.create", model: "gpt-5", input: "Make it.\nsim: scenario=one-file; files=ws.csv", tools } as never);
+    rs.send({
+      type: "response.create",
+      model: "gpt-5",
+      input: "Make it.\nsim: scenario=one-file; files=ws.csv",
+      tools,
+    } as never);
     for (let i = 0; i < 600 && done.length < 1; i++) await new Promise((r) => setTimeout(r, 50));
-    rs.send({ type: "response.create", model: "gpt-5", input: "And a figure.\nsim: scenario=figure", tools, previous_response_id: done[0]?.id } as never);
+    rs.send({
+      type: "response.create",
+      model: "gpt-5",
+      input: "And a figure.\nsim: scenario=figure",
+      tools,
+      previous_response_id: done[0]?.id,
+    } as never);
     for (let i = 0; i < 600 && done.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
     expect(errors).toEqual([]);
     expect(done.length).toBe(2);

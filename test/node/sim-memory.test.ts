@@ -67,7 +67,10 @@ describe.skipIf(!onLinux)("simulator memory while streaming 1 GiB", () => {
 
     expect(got.status, sim.output().slice(-2000)).toBe(200);
     expect(got.bytes).toBe(GIB);
-    const truth = (await (await fetch(`${sim.origin}/__sim/files/${file.id}`)).json()) as { bytes: number; sha256: string };
+    const truth = (await (await fetch(`${sim.origin}/__sim/files/${file.id}`)).json()) as {
+      bytes: number;
+      sha256: string;
+    };
     expect(truth.bytes).toBe(GIB);
     expect(got.sha256).toBe(truth.sha256);
   });

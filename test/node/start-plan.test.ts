@@ -18,14 +18,22 @@ describe("npm start's plan", () => {
     expect(plan.vars.OPENAI_API_KEY).toBe(SIM_API_KEY);
     expect(plan.vars.OPENAI_BASE_URL).toBe("http://127.0.0.1:8788/v1");
     expect(plan.vars.PUBLIC_FILES_ORIGIN).toBe("http://127.0.0.1:8787");
-    expect(Object.keys(plan.vars).sort()).toEqual(
-      ["LINK_SECRETS", "OPENAI_API_KEY", "OPENAI_BASE_URL", "PUBLIC_FILES_ORIGIN", "UNSANDBOX_ALLOWED_ORIGINS", "UNSANDBOX_API_KEY", "UNSANDBOX_PUBLISHABLE_KEY"],
-    );
+    expect(Object.keys(plan.vars).sort()).toEqual([
+      "LINK_SECRETS",
+      "OPENAI_API_KEY",
+      "OPENAI_BASE_URL",
+      "PUBLIC_FILES_ORIGIN",
+      "UNSANDBOX_ALLOWED_ORIGINS",
+      "UNSANDBOX_API_KEY",
+      "UNSANDBOX_PUBLISHABLE_KEY",
+    ]);
     expect(plan.defaulted).not.toContain("OPENAI_API_KEY");
   });
 
   it("the environment wins over .dev.vars, setting by setting", () => {
-    const devVars = parseDotEnv("OPENAI_API_KEY=sk-from-file\nUNSANDBOX_API_KEY=usk_from_file_0123456789\nLINK_SECRETS=f:file-secret-0123456789abcdef0123456789\n");
+    const devVars = parseDotEnv(
+      "OPENAI_API_KEY=sk-from-file\nUNSANDBOX_API_KEY=usk_from_file_0123456789\nLINK_SECRETS=f:file-secret-0123456789abcdef0123456789\n",
+    );
     const plan = planStart({ OPENAI_API_KEY: "sk-from-env", OPENAI_BASE_URL: "https://upstream.example/v1" }, devVars);
     expect(plan.useSim).toBe(false);
     expect(plan.vars.OPENAI_API_KEY).toBe("sk-from-env");
@@ -54,7 +62,11 @@ describe("npm start's plan", () => {
   it("passes every setting that is set, known by name or listed in .dev.vars.example, and nothing else", () => {
     const names = settingNames({ OPENAI_API_KEY: "sk-...", SOME_NEW_SETTING: "x" });
     expect(names).toEqual(expect.arrayContaining([...SETTING_NAMES, "SOME_NEW_SETTING"]));
-    const plan = planStart({ SOME_NEW_SETTING: "from-env", UNSANDBOX_MODE: "multi-tenant", HOME: "/root" }, { ADMIN_SECRET: "a".repeat(32) }, names);
+    const plan = planStart(
+      { SOME_NEW_SETTING: "from-env", UNSANDBOX_MODE: "multi-tenant", HOME: "/root" },
+      { ADMIN_SECRET: "a".repeat(32) },
+      names,
+    );
     expect(plan.vars.SOME_NEW_SETTING).toBe("from-env");
     expect(plan.vars.UNSANDBOX_MODE).toBe("multi-tenant");
     expect(plan.vars.ADMIN_SECRET).toBe("a".repeat(32));
@@ -68,7 +80,9 @@ describe("npm start's plan", () => {
 
   it("reads dotenv syntax: comments, export, quotes, inline comments", () => {
     expect(
-      parseDotEnv(`# a comment\nexport A=1\nB="two words"\nC='single # not a comment'\nD=plain # comment\nE="line\\nbreak"\n\nnot a line\n`),
+      parseDotEnv(
+        `# a comment\nexport A=1\nB="two words"\nC='single # not a comment'\nD=plain # comment\nE="line\\nbreak"\n\nnot a line\n`,
+      ),
     ).toEqual({ A: "1", B: "two words", C: "single # not a comment", D: "plain", E: "line\nbreak" });
   });
 

@@ -131,7 +131,11 @@ describe("first run: npm start, then the README's curl", () => {
     const res = await fetch(`${origin}/v1/responses`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "gpt-5", input: "sim: scenario=one-file", tools: [{ type: "code_interpreter", container: { type: "auto" } }] }),
+      body: JSON.stringify({
+        model: "gpt-5",
+        input: "sim: scenario=one-file",
+        tools: [{ type: "code_interpreter", container: { type: "auto" } }],
+      }),
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { unsandbox: { files: { url: string; filename: string }[] } };
@@ -142,15 +146,28 @@ describe("first run: npm start, then the README's curl", () => {
     const token = new URL(url).pathname.split("/")[2]!;
     // wrangler prints its request line once the answer is done; give it a moment to arrive.
     const childLines = () => output.split("\n").filter((l) => l.startsWith("[unsandbox]") || l.startsWith("[sim]"));
-    for (let i = 0; i < 40 && !childLines().some((l) => l.includes("/files/")); i++) await new Promise((r) => setTimeout(r, 250));
-    expect(output.includes(token), `the download token is printed:\n${childLines().filter((l) => l.includes("/files/")).join("\n")}`).toBe(false);
-    expect(childLines().some((l) => l.includes("/files/[token]/")), output.slice(-3000)).toBe(true);
-    for (const line of childLines()) expect(line).not.toMatch(/usk_[A-Za-z0-9]|pk_[A-Za-z0-9]|sk-[A-Za-z0-9]|vs1\.[A-Za-z0-9]/);
+    for (let i = 0; i < 40 && !childLines().some((l) => l.includes("/files/")); i++)
+      await new Promise((r) => setTimeout(r, 250));
+    expect(
+      output.includes(token),
+      `the download token is printed:\n${childLines()
+        .filter((l) => l.includes("/files/"))
+        .join("\n")}`,
+    ).toBe(false);
+    expect(
+      childLines().some((l) => l.includes("/files/[token]/")),
+      output.slice(-3000),
+    ).toBe(true);
+    for (const line of childLines())
+      expect(line).not.toMatch(/usk_[A-Za-z0-9]|pk_[A-Za-z0-9]|sk-[A-Za-z0-9]|vs1\.[A-Za-z0-9]/);
   });
 
   it("a second npm start on the same port says so and exits, leaving the first one serving", async () => {
     const port = new URL(origin).port;
-    const second = await promisify(execFile)("npm", ["start"], { cwd: REPO_ROOT, env: { ...process.env, PORT: port, SIM_PORT: new URL(simOrigin).port } }).then(
+    const second = await promisify(execFile)("npm", ["start"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PORT: port, SIM_PORT: new URL(simOrigin).port },
+    }).then(
       () => ({ code: 0, stderr: "" }),
       (err: { code: number; stderr: string }) => err,
     );

@@ -11,7 +11,10 @@ export default class SummaryReporter implements Reporter {
   #lines: string[] = [];
 
   onTestCaseAnnotate(testCase: TestCase, annotation: TestAnnotation): void {
-    if (annotation.type === "summary") this.#lines.push(`${testCase.project.name} ${testCase.module.relativeModuleId} > ${testCase.name}: ${annotation.message}`);
+    if (annotation.type === "summary")
+      this.#lines.push(
+        `${testCase.project.name} ${testCase.module.relativeModuleId} > ${testCase.name}: ${annotation.message}`,
+      );
   }
 
   onTestRunEnd(): void {

@@ -16,37 +16,74 @@ type Failure = "overloaded" | "retryable";
 /** A namespace whose every object call fails like an overloaded (or briefly unreachable) object. */
 function failingNamespace(failure: Failure): DurableObjectNamespace {
   const error = () =>
-    Object.assign(new Error(failure === "overloaded" ? "Durable Object is overloaded. Too many requests queued." : "Network connection lost."), { [failure]: true });
+    Object.assign(
+      new Error(
+        failure === "overloaded"
+          ? "Durable Object is overloaded. Too many requests queued."
+          : "Network connection lost.",
+      ),
+      { [failure]: true },
+    );
   const stub = new Proxy({}, { get: (_t, prop) => (prop === "then" ? undefined : () => Promise.reject(error())) });
-  return { getByName: () => stub, get: () => stub, idFromName: () => ({}), idFromString: () => ({}), newUniqueId: () => ({}) } as unknown as DurableObjectNamespace;
+  return {
+    getByName: () => stub,
+    get: () => stub,
+    idFromName: () => ({}),
+    idFromString: () => ({}),
+    newUniqueId: () => ({}),
+  } as unknown as DurableObjectNamespace;
 }
 
 const SIM = "https://api.openai.com";
-const responsesCreated = async () => ((await (await fetch(`${SIM}/__sim/counters`)).json()) as { responses_created: number }).responses_created;
+const responsesCreated = async () =>
+  ((await (await fetch(`${SIM}/__sim/counters`)).json()) as { responses_created: number }).responses_created;
 
-async function call(env: object, key: string, path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
+async function call(
+  env: object,
+  key: string,
+  path: string,
+  init: RequestInit & { json?: unknown } = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set("authorization", `Bearer ${key}`);
   if (init.json !== undefined) headers.set("content-type", "application/json");
   const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`${BASE}${path}`, { ...init, headers, body: init.json === undefined ? init.body : JSON.stringify(init.json) }), env as never, ctx);
+  const res = await app.fetch(
+    new Request(`${BASE}${path}`, {
+      ...init,
+      headers,
+      body: init.json === undefined ? init.body : JSON.stringify(init.json),
+    }),
+    env as never,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return res;
 }
 
-const create = (input: string) => ({ method: "POST", json: { model: "gpt-5", input, tools: [{ type: "code_interpreter", container: { type: "auto" } }] } });
+const create = (input: string) => ({
+  method: "POST",
+  json: { model: "gpt-5", input, tools: [{ type: "code_interpreter", container: { type: "auto" } }] },
+});
 
 async function expectOverload(res: Response, retryAfter: string, code: string) {
   expect(res.status).toBe(503);
   expect(res.headers.get("retry-after")).toBe(retryAfter);
-  expect(await res.json()).toEqual({ error: { message: expect.stringContaining("retry after"), type: "server_error", param: null, code } });
+  expect(await res.json()).toEqual({
+    error: { message: expect.stringContaining("retry after"), type: "server_error", param: null, code },
+  });
 }
 
 describe("overload of an internal object", () => {
   it("an overloaded rate counter answers 503 with Retry-After before anything goes upstream", async () => {
     const tenant = await makeTenant({ limits: { requests_per_minute: 1_000 } });
     const before = await responsesCreated();
-    const res = await call({ ...ENVS.multi, RATE_COUNTER: failingNamespace("overloaded") }, tenant.secret, "/v1/responses", create("hi\nsim: scenario=no-tool"));
+    const res = await call(
+      { ...ENVS.multi, RATE_COUNTER: failingNamespace("overloaded") },
+      tenant.secret,
+      "/v1/responses",
+      create("hi\nsim: scenario=no-tool"),
+    );
     await expectOverload(res, "5", "overloaded");
     expect(await responsesCreated()).toBe(before);
   });
@@ -54,17 +91,32 @@ describe("overload of an internal object", () => {
   it("a directory that cannot be reached answers 503 with a short Retry-After", async () => {
     const tenant = await makeTenant();
     const before = await responsesCreated();
-    const res = await call({ ...ENVS.multi, TENANT_DIRECTORY: failingNamespace("retryable") }, tenant.secret, "/v1/responses", create("hi\nsim: scenario=no-tool"));
+    const res = await call(
+      { ...ENVS.multi, TENANT_DIRECTORY: failingNamespace("retryable") },
+      tenant.secret,
+      "/v1/responses",
+      create("hi\nsim: scenario=no-tool"),
+    );
     await expectOverload(res, "1", "temporarily_unavailable");
     expect(await responsesCreated()).toBe(before);
   });
 
   it("an ownership ledger overloaded after the model ran still delivers the answer", async () => {
     const tenant = await makeTenant();
-    const res = await call({ ...ENVS.multi, OWNERSHIP_LEDGER: failingNamespace("overloaded") }, tenant.secret, "/v1/responses", create("One file.\nsim: scenario=one-file"));
+    const res = await call(
+      { ...ENVS.multi, OWNERSHIP_LEDGER: failingNamespace("overloaded") },
+      tenant.secret,
+      "/v1/responses",
+      create("One file.\nsim: scenario=one-file"),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get("x-unsandbox-degraded")).toBe("overloaded");
-    const body = (await res.json()) as { id: string; status: string; output: unknown[]; unsandbox: { files: { state: string }[] } };
+    const body = (await res.json()) as {
+      id: string;
+      status: string;
+      output: unknown[];
+      unsandbox: { files: { state: string }[] };
+    };
     expect(body).toMatchObject({ status: "completed", unsandbox: { files: [{ state: "stored" }] } });
     // The answer is upstream's own.
     expect((await fetch(`${SIM}/__sim/responses/${body.id}`)).status).toBe(200);
@@ -73,7 +125,11 @@ describe("overload of an internal object", () => {
   it("an overloaded response index on read-back still returns upstream's Response (its files reported later)", async () => {
     const created = await call(ENVS.single, SINGLE_KEY, "/v1/responses", create("One file.\nsim: scenario=one-file"));
     const { id } = (await created.json()) as { id: string };
-    const res = await call({ ...ENVS.single, RESPONSE_INDEX: failingNamespace("overloaded") }, SINGLE_KEY, `/v1/responses/${id}`);
+    const res = await call(
+      { ...ENVS.single, RESPONSE_INDEX: failingNamespace("overloaded") },
+      SINGLE_KEY,
+      `/v1/responses/${id}`,
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ id, status: "completed", unsandbox: { files: [] } });
     // With the index back, the same read reports the file.
@@ -82,7 +138,12 @@ describe("overload of an internal object", () => {
   });
 
   it("trackers that cannot be reached cost the file list of a create, never its answer", async () => {
-    const res = await call({ ...ENVS.single, CONTAINER_TRACKER: failingNamespace("overloaded") }, SINGLE_KEY, "/v1/responses", create("One file.\nsim: scenario=one-file"));
+    const res = await call(
+      { ...ENVS.single, CONTAINER_TRACKER: failingNamespace("overloaded") },
+      SINGLE_KEY,
+      "/v1/responses",
+      create("One file.\nsim: scenario=one-file"),
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: "completed", output: expect.any(Array) });
   });

@@ -66,8 +66,12 @@ export class WidgetClient {
         });
         if (!res.ok) throw await errorFrom(res);
         const body = (await res.json()) as { session?: unknown; expires_at?: unknown };
-        if (typeof body.session !== "string") throw new WidgetError("unsandbox answered the session request without a session", res.status, null);
-        this.#session = { token: body.session, expiresAt: typeof body.expires_at === "number" ? body.expires_at : now + 600 };
+        if (typeof body.session !== "string")
+          throw new WidgetError("unsandbox answered the session request without a session", res.status, null);
+        this.#session = {
+          token: body.session,
+          expiresAt: typeof body.expires_at === "number" ? body.expires_at : now + 600,
+        };
         return body.session;
       } finally {
         this.#pending = null;
@@ -82,7 +86,12 @@ export class WidgetClient {
       const headers = new Headers(init.headers);
       headers.set("authorization", `Bearer ${this.key}`);
       headers.set("x-unsandbox-session", token);
-      const res = await fetch(`${this.endpoint}${path}`, { ...init, headers, credentials: "omit", referrerPolicy: REFERRER_POLICY });
+      const res = await fetch(`${this.endpoint}${path}`, {
+        ...init,
+        headers,
+        credentials: "omit",
+        referrerPolicy: REFERRER_POLICY,
+      });
       if (res.status === 401 && attempt === 0) {
         await res.body?.cancel();
         continue;
@@ -113,7 +122,8 @@ export class WidgetClient {
       } catch {
         continue; // not an event of the Responses API; nothing to show
       }
-      if (parsed && typeof parsed === "object" && typeof (parsed as StreamEvent).type === "string") yield parsed as StreamEvent;
+      if (parsed && typeof parsed === "object" && typeof (parsed as StreamEvent).type === "string")
+        yield parsed as StreamEvent;
     }
   }
 

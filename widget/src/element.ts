@@ -83,7 +83,11 @@ export class UnsandboxChat extends HTMLElement {
 
   // --- DOM -----------------------------------------------------------------------------------
 
-  #el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<Record<string, string>> = {}, children: (Node | string)[] = []) {
+  #el<K extends keyof HTMLElementTagNameMap>(
+    tag: K,
+    props: Partial<Record<string, string>> = {},
+    children: (Node | string)[] = [],
+  ) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(props)) if (v !== undefined) node.setAttribute(k, v);
     node.append(...children);
@@ -115,7 +119,12 @@ export class UnsandboxChat extends HTMLElement {
         form.requestSubmit();
       }
     });
-    this.#region = this.#el("section", { class: "chat", part: "chat" }, [this.#log, this.#status, this.#announce, form]);
+    this.#region = this.#el("section", { class: "chat", part: "chat" }, [
+      this.#log,
+      this.#status,
+      this.#announce,
+      form,
+    ]);
     this.#root.append(this.#region);
   }
 
@@ -136,8 +145,14 @@ export class UnsandboxChat extends HTMLElement {
   #getClient(): WidgetClient {
     const endpoint = (this.getAttribute("endpoint") ?? "").replace(/\/+$/, "");
     const key = this.getAttribute("key") ?? "";
-    if (!/^https?:\/\//.test(endpoint)) throw new WidgetError("The endpoint attribute must be unsandbox's absolute URL.", 0, "widget_misconfigured");
-    if (!key.startsWith("pk_")) throw new WidgetError("The key attribute must be a publishable key (pk_…), never a secret key.", 0, "widget_misconfigured");
+    if (!/^https?:\/\//.test(endpoint))
+      throw new WidgetError("The endpoint attribute must be unsandbox's absolute URL.", 0, "widget_misconfigured");
+    if (!key.startsWith("pk_"))
+      throw new WidgetError(
+        "The key attribute must be a publishable key (pk_…), never a secret key.",
+        0,
+        "widget_misconfigured",
+      );
     this.#client ??= new WidgetClient(endpoint, key);
     return this.#client;
   }
@@ -167,7 +182,8 @@ export class UnsandboxChat extends HTMLElement {
       for await (const event of client.stream(body, abort.signal)) {
         if (this.#onEvent(turn, event)) completed = true;
       }
-      if (!completed && !abort.signal.aborted) throw new WidgetError("The answer ended before it was complete.", 0, "stream_ended");
+      if (!completed && !abort.signal.aborted)
+        throw new WidgetError("The answer ended before it was complete.", 0, "stream_ended");
     } catch (err) {
       if (!abort.signal.aborted) this.#fail(err);
     } finally {
@@ -183,9 +199,21 @@ export class UnsandboxChat extends HTMLElement {
     const body = this.#el("div", { class: "body" });
     const files = this.#el("ul", { class: "files", "aria-label": "Files" });
     files.hidden = true;
-    const article = this.#el("article", { class: "msg assistant", "aria-label": "Assistant", "aria-busy": "true" }, [body, files]);
+    const article = this.#el("article", { class: "msg assistant", "aria-label": "Assistant", "aria-busy": "true" }, [
+      body,
+      files,
+    ]);
     this.#log.append(article);
-    return { article, body, files, texts: new Map(), cards: new Map(), ready: new Set(), responseId: null, renderQueued: false };
+    return {
+      article,
+      body,
+      files,
+      texts: new Map(),
+      cards: new Map(),
+      ready: new Set(),
+      responseId: null,
+      renderQueued: false,
+    };
   }
 
   /** Handles one stream event; true when it completed the response. */
@@ -217,7 +245,11 @@ export class UnsandboxChat extends HTMLElement {
         throw new WidgetError(message ?? "The model could not answer.", 0, "response_failed");
       }
       case "error":
-        throw new WidgetError(String(event.message ?? "The answer failed."), 0, typeof event.code === "string" ? event.code : null);
+        throw new WidgetError(
+          String(event.message ?? "The answer failed."),
+          0,
+          typeof event.code === "string" ? event.code : null,
+        );
       default:
         return false;
     }
@@ -247,7 +279,10 @@ export class UnsandboxChat extends HTMLElement {
     const finalTexts = new Map<string, string>();
     for (const item of response.output ?? []) {
       if (item.type !== "message") continue;
-      const text = (item.content ?? []).filter((c) => c.type === "output_text").map((c) => c.text ?? "").join("");
+      const text = (item.content ?? [])
+        .filter((c) => c.type === "output_text")
+        .map((c) => c.text ?? "")
+        .join("");
       finalTexts.set(item.id ?? String(finalTexts.size), text);
     }
     if (finalTexts.size) turn.texts = finalTexts;
@@ -255,7 +290,9 @@ export class UnsandboxChat extends HTMLElement {
     if (incomplete) this.#status.textContent = "The answer was cut short.";
     const files = response.unsandbox?.files ?? [];
     this.#showFiles(turn, files);
-    this.#announce.textContent = files.length ? `Answer complete, ${files.length} file${files.length > 1 ? "s" : ""}.` : "Answer complete.";
+    this.#announce.textContent = files.length
+      ? `Answer complete, ${files.length} file${files.length > 1 ? "s" : ""}.`
+      : "Answer complete.";
     this.dispatchEvent(
       new CustomEvent("response-completed", {
         bubbles: true,
@@ -281,7 +318,13 @@ export class UnsandboxChat extends HTMLElement {
       this.#fillCard(card, entry);
       if (entry.state === "stored" && !turn.ready.has(key)) {
         turn.ready.add(key);
-        this.dispatchEvent(new CustomEvent("file-ready", { bubbles: true, composed: true, detail: { responseId: turn.responseId, file: entry } }));
+        this.dispatchEvent(
+          new CustomEvent("file-ready", {
+            bubbles: true,
+            composed: true,
+            detail: { responseId: turn.responseId, file: entry },
+          }),
+        );
       }
     }
     turn.files.hidden = turn.cards.size === 0;
@@ -307,19 +350,47 @@ export class UnsandboxChat extends HTMLElement {
     const parts: Node[] = [];
     const filesOrigin = this.#filesOrigin();
     if (url && file.state === "stored" && isRasterImage(file.content_type) && new URL(url).origin === filesOrigin) {
-      const img = this.#el("img", { alt: `Preview of ${file.filename}`, loading: "lazy", referrerpolicy: "no-referrer" });
+      const img = this.#el("img", {
+        alt: `Preview of ${file.filename}`,
+        loading: "lazy",
+        referrerpolicy: "no-referrer",
+      });
       img.src = url;
       parts.push(this.#el("div", { class: "preview" }, [img]));
     }
     parts.push(this.#el("span", { class: "name" }, [file.filename]));
     parts.push(this.#el("span", { class: "info" }, [info]));
-    parts.push(this.#el("span", { class: "state" }, [file.reason && status.tone === "problem" ? `${status.label} (${file.reason})` : status.label]));
+    parts.push(
+      this.#el("span", { class: "state" }, [
+        file.reason && status.tone === "problem" ? `${status.label} (${file.reason})` : status.label,
+      ]),
+    );
     // Most files come as attachments, so following the link downloads without leaving the page.
     // Raster images are served inline (for previews), so their link opens a new tab instead.
     const target = isRasterImage(file.content_type) ? "_blank" : undefined;
     const action = url
-      ? this.#el("a", { class: "button download", href: url, download: file.filename, target, rel: "noopener", "aria-label": `Download ${file.filename}` }, ["Download"])
-      : this.#el("span", { class: "button download", role: "link", "aria-disabled": "true", "aria-label": `Download ${file.filename} (unavailable)` }, ["Download"]);
+      ? this.#el(
+          "a",
+          {
+            class: "button download",
+            href: url,
+            download: file.filename,
+            target,
+            rel: "noopener",
+            "aria-label": `Download ${file.filename}`,
+          },
+          ["Download"],
+        )
+      : this.#el(
+          "span",
+          {
+            class: "button download",
+            role: "link",
+            "aria-disabled": "true",
+            "aria-label": `Download ${file.filename} (unavailable)`,
+          },
+          ["Download"],
+        );
     parts.push(this.#el("div", { class: "actions" }, [action]));
     // Keep keyboard focus on the download button across updates of the same card.
     const hadFocus = this.#root.activeElement !== null && card.contains(this.#root.activeElement);
@@ -346,7 +417,8 @@ export class UnsandboxChat extends HTMLElement {
           // unsandbox records a streamed response's files as the stream ends, so the first polls
           // may come before the record exists: a 404 is "not yet" for the first few tries.
           const notYet = err instanceof WidgetError && err.status === 404 && ++notFoundCount <= 5;
-          if (err instanceof WidgetError && err.status >= 400 && err.status < 500 && err.status !== 429 && !notYet) throw err;
+          if (err instanceof WidgetError && err.status >= 400 && err.status < 500 && err.status !== 429 && !notYet)
+            throw err;
           continue; // a network blip, a 5xx or not recorded yet: try again at the next tick
         }
         this.#showFiles(turn, files);
@@ -360,9 +432,18 @@ export class UnsandboxChat extends HTMLElement {
   }
 
   #fail(err: unknown) {
-    const e = err instanceof WidgetError ? err : new WidgetError("The connection to the chat service failed.", 0, "network_error");
+    const e =
+      err instanceof WidgetError
+        ? err
+        : new WidgetError("The connection to the chat service failed.", 0, "network_error");
     this.#status.textContent = e.message;
-    this.dispatchEvent(new CustomEvent("error", { bubbles: true, composed: true, detail: { message: e.message, status: e.status, code: e.code } }));
+    this.dispatchEvent(
+      new CustomEvent("error", {
+        bubbles: true,
+        composed: true,
+        detail: { message: e.message, status: e.status, code: e.code },
+      }),
+    );
   }
 }
 

@@ -50,7 +50,11 @@ export function cardStatus(entry: Pick<FileEntry, "state" | "url">): CardStatus 
     case "missing":
       return { tone: "problem", label: "Not found: the model named this file but never wrote it", downloadable: false };
     case "lost":
-      return { tone: "problem", label: "Lost: the sandbox expired before the file could be saved", downloadable: false };
+      return {
+        tone: "problem",
+        label: "Lost: the sandbox expired before the file could be saved",
+        downloadable: false,
+      };
     case "skipped":
       return { tone: "problem", label: "Not saved (skipped by this service's limits)", downloadable: false };
     case "deleted":

@@ -384,7 +384,12 @@ function parseList(lines: string[], start: number, out: Block[], depth: number):
     }
     break;
   }
-  out.push({ type: "list", ordered, start: ordered ? first.start : 1, items: items.map((item) => parseBlocks(item, depth + 1)) });
+  out.push({
+    type: "list",
+    ordered,
+    start: ordered ? first.start : 1,
+    items: items.map((item) => parseBlocks(item, depth + 1)),
+  });
   return i;
 }
 
@@ -547,7 +552,13 @@ class InlineParser {
     this.#flush();
     let code = this.#src.slice(end, close).replace(/\n/g, " ");
     work += code.length;
-    if (code.length >= 2 && code[0] === " " && code[code.length - 1] === " " && !hasLineEnd(code, 1, code.length - 1) && code.trim()) {
+    if (
+      code.length >= 2 &&
+      code[0] === " " &&
+      code[code.length - 1] === " " &&
+      !hasLineEnd(code, 1, code.length - 1) &&
+      code.trim()
+    ) {
       code = code.slice(1, -1);
     }
     this.#out.push({ type: "code", text: code });
@@ -792,6 +803,16 @@ function bareUrl(match: string): string {
 /** The text of inlines without their markup (image alt text). */
 export function plain(nodes: Inline[]): string {
   return nodes
-    .map((n) => ("text" in n ? n.text : "children" in n ? plain(n.children) : n.type === "image" ? n.alt : n.type === "br" ? "\n" : ""))
+    .map((n) =>
+      "text" in n
+        ? n.text
+        : "children" in n
+          ? plain(n.children)
+          : n.type === "image"
+            ? n.alt
+            : n.type === "br"
+              ? "\n"
+              : "",
+    )
     .join("");
 }

@@ -20,7 +20,11 @@ export function renderMarkdown(source: string, ctx: RenderContext): DocumentFrag
   return frag;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(ctx: RenderContext, tag: K, children: (Node | string)[] = []): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  ctx: RenderContext,
+  tag: K,
+  children: (Node | string)[] = [],
+): HTMLElementTagNameMap[K] {
   const node = ctx.doc.createElement(tag);
   node.append(...children);
   return node;
@@ -51,10 +55,24 @@ function renderBlock(block: Block, ctx: RenderContext): Node {
       return list;
     }
     case "quote":
-      return el(ctx, "blockquote", block.children.map((b) => renderBlock(b, ctx)));
+      return el(
+        ctx,
+        "blockquote",
+        block.children.map((b) => renderBlock(b, ctx)),
+      );
     case "table": {
-      const head = el(ctx, "tr", block.head.map((cell) => el(ctx, "th", inlines(cell, ctx))));
-      const rows = block.rows.map((row) => el(ctx, "tr", row.map((cell) => el(ctx, "td", inlines(cell, ctx)))));
+      const head = el(
+        ctx,
+        "tr",
+        block.head.map((cell) => el(ctx, "th", inlines(cell, ctx))),
+      );
+      const rows = block.rows.map((row) =>
+        el(
+          ctx,
+          "tr",
+          row.map((cell) => el(ctx, "td", inlines(cell, ctx))),
+        ),
+      );
       const wrap = el(ctx, "div", [el(ctx, "table", [el(ctx, "thead", [head]), el(ctx, "tbody", rows)])]);
       wrap.className = "table";
       wrap.tabIndex = 0;

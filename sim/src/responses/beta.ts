@@ -27,8 +27,14 @@ export function takeAgentTags(raw: unknown): unknown {
   const input = body.input.map((item, i) => {
     if (!item || typeof item !== "object" || !("agent" in item)) return item;
     const { agent, ...rest } = item as { agent?: unknown };
-    const ok = agent === null || (typeof agent === "object" && typeof (agent as { agent_name?: unknown }).agent_name === "string");
-    if (!ok) throw new SimError(400, `Invalid type for 'input[${i}].agent': expected an object with agent_name, or null.`, { param: `input[${i}].agent`, code: "invalid_type" });
+    const ok =
+      agent === null ||
+      (typeof agent === "object" && typeof (agent as { agent_name?: unknown }).agent_name === "string");
+    if (!ok)
+      throw new SimError(400, `Invalid type for 'input[${i}].agent': expected an object with agent_name, or null.`, {
+        param: `input[${i}].agent`,
+        code: "invalid_type",
+      });
     return rest;
   });
   return { ...body, input };
@@ -41,13 +47,16 @@ export function tagItem<T extends Record<string, unknown>>(item: T): T & { agent
 
 /** A Response object (plain, or inside a `response.*` event) with its output items tagged. */
 export function tagResponse<T extends { output?: unknown }>(response: T): T {
-  return Array.isArray(response.output) ? { ...response, output: (response.output as Record<string, unknown>[]).map(tagItem) } : response;
+  return Array.isArray(response.output)
+    ? { ...response, output: (response.output as Record<string, unknown>[]).map(tagItem) }
+    : response;
 }
 
 /** A stream event as the beta API sends it: `agent` on the event, on its item and response. */
 export function tagEvent<T extends Record<string, unknown>>(event: T): T {
   const out: Record<string, unknown> = { ...event, agent: AGENT };
   if (event.item && typeof event.item === "object") out.item = tagItem(event.item as Record<string, unknown>);
-  if (event.response && typeof event.response === "object") out.response = tagResponse(event.response as { output?: unknown });
+  if (event.response && typeof event.response === "object")
+    out.response = tagResponse(event.response as { output?: unknown });
   return out as T;
 }

@@ -16,7 +16,16 @@ import { planTurn, type TurnPlan } from "./model";
 import { CodeInterpreterTool, CreateResponseBody, InputItem, type CodeInterpreterTool as CiTool } from "./schemas";
 import { getResponse, putResponse, type StoredResponse } from "./store";
 import { conversationParam } from "../conversations";
-import { asShellOutput, isHosted, resolveShellContainer, SHELL_ITEM_TYPES, ShellCallInput, ShellCallOutputInput, ShellTool, type ShellTool as ShellToolParam } from "./shell";
+import {
+  asShellOutput,
+  isHosted,
+  resolveShellContainer,
+  SHELL_ITEM_TYPES,
+  ShellCallInput,
+  ShellCallOutputInput,
+  ShellTool,
+  type ShellTool as ShellToolParam,
+} from "./shell";
 import { runTurn } from "./turn";
 import { z } from "zod";
 
@@ -32,12 +41,20 @@ export function checkInput(input: unknown): void {
       return;
     }
     if (type !== undefined && type !== "message" && type !== "code_interpreter_call" && type !== "item_reference") {
-      throw new SimError(400, `Invalid value: '${String(type)}'. Supported values are: 'message', 'code_interpreter_call' and 'item_reference'.`, {
-        param: `input[${i}].type`,
-        code: "invalid_value",
-      });
+      throw new SimError(
+        400,
+        `Invalid value: '${String(type)}'. Supported values are: 'message', 'code_interpreter_call' and 'item_reference'.`,
+        {
+          param: `input[${i}].type`,
+          code: "invalid_value",
+        },
+      );
     }
-    parseOr400(InputItem.options[type === "code_interpreter_call" ? 1 : type === "item_reference" ? 2 : 0], item, `input[${i}]`);
+    parseOr400(
+      InputItem.options[type === "code_interpreter_call" ? 1 : type === "item_reference" ? 2 : 0],
+      item,
+      `input[${i}]`,
+    );
     if (type === "item_reference") findItem((item as { id: string }).id, i);
   });
 }
@@ -50,7 +67,9 @@ function findItem(id: string, i: number): void {
     if (sr.body.store !== false) return;
     unstored = true;
   }
-  const hint = unstored ? " Items are not persisted when `store` is set to false. Try again with `store` set to true, or remove this item from your input." : "";
+  const hint = unstored
+    ? " Items are not persisted when `store` is set to false. Try again with `store` set to true, or remove this item from your input."
+    : "";
   throw new SimError(404, `Item with id '${id}' not found.${hint}`, { param: `input[${i}]` });
 }
 
@@ -72,13 +91,34 @@ export function lastUserText(input: unknown): string {
 export function normaliseInput(input: unknown): Record<string, unknown>[] {
   if (input === undefined) return [];
   if (typeof input === "string") {
-    return [{ id: itemId("msg"), type: "message", status: "completed", content: [{ type: "input_text", text: input }], role: "user" }];
+    return [
+      {
+        id: itemId("msg"),
+        type: "message",
+        status: "completed",
+        content: [{ type: "input_text", text: input }],
+        role: "user",
+      },
+    ];
   }
   return (input as Record<string, unknown>[]).map((item) => {
-    if (item.type === "item_reference" || item.type === "code_interpreter_call" || SHELL_ITEM_TYPES.has(item.type as string)) return structuredClone(item);
+    if (
+      item.type === "item_reference" ||
+      item.type === "code_interpreter_call" ||
+      SHELL_ITEM_TYPES.has(item.type as string)
+    )
+      return structuredClone(item);
     const role = item.role as string;
     const content =
-      typeof item.content === "string" ? [{ type: role === "assistant" ? "output_text" : "input_text", text: item.content, ...(role === "assistant" ? { annotations: [], logprobs: [] } : {}) }] : item.content;
+      typeof item.content === "string"
+        ? [
+            {
+              type: role === "assistant" ? "output_text" : "input_text",
+              text: item.content,
+              ...(role === "assistant" ? { annotations: [], logprobs: [] } : {}),
+            },
+          ]
+        : item.content;
     return { id: (item.id as string) ?? itemId("msg"), type: "message", status: "completed", content, role };
   });
 }
@@ -105,11 +145,17 @@ function requestFault(d: Directive, rawBody: string): void {
   if (n > d.status.times) return;
   const s = d.status.status;
   const headers: Record<string, string> = d.retry_after !== undefined ? { "retry-after": String(d.retry_after) } : {};
-  throw new SimError(s, s === 429 ? "Rate limit reached for requests (simulated)." : `The server had an error while processing your request (simulated ${s}).`, {
-    type: s === 429 ? "requests" : s >= 500 ? "server_error" : "invalid_request_error",
-    code: s === 429 ? "rate_limit_exceeded" : null,
-    headers,
-  });
+  throw new SimError(
+    s,
+    s === 429
+      ? "Rate limit reached for requests (simulated)."
+      : `The server had an error while processing your request (simulated ${s}).`,
+    {
+      type: s === 429 ? "requests" : s >= 500 ? "server_error" : "invalid_request_error",
+      code: s === 429 ? "rate_limit_exceeded" : null,
+      headers,
+    },
+  );
 }
 
 /** Resolves the container a turn runs in (creating one for `{"type":"auto"}` when none is in context). */
@@ -126,7 +172,8 @@ function resolveContainer(tool: CiTool, earlier: StoredResponse[], dirty: boolea
     return c;
   }
   const c = createContainer({ org, memory_limit: tool.container.memory_limit ?? undefined });
-  for (const fid of tool.container.file_ids ?? []) addFile(c, { path: `/mnt/data/${fid}-input.csv`, size: 2048, source: "user" });
+  for (const fid of tool.container.file_ids ?? [])
+    addFile(c, { path: `/mnt/data/${fid}-input.csv`, size: 2048, source: "user" });
   if (dirty) {
     // A user upload under a renamed path, as real containers list them.
     addFile(c, { path: `/mnt/data/${randomHex32()}-input.csv`, size: 2048, source: "user" });
@@ -152,16 +199,26 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
   });
   checkInput(body.input);
   if (body.previous_response_id && body.conversation !== undefined) {
-    throw new SimError(400, "Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or 'conversation'.", { param: "conversation", code: "mutually_exclusive_parameters" });
+    throw new SimError(
+      400,
+      "Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or 'conversation'.",
+      { param: "conversation", code: "mutually_exclusive_parameters" },
+    );
   }
   if (body.previous_response_id) {
     const prev = state.responses.get(body.previous_response_id) as StoredResponse | undefined;
     if (!prev || prev.org !== org || prev.body.store === false) {
-      throw new SimError(400, `Previous response with id '${body.previous_response_id}' not found.`, { param: "previous_response_id", code: "previous_response_not_found" });
+      throw new SimError(400, `Previous response with id '${body.previous_response_id}' not found.`, {
+        param: "previous_response_id",
+        code: "previous_response_not_found",
+      });
     }
   }
   if (body.stream_options && !body.stream) {
-    throw new SimError(400, "stream_options may only be set when stream is true.", { param: "stream_options", code: "invalid_value" });
+    throw new SimError(400, "stream_options may only be set when stream is true.", {
+      param: "stream_options",
+      code: "invalid_value",
+    });
   }
 
   const directive = parseDirective(lastUserText(body.input));
@@ -170,13 +227,18 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
   // A conversation's earlier turns play the part of the previous-response chain (newest first).
   const conversation = conversationParam(body.conversation, org);
   const earlier = conversation
-    ? conversation.responses.map((id) => state.responses.get(id) as StoredResponse | undefined).filter((x): x is StoredResponse => !!x).reverse()
+    ? conversation.responses
+        .map((id) => state.responses.get(id) as StoredResponse | undefined)
+        .filter((x): x is StoredResponse => !!x)
+        .reverse()
     : chain(body.previous_response_id);
   const hasTool = !!(ciTool ?? shellTool) && body.tool_choice !== "none";
   const earlierFiles = earlier
     .slice()
     .reverse()
-    .flatMap((r) => r.written.map((fid) => state.files.get(fid)).filter((f) => f && !f.deleted && f.source === "assistant"))
+    .flatMap((r) =>
+      r.written.map((fid) => state.files.get(fid)).filter((f) => f && !f.deleted && f.source === "assistant"),
+    )
     .map((f) => ({ path: f!.path, file_id: f!.id }));
   const plan: TurnPlan = planTurn({ directive, hasTool, earlierFiles });
   const needsContainer = plan.steps.some((s) => s.kind === "tool");
@@ -184,7 +246,13 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
   let container: SimContainer | null = null;
   const globalQ = containerQuirks(undefined, directive.quirks);
   if (needsContainer && ciTool) container = resolveContainer(ciTool, earlier, globalQ.dirty_listing, org);
-  else if (needsContainer && shellTool) container = resolveShellContainer(shellTool, earlier.find((r) => r.container_id)?.container_id, globalQ.dirty_listing, org);
+  else if (needsContainer && shellTool)
+    container = resolveShellContainer(
+      shellTool,
+      earlier.find((r) => r.container_id)?.container_id,
+      globalQ.dirty_listing,
+      org,
+    );
   else if (directive.scenario === "later-turn-link") {
     const cid = earlier.find((r) => r.container_id)?.container_id;
     if (cid) {
@@ -205,7 +273,15 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
   const messageStartMs = completes + pace * 20;
 
   const lateListingMs = directive.late_listing_ms ?? state.settings.late_listing_ms;
-  const result = runTurn({ plan, container, quirks, overrides: directive.quirks, earlier: earlierFiles, messageStartMs, lateListingMs });
+  const result = runTurn({
+    plan,
+    container,
+    quirks,
+    overrides: directive.quirks,
+    earlier: earlierFiles,
+    messageStartMs,
+    lateListingMs,
+  });
   if (container && quirks.dirty_listing && result.written.length > 0) {
     // A junk entry: several paths run together, no size, no content.
     const paths = result.written.map((fid) => state.files.get(fid)!.path);

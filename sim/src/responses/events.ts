@@ -53,8 +53,10 @@ export function buildEvents(r: StoredResponse, o: EventOptions): StreamEvent[] {
     for (let n = Math.max(2, 16 - delta.length); n > 0; n--) s += ALNUM[r2.int(0, ALNUM.length - 1)];
     return s;
   };
-  const withObf = (e: Record<string, unknown>, delta: string) => (o.obfuscation && o.quirks.obfuscation ? { ...e, obfuscation: pad(delta) } : e);
-  const snapshot = (status: ResponseStatus, output: Record<string, unknown>[] = []) => responseObject(r, status, output);
+  const withObf = (e: Record<string, unknown>, delta: string) =>
+    o.obfuscation && o.quirks.obfuscation ? { ...e, obfuscation: pad(delta) } : e;
+  const snapshot = (status: ResponseStatus, output: Record<string, unknown>[] = []) =>
+    responseObject(r, status, output);
 
   if (r.background) {
     ev.push({ type: "response.created", response: snapshot("queued") });
@@ -81,18 +83,25 @@ export function buildEvents(r: StoredResponse, o: EventOptions): StreamEvent[] {
     if (SHELL_ITEM_TYPES.has(item.type as string)) {
       ev.push({ type: "response.output_item.added", output_index, item: shellItemAdded(item) });
       const split = (text: string, seed: string) => splitDeltas(text, o.quirks.tiny_deltas, hash32(seed));
-      for (const e of shellItemEvents(item, output_index, split)) ev.push(e.type === "response.shell_call_command.delta" ? withObf(e, e.delta as string) : e);
+      for (const e of shellItemEvents(item, output_index, split))
+        ev.push(e.type === "response.shell_call_command.delta" ? withObf(e, e.delta as string) : e);
       const final = structuredClone(item);
       ev.push({ type: "response.output_item.done", output_index, item: final });
       done.push(final);
       return;
     }
     if (item.type === "code_interpreter_call") {
-      ev.push({ type: "response.output_item.added", output_index, item: { ...item, status: "in_progress", code: "", outputs: [] } });
+      ev.push({
+        type: "response.output_item.added",
+        output_index,
+        item: { ...item, status: "in_progress", code: "", outputs: [] },
+      });
       ev.push({ type: "response.code_interpreter_call.in_progress", output_index, item_id: id });
       const code = (item.code as string) ?? "";
       for (const delta of splitDeltas(code, o.quirks.tiny_deltas, hash32(id))) {
-        ev.push(withObf({ type: "response.code_interpreter_call_code.delta", output_index, item_id: id, delta }, delta));
+        ev.push(
+          withObf({ type: "response.code_interpreter_call_code.delta", output_index, item_id: id, delta }, delta),
+        );
       }
       ev.push({ type: "response.code_interpreter_call_code.done", output_index, item_id: id, code });
       ev.push({ type: "response.code_interpreter_call.interpreting", output_index, item_id: id });
@@ -106,8 +115,18 @@ export function buildEvents(r: StoredResponse, o: EventOptions): StreamEvent[] {
     const part = (item.content as Record<string, unknown>[])[0]!;
     const text = part.text as string;
     const annotations = part.annotations as Record<string, unknown>[];
-    ev.push({ type: "response.output_item.added", output_index, item: { id, type: "message", status: "in_progress", content: [], phase: item.phase, role: "assistant" } });
-    ev.push({ type: "response.content_part.added", item_id: id, output_index, content_index: 0, part: { type: "output_text", annotations: [], logprobs: [], text: "" } });
+    ev.push({
+      type: "response.output_item.added",
+      output_index,
+      item: { id, type: "message", status: "in_progress", content: [], phase: item.phase, role: "assistant" },
+    });
+    ev.push({
+      type: "response.content_part.added",
+      item_id: id,
+      output_index,
+      content_index: 0,
+      part: { type: "output_text", annotations: [], logprobs: [], text: "" },
+    });
     const annotationEvent = (a: Record<string, unknown>, annotation_index: number) => ({
       type: "response.output_text.annotation.added",
       item_id: id,
@@ -117,10 +136,19 @@ export function buildEvents(r: StoredResponse, o: EventOptions): StreamEvent[] {
       annotation: a,
     });
     // Polite mode: each annotation follows the delta that completes its span.
-    const pending = annotations.map((a, i) => ({ a, i, end: toUtf16(text, a.end_index as number, o.quirks.codepoint_indices) }));
+    const pending = annotations.map((a, i) => ({
+      a,
+      i,
+      end: toUtf16(text, a.end_index as number, o.quirks.codepoint_indices),
+    }));
     let sent = 0;
     for (const delta of splitDeltas(text, o.quirks.tiny_deltas, hash32(id))) {
-      ev.push(withObf({ type: "response.output_text.delta", item_id: id, output_index, content_index: 0, delta, logprobs: [] }, delta));
+      ev.push(
+        withObf(
+          { type: "response.output_text.delta", item_id: id, output_index, content_index: 0, delta, logprobs: [] },
+          delta,
+        ),
+      );
       sent += delta.length;
       if (!o.quirks.annotations_after_text) {
         while (pending.length && pending[0]!.end <= sent) {
@@ -131,7 +159,13 @@ export function buildEvents(r: StoredResponse, o: EventOptions): StreamEvent[] {
     }
     for (const p of pending) ev.push(annotationEvent(p.a, p.i));
     ev.push({ type: "response.output_text.done", item_id: id, output_index, content_index: 0, text, logprobs: [] });
-    ev.push({ type: "response.content_part.done", item_id: id, output_index, content_index: 0, part: structuredClone(part) });
+    ev.push({
+      type: "response.content_part.done",
+      item_id: id,
+      output_index,
+      content_index: 0,
+      part: structuredClone(part),
+    });
     const final = structuredClone(item);
     ev.push({ type: "response.output_item.done", output_index, item: final });
     done.push(final);
@@ -144,7 +178,8 @@ export function buildEvents(r: StoredResponse, o: EventOptions): StreamEvent[] {
 function number(ev: Record<string, unknown>[], q: Quirks): StreamEvent[] {
   const out: StreamEvent[] = [];
   for (const e of ev) {
-    if (q.keepalive && out.length > 0 && out.length % 40 === 0 && e.type !== "keepalive") out.push({ type: "keepalive", sequence_number: out.length });
+    if (q.keepalive && out.length > 0 && out.length % 40 === 0 && e.type !== "keepalive")
+      out.push({ type: "keepalive", sequence_number: out.length });
     out.push({ ...e, type: e.type as string, sequence_number: out.length });
   }
   return out;

@@ -18,7 +18,14 @@ export interface CiteSpec {
 
 export type Step =
   | { kind: "message"; phase: "commentary" | "final_answer"; text: string; cites: CiteSpec[] }
-  | { kind: "tool"; code: string; writes: { path: string; size: number }[]; logs: string; figure: boolean; replaces: boolean };
+  | {
+      kind: "tool";
+      code: string;
+      writes: { path: string; size: number }[];
+      logs: string;
+      figure: boolean;
+      replaces: boolean;
+    };
 
 export interface TurnPlan {
   steps: Step[];
@@ -39,11 +46,16 @@ export interface TurnContext {
 const D = "/mnt/data/";
 const base = (p: string) => p.slice(p.lastIndexOf("/") + 1);
 const link = (name: string) => `[${name}](sandbox:${D}${name})`;
-const cite = (name: string, occurrence = 0): CiteSpec => ({ needle: `sandbox:${D}${name}`, occurrence, path: D + name });
+const cite = (name: string, occurrence = 0): CiteSpec => ({
+  needle: `sandbox:${D}${name}`,
+  occurrence,
+  path: D + name,
+});
 
 function writeCode(paths: string[]): string {
   const lines = ["import os", "os.makedirs('/mnt/data', exist_ok=True)"];
-  for (const p of paths) lines.push(`with open(${JSON.stringify(p)}, 'wb') as f:`, `    f.write(build(${JSON.stringify(base(p))}))`);
+  for (const p of paths)
+    lines.push(`with open(${JSON.stringify(p)}, 'wb') as f:`, `    f.write(build(${JSON.stringify(base(p))}))`);
   lines.push(`print(${JSON.stringify(paths.join("\n"))})`);
   return lines.join("\n");
 }
@@ -60,7 +72,12 @@ function tool(paths: string[], size: number | undefined, extra: Partial<Extract<
   };
 }
 
-const msg = (text: string, cites: CiteSpec[] = [], phase: "commentary" | "final_answer" = "final_answer"): Step => ({ kind: "message", phase, text, cites });
+const msg = (text: string, cites: CiteSpec[] = [], phase: "commentary" | "final_answer" = "final_answer"): Step => ({
+  kind: "message",
+  phase,
+  text,
+  cites,
+});
 const intro = msg("I'll create the file now.", [], "commentary");
 
 /** Link forms, each naming its own file: [file name, link destination, annotated?]. */
@@ -92,7 +109,20 @@ export function planTurn(ctx: TurnContext): TurnPlan {
     case "several-files": {
       const fs = d.files ?? ["data.csv", "summary.txt", "chart.png"];
       const text = `Here are your files:\n${fs.map((f) => `- ${link(f)}`).join("\n")}`;
-      return plan([intro, tool(fs.map((f) => D + f), d.size), msg(text, fs.map((f) => cite(f)))], fs.map((f) => D + f));
+      return plan(
+        [
+          intro,
+          tool(
+            fs.map((f) => D + f),
+            d.size,
+          ),
+          msg(
+            text,
+            fs.map((f) => cite(f)),
+          ),
+        ],
+        fs.map((f) => D + f),
+      );
     }
     case "link-no-annotation": {
       const f = first("data.csv");
@@ -100,13 +130,33 @@ export function planTurn(ctx: TurnContext): TurnPlan {
     }
     case "annotation-no-link": {
       const f = first("report.pdf");
-      return plan([intro, tool([D + f], d.size), msg(`The report is saved as ${f} in the container.`, [{ needle: f, occurrence: 0, path: D + f }])]);
+      return plan([
+        intro,
+        tool([D + f], d.size),
+        msg(`The report is saved as ${f} in the container.`, [{ needle: f, occurrence: 0, path: D + f }]),
+      ]);
     }
     case "link-forms": {
-      const lines = LINK_FORMS.map(([name, dest], i) => `${i + 1}. ${name === "chart.png" ? "!" : ""}[${name}](${dest})`);
+      const lines = LINK_FORMS.map(
+        ([name, dest], i) => `${i + 1}. ${name === "chart.png" ? "!" : ""}[${name}](${dest})`,
+      );
       const text = `📊 Results are ready 🎉\n${lines.join("\n")}`;
-      const cites = LINK_FORMS.filter(([, , a]) => a).map(([name, dest]) => ({ needle: dest, occurrence: 0, path: D + name }));
-      return plan([intro, tool(LINK_FORMS.map(([name]) => D + name), d.size), msg(text, cites)], LINK_FORMS.map(([name]) => D + name));
+      const cites = LINK_FORMS.filter(([, , a]) => a).map(([name, dest]) => ({
+        needle: dest,
+        occurrence: 0,
+        path: D + name,
+      }));
+      return plan(
+        [
+          intro,
+          tool(
+            LINK_FORMS.map(([name]) => D + name),
+            d.size,
+          ),
+          msg(text, cites),
+        ],
+        LINK_FORMS.map(([name]) => D + name),
+      );
     }
     case "code-echo": {
       const f = first("out.csv");
@@ -126,7 +176,11 @@ export function planTurn(ctx: TurnContext): TurnPlan {
     case "link-before-tool": {
       const f = first("report.pdf");
       return plan(
-        [msg(`I'll write the report to ${link(f)} now.`, [], "commentary"), tool([D + f], d.size), msg(`Done, the file is ready: ${link(f)}`, [cite(f)])],
+        [
+          msg(`I'll write the report to ${link(f)} now.`, [], "commentary"),
+          tool([D + f], d.size),
+          msg(`Done, the file is ready: ${link(f)}`, [cite(f)]),
+        ],
         [D + f],
       );
     }
@@ -135,15 +189,37 @@ export function planTurn(ctx: TurnContext): TurnPlan {
       if (earlier.length === 0) return plan([msg("There is no earlier file to link.")]);
       const names = earlier.map((e) => base(e.path));
       const text = `As before, here ${names.length > 1 ? "are your files" : "is your file"}: ${names.map(link).join(", ")}`;
-      return plan([msg(text, names.map((n) => cite(n)))], earlier.map((e) => e.path));
+      return plan(
+        [
+          msg(
+            text,
+            names.map((n) => cite(n)),
+          ),
+        ],
+        earlier.map((e) => e.path),
+      );
     }
     case "rewrite-same-path": {
       const f = d.files?.[0] ?? (ctx.earlierFiles.at(-1) ? base(ctx.earlierFiles.at(-1)!.path) : "report.pdf");
-      return plan([intro, tool([D + f], d.size, { replaces: true }), msg(`I rewrote the file with new data: ${link(f)}`, [cite(f)])], [D + f]);
+      return plan(
+        [
+          intro,
+          tool([D + f], d.size, { replaces: true }),
+          msg(`I rewrote the file with new data: ${link(f)}`, [cite(f)]),
+        ],
+        [D + f],
+      );
     }
     case "phantom": {
       const f = first("results.csv");
-      const t: Step = { kind: "tool", code: "rows = compute()\nprint(len(rows))", writes: [], logs: "0", figure: false, replaces: false };
+      const t: Step = {
+        kind: "tool",
+        code: "rows = compute()\nprint(len(rows))",
+        writes: [],
+        logs: "0",
+        figure: false,
+        replaces: false,
+      };
       return plan([intro, t, msg(`Here is the file: ${link(f)}`)], [D + f]);
     }
     case "unnamed": {
@@ -156,25 +232,47 @@ export function planTurn(ctx: TurnContext): TurnPlan {
       const t: Step = {
         kind: "tool",
         code: `for i in range(${n}):\n    open(f'/mnt/data/tmp/part_{i+1:04d}.txt','w').write(chunk(i))\nsummarise('/mnt/data/summary.csv')`,
-        writes: [...parts.map((path) => ({ path, size: d.size ?? 64 })), { path: `${D}summary.csv`, size: naturalSize("summary.csv") }],
+        writes: [
+          ...parts.map((path) => ({ path, size: d.size ?? 64 })),
+          { path: `${D}summary.csv`, size: naturalSize("summary.csv") },
+        ],
         logs: `wrote ${n} parts`,
         figure: false,
         replaces: false,
       };
-      return plan([intro, t, msg(`Processed ${n} parts: ${link("summary.csv")}`, [cite("summary.csv")])], [`${D}summary.csv`]);
+      return plan(
+        [intro, t, msg(`Processed ${n} parts: ${link("summary.csv")}`, [cite("summary.csv")])],
+        [`${D}summary.csv`],
+      );
     }
     case "big": {
       const f = first("big.bin");
-      return plan([intro, tool([D + f], d.size ?? 64 * 1024 * 1024), msg(`Here is the large file: ${link(f)}`, [cite(f)])], [D + f]);
+      return plan(
+        [intro, tool([D + f], d.size ?? 64 * 1024 * 1024), msg(`Here is the large file: ${link(f)}`, [cite(f)])],
+        [D + f],
+      );
     }
     case "figure": {
       const f = first("plot.png");
-      return plan([intro, tool([D + f], d.size, { figure: true }), msg(`Here is the plot: ${link(f)}`, [cite(f)])], [D + f]);
+      return plan(
+        [intro, tool([D + f], d.size, { figure: true }), msg(`Here is the plot: ${link(f)}`, [cite(f)])],
+        [D + f],
+      );
     }
     case "skill-document": {
       // A skill (docx, pptx, xlsx) writes its documents; the answer links only the first.
       const fs = d.files ?? ["figures.xlsx", "brief.docx", "deck.pptx"];
-      return plan([intro, tool(fs.map((f) => D + f), d.size), msg(`Here is the spreadsheet: ${link(fs[0]!)}`, [cite(fs[0]!)])], [D + fs[0]!]);
+      return plan(
+        [
+          intro,
+          tool(
+            fs.map((f) => D + f),
+            d.size,
+          ),
+          msg(`Here is the spreadsheet: ${link(fs[0]!)}`, [cite(fs[0]!)]),
+        ],
+        [D + fs[0]!],
+      );
     }
   }
   return plan([msg("2 + 2 = 4.")]);

@@ -20,7 +20,8 @@ export function statusAt(r: StoredResponse, now = Date.now()): ResponseStatus {
 
 /** An output item as `include` shows it. */
 export function renderItem(item: Record<string, unknown>, include: readonly string[]): Record<string, unknown> {
-  if (item.type !== "code_interpreter_call" || include.includes("code_interpreter_call.outputs")) return structuredClone(item);
+  if (item.type !== "code_interpreter_call" || include.includes("code_interpreter_call.outputs"))
+    return structuredClone(item);
   return { ...structuredClone(item), outputs: null };
 }
 

@@ -54,7 +54,11 @@ export const ShellCallInput = z.strictObject({
   id: z.string().nullish(),
   call_id: z.string(),
   caller: z.unknown().optional(),
-  action: z.strictObject({ commands: z.array(z.string()), timeout_ms: z.number().int().nullish(), max_output_length: z.number().int().nullish() }),
+  action: z.strictObject({
+    commands: z.array(z.string()),
+    timeout_ms: z.number().int().nullish(),
+    max_output_length: z.number().int().nullish(),
+  }),
   status: Status.nullish(),
   environment: z.looseObject({ type: z.string() }).nullish(),
   created_by: z.string().optional(),
@@ -66,7 +70,14 @@ export const ShellCallOutputInput = z.strictObject({
   id: z.string().nullish(),
   call_id: z.string(),
   caller: z.unknown().optional(),
-  output: z.array(z.strictObject({ stdout: z.string(), stderr: z.string(), outcome: z.looseObject({ type: z.enum(["exit", "timeout"]) }), created_by: z.string().optional() })),
+  output: z.array(
+    z.strictObject({
+      stdout: z.string(),
+      stderr: z.string(),
+      outcome: z.looseObject({ type: z.enum(["exit", "timeout"]) }),
+      created_by: z.string().optional(),
+    }),
+  ),
   status: Status.nullish(),
   max_output_length: z.number().int().nullish(),
   created_by: z.string().optional(),
@@ -81,7 +92,12 @@ export function isHosted(tool: ShellTool): boolean {
  * The container a shell turn runs in: the referenced one, else the conversation's (as the code
  * interpreter's auto mode does), else a fresh one with the tool's `file_ids` uploaded.
  */
-export function resolveShellContainer(tool: ShellTool, inContext: string | null | undefined, dirty: boolean, org: string): SimContainer {
+export function resolveShellContainer(
+  tool: ShellTool,
+  inContext: string | null | undefined,
+  dirty: boolean,
+  org: string,
+): SimContainer {
   const env = tool.environment!;
   const named = env.type === "container_reference" ? env.container_id : inContext;
   if (named) {
@@ -110,7 +126,9 @@ export function asShellOutput(output: Record<string, unknown>[]): Record<string,
   return output.flatMap((item) => {
     if (item.type !== "code_interpreter_call") return [item];
     const callId = itemId("call");
-    const logs = ((item.outputs as { type: string; logs?: string }[] | null) ?? []).flatMap((o) => (o.type === "logs" ? [o.logs ?? ""] : []));
+    const logs = ((item.outputs as { type: string; logs?: string }[] | null) ?? []).flatMap((o) =>
+      o.type === "logs" ? [o.logs ?? ""] : [],
+    );
     const commands = commandsFor(String(item.code ?? ""));
     return [
       {
@@ -126,7 +144,11 @@ export function asShellOutput(output: Record<string, unknown>[]): Record<string,
         id: itemId("sho"),
         call_id: callId,
         status: "completed",
-        output: commands.map((_, i) => ({ stdout: i === commands.length - 1 ? `${logs.join("\n")}\n` : "", stderr: "", outcome: { type: "exit", exit_code: 0 } })),
+        output: commands.map((_, i) => ({
+          stdout: i === commands.length - 1 ? `${logs.join("\n")}\n` : "",
+          stderr: "",
+          outcome: { type: "exit", exit_code: 0 },
+        })),
         max_output_length: null,
       },
     ];
@@ -134,28 +156,47 @@ export function asShellOutput(output: Record<string, unknown>[]): Record<string,
 }
 
 /** The events of a shell item after its `output_item.added` and before its `.done` (unnumbered). */
-export function shellItemEvents(item: Record<string, unknown>, output_index: number, split: (text: string, id: string) => string[]): Record<string, unknown>[] {
+export function shellItemEvents(
+  item: Record<string, unknown>,
+  output_index: number,
+  split: (text: string, id: string) => string[],
+): Record<string, unknown>[] {
   const id = item.id as string;
   const ev: Record<string, unknown>[] = [];
   if (item.type === "shell_call") {
     const commands = (item.action as { commands: string[] }).commands;
     commands.forEach((command, command_index) => {
       ev.push({ type: "response.shell_call_command.added", output_index, command_index, command: "" });
-      for (const delta of split(command, `${id}:${command_index}`)) ev.push({ type: "response.shell_call_command.delta", output_index, command_index, delta });
+      for (const delta of split(command, `${id}:${command_index}`))
+        ev.push({ type: "response.shell_call_command.delta", output_index, command_index, delta });
       ev.push({ type: "response.shell_call_command.done", output_index, command_index, command });
     });
     return ev;
   }
   (item.output as { stdout: string; stderr: string }[]).forEach((content, command_index) => {
-    if (content.stdout) ev.push({ type: "response.shell_call_output_content.delta", item_id: id, output_index, command_index, delta: { stdout: content.stdout } });
-    ev.push({ type: "response.shell_call_output_content.done", item_id: id, output_index, command_index, output: [structuredClone(content)] });
+    if (content.stdout)
+      ev.push({
+        type: "response.shell_call_output_content.delta",
+        item_id: id,
+        output_index,
+        command_index,
+        delta: { stdout: content.stdout },
+      });
+    ev.push({
+      type: "response.shell_call_output_content.done",
+      item_id: id,
+      output_index,
+      command_index,
+      output: [structuredClone(content)],
+    });
   });
   return ev;
 }
 
 /** The item as `response.output_item.added` shows it: running, nothing run or printed yet. */
 export function shellItemAdded(item: Record<string, unknown>): Record<string, unknown> {
-  if (item.type === "shell_call") return { ...structuredClone(item), status: "in_progress", action: { ...(item.action as object), commands: [] } };
+  if (item.type === "shell_call")
+    return { ...structuredClone(item), status: "in_progress", action: { ...(item.action as object), commands: [] } };
   return { ...structuredClone(item), status: "in_progress", output: [] };
 }
 

@@ -51,7 +51,8 @@ export function putResponse(r: StoredResponse): void {
 export function getResponse(id: string, org: string): StoredResponse {
   const r = state.responses.get(id) as StoredResponse | undefined;
   // `store: false` responses cannot be read back (background ones are kept while they run).
-  if (!r || r.org !== org || (r.body.store === false && !r.background)) throw notFound(`Response with id '${id}' not found.`);
+  if (!r || r.org !== org || (r.body.store === false && !r.background))
+    throw notFound(`Response with id '${id}' not found.`);
   return r;
 }
 

@@ -61,7 +61,13 @@ export function runTurn(o: TurnOptions): TurnResult {
             if (old && !old.deleted && old.path === w.path) old.deleted = true;
           }
         }
-        const f = addFile(c, { path: w.path, size: w.size, source: "assistant", visible_from_ms: visible, quirks: o.overrides });
+        const f = addFile(c, {
+          path: w.path,
+          size: w.size,
+          source: "assistant",
+          visible_from_ms: visible,
+          quirks: o.overrides,
+        });
         byPath.set(w.path, f);
         written.push(f.id);
       }
@@ -78,12 +84,26 @@ export function runTurn(o: TurnOptions): TurnResult {
         figure.path = `/mnt/data/${figure.id}.png`;
         outputs.push({ type: "image", url: `data:image/png;base64,${PNG_BASE64}` });
       }
-      output.push({ id: itemId("ci"), type: "code_interpreter_call", status: "completed", code: step.code, container_id: c.id, outputs });
+      output.push({
+        id: itemId("ci"),
+        type: "code_interpreter_call",
+        status: "completed",
+        code: step.code,
+        container_id: c.id,
+        outputs,
+      });
       continue;
     }
     const annotations: Record<string, unknown>[] = [];
     if (figure && step.phase === "final_answer") {
-      annotations.push({ type: "container_file_citation", container_id: figure.container_id, end_index: 0, file_id: figure.id, filename: `${figure.id}.png`, start_index: 0 });
+      annotations.push({
+        type: "container_file_citation",
+        container_id: figure.container_id,
+        end_index: 0,
+        file_id: figure.id,
+        filename: `${figure.id}.png`,
+        start_index: 0,
+      });
       cited.push(figure.id);
       figure = undefined;
     }

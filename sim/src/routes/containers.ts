@@ -29,7 +29,9 @@ import { randomHex32 } from "../uploads";
 const CreateContainer = z.strictObject({
   name: z.string(),
   file_ids: z.array(z.string()).optional(),
-  expires_after: z.strictObject({ anchor: z.literal("last_active_at"), minutes: z.number().int().min(1).max(1440) }).optional(),
+  expires_after: z
+    .strictObject({ anchor: z.literal("last_active_at"), minutes: z.number().int().min(1).max(1440) })
+    .optional(),
   memory_limit: z.enum(["1g", "4g", "16g", "64g"]).optional(),
   network_policy: z.looseObject({ type: z.enum(["allowlist", "disabled"]) }).optional(),
   skills: z.array(z.unknown()).optional(),
@@ -103,13 +105,23 @@ containersRoutes.post("/:cid/files", async (c) => {
   if (type.startsWith("multipart/form-data")) {
     const form = await c.req.raw.formData();
     for (const key of form.keys()) {
-      if (key !== "file") throw new SimError(400, `Unknown parameter: '${key}'.`, { param: key, code: "unknown_parameter" });
+      if (key !== "file")
+        throw new SimError(400, `Unknown parameter: '${key}'.`, { param: key, code: "unknown_parameter" });
     }
     const file = form.get("file");
-    if (!file || typeof file === "string") throw new SimError(400, "Missing required parameter: 'file'.", { param: "file", code: "missing_required_parameter" });
+    if (!file || typeof file === "string")
+      throw new SimError(400, "Missing required parameter: 'file'.", {
+        param: "file",
+        code: "missing_required_parameter",
+      });
     const bytes = new Uint8Array(await file.arrayBuffer());
     // Uploaded files land under a random prefix, as on the real API: /mnt/data/<32 hex>-<name>.
-    const f = addFile(ct, { path: `/mnt/data/${randomHex32()}-${file.name || "upload"}`, size: bytes.length, source: "user", body: { kind: "stored", bytes } });
+    const f = addFile(ct, {
+      path: `/mnt/data/${randomHex32()}-${file.name || "upload"}`,
+      size: bytes.length,
+      source: "user",
+      body: { kind: "stored", bytes },
+    });
     return c.json(toFileObject(f));
   }
   const body = parseOr400(CreateFileJson, await jsonBody(c.req.raw));

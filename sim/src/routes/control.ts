@@ -31,7 +31,10 @@ const CreateContainer = z.strictObject({
   files: z.array(FileSpec).optional(),
   expire_idle_ms: z.number().int().min(1).optional(),
   /** The owning organisation, `org-<n>` for the n-th key of SIM_API_KEY (default org-1). */
-  org: z.string().regex(/^org-\d+$/).optional(),
+  org: z
+    .string()
+    .regex(/^org-\d+$/)
+    .optional(),
 });
 
 const FaultBody = z.strictObject({
@@ -76,7 +79,12 @@ controlRoutes.post("/config", async (c) => {
 
 controlRoutes.post("/containers", async (c) => {
   const body = parseOr400(CreateContainer, await jsonBody(c.req.raw));
-  const ct = createContainer({ org: body.org, name: body.name, quirks: checkQuirkObject(body.quirks, "container"), expire_idle_ms: body.expire_idle_ms });
+  const ct = createContainer({
+    org: body.org,
+    name: body.name,
+    quirks: checkQuirkObject(body.quirks, "container"),
+    expire_idle_ms: body.expire_idle_ms,
+  });
   const files = (body.files ?? []).map((spec) => addSpecFile(ct.id, spec));
   return c.json({ ...toContainerObject(ct), files: files.map(fileWithTruth) });
 });
@@ -108,7 +116,9 @@ controlRoutes.post("/containers/:cid/config", async (c) => {
 controlRoutes.post("/containers/:cid/expire", async (c) => {
   const ct = findContainer(c.req.param("cid"));
   const text = await c.req.text();
-  const body = text.trim() ? parseOr400(z.strictObject({ after_ms: z.number().int().min(0).optional() }), JSON.parse(text)) : {};
+  const body = text.trim()
+    ? parseOr400(z.strictObject({ after_ms: z.number().int().min(0).optional() }), JSON.parse(text))
+    : {};
   ct.expire_at_ms = Date.now() + (body.after_ms ?? 0);
   return c.json(toContainerObject(ct));
 });
@@ -157,14 +167,25 @@ controlRoutes.get("/responses/:id/request", (c) => {
 /** The last `/v1` requests received (method, path, query, `openai_beta`), oldest first; `?path_contains=` filters. */
 controlRoutes.get("/requests", (c) => {
   const needle = c.req.query("path_contains");
-  return c.json({ object: "list", data: needle ? state.requests.filter((r) => r.path.includes(needle)) : state.requests });
+  return c.json({
+    object: "list",
+    data: needle ? state.requests.filter((r) => r.path.includes(needle)) : state.requests,
+  });
 });
 
 controlRoutes.get("/files/:fid", async (c) => {
   const f = state.files.get(c.req.param("fid"));
   if (!f) throw notFound(`No file ${c.req.param("fid")}`);
   if (f.body.kind === "junk") throw new SimError(404, `File ${f.id} is a junk listing entry with no content.`);
-  return c.json({ file_id: f.id, container_id: f.container_id, path: f.path, bytes: f.size, sha256: await fileSha256(f), source: f.source, deleted: f.deleted });
+  return c.json({
+    file_id: f.id,
+    container_id: f.container_id,
+    path: f.path,
+    bytes: f.size,
+    sha256: await fileSha256(f),
+    source: f.source,
+    deleted: f.deleted,
+  });
 });
 
 controlRoutes.get("/counters", (c) => c.json(state.counters));

@@ -70,5 +70,11 @@ conversationsRoutes.post("/:id/items", async (c) => {
   checkInput(body.items);
   const added = normaliseInput(body.items);
   conv.items.push(...added);
-  return c.json({ object: "list", data: added, first_id: added[0]?.id ?? null, last_id: added.at(-1)?.id ?? null, has_more: false });
+  return c.json({
+    object: "list",
+    data: added,
+    first_id: added[0]?.id ?? null,
+    last_id: added.at(-1)?.id ?? null,
+    has_more: false,
+  });
 });

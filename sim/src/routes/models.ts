@@ -5,7 +5,12 @@
 import { Hono } from "hono";
 import { notFound } from "../errors";
 
-const MODELS = ["gpt-5", "gpt-5-mini", "gpt-4.1"].map((id) => ({ id, object: "model", created: 1_754_000_000, owned_by: "openai" }));
+const MODELS = ["gpt-5", "gpt-5-mini", "gpt-4.1"].map((id) => ({
+  id,
+  object: "model",
+  created: 1_754_000_000,
+  owned_by: "openai",
+}));
 
 export const modelsRoutes = new Hono();
 

@@ -30,19 +30,22 @@ type Msg = Record<string, unknown>;
 
 /** The JSON object of a client message. */
 function parseEvent(data: unknown): Msg {
-  if (typeof data !== "string") throw new SimError(400, "Binary messages are not supported; send JSON text events.", { code: "invalid_message" });
+  if (typeof data !== "string")
+    throw new SimError(400, "Binary messages are not supported; send JSON text events.", { code: "invalid_message" });
   let msg: unknown;
   try {
     msg = JSON.parse(data);
   } catch {
     throw new SimError(400, "We could not parse the JSON of your event.", { code: "invalid_json" });
   }
-  if (typeof msg !== "object" || msg === null || Array.isArray(msg)) throw new SimError(400, "An event must be a JSON object.", { code: "invalid_event" });
+  if (typeof msg !== "object" || msg === null || Array.isArray(msg))
+    throw new SimError(400, "An event must be a JSON object.", { code: "invalid_event" });
   return msg as Msg;
 }
 
 /** Steering input as input items (a string is one user message). */
-const asItems = (input: unknown): unknown[] => (typeof input === "string" ? [{ role: "user", content: input }] : Array.isArray(input) ? input : []);
+const asItems = (input: unknown): unknown[] =>
+  typeof input === "string" ? [{ role: "user", content: input }] : Array.isArray(input) ? input : [];
 
 /** The response streaming now, its numbering, and the steering input accepted for it. */
 interface Active {
@@ -76,7 +79,9 @@ class SimSocket {
       return this.send(errorEvent(err, undefined));
     }
     if (msg.type === "response.steer") return this.#steer(msg);
-    this.#queue = this.#queue.then(() => this.#create(msg)).catch((err) => console.error("sim: websocket event failed", err));
+    this.#queue = this.#queue
+      .then(() => this.#create(msg))
+      .catch((err) => console.error("sim: websocket event failed", err));
   }
 
   #steer(msg: Msg): void {
@@ -90,22 +95,36 @@ class SimSocket {
         error: {
           type: "invalid_request_error",
           code: known ? "response_already_completed" : "response_not_found",
-          message: known ? "The response completed and is no longer accepting steering input." : "The target response is not available on this connection.",
+          message: known
+            ? "The response completed and is no longer accepting steering input."
+            : "The target response is not available on this connection.",
         },
         steer: { previous_response_id: target, input: msg.input ?? null },
       });
       return;
     }
     active.steers.push(...asItems(msg.input));
-    active.emit({ type: "response.steer.accepted", steer: { id: itemId("msg").replace(/^msg_/, "steer_"), previous_response_id: target } });
+    active.emit({
+      type: "response.steer.accepted",
+      steer: { id: itemId("msg").replace(/^msg_/, "steer_"), previous_response_id: target },
+    });
   }
 
   async #create(msg: Msg): Promise<void> {
     const { type, stream_id, ...body } = msg;
     const streamId = typeof stream_id === "string" ? stream_id : undefined;
     try {
-      if (type !== "response.create") throw new SimError(400, `Invalid value: '${String(type)}'. Supported values are: 'response.create' and 'response.steer'.`, { param: "type", code: "invalid_value" });
-      if (body.background === true) throw new SimError(400, "background is not supported over WebSocket.", { param: "background", code: "invalid_value" });
+      if (type !== "response.create")
+        throw new SimError(
+          400,
+          `Invalid value: '${String(type)}'. Supported values are: 'response.create' and 'response.steer'.`,
+          { param: "type", code: "invalid_value" },
+        );
+      if (body.background === true)
+        throw new SimError(400, "background is not supported over WebSocket.", {
+          param: "background",
+          code: "invalid_value",
+        });
       await this.#stream(createResponse({ ...body, stream: true }, JSON.stringify(body), this.org), streamId);
     } catch (err) {
       if (!(err instanceof SimError)) throw err;
@@ -115,7 +134,11 @@ class SimSocket {
 
   /** Streams a response's events `pace_ms` apart, numbered as sent; then its successor, if it was steered. */
   async #stream(r: StoredResponse, streamId: string | undefined): Promise<void> {
-    const events = buildEvents(r, { include: r.body.include ?? [], quirks: r.quirks, obfuscation: r.body.stream_options?.include_obfuscation ?? true });
+    const events = buildEvents(r, {
+      include: r.body.include ?? [],
+      quirks: r.quirks,
+      obfuscation: r.body.stream_options?.include_obfuscation ?? true,
+    });
     const streamed: { type: string; sequence_number: number }[] = (r.streamed = []);
     const active: Active = {
       r,
@@ -141,7 +164,8 @@ class SimSocket {
 
 /** `GET /v1/responses` with `Upgrade: websocket`, for `org` (the caller's key's organisation). */
 export function responsesSocket(upgrade: string | undefined, org: string): Response {
-  if (upgrade?.toLowerCase() !== "websocket") throw new SimError(404, `Invalid URL (GET /v1/responses)`, { code: null });
+  if (upgrade?.toLowerCase() !== "websocket")
+    throw new SimError(404, `Invalid URL (GET /v1/responses)`, { code: null });
   const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
   server.accept();
   const socket = new SimSocket(org, (event) => {

@@ -24,21 +24,33 @@ function includeQuery(url: URL): string[] {
   const values = [...url.searchParams.getAll("include"), ...url.searchParams.getAll("include[]")];
   values.forEach((v, i) => {
     if (!(INCLUDE_VALUES as readonly string[]).includes(v)) {
-      throw new SimError(400, `Invalid value: '${v}'. Supported values are: ${INCLUDE_VALUES.map((x) => `'${x}'`).join(", ")}.`, {
-        param: `include[${i}]`,
-        code: "invalid_value",
-      });
+      throw new SimError(
+        400,
+        `Invalid value: '${v}'. Supported values are: ${INCLUDE_VALUES.map((x) => `'${x}'`).join(", ")}.`,
+        {
+          param: `include[${i}]`,
+          code: "invalid_value",
+        },
+      );
     }
   });
   return values;
 }
 
-function streamOf(r: StoredResponse, include: readonly string[], obfuscation: boolean, startingAfter = -1, beta = false): Response {
+function streamOf(
+  r: StoredResponse,
+  include: readonly string[],
+  obfuscation: boolean,
+  startingAfter = -1,
+  beta = false,
+): Response {
   const built = buildEvents(r, { include, quirks: r.quirks, obfuscation });
   const events = beta && r.multi_agent ? built.map(tagEvent) : built;
   r.streamed = events.map((e) => ({ type: e.type, sequence_number: e.sequence_number }));
   // A background stream is spread over its run time, so a reader can drop and resume it.
-  const pace = r.background ? Math.max(r.pace_ms, Math.floor(state.settings.background_ms / Math.max(1, events.length))) : r.pace_ms;
+  const pace = r.background
+    ? Math.max(r.pace_ms, Math.floor(state.settings.background_ms / Math.max(1, events.length)))
+    : r.pace_ms;
   return new Response(sseBody(events, pace, startingAfter), { headers: SSE_HEADERS });
 }
 
@@ -50,7 +62,10 @@ responsesRoutes.post("/", async (c) => {
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new SimError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)");
+    throw new SimError(
+      400,
+      "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+    );
   }
   // A registered recording answers instead of the simulated model (replay.ts).
   const replayId = parseDirective(lastUserText((raw as { input?: unknown } | null)?.input)).replay;
@@ -82,9 +97,18 @@ responsesRoutes.get("/:id", (c) => {
   // Read through the beta route, a multi-agent response shows its agents; otherwise it does not.
   const beta = isMultiAgent(url, c.req.header("openai-beta"));
   if (url.searchParams.get("stream") === "true") {
-    if (!r.background) throw new SimError(400, "Streaming a stored response is only supported for background responses.", { param: "stream" });
+    if (!r.background)
+      throw new SimError(400, "Streaming a stored response is only supported for background responses.", {
+        param: "stream",
+      });
     const after = Number(url.searchParams.get("starting_after") ?? -1);
-    return streamOf(r, include, url.searchParams.get("include_obfuscation") !== "false", Number.isFinite(after) ? after : -1, beta);
+    return streamOf(
+      r,
+      include,
+      url.searchParams.get("include_obfuscation") !== "false",
+      Number.isFinite(after) ? after : -1,
+      beta,
+    );
   }
   const rendered = renderResponse(r, include);
   return c.json(beta && r.multi_agent ? tagResponse(rendered) : rendered);
@@ -100,7 +124,8 @@ responsesRoutes.get("/:id/input_items", (c) => {
 
 responsesRoutes.post("/:id/cancel", (c) => {
   const r = getResponse(c.req.param("id"), orgOf(c));
-  if (!r.background) throw new SimError(400, "Only responses created with background=true can be cancelled.", { param: "response_id" });
+  if (!r.background)
+    throw new SimError(400, "Only responses created with background=true can be cancelled.", { param: "response_id" });
   const status = statusAt(r);
   if (status === "queued" || status === "in_progress") r.cancelled = true;
   return c.json(renderResponse(r, r.body.include ?? []));

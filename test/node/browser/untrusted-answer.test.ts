@@ -14,7 +14,10 @@ import { chromiumAvailable, launchChromium, type Chromium } from "./support/chro
 import { startHost, type Handler, type HostServer } from "./support/host-server";
 
 // A 1×1 transparent PNG.
-const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==", "base64");
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+  "base64",
+);
 
 function answerText(endpoint: string, tracker: string): string {
   return [
@@ -40,14 +43,25 @@ function scripted(endpoint: () => string, tracker: () => string, hostOrigin: () 
     if (req.url === "/widget.js") return { headers: { "content-type": "text/javascript" }, body: WIDGET_JS };
     if (req.url === "/files/tok/chart.png") return { headers: { "content-type": "image/png" }, body: PNG };
     if (req.method === "POST" && req.url === "/widget/session") {
-      return { headers: { ...cors(), "content-type": "application/json" }, body: JSON.stringify({ session: "vs_test", expires_at: Date.now() / 1000 + 600 }) };
+      return {
+        headers: { ...cors(), "content-type": "application/json" },
+        body: JSON.stringify({ session: "vs_test", expires_at: Date.now() / 1000 + 600 }),
+      };
     }
     if (req.method === "POST" && req.url === "/v1/responses") {
       const text = answerText(endpoint(), tracker());
-      const response = { id: "resp_scripted", object: "response", status: "completed", output: [{ type: "message", id: "msg_1", content: [{ type: "output_text", text, annotations: [] }] }], unsandbox: { files: [] } };
+      const response = {
+        id: "resp_scripted",
+        object: "response",
+        status: "completed",
+        output: [{ type: "message", id: "msg_1", content: [{ type: "output_text", text, annotations: [] }] }],
+        unsandbox: { files: [] },
+      };
       const events = [
         { type: "response.created", response: { ...response, status: "in_progress", output: [] } },
-        ...text.match(/[\s\S]{1,17}/g)!.map((delta) => ({ type: "response.output_text.delta", item_id: "msg_1", delta })),
+        ...text
+          .match(/[\s\S]{1,17}/g)!
+          .map((delta) => ({ type: "response.output_text.delta", item_id: "msg_1", delta })),
         { type: "response.completed", response },
       ];
       async function* sse() {
@@ -69,7 +83,14 @@ describe.skipIf(!available)("an untrusted answer on a host page without CSP", ()
 
   beforeAll(async () => {
     const [endpointPort, trackerPort, hostPort] = (await freePorts(3)) as [number, number, number];
-    endpoint = await startHost(endpointPort, scripted(() => endpoint.origin, () => tracker.origin, () => host.origin));
+    endpoint = await startHost(
+      endpointPort,
+      scripted(
+        () => endpoint.origin,
+        () => tracker.origin,
+        () => host.origin,
+      ),
+    );
     tracker = await startHost(trackerPort);
     host = await startHost(hostPort);
     host.page(

@@ -28,7 +28,13 @@ const SCREENSHOTS = join(REPO_ROOT, "screenshots");
 interface Logged {
   type: string;
   text?: string;
-  detail?: { responseId?: string; file?: { file_id: string; filename: string; sha256?: string }; files?: { file_id: string; filename: string }[]; status?: number; message?: string };
+  detail?: {
+    responseId?: string;
+    file?: { file_id: string; filename: string; sha256?: string };
+    files?: { file_id: string; filename: string }[];
+    status?: number;
+    message?: string;
+  };
 }
 
 function hostHtml(unsandbox: string): string {
@@ -47,7 +53,9 @@ async function record(page: Page) {
     w.__log = [];
     const el = document.querySelector("unsandbox-chat")!;
     for (const type of ["file-ready", "response-completed", "error"]) {
-      el.addEventListener(type, (e) => w.__log.push({ type, detail: JSON.parse(JSON.stringify((e as CustomEvent).detail)) }));
+      el.addEventListener(type, (e) =>
+        w.__log.push({ type, detail: JSON.parse(JSON.stringify((e as CustomEvent).detail)) }),
+      );
     }
     new MutationObserver(() => {
       const bodies = el.shadowRoot!.querySelectorAll(".msg.assistant .body");
@@ -67,7 +75,9 @@ async function ask(page: Page, prompt: string) {
 
 async function waitFor(page: Page, type: string, count = 1): Promise<Logged[]> {
   await page.waitForFunction(
-    ([t, n]) => (window as unknown as { __log: Logged[] }).__log.filter((e) => e.type === t || e.type === "error").length >= (n as number),
+    ([t, n]) =>
+      (window as unknown as { __log: Logged[] }).__log.filter((e) => e.type === t || e.type === "error").length >=
+      (n as number),
     [type, count] as const,
     { timeout: 90_000 },
   );
@@ -121,7 +131,10 @@ describe.skipIf(!available)("the widget in chromium", () => {
   });
 
   async function download(page: Page, card: ReturnType<Page["locator"]>) {
-    const [dl] = await Promise.all([page.waitForEvent("download", { timeout: 60_000 }), card.locator("a.download").click()]);
+    const [dl] = await Promise.all([
+      page.waitForEvent("download", { timeout: 60_000 }),
+      card.locator("a.download").click(),
+    ]);
     return { name: dl.suggestedFilename(), bytes: readFileSync((await dl.path())!) };
   }
 
@@ -135,7 +148,8 @@ describe.skipIf(!available)("the widget in chromium", () => {
     const page = await browser.context.newPage();
     const requests: { url: string; body: Record<string, unknown> | null }[] = [];
     page.on("request", (r) => {
-      if (r.method() === "POST" && r.url().endsWith("/v1/responses")) requests.push({ url: r.url(), body: r.postDataJSON() });
+      if (r.method() === "POST" && r.url().endsWith("/v1/responses"))
+        requests.push({ url: r.url(), body: r.postDataJSON() });
     });
     await page.goto(strictHost.origin);
     await record(page);
@@ -144,7 +158,10 @@ describe.skipIf(!available)("the widget in chromium", () => {
     // Screenshots for the README (desktop and phone, light and dark), as soon as the card shows.
     await page.locator("unsandbox-chat .card").first().waitFor({ timeout: 90_000 });
     mkdirSync(SCREENSHOTS, { recursive: true });
-    for (const [device, size] of [["desktop", { width: 1280, height: 860 }], ["phone", { width: 390, height: 844 }]] as const) {
+    for (const [device, size] of [
+      ["desktop", { width: 1280, height: 860 }],
+      ["phone", { width: 390, height: 844 }],
+    ] as const) {
       for (const scheme of ["light", "dark"] as const) {
         await page.setViewportSize(size);
         await page.emulateMedia({ colorScheme: scheme });

@@ -27,10 +27,22 @@ beforeAll(async () => {
   const [port] = (await freePorts(1)) as [number];
   gateway = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://gateway");
-    const accepted = req.headers["api-key"] === GATEWAY_KEY && url.searchParams.get("api-version") === API_VERSION && req.headers.authorization === undefined;
+    const accepted =
+      req.headers["api-key"] === GATEWAY_KEY &&
+      url.searchParams.get("api-version") === API_VERSION &&
+      req.headers.authorization === undefined;
     seen.push({ method: req.method ?? "", path: url.pathname, accepted });
     if (!accepted) {
-      res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "gateway: api-key and api-version required", type: "invalid_request_error", param: null, code: "401" } }));
+      res.writeHead(401, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          error: {
+            message: "gateway: api-key and api-version required",
+            type: "invalid_request_error",
+            param: null,
+            code: "401",
+          },
+        }),
+      );
       return;
     }
     url.searchParams.delete("api-version");
@@ -73,7 +85,11 @@ afterAll(async () => {
 
 describe("an Azure-style gateway (api-key header, api-version query)", () => {
   it("every upstream call, the tracker's included, carries both, and the file is stored", async () => {
-    const client = new OpenAI({ baseURL: `${unsandbox.origin}/v1`, apiKey: "usk_local_0123456789abcdef", maxRetries: 0 });
+    const client = new OpenAI({
+      baseURL: `${unsandbox.origin}/v1`,
+      apiKey: "usk_local_0123456789abcdef",
+      maxRetries: 0,
+    });
     const r = (await client.responses.create({
       model: "gpt-5",
       input: "One file.\nsim: scenario=one-file; files=gw.csv; quirks=-late_listing",
@@ -91,7 +107,9 @@ describe("an Azure-style gateway (api-key header, api-version query)", () => {
   });
 
   it("a pass-through call carries them too", async () => {
-    const res = await fetch(`${unsandbox.origin}/v1/models`, { headers: { authorization: "Bearer usk_local_0123456789abcdef" } });
+    const res = await fetch(`${unsandbox.origin}/v1/models`, {
+      headers: { authorization: "Bearer usk_local_0123456789abcdef" },
+    });
     expect(res.status).toBe(200);
     expect(seen.at(-1)).toEqual({ method: "GET", path: "/v1/models", accepted: true });
   });

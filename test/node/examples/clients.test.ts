@@ -61,14 +61,19 @@ function answersOf(stdout: string): Map<string, Answer> {
   let current: Answer | undefined;
   for (const line of stdout.split("\n")) {
     const head = /^(\S.*): (resp_\w+)$/.exec(line);
-    if (head) answers.set(head[1]!, (current = { id: head[2]!, links: [], sources: [], documents: [], manifest: [], commands: [] }));
+    if (head)
+      answers.set(
+        head[1]!,
+        (current = { id: head[2]!, links: [], sources: [], documents: [], manifest: [], commands: [] }),
+      );
     else if (current && line.startsWith("  link ")) current.links.push(line.slice(7));
     else if (current && line.startsWith("  source ")) {
       const [url, ...title] = line.slice(9).split(" ");
       current.sources.push({ url: url!, title: title.join(" ") });
     } else if (current && line.startsWith("  document ")) current.documents.push(line.slice(11));
     else if (current && line.startsWith("  events ")) current.events = JSON.parse(line.slice(9));
-    else if (current && line.startsWith("  manifest ")) current.manifest.push(line.slice(11).split(" ") as [string, string]);
+    else if (current && line.startsWith("  manifest "))
+      current.manifest.push(line.slice(11).split(" ") as [string, string]);
     else if (current && line.startsWith("  shell ")) current.commands.push(line.slice(8));
   }
   return answers;
@@ -236,12 +241,25 @@ describe("examples/: OpenAI Agents SDK (JS)", () => {
       const request = await simGet<{ body: { tools: unknown[] } }>(`/responses/${a.id}/request`);
       expect(request.body.tools, label).toEqual([{ type: "shell", environment: { type: "container_auto" } }]);
       // One link, the spreadsheet, with its citation; the manifest has all three documents.
-      expect(a.links.map((u) => decodeURIComponent(u.split("/").pop()!)), label).toEqual(["figures.xlsx"]);
-      expect(a.sources.map((s) => s.url), label).toEqual(a.links);
+      expect(
+        a.links.map((u) => decodeURIComponent(u.split("/").pop()!)),
+        label,
+      ).toEqual(["figures.xlsx"]);
+      expect(
+        a.sources.map((s) => s.url),
+        label,
+      ).toEqual(a.links);
       const names = a.manifest.map(([url]) => decodeURIComponent(url.split("/").pop()!)).sort();
       expect(names, label).toEqual(["brief.docx", "deck.pptx", "figures.xlsx"]);
-      expect(a.manifest.map(([, state]) => state), label).toEqual(["stored", "stored", "stored"]);
-      await expectDownloadsAfterExpiry(a, [...a.links, ...a.sources.map((s) => s.url), ...a.manifest.map(([url]) => url)]);
+      expect(
+        a.manifest.map(([, state]) => state),
+        label,
+      ).toEqual(["stored", "stored", "stored"]);
+      await expectDownloadsAfterExpiry(a, [
+        ...a.links,
+        ...a.sources.map((s) => s.url),
+        ...a.manifest.map(([url]) => url),
+      ]);
     }
     // The streamed run saw the shell call as it came.
     expect(answers.get("shell streamed run")!.commands.length).toBeGreaterThan(0);

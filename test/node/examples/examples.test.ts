@@ -41,7 +41,10 @@ const env = () => ({ ...process.env, UNSANDBOX_URL: unsandbox.origin });
 
 describe("examples/", () => {
   it("node-sdk.mjs: plain and streamed calls; each stored file downloads with the manifest's sha256", async () => {
-    const { stdout } = await run(process.execPath, [join(REPO_ROOT, "examples/node-sdk.mjs")], { env: env(), cwd: REPO_ROOT });
+    const { stdout } = await run(process.execPath, [join(REPO_ROOT, "examples/node-sdk.mjs")], {
+      env: env(),
+      cwd: REPO_ROOT,
+    });
     expect(stdout).toMatch(/^plain: resp_/m);
     expect(stdout).toMatch(/^stream: resp_/m);
     expect(stdout).not.toContain("sandbox:/mnt/data");
@@ -66,7 +69,9 @@ describe("examples/", () => {
     const doc = await (await fetch(`${unsandbox.origin}/openapi.json`)).json();
     // ajv resolves the schema's `$dynamicRef: "#meta"` to the wrong anchor; without a custom
     // dialect it means exactly the local `schema` definition, so point at that.
-    const schema = JSON.parse(JSON.stringify(openapiV31).replaceAll('"$dynamicRef":"#meta"', '"$ref":"#/$defs/schema"'));
+    const schema = JSON.parse(
+      JSON.stringify(openapiV31).replaceAll('"$dynamicRef":"#meta"', '"$ref":"#/$defs/schema"'),
+    );
     const ajv = new Ajv2020({ strict: false, allErrors: true, logger: false });
     addFormats(ajv);
     const validate = ajv.compile(schema);
@@ -76,25 +81,28 @@ describe("examples/", () => {
     expect(validate(broken)).toBe(false);
   });
 
-  it.skipIf(!chromiumAvailable())("widget.html: the snippet on a page of its own origin answers with a stored file", async () => {
-    const html = readFileSync(join(REPO_ROOT, "examples/widget.html"), "utf8");
-    expect(html).toContain(EXAMPLE_ORIGIN);
-    host.page(html.replaceAll(EXAMPLE_ORIGIN, unsandbox.origin));
-    const browser = await launchChromium();
-    try {
-      const page = await browser.context.newPage();
-      await page.goto(`${host.origin}/`);
-      await page.waitForFunction(() => customElements.get("unsandbox-chat") !== undefined);
-      const input = page.locator("unsandbox-chat textarea");
-      await input.fill("Make me a report.");
-      await input.press("Enter");
-      const card = page.locator('unsandbox-chat .card[data-state="stored"]');
-      await card.first().waitFor({ timeout: 90_000 });
-      const href = await card.first().locator("a.download").getAttribute("href");
-      expect(href).toMatch(new RegExp(`^${unsandbox.origin}/files/`));
-      expect((await fetch(href!)).status).toBe(200);
-    } finally {
-      await browser.close();
-    }
-  });
+  it.skipIf(!chromiumAvailable())(
+    "widget.html: the snippet on a page of its own origin answers with a stored file",
+    async () => {
+      const html = readFileSync(join(REPO_ROOT, "examples/widget.html"), "utf8");
+      expect(html).toContain(EXAMPLE_ORIGIN);
+      host.page(html.replaceAll(EXAMPLE_ORIGIN, unsandbox.origin));
+      const browser = await launchChromium();
+      try {
+        const page = await browser.context.newPage();
+        await page.goto(`${host.origin}/`);
+        await page.waitForFunction(() => customElements.get("unsandbox-chat") !== undefined);
+        const input = page.locator("unsandbox-chat textarea");
+        await input.fill("Make me a report.");
+        await input.press("Enter");
+        const card = page.locator('unsandbox-chat .card[data-state="stored"]');
+        await card.first().waitFor({ timeout: 90_000 });
+        const href = await card.first().locator("a.download").getAttribute("href");
+        expect(href).toMatch(new RegExp(`^${unsandbox.origin}/files/`));
+        expect((await fetch(href!)).status).toBe(200);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });

@@ -37,45 +37,52 @@ afterAll(async () => {
 });
 
 async function probe(out: string) {
-  const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, "scripts/probe-real.mjs"), "--json", "--out", out], {
-    env: { ...process.env, OPENAI_API_KEY: sim.apiKey, OPENAI_BASE_URL: sim.baseURL },
-    cwd: REPO_ROOT,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(REPO_ROOT, "scripts/probe-real.mjs"), "--json", "--out", out],
+    {
+      env: { ...process.env, OPENAI_API_KEY: sim.apiKey, OPENAI_BASE_URL: sim.baseURL },
+      cwd: REPO_ROOT,
+    },
+  );
   return JSON.parse(stdout);
 }
 
 describe("probe:real against the simulator", () => {
-  it.each(SETTINGS)("honour_range=$honour_range codepoint_indices=$codepoint_indices late_listing=$late_listing", async (quirks) => {
-    const set = await fetch(`${sim.origin}/__sim/config`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      // A listing delay well beyond the time the simulator takes to answer, so "late" is unambiguous.
-      body: JSON.stringify({ quirks, late_listing_ms: 4000 }),
-    });
-    expect(set.status).toBe(200);
-    const out = join(dir, `assumptions-${SETTINGS.indexOf(quirks)}.md`);
-    const report = await probe(out);
+  it.each(SETTINGS)(
+    "honour_range=$honour_range codepoint_indices=$codepoint_indices late_listing=$late_listing",
+    async (quirks) => {
+      const set = await fetch(`${sim.origin}/__sim/config`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        // A listing delay well beyond the time the simulator takes to answer, so "late" is unambiguous.
+        body: JSON.stringify({ quirks, late_listing_ms: 4000 }),
+      });
+      expect(set.status).toBe(200);
+      const out = join(dir, `assumptions-${SETTINGS.indexOf(quirks)}.md`);
+      const report = await probe(out);
 
-    expect(report.upstream).toBe(sim.origin);
-    expect(report.range.honoured).toBe(quirks.honour_range);
-    expect(report.range.status).toBe(quirks.honour_range ? 206 : 200);
-    expect(report.indexUnit.unit).toBe(quirks.codepoint_indices ? "codepoints" : "utf16");
-    expect(report.listing.listedAtOnce).toBe(!quirks.late_listing);
-    if (quirks.late_listing) expect(report.listing.delayMs).toBeGreaterThan(0);
-    // Not switchable in the simulator: a rewrite is a new id and the old one is deleted; every
-    // container-scoped call refreshes last_active_at.
-    expect(report.overwrite).toMatchObject({ sameId: false, oldContentGone: true });
-    expect(report.lastActive).toMatchObject({ retrieveRefreshes: true, listRefreshes: null });
-    expect(report.errors.unknownFile).toMatchObject({ status: 404, reads: "file_gone" });
-    expect(report.errors.deletedContainer).toMatchObject({ status: 404, reads: "expired" });
+      expect(report.upstream).toBe(sim.origin);
+      expect(report.range.honoured).toBe(quirks.honour_range);
+      expect(report.range.status).toBe(quirks.honour_range ? 206 : 200);
+      expect(report.indexUnit.unit).toBe(quirks.codepoint_indices ? "codepoints" : "utf16");
+      expect(report.listing.listedAtOnce).toBe(!quirks.late_listing);
+      if (quirks.late_listing) expect(report.listing.delayMs).toBeGreaterThan(0);
+      // Not switchable in the simulator: a rewrite is a new id and the old one is deleted; every
+      // container-scoped call refreshes last_active_at.
+      expect(report.overwrite).toMatchObject({ sameId: false, oldContentGone: true });
+      expect(report.lastActive).toMatchObject({ retrieveRefreshes: true, listRefreshes: null });
+      expect(report.errors.unknownFile).toMatchObject({ status: 404, reads: "file_gone" });
+      expect(report.errors.deletedContainer).toMatchObject({ status: 404, reads: "expired" });
 
-    const md = readFileSync(out, "utf8");
-    expect(md).toContain(`**Last probe:** ${report.date} against \`${sim.origin}\``);
-    expect(md).toContain(quirks.honour_range ? "**Honoured**" : "**Ignored**");
-    expect(md).toContain(quirks.codepoint_indices ? "**Code points**" : "**UTF-16 code units**");
-    expect(md).toContain(quirks.late_listing ? "**Late**" : "**Listed at once**");
-    expect(md).toContain("**New id**");
-  });
+      const md = readFileSync(out, "utf8");
+      expect(md).toContain(`**Last probe:** ${report.date} against \`${sim.origin}\``);
+      expect(md).toContain(quirks.honour_range ? "**Honoured**" : "**Ignored**");
+      expect(md).toContain(quirks.codepoint_indices ? "**Code points**" : "**UTF-16 code units**");
+      expect(md).toContain(quirks.late_listing ? "**Late**" : "**Listed at once**");
+      expect(md).toContain("**New id**");
+    },
+  );
 
   it("the probe reads a refusal as the Worker's classifyFailure does", () => {
     const cases: [number, string | null][] = [
@@ -88,14 +95,20 @@ describe("probe:real against the simulator", () => {
     ];
     for (const [status, message] of cases) {
       const worker = classifyFailure(status, message);
-      expect(readsAs(status, message), `${status} ${message}`).toBe(worker === "retry" || worker === "refused" ? "other" : worker);
+      expect(readsAs(status, message), `${status} ${message}`).toBe(
+        worker === "retry" || worker === "refused" ? "other" : worker,
+      );
     }
   });
 
   it("without OPENAI_API_KEY it refuses and says what it needs", async () => {
     const env = { ...process.env };
     delete env.OPENAI_API_KEY;
-    const run = promisify(execFile)(process.execPath, [join(REPO_ROOT, "scripts/probe-real.mjs"), "--out", join(dir, "x.md")], { env, cwd: REPO_ROOT });
+    const run = promisify(execFile)(
+      process.execPath,
+      [join(REPO_ROOT, "scripts/probe-real.mjs"), "--out", join(dir, "x.md")],
+      { env, cwd: REPO_ROOT },
+    );
     await expect(run).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("OPENAI_API_KEY") });
   });
 });

@@ -20,7 +20,6 @@ if (!spec) console.warn(SPEC_MISSING);
 
 type Json = Record<string, any>;
 
-
 describe.skipIf(!spec)(spec ? "simulator Containers API conforms to the OpenAI spec" : SPEC_MISSING, () => {
   const s = spec!;
   let sim: SimProcess;
@@ -67,10 +66,20 @@ describe.skipIf(!spec)(spec ? "simulator Containers API conforms to the OpenAI s
     expect(expectEachRequiredEnforced(s, "ContainerFileResource", uploaded)).toBe(7);
     expectRejected(s, "ContainerFileResource", { ...uploaded, bytes: "8" });
 
-    expectConforms(s, "ContainerFileResource", await json(client.containers.files.retrieve(uploaded.id, { container_id: container.id })));
+    expectConforms(
+      s,
+      "ContainerFileResource",
+      await json(client.containers.files.retrieve(uploaded.id, { container_id: container.id })),
+    );
     const list = await json(client.containers.files.list(container.id));
     expect(list.data.map((f: Json) => f.id)).toContain(uploaded.id);
-    expectConforms(s, "ContainerFileListResource", list.data.every((f: Json) => f.source === "user") ? list : { ...list, data: list.data.map(observedContainerFile) });
+    expectConforms(
+      s,
+      "ContainerFileListResource",
+      list.data.every((f: Json) => f.source === "user")
+        ? list
+        : { ...list, data: list.data.map(observedContainerFile) },
+    );
     expect(expectEachRequiredEnforced(s, "ContainerFileListResource", list)).toBe(5);
     expectRejected(s, "ContainerFileListResource", { ...list, has_more: "no" });
   });
@@ -88,7 +97,10 @@ describe.skipIf(!spec)(spec ? "simulator Containers API conforms to the OpenAI s
     const list = await json(client.containers.files.list(containerId, { limit: 100 }));
     const generated = list.data.filter((f: Json) => f.source === "assistant");
     expect(generated.length).toBeGreaterThan(0);
-    expect(generated.some((f: Json) => f.bytes === null), "the bytes:null quirk is on by default").toBe(true);
+    expect(
+      generated.some((f: Json) => f.bytes === null),
+      "the bytes:null quirk is on by default",
+    ).toBe(true);
     // Unpatched, the spec rejects real traffic here: the deviation the patch below accounts for.
     expect(s.errors("ContainerFileListResource", list).length).toBeGreaterThan(0);
     expectConforms(s, "ContainerFileListResource", { ...list, data: list.data.map(observedContainerFile) });
@@ -96,7 +108,6 @@ describe.skipIf(!spec)(spec ? "simulator Containers API conforms to the OpenAI s
       const one = await json(client.containers.files.retrieve(file.id, { container_id: containerId }));
       expectConforms(s, "ContainerFileResource", observedContainerFile(one));
     }
-
 
     // The polite case: the same turn with the quirks off validates as it is.
     const polite = await client.responses.create({

@@ -30,9 +30,16 @@ describe.skipIf(!spec)(spec ? "simulator error bodies conform to the OpenAI spec
   async function wire(method: string, path: string, body?: unknown, key: string | null = sim.apiKey) {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (key !== null) headers.authorization = `Bearer ${key}`;
-    const res = await fetch(`${sim.baseURL}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${sim.baseURL}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
-    return { status: res.status, body: JSON.parse(text) as { error: { message: string; type: string; param: string | null; code: string | null } } };
+    return {
+      status: res.status,
+      body: JSON.parse(text) as { error: { message: string; type: string; param: string | null; code: string | null } },
+    };
   }
 
   /** Asserts an ErrorResponse body, plus its negative controls. */
@@ -55,7 +62,9 @@ describe.skipIf(!spec)(spec ? "simulator error bodies conform to the OpenAI spec
     const { status, body } = await wire("GET", "/containers", undefined, "sk-wrong");
     expect(status).toBe(401);
     expectErrorBody(body);
-    await expect(sim.client({ apiKey: "sk-wrong" }).containers.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(sim.client({ apiKey: "sk-wrong" }).containers.list()).rejects.toBeInstanceOf(
+      OpenAI.AuthenticationError,
+    );
   });
 
   it("an unknown request parameter: 400 naming it, BadRequestError in the SDK", async () => {
@@ -76,20 +85,33 @@ describe.skipIf(!spec)(spec ? "simulator error bodies conform to the OpenAI spec
   });
 
   it("the code_interpreter tool without container: 400 naming tools[0].container", async () => {
-    const { status, body } = await wire("POST", "/responses", { model: "gpt-5", input: "hi", tools: [{ type: "code_interpreter" }] });
+    const { status, body } = await wire("POST", "/responses", {
+      model: "gpt-5",
+      input: "hi",
+      tools: [{ type: "code_interpreter" }],
+    });
     expect(status).toBe(400);
     expect(body.error.param).toBe("tools[0].container");
     expectErrorBody(body);
   });
 
   it("a bad include value: 400", async () => {
-    const { status, body } = await wire("POST", "/responses", { model: "gpt-5", input: "hi", tools: TOOLS, include: ["code_interpreter_call.everything"] });
+    const { status, body } = await wire("POST", "/responses", {
+      model: "gpt-5",
+      input: "hi",
+      tools: TOOLS,
+      include: ["code_interpreter_call.everything"],
+    });
     expect(status).toBe(400);
     expectErrorBody(body);
   });
 
   it("unknown response, container and file ids: 404, NotFoundError in the SDK", async () => {
-    for (const path of ["/responses/resp_doesnotexist", "/containers/cntr_doesnotexist", "/containers/cntr_doesnotexist/files"]) {
+    for (const path of [
+      "/responses/resp_doesnotexist",
+      "/containers/cntr_doesnotexist",
+      "/containers/cntr_doesnotexist/files",
+    ]) {
       const { status, body } = await wire("GET", path);
       expect(status, path).toBe(404);
       expectErrorBody(body);
@@ -111,12 +133,20 @@ describe.skipIf(!spec)(spec ? "simulator error bodies conform to the OpenAI spec
     expect(files.body.error.message).toBe("Container is expired.");
     expectErrorBody(files.body);
 
-    const reuse = await wire("POST", "/responses", { model: "gpt-5", input: "again", tools: [{ type: "code_interpreter", container: container.id }] });
+    const reuse = await wire("POST", "/responses", {
+      model: "gpt-5",
+      input: "again",
+      tools: [{ type: "code_interpreter", container: container.id }],
+    });
     expect(reuse.status).toBe(400);
     expect(reuse.body.error.message).toBe("Container is expired.");
     expectErrorBody(reuse.body);
     await expect(
-      client.responses.create({ model: "gpt-5", input: "again", tools: [{ type: "code_interpreter", container: container.id }] }),
+      client.responses.create({
+        model: "gpt-5",
+        input: "again",
+        tools: [{ type: "code_interpreter", container: container.id }],
+      }),
     ).rejects.toBeInstanceOf(OpenAI.BadRequestError);
   });
 });

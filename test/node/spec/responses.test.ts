@@ -85,7 +85,12 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
 
   it.each(SCENARIOS)("a plain Response body (scenario %s) validates as Response", async (scenario) => {
     const res = await client.responses
-      .create({ model: "gpt-5", input: prompt(`scenario=${scenario}`), tools: TOOLS, include: ["code_interpreter_call.outputs"] })
+      .create({
+        model: "gpt-5",
+        input: prompt(`scenario=${scenario}`),
+        tools: TOOLS,
+        include: ["code_interpreter_call.outputs"],
+      })
       .asResponse();
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, any>;
@@ -99,7 +104,12 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
   });
 
   it("negative controls: broken Response bodies are rejected", async () => {
-    const body = observedResponse(await client.responses.create({ model: "gpt-5", input: prompt("scenario=one-file"), tools: TOOLS }).asResponse().then((r) => r.json()));
+    const body = observedResponse(
+      await client.responses
+        .create({ model: "gpt-5", input: prompt("scenario=one-file"), tools: TOOLS })
+        .asResponse()
+        .then((r) => r.json()),
+    );
     expectConforms(s, "Response", body);
     // The patch removes only nulls: a wrong value in the same fields still fails.
     expectRejected(s, "Response", { ...structuredClone(body), user: 42 });
@@ -107,7 +117,10 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
     delete noId.id;
     expectRejected(s, "Response", noId);
     expectRejected(s, "Response", { ...structuredClone(body), status: 42 });
-    expectRejected(s, "Response", { ...structuredClone(body), output: [{ type: "code_interpreter_call", id: "ci_x" }] });
+    expectRejected(s, "Response", {
+      ...structuredClone(body),
+      output: [{ type: "code_interpreter_call", id: "ci_x" }],
+    });
     const badAnnotation = structuredClone(body);
     const message = badAnnotation.output.findLast((o: any) => o.type === "message");
     message.content[0].annotations = [{ type: "container_file_citation", file_id: "cfile_x" }];
@@ -116,7 +129,9 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
 
   it("GET /v1/responses/{id} with include, and its input items, validate", async () => {
     const created = await client.responses.create({ model: "gpt-5", input: prompt("scenario=one-file"), tools: TOOLS });
-    const retrieved = await client.responses.retrieve(created.id, { include: ["code_interpreter_call.outputs"] }).asResponse();
+    const retrieved = await client.responses
+      .retrieve(created.id, { include: ["code_interpreter_call.outputs"] })
+      .asResponse();
     expect(retrieved.status).toBe(200);
     expectConforms(s, "Response", observedResponse(await retrieved.json()));
 
@@ -153,31 +168,44 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
     "response.output_item.done",
   ];
 
-  it.each(["one-file", "skill-document"])("the hosted shell tool (scenario %s): the plain body and every SSE event validate", async (scenario) => {
-    const container = await client.containers.create({ name: "spec-shell" });
-    for (const environment of [{ type: "container_auto" }, { type: "container_reference", container_id: container.id }]) {
-      const tools = [{ type: "shell", environment }] as never;
-      const res = await client.responses.create({ model: "gpt-5", input: prompt(`scenario=${scenario}`), tools }).asResponse();
-      expect(res.status).toBe(200);
-      const body = (await res.json()) as Record<string, any>;
-      expectConforms(s, "Response", observedResponse(body));
-      const call = body.output.find((o: any) => o.type === "shell_call");
-      expect(call.environment.type).toBe("container_reference");
-      expect(call.environment.container_id).toMatch(/^cntr_/);
-      if (environment.type === "container_reference") expect(call.environment.container_id).toBe(container.id);
-      const output = body.output.find((o: any) => o.type === "shell_call_output");
-      expect(output.call_id).toBe(call.call_id);
-      expectRejected(s, "Response", { ...structuredClone(body), output: [{ ...call, environment: { type: "container_reference" } }] });
+  it.each(["one-file", "skill-document"])(
+    "the hosted shell tool (scenario %s): the plain body and every SSE event validate",
+    async (scenario) => {
+      const container = await client.containers.create({ name: "spec-shell" });
+      for (const environment of [
+        { type: "container_auto" },
+        { type: "container_reference", container_id: container.id },
+      ]) {
+        const tools = [{ type: "shell", environment }] as never;
+        const res = await client.responses
+          .create({ model: "gpt-5", input: prompt(`scenario=${scenario}`), tools })
+          .asResponse();
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as Record<string, any>;
+        expectConforms(s, "Response", observedResponse(body));
+        const call = body.output.find((o: any) => o.type === "shell_call");
+        expect(call.environment.type).toBe("container_reference");
+        expect(call.environment.container_id).toMatch(/^cntr_/);
+        if (environment.type === "container_reference") expect(call.environment.container_id).toBe(container.id);
+        const output = body.output.find((o: any) => o.type === "shell_call_output");
+        expect(output.call_id).toBe(call.call_id);
+        expectRejected(s, "Response", {
+          ...structuredClone(body),
+          output: [{ ...call, environment: { type: "container_reference" } }],
+        });
 
-      const types = await validateStream(await client.responses.create({ model: "gpt-5", input: prompt(`scenario=${scenario}`), tools, stream: true }));
-      // The shell items' events in the order the spec's stream lists them, inside each item.
-      const at = types.indexOf("response.shell_call_command.added");
-      const run = types.slice(at - 1).filter((t, i, all) => SHELL_TURN_EVENTS.includes(t) && t !== all[i - 1]);
-      expect(run.slice(0, 4)).toEqual(SHELL_TURN_EVENTS.slice(0, 4));
-      expect(types).toEqual(expect.arrayContaining(SHELL_TURN_EVENTS));
-      expect(types.at(-1)).toBe("response.completed");
-    }
-  });
+        const types = await validateStream(
+          await client.responses.create({ model: "gpt-5", input: prompt(`scenario=${scenario}`), tools, stream: true }),
+        );
+        // The shell items' events in the order the spec's stream lists them, inside each item.
+        const at = types.indexOf("response.shell_call_command.added");
+        const run = types.slice(at - 1).filter((t, i, all) => SHELL_TURN_EVENTS.includes(t) && t !== all[i - 1]);
+        expect(run.slice(0, 4)).toEqual(SHELL_TURN_EVENTS.slice(0, 4));
+        expect(types).toEqual(expect.arrayContaining(SHELL_TURN_EVENTS));
+        expect(types.at(-1)).toBe("response.completed");
+      }
+    },
+  );
 
   it("WebSocket mode: a response.create's events validate like the SSE stream's (stream_id echoed), a refusal is a ResponseWsError", async () => {
     const rs = new ResponsesWS(client);
@@ -189,9 +217,16 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
     rs.on("error", (err) => {
       errors.push((err as { error?: Record<string, any> }).error ?? {});
     });
-    rs.send({ type: "response.create", stream_id: "lane_a", model: "gpt-5", input: prompt("scenario=one-file"), tools: TOOLS } as never);
+    rs.send({
+      type: "response.create",
+      stream_id: "lane_a",
+      model: "gpt-5",
+      input: prompt("scenario=one-file"),
+      tools: TOOLS,
+    } as never);
     rs.send({ type: "response.create", model: "gpt-5", input: "x", previous_response_id: "resp_missing" } as never);
-    for (let i = 0; i < 400 && (!events.some((e) => e.type === "response.completed") || errors.length < 1); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 400 && (!events.some((e) => e.type === "response.completed") || errors.length < 1); i++)
+      await new Promise((r) => setTimeout(r, 25));
     rs.close({ code: 1000, reason: "done" });
     const stream = events.filter((e) => e.type !== "error");
     async function* replay() {
@@ -210,7 +245,11 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
     expect(types).toEqual(expect.arrayContaining(FILE_TURN_EVENTS));
     expect(errors.length).toBe(1);
     expectConforms(s, "ResponseWsError", errors[0]);
-    expect(errors[0]).toMatchObject({ type: "error", status: 400, error: { code: "previous_response_not_found", param: "previous_response_id" } });
+    expect(errors[0]).toMatchObject({
+      type: "error",
+      status: 400,
+      error: { code: "previous_response_not_found", param: "previous_response_id" },
+    });
   });
 
   it("responses.stream() with finalResponse(): the final Response validates", async () => {
@@ -230,12 +269,20 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
     let polled: Record<string, any> = queued;
     for (let i = 0; i < 600 && ["queued", "in_progress"].includes(polled.status); i++) {
       await new Promise((r) => setTimeout(r, 100));
-      polled = (await client.responses.retrieve(queued.id).asResponse().then((r) => r.json())) as Record<string, any>;
+      polled = (await client.responses
+        .retrieve(queued.id)
+        .asResponse()
+        .then((r) => r.json())) as Record<string, any>;
       expectConforms(s, "Response", observedResponse(polled));
     }
     expect(polled.status).toBe("completed");
 
-    const toCancel = await client.responses.create({ model: "gpt-5", input: prompt("scenario=one-file"), tools: TOOLS, background: true });
+    const toCancel = await client.responses.create({
+      model: "gpt-5",
+      input: prompt("scenario=one-file"),
+      tools: TOOLS,
+      background: true,
+    });
     const cancelled = await client.responses.cancel(toCancel.id).asResponse();
     expect(cancelled.status).toBe(200);
     expectConforms(s, "Response", observedResponse(await cancelled.json()));
@@ -287,7 +334,12 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
     expect(error.error).toBeTypeOf("object");
     expectRejected(s, "ResponseErrorEvent", error);
     const { error: nested, ...rest } = error;
-    expectConforms(s, "ResponseErrorEvent", { ...rest, code: nested.code, message: nested.message, param: nested.param });
+    expectConforms(s, "ResponseErrorEvent", {
+      ...rest,
+      code: nested.code,
+      message: nested.message,
+      param: nested.param,
+    });
     const failed = frames.find((f) => f.data.type === "response.failed")!.data;
     expectConforms(s, "ResponseFailedEvent", observedEvent(failed));
     expect((failed.response as { status: string }).status).toBe("failed");
@@ -298,10 +350,17 @@ describe.skipIf(!spec)(spec ? "simulator Responses API conforms to the OpenAI sp
     expect(expectEachRequiredEnforced(s, "ResponseErrorEvent", flatError)).toBe(5);
 
     // The SDK turns the error event into a thrown APIError (openai-node ≥ 7.5.0, facts §5.1).
-    const stream = await client.responses.create({ model: "gpt-5", input: prompt("scenario=fail"), tools: TOOLS, stream: true });
-    await expect((async () => {
-      for await (const _ of stream);
-    })()).rejects.toBeInstanceOf(OpenAI.APIError);
+    const stream = await client.responses.create({
+      model: "gpt-5",
+      input: prompt("scenario=fail"),
+      tools: TOOLS,
+      stream: true,
+    });
+    await expect(
+      (async () => {
+        for await (const _ of stream);
+      })(),
+    ).rejects.toBeInstanceOf(OpenAI.APIError);
   });
 
   it("negative controls: every event schema seen rejects a copy missing each required field", () => {

@@ -14,7 +14,10 @@ export function expectConforms(spec: SpecValidator, name: string, value: unknown
 
 /** Asserts the validator rejects `broken` against `components.schemas[name]`. */
 export function expectRejected(spec: SpecValidator, name: string, broken: unknown): void {
-  expect(spec.errors(name, broken).length, `${name} accepted a broken sample: ${JSON.stringify(broken).slice(0, 400)}`).toBeGreaterThan(0);
+  expect(
+    spec.errors(name, broken).length,
+    `${name} accepted a broken sample: ${JSON.stringify(broken).slice(0, 400)}`,
+  ).toBeGreaterThan(0);
 }
 
 /**

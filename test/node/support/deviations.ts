@@ -23,7 +23,9 @@ export function observedResponse(response: unknown): Json {
 
 /** The same patch on an event that carries a Response (`response.created`, `.completed`, …). */
 export function observedEvent(event: Json): Json {
-  return event.response && typeof event.response === "object" ? { ...event, response: observedResponse(event.response) } : event;
+  return event.response && typeof event.response === "object"
+    ? { ...event, response: observedResponse(event.response) }
+    : event;
 }
 
 /**

@@ -7,7 +7,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
-import { freePorts, startWranglerDev, waitUntilAnswering, type DevProcess } from "../../../scripts/lib/wrangler-dev.mjs";
+import {
+  freePorts,
+  startWranglerDev,
+  waitUntilAnswering,
+  type DevProcess,
+} from "../../../scripts/lib/wrangler-dev.mjs";
 
 export interface SimProcess {
   /** `http://127.0.0.1:<port>` */
@@ -28,12 +33,18 @@ export async function startSim(apiKey = "sk-sim-node-tests"): Promise<SimProcess
   const [port, inspectorPort] = await freePorts(2);
   const persist = mkdtempSync(join(tmpdir(), "unsandbox-sim-"));
   const proc: DevProcess = startWranglerDev([
-    "-c", "sim/wrangler.toml",
-    "--ip", "127.0.0.1",
-    "--port", String(port),
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", persist,
-    "--var", `SIM_API_KEY:${apiKey}`,
+    "-c",
+    "sim/wrangler.toml",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    persist,
+    "--var",
+    `SIM_API_KEY:${apiKey}`,
   ]);
   const origin = `http://127.0.0.1:${port}`;
   const stop = async () => {

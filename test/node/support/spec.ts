@@ -12,7 +12,13 @@ import addFormatsModule from "ajv-formats";
 import { parse } from "yaml";
 
 /** Where the spec sits: beside the clone, as in this project's CI. */
-export const SPEC_PATH = resolve(fileURLToPath(new URL("../../..", import.meta.url)), "..", "shared", "reference", "openapi.yaml");
+export const SPEC_PATH = resolve(
+  fileURLToPath(new URL("../../..", import.meta.url)),
+  "..",
+  "shared",
+  "reference",
+  "openapi.yaml",
+);
 
 /** The message a suite skips with when the spec is absent. */
 export const SPEC_MISSING = `OpenAI spec not found at ${SPEC_PATH}: spec conformance tests skipped (place openapi.yaml there to run them)`;
@@ -49,7 +55,8 @@ export function loadSpec(path = SPEC_PATH): SpecValidator | null {
   // (`discriminator`, `x-oaiMeta`, `x-stainless-*`, `example`).
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   // ajv-formats is CommonJS; its default export arrives wrapped under Node's ESM interop.
-  const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as (a: Ajv2020) => void;
+  const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+    addFormatsModule) as (a: Ajv2020) => void;
   addFormats(ajv);
   // OpenAI's own format for timestamps: unix seconds.
   ajv.addFormat("unixtime", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= 0 });

@@ -14,7 +14,10 @@ const BOUND = PER_LEVEL * (MAX_DEPTH + 1);
 const SIZES = [2_000, 20_000, 200_000];
 
 /** `unit` repeated to about `size` characters, between `head` and `tail`. */
-const rep = (head: string, unit: string, tail = "") => (size: number) => head + unit.repeat(Math.ceil(size / unit.length)) + tail;
+const rep =
+  (head: string, unit: string, tail = "") =>
+  (size: number) =>
+    head + unit.repeat(Math.ceil(size / unit.length)) + tail;
 
 const PATHOLOGICAL: [string, (size: number) => string][] = [
   // Headings: the old pattern backtracked cubically on blanks and `#` runs.
@@ -30,8 +33,14 @@ const PATHOLOGICAL: [string, (size: number) => string][] = [
   ["a run of tildes", rep("", "~")],
   ["a fence whose info string ends in a backtick", rep("```", " a", "`")],
   ["a long fence then many lines that do not close it", (n) => "`".repeat(n / 2) + "\n" + "``\n".repeat(n / 6)],
-  ["backtick runs of growing length", (n) => Array.from({ length: Math.sqrt(2 * n) }, (_, k) => "`".repeat(k + 1) + "a").join("")],
-  ["backtick runs of shrinking length", (n) => Array.from({ length: Math.sqrt(2 * n) }, (_, k) => "`".repeat(Math.sqrt(2 * n) - k) + "a").join("")],
+  [
+    "backtick runs of growing length",
+    (n) => Array.from({ length: Math.sqrt(2 * n) }, (_, k) => "`".repeat(k + 1) + "a").join(""),
+  ],
+  [
+    "backtick runs of shrinking length",
+    (n) => Array.from({ length: Math.sqrt(2 * n) }, (_, k) => "`".repeat(Math.sqrt(2 * n) - k) + "a").join(""),
+  ],
   ["unclosed double backticks between singles", rep("", "``a`")],
   // Bullets, numbers, quotes, rules, tables.
   ["a bullet's blanks then a line separator", rep("- ", " ", "\u2028")],
@@ -42,7 +51,10 @@ const PATHOLOGICAL: [string, (size: number) => string][] = [
   ["plus bullets in plus bullets", rep("", "+ ")],
   ["quotes in quotes", rep("", "> ", "x")],
   ["quote markers without spaces", rep("", ">")],
-  ["lists nested by indentation", (n) => Array.from({ length: Math.sqrt(n) }, (_, k) => " ".repeat(2 * k) + "- x").join("\n")],
+  [
+    "lists nested by indentation",
+    (n) => Array.from({ length: Math.sqrt(n) }, (_, k) => " ".repeat(2 * k) + "- x").join("\n"),
+  ],
   // Inline openers that never close.
   ["unclosed [", rep("", "[")],
   ["unclosed (", rep("[a]", "(")],

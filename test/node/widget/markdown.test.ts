@@ -48,14 +48,17 @@ describe("parseMarkdown blocks", () => {
   it("keeps raw HTML as text: there is no HTML node type at all", () => {
     const blocks = parseMarkdown('<img src=x onerror="alert(1)"><script>alert(2)</script>');
     expect(blocks).toEqual([
-      { type: "paragraph", children: [{ type: "text", text: '<img src=x onerror="alert(1)"><script>alert(2)</script>' }] },
+      {
+        type: "paragraph",
+        children: [{ type: "text", text: '<img src=x onerror="alert(1)"><script>alert(2)</script>' }],
+      },
     ]);
   });
 });
 
 describe("parseInline", () => {
   it("parses links with spaces in <…>, parentheses and titles", () => {
-    expect(parseInline("[a](<https://x.test/my file.pdf>) [b](https://x.test/a_(b).csv \"t\")")).toEqual([
+    expect(parseInline('[a](<https://x.test/my file.pdf>) [b](https://x.test/a_(b).csv "t")')).toEqual([
       { type: "link", href: "https://x.test/my file.pdf", children: [{ type: "text", text: "a" }] },
       { type: "text", text: " " },
       { type: "link", href: "https://x.test/a_(b).csv", children: [{ type: "text", text: "b" }] },
@@ -66,7 +69,11 @@ describe("parseInline", () => {
     expect(parseInline("![a *chart*](https://f.test/c.png) [**bold**](https://x.test)")).toEqual([
       { type: "image", src: "https://f.test/c.png", alt: "a chart" },
       { type: "text", text: " " },
-      { type: "link", href: "https://x.test", children: [{ type: "strong", children: [{ type: "text", text: "bold" }] }] },
+      {
+        type: "link",
+        href: "https://x.test",
+        children: [{ type: "strong", children: [{ type: "text", text: "bold" }] }],
+      },
     ]);
   });
 

@@ -8,15 +8,32 @@ const FILES = "https://files.unsandbox.test";
 describe("URL policy", () => {
   it("links only http(s) URLs without credentials", () => {
     expect(safeLinkUrl("https://example.com/a b")).toBe("https://example.com/a%20b");
-    for (const bad of ["javascript:alert(1)", " JavaScript:alert(1)", "sandbox:/mnt/data/x.pdf", "data:text/html,hi", "//evil.test/x", "https://u:p@evil.test/", "/relative"]) {
+    for (const bad of [
+      "javascript:alert(1)",
+      " JavaScript:alert(1)",
+      "sandbox:/mnt/data/x.pdf",
+      "data:text/html,hi",
+      "//evil.test/x",
+      "https://u:p@evil.test/",
+      "/relative",
+    ]) {
       expect(safeLinkUrl(bad), bad).toBeNull();
     }
   });
 
   it("loads images only from the files origin or raster data: URLs; others become links", () => {
-    expect(decideImage(`${FILES}/files/tok/chart.png`, FILES)).toEqual({ kind: "image", src: `${FILES}/files/tok/chart.png` });
-    expect(decideImage("data:image/png;base64,iVBORw0KGgo=", FILES)).toEqual({ kind: "image", src: "data:image/png;base64,iVBORw0KGgo=" });
-    expect(decideImage("https://attacker.test/p.png?secret=1", FILES)).toEqual({ kind: "link", href: "https://attacker.test/p.png?secret=1" });
+    expect(decideImage(`${FILES}/files/tok/chart.png`, FILES)).toEqual({
+      kind: "image",
+      src: `${FILES}/files/tok/chart.png`,
+    });
+    expect(decideImage("data:image/png;base64,iVBORw0KGgo=", FILES)).toEqual({
+      kind: "image",
+      src: "data:image/png;base64,iVBORw0KGgo=",
+    });
+    expect(decideImage("https://attacker.test/p.png?secret=1", FILES)).toEqual({
+      kind: "link",
+      href: "https://attacker.test/p.png?secret=1",
+    });
     expect(decideImage("https://files.unsandbox.test.attacker.test/x.png", FILES).kind).toBe("link");
     expect(decideImage("data:image/svg+xml;base64,PHN2Zz4=", FILES)).toEqual({ kind: "text" });
     expect(decideImage("javascript:alert(1)", FILES)).toEqual({ kind: "text" });
@@ -31,7 +48,11 @@ describe("URL policy", () => {
 
 describe("file cards", () => {
   it("says Saving… while the copy runs and offers the link that already works", () => {
-    expect(cardStatus({ state: "copying", url: `${FILES}/files/t/a.pdf` })).toEqual({ tone: "busy", label: "Saving…", downloadable: true });
+    expect(cardStatus({ state: "copying", url: `${FILES}/files/t/a.pdf` })).toEqual({
+      tone: "busy",
+      label: "Saving…",
+      downloadable: true,
+    });
     expect(isSettling("pending") && isSettling("copying")).toBe(true);
     expect(isSettling("stored") || isSettling("lost")).toBe(false);
   });
@@ -52,7 +73,13 @@ describe("file cards", () => {
   });
 
   it("formats sizes and types", () => {
-    expect([formatBytes(0), formatBytes(1023), formatBytes(1536), formatBytes(25 * 1024 * 1024), formatBytes(null)]).toEqual(["0 B", "1023 B", "1.5 KB", "25 MB", ""]);
+    expect([
+      formatBytes(0),
+      formatBytes(1023),
+      formatBytes(1536),
+      formatBytes(25 * 1024 * 1024),
+      formatBytes(null),
+    ]).toEqual(["0 B", "1023 B", "1.5 KB", "25 MB", ""]);
     expect(typeLabel("application/pdf", "Bericht über.pdf")).toBe("PDF");
     expect(typeLabel("text/csv", "noext")).toBe("CSV");
     expect(isRasterImage("image/png")).toBe(true);

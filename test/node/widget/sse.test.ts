@@ -14,7 +14,11 @@ describe("SseParser", () => {
       'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"Hi"}\n\n';
     expect(parseAll([text])).toEqual([
       { event: "response.created", data: '{"type":"response.created"}', id: undefined },
-      { event: "response.output_text.delta", data: '{"type":"response.output_text.delta","delta":"Hi"}', id: undefined },
+      {
+        event: "response.output_text.delta",
+        data: '{"type":"response.output_text.delta","delta":"Hi"}',
+        id: undefined,
+      },
     ]);
   });
 
@@ -39,22 +43,30 @@ describe("SseParser", () => {
 
   it("gives the same events however the stream is cut into chunks", () => {
     const events = fc.array(
-      fc.record({ event: fc.constantFrom("response.output_text.delta", "message", "error"), data: fc.string({ unit: "grapheme" }).map((s) => s.replace(/[\r\n]/g, " ")) }),
+      fc.record({
+        event: fc.constantFrom("response.output_text.delta", "message", "error"),
+        data: fc.string({ unit: "grapheme" }).map((s) => s.replace(/[\r\n]/g, " ")),
+      }),
       { maxLength: 8 },
     );
     fc.assert(
-      fc.property(events, fc.array(fc.nat(), { maxLength: 10 }), fc.constantFrom("\n", "\r\n", "\r"), (evs, cuts, eol) => {
-        const text = evs.map((e) => `event: ${e.event}${eol}data: ${e.data}${eol}${eol}`).join("");
-        const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-        const chunks: string[] = [];
-        let last = 0;
-        for (const p of points) {
-          chunks.push(text.slice(last, p));
-          last = p;
-        }
-        chunks.push(text.slice(last));
-        expect(parseAll(chunks)).toEqual(evs.map((e) => ({ event: e.event, data: e.data, id: undefined })));
-      }),
+      fc.property(
+        events,
+        fc.array(fc.nat(), { maxLength: 10 }),
+        fc.constantFrom("\n", "\r\n", "\r"),
+        (evs, cuts, eol) => {
+          const text = evs.map((e) => `event: ${e.event}${eol}data: ${e.data}${eol}${eol}`).join("");
+          const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+          const chunks: string[] = [];
+          let last = 0;
+          for (const p of points) {
+            chunks.push(text.slice(last, p));
+            last = p;
+          }
+          chunks.push(text.slice(last));
+          expect(parseAll(chunks)).toEqual(evs.map((e) => ({ event: e.event, data: e.data, id: undefined })));
+        },
+      ),
     );
   });
 });

@@ -14,7 +14,14 @@ import { SIM_OTHER_ORG_KEY } from "../../test-keys";
 import { as, errorOf } from "../support/tenants";
 
 const bindings = env as unknown as Record<string, DurableObjectNamespace>;
-const NAMESPACES = ["CONTAINER_TRACKER", "RESPONSE_INDEX", "TENANT_DIRECTORY", "OWNERSHIP_LEDGER", "RATE_COUNTER", "USAGE_METER"];
+const NAMESPACES = [
+  "CONTAINER_TRACKER",
+  "RESPONSE_INDEX",
+  "TENANT_DIRECTORY",
+  "OWNERSHIP_LEDGER",
+  "RATE_COUNTER",
+  "USAGE_METER",
+];
 
 /** How many objects each namespace holds. */
 async function objectCounts(): Promise<Record<string, number>> {
@@ -39,7 +46,11 @@ describe("pass-through callers", () => {
       ["GET", "/v1/models"],
     ];
     for (const [method, path] of calls) {
-      expect({ path, ...(await errorOf(await as("passthrough", key, path, { method }))) }).toMatchObject({ path, status: 401, code: "invalid_api_key" });
+      expect({ path, ...(await errorOf(await as("passthrough", key, path, { method }))) }).toMatchObject({
+        path,
+        status: 401,
+        code: "invalid_api_key",
+      });
     }
     // Again, answered from the isolate's memory of the refusal.
     expect((await as("passthrough", key, `/v1/responses/${responseId}/files`)).status).toBe(401);
@@ -49,14 +60,21 @@ describe("pass-through callers", () => {
   });
 
   it("a key that is not an upstream key's shape is refused before upstream is asked", async () => {
-    for (const key of ["sk-a:b-0123456789", "sk-ab\"cd-0123456789", `sk-${"a".repeat(300)}`, "short"]) {
+    for (const key of ["sk-a:b-0123456789", 'sk-ab"cd-0123456789', `sk-${"a".repeat(300)}`, "short"]) {
       expect(looksLikeUpstreamKey(key), key).toBe(false);
       expect((await errorOf(await as("passthrough", key, "/v1/models"))).status).toBe(401);
     }
     expect(looksLikeUpstreamKey(SIM_OTHER_ORG_KEY)).toBe(true);
     expect(looksLikeUpstreamKey("sk-proj-" + "Ab1_-".repeat(30))).toBe(true);
     // Only a 401 says "no such key"; a 403 is a real key without a scope; the rest decides nothing.
-    expect([200, 403, 401, 429, 500, 0].map(verdictOf)).toEqual(["accepted", "accepted", "refused", "unknown", "unknown", "unknown"]);
+    expect([200, 403, 401, 429, 500, 0].map(verdictOf)).toEqual([
+      "accepted",
+      "accepted",
+      "refused",
+      "unknown",
+      "unknown",
+      "unknown",
+    ]);
   });
 
   it("a key upstream accepts is a caller on own routes (an unknown id is its own 404, not a 401)", async () => {

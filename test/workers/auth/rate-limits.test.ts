@@ -8,9 +8,14 @@ import { describe, expect, it } from "vitest";
 import { SESSION_HEADER } from "../../../src/auth/authenticate";
 import { as, makeTenant, SINGLE_KEY, sleep, type TestTenant } from "../support/tenants";
 
-const widgetHeaders = (t: TestTenant, ip: string, s?: string) => ({ origin: t.origin, "cf-connecting-ip": ip, ...(s ? { [SESSION_HEADER]: s } : {}) });
+const widgetHeaders = (t: TestTenant, ip: string, s?: string) => ({
+  origin: t.origin,
+  "cf-connecting-ip": ip,
+  ...(s ? { [SESSION_HEADER]: s } : {}),
+});
 
-const sessionCall = (t: TestTenant, ip: string) => as("multi", t.publishable, "/widget/session", { method: "POST", headers: widgetHeaders(t, ip) });
+const sessionCall = (t: TestTenant, ip: string) =>
+  as("multi", t.publishable, "/widget/session", { method: "POST", headers: widgetHeaders(t, ip) });
 
 async function visitorSession(t: TestTenant, ip: string): Promise<string> {
   const res = await sessionCall(t, ip);
@@ -26,11 +31,16 @@ const create = (t: TestTenant, s: string, ip: string) =>
     json: { model: "gpt-5", input: "hi\nsim: scenario=no-tool" },
   });
 
-const read = (t: TestTenant, s: string, ip: string, path: string) => as("multi", t.publishable, path, { headers: widgetHeaders(t, ip, s) });
+const read = (t: TestTenant, s: string, ip: string, path: string) =>
+  as("multi", t.publishable, path, { headers: widgetHeaders(t, ip, s) });
 
 async function burst(n: number, send: () => Promise<Response>) {
   const statuses = await Promise.all(Array.from({ length: n }, send).map(async (p) => (await p).status));
-  return { ok: statuses.filter((s) => s === 200).length, limited: statuses.filter((s) => s === 429).length, other: statuses.filter((s) => s !== 200 && s !== 429) };
+  return {
+    ok: statuses.filter((s) => s === 200).length,
+    limited: statuses.filter((s) => s === 429).length,
+    other: statuses.filter((s) => s !== 200 && s !== 429),
+  };
 }
 
 describe("rate limits", () => {
@@ -64,7 +74,9 @@ describe("rate limits", () => {
   it("visitor sessions and reads never use up the daily cap", async () => {
     const t = await makeTenant({ widget: { per_ip_per_minute: 5, daily_cap: 2 } });
     // Today's code counted these 8 against the cap of 2, and every visitor after them got 429.
-    const sessions = await Promise.all(["198.51.100.11", "198.51.100.12", "198.51.100.13", "198.51.100.14"].map((ip) => visitorSession(t, ip)));
+    const sessions = await Promise.all(
+      ["198.51.100.11", "198.51.100.12", "198.51.100.13", "198.51.100.14"].map((ip) => visitorSession(t, ip)),
+    );
     for (const ip of ["198.51.100.11", "198.51.100.12", "198.51.100.13", "198.51.100.14"]) {
       expect((await read(t, sessions[0]!, ip, "/v1/responses/resp_unknown")).status).toBe(404);
     }
@@ -72,7 +84,8 @@ describe("rate limits", () => {
     expect(first.status).toBe(200);
     const id = ((await first.json()) as { id: string }).id;
     // A visitor polling its files many times costs nothing of the day either.
-    for (let i = 0; i < 6; i++) expect((await read(t, sessions[1]!, "198.51.100.15", `/v1/responses/${id}/files`)).status).toBe(200);
+    for (let i = 0; i < 6; i++)
+      expect((await read(t, sessions[1]!, "198.51.100.15", `/v1/responses/${id}/files`)).status).toBe(200);
     expect((await create(t, sessions[2]!, "198.51.100.16")).status).toBe(200);
     // The cap itself still holds: the third create of the day is refused.
     const third = await create(t, sessions[3]!, "198.51.100.17");
@@ -84,10 +97,16 @@ describe("rate limits", () => {
     const t = await makeTenant({ widget: { per_ip_per_minute: 10, daily_cap: 1, per_ip_daily_cap: 1 } });
     const s = await visitorSession(t, "198.51.100.41");
     const headers = { ...widgetHeaders(t, "198.51.100.41", s), "x-unsandbox-wait-ms": "0" };
-    const refused = await as("multi", t.publishable, "/v1/responses", { method: "POST", headers, json: { model: "gpt-5", input: "hi", store: false } });
+    const refused = await as("multi", t.publishable, "/v1/responses", {
+      method: "POST",
+      headers,
+      json: { model: "gpt-5", input: "hi", store: false },
+    });
     expect(refused.status).toBe(400);
     expect((await as("multi", t.publishable, "/v1/files", { method: "POST", headers })).status).toBe(403);
-    expect((await as("multi", t.publishable, "/v1/responses/resp_unknown", { method: "DELETE", headers })).status).toBe(403);
+    expect((await as("multi", t.publishable, "/v1/responses/resp_unknown", { method: "DELETE", headers })).status).toBe(
+      403,
+    );
     expect((await create(t, s, "198.51.100.41")).status).toBe(200);
     expect((await create(t, s, "198.51.100.42")).status).toBe(429);
   });
@@ -108,7 +127,9 @@ describe("rate limits", () => {
     const mine = await burst(4, () => create(t, s, "198.51.100.31"));
     expect(mine).toEqual({ ok: 2, limited: 2, other: [] });
     const refused = await create(t, s, "198.51.100.31");
-    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain("share of this key's daily cap");
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(
+      "share of this key's daily cap",
+    );
     expect((await create(t, s, "198.51.100.32")).status).toBe(200);
   });
 

@@ -16,7 +16,11 @@ const BASE = "https://unsandbox.test";
 const TOOLS = [{ type: "code_interpreter", container: { type: "auto" } }];
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  new Request(`${BASE}${path}`, { method: "POST", headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  new Request(`${BASE}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
 
 /** Calls to one class on both paths (0 when none). */
 const calls = (m: Measured, cls: string) => (m.hot.tally.objects[cls] ?? 0) + (m.off.tally.objects[cls] ?? 0);
@@ -29,13 +33,25 @@ const r2 = (p: Phase, op: string) => p.tally.r2[op] ?? 0;
  * named where it is set (docs/architecture.md "Call budgets" has the table).
  */
 interface Budget {
-  objects: Partial<Record<"TenantDirectory" | "UsageMeter" | "ResponseIndex" | "ContainerTracker" | "OwnershipLedger" | "RateCounter", number>>;
+  objects: Partial<
+    Record<
+      "TenantDirectory" | "UsageMeter" | "ResponseIndex" | "ContainerTracker" | "OwnershipLedger" | "RateCounter",
+      number
+    >
+  >;
   r2: Partial<Record<"put" | "get" | "head" | "delete" | "list" | "createMultipartUpload", number>>;
   upstream: { responses: number; listingsHot: number; listingsOff: number; contentFetches: number };
 }
 
 function expectWithin(m: Measured, b: Budget): void {
-  for (const cls of ["TenantDirectory", "UsageMeter", "ResponseIndex", "ContainerTracker", "OwnershipLedger", "RateCounter"] as const) {
+  for (const cls of [
+    "TenantDirectory",
+    "UsageMeter",
+    "ResponseIndex",
+    "ContainerTracker",
+    "OwnershipLedger",
+    "RateCounter",
+  ] as const) {
     // remember() tells the tenant index about a tenant once per isolate, whichever request is first.
     const n = calls(m, cls) - (cls === "UsageMeter" ? method(m, "UsageMeter.remember") : 0);
     expect(n, cls).toBeLessThanOrEqual(b.objects[cls] ?? 0);
@@ -51,7 +67,8 @@ function expectWithin(m: Measured, b: Budget): void {
 }
 
 /** Prints the figures (the table in docs/architecture.md is made from these lines). */
-const report = (name: string, m: Measured) => console.log(`BUDGET ${name} ${JSON.stringify({ hot: m.hot, off: m.off })}`);
+const report = (name: string, m: Measured) =>
+  console.log(`BUDGET ${name} ${JSON.stringify({ hot: m.hot, off: m.off })}`);
 
 const NONE = { responses: 0, listingsHot: 0, listingsOff: 0, contentFetches: 0 };
 
@@ -59,7 +76,9 @@ describe("call budgets, single-tenant", () => {
   beforeAll(() => installCounters());
 
   it("plain create, no files: no deployment-wide directory call; one meter call", async () => {
-    const m = await measure(post("/v1/responses", { model: "gpt-5", input: "2+2?\nsim: scenario=no-tool", tools: TOOLS }));
+    const m = await measure(
+      post("/v1/responses", { model: "gpt-5", input: "2+2?\nsim: scenario=no-tool", tools: TOOLS }),
+    );
     report("create, 0 files", m);
     expect(m.status).toBe(200);
     expect(calls(m, "TenantDirectory")).toBe(0);
@@ -70,7 +89,14 @@ describe("call budgets, single-tenant", () => {
   });
 
   it("plain create with 3 files, then its download and manifest", async () => {
-    const m = await measure(post("/v1/responses", { model: "gpt-5", input: "Three files.\nsim: scenario=several-files", tools: TOOLS }, { "x-unsandbox-wait-ms": "20000" }), containersInAnswer);
+    const m = await measure(
+      post(
+        "/v1/responses",
+        { model: "gpt-5", input: "Three files.\nsim: scenario=several-files", tools: TOOLS },
+        { "x-unsandbox-wait-ms": "20000" },
+      ),
+      containersInAnswer,
+    );
     report("create, 3 files", m);
     expect(m.status).toBe(200);
     const body = JSON.parse(m.text) as { id: string; unsandbox: { files: { state: string; url: string }[] } };
@@ -104,9 +130,15 @@ describe("call budgets, single-tenant", () => {
     // Index resolve, tracker resolvePath + waitForFile, the request's meter call; R2: the link's
     // takedown tombstone, the stored object's two (by key, by content hash), the object's head,
     // the get. Gap: issue 20 wants a warm download to be one R2 get and no Durable Object call.
-    expectWithin(download, { objects: { ResponseIndex: 1, ContainerTracker: 2, UsageMeter: 1 }, r2: { head: 4, get: 1 }, upstream: NONE });
+    expectWithin(download, {
+      objects: { ResponseIndex: 1, ContainerTracker: 2, UsageMeter: 1 },
+      r2: { head: 4, get: 1 },
+      upstream: NONE,
+    });
 
-    const manifest = await measure(new Request(`${BASE}/v1/responses/${body.id}/files`, { headers: { authorization: `Bearer ${KEY}` } }));
+    const manifest = await measure(
+      new Request(`${BASE}/v1/responses/${body.id}/files`, { headers: { authorization: `Bearer ${KEY}` } }),
+    );
     report("manifest", manifest);
     expect(manifest.status).toBe(200);
     // Gap: 2 takedown-tombstone heads per stored file (by R2 key, by content hash).
@@ -114,7 +146,10 @@ describe("call budgets, single-tenant", () => {
   });
 
   it("streamed create with 1 file", async () => {
-    const m = await measure(post("/v1/responses", { model: "gpt-5", input: "One file.\nsim: scenario=one-file", tools: TOOLS, stream: true }), containersInAnswer);
+    const m = await measure(
+      post("/v1/responses", { model: "gpt-5", input: "One file.\nsim: scenario=one-file", tools: TOOLS, stream: true }),
+      containersInAnswer,
+    );
     report("streamed create, 1 file", m);
     expect(m.status).toBe(200);
     expect(calls(m, "TenantDirectory")).toBe(0);
@@ -129,7 +164,12 @@ describe("call budgets, single-tenant", () => {
   });
 
   it("widget session, then a create with 1 file", async () => {
-    const session = await measure(new Request(`${BASE}/widget/session`, { method: "POST", headers: { authorization: `Bearer ${PK}`, origin: ORIGIN } }));
+    const session = await measure(
+      new Request(`${BASE}/widget/session`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${PK}`, origin: ORIGIN },
+      }),
+    );
     report("widget session", session);
     expect(session.status).toBe(200);
     // A session call costs only its address's own session limit (one per-address counter); the
@@ -139,7 +179,12 @@ describe("call budgets, single-tenant", () => {
     const m = await measure(
       new Request(`${BASE}/v1/responses`, {
         method: "POST",
-        headers: { authorization: `Bearer ${PK}`, origin: ORIGIN, "x-unsandbox-session": token, "content-type": "application/json" },
+        headers: {
+          authorization: `Bearer ${PK}`,
+          origin: ORIGIN,
+          "x-unsandbox-session": token,
+          "content-type": "application/json",
+        },
         body: JSON.stringify({ model: "gpt-5", input: "One file.\nsim: scenario=one-file", tools: TOOLS }),
       }),
       containersInAnswer,

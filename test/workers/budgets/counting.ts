@@ -44,7 +44,9 @@ const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
 export function installCounters(env: Record<string, unknown> = workersEnv as unknown as Record<string, unknown>): void {
   if (installed) return;
   installed = true;
-  const nsProto = Object.getPrototypeOf(env.CONTAINER_TRACKER) as { getByName: (this: unknown, name: string, ...rest: unknown[]) => object };
+  const nsProto = Object.getPrototypeOf(env.CONTAINER_TRACKER) as {
+    getByName: (this: unknown, name: string, ...rest: unknown[]) => object;
+  };
   const getByName = nsProto.getByName;
   nsProto.getByName = function (this: unknown, name: string, ...rest: unknown[]) {
     const stub = getByName.call(this, name, ...rest);
@@ -99,7 +101,11 @@ export const current = (): Tally => structuredClone(tally);
 /** `b − a`, per key, leaving out zeros. */
 export function minus(b: Tally, a: Tally): Tally {
   const diff = (x: Record<string, number>, y: Record<string, number>) =>
-    Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v - (y[k] ?? 0)]).filter(([, v]) => v !== 0));
+    Object.fromEntries(
+      Object.entries(x)
+        .map(([k, v]) => [k, v - (y[k] ?? 0)])
+        .filter(([, v]) => v !== 0),
+    );
   return { objects: diff(b.objects, a.objects), methods: diff(b.methods, a.methods), r2: diff(b.r2, a.r2) };
 }
 
@@ -113,14 +119,27 @@ export interface UpstreamCounts {
 /** The simulator's own counters, summed over every container and file. */
 export async function upstreamCounts(): Promise<UpstreamCounts> {
   const c = (await (await fetch("https://api.openai.com/__sim/counters")).json()) as {
-    responses_created: number; list_calls: Record<string, number>; container_reads: Record<string, number>; content_fetches: Record<string, number>;
+    responses_created: number;
+    list_calls: Record<string, number>;
+    container_reads: Record<string, number>;
+    content_fetches: Record<string, number>;
   };
   const sum = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
-  return { responses: c.responses_created, listings: sum(c.list_calls), containerReads: sum(c.container_reads), contentFetches: sum(c.content_fetches) };
+  return {
+    responses: c.responses_created,
+    listings: sum(c.list_calls),
+    containerReads: sum(c.container_reads),
+    contentFetches: sum(c.content_fetches),
+  };
 }
 
 export function upstreamMinus(b: UpstreamCounts, a: UpstreamCounts): UpstreamCounts {
-  return { responses: b.responses - a.responses, listings: b.listings - a.listings, containerReads: b.containerReads - a.containerReads, contentFetches: b.contentFetches - a.contentFetches };
+  return {
+    responses: b.responses - a.responses,
+    listings: b.listings - a.listings,
+    containerReads: b.containerReads - a.containerReads,
+    contentFetches: b.contentFetches - a.contentFetches,
+  };
 }
 
 /** Runs `fn` with counting off (a test's own look at the objects). */
@@ -149,7 +168,10 @@ export interface Measured {
 async function drain(cid: string): Promise<void> {
   for (let i = 0; i < 30; i++) {
     const due = await paused(async () => {
-      const rows = await query<{ at: number | null }>(cid, "SELECT min(at) AS at FROM (SELECT min(sweep_next_at) AS at FROM responses UNION ALL SELECT min(next_attempt_at) FROM jobs)");
+      const rows = await query<{ at: number | null }>(
+        cid,
+        "SELECT min(at) AS at FROM (SELECT min(sweep_next_at) AS at FROM responses UNION ALL SELECT min(next_attempt_at) FROM jobs)",
+      );
       return rows[0]?.at ?? null;
     });
     if (due === null) return;
@@ -164,7 +186,11 @@ async function drain(cid: string): Promise<void> {
 }
 
 /** One request through the Worker's fetch handler, measured on and off the hot path. */
-export async function measure(request: Request, containersOf: (text: string) => string[] = () => [], env?: object): Promise<Measured> {
+export async function measure(
+  request: Request,
+  containersOf: (text: string) => string[] = () => [],
+  env?: object,
+): Promise<Measured> {
   const up0 = await upstreamCounts();
   const { result } = await counted(async () => {
     const ctx = createExecutionContext();
@@ -174,7 +200,12 @@ export async function measure(request: Request, containersOf: (text: string) => 
     await waitOnExecutionContext(ctx);
     for (const cid of containersOf(text)) await drain(cid);
     const all: Phase = { tally: current(), upstream: upstreamMinus(await upstreamCounts(), up0) };
-    return { status: res.status, text, hot, off: { tally: minus(all.tally, hot.tally), upstream: upstreamMinus(all.upstream, hot.upstream) } };
+    return {
+      status: res.status,
+      text,
+      hot,
+      off: { tally: minus(all.tally, hot.tally), upstream: upstreamMinus(all.upstream, hot.upstream) },
+    };
   });
   return result;
 }
@@ -183,4 +214,3 @@ export const containersInAnswer = (text: string): string[] => {
   const ids = new Set(text.match(/cntr_[0-9a-f]{48}/g) ?? []);
   return [...ids];
 };
-

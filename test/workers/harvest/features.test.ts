@@ -28,20 +28,33 @@ describe("feature defaults per tenant", () => {
 
   it("file instructions and managed containers on by default for a tenant, off again per request", async () => {
     const t = await makeTenant();
-    const set = await adminCall("PATCH", `/admin/tenants/${t.id}`, { features: { file_instructions: true, managed_containers: true } });
+    const set = await adminCall("PATCH", `/admin/tenants/${t.id}`, {
+      features: { file_instructions: true, managed_containers: true },
+    });
     expect(set.status).toBe(200);
     expect(set.body.features).toEqual({ file_instructions: true, managed_containers: true });
-    expect((await adminCall("GET", `/admin/tenants/${t.id}`)).body.features).toEqual({ file_instructions: true, managed_containers: true });
+    expect((await adminCall("GET", `/admin/tenants/${t.id}`)).body.features).toEqual({
+      file_instructions: true,
+      managed_containers: true,
+    });
 
     // No header: both apply.
-    const on = await sdk("multi", t.secret).responses.create({ model: "gpt-5", input: "Write a file.\nsim: scenario=one-file", instructions: "Be brief.", tools: TOOLS });
+    const on = await sdk("multi", t.secret).responses.create({
+      model: "gpt-5",
+      input: "Write a file.\nsim: scenario=one-file",
+      instructions: "Be brief.",
+      tools: TOOLS,
+    });
     const upstreamOn = await upstreamCopy(on.id);
     expect(upstreamOn.instructions).toBe(`Be brief.\n\n${FILE_INSTRUCTIONS}`);
     const call = upstreamOn.output.find((o) => o.type === "code_interpreter_call") as { container_id: string };
     expect((await direct().containers.retrieve(call.container_id)).name).toMatch(new RegExp(`^unsandbox-${t.id}-`));
 
     // The request's own headers win.
-    const off = await sdk("multi", t.secret, { "x-unsandbox-file-instructions": "0", "x-unsandbox-managed-container": "off" }).responses.create({
+    const off = await sdk("multi", t.secret, {
+      "x-unsandbox-file-instructions": "0",
+      "x-unsandbox-managed-container": "off",
+    }).responses.create({
       model: "gpt-5",
       input: "Write a file.\nsim: scenario=one-file",
       instructions: "Be brief.",
@@ -56,7 +69,12 @@ describe("feature defaults per tenant", () => {
   it("a tenant without defaults keeps everything off; unknown feature names are refused", async () => {
     const t = await makeTenant();
     expect((await adminCall("GET", `/admin/tenants/${t.id}`)).body.features).toEqual({});
-    const r = await sdk("multi", t.secret).responses.create({ model: "gpt-5", input: "sim: scenario=no-tool", instructions: "Be brief.", tools: TOOLS });
+    const r = await sdk("multi", t.secret).responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=no-tool",
+      instructions: "Be brief.",
+      tools: TOOLS,
+    });
     expect((await upstreamCopy(r.id)).instructions).toBe("Be brief.");
     const bad = await adminCall("PATCH", `/admin/tenants/${t.id}`, { features: { file_instructionz: true } });
     expect(bad.status).toBe(400);
@@ -67,13 +85,21 @@ describe("feature defaults per tenant", () => {
     const input = "Write a file.\nsim: scenario=one-file";
     type Output = { type: string; content?: { annotations?: { type: string }[] }[] }[];
     const types = (r: { output?: unknown[] }) =>
-      (r.output as Output).flatMap((i) => (i.type === "message" ? i.content!.flatMap((p) => (p.annotations ?? []).map((a) => a.type)) : []));
-    const create = (key: string, headers: Record<string, string> = {}) => sdk("multi", key, headers).responses.create({ model: "gpt-5", input, tools: TOOLS });
+      (r.output as Output).flatMap((i) =>
+        i.type === "message" ? i.content!.flatMap((p) => (p.annotations ?? []).map((a) => a.type)) : [],
+      );
+    const create = (key: string, headers: Record<string, string> = {}) =>
+      sdk("multi", key, headers).responses.create({ model: "gpt-5", input, tools: TOOLS });
     const widgetCall = async (t: { publishable: string; origin: string }) => {
       const s = await session("multi", t.publishable, t.origin);
       const res = await as("multi", t.publishable, "/v1/responses", {
         method: "POST",
-        headers: { origin: t.origin, [SESSION_HEADER]: s, "x-unsandbox-wait-ms": "0", "x-unsandbox-url-citations": "on" },
+        headers: {
+          origin: t.origin,
+          [SESSION_HEADER]: s,
+          "x-unsandbox-wait-ms": "0",
+          "x-unsandbox-url-citations": "on",
+        },
         json: { model: "gpt-5", input, tools: TOOLS },
       });
       expect(res.status).toBe(200);
@@ -93,6 +119,8 @@ describe("feature defaults per tenant", () => {
     expect(types(await create(t.secret))).toEqual(["url_citation"]);
     expect(types(await create(t.secret, { "x-unsandbox-url-citations": "off" }))).toEqual(["container_file_citation"]);
     expect(await widgetCall(t)).toEqual(["url_citation"]);
-    expect((await adminCall("PATCH", `/admin/tenants/${t.id}`, { features: { url_citations: "yes" } })).status).toBe(400);
+    expect((await adminCall("PATCH", `/admin/tenants/${t.id}`, { features: { url_citations: "yes" } })).status).toBe(
+      400,
+    );
   });
 });

@@ -10,13 +10,26 @@ import { TOOLS, textsOf, truthOf, upstreamCopy, type AnswerFile } from "../suppo
 type Answer = { id: string; output: unknown[]; unsandbox: { files: AnswerFile[] } };
 
 const urlsIn = (answer: Answer) =>
-  textsOf(answer).flatMap((p) => [...p.text!.matchAll(/https:\/\/files\.unsandbox\.test\/files\/[A-Za-z0-9_-]+\/[A-Za-z0-9._~%-]*/g)].map((m) => m[0]));
+  textsOf(answer).flatMap((p) =>
+    [...p.text!.matchAll(/https:\/\/files\.unsandbox\.test\/files\/[A-Za-z0-9_-]+\/[A-Za-z0-9._~%-]*/g)].map(
+      (m) => m[0],
+    ),
+  );
 
 describe("multi-turn", () => {
   it("a later turn that rewrites the same path: each turn's link serves its own bytes", async () => {
     const client = unsandbox();
-    const t1 = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=one-file", tools: TOOLS })) as unknown as Answer;
-    const t2 = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=rewrite-same-path", tools: TOOLS, previous_response_id: t1.id })) as unknown as Answer;
+    const t1 = (await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=one-file",
+      tools: TOOLS,
+    })) as unknown as Answer;
+    const t2 = (await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=rewrite-same-path",
+      tools: TOOLS,
+      previous_response_id: t1.id,
+    })) as unknown as Answer;
     const [truth1, truth2] = [await truthOf(t1.id), await truthOf(t2.id)];
     expect(truth2.written[0]!.path).toBe(truth1.written[0]!.path);
     expect(truth2.written[0]!.sha256).not.toBe(truth1.written[0]!.sha256);
@@ -29,8 +42,17 @@ describe("multi-turn", () => {
 
   it("a later turn with no tool call links an earlier turn's file: the link resolves through the chain", async () => {
     const client = unsandbox();
-    const t1 = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=one-file", tools: TOOLS })) as unknown as Answer;
-    const t2 = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=later-turn-link", tools: TOOLS, previous_response_id: t1.id })) as unknown as Answer;
+    const t1 = (await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=one-file",
+      tools: TOOLS,
+    })) as unknown as Answer;
+    const t2 = (await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=later-turn-link",
+      tools: TOOLS,
+      previous_response_id: t1.id,
+    })) as unknown as Answer;
     const truth1 = await truthOf(t1.id);
     const [url] = urlsIn(t2);
     expect(url).toBeTruthy();
@@ -42,13 +64,21 @@ describe("multi-turn", () => {
     // The later turn's manifest lists the file its link serves, in the answer and on the files route.
     const listed = t2.unsandbox.files.find((f) => f.file_id === truth1.written[0]!.file_id);
     expect(listed).toMatchObject({ state: "stored", url });
-    const route = (await (await exports.default.fetch(`https://unsandbox.test/v1/responses/${t2.id}/files`, { headers: { authorization: `Bearer ${UNSANDBOX_KEY}` } })).json()) as { data: AnswerFile[] };
+    const route = (await (
+      await exports.default.fetch(`https://unsandbox.test/v1/responses/${t2.id}/files`, {
+        headers: { authorization: `Bearer ${UNSANDBOX_KEY}` },
+      })
+    ).json()) as { data: AnswerFile[] };
     expect(route.data.map((f) => [f.file_id, f.url])).toEqual([[truth1.written[0]!.file_id, url]]);
   });
 
   it("a later turn with no tool call and no citation lists the earlier file it links, resolved through the chain", async () => {
     const client = unsandbox();
-    const t1 = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=one-file", tools: TOOLS })) as unknown as Answer;
+    const t1 = (await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=one-file",
+      tools: TOOLS,
+    })) as unknown as Answer;
     const t2 = (await client.responses.create({
       model: "gpt-5",
       input: "sim: scenario=later-turn-link; quirks=+missing_citations",
@@ -59,15 +89,25 @@ describe("multi-turn", () => {
     // Upstream gave the second turn no container and no citation: only the link's path.
     expect((await upstreamCopy(t2.id)).output.some((o) => o.type === "code_interpreter_call")).toBe(false);
     const [url] = urlsIn(t2);
-    expect(t2.unsandbox.files.map((f) => [f.file_id, f.state, f.url])).toEqual([[truth1.written[0]!.file_id, "stored", url]]);
-    const route = (await (await exports.default.fetch(`https://unsandbox.test/v1/responses/${t2.id}/files`, { headers: { authorization: `Bearer ${UNSANDBOX_KEY}` } })).json()) as { data: AnswerFile[] };
+    expect(t2.unsandbox.files.map((f) => [f.file_id, f.state, f.url])).toEqual([
+      [truth1.written[0]!.file_id, "stored", url],
+    ]);
+    const route = (await (
+      await exports.default.fetch(`https://unsandbox.test/v1/responses/${t2.id}/files`, {
+        headers: { authorization: `Bearer ${UNSANDBOX_KEY}` },
+      })
+    ).json()) as { data: AnswerFile[] };
     expect(route.data.map((f) => [f.file_id, f.url])).toEqual([[truth1.written[0]!.file_id, url]]);
     expect((await download(url!)).sha256).toBe(truth1.written[0]!.sha256);
   });
 
   it("stateless: turn 1's output sent back as input reaches upstream in its original form", async () => {
     const client = unsandbox();
-    const t1 = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=several-files", tools: TOOLS })) as unknown as Answer;
+    const t1 = (await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=several-files",
+      tools: TOOLS,
+    })) as unknown as Answer;
     // The strict simulator refuses unknown fields (such as a citation's `url`) and would keep
     // any unsandbox URL it is sent; it must see only what it wrote.
     const t2 = await client.responses.create({
@@ -79,7 +119,9 @@ describe("multi-turn", () => {
     const items = await unsandbox().responses.inputItems.list(t2.id);
     const sent = JSON.stringify(items.data);
     expect(sent).toContain("files.unsandbox.test"); // rewritten on read, like every answer
-    const upstreamItems = await fetch(`https://api.openai.com/v1/responses/${t2.id}/input_items?limit=100`, { headers: { authorization: "Bearer sk-sim-test" } });
+    const upstreamItems = await fetch(`https://api.openai.com/v1/responses/${t2.id}/input_items?limit=100`, {
+      headers: { authorization: "Bearer sk-sim-test" },
+    });
     const raw = JSON.stringify(await upstreamItems.json());
     expect(raw).not.toContain("files.unsandbox.test");
     expect(raw).toContain("sandbox:/mnt/data/");

@@ -48,19 +48,29 @@ type Item = { id?: string; container_id?: string | null };
 describe("the response pipeline hands over the ids it decoded", () => {
   it("plain: the response, its containers and its output items, before the answer", async () => {
     const { client, calls, done } = appWithHook();
-    const answer = (await client.responses.create({ model: "gpt-5", input: "Please make the files.\nsim: scenario=one-file", tools: TOOLS })) as unknown as {
+    const answer = (await client.responses.create({
+      model: "gpt-5",
+      input: "Please make the files.\nsim: scenario=one-file",
+      tools: TOOLS,
+    })) as unknown as {
       id: string;
       output: Item[];
     };
     await done();
     const containers = [...new Set(answer.output.flatMap((i) => (i.container_id ? [i.container_id] : [])))];
     expect(containers.length).toBeGreaterThan(0);
-    expect(calls).toEqual([{ responseId: answer.id, containerIds: containers, itemIds: answer.output.map((i) => i.id) }]);
+    expect(calls).toEqual([
+      { responseId: answer.id, containerIds: containers, itemIds: answer.output.map((i) => i.id) },
+    ]);
   });
 
   it("stream: every id is handed over before the first event that reveals it reaches the client", async () => {
     const { client, recorded, calls, done } = appWithHook();
-    const stream = client.responses.stream({ model: "gpt-5", input: "Please make the files.\nsim: scenario=one-file", tools: TOOLS });
+    const stream = client.responses.stream({
+      model: "gpt-5",
+      input: "Please make the files.\nsim: scenario=one-file",
+      tools: TOOLS,
+    });
     const revealed = new Set<string>();
     for await (const e of stream) {
       const event = e as { response?: { id?: string }; item?: Item };

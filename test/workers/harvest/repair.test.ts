@@ -13,7 +13,11 @@ import { closeSweepWindow, TOOLS, truthOf, type AnswerFile } from "../support/sc
 
 it("repairs a phantom file from the tracker's alarm when the request asks for it", async () => {
   const client = unsandbox({ headers: { "x-unsandbox-repair": "1", "x-unsandbox-wait-ms": "0" } });
-  const r = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=phantom", tools: TOOLS })) as unknown as {
+  const r = (await client.responses.create({
+    model: "gpt-5",
+    input: "sim: scenario=phantom",
+    tools: TOOLS,
+  })) as unknown as {
     id: string;
     unsandbox: { files: AnswerFile[] };
   };
@@ -31,7 +35,8 @@ it("repairs a phantom file from the tracker's alarm when the request asks for it
     got = await download(phantom.url);
   }
   expect(got.status).toBe(200);
-  const files = (await (await client.responses.retrieve(r.id)) as unknown as { unsandbox: { files: AnswerFile[] } }).unsandbox.files;
+  const files = ((await await client.responses.retrieve(r.id)) as unknown as { unsandbox: { files: AnswerFile[] } })
+    .unsandbox.files;
   const repaired = files.find((f) => f.path === phantom.path && f.file_id !== null)!;
   expect(repaired.state).toBe("stored");
   expect(got.sha256).toBe((await sim<{ sha256: string }>(`/files/${repaired.file_id}`)).sha256);

@@ -18,9 +18,17 @@ async function receivedInput(id: string): Promise<string> {
 }
 
 async function firstTurn() {
-  const t1 = (await unsandbox().responses.create({ model: "gpt-5", input: "sim: scenario=several-files", tools: TOOLS })) as unknown as Answer;
-  const ours = textsOf(t1).map((p) => p.text!).join("\n");
-  const theirs = textsOf(await upstreamCopy(t1.id)).map((p) => p.text!).join("\n");
+  const t1 = (await unsandbox().responses.create({
+    model: "gpt-5",
+    input: "sim: scenario=several-files",
+    tools: TOOLS,
+  })) as unknown as Answer;
+  const ours = textsOf(t1)
+    .map((p) => p.text!)
+    .join("\n");
+  const theirs = textsOf(await upstreamCopy(t1.id))
+    .map((p) => p.text!)
+    .join("\n");
   expect(ours).toMatch(OURS);
   expect(theirs).toContain("sandbox:/mnt/data/");
   return { t1, ours, theirs };
@@ -47,7 +55,9 @@ describe("history restored in every input shape", () => {
 
   it("input as a string, input_text parts, output_text parts with id and phase, and instructions are restored", async () => {
     const { t1, ours, theirs } = await firstTurn();
-    const message = (t1.output as { type: string; id?: string; phase?: string; content?: unknown[] }[]).filter((i) => i.type === "message").at(-1)!;
+    const message = (t1.output as { type: string; id?: string; phase?: string; content?: unknown[] }[])
+      .filter((i) => i.type === "message")
+      .at(-1)!;
     expect(message.id).toBeTruthy();
     const t2 = await unsandbox().responses.create({
       model: "gpt-5",
@@ -58,12 +68,18 @@ describe("history restored in every input shape", () => {
       ],
       tools: TOOLS,
     });
-    expect((await sim<{ body: { instructions: string } }>(`/responses/${t2.id}/request`)).body.instructions).toBe(`Earlier you said:\n${theirs}`);
+    expect((await sim<{ body: { instructions: string } }>(`/responses/${t2.id}/request`)).body.instructions).toBe(
+      `Earlier you said:\n${theirs}`,
+    );
     const received = await receivedInput(t2.id);
     expect(received).not.toMatch(OURS);
     expect(received).toContain(JSON.stringify(`About this one: ${theirs}`).slice(1, -1));
 
-    const t3 = await unsandbox().responses.create({ model: "gpt-5", input: `Look: ${ours}\nsim: scenario=no-tool`, tools: TOOLS });
+    const t3 = await unsandbox().responses.create({
+      model: "gpt-5",
+      input: `Look: ${ours}\nsim: scenario=no-tool`,
+      tools: TOOLS,
+    });
     const received3 = await receivedInput(t3.id);
     expect(received3).not.toMatch(OURS);
     expect(received3).toContain(JSON.stringify(`Look: ${theirs}`).slice(1, -1));

@@ -8,7 +8,11 @@ import { ADMIN_SECRET, as, call, errorOf, SINGLE_KEY } from "../support/tenants"
 async function makeFiles(): Promise<{ id: string; urls: string[] }> {
   const res = await as("single", SINGLE_KEY, "/v1/responses", {
     method: "POST",
-    json: { model: "gpt-5", input: "Make files.\nsim: scenario=several-files", tools: [{ type: "code_interpreter", container: { type: "auto" } }] },
+    json: {
+      model: "gpt-5",
+      input: "Make files.\nsim: scenario=several-files",
+      tools: [{ type: "code_interpreter", container: { type: "auto" } }],
+    },
   });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { id: string; unsandbox: { files: { url: string; state: string }[] } };
@@ -19,13 +23,21 @@ async function makeFiles(): Promise<{ id: string; urls: string[] }> {
 
 const path = (url: string) => new URL(url).pathname;
 
-type Turn = { id: string; unsandbox: { files: { url: string; state: string; file_id: string | null; reason: string | null }[] } };
+type Turn = {
+  id: string;
+  unsandbox: { files: { url: string; state: string; file_id: string | null; reason: string | null }[] };
+};
 
 /** One turn in single-tenant mode; `later-turn-link` links the previous turn's file without a tool call. */
 async function turn(input: string, previous?: string): Promise<Turn> {
   const res = await as("single", SINGLE_KEY, "/v1/responses", {
     method: "POST",
-    json: { model: "gpt-5", input, tools: [{ type: "code_interpreter", container: { type: "auto" } }], ...(previous ? { previous_response_id: previous } : {}) },
+    json: {
+      model: "gpt-5",
+      input,
+      tools: [{ type: "code_interpreter", container: { type: "auto" } }],
+      ...(previous ? { previous_response_id: previous } : {}),
+    },
   });
   expect(res.status).toBe(200);
   return (await res.json()) as Turn;
@@ -50,21 +62,30 @@ describe("takedowns", () => {
     const { urls } = await makeFiles();
     const [down, kept] = urls as [string, string];
     expect((await call("single", path(down))).status).toBe(200);
-    const res = await as("single", ADMIN_SECRET, "/admin/takedowns", { method: "POST", json: { url: down, reason: "reported as abusive" } });
+    const res = await as("single", ADMIN_SECRET, "/admin/takedowns", {
+      method: "POST",
+      json: { url: down, reason: "reported as abusive" },
+    });
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ tenant: "default", reason: "reported as abusive" });
     expect(await errorOf(await call("single", path(down)))).toMatchObject({ status: 410, code: "file_taken_down" });
     expect((await call("single", path(down), { method: "HEAD" })).status).toBe(410);
     expect((await call("single", path(kept))).status).toBe(200);
     // Idempotent: the first reason stays.
-    const again = await as("single", ADMIN_SECRET, "/admin/takedowns", { method: "POST", json: { url: down, reason: "second" } });
+    const again = await as("single", ADMIN_SECRET, "/admin/takedowns", {
+      method: "POST",
+      json: { url: down, reason: "second" },
+    });
     expect(await again.json()).toMatchObject({ reason: "reported as abusive" });
   });
 
   it("accepts a bare token, refuses forged links and bad bodies, and needs the admin secret", async () => {
     const { urls } = await makeFiles();
     const token = path(urls[0]!).split("/")[2]!;
-    expect((await as("single", ADMIN_SECRET, "/admin/takedowns", { method: "POST", json: { url: token, reason: "dmca" } })).status).toBe(201);
+    expect(
+      (await as("single", ADMIN_SECRET, "/admin/takedowns", { method: "POST", json: { url: token, reason: "dmca" } }))
+        .status,
+    ).toBe(201);
     expect((await call("single", path(urls[0]!))).status).toBe(410);
     const forged = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
     const cases: [unknown, number, string][] = [
@@ -75,9 +96,18 @@ describe("takedowns", () => {
       [{ url: token, reason: "x", extra: 1 }, 400, "unknown_parameter"],
     ];
     for (const [json, status, code] of cases) {
-      expect({ json, ...(await errorOf(await as("single", ADMIN_SECRET, "/admin/takedowns", { method: "POST", json }))) }).toMatchObject({ json, status, code });
+      expect({
+        json,
+        ...(await errorOf(await as("single", ADMIN_SECRET, "/admin/takedowns", { method: "POST", json }))),
+      }).toMatchObject({ json, status, code });
     }
-    expect((await errorOf(await as("single", SINGLE_KEY, "/admin/takedowns", { method: "POST", json: { url: token, reason: "x" } }))).status).toBe(401);
+    expect(
+      (
+        await errorOf(
+          await as("single", SINGLE_KEY, "/admin/takedowns", { method: "POST", json: { url: token, reason: "x" } }),
+        )
+      ).status,
+    ).toBe(401);
   });
 
   it("holds for a percent-encoded spelling of the token: the route checks the decoded token, not the raw path", async () => {
@@ -113,7 +143,9 @@ describe("takedowns", () => {
     expect(await errorOf(await call("single", path(u3)))).toMatchObject({ status: 410, code: "file_taken_down" });
     // The manifests say so instead of offering the URL as a working download.
     expect(t3.unsandbox.files[0]).toMatchObject({ state: "taken_down", reason: "taken down: reported as abusive" });
-    const listed = (await (await as("single", SINGLE_KEY, `/v1/responses/${t2.id}/files`)).json()) as { data: { state: string }[] };
+    const listed = (await (await as("single", SINGLE_KEY, `/v1/responses/${t2.id}/files`)).json()) as {
+      data: { state: string }[];
+    };
     expect(listed.data.map((f) => f.state)).toEqual(["taken_down"]);
     // Other bytes of the same tenant still download.
     const other = await turn("sim: scenario=one-file");

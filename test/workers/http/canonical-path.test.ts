@@ -12,16 +12,40 @@ const TOKEN = "AbC_d-0123456789";
 
 describe("canonicalVerdict", () => {
   it("accepts canonical /v1 paths and leaves other surfaces alone", () => {
-    for (const p of ["/v1", "/v1/responses", "/v1/responses/resp_abc-1", "/v1/models/ft:gpt-4o:org:custom:id", "/v1/containers/cntr_1/files/cfile_2/content", "/", "/healthz", "/widget.js", "/admin/tenants/t1", "/docs"]) {
+    for (const p of [
+      "/v1",
+      "/v1/responses",
+      "/v1/responses/resp_abc-1",
+      "/v1/models/ft:gpt-4o:org:custom:id",
+      "/v1/containers/cntr_1/files/cfile_2/content",
+      "/",
+      "/healthz",
+      "/widget.js",
+      "/admin/tenants/t1",
+      "/docs",
+    ]) {
       expect({ p, ok: ok(p) }).toEqual({ p, ok: true });
     }
   });
 
   it("refuses every other spelling of a /v1 path", () => {
     const bad = [
-      "/v1/%72esponses", "/%76%31/responses", "/v1/respons%65s", "/v1/%72Esponses", "/%2576%2531/responses",
-      "/v1%2Fresponses", "/v1/responses%2f", "/v1//responses", "//v1/responses", "/v1/responses/",
-      "/v1/./responses", "/v1/x/../responses", "/V1/responses", "/v1/responses/resp%5F1", "/v1/a%20b", "/v1/a b",
+      "/v1/%72esponses",
+      "/%76%31/responses",
+      "/v1/respons%65s",
+      "/v1/%72Esponses",
+      "/%2576%2531/responses",
+      "/v1%2Fresponses",
+      "/v1/responses%2f",
+      "/v1//responses",
+      "//v1/responses",
+      "/v1/responses/",
+      "/v1/./responses",
+      "/v1/x/../responses",
+      "/V1/responses",
+      "/v1/responses/resp%5F1",
+      "/v1/a%20b",
+      "/v1/a b",
       "/v1\\responses",
     ];
     for (const p of bad) expect({ p, ok: ok(p) }).toEqual({ p, ok: false });
@@ -29,15 +53,42 @@ describe("canonicalVerdict", () => {
 
   it("refuses every other spelling of a download path", () => {
     const bad = [
-      `/%66iles/${TOKEN}/a.csv`, `/files/${TOKEN.replace("A", "%41")}/a.csv`, `/files/${TOKEN}/%61.csv`, `/files/${TOKEN}/a%2fb.csv`,
-      `/files/${TOKEN}/a%2Fb.csv`, `/files//${TOKEN}/a.csv`, `/files/${TOKEN}/a.csv/`, `/files/${TOKEN}/a%20b%2ecsv`,
-      `/files/${TOKEN}/a%c3%a9.csv`, `/files/${TOKEN}/a!.csv`, `/files/${TOKEN}/%E0%A4%A`, `/files/${TOKEN}/%FF.csv`,
+      `/%66iles/${TOKEN}/a.csv`,
+      `/files/${TOKEN.replace("A", "%41")}/a.csv`,
+      `/files/${TOKEN}/%61.csv`,
+      `/files/${TOKEN}/a%2fb.csv`,
+      `/files/${TOKEN}/a%2Fb.csv`,
+      `/files//${TOKEN}/a.csv`,
+      `/files/${TOKEN}/a.csv/`,
+      `/files/${TOKEN}/a%20b%2ecsv`,
+      `/files/${TOKEN}/a%c3%a9.csv`,
+      `/files/${TOKEN}/a!.csv`,
+      `/files/${TOKEN}/%E0%A4%A`,
+      `/files/${TOKEN}/%FF.csv`,
     ];
     for (const p of bad) expect({ p, ok: ok(p) }).toEqual({ p, ok: false });
   });
 
   it("accepts every download URL the service issues", () => {
-    const names = ["a.csv", "report 2026.xlsx", "données été.csv", "图表.png", "🙂 smile.txt", "it's (final)!*.md", "100%.txt", "a+b=c&d;e,f@g$h.txt", "~tilde_.-", ".", "..", "", "x\\y", "lone \ud800 surrogate.txt", "\u0000ctl\u001f.bin", ".hidden", "..."];
+    const names = [
+      "a.csv",
+      "report 2026.xlsx",
+      "données été.csv",
+      "图表.png",
+      "🙂 smile.txt",
+      "it's (final)!*.md",
+      "100%.txt",
+      "a+b=c&d;e,f@g$h.txt",
+      "~tilde_.-",
+      ".",
+      "..",
+      "",
+      "x\\y",
+      "lone \ud800 surrogate.txt",
+      "\u0000ctl\u001f.bin",
+      ".hidden",
+      "...",
+    ];
     for (const name of names) {
       const url = new URL(fileUrl("https://files.unsandbox.test", TOKEN, name));
       expect({ name, path: url.pathname, ok: ok(url.pathname) }).toMatchObject({ name, ok: true });

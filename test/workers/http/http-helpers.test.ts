@@ -77,7 +77,7 @@ describe("contentDisposition", () => {
   ])("round-trips %j", (raw, expected) => {
     const header = contentDisposition("attachment", raw);
     expect(header).not.toMatch(/[\r\n]/);
-    expect(header.startsWith("attachment; filename=\"")).toBe(true);
+    expect(header.startsWith('attachment; filename="')).toBe(true);
     // Exactly two parameters survive, whatever the name contains.
     const quoted = /^attachment; filename="([^"\\]*)"; filename\*=UTF-8''([A-Za-z0-9!#$&+\-.^_`|~%]*)$/.exec(header);
     expect(quoted).not.toBeNull();
@@ -93,7 +93,9 @@ describe("contentDisposition", () => {
   });
 
   it("encodes exactly as RFC 8187 shows", () => {
-    expect(contentDisposition("attachment", "€ rates")).toBe(`attachment; filename="_ rates"; filename*=UTF-8''%E2%82%AC%20rates`);
+    expect(contentDisposition("attachment", "€ rates")).toBe(
+      `attachment; filename="_ rates"; filename*=UTF-8''%E2%82%AC%20rates`,
+    );
   });
 });
 
@@ -107,6 +109,7 @@ describe("content types", () => {
   });
   it("offers inline previews only for raster images", () => {
     for (const name of ["a.png", "a.jpg", "a.webp", "a.gif"]) expect(isInlineSafe(contentTypeFor(name))).toBe(true);
-    for (const name of ["a.svg", "a.html", "a.xml", "a.js", "a.pdf", "a.bin"]) expect(isInlineSafe(contentTypeFor(name))).toBe(false);
+    for (const name of ["a.svg", "a.html", "a.xml", "a.js", "a.pdf", "a.bin"])
+      expect(isInlineSafe(contentTypeFor(name))).toBe(false);
   });
 });

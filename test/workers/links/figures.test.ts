@@ -14,7 +14,14 @@ import { textsOf, TOOLS, type AnswerFile } from "../support/scenario";
 const AUTH = { authorization: `Bearer ${UNSANDBOX_KEY}` };
 const INPUT = "Plot it.\nsim: scenario=figure";
 
-type Annotation = { type: string; start_index?: number; end_index?: number; file_id?: string; filename?: string; url?: string };
+type Annotation = {
+  type: string;
+  start_index?: number;
+  end_index?: number;
+  file_id?: string;
+  filename?: string;
+  url?: string;
+};
 type Answer = { id: string; status?: string; output: unknown[]; unsandbox: { files: AnswerFile[] } };
 
 /** The zero-span citations of an answer (at least one, or the test means nothing). */
@@ -47,7 +54,11 @@ async function readEvents(res: Response) {
 
 describe("shown figures (zero-span citations)", () => {
   it("plain: the figure citation gains the URL the manifest lists for that file, and it downloads", async () => {
-    const res = (await unsandbox().responses.create({ model: "gpt-5", input: INPUT, tools: TOOLS })) as unknown as Answer;
+    const res = (await unsandbox().responses.create({
+      model: "gpt-5",
+      input: INPUT,
+      tools: TOOLS,
+    })) as unknown as Answer;
     const figures = figuresOf(res);
     for (const f of figures) {
       const entry = res.unsandbox.files.find((e) => e.file_id === f.file_id);
@@ -57,7 +68,9 @@ describe("shown figures (zero-span citations)", () => {
     await expectFiguresDownload(figures);
 
     // Read back: the same URL again.
-    const back = (await (await exports.default.fetch(`https://unsandbox.test/v1/responses/${res.id}`, { headers: AUTH })).json()) as Answer;
+    const back = (await (
+      await exports.default.fetch(`https://unsandbox.test/v1/responses/${res.id}`, { headers: AUTH })
+    ).json()) as Answer;
     expect(figuresOf(back).map((f) => f.url)).toEqual(figures.map((f) => f.url));
   });
 
@@ -73,7 +86,10 @@ describe("shown figures (zero-span citations)", () => {
       .map((e) => e.annotation as Annotation);
     expect(added.length).toBeGreaterThan(0);
     const part = events.find((e) => e.type === "response.content_part.done" && e.part.annotations?.length)!;
-    const item = events.find((e) => e.type === "response.output_item.done" && e.item.type === "message" && e.item.content[0].annotations?.length)!;
+    const item = events.find(
+      (e) =>
+        e.type === "response.output_item.done" && e.item.type === "message" && e.item.content[0].annotations?.length,
+    )!;
     const completed = events.find((e) => e.type === "response.completed")!;
     const urls = added.map((a) => a.url);
     expect(figuresOf({ output: [{ type: "message", content: [part.part] }] }).map((f) => f.url)).toEqual(urls);
@@ -86,7 +102,9 @@ describe("shown figures (zero-span citations)", () => {
     const queued = await unsandbox().responses.create({ model: "gpt-5", background: true, input: INPUT, tools: TOOLS });
     let back: Answer | undefined;
     for (let i = 0; i < 60; i++) {
-      back = (await (await exports.default.fetch(`https://unsandbox.test/v1/responses/${queued.id}`, { headers: AUTH })).json()) as Answer;
+      back = (await (
+        await exports.default.fetch(`https://unsandbox.test/v1/responses/${queued.id}`, { headers: AUTH })
+      ).json()) as Answer;
       if (back.status === "completed") break;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -95,7 +113,9 @@ describe("shown figures (zero-span citations)", () => {
     // The index harvests it from its own alarm (run now rather than after its backoff).
     for (let i = 0; i < 40; i++) {
       await runDurableObjectAlarm(responseIndexFor(env, queued.id));
-      const files = (await (await exports.default.fetch(`https://unsandbox.test/v1/responses/${queued.id}/files`, { headers: AUTH })).json()) as { data?: AnswerFile[] };
+      const files = (await (
+        await exports.default.fetch(`https://unsandbox.test/v1/responses/${queued.id}/files`, { headers: AUTH })
+      ).json()) as { data?: AnswerFile[] };
       if (figures.every((f) => files.data?.some((e) => e.file_id === f.file_id && e.url === f.url))) break;
       await new Promise((r) => setTimeout(r, 250));
     }

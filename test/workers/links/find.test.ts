@@ -32,7 +32,8 @@ describe("canonicalPath", () => {
 
 describe("findSandboxRefs", () => {
   it("reports form, raw, decoded path and container path", () => {
-    const text = "[a](sandbox:/a%20b.csv) <sandbox:/mnt/data/c.txt> </mnt/data/d.txt> [e](<sandbox:/e f.txt>) sandbox:/g.txt";
+    const text =
+      "[a](sandbox:/a%20b.csv) <sandbox:/mnt/data/c.txt> </mnt/data/d.txt> [e](<sandbox:/e f.txt>) sandbox:/g.txt";
     expect(findSandboxRefs(text).map((r) => [r.form, r.raw, r.path, r.containerPath])).toEqual([
       ["destination", "sandbox:/a%20b.csv", "/a b.csv", "/mnt/data/a b.csv"],
       ["autolink", "sandbox:/mnt/data/c.txt", "/mnt/data/c.txt", "/mnt/data/c.txt"],

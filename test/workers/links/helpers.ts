@@ -22,7 +22,13 @@ export function isPossibleLinkPrefix(held: string): boolean {
 /** The events of one message with one output_text part, as upstream streams them. */
 export function messageEvents(deltas: string[], annotations: object[] = []): StreamEvent[] {
   const text = deltas.join("");
-  const item = { id: "msg_1", type: "message", role: "assistant", status: "completed", content: [{ type: "output_text", text, annotations, logprobs: [] }] };
+  const item = {
+    id: "msg_1",
+    type: "message",
+    role: "assistant",
+    status: "completed",
+    content: [{ type: "output_text", text, annotations, logprobs: [] }],
+  };
   const at = { item_id: "msg_1", output_index: 0, content_index: 0 };
   const events: Omit<StreamEvent, "sequence_number">[] = [
     { type: "response.created", response: { id: "resp_1", object: "response", status: "in_progress", output: [] } },
@@ -30,7 +36,12 @@ export function messageEvents(deltas: string[], annotations: object[] = []): Str
     { type: "response.output_item.added", output_index: 0, item: { ...item, status: "in_progress", content: [] } },
     { type: "response.content_part.added", ...at, part: { type: "output_text", text: "", annotations: [] } },
     ...deltas.map((delta) => ({ type: "response.output_text.delta", ...at, delta, logprobs: [], obfuscation: "xyz" })),
-    ...annotations.map((annotation, k) => ({ type: "response.output_text.annotation.added", ...at, annotation_index: k, annotation })),
+    ...annotations.map((annotation, k) => ({
+      type: "response.output_text.annotation.added",
+      ...at,
+      annotation_index: k,
+      annotation,
+    })),
     { type: "response.output_text.done", ...at, text, logprobs: [] },
     { type: "response.content_part.done", ...at, part: item.content[0] },
     { type: "response.output_item.done", output_index: 0, item },
@@ -41,7 +52,9 @@ export function messageEvents(deltas: string[], annotations: object[] = []): Str
 
 /** Cuts `s` at the given fractional points (sorted, deduplicated), keeping every piece. */
 export function cutAt(s: string, cuts: number[]): string[] {
-  const points = [...new Set(cuts.map((f) => Math.floor(f * (s.length + 1))))].filter((p) => p > 0 && p < s.length).sort((a, b) => a - b);
+  const points = [...new Set(cuts.map((f) => Math.floor(f * (s.length + 1))))]
+    .filter((p) => p > 0 && p < s.length)
+    .sort((a, b) => a - b);
   const out: string[] = [];
   let at = 0;
   for (const p of points) {
@@ -55,7 +68,9 @@ export function cutAt(s: string, cuts: number[]): string[] {
 /** Serialises events to SSE bytes, cuts the bytes anywhere, and parses them back with SseDecoder. */
 export async function throughSse(events: StreamEvent[], byteCuts: number[]): Promise<StreamEvent[]> {
   const bytes = concat(events.map((e) => encodeSse({ event: e.type, data: JSON.stringify(e) })));
-  const points = [...new Set(byteCuts.map((f) => Math.floor(f * bytes.length)))].filter((p) => p > 0 && p < bytes.length).sort((a, b) => a - b);
+  const points = [...new Set(byteCuts.map((f) => Math.floor(f * bytes.length)))]
+    .filter((p) => p > 0 && p < bytes.length)
+    .sort((a, b) => a - b);
   const chunks: Uint8Array[] = [];
   let at = 0;
   for (const p of [...points, bytes.length]) {
@@ -106,7 +121,10 @@ export async function rewriteStream(events: StreamEvent[], name: LinkNamer): Pro
 }
 
 export function deltasOf(events: StreamEvent[]): string {
-  return events.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta as string).join("");
+  return events
+    .filter((e) => e.type === "response.output_text.delta")
+    .map((e) => e.delta as string)
+    .join("");
 }
 
 /** Fragments of model output: link forms, near-misses, code, emoji, Markdown punctuation. */
@@ -119,7 +137,7 @@ export const fragment: fc.Arbitrary<string> = fc.oneof(
     "[x](/mnt/data/z.json)",
     "[x](<sandbox:/mnt/data/a b.csv>)",
     "[x](sandbox:/mnt/data/my file (1).csv)",
-    "[x](sandbox:/mnt/data/t.csv \"title\")",
+    '[x](sandbox:/mnt/data/t.csv "title")',
     "<sandbox:/mnt/data/auto.txt>",
     "</mnt/data/auto2.txt>",
     "sandbox:/mnt/data/bare.txt",

@@ -10,11 +10,18 @@ import { rewriteText } from "../../../src/links/rewrite";
 import { outputText } from "./helpers";
 
 const config = loadConfig(env);
-const naming = () => new LinkNaming({ origin: config.PUBLIC_FILES_ORIGIN, secrets: config.LINK_SECRETS, tenant: "default", responseId: "resp_rev" });
+const naming = () =>
+  new LinkNaming({
+    origin: config.PUBLIC_FILES_ORIGIN,
+    secrets: config.LINK_SECRETS,
+    tenant: "default",
+    responseId: "resp_rev",
+  });
 
 describe("reverse(rewrite(x)) == x", () => {
   it("restores spellings the decoded path cannot (short form, percent-encoding, NFD)", async () => {
-    const text = "[a](sandbox:/a.csv) [b](sandbox:/mnt/data/a.csv) [c](sandbox:/mnt/data/caf%C3%A9.csv) [d](sandbox:/mnt/data/cafe\u0301.csv) sandbox://a.csv.";
+    const text =
+      "[a](sandbox:/a.csv) [b](sandbox:/mnt/data/a.csv) [c](sandbox:/mnt/data/caf%C3%A9.csv) [d](sandbox:/mnt/data/cafe\u0301.csv) sandbox://a.csv.";
     const n = naming();
     const r = await rewriteText(text, n.name);
     expect(new Set(r.links.map((l) => l.url)).size).toBe(5);
@@ -34,8 +41,22 @@ describe("reverse(rewrite(x)) == x", () => {
         const refs = findSandboxRefs(text);
         const cp = (u16: number) => (codePoints ? Array.from(text.slice(0, u16)).length : u16);
         const annotations = [
-          ...refs.map((r, k) => ({ type: "container_file_citation", container_id: "cntr_1", file_id: `cfile_${k}`, filename: "x", start_index: cp(r.start), end_index: cp(r.end) })),
-          { type: "container_file_citation", container_id: "cntr_1", file_id: "cfile_img", filename: "cfile_img.png", start_index: 0, end_index: 0 },
+          ...refs.map((r, k) => ({
+            type: "container_file_citation",
+            container_id: "cntr_1",
+            file_id: `cfile_${k}`,
+            filename: "x",
+            start_index: cp(r.start),
+            end_index: cp(r.end),
+          })),
+          {
+            type: "container_file_citation",
+            container_id: "cntr_1",
+            file_id: "cfile_img",
+            filename: "cfile_img.png",
+            start_index: 0,
+            end_index: 0,
+          },
         ];
         const part = { type: "output_text", text, annotations, logprobs: [] };
         const n = naming();

@@ -3,7 +3,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config";
 import { fromBase64Url } from "../../../src/encoding/base64url";
-import { encodeFileName, fileUrl, signLink, verifyLink, type LinkClaims, type LinkSecret } from "../../../src/links/token";
+import {
+  encodeFileName,
+  fileUrl,
+  signLink,
+  verifyLink,
+  type LinkClaims,
+  type LinkSecret,
+} from "../../../src/links/token";
 
 const secrets = loadConfig(env).LINK_SECRETS;
 const NOW = Date.UTC(2026, 10, 25);
@@ -17,7 +24,12 @@ function flipChar(token: string, at: number): string {
 
 describe("link tokens", () => {
   it("round-trips every claim and names the signing key", async () => {
-    const claims: LinkClaims = { ...base, containerId: "cntr_" + "ab".repeat(24), expiresAt: NOW / 1000 + 3600, variant: 2 };
+    const claims: LinkClaims = {
+      ...base,
+      containerId: "cntr_" + "ab".repeat(24),
+      expiresAt: NOW / 1000 + 3600,
+      variant: 2,
+    };
     const token = await signLink(claims, secrets);
     expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
     const res = await verifyLink(token, secrets, NOW);
@@ -28,11 +40,23 @@ describe("link tokens", () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record(
-          { tenant: fc.string(), responseId: fc.string(), path: fc.string({ unit: "grapheme" }), containerId: fc.string(), expiresAt: fc.nat(), variant: fc.integer({ min: 1, max: 1000 }) },
+          {
+            tenant: fc.string(),
+            responseId: fc.string(),
+            path: fc.string({ unit: "grapheme" }),
+            containerId: fc.string(),
+            expiresAt: fc.nat(),
+            variant: fc.integer({ min: 1, max: 1000 }),
+          },
           { requiredKeys: ["tenant", "responseId", "path"] },
         ),
         async (claims) => {
-          const wellFormed = { ...claims, tenant: claims.tenant.toWellFormed(), responseId: claims.responseId.toWellFormed(), path: claims.path.toWellFormed() };
+          const wellFormed = {
+            ...claims,
+            tenant: claims.tenant.toWellFormed(),
+            responseId: claims.responseId.toWellFormed(),
+            path: claims.path.toWellFormed(),
+          };
           if (wellFormed.containerId !== undefined) wellFormed.containerId = wellFormed.containerId.toWellFormed();
           const res = await verifyLink(await signLink(wellFormed, secrets), secrets, -1);
           expect(res).toEqual({ ok: true, claims: wellFormed, kid: "k2" });
@@ -101,7 +125,12 @@ function containsBytes(hay: Uint8Array, needle: string): boolean {
 describe("link tokens reveal nothing", () => {
   it("carry neither the tenant, the response id, the path nor the container id, in any form", async () => {
     const cases: LinkClaims[] = [
-      { tenant: "default", responseId: "resp_0123456789abcdef", path: "/mnt/data/report.csv", containerId: "cntr_69a0b1c2d3e4f5" },
+      {
+        tenant: "default",
+        responseId: "resp_0123456789abcdef",
+        path: "/mnt/data/report.csv",
+        containerId: "cntr_69a0b1c2d3e4f5",
+      },
       // Low-entropy ids are the ones a reader would guess and search for.
       { tenant: "acme", responseId: "resp_1", path: "/mnt/data/a.csv" },
       { tenant: "aaaaaaaa", responseId: "resp_aaaaaaaa", path: "/mnt/data/aaaa" },
@@ -109,7 +138,15 @@ describe("link tokens reveal nothing", () => {
     for (const claims of cases) {
       const token = await signLink(claims, secrets);
       const bytes = fromBase64Url(token)!;
-      for (const secret of [claims.tenant, claims.responseId, claims.path, claims.path.slice(claims.path.lastIndexOf("/") + 1), claims.containerId, "resp_", "/mnt/data"]) {
+      for (const secret of [
+        claims.tenant,
+        claims.responseId,
+        claims.path,
+        claims.path.slice(claims.path.lastIndexOf("/") + 1),
+        claims.containerId,
+        "resp_",
+        "/mnt/data",
+      ]) {
         if (!secret) continue;
         expect(containsBytes(bytes, secret), `${secret} in ${token}`).toBe(false);
         expect(token.includes(secret), `${secret} in ${token}`).toBe(false);
@@ -127,7 +164,10 @@ describe("link tokens reveal nothing", () => {
   });
 
   it("stay bounded: a long path seals well under the size the verifier accepts", async () => {
-    const token = await signLink({ ...base, path: "/mnt/data/" + "é".repeat(1000), containerId: "cntr_" + "a".repeat(64), expiresAt: 2 ** 40 }, secrets);
+    const token = await signLink(
+      { ...base, path: "/mnt/data/" + "é".repeat(1000), containerId: "cntr_" + "a".repeat(64), expiresAt: 2 ** 40 },
+      secrets,
+    );
     expect(token.length).toBeLessThan(3200);
     expect((await verifyLink(token, secrets, NOW)).ok).toBe(true);
   });
@@ -141,23 +181,39 @@ describe("link tokens reveal nothing", () => {
     for (const at of [bytes.length - 1, bytes.length - 20, 10]) {
       const changed = Uint8Array.from(bytes);
       changed[at]! ^= 1;
-      expect(await verifyLink(toB64(changed), secrets, NOW), `byte ${at}`).toEqual({ ok: false, reason: "bad_signature" });
+      expect(await verifyLink(toB64(changed), secrets, NOW), `byte ${at}`).toEqual({
+        ok: false,
+        reason: "bad_signature",
+      });
     }
     expect(await verifyLink(toB64(bytes.subarray(0, bytes.length - 1)), secrets, NOW)).toMatchObject({ ok: false });
   });
 });
 
-const toB64 = (b: Uint8Array) => btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const toB64 = (b: Uint8Array) =>
+  btoa(String.fromCharCode(...b))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 
 describe("links shared before tokens were encrypted (v1, signed)", () => {
   // Minted by the v1 signer with the test LINK_SECRETS (vitest.config.ts) before v2 existed.
   const V1_K2 =
     "AQUHZGVmYXVsdBVyZXNwXzAxMjM0NTY3ODlhYmNkZWYZL21udC9kYXRhL3JlcG9ydCAyMDI2LmNzdghjbnRyX2FiYwECazI-oA_xqNlbuCu_RiHylILUvKgD4RmXj1_PqC6psTUnmg";
-  const V1_K1_EXPIRING = "AQIHZGVmYXVsdBVyZXNwXzAxMjM0NTY3ODlhYmNkZWYZL21udC9kYXRhL3JlcG9ydCAyMDI2LmNzdsCN9tcGAmsxwDn37TceO-WS7Qdw_NQ_258mYPLRVaOVa7FIWxitevY";
+  const V1_K1_EXPIRING =
+    "AQIHZGVmYXVsdBVyZXNwXzAxMjM0NTY3ODlhYmNkZWYZL21udC9kYXRhL3JlcG9ydCAyMDI2LmNzdsCN9tcGAmsxwDn37TceO-WS7Qdw_NQ_258mYPLRVaOVa7FIWxitevY";
 
   it("still verify, with every claim, under the key that signed them", async () => {
-    expect(await verifyLink(V1_K2, secrets, NOW)).toEqual({ ok: true, kid: "k2", claims: { ...base, containerId: "cntr_abc", variant: 1 } });
-    expect(await verifyLink(V1_K1_EXPIRING, secrets, 1_794_999_999_000)).toEqual({ ok: true, kid: "k1", claims: { ...base, expiresAt: 1_795_000_000 } });
+    expect(await verifyLink(V1_K2, secrets, NOW)).toEqual({
+      ok: true,
+      kid: "k2",
+      claims: { ...base, containerId: "cntr_abc", variant: 1 },
+    });
+    expect(await verifyLink(V1_K1_EXPIRING, secrets, 1_794_999_999_000)).toEqual({
+      ok: true,
+      kid: "k1",
+      claims: { ...base, expiresAt: 1_795_000_000 },
+    });
   });
 
   it("still expire, fail when tampered with, and stop when their key is removed", async () => {
@@ -185,7 +241,8 @@ describe("fileUrl", () => {
       fc.property(fc.string({ unit: "binary" }), (name) => {
         const enc = encodeFileName(name);
         expect(enc).toMatch(/^(?:[A-Za-z0-9\-._~]|%[0-9A-F]{2})+$/);
-        if (name !== "" && name === name.toWellFormed() && name !== "." && name !== "..") expect(decodeURIComponent(enc)).toBe(name);
+        if (name !== "" && name === name.toWellFormed() && name !== "." && name !== "..")
+          expect(decodeURIComponent(enc)).toBe(name);
       }),
       { numRuns: 300 },
     );

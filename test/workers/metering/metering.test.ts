@@ -47,7 +47,12 @@ describe("metering per tenant", () => {
     expect(body.object).toBe("list");
     expect(body.data.map((d: any) => d.tenant)).toContain("default");
     expect((await call("/admin/usage", { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
-    expect((await call("/admin/usage/default?from=yesterday", { headers: { authorization: `Bearer ${ADMIN_SECRET}` } })).status).toBe(400);
-    expect((await call("/admin/usage", { headers: { authorization: `Bearer ${ADMIN_SECRET}` } }, env)).status).toBe(404);
+    expect(
+      (await call("/admin/usage/default?from=yesterday", { headers: { authorization: `Bearer ${ADMIN_SECRET}` } }))
+        .status,
+    ).toBe(400);
+    expect((await call("/admin/usage", { headers: { authorization: `Bearer ${ADMIN_SECRET}` } }, env)).status).toBe(
+      404,
+    );
   });
 });

@@ -9,11 +9,13 @@ import { MULTI_TENANT_ADMIN_SECRET } from "../../test-keys";
 import { containersInAnswer, installCounters, measure } from "../budgets/counting";
 
 async function admin<T>(method: string, path: string, json?: unknown): Promise<T> {
-  const res = await exports.default.fetch(new Request(`https://unsandbox.test${path}`, {
-    method,
-    headers: { authorization: `Bearer ${MULTI_TENANT_ADMIN_SECRET}`, "content-type": "application/json" },
-    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
-  }));
+  const res = await exports.default.fetch(
+    new Request(`https://unsandbox.test${path}`, {
+      method,
+      headers: { authorization: `Bearer ${MULTI_TENANT_ADMIN_SECRET}`, "content-type": "application/json" },
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    }),
+  );
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return res.json() as Promise<T>;
 }
@@ -29,13 +31,19 @@ describe("call budgets, multi-tenant", () => {
       new Request("https://unsandbox.test/v1/responses", {
         method: "POST",
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "x-unsandbox-wait-ms": "20000" },
-        body: JSON.stringify({ model: "gpt-5", input: "Three files.\nsim: scenario=several-files", tools: [{ type: "code_interpreter", container: { type: "auto" } }] }),
+        body: JSON.stringify({
+          model: "gpt-5",
+          input: "Three files.\nsim: scenario=several-files",
+          tools: [{ type: "code_interpreter", container: { type: "auto" } }],
+        }),
       }),
       containersInAnswer,
     );
     console.log("BUDGET multi create3", JSON.stringify({ hot: m.hot, off: m.off }));
     expect(m.status).toBe(200);
-    expect((JSON.parse(m.text) as { unsandbox: { files: { state: string }[] } }).unsandbox.files.map((f) => f.state)).toEqual(["stored", "stored", "stored"]);
+    expect(
+      (JSON.parse(m.text) as { unsandbox: { files: { state: string }[] } }).unsandbox.files.map((f) => f.state),
+    ).toEqual(["stored", "stored", "stored"]);
     const directory = (m.hot.tally.objects.TenantDirectory ?? 0) + (m.off.tally.objects.TenantDirectory ?? 0);
     // The key lookup only (cached per isolate for 2 s): the new tracker is handed the tenant's
     // limits and sealed key with the request (`tenantForLaterWork`) and reads the directory only

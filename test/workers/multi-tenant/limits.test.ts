@@ -18,7 +18,10 @@ describe("multi-tenant: per-tenant limits", () => {
     ]);
     const [a, b, c, d] = ct.files;
     // d is cited explicitly, so it is among the kept ones; the sweep finds the rest.
-    await register(ct.id, "resp_many", ct.created_at, [{ fileId: d!.id, cited: "annotation" }], { sweep: true, tenant: tenant.id });
+    await register(ct.id, "resp_many", ct.created_at, [{ fileId: d!.id, cited: "annotation" }], {
+      sweep: true,
+      tenant: tenant.id,
+    });
     const m = await tracker(ct.id).waitForStored("resp_many", 30_000);
     const byId = Object.fromEntries(m.map((e) => [e.file_id, e]));
     expect(m).toHaveLength(4);
@@ -30,9 +33,13 @@ describe("multi-tenant: per-tenant limits", () => {
     expect([a, b, c].map((f) => byId[f!.id]!.state).sort()).toEqual(["skipped", "skipped", "stored"]);
     for (const e of skipped) expect(await env.FILES.head(`t/${tenant.id}/c/${ct.id}/f/${e.file_id}/v1`)).toBeNull();
     // A skipped file's link says why, instead of pretending it never existed.
-    const res = await fetchWorker(await link({ tenant: tenant.id, responseId: "resp_many", path: skipped[0]!.path, containerId: ct.id }));
+    const res = await fetchWorker(
+      await link({ tenant: tenant.id, responseId: "resp_many", path: skipped[0]!.path, containerId: ct.id }),
+    );
     expect(res.status).toBe(410);
-    expect(await res.json()).toMatchObject({ error: { code: "file_skipped", message: expect.stringContaining("files_per_response") } });
+    expect(await res.json()).toMatchObject({
+      error: { code: "file_skipped", message: expect.stringContaining("files_per_response") },
+    });
   });
 
   it("a file larger than bytes_per_file is skipped without storing any of it", async () => {
@@ -42,7 +49,13 @@ describe("multi-tenant: per-tenant limits", () => {
       { path: "/mnt/data/small.bin", size: 1_000 },
     ]);
     const [big, small] = ct.files;
-    await register(ct.id, "resp_big", ct.created_at, [big!, small!].map((f) => ({ fileId: f.id, cited: "annotation" as const })), { tenant: tenant.id });
+    await register(
+      ct.id,
+      "resp_big",
+      ct.created_at,
+      [big!, small!].map((f) => ({ fileId: f.id, cited: "annotation" as const })),
+      { tenant: tenant.id },
+    );
     const m = await tracker(ct.id).waitForStored("resp_big", 30_000);
     const byId = Object.fromEntries(m.map((e) => [e.file_id, e]));
     expect(byId[small!.id]).toMatchObject({ state: "stored", bytes: 1_000 });
@@ -62,8 +75,17 @@ describe("multi-tenant: per-tenant limits", () => {
     const m = await tracker(ct.id).waitForStored("resp_tenant_blocked", 30_000);
     const byPath = Object.fromEntries(m.map((e) => [e.path, e]));
     expect(byPath["/mnt/data/chart.png"]!.state).toBe("stored");
-    expect(byPath["/mnt/data/report.csv"]).toMatchObject({ state: "skipped", reason: "blocked: .csv files are not stored (blocked_extensions)" });
-    expect(byPath["/mnt/data/tool.exe"]).toMatchObject({ state: "skipped", reason: "blocked: .exe files are not stored (blocked_extensions)" });
-    expect(effectiveLimits({ ...DEFAULT_LIMITS, blockedExtensions: ["exe"] }, { blocked_extensions: ["exe", ".Scr"] }).blockedExtensions).toEqual(["exe", "scr"]);
+    expect(byPath["/mnt/data/report.csv"]).toMatchObject({
+      state: "skipped",
+      reason: "blocked: .csv files are not stored (blocked_extensions)",
+    });
+    expect(byPath["/mnt/data/tool.exe"]).toMatchObject({
+      state: "skipped",
+      reason: "blocked: .exe files are not stored (blocked_extensions)",
+    });
+    expect(
+      effectiveLimits({ ...DEFAULT_LIMITS, blockedExtensions: ["exe"] }, { blocked_extensions: ["exe", ".Scr"] })
+        .blockedExtensions,
+    ).toEqual(["exe", "scr"]);
   });
 });

@@ -13,14 +13,21 @@ const BASE = "https://unsandbox.test";
 const SIM = "https://api.openai.com";
 const TOOLS = [{ type: "code_interpreter" as const, container: { type: "auto" as const } }];
 
-interface ManifestFile { file_id: string; container_id: string; state: string; sha256: string | null }
+interface ManifestFile {
+  file_id: string;
+  container_id: string;
+  state: string;
+  sha256: string | null;
+}
 
 async function admin<T = any>(method: string, path: string, json?: unknown): Promise<T> {
-  const res = await exports.default.fetch(new Request(`${BASE}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${MULTI_TENANT_ADMIN_SECRET}`, "content-type": "application/json" },
-    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
-  }));
+  const res = await exports.default.fetch(
+    new Request(`${BASE}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${MULTI_TENANT_ADMIN_SECRET}`, "content-type": "application/json" },
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    }),
+  );
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return res.json() as Promise<T>;
 }
@@ -33,14 +40,23 @@ async function tenantWithOwnKey(): Promise<string> {
 }
 
 const client = (key: string) =>
-  new OpenAI({ apiKey: key, baseURL: `${BASE}/v1`, maxRetries: 0, fetch: (input, init) => exports.default.fetch(new Request(input as RequestInfo, init as RequestInit)) });
+  new OpenAI({
+    apiKey: key,
+    baseURL: `${BASE}/v1`,
+    maxRetries: 0,
+    fetch: (input, init) => exports.default.fetch(new Request(input as RequestInfo, init as RequestInit)),
+  });
 
 async function truth(fileId: string): Promise<{ sha256: string }> {
   return (await fetch(`${SIM}/__sim/files/${fileId}`)).json() as Promise<{ sha256: string }>;
 }
 
 async function settled(key: string, responseId: string): Promise<ManifestFile[]> {
-  const res = await exports.default.fetch(new Request(`${BASE}/v1/responses/${responseId}/files`, { headers: { authorization: `Bearer ${key}`, "x-unsandbox-wait-ms": "30000" } }));
+  const res = await exports.default.fetch(
+    new Request(`${BASE}/v1/responses/${responseId}/files`, {
+      headers: { authorization: `Bearer ${key}`, "x-unsandbox-wait-ms": "30000" },
+    }),
+  );
   expect(res.status).toBe(200);
   return ((await res.json()) as { data: ManifestFile[] }).data;
 }
@@ -48,7 +64,10 @@ async function settled(key: string, responseId: string): Promise<ManifestFile[]>
 describe("multi-tenant: a tenant's own upstream key", () => {
   it("is what the tracker lists and copies with", async () => {
     const key = await tenantWithOwnKey();
-    const r = (await client(key).responses.create({ model: "gpt-5", input: "Two files.\nsim: scenario=several-files", tools: TOOLS }, { headers: { "x-unsandbox-wait-ms": "20000" } })) as unknown as {
+    const r = (await client(key).responses.create(
+      { model: "gpt-5", input: "Two files.\nsim: scenario=several-files", tools: TOOLS },
+      { headers: { "x-unsandbox-wait-ms": "20000" } },
+    )) as unknown as {
       id: string;
       unsandbox: { files: ManifestFile[] };
     };
@@ -65,7 +84,12 @@ describe("multi-tenant: a tenant's own upstream key", () => {
 
   it("is what a background response is followed with, until its files are stored", async () => {
     const key = await tenantWithOwnKey();
-    const r = await client(key).responses.create({ model: "gpt-5", input: "One file.\nsim: scenario=one-file", tools: TOOLS, background: true });
+    const r = await client(key).responses.create({
+      model: "gpt-5",
+      input: "One file.\nsim: scenario=one-file",
+      tools: TOOLS,
+      background: true,
+    });
     let files: ManifestFile[] = [];
     for (let i = 0; i < 60 && files.length === 0; i++) {
       files = await settled(key, r.id);

@@ -16,15 +16,18 @@ import { alarmAt, job, register } from "../support/lifecycle";
 import { sim, tracker, until } from "../support/tracker";
 
 async function admin(method: string, path: string, json?: unknown): Promise<void> {
-  const res = await exports.default.fetch(new Request(`https://unsandbox.test${path}`, {
-    method,
-    headers: { authorization: `Bearer ${MULTI_TENANT_ADMIN_SECRET}`, "content-type": "application/json" },
-    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
-  }));
+  const res = await exports.default.fetch(
+    new Request(`https://unsandbox.test${path}`, {
+      method,
+      headers: { authorization: `Bearer ${MULTI_TENANT_ADMIN_SECRET}`, "content-type": "application/json" },
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    }),
+  );
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
 }
 
-const alarmTime = (cid: string) => runInDurableObject(tracker(cid), (_i: ContainerTracker, state) => state.storage.getAlarm());
+const alarmTime = (cid: string) =>
+  runInDurableObject(tracker(cid), (_i: ContainerTracker, state) => state.storage.getAlarm());
 
 describe("multi-tenant: tracker faults", () => {
   it("a revoked tenant's tracker ends within one refresh: its copy lost, no alarm left, no more reads", async () => {
@@ -64,10 +67,17 @@ async function withDirectoryOverloaded<T>(fn: () => Promise<T>): Promise<{ resul
   const proto = Object.getPrototypeOf(e.TENANT_DIRECTORY) as { getByName: (this: unknown, name: string) => unknown };
   const getByName = proto.getByName;
   let tried = 0;
-  const failing = new Proxy({}, {
-    get: (_t, prop) =>
-      prop === "then" ? undefined : () => (tried++, Promise.reject(Object.assign(new Error("Durable Object is overloaded."), { overloaded: true }))),
-  });
+  const failing = new Proxy(
+    {},
+    {
+      get: (_t, prop) =>
+        prop === "then"
+          ? undefined
+          : () => (
+              tried++, Promise.reject(Object.assign(new Error("Durable Object is overloaded."), { overloaded: true }))
+            ),
+    },
+  );
   proto.getByName = function (this: unknown, name: string) {
     return this === e.TENANT_DIRECTORY ? failing : getByName.call(this, name);
   };
@@ -97,6 +107,10 @@ describe("multi-tenant: a directory that cannot answer", () => {
     });
     expect(tried).toBe(1);
     const [entry] = await tracker(ct.id).manifest("resp_ovl");
-    expect(entry).toMatchObject({ file_id: f.id, state: "skipped", reason: expect.stringContaining("bytes_per_file (2000 bytes)") });
+    expect(entry).toMatchObject({
+      file_id: f.id,
+      state: "skipped",
+      reason: expect.stringContaining("bytes_per_file (2000 bytes)"),
+    });
   });
 });

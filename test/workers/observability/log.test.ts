@@ -21,10 +21,20 @@ describe("log line parts", () => {
 
   it("a last retry is `failed`; stored carries bytes and multipart", () => {
     const base = { tenant: "t", containerId: "c", fileId: "f", version: 2, attempts: 8 };
-    expect(copyJobLine({ ...base, result: { kind: "retry", reason: "upstream answered 503" }, gaveUp: true })).toMatchObject({ outcome: "failed", level: "warn", reason: "upstream answered 503", bytes: null });
+    expect(
+      copyJobLine({ ...base, result: { kind: "retry", reason: "upstream answered 503" }, gaveUp: true }),
+    ).toMatchObject({ outcome: "failed", level: "warn", reason: "upstream answered 503", bytes: null });
     expect(copyJobLine({ ...base, result: { kind: "retry", reason: "x" } }).outcome).toBe("retry");
-    expect(copyJobLine({ ...base, result: { kind: "stored", bytes: 42, multipart: true } })).toMatchObject({ outcome: "stored", level: "info", bytes: 42, multipart: true, reason: null });
-    expect(copyJobLine({ ...base, result: { kind: "partial", bytesStored: 8 } })).toMatchObject({ outcome: "partial", bytes: 8 });
+    expect(copyJobLine({ ...base, result: { kind: "stored", bytes: 42, multipart: true } })).toMatchObject({
+      outcome: "stored",
+      level: "info",
+      bytes: 42,
+      multipart: true,
+      reason: null,
+    });
+    expect(copyJobLine({ ...base, result: { kind: "partial", bytesStored: 8 } })).toMatchObject({
+      outcome: "partial",
+      bytes: 8,
+    });
   });
 });
-

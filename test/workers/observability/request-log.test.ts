@@ -34,7 +34,11 @@ describe("one structured log line per request", () => {
     // Each stored file had a copy job whose line names it.
     const jobs = linesOf(log, "copy_job");
     for (const f of stored) {
-      expect(jobs.find((j) => j.fileId === f.file_id && j.outcome === "stored")).toMatchObject({ tenant: "default", bytes: f.bytes, containerId: f.container_id });
+      expect(jobs.find((j) => j.fileId === f.file_id && j.outcome === "stored")).toMatchObject({
+        tenant: "default",
+        bytes: f.bytes,
+        containerId: f.container_id,
+      });
     }
   });
 
@@ -62,8 +66,13 @@ describe("one structured log line per request", () => {
     const res = await call("/files/not-a-token/x.csv");
     expect(res.status).toBe(403);
     const line = linesOf(log, "request").at(-1);
-    expect(line).toMatchObject({ level: "warn", status: 403, route: "/files/:token/:name", tenant: null, upstreamCalls: 0 });
+    expect(line).toMatchObject({
+      level: "warn",
+      status: 403,
+      route: "/files/:token/:name",
+      tenant: null,
+      upstreamCalls: 0,
+    });
     expect(JSON.stringify(line)).not.toContain("not-a-token");
   });
 });
-

@@ -31,7 +31,13 @@ async function ask(replayId: string, stream: boolean): Promise<Response> {
     method: "POST",
     headers: AUTH,
     // The client asks for the outputs, so the answer keeps them as recorded.
-    body: JSON.stringify({ model: "gpt-5", stream, input: `sim: replay=${replayId}`, tools: TOOLS, include: ["code_interpreter_call.outputs"] }),
+    body: JSON.stringify({
+      model: "gpt-5",
+      stream,
+      input: `sim: replay=${replayId}`,
+      tools: TOOLS,
+      include: ["code_interpreter_call.outputs"],
+    }),
   });
   expect(res.status).toBe(200);
   return res;
@@ -47,7 +53,12 @@ async function readEvents(res: Response): Promise<Json[]> {
 /** An output item without its text parts' `text` and `annotations` (compared on their own). */
 function withoutTexts(item: Json): Json {
   if (item.type !== "message" || !Array.isArray(item.content)) return item;
-  return { ...item, content: item.content.map((p: Json) => (p.type === "output_text" ? { ...p, text: undefined, annotations: (p.annotations ?? []).length } : p)) };
+  return {
+    ...item,
+    content: item.content.map((p: Json) =>
+      p.type === "output_text" ? { ...p, text: undefined, annotations: (p.annotations ?? []).length } : p,
+    ),
+  };
 }
 
 /** Every citation has a url; one whose recorded span was a link spans the new link. */
@@ -61,7 +72,8 @@ function expectCitations(ours: Json, theirs: Json) {
       if (ann.type !== "container_file_citation") return;
       expect(ann.url, `citation ${ann.file_id} has a url`).toMatch(/^https:\/\/files\.unsandbox\.test\/files\//);
       const was = recorded[k]!;
-      if (links.some((l) => l.start === was.start_index && l.end === was.end_index)) expect(part.text!.slice(ann.start_index, ann.end_index)).toBe(ann.url);
+      if (links.some((l) => l.start === was.start_index && l.end === was.end_index))
+        expect(part.text!.slice(ann.start_index, ann.end_index)).toBe(ann.url);
       else expect([ann.start_index, ann.end_index]).toEqual([was.start_index, was.end_index]);
     });
   });
@@ -101,7 +113,9 @@ function expectSameItems(ours: Json, theirs: Json) {
 }
 
 async function replayPlain(rec: Recording) {
-  const { id, files } = await sim<{ id: string; files: ReplayFile[] }>("/replays", { body: { response: rec.response } });
+  const { id, files } = await sim<{ id: string; files: ReplayFile[] }>("/replays", {
+    body: { response: rec.response },
+  });
   const answer = (await (await ask(id, false)).json()) as Json;
   const { unsandbox, ...rest } = answer;
   expect(unsandbox.files.length).toBeGreaterThanOrEqual(0);
@@ -118,18 +132,28 @@ async function replayStream(rec: Recording) {
   // The deltas of each part add up to its text, identical to the recorded deltas' outside links.
   const deltas = (list: Json[]) => {
     const parts = new Map<string, string>();
-    for (const e of list) if (e.type === "response.output_text.delta") parts.set(`${e.item_id}#${e.content_index}`, (parts.get(`${e.item_id}#${e.content_index}`) ?? "") + e.delta);
+    for (const e of list)
+      if (e.type === "response.output_text.delta")
+        parts.set(`${e.item_id}#${e.content_index}`, (parts.get(`${e.item_id}#${e.content_index}`) ?? "") + e.delta);
     return [...parts.values()];
   };
-  const asItems = (texts: string[]) => ({ output: [{ type: "message", content: texts.map((text) => ({ type: "output_text", text })) }] });
+  const asItems = (texts: string[]) => ({
+    output: [{ type: "message", content: texts.map((text) => ({ type: "output_text", text })) }],
+  });
   expectOnlyLinksRewritten(asItems(deltas(events)), asItems(deltas(recorded)));
   const final = events.findLast((e) => e.type === "response.completed")?.response as Json | undefined;
   const recordedFinal = recorded.findLast((e) => e.type === "response.completed")?.response as Json | undefined;
   if (!final || !recordedFinal) return { links: 0, files };
-  expect(deltas(events).join("")).toBe(textsOf(final).map((p) => p.text).join(""));
+  expect(deltas(events).join("")).toBe(
+    textsOf(final)
+      .map((p) => p.text)
+      .join(""),
+  );
   expectSameItems(final, recordedFinal);
   // Each annotation event's citation carries a url too.
-  for (const e of events) if (e.type === "response.output_text.annotation.added" && e.annotation.type === "container_file_citation") expect(e.annotation.url).toBeTruthy();
+  for (const e of events)
+    if (e.type === "response.output_text.annotation.added" && e.annotation.type === "container_file_citation")
+      expect(e.annotation.url).toBeTruthy();
   return { links: await expectDownloads(final, files), files };
 }
 
@@ -143,7 +167,13 @@ if ("absent" in traffic) {
       const all = traffic.recordings;
       expect(all.filter((r) => r.response).length).toBeGreaterThan(0);
       expect(all.filter((r) => r.events).length).toBeGreaterThan(0);
-      const figures = all.filter((r) => JSON.stringify(r.response ?? r.events).includes('"end_index":0,"file_id"') || /"start_index":0[^}]*"end_index":0|"end_index":0[^}]*"start_index":0/.test(JSON.stringify(r.response ?? r.events)));
+      const figures = all.filter(
+        (r) =>
+          JSON.stringify(r.response ?? r.events).includes('"end_index":0,"file_id"') ||
+          /"start_index":0[^}]*"end_index":0|"end_index":0[^}]*"start_index":0/.test(
+            JSON.stringify(r.response ?? r.events),
+          ),
+      );
       expect(figures.length).toBeGreaterThan(0);
     });
     for (const rec of traffic.recordings) {
@@ -151,7 +181,8 @@ if ("absent" in traffic) {
         const { links } = rec.events ? await replayStream(rec) : await replayPlain(rec);
         const recorded = JSON.stringify(rec.response ?? rec.events);
         // A recording whose text links a file of a container it names has downloads checked.
-        if (/sandbox:\/mnt\/data\//.test(recorded) && /"container_id":"cntr_/.test(recorded)) expect(links).toBeGreaterThan(0);
+        if (/sandbox:\/mnt\/data\//.test(recorded) && /"container_id":"cntr_/.test(recorded))
+          expect(links).toBeGreaterThan(0);
       });
     }
   });

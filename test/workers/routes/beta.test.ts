@@ -40,7 +40,9 @@ describe("beta multi-agent responses", () => {
     const truth = await truthOf(t1.id);
     // Upstream's own copy, read through the beta route as well.
     const theirs = (await (
-      await fetch(`https://api.openai.com/v1/responses/${t1.id}?beta=true`, { headers: { authorization: "Bearer sk-sim-test", ...BETA } })
+      await fetch(`https://api.openai.com/v1/responses/${t1.id}?beta=true`, {
+        headers: { authorization: "Bearer sk-sim-test", ...BETA },
+      })
     ).json()) as { output: unknown[] };
     expect(expectOnlyLinksRewritten(t1, theirs)).toBeGreaterThan(0);
     for (const w of truth.written) {
@@ -50,11 +52,17 @@ describe("beta multi-agent responses", () => {
 
     // The beta output (with `agent`) sent back as input is accepted: the beta API reached upstream.
     const t2 = await client.responses.create(
-      { model: "gpt-5", input: [...(t1.output as never[]), { role: "user", content: "sim: scenario=no-tool" }], tools: TOOLS },
+      {
+        model: "gpt-5",
+        input: [...(t1.output as never[]), { role: "user", content: "sim: scenario=no-tool" }],
+        tools: TOOLS,
+      },
       { query: { beta: "true" }, headers: BETA },
     );
     expect(t2.status).toBe("completed");
-    expect(JSON.stringify((await sim<{ body: unknown }>(`/responses/${t2.id}/request`)).body)).not.toContain("files.unsandbox.test");
+    expect(JSON.stringify((await sim<{ body: unknown }>(`/responses/${t2.id}/request`)).body)).not.toContain(
+      "files.unsandbox.test",
+    );
   });
 
   it("streamed: the query string and header reach upstream; every event keeps agent, one for one, links rewritten", async () => {
@@ -72,7 +80,10 @@ describe("beta multi-agent responses", () => {
     const served = await sim<{ data: { type: string; sequence_number: number }[] }>(`/responses/${id}/events`);
     expect(events.map((e) => [e.type, e.sequence_number])).toEqual(served.data.map((e) => [e.type, e.sequence_number]));
     for (const e of events) expect(e.agent, e.type).toEqual(AGENT);
-    const text = events.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta).join("");
+    const text = events
+      .filter((e) => e.type === "response.output_text.delta")
+      .map((e) => e.delta)
+      .join("");
     expect(text).toMatch(/https:\/\/files\.unsandbox\.test\/files\//);
     expect(findSandboxRefs(text)).toEqual([]);
     const completed = events.find((e) => e.type === "response.completed")!.response as Answer;
@@ -81,10 +92,19 @@ describe("beta multi-agent responses", () => {
   });
 
   it("read back: GET /v1/responses/{id}?beta=true keeps the query string and header", async () => {
-    const t1 = (await unsandbox().responses.create({ model: "gpt-5", input: "sim: scenario=one-file", tools: TOOLS }, { query: { beta: "true" }, headers: BETA })) as unknown as Answer;
-    const back = (await (await exports.default.fetch(`https://unsandbox.test/v1/responses/${t1.id}?beta=true`, { headers: { ...AUTH, ...BETA } })).json()) as Answer;
+    const t1 = (await unsandbox().responses.create(
+      { model: "gpt-5", input: "sim: scenario=one-file", tools: TOOLS },
+      { query: { beta: "true" }, headers: BETA },
+    )) as unknown as Answer;
+    const back = (await (
+      await exports.default.fetch(`https://unsandbox.test/v1/responses/${t1.id}?beta=true`, {
+        headers: { ...AUTH, ...BETA },
+      })
+    ).json()) as Answer;
     for (const item of back.output) expect(item.agent).toEqual(AGENT);
-    const reads = await sim<{ data: (Received & { method: string; path: string })[] }>(`/requests?path_contains=${t1.id}`);
+    const reads = await sim<{ data: (Received & { method: string; path: string })[] }>(
+      `/requests?path_contains=${t1.id}`,
+    );
     const read = reads.data.filter((r) => r.method === "GET" && r.path === `/v1/responses/${t1.id}`).at(-1)!;
     expect(new URLSearchParams(read.query).get("beta")).toBe("true");
     expect(read.openai_beta).toBe("responses_multi_agent=v1");

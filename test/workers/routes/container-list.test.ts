@@ -6,7 +6,13 @@
 import { describe, expect, it } from "vitest";
 import { as, errorOf, makeTenant, type TestTenant } from "../support/tenants";
 
-type List = { object: string; data: { id: string }[]; first_id: string | null; last_id: string | null; has_more: boolean };
+type List = {
+  object: string;
+  data: { id: string }[];
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+};
 
 async function createContainer(t: TestTenant): Promise<string> {
   const res = await as("multi", t.secret, "/v1/containers", { method: "POST", json: { name: `of ${t.id}` } });
@@ -26,7 +32,13 @@ describe("GET /v1/containers in multi-tenant mode", () => {
     await createContainer(other);
     const empty = await makeTenant();
     for (const query of ["", "?limit=1", "?limit=100&order=asc"]) {
-      expect(await list(empty, query)).toEqual({ object: "list", data: [], first_id: null, last_id: null, has_more: false });
+      expect(await list(empty, query)).toEqual({
+        object: "list",
+        data: [],
+        first_id: null,
+        last_id: null,
+        has_more: false,
+      });
     }
   });
 
@@ -60,6 +72,9 @@ describe("GET /v1/containers in multi-tenant mode", () => {
     // A full page with nothing of a's after it: has_more is false, whatever b holds.
     expect(await list(a, "?limit=3")).toMatchObject({ has_more: false, last_id: mine[0] });
     // A cursor naming b's container is refused like an id that does not exist.
-    expect(await errorOf(await as("multi", a.secret, `/v1/containers?after=${theirs[0]}`))).toMatchObject({ status: 404, code: "not_found" });
+    expect(await errorOf(await as("multi", a.secret, `/v1/containers?after=${theirs[0]}`))).toMatchObject({
+      status: 404,
+      code: "not_found",
+    });
   });
 });

@@ -8,14 +8,20 @@ import { download, sim, unsandbox, UNSANDBOX_KEY } from "../support/clients";
 import { TOOLS, truthOf } from "../support/scenario";
 
 async function sha256(bytes: ArrayBuffer) {
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
 }
 
 describe("/v1/containers/{id}/files", () => {
   it("lists and serves a container's files, also after it expired", async () => {
     const client = unsandbox();
     // Listed at once upstream (late listing off), so the live listing below shows every file.
-    const r = await client.responses.create({ model: "gpt-5", input: "sim: scenario=several-files; quirks=-late_listing", tools: TOOLS });
+    const r = await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=several-files; quirks=-late_listing",
+      tools: TOOLS,
+    });
     const truth = await truthOf(r.id);
     const cid = truth.container_id!;
 
@@ -38,7 +44,9 @@ describe("/v1/containers/{id}/files", () => {
       expect(await sha256(await content.arrayBuffer())).toBe(w.sha256);
     }
     // Unknown files of a gone container are OpenAI-shaped 404s.
-    await expect(client.containers.files.retrieve("cfile_00000000000000000000000000000000", { container_id: cid })).rejects.toMatchObject({ status: 404 });
+    await expect(
+      client.containers.files.retrieve("cfile_00000000000000000000000000000000", { container_id: cid }),
+    ).rejects.toMatchObject({ status: 404 });
   });
 
   it("serves stored content like a download link: ETag, Range, If-None-Match, HEAD and the safety headers", async () => {
@@ -48,14 +56,28 @@ describe("/v1/containers/{id}/files", () => {
     const cid = truth.container_id!;
     await sim(`/containers/${cid}/expire`, { body: {} });
     const get = (headers: Record<string, string> = {}, method = "GET") =>
-      exports.default.fetch(`https://unsandbox.test/v1/containers/${cid}/files/${w.file_id}/content`, { method, headers: { authorization: `Bearer ${UNSANDBOX_KEY}`, ...headers } });
+      exports.default.fetch(`https://unsandbox.test/v1/containers/${cid}/files/${w.file_id}/content`, {
+        method,
+        headers: { authorization: `Bearer ${UNSANDBOX_KEY}`, ...headers },
+      });
     const full = await get();
     expect(full.status).toBe(200);
     const bytes = new Uint8Array(await full.arrayBuffer());
     expect(await sha256(bytes.buffer)).toBe(w.sha256);
     const etag = full.headers.get("etag")!;
     expect(etag).toBeTruthy();
-    expect(Object.fromEntries(["x-content-type-options", "content-security-policy", "referrer-policy", "x-robots-tag", "accept-ranges", "content-length"].map((h) => [h, full.headers.get(h)]))).toEqual({
+    expect(
+      Object.fromEntries(
+        [
+          "x-content-type-options",
+          "content-security-policy",
+          "referrer-policy",
+          "x-robots-tag",
+          "accept-ranges",
+          "content-length",
+        ].map((h) => [h, full.headers.get(h)]),
+      ),
+    ).toEqual({
       "x-content-type-options": "nosniff",
       "content-security-policy": "sandbox",
       "referrer-policy": "no-referrer",

@@ -12,16 +12,32 @@ const T = "default";
 const secrets = () => loadConfig(env).LINK_SECRETS;
 // `exports` is untyped without generated worker types.
 const worker = (exports as unknown as { default: Fetcher }).default;
-const get = (url: string, headers: Record<string, string> = {}, method = "GET") => worker.fetch(new Request(url, { method, headers }));
+const get = (url: string, headers: Record<string, string> = {}, method = "GET") =>
+  worker.fetch(new Request(url, { method, headers }));
 
-async function link(claims: Partial<LinkClaims> & { responseId: string; path: string }, name?: string): Promise<string> {
+async function link(
+  claims: Partial<LinkClaims> & { responseId: string; path: string },
+  name?: string,
+): Promise<string> {
   const token = await signLink({ tenant: T, ...claims }, secrets());
   return `https://files.unsandbox.test/files/${token}/${encodeURIComponent(name ?? claims.path.split("/").pop()!)}`;
 }
 
 /** What the proxy does for a finished response: register it, track its refs, wait for the copies. */
-async function harvest(containerId: string, responseId: string, createdAt: number, refs: FileRef[], previousResponseId?: string) {
-  await responseIndexFor(env, responseId).register({ tenant: T, responseId, createdAt, containerIds: [containerId], previousResponseId });
+async function harvest(
+  containerId: string,
+  responseId: string,
+  createdAt: number,
+  refs: FileRef[],
+  previousResponseId?: string,
+) {
+  await responseIndexFor(env, responseId).register({
+    tenant: T,
+    responseId,
+    createdAt,
+    containerIds: [containerId],
+    previousResponseId,
+  });
   // Paths without ids are resolved from the listing, so only those need a sweep.
   const sweep = refs.some((r) => !r.fileId);
   await tracker(containerId).track({ tenant: T, containerId, responseId, responseCreatedAt: createdAt, refs, sweep });
@@ -43,7 +59,12 @@ describe("GET /files/<token>/<name>", async () => {
   ]);
   const [csv, png, odd] = ct.files as [(typeof ct.files)[0], (typeof ct.files)[0], (typeof ct.files)[0]];
   const rid = "resp_dl";
-  await harvest(ct.id, rid, csv.created_at, [csv, png, odd].map((f) => ({ fileId: f.id, cited: "annotation" as const })));
+  await harvest(
+    ct.id,
+    rid,
+    csv.created_at,
+    [csv, png, odd].map((f) => ({ fileId: f.id, cited: "annotation" as const })),
+  );
   const csvTruth = await sim.truth(csv.id);
   const csvUrl = await link({ responseId: rid, path: csv.path, containerId: ct.id });
 
@@ -68,7 +89,9 @@ describe("GET /files/<token>/<name>", async () => {
     const res = await get(csvUrl, {}, "HEAD");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-length")).toBe("5000");
-    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="report.csv"; filename*=UTF-8''report.csv`);
+    expect(res.headers.get("content-disposition")).toBe(
+      `attachment; filename="report.csv"; filename*=UTF-8''report.csv`,
+    );
     expect(await res.text()).toBe("");
   });
 
@@ -133,7 +156,9 @@ describe("GET /files/<token>/<name>", async () => {
   it("keeps a hostile file name inside one safe Content-Disposition", async () => {
     const res = await get(await link({ responseId: rid, path: odd.path }, "x.txt"));
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="a_b;c_d _.txt"; filename*=UTF-8''a%22b%3Bc%25d%20%C3%A9.txt`);
+    expect(res.headers.get("content-disposition")).toBe(
+      `attachment; filename="a_b;c_d _.txt"; filename*=UTF-8''a%22b%3Bc%25d%20%C3%A9.txt`,
+    );
     await res.arrayBuffer();
   });
 
@@ -145,7 +170,9 @@ describe("GET /files/<token>/<name>", async () => {
     expect(tampered.headers.get("content-type")).toBe("application/json");
     expect(((await tampered.json()) as { error: { code: string } }).error.code).toBe("link_invalid");
 
-    const expired = await get(await link({ responseId: rid, path: csv.path, expiresAt: Math.floor(Date.now() / 1000) - 10 }));
+    const expired = await get(
+      await link({ responseId: rid, path: csv.path, expiresAt: Math.floor(Date.now() / 1000) - 10 }),
+    );
     expect(expired.status).toBe(403);
     expect(((await expired.json()) as { error: { code: string } }).error.code).toBe("link_expired");
   });
@@ -153,18 +180,36 @@ describe("GET /files/<token>/<name>", async () => {
   it("says file_not_produced (404) for a path the model never wrote: JSON for APIs, a page for browsers", async () => {
     // A response links a path its container never lists; once its sweep window closes, the path is missing.
     const empty = await sim.container([]);
-    await responseIndexFor(env, "resp_phantom").register({ tenant: T, responseId: "resp_phantom", createdAt: empty.created_at, containerIds: [empty.id] });
+    await responseIndexFor(env, "resp_phantom").register({
+      tenant: T,
+      responseId: "resp_phantom",
+      createdAt: empty.created_at,
+      containerIds: [empty.id],
+    });
     const refs = [{ path: "/mnt/data/phantom.xlsx", cited: "link" as const }];
-    await tracker(empty.id).track({ tenant: T, containerId: empty.id, responseId: "resp_phantom", responseCreatedAt: empty.created_at, refs });
+    await tracker(empty.id).track({
+      tenant: T,
+      containerId: empty.id,
+      responseId: "resp_phantom",
+      responseCreatedAt: empty.created_at,
+      refs,
+    });
     await age(empty.id, 10 * 60_000);
     await runInDurableObject(tracker(empty.id), (inst: ContainerTracker) => inst.alarm());
-    expect(await tracker(empty.id).manifest("resp_phantom")).toMatchObject([{ path: "/mnt/data/phantom.xlsx", state: "missing" }]);
+    expect(await tracker(empty.id).manifest("resp_phantom")).toMatchObject([
+      { path: "/mnt/data/phantom.xlsx", state: "missing" },
+    ]);
     const url = await link({ responseId: "resp_phantom", path: "/mnt/data/phantom.xlsx" });
     const api = await get(url);
     expect(api.status).toBe(404);
     expect(api.headers.get("cache-control")).toBe("no-store");
     expect(await api.json()).toEqual({
-      error: { message: expect.stringContaining("phantom.xlsx"), type: "not_found_error", param: null, code: "file_not_produced" },
+      error: {
+        message: expect.stringContaining("phantom.xlsx"),
+        type: "not_found_error",
+        param: null,
+        code: "file_not_produced",
+      },
     });
     const page = await get(url, { accept: "text/html,application/xhtml+xml" });
     expect(page.status).toBe(404);
@@ -192,7 +237,12 @@ describe("download states and versions", () => {
     const v2 = await sim.addFile(ct.id, { path: "/mnt/data/out.csv", size: 2000, seed: 2 });
     await harvest(ct.id, "resp_turn2", v2.created_at, [{ path: "/mnt/data/out.csv", cited: "link" }], "resp_turn1");
     // Turn 3 called no tool: it has no container and links the file again.
-    await responseIndexFor(env, "resp_turn3").register({ tenant: T, responseId: "resp_turn3", createdAt: v2.created_at, previousResponseId: "resp_turn2" });
+    await responseIndexFor(env, "resp_turn3").register({
+      tenant: T,
+      responseId: "resp_turn3",
+      createdAt: v2.created_at,
+      previousResponseId: "resp_turn2",
+    });
 
     const bodies = await Promise.all(
       ["resp_turn1", "resp_turn2", "resp_turn3"].map(async (r) => {
@@ -210,8 +260,20 @@ describe("download states and versions", () => {
     const ct = await sim.container([{ path: "/mnt/data/slow.csv", size: 4000 }]);
     const f = ct.files[0]!;
     const pause = await sim.fault({ file_id: f.id, kind: "pause", at_byte: 100 });
-    await responseIndexFor(env, "resp_slow").register({ tenant: T, responseId: "resp_slow", createdAt: f.created_at, containerIds: [ct.id] });
-    await tracker(ct.id).track({ tenant: T, containerId: ct.id, responseId: "resp_slow", responseCreatedAt: f.created_at, refs: [{ fileId: f.id, cited: "annotation" }], sweep: false });
+    await responseIndexFor(env, "resp_slow").register({
+      tenant: T,
+      responseId: "resp_slow",
+      createdAt: f.created_at,
+      containerIds: [ct.id],
+    });
+    await tracker(ct.id).track({
+      tenant: T,
+      containerId: ct.id,
+      responseId: "resp_slow",
+      responseCreatedAt: f.created_at,
+      refs: [{ fileId: f.id, cited: "annotation" }],
+      sweep: false,
+    });
     await until(async () => (await sim.faultState(pause.id)).paused);
     const url = await link({ responseId: "resp_slow", path: f.path });
     const res = await get(url);
@@ -229,10 +291,29 @@ describe("download states and versions", () => {
     const ct = await sim.container([{ path: "/mnt/data/lost.csv", size: 4000 }]);
     const f = ct.files[0]!;
     await sim.fault({ file_id: f.id, kind: "status", status: 500, retry_after: 3600, times: 1 });
-    await responseIndexFor(env, "resp_gone").register({ tenant: T, responseId: "resp_gone", createdAt: f.created_at, containerIds: [ct.id] });
+    await responseIndexFor(env, "resp_gone").register({
+      tenant: T,
+      responseId: "resp_gone",
+      createdAt: f.created_at,
+      containerIds: [ct.id],
+    });
     const t = tracker(ct.id);
-    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_gone", responseCreatedAt: f.created_at, refs: [{ fileId: f.id, cited: "annotation" }], sweep: false });
-    await until(async () => (await runInDurableObject(t, (_i: ContainerTracker, s) => s.storage.sql.exec<{ attempts: number }>("SELECT attempts FROM jobs").toArray()))[0]?.attempts === 1);
+    await t.track({
+      tenant: T,
+      containerId: ct.id,
+      responseId: "resp_gone",
+      responseCreatedAt: f.created_at,
+      refs: [{ fileId: f.id, cited: "annotation" }],
+      sweep: false,
+    });
+    await until(
+      async () =>
+        (
+          await runInDurableObject(t, (_i: ContainerTracker, s) =>
+            s.storage.sql.exec<{ attempts: number }>("SELECT attempts FROM jobs").toArray(),
+          )
+        )[0]?.attempts === 1,
+    );
     await sim.expire(ct.id);
     await age(ct.id, 2 * 3600_000);
     await runInDurableObject(t, (inst: ContainerTracker) => inst.alarm());

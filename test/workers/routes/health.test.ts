@@ -12,9 +12,15 @@ describe("GET /healthz", () => {
     const body = (await res.json()) as any;
     expect(res.status).toBe(200);
     expect(body.ok).toBe(true);
-    expect(Object.keys(body.checks).sort()).toEqual(
-      ["container_tracker", "ownership_ledger", "r2", "rate_counter", "response_index", "tenant_directory", "usage_meter"],
-    );
+    expect(Object.keys(body.checks).sort()).toEqual([
+      "container_tracker",
+      "ownership_ledger",
+      "r2",
+      "rate_counter",
+      "response_index",
+      "tenant_directory",
+      "usage_meter",
+    ]);
     for (const check of Object.values(body.checks) as any[]) expect(check.ok).toBe(true);
   });
 

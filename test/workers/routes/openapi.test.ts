@@ -14,7 +14,16 @@ describe("GET /openapi.json", () => {
     const doc = (await res.json()) as any;
     expect(doc.openapi).toMatch(/^3\.1\./);
     expect(doc.servers[0].url).toBe("https://unsandbox.test");
-    for (const path of ["/v1/responses", "/v1/responses/{id}/files", "/files/{token}/{name}", "/healthz", "/admin/usage", "/admin/usage/{tenant}", "/openapi.json", "/docs"]) {
+    for (const path of [
+      "/v1/responses",
+      "/v1/responses/{id}/files",
+      "/files/{token}/{name}",
+      "/healthz",
+      "/admin/usage",
+      "/admin/usage/{tenant}",
+      "/openapi.json",
+      "/docs",
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(doc.paths["/v1/responses"].post.externalDocs.url).toContain("openai.com");

@@ -9,11 +9,32 @@ import { findSandboxRefs } from "../../../src/links/find";
 import { verifyLink } from "../../../src/links/token";
 import { loadConfig } from "../../../src/config";
 import { download, sim, unsandbox, UNSANDBOX_KEY } from "../support/clients";
-import { converge, expectDownloadsAfterExpiry, expectOnlyLinksRewritten, textsOf, TOOLS, truthOf, upstreamCopy, type AnswerFile } from "../support/scenario";
+import {
+  converge,
+  expectDownloadsAfterExpiry,
+  expectOnlyLinksRewritten,
+  textsOf,
+  TOOLS,
+  truthOf,
+  upstreamCopy,
+  type AnswerFile,
+} from "../support/scenario";
 
 type Answer = { id: string; output: unknown[]; unsandbox: { files: AnswerFile[] } };
 
-const SCENARIOS = ["one-file", "several-files", "link-no-annotation", "annotation-no-link", "link-forms", "code-echo", "link-before-tool", "unnamed", "figure", "phantom", "no-tool"];
+const SCENARIOS = [
+  "one-file",
+  "several-files",
+  "link-no-annotation",
+  "annotation-no-link",
+  "link-forms",
+  "code-echo",
+  "link-before-tool",
+  "unnamed",
+  "figure",
+  "phantom",
+  "no-tool",
+];
 
 /** Replaces every unsandbox URL by what its token names, so answers of two responses compare. */
 async function normalized(text: string): Promise<string> {
@@ -40,7 +61,12 @@ async function shape(answer: { output?: unknown[] }) {
           start_index: a.start_index,
           end_index: a.end_index,
           // A shown figure's file id differs between two responses: it names its own file.
-          url: typeof a.url !== "string" ? undefined : a.start_index === 0 && a.end_index === 0 && (await normalized(a.url)) === `</mnt/data/${a.filename}>` ? "<its figure>" : await normalized(a.url),
+          url:
+            typeof a.url !== "string"
+              ? undefined
+              : a.start_index === 0 && a.end_index === 0 && (await normalized(a.url)) === `</mnt/data/${a.filename}>`
+                ? "<its figure>"
+                : await normalized(a.url),
         })),
       ),
     })),
@@ -48,7 +74,11 @@ async function shape(answer: { output?: unknown[] }) {
 }
 
 async function streamed(scenario: string) {
-  const stream = unsandbox().responses.stream({ model: "gpt-5", input: `Please make the files.\nsim: scenario=${scenario}`, tools: TOOLS });
+  const stream = unsandbox().responses.stream({
+    model: "gpt-5",
+    input: `Please make the files.\nsim: scenario=${scenario}`,
+    tools: TOOLS,
+  });
   const events: { type: string; sequence_number: number; delta?: string; item_id?: string }[] = [];
   for await (const e of stream) events.push(e as never);
   const final = (await stream.finalResponse()) as unknown as Answer;
@@ -60,18 +90,28 @@ describe("POST /v1/responses (stream: true)", () => {
     it(`${scenario}: same answer as the plain route, deltas add up, links work`, async () => {
       const { events, final } = await streamed(scenario);
       // Event fidelity: exactly upstream's events, one for one, same types and sequence numbers.
-      const upstreamEvents = await sim<{ data: { type: string; sequence_number: number }[] }>(`/responses/${final.id}/events`);
-      expect(events.map((e) => [e.type, e.sequence_number])).toEqual(upstreamEvents.data.map((e) => [e.type, e.sequence_number]));
+      const upstreamEvents = await sim<{ data: { type: string; sequence_number: number }[] }>(
+        `/responses/${final.id}/events`,
+      );
+      expect(events.map((e) => [e.type, e.sequence_number])).toEqual(
+        upstreamEvents.data.map((e) => [e.type, e.sequence_number]),
+      );
       // Concatenated deltas equal the final text of each part.
       const byItem = new Map<string, string>();
-      for (const e of events) if (e.type === "response.output_text.delta") byItem.set(e.item_id!, (byItem.get(e.item_id!) ?? "") + e.delta);
+      for (const e of events)
+        if (e.type === "response.output_text.delta") byItem.set(e.item_id!, (byItem.get(e.item_id!) ?? "") + e.delta);
       for (const item of final.output as { id: string; type: string; content?: { text?: string }[] }[]) {
-        if (item.type === "message") expect(byItem.get(item.id) ?? "").toBe(item.content!.map((p) => p.text ?? "").join(""));
+        if (item.type === "message")
+          expect(byItem.get(item.id) ?? "").toBe(item.content!.map((p) => p.text ?? "").join(""));
       }
       for (const p of textsOf(final)) expect(findSandboxRefs(p.text!)).toEqual([]);
       expectOnlyLinksRewritten(final, (await upstreamCopy(final.id)) as never);
 
-      const plain = (await unsandbox().responses.create({ model: "gpt-5", input: `Please make the files.\nsim: scenario=${scenario}`, tools: TOOLS })) as unknown as Answer;
+      const plain = (await unsandbox().responses.create({
+        model: "gpt-5",
+        input: `Please make the files.\nsim: scenario=${scenario}`,
+        tools: TOOLS,
+      })) as unknown as Answer;
       expect(await shape(final)).toEqual(await shape(plain));
 
       const truth = await truthOf(final.id);

@@ -31,7 +31,16 @@ async function ask(scenario: string, extra = "") {
   return { res, truth: await truthOf(res.id), upstream: await upstreamCopy(res.id) };
 }
 
-const STORE_ALL = ["one-file", "several-files", "link-no-annotation", "annotation-no-link", "link-forms", "code-echo", "link-before-tool", "figure"];
+const STORE_ALL = [
+  "one-file",
+  "several-files",
+  "link-no-annotation",
+  "annotation-no-link",
+  "link-forms",
+  "code-echo",
+  "link-before-tool",
+  "figure",
+];
 
 describe("POST /v1/responses (plain)", () => {
   for (const scenario of STORE_ALL) {
@@ -42,7 +51,8 @@ describe("POST /v1/responses (plain)", () => {
       // anything else stored is a figure the answer showed.
       const stored = res.unsandbox.files.filter((f) => f.state === "stored");
       for (const w of truth.written) expect(stored.map((f) => f.file_id)).toContain(w.file_id);
-      for (const f of stored) if (!truth.written.some((w) => w.file_id === f.file_id)) expect(f.cited).toContain("figure");
+      for (const f of stored)
+        if (!truth.written.some((w) => w.file_id === f.file_id)) expect(f.cited).toContain("figure");
       // Junk listing entries (several paths joined into one) are not files of the answer.
       for (const f of res.unsandbox.files) expect(f.path.indexOf("/mnt/data/", 1)).toBe(-1);
       await expectDownloadsAfterExpiry(res.unsandbox.files, truth);
@@ -63,7 +73,9 @@ describe("POST /v1/responses (plain)", () => {
 
   it("figure: the shown image from the tool output is stored, outputs stay hidden unless asked for", async () => {
     const { res, upstream } = await ask("figure");
-    const call = (upstream.output as { type: string; outputs?: { type: string }[] }[]).find((i) => i.type === "code_interpreter_call")!;
+    const call = (upstream.output as { type: string; outputs?: { type: string }[] }[]).find(
+      (i) => i.type === "code_interpreter_call",
+    )!;
     expect(call.outputs?.some((o) => o.type === "image")).toBe(true);
     const ours = (res.output as { type: string; outputs?: unknown }[]).find((i) => i.type === "code_interpreter_call")!;
     expect(ours.outputs).toBeNull();
@@ -78,10 +90,17 @@ describe("POST /v1/responses (plain)", () => {
   it("phantom: a claimed file that never appears keeps its URL and answers 404 file_not_produced", async () => {
     const { res, truth } = await ask("phantom");
     expect(truth.claimed.length).toBeGreaterThan(0);
-    const url = textsOf(res).map((p) => p.text!).join("\n").match(/https:\/\/files\.unsandbox\.test\/files\/\S+?(?=\))/g)!;
+    const url = textsOf(res)
+      .map((p) => p.text!)
+      .join("\n")
+      .match(/https:\/\/files\.unsandbox\.test\/files\/\S+?(?=\))/g)!;
     expect(url.length).toBeGreaterThan(0);
     await closeSweepWindow(truth.container_id!);
-    const manifest = (await (await exports.default.fetch(`https://unsandbox.test/v1/responses/${res.id}/files`, { headers: { authorization: "Bearer usk_test_0123456789abcdef" } })).json()) as { data: AnswerFile[] };
+    const manifest = (await (
+      await exports.default.fetch(`https://unsandbox.test/v1/responses/${res.id}/files`, {
+        headers: { authorization: "Bearer usk_test_0123456789abcdef" },
+      })
+    ).json()) as { data: AnswerFile[] };
     const phantom = manifest.data.find((f) => truth.claimed.includes(f.path));
     expect(phantom?.state).toBe("missing");
     const got = await download(phantom!.url, { headers: { accept: "application/json" } });
@@ -105,14 +124,18 @@ describe("POST /v1/responses (plain)", () => {
 
   it("passes upstream errors through with their status and OpenAI body", async () => {
     const client = unsandbox();
-    await expect(client.responses.create({ model: "gpt-5", input: "x", tools: [{ type: "code_interpreter" } as never] })).rejects.toMatchObject({
+    await expect(
+      client.responses.create({ model: "gpt-5", input: "x", tools: [{ type: "code_interpreter" } as never] }),
+    ).rejects.toMatchObject({
       status: 400,
       error: { param: expect.stringContaining("container") },
     });
   });
 
   it("keeps upstream's x-request-id and x-ratelimit-* headers and adds x-unsandbox-request-id", async () => {
-    const { response } = await unsandbox().responses.create({ model: "gpt-5", input: "sim: scenario=no-tool", tools: TOOLS }).withResponse();
+    const { response } = await unsandbox()
+      .responses.create({ model: "gpt-5", input: "sim: scenario=no-tool", tools: TOOLS })
+      .withResponse();
     expect(response.headers.get("x-request-id")).toMatch(/^req_/);
     expect(response.headers.get("x-ratelimit-remaining-requests")).toBeTruthy();
     expect(response.headers.get("x-unsandbox-request-id")).toMatch(/^[0-9a-f-]{36}$/);
@@ -131,19 +154,35 @@ describe("POST /v1/responses (plain)", () => {
   });
   it("x-unsandbox-file-instructions appends the file instructions to the app's own", async () => {
     const client = unsandbox({ headers: { "x-unsandbox-file-instructions": "1" } });
-    const r = await client.responses.create({ model: "gpt-5", input: "sim: scenario=no-tool", instructions: "Be brief.", tools: TOOLS });
+    const r = await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=no-tool",
+      instructions: "Be brief.",
+      tools: TOOLS,
+    });
     const upstream = await upstreamCopy(r.id);
     expect(upstream.instructions).toBe(`Be brief.\n\n${FILE_INSTRUCTIONS}`);
-    const plain = await unsandbox().responses.create({ model: "gpt-5", input: "sim: scenario=no-tool", instructions: "Be brief.", tools: TOOLS });
+    const plain = await unsandbox().responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=no-tool",
+      instructions: "Be brief.",
+      tools: TOOLS,
+    });
     expect((await upstreamCopy(plain.id)).instructions).toBe("Be brief.");
   });
   it("GET /v1/responses/{id} is rewritten on read with the same URLs the answer had", async () => {
     const client = unsandbox();
-    const created = (await client.responses.create({ model: "gpt-5", input: "sim: scenario=link-forms", tools: TOOLS })) as unknown as Answer;
+    const created = (await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=link-forms",
+      tools: TOOLS,
+    })) as unknown as Answer;
     const read = (await client.responses.retrieve(created.id)) as unknown as Answer;
     expect(textsOf(read).map((p) => p.text)).toEqual(textsOf(created).map((p) => p.text));
     expect(textsOf(read).map((p) => p.annotations)).toEqual(textsOf(created).map((p) => p.annotations));
-    expect(read.unsandbox.files.map((f) => [f.file_id, f.url])).toEqual(created.unsandbox.files.map((f) => [f.file_id, f.url]));
+    expect(read.unsandbox.files.map((f) => [f.file_id, f.url])).toEqual(
+      created.unsandbox.files.map((f) => [f.file_id, f.url]),
+    );
   });
 
   it("passes an unrelated route through: models.list", async () => {
@@ -154,21 +193,28 @@ describe("POST /v1/responses (plain)", () => {
   it("the manifest holds its answer until the files settle when asked (x-unsandbox-wait-ms), at most that long", async () => {
     const client = unsandbox({ headers: { "x-unsandbox-wait-ms": "0" } });
     const container = await client.containers.create({ name: "manifest-wait" });
-    const pause = await sim<{ id: string }>("/faults", { body: { container_id: container.id, kind: "pause", at_byte: 1_000 } });
+    const pause = await sim<{ id: string }>("/faults", {
+      body: { container_id: container.id, kind: "pause", at_byte: 1_000 },
+    });
     const res = (await client.responses.create({
       model: "gpt-5",
       input: "Write it.\nsim: scenario=one-file; files=wait.csv; size=64KiB",
       tools: [{ type: "code_interpreter", container: container.id }],
     })) as unknown as Answer;
     const manifest = async (wait?: string) => {
-      const headers: Record<string, string> = { authorization: "Bearer usk_test_0123456789abcdef", ...(wait === undefined ? {} : { "x-unsandbox-wait-ms": wait }) };
+      const headers: Record<string, string> = {
+        authorization: "Bearer usk_test_0123456789abcdef",
+        ...(wait === undefined ? {} : { "x-unsandbox-wait-ms": wait }),
+      };
       const got = await exports.default.fetch(`https://unsandbox.test/v1/responses/${res.id}/files`, { headers });
       return { status: got.status, body: (await got.json()) as { data: AnswerFile[]; error?: { param: string } } };
     };
-    const stateOf = (m: { body: { data: AnswerFile[] } }) => m.body.data.find((f) => f.path === "/mnt/data/wait.csv")?.state;
+    const stateOf = (m: { body: { data: AnswerFile[] } }) =>
+      m.body.data.find((f) => f.path === "/mnt/data/wait.csv")?.state;
     // The copy is stuck on the paused body: a short wait ends with the file still unsettled.
     // (The tracker's own alarm runs the copy; running it from here would wait on the paused body.)
-    for (let i = 0; i < 300 && !(await sim<{ paused: boolean }>(`/faults/${pause.id}`)).paused; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 300 && !(await sim<{ paused: boolean }>(`/faults/${pause.id}`)).paused; i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect((await sim<{ paused: boolean }>(`/faults/${pause.id}`)).paused).toBe(true);
     expect(["pending", "copying"]).toContain(stateOf(await manifest("200")));
     // A long wait started before the body goes on answers with the file stored, in one request.
@@ -188,7 +234,11 @@ describe("POST /v1/responses (plain)", () => {
   it("refuses a bad x-unsandbox-wait-ms before anything reaches upstream", async () => {
     const before = await sim<{ responses_created: number }>("/counters");
     await expect(
-      unsandbox({ headers: { "x-unsandbox-wait-ms": "soon" } }).responses.create({ model: "gpt-5", input: "sim: scenario=no-tool", tools: TOOLS }),
+      unsandbox({ headers: { "x-unsandbox-wait-ms": "soon" } }).responses.create({
+        model: "gpt-5",
+        input: "sim: scenario=no-tool",
+        tools: TOOLS,
+      }),
     ).rejects.toMatchObject({ status: 400, error: { param: "x-unsandbox-wait-ms" } });
     expect((await sim<{ responses_created: number }>("/counters")).responses_created).toBe(before.responses_created);
   });

@@ -47,7 +47,9 @@ describe("widget routes", () => {
     const res = await exports.default.fetch(`${ORIGIN}/`);
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toContain(`<script src="/widget/${WIDGET_VERSION}.js" integrity="${WIDGET_INTEGRITY}" crossorigin="anonymous"></script>`);
+    expect(html).toContain(
+      `<script src="/widget/${WIDGET_VERSION}.js" integrity="${WIDGET_INTEGRITY}" crossorigin="anonymous"></script>`,
+    );
     expect(html).toContain(`endpoint="${ORIGIN}" key="pk_test_widget" files-origin="https://files.unsandbox.test"`);
     const csp = res.headers.get("content-security-policy")!;
     expect(csp).toContain("script-src 'self'");

@@ -8,7 +8,11 @@ describe("Containers API through the official SDK", () => {
     const mine = client();
     const theirs = client({ apiKey: SIM_OTHER_ORG_KEY });
     // A response made with the second key runs in a container of the second organisation.
-    const r = await theirs.responses.create({ model: "gpt-5", input: "Make a CSV.\nsim: scenario=one-file", tools: [{ type: "code_interpreter", container: { type: "auto" } }] });
+    const r = await theirs.responses.create({
+      model: "gpt-5",
+      input: "Make a CSV.\nsim: scenario=one-file",
+      tools: [{ type: "code_interpreter", container: { type: "auto" } }],
+    });
     const cid = (r.output.find((o) => o.type === "code_interpreter_call") as { container_id: string }).container_id;
     const [file] = (await theirs.containers.files.list(cid)).data;
     expect(file).toBeDefined();
@@ -38,7 +42,10 @@ describe("Containers API through the official SDK", () => {
 
   it("creates, retrieves, lists and deletes a container", async () => {
     const openai = client();
-    const created = await openai.containers.create({ name: "c-crud", expires_after: { anchor: "last_active_at", minutes: 5 } });
+    const created = await openai.containers.create({
+      name: "c-crud",
+      expires_after: { anchor: "last_active_at", minutes: 5 },
+    });
     expect(created.id).toMatch(/^cntr_[0-9a-f]{48}$/);
     expect(created.status).toBe("running");
     expect(created.expires_after).toEqual({ anchor: "last_active_at", minutes: 5 });
@@ -52,7 +59,10 @@ describe("Containers API through the official SDK", () => {
   });
 
   it("pages a listing with after/limit/order, newest first by default, through auto-paging", async () => {
-    const c = await control("/containers", { name: "paging", files: Array.from({ length: 45 }, (_, i) => ({ path: `f${i}.txt`, size: 10 })) });
+    const c = await control("/containers", {
+      name: "paging",
+      files: Array.from({ length: 45 }, (_, i) => ({ path: `f${i}.txt`, size: 10 })),
+    });
     const openai = client();
     const first = await openai.containers.files.list(c.id, { limit: 20 });
     expect(first.data).toHaveLength(20);
@@ -87,13 +97,20 @@ describe("Containers API through the official SDK", () => {
     const byId = await openai.containers.files.create(c.id, { file_id: "file-abc123" });
     expect(byId.path).toContain("file-abc123");
     await openai.containers.files.delete(f.id, { container_id: c.id });
-    await expect(openai.containers.files.retrieve(f.id, { container_id: c.id })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(openai.containers.files.retrieve(f.id, { container_id: c.id })).rejects.toBeInstanceOf(
+      OpenAI.NotFoundError,
+    );
   });
 
   it("generates deterministic content as a stream whose sha256 matches the ground truth", async () => {
     const c = await control("/containers", {
       name: "content",
-      files: [{ path: "r.pdf" }, { path: "d.csv", size: 5000 }, { path: "p.png" }, { path: "blob.bin", size: 3 * 1024 * 1024 + 7 }],
+      files: [
+        { path: "r.pdf" },
+        { path: "d.csv", size: 5000 },
+        { path: "p.png" },
+        { path: "blob.bin", size: 3 * 1024 * 1024 + 7 },
+      ],
     });
     const openai = client();
     for (const f of c.files) {
@@ -104,12 +121,18 @@ describe("Containers API through the official SDK", () => {
       expect(await sha256(bytes)).toBe(truth.sha256);
     }
     const [pdf, csv, png] = c.files;
-    const pdfText = new TextDecoder().decode(await (await openai.containers.files.content.retrieve(pdf.id, { container_id: c.id })).arrayBuffer());
+    const pdfText = new TextDecoder().decode(
+      await (await openai.containers.files.content.retrieve(pdf.id, { container_id: c.id })).arrayBuffer(),
+    );
     expect(pdfText.startsWith("%PDF-1.4")).toBe(true);
     expect(pdfText).toContain("%%EOF");
-    const csvText = new TextDecoder().decode(await (await openai.containers.files.content.retrieve(csv.id, { container_id: c.id })).arrayBuffer());
+    const csvText = new TextDecoder().decode(
+      await (await openai.containers.files.content.retrieve(csv.id, { container_id: c.id })).arrayBuffer(),
+    );
     expect(csvText.split("\n")[0]).toBe("row,value,square");
-    const pngBytes = new Uint8Array(await (await openai.containers.files.content.retrieve(png.id, { container_id: c.id })).arrayBuffer());
+    const pngBytes = new Uint8Array(
+      await (await openai.containers.files.content.retrieve(png.id, { container_id: c.id })).arrayBuffer(),
+    );
     expect([...pngBytes.slice(1, 4)]).toEqual([0x50, 0x4e, 0x47]);
   });
 
@@ -134,7 +157,9 @@ describe("Containers API through the official SDK", () => {
     const err = await openai.containers.files.list(c.id).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect(err.message).toContain("Container is expired.");
-    const content = await openai.containers.files.content.retrieve(c.files[0].id, { container_id: c.id }).catch((e) => e);
+    const content = await openai.containers.files.content
+      .retrieve(c.files[0].id, { container_id: c.id })
+      .catch((e) => e);
     expect(content).toBeInstanceOf(OpenAI.NotFoundError);
   });
 

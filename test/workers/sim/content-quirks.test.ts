@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { api, client, control, drain, sha256 } from "../support/sim";
 
 async function oneFile(opts: { path?: string; size?: number; quirks?: Record<string, boolean> } = {}) {
-  const c = await control("/containers", { name: "q", quirks: opts.quirks, files: [{ path: opts.path ?? "Bericht über 2026.csv", size: opts.size ?? 4000 }] });
+  const c = await control("/containers", {
+    name: "q",
+    quirks: opts.quirks,
+    files: [{ path: opts.path ?? "Bericht über 2026.csv", size: opts.size ?? 4000 }],
+  });
   return { c, f: c.files[0] };
 }
 
@@ -21,7 +25,9 @@ describe("content endpoint quirks (on by default, each with a switch)", () => {
   it("placeholder filename= with the real name only in filename*; the switch puts the name in filename=", async () => {
     const a = await oneFile();
     const res = await api(`/containers/${a.c.id}/files/${a.f.id}/content`);
-    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="file.csv"; filename*=UTF-8''Bericht%20%C3%BCber%202026.csv`);
+    expect(res.headers.get("content-disposition")).toBe(
+      `attachment; filename="file.csv"; filename*=UTF-8''Bericht%20%C3%BCber%202026.csv`,
+    );
     await res.arrayBuffer();
     const b = await oneFile({ quirks: { placeholder_filename: false } });
     const res2 = await api(`/containers/${b.c.id}/files/${b.f.id}/content`);
@@ -31,7 +37,9 @@ describe("content endpoint quirks (on by default, each with a switch)", () => {
 
   it("Content-Length is present on identity bodies", async () => {
     const a = await oneFile({ size: 12345 });
-    const res = await api(`/containers/${a.c.id}/files/${a.f.id}/content`, { headers: { "accept-encoding": "identity" } });
+    const res = await api(`/containers/${a.c.id}/files/${a.f.id}/content`, {
+      headers: { "accept-encoding": "identity" },
+    });
     expect(res.headers.get("content-length")).toBe("12345");
     expect((await res.arrayBuffer()).byteLength).toBe(12345);
   });
@@ -61,11 +69,15 @@ describe("content endpoint quirks (on by default, each with a switch)", () => {
     expect(gz.headers.get("content-length")).toBeNull();
     // workerd's fetch decodes gzip itself, so the bytes read are the file's.
     expect(await sha256(await gz.arrayBuffer())).toBe(truth.sha256);
-    const id = await api(`/containers/${a.c.id}/files/${a.f.id}/content`, { headers: { "accept-encoding": "identity" } });
+    const id = await api(`/containers/${a.c.id}/files/${a.f.id}/content`, {
+      headers: { "accept-encoding": "identity" },
+    });
     expect(id.headers.get("content-encoding")).toBeNull();
     await id.arrayBuffer();
     await control(`/containers/${a.c.id}/config`, { quirks: { force_gzip: true } });
-    const forced = await api(`/containers/${a.c.id}/files/${a.f.id}/content`, { headers: { "accept-encoding": "identity" } });
+    const forced = await api(`/containers/${a.c.id}/files/${a.f.id}/content`, {
+      headers: { "accept-encoding": "identity" },
+    });
     expect(forced.headers.get("content-encoding")).toBe("gzip");
     expect(await sha256(await forced.arrayBuffer())).toBe(truth.sha256);
     await control(`/containers/${a.c.id}/config`, { quirks: { force_gzip: false, gzip: false } });
@@ -100,7 +112,13 @@ describe("faults", () => {
 
   it("status 429 with retry-after, on a container's listing", async () => {
     const a = await oneFile({ size: 100 });
-    const { id } = await control("/faults", { container_id: a.c.id, kind: "status", status: 429, retry_after: 3, on: "list" });
+    const { id } = await control("/faults", {
+      container_id: a.c.id,
+      kind: "status",
+      status: 429,
+      retry_after: 3,
+      on: "list",
+    });
     const res = await api(`/containers/${a.c.id}/files`);
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("3");
@@ -112,7 +130,9 @@ describe("faults", () => {
   it("cut: the body ends early, fewer bytes than Content-Length", async () => {
     const a = await oneFile({ path: "x.bin", size: 300_000 });
     await control("/faults", { file_id: a.f.id, kind: "cut", at_byte: 100_000 });
-    const res = await api(`/containers/${a.c.id}/files/${a.f.id}/content`, { headers: { "accept-encoding": "identity" } });
+    const res = await api(`/containers/${a.c.id}/files/${a.f.id}/content`, {
+      headers: { "accept-encoding": "identity" },
+    });
     expect(res.headers.get("content-length")).toBe("300000");
     const { bytes } = await drain(res.body);
     expect(bytes.length).toBe(100_000);
@@ -123,7 +143,9 @@ describe("faults", () => {
   it("pause: the body stops at a byte until released (a copy can be seen streaming)", async () => {
     const a = await oneFile({ path: "x.bin", size: 200_000 });
     const { id } = await control("/faults", { file_id: a.f.id, kind: "pause", at_byte: 65_536 });
-    const res = await api(`/containers/${a.c.id}/files/${a.f.id}/content`, { headers: { "accept-encoding": "identity" } });
+    const res = await api(`/containers/${a.c.id}/files/${a.f.id}/content`, {
+      headers: { "accept-encoding": "identity" },
+    });
     const reader = res.body!.getReader();
     let got = 0;
     while (got < 65_536) got += (await reader.read()).value!.length;
@@ -143,7 +165,9 @@ describe("faults", () => {
   it("slow: the body arrives in small pieces", async () => {
     const a = await oneFile({ path: "x.bin", size: 20_000 });
     await control("/faults", { file_id: a.f.id, kind: "slow", bytes_per_sec: 100_000 });
-    const res = await api(`/containers/${a.c.id}/files/${a.f.id}/content`, { headers: { "accept-encoding": "identity" } });
+    const res = await api(`/containers/${a.c.id}/files/${a.f.id}/content`, {
+      headers: { "accept-encoding": "identity" },
+    });
     const reader = res.body!.getReader();
     let chunks = 0;
     let got = 0;

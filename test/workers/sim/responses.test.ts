@@ -7,7 +7,12 @@ const CI_AUTO = [{ type: "code_interpreter" as const, container: { type: "auto" 
 describe("POST /v1/responses through the official SDK", () => {
   it("plain: a message, the tool call, then a message with a link and its citation", async () => {
     const openai = client();
-    const r = await openai.responses.create({ model: "gpt-5", input: "make a report", tools: CI_AUTO, include: ["code_interpreter_call.outputs"] });
+    const r = await openai.responses.create({
+      model: "gpt-5",
+      input: "make a report",
+      tools: CI_AUTO,
+      include: ["code_interpreter_call.outputs"],
+    });
     expect(r.status).toBe("completed");
     expect(r.output.map((o) => o.type)).toEqual(["message", "code_interpreter_call", "message"]);
     const call = r.output[1] as OpenAI.Responses.ResponseCodeInterpreterToolCall;
@@ -36,16 +41,30 @@ describe("POST /v1/responses through the official SDK", () => {
   it("previous_response_id continues in the same container; an explicit container id is used as given", async () => {
     const openai = client();
     const r1 = await openai.responses.create({ model: "gpt-5", input: "one", tools: CI_AUTO });
-    const r2 = await openai.responses.create({ model: "gpt-5", input: "two", tools: CI_AUTO, previous_response_id: r1.id });
+    const r2 = await openai.responses.create({
+      model: "gpt-5",
+      input: "two",
+      tools: CI_AUTO,
+      previous_response_id: r1.id,
+    });
     const cid = (r1.output[1] as any).container_id;
     expect((r2.output[1] as any).container_id).toBe(cid);
-    const r3 = await openai.responses.create({ model: "gpt-5", input: "three", tools: [{ type: "code_interpreter", container: cid }] });
+    const r3 = await openai.responses.create({
+      model: "gpt-5",
+      input: "three",
+      tools: [{ type: "code_interpreter", container: cid }],
+    });
     expect((r3.output[1] as any).container_id).toBe(cid);
   });
 
   it("stream() with finalResponse(): real event order, contiguous sequence numbers", async () => {
     const openai = client();
-    const stream = openai.responses.stream({ model: "gpt-5", input: "stream it", tools: CI_AUTO, include: ["code_interpreter_call.outputs"] });
+    const stream = openai.responses.stream({
+      model: "gpt-5",
+      input: "stream it",
+      tools: CI_AUTO,
+      include: ["code_interpreter_call.outputs"],
+    });
     const types: string[] = [];
     const seqs: number[] = [];
     for await (const e of stream) {
@@ -59,7 +78,9 @@ describe("POST /v1/responses through the official SDK", () => {
     expect(types.at(-1)).toBe("response.completed");
     const ci = types.indexOf("response.code_interpreter_call.in_progress");
     expect(types.indexOf("response.code_interpreter_call_code.delta")).toBeGreaterThan(ci);
-    expect(types.indexOf("response.code_interpreter_call.interpreting")).toBeGreaterThan(types.indexOf("response.code_interpreter_call_code.done"));
+    expect(types.indexOf("response.code_interpreter_call.interpreting")).toBeGreaterThan(
+      types.indexOf("response.code_interpreter_call_code.done"),
+    );
     const text = (final.output[2] as any).content[0];
     expect(text.text).toBe("Here is your file: [report.pdf](sandbox:/mnt/data/report.pdf)");
     expect(text.annotations).toHaveLength(1);
@@ -74,7 +95,9 @@ describe("POST /v1/responses through the official SDK", () => {
     expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     const events = await sseEvents(res);
     for (const e of events) expect(e.data.type).toBe(e.event);
-    const added = events.find((e) => e.event === "response.output_item.added" && e.data.item.type === "code_interpreter_call")!;
+    const added = events.find(
+      (e) => e.event === "response.output_item.added" && e.data.item.type === "code_interpreter_call",
+    )!;
     expect(added.data.item).toMatchObject({ status: "in_progress", code: "", outputs: [] });
     expect(added.data.item.container_id).toMatch(/^cntr_/);
   });
@@ -125,7 +148,11 @@ describe("POST /v1/responses through the official SDK", () => {
       body: JSON.stringify({ model: "gpt-5", input: "x", tools: CI_AUTO, stream: true, background: true }),
     });
     const events = await sseEvents(res);
-    expect(events.slice(0, 3).map((e) => e.event)).toEqual(["response.created", "response.queued", "response.in_progress"]);
+    expect(events.slice(0, 3).map((e) => e.event)).toEqual([
+      "response.created",
+      "response.queued",
+      "response.in_progress",
+    ]);
     expect(events[0]!.data.response.status).toBe("queued");
     expect(events.at(-1)!.event).toBe("response.completed");
   });
@@ -149,11 +176,19 @@ describe("strictness: the real statuses and error bodies", () => {
   it("unknown top-level parameter", async () => {
     const e = await fail({ model: "gpt-5", input: "x", bogus: 1 });
     expect(e).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(e.error).toMatchObject({ message: "Unknown parameter: 'bogus'.", param: "bogus", code: "unknown_parameter", type: "invalid_request_error" });
+    expect(e.error).toMatchObject({
+      message: "Unknown parameter: 'bogus'.",
+      param: "bogus",
+      code: "unknown_parameter",
+      type: "invalid_request_error",
+    });
   });
 
   it("unknown parameter nested in an input item", async () => {
-    const e = await fail({ model: "gpt-5", input: [{ role: "user", content: [{ type: "input_text", text: "x", extra: true }] }] });
+    const e = await fail({
+      model: "gpt-5",
+      input: [{ role: "user", content: [{ type: "input_text", text: "x", extra: true }] }],
+    });
     expect(e).toBeInstanceOf(OpenAI.BadRequestError);
     expect(e.param).toBe("input[0].content[0].extra");
   });
@@ -174,7 +209,12 @@ describe("strictness: the real statuses and error bodies", () => {
   it("an item reference to nothing; a valid one and a replayed code_interpreter_call are accepted", async () => {
     const e = await fail({ model: "gpt-5", input: [{ type: "item_reference", id: "msg_nothing" }] });
     expect(e).toBeInstanceOf(OpenAI.NotFoundError);
-    const r = await openai.responses.create({ model: "gpt-5", input: "x", tools: CI_AUTO, include: ["code_interpreter_call.outputs"] });
+    const r = await openai.responses.create({
+      model: "gpt-5",
+      input: "x",
+      tools: CI_AUTO,
+      include: ["code_interpreter_call.outputs"],
+    });
     const ok = await openai.responses.create({
       model: "gpt-5",
       input: [{ type: "item_reference", id: r.output[0]!.id! }, r.output[1] as any, { role: "user", content: "again" }],
@@ -185,7 +225,9 @@ describe("strictness: the real statuses and error bodies", () => {
 
   it("missing or wrong bearer key", async () => {
     const wrong = new OpenAI({ apiKey: "sk-not-the-key", baseURL: "https://api.openai.com/v1", maxRetries: 0 });
-    await expect(wrong.responses.create({ model: "gpt-5", input: "x" })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(wrong.responses.create({ model: "gpt-5", input: "x" })).rejects.toBeInstanceOf(
+      OpenAI.AuthenticationError,
+    );
     const res = await fetch("https://api.openai.com/v1/responses", { method: "POST", body: "{}" });
     expect(res.status).toBe(401);
   });
@@ -208,9 +250,13 @@ describe("store: false", () => {
     const r = await openai.responses.create({ model: "gpt-5", input: "x", tools: CI_AUTO, store: false });
     expect(r.status).toBe("completed");
     await expect(openai.responses.retrieve(r.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
-    const chained = await openai.responses.create({ model: "gpt-5", input: "y", previous_response_id: r.id }).catch((e) => e);
+    const chained = await openai.responses
+      .create({ model: "gpt-5", input: "y", previous_response_id: r.id })
+      .catch((e) => e);
     expect(chained).toBeInstanceOf(OpenAI.BadRequestError);
-    const ref = await openai.responses.create({ model: "gpt-5", input: [{ type: "item_reference", id: r.output[1]!.id! }] }).catch((e) => e);
+    const ref = await openai.responses
+      .create({ model: "gpt-5", input: [{ type: "item_reference", id: r.output[1]!.id! }] })
+      .catch((e) => e);
     expect(ref).toBeInstanceOf(OpenAI.NotFoundError);
     expect(ref.error.message).toContain("Items are not persisted when `store` is set to false");
     expect((await control(`/responses/${r.id}`)).written).toHaveLength(1);
@@ -219,7 +265,9 @@ describe("store: false", () => {
   it("previous_response_id with conversation is refused", async () => {
     const openai = client();
     const r = await openai.responses.create({ model: "gpt-5", input: "x" });
-    const e = await openai.responses.create({ model: "gpt-5", input: "y", previous_response_id: r.id, conversation: "conv_1" }).catch((x) => x);
+    const e = await openai.responses
+      .create({ model: "gpt-5", input: "y", previous_response_id: r.id, conversation: "conv_1" })
+      .catch((x) => x);
     expect(e).toBeInstanceOf(OpenAI.BadRequestError);
   });
 });

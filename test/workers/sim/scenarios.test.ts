@@ -7,7 +7,13 @@ const openai = client();
 
 /** Runs a prompt with the tool; returns the response, its final text part, and the ground truth. */
 async function run(prompt: string, extra: Partial<OpenAI.Responses.ResponseCreateParamsNonStreaming> = {}) {
-  const r = await openai.responses.create({ model: "gpt-5", input: prompt, tools: CI_AUTO, include: ["code_interpreter_call.outputs"], ...extra });
+  const r = await openai.responses.create({
+    model: "gpt-5",
+    input: prompt,
+    tools: CI_AUTO,
+    include: ["code_interpreter_call.outputs"],
+    ...extra,
+  });
   const last = r.output.at(-1) as OpenAI.Responses.ResponseOutputMessage;
   const part = last.content[0] as OpenAI.Responses.ResponseOutputText;
   const truth = await control(`/responses/${r.id}`);
@@ -30,7 +36,11 @@ describe("scenarios (directive line `sim: scenario=…`)", () => {
     expect(part.text).toBe(
       "Here are your files:\n- [data.csv](sandbox:/mnt/data/data.csv)\n- [summary.txt](sandbox:/mnt/data/summary.txt)\n- [chart.png](sandbox:/mnt/data/chart.png)",
     );
-    expect(anns.map((a) => span(part.text, a))).toEqual(["sandbox:/mnt/data/data.csv", "sandbox:/mnt/data/summary.txt", "sandbox:/mnt/data/chart.png"]);
+    expect(anns.map((a) => span(part.text, a))).toEqual([
+      "sandbox:/mnt/data/data.csv",
+      "sandbox:/mnt/data/summary.txt",
+      "sandbox:/mnt/data/chart.png",
+    ]);
     expect(truth.written).toHaveLength(3);
     expect(truth.cited).toEqual(truth.written.map((w: any) => w.file_id));
   });
@@ -52,7 +62,18 @@ describe("scenarios (directive line `sim: scenario=…`)", () => {
 
   it("link-forms: every link form, each naming a written file", async () => {
     const { part, truth, anns } = await run("sim: scenario=link-forms");
-    for (const form of ["(sandbox:/mnt/data/a.csv)", "(sandbox:/b.csv)", "(sandbox://c.csv)", "(/mnt/data/d.csv)", "![chart.png](sandbox:/mnt/data/chart.png)", "my%20report.csv", "(sandbox:/mnt/data/meeting notes.txt)", "data(1).csv)", "Übersicht_é.csv", "📊"]) {
+    for (const form of [
+      "(sandbox:/mnt/data/a.csv)",
+      "(sandbox:/b.csv)",
+      "(sandbox://c.csv)",
+      "(/mnt/data/d.csv)",
+      "![chart.png](sandbox:/mnt/data/chart.png)",
+      "my%20report.csv",
+      "(sandbox:/mnt/data/meeting notes.txt)",
+      "data(1).csv)",
+      "Übersicht_é.csv",
+      "📊",
+    ]) {
       expect(part.text).toContain(form);
     }
     expect(truth.written.map((w: any) => w.path)).toContain("/mnt/data/my report.csv");
@@ -89,7 +110,9 @@ describe("scenarios (directive line `sim: scenario=…`)", () => {
 
   it("rewrite-same-path: the same path again with new bytes; the older file leaves the listing", async () => {
     const one = await run("sim: scenario=one-file; quirks=-late_listing,-dirty_listing");
-    const two = await run("sim: scenario=rewrite-same-path; quirks=-late_listing,-dirty_listing", { previous_response_id: one.r.id });
+    const two = await run("sim: scenario=rewrite-same-path; quirks=-late_listing,-dirty_listing", {
+      previous_response_id: one.r.id,
+    });
     expect(two.truth.written[0].path).toBe(one.truth.written[0].path);
     expect(two.truth.written[0].file_id).not.toBe(one.truth.written[0].file_id);
     expect(two.truth.written[0].sha256).not.toBe(one.truth.written[0].sha256);
@@ -125,7 +148,9 @@ describe("scenarios (directive line `sim: scenario=…`)", () => {
     const { truth, anns } = await run("sim: scenario=big; size=24MB");
     const w = truth.written[0];
     expect(w.bytes).toBe(24 * 1024 * 1024);
-    const res = await api(`/containers/${truth.container_id}/files/${anns[0].file_id}/content`, { headers: { "accept-encoding": "identity" } });
+    const res = await api(`/containers/${truth.container_id}/files/${anns[0].file_id}/content`, {
+      headers: { "accept-encoding": "identity" },
+    });
     expect(res.headers.get("content-length")).toBe(String(24 * 1024 * 1024));
     const reader = res.body!.getReader();
     const digest = new crypto.DigestStream("SHA-256");
@@ -169,7 +194,11 @@ describe("scenarios (directive line `sim: scenario=…`)", () => {
   });
 
   it("a directive status fault: the first N attempts of the same request fail, the SDK retries through", async () => {
-    const body = { model: "gpt-5", input: `sim: status=503x1; retry_after=0; files=${crypto.randomUUID()}.csv`, tools: CI_AUTO };
+    const body = {
+      model: "gpt-5",
+      input: `sim: status=503x1; retry_after=0; files=${crypto.randomUUID()}.csv`,
+      tools: CI_AUTO,
+    };
     const e = await openai.responses.create(body).catch((x) => x);
     expect(e).toBeInstanceOf(OpenAI.InternalServerError);
     expect(e.status).toBe(503);
@@ -181,7 +210,9 @@ describe("scenarios (directive line `sim: scenario=…`)", () => {
   });
 
   it("a bad directive is refused with 400", async () => {
-    const e = await openai.responses.create({ model: "gpt-5", input: "sim: scenario=nope", tools: CI_AUTO }).catch((x) => x);
+    const e = await openai.responses
+      .create({ model: "gpt-5", input: "sim: scenario=nope", tools: CI_AUTO })
+      .catch((x) => x);
     expect(e).toBeInstanceOf(OpenAI.BadRequestError);
     void drain;
   });

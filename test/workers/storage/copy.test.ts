@@ -72,7 +72,9 @@ describe("copy engine helpers", () => {
 
 describe("keys", () => {
   it("lays keys out tenant first and keeps separators out of segments", () => {
-    expect(fileObjectKey({ tenant: "acme", containerId: "cntr_1", fileId: "cfile_2", version: 3 })).toBe("t/acme/c/cntr_1/f/cfile_2/v3");
+    expect(fileObjectKey({ tenant: "acme", containerId: "cntr_1", fileId: "cfile_2", version: 3 })).toBe(
+      "t/acme/c/cntr_1/f/cfile_2/v3",
+    );
     expect(fileObjectKey({ tenant: "a/b", containerId: "c", fileId: "f", version: 1 })).toBe("t/a%2Fb/c/c/f/f/v1");
     expect(inlineObjectKey({ tenant: "acme", responseId: "resp_1", sha256: "ab" })).toBe("t/acme/r/resp_1/i/ab");
   });

@@ -10,12 +10,22 @@ import { fetchWorker, link, register } from "../support/lifecycle";
 describe("limits", () => {
   it("tenant overrides win over the deployment's defaults, which fall back to the documented ones", () => {
     expect(deploymentLimits({})).toEqual(DEFAULT_LIMITS);
-    expect(deploymentLimits({ UNSANDBOX_MAX_FILES_PER_RESPONSE: "7", UNSANDBOX_RETENTION_DAYS: "2", UNSANDBOX_MAX_FILE_BYTES: "nope" })).toEqual({
+    expect(
+      deploymentLimits({
+        UNSANDBOX_MAX_FILES_PER_RESPONSE: "7",
+        UNSANDBOX_RETENTION_DAYS: "2",
+        UNSANDBOX_MAX_FILE_BYTES: "nope",
+      }),
+    ).toEqual({
       ...DEFAULT_LIMITS,
       filesPerResponse: 7,
       retentionMs: 2 * 24 * 3600_000,
     });
-    expect(effectiveLimits(DEFAULT_LIMITS, { bytes_per_tenant: 10, retention_days: 1 })).toEqual({ ...DEFAULT_LIMITS, bytesPerTenant: 10, retentionMs: 24 * 3600_000 });
+    expect(effectiveLimits(DEFAULT_LIMITS, { bytes_per_tenant: 10, retention_days: 1 })).toEqual({
+      ...DEFAULT_LIMITS,
+      bytesPerTenant: 10,
+      retentionMs: 24 * 3600_000,
+    });
   });
   it("files with a blocked extension (UNSANDBOX_BLOCKED_EXTENSIONS) are skipped, never copied", async () => {
     const ct = await sim.container([
@@ -30,7 +40,9 @@ describe("limits", () => {
     for (const p of ["/mnt/data/tool.EXE", "/mnt/data/screensaver.scr"]) {
       expect(byPath[p]).toMatchObject({ state: "skipped", reason: expect.stringContaining("blocked_extensions") });
     }
-    expect(deploymentLimits({ UNSANDBOX_BLOCKED_EXTENSIONS: " exe, .Dll ," }).blockedExtensions).toEqual(["exe", "dll"]);
+    expect(deploymentLimits({ UNSANDBOX_BLOCKED_EXTENSIONS: " exe, .Dll ," }).blockedExtensions).toEqual([
+      "exe",
+      "dll",
+    ]);
   });
-
 });

@@ -15,7 +15,8 @@ interface PartRow {
   size: number;
   stored_at: number;
 }
-const parts = (cid: string) => query<PartRow>(cid, "SELECT part_number, etag, size, stored_at FROM parts ORDER BY part_number");
+const parts = (cid: string) =>
+  query<PartRow>(cid, "SELECT part_number, etag, size, stored_at FROM parts ORDER BY part_number");
 
 describe("multipart copies", () => {
   it("streams: a 300 MB body paused halfway already has committed parts", { timeout: 240_000 }, async () => {
@@ -24,9 +25,19 @@ describe("multipart copies", () => {
     const f = ct.files[0]!;
     const pause = await sim.fault({ file_id: f.id, kind: "pause", at_byte: size / 2 });
     const t = tracker(ct.id);
-    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_big", responseCreatedAt: f.created_at, refs: [{ fileId: f.id, cited: "annotation" }], sweep: false });
+    await t.track({
+      tenant: T,
+      containerId: ct.id,
+      responseId: "resp_big",
+      responseCreatedAt: f.created_at,
+      refs: [{ fileId: f.id, cited: "annotation" }],
+      sweep: false,
+    });
     // A copy that buffered the whole body would never commit a part before the body ends.
-    const committed = await until(async () => (await parts(ct.id)).length > 0 && (await sim.faultState(pause.id)).paused, 200);
+    const committed = await until(
+      async () => (await parts(ct.id)).length > 0 && (await sim.faultState(pause.id)).paused,
+      200,
+    );
     expect(committed).toBe(true);
     const before = await parts(ct.id);
     expect(before.every((p) => p.size === PART_SIZE)).toBe(true);
@@ -38,14 +49,23 @@ describe("multipart copies", () => {
   });
 
   for (const honourRange of [true, false]) {
-    it(`resumes after an eviction at part 3 (Range ${honourRange ? "honoured" : "ignored"})`, { timeout: 120_000 }, async () => {
+    it(`resumes after an eviction at part 3 (Range ${honourRange ? "honoured" : "ignored"})`, {
+      timeout: 120_000,
+    }, async () => {
       // Above the single-put limit, so multipart: 15 parts of 8 MiB (the last one shorter).
       const ct = await sim.container([{ path: "/mnt/data/resume.bin", size: 120 * MB }], { honour_range: honourRange });
       const f = ct.files[0]!;
       const k = 3;
       const pause = await sim.fault({ file_id: f.id, kind: "pause", at_byte: k * PART_SIZE + 1_000 });
       let t = tracker(ct.id);
-      await t.track({ tenant: T, containerId: ct.id, responseId: "resp_resume", responseCreatedAt: f.created_at, refs: [{ fileId: f.id, cited: "annotation" }], sweep: false });
+      await t.track({
+        tenant: T,
+        containerId: ct.id,
+        responseId: "resp_resume",
+        responseCreatedAt: f.created_at,
+        refs: [{ fileId: f.id, cited: "annotation" }],
+        sweep: false,
+      });
       await until(async () => (await parts(ct.id)).length === k && (await sim.faultState(pause.id)).paused, 100);
       const before = await parts(ct.id);
       // The object goes away mid-part, as it would after 70–140 s without an event. A graceful
@@ -71,7 +91,10 @@ describe("multipart copies", () => {
       // The resume started where the stored parts end. With Range honoured only that offset was
       // requested again, so at most the one interrupted part crossed the wire twice; with Range
       // ignored the stored bytes were read past, not appended.
-      const [file] = await query<{ resumed_from: number; range_honoured: number }>(ct.id, "SELECT resumed_from, range_honoured FROM files");
+      const [file] = await query<{ resumed_from: number; range_honoured: number }>(
+        ct.id,
+        "SELECT resumed_from, range_honoured FROM files",
+      );
       expect(file).toEqual({ resumed_from: k * PART_SIZE, range_honoured: honourRange ? 1 : 0 });
     });
   }
@@ -80,7 +103,14 @@ describe("multipart copies", () => {
     const ct = await sim.container([{ path: "/mnt/data/small.csv", size: 10_000 }]);
     const f = ct.files[0]!;
     const t = tracker(ct.id);
-    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_twice", responseCreatedAt: f.created_at, refs: [{ fileId: f.id, cited: "link" }], sweep: false });
+    await t.track({
+      tenant: T,
+      containerId: ct.id,
+      responseId: "resp_twice",
+      responseCreatedAt: f.created_at,
+      refs: [{ fileId: f.id, cited: "link" }],
+      sweep: false,
+    });
     await t.waitForStored("resp_twice", 30_000);
     const snapshot = async () => ({
       files: await query(ct.id, "SELECT * FROM files"),

@@ -28,7 +28,13 @@ export async function link(claims: Partial<LinkClaims> & { responseId: string; p
 }
 
 /** What the proxy does when a response completes: register it with its index, then track its refs. */
-export async function register(containerId: string, responseId: string, createdAt: number, refs: FileRef[], options: { sweep?: boolean; tenant?: string; linksExpireAt?: number | null } = {}) {
+export async function register(
+  containerId: string,
+  responseId: string,
+  createdAt: number,
+  refs: FileRef[],
+  options: { sweep?: boolean; tenant?: string; linksExpireAt?: number | null } = {},
+) {
   const tenant = options.tenant ?? T;
   await responseIndexFor(env, responseId).register({ tenant, responseId, createdAt, containerIds: [containerId] });
   return tracker(containerId).track({
@@ -55,7 +61,12 @@ export async function trackerNow(containerId: string): Promise<number> {
 
 /** The one copy job of a container, if any. */
 export async function job(containerId: string) {
-  const row = (await query<{ attempts: number; next_attempt_at: number; last_error: string | null }>(containerId, "SELECT attempts, next_attempt_at, last_error FROM jobs"))[0];
+  const row = (
+    await query<{ attempts: number; next_attempt_at: number; last_error: string | null }>(
+      containerId,
+      "SELECT attempts, next_attempt_at, last_error FROM jobs",
+    )
+  )[0];
   // On the same clock as `trackerNow`.
   return row && { ...row, next_attempt_at: unaged(containerId, row.next_attempt_at) };
 }

@@ -32,14 +32,27 @@ export interface AnswerFile {
   cited: string[];
 }
 
-type Part = { type: string; text?: string; annotations?: { type: string; start_index?: number; end_index?: number; url?: string; filename?: string; file_id?: string }[] };
+type Part = {
+  type: string;
+  text?: string;
+  annotations?: {
+    type: string;
+    start_index?: number;
+    end_index?: number;
+    url?: string;
+    filename?: string;
+    file_id?: string;
+  }[];
+};
 type Item = { type: string; content?: Part[] };
 
 export const truthOf = (id: string) => sim<Truth>(`/responses/${id}`);
 
 /** Output-text parts in order. */
 export function textsOf(response: { output?: unknown[] }): Part[] {
-  return (response.output as Item[] | undefined ?? []).flatMap((i) => (i.type === "message" ? (i.content ?? []).filter((p) => p.type === "output_text") : []));
+  return ((response.output as Item[] | undefined) ?? []).flatMap((i) =>
+    i.type === "message" ? (i.content ?? []).filter((p) => p.type === "output_text") : [],
+  );
 }
 
 /** Upstream's own copy of the response (the simulator stores it), outputs included. */
@@ -103,7 +116,9 @@ export async function closeSweepWindow(containerId: string) {
 export async function converge(id: string, truth: Truth, rounds = 120): Promise<AnswerFile[]> {
   let files: AnswerFile[] = [];
   for (let i = 0; i < rounds; i++) {
-    const r = await exports.default.fetch(`https://unsandbox.test/v1/responses/${id}/files`, { headers: { authorization: `Bearer ${UNSANDBOX_KEY}` } });
+    const r = await exports.default.fetch(`https://unsandbox.test/v1/responses/${id}/files`, {
+      headers: { authorization: `Bearer ${UNSANDBOX_KEY}` },
+    });
     if (r.ok) files = ((await r.json()) as { data: AnswerFile[] }).data;
     if (truth.written.every((w) => files.find((f) => f.file_id === w.file_id)?.state === "stored")) return files;
     if (truth.container_id) await runDurableObjectAlarm(trackerFor(env, truth.container_id));

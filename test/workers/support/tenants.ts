@@ -23,14 +23,22 @@ export const ENVS = {
     ADMIN_SECRET,
     TENANT_KEY_ENCRYPTION_KEYS: "e2:tenant-enc-two-0123456789abcdef0123,e1:tenant-enc-one-0123456789abcdef0123",
   },
-  passthrough: { ...(env as object), UNSANDBOX_MODE: "pass-through", TENANT_KEY_ENCRYPTION_KEYS: "p1:passthrough-enc-0123456789abcdef0123" },
+  passthrough: {
+    ...(env as object),
+    UNSANDBOX_MODE: "pass-through",
+    TENANT_KEY_ENCRYPTION_KEYS: "p1:passthrough-enc-0123456789abcdef0123",
+  },
   /** pass-through without the sealing keys it needs: a configuration error. */
   passthroughUnsealed: { ...(env as object), UNSANDBOX_MODE: "pass-through", TENANT_KEY_ENCRYPTION_KEYS: undefined },
 } as const;
 export type ModeName = keyof typeof ENVS;
 
 /** One request through the Worker's fetch handler in `mode`. */
-export async function call(mode: ModeName, path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
+export async function call(
+  mode: ModeName,
+  path: string,
+  init: RequestInit & { json?: unknown } = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   let body = init.body;
   if (init.json !== undefined) {
@@ -44,14 +52,23 @@ export async function call(mode: ModeName, path: string, init: RequestInit & { j
 }
 
 /** `call` with a bearer key. */
-export function as(mode: ModeName, key: string, path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
+export function as(
+  mode: ModeName,
+  key: string,
+  path: string,
+  init: RequestInit & { json?: unknown } = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set("authorization", `Bearer ${key}`);
   return call(mode, path, { ...init, headers });
 }
 
 /** An admin API call in multi-tenant mode; returns status and parsed body. */
-export async function adminCall<T = any>(method: string, path: string, json?: unknown): Promise<{ status: number; body: T }> {
+export async function adminCall<T = any>(
+  method: string,
+  path: string,
+  json?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await as("multi", ADMIN_SECRET, path, { method, ...(json === undefined ? {} : { json }) });
   return { status: res.status, body: (await res.json()) as T };
 }
@@ -68,15 +85,32 @@ export interface TestTenant {
 let counter = 0;
 
 /** Creates a tenant with one secret key and one publishable key (origin `https://<id>.example`). */
-export async function makeTenant(options: { limits?: object; keyLimits?: object; widget?: object; upstream_key?: string } = {}): Promise<TestTenant> {
+export async function makeTenant(
+  options: { limits?: object; keyLimits?: object; widget?: object; upstream_key?: string } = {},
+): Promise<TestTenant> {
   const id = `t${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const origin = `https://${id}.example`;
-  const t = await adminCall("POST", "/admin/tenants", { id, name: `Tenant ${id}`, limits: options.limits ?? {}, ...(options.upstream_key ? { upstream_key: options.upstream_key } : {}) });
+  const t = await adminCall("POST", "/admin/tenants", {
+    id,
+    name: `Tenant ${id}`,
+    limits: options.limits ?? {},
+    ...(options.upstream_key ? { upstream_key: options.upstream_key } : {}),
+  });
   if (t.status !== 201) throw new Error(`create tenant: ${t.status} ${JSON.stringify(t.body)}`);
   const s = await adminCall("POST", `/admin/tenants/${id}/keys`, { kind: "secret", limits: options.keyLimits ?? {} });
-  const p = await adminCall("POST", `/admin/tenants/${id}/keys`, { kind: "publishable", widget: { allowed_origins: [origin], ...options.widget } });
+  const p = await adminCall("POST", `/admin/tenants/${id}/keys`, {
+    kind: "publishable",
+    widget: { allowed_origins: [origin], ...options.widget },
+  });
   if (s.status !== 201 || p.status !== 201) throw new Error(`create keys: ${JSON.stringify([s.body, p.body])}`);
-  return { id, secret: s.body.key, secretId: s.body.record.id, publishable: p.body.key, publishableId: p.body.record.id, origin };
+  return {
+    id,
+    secret: s.body.key,
+    secretId: s.body.record.id,
+    publishable: p.body.key,
+    publishableId: p.body.record.id,
+    origin,
+  };
 }
 
 /** A visitor session for a publishable key. */
@@ -112,9 +146,16 @@ export function sdk(mode: ModeName, key: string, headers: Record<string, string>
 }
 
 /** Error body helper. */
-export async function errorOf(res: Response): Promise<{ status: number; code: string | null; type: string; keys: string[] }> {
+export async function errorOf(
+  res: Response,
+): Promise<{ status: number; code: string | null; type: string; keys: string[] }> {
   const body = (await res.json()) as { error: { code: string | null; type: string } };
-  return { status: res.status, code: body.error?.code ?? null, type: body.error?.type, keys: Object.keys(body.error ?? {}).sort() };
+  return {
+    status: res.status,
+    code: body.error?.code ?? null,
+    type: body.error?.type,
+    keys: Object.keys(body.error ?? {}).sort(),
+  };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

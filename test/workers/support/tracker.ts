@@ -19,29 +19,59 @@ export interface SimFile {
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${SIM}${path}`, { method, headers: AUTH, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${SIM}${path}`, {
+    method,
+    headers: AUTH,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
 
 export const sim = {
-  container: (files: { path: string; size: number; source?: "assistant" | "user"; seed?: number; visible_after_ms?: number }[] = [], quirks?: Record<string, boolean>) =>
-    call<{ id: string; created_at: number; files: SimFile[] }>("POST", "/__sim/containers", { files, ...(quirks ? { quirks } : {}) }),
-  addFile: (cid: string, spec: { path: string; size: number; source?: "assistant" | "user"; seed?: number; visible_after_ms?: number }) =>
-    call<SimFile>("POST", `/__sim/containers/${cid}/files`, spec),
+  container: (
+    files: {
+      path: string;
+      size: number;
+      source?: "assistant" | "user";
+      seed?: number;
+      visible_after_ms?: number;
+    }[] = [],
+    quirks?: Record<string, boolean>,
+  ) =>
+    call<{ id: string; created_at: number; files: SimFile[] }>("POST", "/__sim/containers", {
+      files,
+      ...(quirks ? { quirks } : {}),
+    }),
+  addFile: (
+    cid: string,
+    spec: { path: string; size: number; source?: "assistant" | "user"; seed?: number; visible_after_ms?: number },
+  ) => call<SimFile>("POST", `/__sim/containers/${cid}/files`, spec),
   expire: (cid: string) => call<unknown>("POST", `/__sim/containers/${cid}/expire`, { after_ms: 0 }),
   fault: (f: Record<string, unknown>) => call<{ id: string }>("POST", "/__sim/faults", f),
   faultState: (id: string) => call<{ hits: number; paused: boolean }>("GET", `/__sim/faults/${id}`),
   release: (id: string) => call<unknown>("POST", `/__sim/faults/${id}/release`, {}),
   truth: (fileId: string) => call<{ bytes: number; sha256: string }>("GET", `/__sim/files/${fileId}`),
-  counters: () => call<{ content_fetches: Record<string, number>; list_calls: Record<string, number>; container_reads: Record<string, number> }>("GET", "/__sim/counters"),
+  counters: () =>
+    call<{
+      content_fetches: Record<string, number>;
+      list_calls: Record<string, number>;
+      container_reads: Record<string, number>;
+    }>("GET", "/__sim/counters"),
 };
 
 export const tracker = (cid: string) => trackerFor(env, cid);
 
 /** Runs a query inside the tracker (its real SQLite). */
-export function query<T = Record<string, SqlStorageValue>>(cid: string, sql: string, ...args: SqlStorageValue[]): Promise<T[]> {
-  return runInDurableObject(tracker(cid), (_inst: ContainerTracker, state) => state.storage.sql.exec(sql, ...args).toArray() as T[]);
+export function query<T = Record<string, SqlStorageValue>>(
+  cid: string,
+  sql: string,
+  ...args: SqlStorageValue[]
+): Promise<T[]> {
+  return runInDurableObject(
+    tracker(cid),
+    (_inst: ContainerTracker, state) => state.storage.sql.exec(sql, ...args).toArray() as T[],
+  );
 }
 
 /** Polls `check` until it returns a truthy value (bounded by the test timeout). */

@@ -17,7 +17,10 @@ function install(): void {
   globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
     const seen = scope.getStore();
     const url = input instanceof Request ? input.url : String(input);
-    if (seen && url.startsWith(UPSTREAM)) seen.push(`${init?.method ?? (input instanceof Request ? input.method : "GET")} ${url.slice(UPSTREAM.length - 1)}`);
+    if (seen && url.startsWith(UPSTREAM))
+      seen.push(
+        `${init?.method ?? (input instanceof Request ? input.method : "GET")} ${url.slice(UPSTREAM.length - 1)}`,
+      );
     return original(input, init);
   }) as typeof fetch;
 }

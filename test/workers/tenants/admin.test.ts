@@ -12,19 +12,30 @@ import type { TenantDirectory } from "../../../src/tenants/directory";
 import { KEY_CACHE_MS } from "../../../src/tenants/store";
 import { ADMIN_SECRET, adminCall, as, call, errorOf, makeTenant, sleep } from "../support/tenants";
 
-const dir = () => ((env as unknown as Bindings).TENANT_DIRECTORY as DurableObjectNamespace<TenantDirectory>).getByName("directory");
+const dir = () =>
+  ((env as unknown as Bindings).TENANT_DIRECTORY as DurableObjectNamespace<TenantDirectory>).getByName("directory");
 
 describe("admin API", () => {
   it("refuses a missing or wrong admin secret, and a browser", async () => {
     expect((await errorOf(await call("multi", "/admin/tenants"))).code).toBe("invalid_api_key");
-    expect((await errorOf(await as("multi", "wrong-secret-wrong-secret-wrong-secret", "/admin/tenants"))).status).toBe(401);
-    const fromBrowser = await as("multi", ADMIN_SECRET, "/admin/tenants", { headers: { origin: "https://evil.example" } });
+    expect((await errorOf(await as("multi", "wrong-secret-wrong-secret-wrong-secret", "/admin/tenants"))).status).toBe(
+      401,
+    );
+    const fromBrowser = await as("multi", ADMIN_SECRET, "/admin/tenants", {
+      headers: { origin: "https://evil.example" },
+    });
     expect(await errorOf(fromBrowser)).toMatchObject({ status: 403, code: "secret_key_in_browser" });
   });
 
   it("is absent without ADMIN_SECRET and says so in single-tenant mode", async () => {
-    expect(await errorOf(await as("passthrough", ADMIN_SECRET, "/admin/tenants"))).toMatchObject({ status: 404, code: "unknown_route" });
-    expect(await errorOf(await as("single", ADMIN_SECRET, "/admin/tenants"))).toMatchObject({ status: 409, code: "not_multi_tenant" });
+    expect(await errorOf(await as("passthrough", ADMIN_SECRET, "/admin/tenants"))).toMatchObject({
+      status: 404,
+      code: "unknown_route",
+    });
+    expect(await errorOf(await as("single", ADMIN_SECRET, "/admin/tenants"))).toMatchObject({
+      status: 409,
+      code: "not_multi_tenant",
+    });
   });
 
   it("creates tenants and keys, stores only hashes and a sealed upstream key, lists them", async () => {
@@ -39,12 +50,19 @@ describe("admin API", () => {
     await runInDurableObject(dir(), async (_inst, state) => {
       const rows = state.storage.sql.exec<{ hash: string }>("SELECT hash FROM keys WHERE tenant = ?", t.id).toArray();
       expect(rows.map((r) => r.hash)).toContain(await hashKey(t.secret));
-      const dump = JSON.stringify(state.storage.sql.exec("SELECT * FROM keys").toArray()) + JSON.stringify(state.storage.sql.exec("SELECT * FROM tenants").toArray());
+      const dump =
+        JSON.stringify(state.storage.sql.exec("SELECT * FROM keys").toArray()) +
+        JSON.stringify(state.storage.sql.exec("SELECT * FROM tenants").toArray());
       expect(dump).not.toContain(t.secret);
       expect(dump).not.toContain("sk-tenant-own-upstream-key");
-      const sealed = state.storage.sql.exec<{ upstream_key_sealed: string }>("SELECT upstream_key_sealed FROM tenants WHERE id = ?", t.id).one().upstream_key_sealed;
+      const sealed = state.storage.sql
+        .exec<{ upstream_key_sealed: string }>("SELECT upstream_key_sealed FROM tenants WHERE id = ?", t.id)
+        .one().upstream_key_sealed;
       expect(sealed.startsWith("v1.e2.")).toBe(true);
-      const keys = [{ kid: "e1", secret: "tenant-enc-one-0123456789abcdef0123" }, { kid: "e2", secret: "tenant-enc-two-0123456789abcdef0123" }];
+      const keys = [
+        { kid: "e1", secret: "tenant-enc-one-0123456789abcdef0123" },
+        { kid: "e2", secret: "tenant-enc-two-0123456789abcdef0123" },
+      ];
       expect(await unseal(sealed, t.id, keys)).toBe("sk-tenant-own-upstream-key");
       // Bound to its tenant: the same ciphertext does not open for another.
       await expect(unseal(sealed, "someone-else", keys)).rejects.toThrow(/does not decrypt/);
@@ -67,7 +85,10 @@ describe("admin API", () => {
     expect(rotated.status).toBe(201);
     expect(rotated.body.key).toMatch(/^usk_/);
     expect((await as("multi", rotated.body.key, "/v1/models")).status).toBe(200);
-    expect(await errorOf(await as("multi", t.secret, "/v1/models"))).toMatchObject({ status: 401, code: "invalid_api_key" });
+    expect(await errorOf(await as("multi", t.secret, "/v1/models"))).toMatchObject({
+      status: 401,
+      code: "invalid_api_key",
+    });
     // Rotating a revoked key again is a conflict, not a second new key.
     expect((await adminCall("POST", `/admin/tenants/${t.id}/keys/${t.secretId}/rotate`)).status).toBe(409);
   });
@@ -89,7 +110,13 @@ describe("admin API", () => {
       ["POST", "/admin/tenants", { name: "x", limits: { requests_per_mintue: 5 } }, 400, "unknown_parameter"],
       ["POST", "/admin/tenants", { id: "../etc", name: "x" }, 400, "invalid_value"],
       ["POST", "/admin/tenants/nope/keys", { kind: "root" }, 400, "invalid_value"],
-      ["POST", "/admin/tenants/nope/keys", { kind: "publishable", widget: { allowed_origins: ["https://a.example/path"] } }, 400, "invalid_value"],
+      [
+        "POST",
+        "/admin/tenants/nope/keys",
+        { kind: "publishable", widget: { allowed_origins: ["https://a.example/path"] } },
+        400,
+        "invalid_value",
+      ],
       ["POST", "/admin/tenants/nope/keys", { kind: "secret" }, 404, "not_found"],
       ["GET", "/admin/tenants/UPPER..CASE", undefined, 400, "invalid_id"],
       ["POST", "/admin/tenants/nope/keys/key_bad!/revoke", undefined, 400, "invalid_id"],
@@ -98,7 +125,11 @@ describe("admin API", () => {
       const res = await as("multi", ADMIN_SECRET, path, { method, ...(json === undefined ? {} : { json }) });
       expect({ path, json, ...(await errorOf(res)) }).toMatchObject({ path, json, status, code });
     }
-    const bad = await as("multi", ADMIN_SECRET, "/admin/tenants", { method: "POST", body: "{not json", headers: { "content-type": "application/json" } });
+    const bad = await as("multi", ADMIN_SECRET, "/admin/tenants", {
+      method: "POST",
+      body: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expect(await errorOf(bad)).toMatchObject({ status: 400, code: "invalid_json" });
   });
 });

@@ -38,10 +38,16 @@ describe("sealForLaterWork", () => {
     const { sealForLaterWork } = await import("../../../src/tenants/store");
     const keys = [{ kid: "p1", secret: "p".repeat(32) }];
     const config = { OPENAI_API_KEY: "sk-deployment", TENANT_KEY_ENCRYPTION_KEYS: keys } as never;
-    expect(await sealForLaterWork(config, { mode: "pass-through", tenant: "pt_dep", upstreamKey: "sk-deployment" })).toBeNull();
+    expect(
+      await sealForLaterWork(config, { mode: "pass-through", tenant: "pt_dep", upstreamKey: "sk-deployment" }),
+    ).toBeNull();
     // A multi-tenant tenant's own key stays in the directory, where an admin can rotate it.
     expect(await sealForLaterWork(config, { mode: "multi-tenant", tenant: "acme", upstreamKey: "sk-acme" })).toBeNull();
-    const sealed = (await sealForLaterWork(config, { mode: "pass-through", tenant: "pt_abc", upstreamKey: "sk-callers-own" }))!;
+    const sealed = (await sealForLaterWork(config, {
+      mode: "pass-through",
+      tenant: "pt_abc",
+      upstreamKey: "sk-callers-own",
+    }))!;
     expect(sealed).not.toContain("sk-callers-own");
     expect(await unseal(sealed, "pt_abc", keys)).toBe("sk-callers-own");
     await expect(unseal(sealed, "pt_other", keys)).rejects.toThrow();

@@ -14,11 +14,19 @@ import { as, sdk, sleep } from "../support/tenants";
 
 const TOOLS = [{ type: "code_interpreter" as const, container: { type: "auto" as const } }];
 
-interface ManifestFile { file_id: string | null; path: string; state: string; sha256: string | null; url: string }
+interface ManifestFile {
+  file_id: string | null;
+  path: string;
+  state: string;
+  sha256: string | null;
+  url: string;
+}
 
 /** The response's manifest once every file has settled (the wait header, no polling). */
 async function settled(responseId: string): Promise<ManifestFile[]> {
-  const res = await as("passthrough", SIM_OTHER_ORG_KEY, `/v1/responses/${responseId}/files`, { headers: { "x-unsandbox-wait-ms": "30000" } });
+  const res = await as("passthrough", SIM_OTHER_ORG_KEY, `/v1/responses/${responseId}/files`, {
+    headers: { "x-unsandbox-wait-ms": "30000" },
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { data: ManifestFile[] }).data;
 }
@@ -34,14 +42,24 @@ async function expectStoredLikeTheSimulator(files: ManifestFile[], n: number) {
 describe("pass-through with the caller's own key", () => {
   it("copies the files of a plain answer with the caller's key, not the deployment's", async () => {
     const openai = sdk("passthrough", SIM_OTHER_ORG_KEY, { "x-unsandbox-wait-ms": "20000" });
-    const r = (await openai.responses.create({ model: "gpt-5", input: "Two files.\nsim: scenario=several-files", tools: TOOLS })) as unknown as { id: string; unsandbox: { files: ManifestFile[] } };
+    const r = (await openai.responses.create({
+      model: "gpt-5",
+      input: "Two files.\nsim: scenario=several-files",
+      tools: TOOLS,
+    })) as unknown as { id: string; unsandbox: { files: ManifestFile[] } };
     await expectStoredLikeTheSimulator(r.unsandbox.files, r.unsandbox.files.length);
     expect(r.unsandbox.files.length).toBeGreaterThanOrEqual(2);
     await expectStoredLikeTheSimulator(await settled(r.id), r.unsandbox.files.length);
     // The tracker keeps the caller's key for its later reads, sealed, never in the clear.
-    const call = (r as unknown as { output: { type: string; container_id?: string }[] }).output.find((o) => o.type === "code_interpreter_call");
-    const [row] = await runInDurableObject(trackerFor(env as never, call!.container_id!), (_: unknown, state: DurableObjectState) =>
-      state.storage.sql.exec<{ upstream_key_sealed: string | null }>("SELECT upstream_key_sealed FROM container").toArray(),
+    const call = (r as unknown as { output: { type: string; container_id?: string }[] }).output.find(
+      (o) => o.type === "code_interpreter_call",
+    );
+    const [row] = await runInDurableObject(
+      trackerFor(env as never, call!.container_id!),
+      (_: unknown, state: DurableObjectState) =>
+        state.storage.sql
+          .exec<{ upstream_key_sealed: string | null }>("SELECT upstream_key_sealed FROM container")
+          .toArray(),
     );
     expect(row!.upstream_key_sealed).toBeTruthy();
     expect(row!.upstream_key_sealed).not.toContain(SIM_OTHER_ORG_KEY);
@@ -49,7 +67,11 @@ describe("pass-through with the caller's own key", () => {
 
   it("copies the files of a streamed answer with the caller's key", async () => {
     const openai = sdk("passthrough", SIM_OTHER_ORG_KEY);
-    const stream = openai.responses.stream({ model: "gpt-5", input: "Two files.\nsim: scenario=several-files", tools: TOOLS });
+    const stream = openai.responses.stream({
+      model: "gpt-5",
+      input: "Two files.\nsim: scenario=several-files",
+      tools: TOOLS,
+    });
     const final = (await stream.finalResponse()) as unknown as { id: string };
     const files = await settled(final.id);
     expect(files.length).toBeGreaterThanOrEqual(2);
@@ -58,7 +80,12 @@ describe("pass-through with the caller's own key", () => {
 
   it("follows a background response with the caller's key until it ends, then stores its files", async () => {
     const openai = sdk("passthrough", SIM_OTHER_ORG_KEY);
-    const r = await openai.responses.create({ model: "gpt-5", input: "One file.\nsim: scenario=one-file", tools: TOOLS, background: true });
+    const r = await openai.responses.create({
+      model: "gpt-5",
+      input: "One file.\nsim: scenario=one-file",
+      tools: TOOLS,
+      background: true,
+    });
     expect(r.status).not.toBe("completed");
     // Nobody polls: the response's own index follows it upstream and harvests it.
     let files: ManifestFile[] = [];

@@ -62,7 +62,11 @@ describe("copy faults", () => {
     await driveJobs(ct.id);
     const head = await env.FILES.head(key);
     expect(head?.size).toBe(200_000);
-    expect((await tracker(ct.id).manifest("resp_cut"))[0]).toMatchObject({ state: "stored", bytes: 200_000, sha256: (await sim.truth(f.id)).sha256 });
+    expect((await tracker(ct.id).manifest("resp_cut"))[0]).toMatchObject({
+      state: "stored",
+      bytes: 200_000,
+      sha256: (await sim.truth(f.id)).sha256,
+    });
   });
 
   it("a container expiring while a copy waits ends lost, and the link answers a 410 page", async () => {
@@ -80,7 +84,9 @@ describe("copy faults", () => {
     const [entry] = await tracker(ct.id).manifest("resp_exp");
     expect(entry).toMatchObject({ state: "lost", sha256: null });
     expect(entry!.reason).toMatch(/expired/);
-    const res = await fetchWorker(await link({ responseId: "resp_exp", path: f.path, containerId: ct.id }), { headers: { accept: "text/html" } });
+    const res = await fetchWorker(await link({ responseId: "resp_exp", path: f.path, containerId: ct.id }), {
+      headers: { accept: "text/html" },
+    });
     expect(res.status).toBe(410);
     expect(res.headers.get("content-type")).toContain("text/html");
     const page = await res.text();
@@ -96,14 +102,18 @@ describe("copy faults", () => {
     expect(first).toEqual([]); // the first listing does not show it yet
     await until(async () => (await tracker(ct.id).manifest("resp_slow")).some((e) => e.state === "stored"));
     const m = await tracker(ct.id).manifest("resp_slow");
-    expect(m).toMatchObject([{ file_id: f.id, state: "stored", cited: ["listing"], sha256: (await sim.truth(f.id)).sha256 }]);
+    expect(m).toMatchObject([
+      { file_id: f.id, state: "stored", cited: ["listing"], sha256: (await sim.truth(f.id)).sha256 },
+    ]);
     expect((await sim.counters()).list_calls[ct.id]).toBeGreaterThanOrEqual(2);
   });
 
   it("a 404 on the listing route itself (no Containers API) is unavailable at once, with no retry loop", async () => {
     const ct = await sim.container([{ path: "/mnt/data/x.csv", size: 100 }]);
     await sim.fault({ container_id: ct.id, kind: "status", status: 404, on: "list", times: 1000 });
-    const m = await register(ct.id, "resp_noapi", ct.created_at, [{ path: "/mnt/data/x.csv", cited: "link" }], { sweep: true });
+    const m = await register(ct.id, "resp_noapi", ct.created_at, [{ path: "/mnt/data/x.csv", cited: "link" }], {
+      sweep: true,
+    });
     expect(m).toMatchObject([{ path: "/mnt/data/x.csv", state: "unavailable" }]);
     expect(m[0]!.reason).toMatch(/Containers API/);
     const lists = (await sim.counters()).list_calls[ct.id];
@@ -128,7 +138,11 @@ describe("honest lost count", () => {
         { path: `/mnt/data/c${c}_a.csv`, size: 6_000 },
         { path: `/mnt/data/c${c}_b.txt`, size: 3_000 },
       ]);
-      const late = await sim.addFile(ct.id, { path: `/mnt/data/c${c}_late.json`, size: 2_500, visible_after_ms: 1_000 });
+      const late = await sim.addFile(ct.id, {
+        path: `/mnt/data/c${c}_late.json`,
+        size: 2_500,
+        visible_after_ms: 1_000,
+      });
       const files = [...ct.files, late];
       files.forEach((f, i) => void sim.fault({ file_id: f.id, ...faults[(c + i) % faults.length] }));
       containers.push({ id: ct.id, files, response: `resp_chaos_${c}` });
@@ -161,7 +175,9 @@ describe("honest lost count", () => {
       }
     }
     const lost = existed - stored;
-    console.log(`lost: ${lost} (files that existed in the simulator while their container lived: ${existed}, stored with the right sha256: ${stored})`);
+    console.log(
+      `lost: ${lost} (files that existed in the simulator while their container lived: ${existed}, stored with the right sha256: ${stored})`,
+    );
     expect(existed).toBe(9);
     expect(lost).toBe(0);
   });

@@ -8,7 +8,11 @@ import { alarmAt, register } from "../support/lifecycle";
 
 /** The response's next sweep, on the test's clock (null once its window closed). */
 async function nextSweepAt(cid: string, responseId: string): Promise<number | null> {
-  const [r] = await query<{ sweep_next_at: number | null }>(cid, "SELECT sweep_next_at FROM responses WHERE response_id = ?", responseId);
+  const [r] = await query<{ sweep_next_at: number | null }>(
+    cid,
+    "SELECT sweep_next_at FROM responses WHERE response_id = ?",
+    responseId,
+  );
   return r?.sweep_next_at == null ? null : unaged(cid, r.sweep_next_at);
 }
 
@@ -16,7 +20,14 @@ describe("listing faults", () => {
   it("30 s of 429s on the listing (Retry-After: 5) end with the linked file stored, not missing", async () => {
     const ct = await sim.container([{ path: "/mnt/data/storm.csv", size: 3_000 }]);
     const f = ct.files[0]!;
-    const fault = await sim.fault({ container_id: ct.id, kind: "status", status: 429, on: "list", times: 7, retry_after: 5 });
+    const fault = await sim.fault({
+      container_id: ct.id,
+      kind: "status",
+      status: 429,
+      on: "list",
+      times: 7,
+      retry_after: 5,
+    });
     await register(ct.id, "resp_storm", f.created_at, [{ path: f.path, cited: "link" }], { sweep: true });
     // Each listing runs when the tracker scheduled it, on the aged clock.
     let skew = 0;

@@ -18,8 +18,16 @@ async function phantomResponse(): Promise<{ id: string; created_at: number; cont
       tools: [{ type: "code_interpreter", container: { type: "auto" } }],
     }),
   });
-  const body = (await res.json()) as { id: string; created_at: number; output: { type: string; container_id?: string }[] };
-  return { id: body.id, created_at: body.created_at, containerId: body.output.find((o) => o.type === "code_interpreter_call")!.container_id! };
+  const body = (await res.json()) as {
+    id: string;
+    created_at: number;
+    output: { type: string; container_id?: string }[];
+  };
+  return {
+    id: body.id,
+    created_at: body.created_at,
+    containerId: body.output.find((o) => o.type === "code_interpreter_call")!.container_id!,
+  };
 }
 
 /**
@@ -27,11 +35,22 @@ async function phantomResponse(): Promise<{ id: string; created_at: number; cont
  * tracker's alarm runs the same steps on its own: test/workers/harvest/repair.test.ts): claim the
  * one attempt, start the repair turn, track it like any response, wait for its copies, adopt.
  */
-async function repairFromOutside(input: { responseId: string; containerId: string; model: string; upstream: UpstreamTarget }) {
+async function repairFromOutside(input: {
+  responseId: string;
+  containerId: string;
+  model: string;
+  upstream: UpstreamTarget;
+}) {
   const t = tracker(input.containerId);
   const paths = await t.beginRepair({ tenant: T, responseId: input.responseId });
-  if (!paths?.length) return { attempted: false, repaired: [] as string[], stillMissing: [] as string[], repairResponseId: null };
-  const started = await startRepairTurn(input.upstream, { responseId: input.responseId, containerId: input.containerId, model: input.model, paths });
+  if (!paths?.length)
+    return { attempted: false, repaired: [] as string[], stillMissing: [] as string[], repairResponseId: null };
+  const started = await startRepairTurn(input.upstream, {
+    responseId: input.responseId,
+    containerId: input.containerId,
+    model: input.model,
+    paths,
+  });
   if (!started) return { attempted: true, repaired: [] as string[], stillMissing: paths, repairResponseId: null };
   await t.track({
     tenant: T,
@@ -42,8 +61,18 @@ async function repairFromOutside(input: { responseId: string; containerId: strin
     sweep: true,
   });
   await t.waitForStored(started.id, 20_000);
-  const repaired = await t.adoptRepair({ tenant: T, responseId: input.responseId, repairResponseId: started.id, paths });
-  return { attempted: true, repaired, stillMissing: paths.filter((p) => !repaired.includes(p)), repairResponseId: started.id };
+  const repaired = await t.adoptRepair({
+    tenant: T,
+    responseId: input.responseId,
+    repairResponseId: started.id,
+    paths,
+  });
+  return {
+    attempted: true,
+    repaired,
+    stillMissing: paths.filter((p) => !repaired.includes(p)),
+    repairResponseId: started.id,
+  };
 }
 
 describe("repair", () => {
@@ -72,7 +101,10 @@ describe("repair", () => {
     expect(res.status).toBe(200);
     expect(await sha256Hex(await res.arrayBuffer())).toBe((await sim.truth(after!.file_id!)).sha256);
     // The repair turn really was a forced code-interpreter turn in the same chain, in this container.
-    const truth = (await (await fetch(`https://api.openai.com/__sim/responses/${result.repairResponseId}`)).json()) as { container_id: string; written: { file_id: string }[] };
+    const truth = (await (await fetch(`https://api.openai.com/__sim/responses/${result.repairResponseId}`)).json()) as {
+      container_id: string;
+      written: { file_id: string }[];
+    };
     expect(truth.container_id).toBe(r.containerId);
     expect(truth.written.map((w) => w.file_id)).toEqual([after!.file_id]);
     // One attempt only.

@@ -17,7 +17,9 @@ describe("bounded sweeps", () => {
     await until(async () => (await tracker(ct.id).manifest("resp_budget")).some((e) => e.state === "stored"));
     // The late-registration window closes.
     await alarmAt(ct.id, SWEEP_WINDOW_MS + 1_000);
-    expect((await query<{ sweep_next_at: number | null }>(ct.id, "SELECT sweep_next_at FROM responses"))[0]!.sweep_next_at).toBeNull();
+    expect(
+      (await query<{ sweep_next_at: number | null }>(ct.id, "SELECT sweep_next_at FROM responses"))[0]!.sweep_next_at,
+    ).toBeNull();
     // Written after the window closed: only the final sweep can find it.
     const second = await sim.addFile(ct.id, { path: "/mnt/data/second.txt", size: 900 });
     const before = await sim.counters();
@@ -34,7 +36,10 @@ describe("bounded sweeps", () => {
       [first!.id, "stored"],
       [second.id, "stored"],
     ]);
-    const [row] = await query<{ final_swept_at: number | null; final_sweep_at: number | null }>(ct.id, "SELECT final_swept_at, final_sweep_at FROM container");
+    const [row] = await query<{ final_swept_at: number | null; final_sweep_at: number | null }>(
+      ct.id,
+      "SELECT final_swept_at, final_sweep_at FROM container",
+    );
     expect(row!.final_swept_at).not.toBeNull();
     expect(row!.final_sweep_at).toBeNull();
     // From here on: no container reads at all, whatever the clock does.
@@ -72,7 +77,9 @@ describe("retention", () => {
     expect(Math.abs(Date.parse(day!) - Date.now())).toBeLessThan(DAY);
     const res = await fetchWorker(url);
     expect(res.status).toBe(410);
-    expect(await res.json()).toMatchObject({ error: { code: "file_deleted", message: `This file was deleted by retention on ${day}.` } });
+    expect(await res.json()).toMatchObject({
+      error: { code: "file_deleted", message: `This file was deleted by retention on ${day}.` },
+    });
     // Its link never expires, so the tracker keeps the tombstone (it does not clear itself).
     await alarmAt(ct.id, 400 * DAY);
     expect(await query(ct.id, "SELECT file_id FROM files")).toHaveLength(1);
@@ -92,8 +99,11 @@ describe("retention", () => {
     // After: the object and every row are gone, and no alarm is left.
     await alarmAt(ct.id, 3600_000 + MIN);
     expect(await env.FILES.head(key)).toBeNull();
-    for (const table of ["files", "responses", "citations", "container", "jobs"]) expect(await query(ct.id, `SELECT * FROM ${table}`)).toEqual([]);
-    expect(await runInDurableObject(tracker(ct.id), (_i: ContainerTracker, state) => state.storage.getAlarm())).toBeNull();
+    for (const table of ["files", "responses", "citations", "container", "jobs"])
+      expect(await query(ct.id, `SELECT * FROM ${table}`)).toEqual([]);
+    expect(
+      await runInDurableObject(tracker(ct.id), (_i: ContainerTracker, state) => state.storage.getAlarm()),
+    ).toBeNull();
     expect(await tracker(ct.id).lookup({ tenant: T, fileId: f!.id, version: 1 })).toBeNull();
   });
 });

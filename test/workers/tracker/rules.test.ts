@@ -21,9 +21,17 @@ describe("copy retries", () => {
 
 describe("filters", () => {
   it("recognises scratch files", () => {
-    for (const p of ["/mnt/data/.x", "/mnt/data/__pycache__/m.pyc", "/mnt/data/.ipynb_checkpoints/a.ipynb", "/mnt/data/out.tmp", "/mnt/data/~$book.xlsx", "/mnt/data/a.csv/mnt/data/b.png"]) {
+    for (const p of [
+      "/mnt/data/.x",
+      "/mnt/data/__pycache__/m.pyc",
+      "/mnt/data/.ipynb_checkpoints/a.ipynb",
+      "/mnt/data/out.tmp",
+      "/mnt/data/~$book.xlsx",
+      "/mnt/data/a.csv/mnt/data/b.png",
+    ]) {
       expect(isJunkPath(p)).toBe(true);
     }
-    for (const p of ["/mnt/data/report.csv", "/mnt/data/sub/chart.png", "/mnt/data/a.b.c.txt"]) expect(isJunkPath(p)).toBe(false);
+    for (const p of ["/mnt/data/report.csv", "/mnt/data/sub/chart.png", "/mnt/data/a.b.c.txt"])
+      expect(isJunkPath(p)).toBe(false);
   });
 });

@@ -12,19 +12,48 @@ describe("ContainerTracker", () => {
     const t = tracker(ct.id);
     const ref = { fileId: f.id, cited: "annotation" as const };
     await Promise.all([
-      t.track({ tenant: T, containerId: ct.id, responseId: "resp_a1", responseCreatedAt: f.created_at, refs: [ref], sweep: false }),
-      t.track({ tenant: T, containerId: ct.id, responseId: "resp_a2", responseCreatedAt: f.created_at, refs: [ref], sweep: false }),
+      t.track({
+        tenant: T,
+        containerId: ct.id,
+        responseId: "resp_a1",
+        responseCreatedAt: f.created_at,
+        refs: [ref],
+        sweep: false,
+      }),
+      t.track({
+        tenant: T,
+        containerId: ct.id,
+        responseId: "resp_a2",
+        responseCreatedAt: f.created_at,
+        refs: [ref],
+        sweep: false,
+      }),
     ]);
     const [m1, m2] = await Promise.all([t.waitForStored("resp_a1", 30_000), t.waitForStored("resp_a2", 30_000)]);
     const truth = await sim.truth(f.id);
     for (const m of [m1, m2]) {
       expect(m).toHaveLength(1);
-      expect(m[0]).toMatchObject({ file_id: f.id, version: 1, state: "stored", bytes: truth.bytes, sha256: truth.sha256, cited: ["annotation"], filename: "report.csv", content_type: "text/csv; charset=utf-8" });
+      expect(m[0]).toMatchObject({
+        file_id: f.id,
+        version: 1,
+        state: "stored",
+        bytes: truth.bytes,
+        sha256: truth.sha256,
+        cited: ["annotation"],
+        filename: "report.csv",
+        content_type: "text/csv; charset=utf-8",
+      });
     }
     expect((await sim.counters()).content_fetches[f.id]).toBe(1);
     const obj = await env.FILES.head(`t/default/c/${ct.id}/f/${f.id}/v1`);
     expect(obj?.size).toBe(truth.bytes);
-    expect(obj?.customMetadata).toMatchObject({ tenant: T, container: ct.id, file: f.id, version: "1", path: "/mnt/data/report.csv" });
+    expect(obj?.customMetadata).toMatchObject({
+      tenant: T,
+      container: ct.id,
+      file: f.id,
+      version: "1",
+      path: "/mnt/data/report.csv",
+    });
   });
 
   it("sweeps the listing: assistant output after the response, not user files or junk", async () => {
@@ -35,7 +64,13 @@ describe("ContainerTracker", () => {
       { path: "/mnt/data/__pycache__/x.pyc", size: 10 },
     ]);
     const t = tracker(ct.id);
-    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_sweep", responseCreatedAt: ct.created_at, refs: [] });
+    await t.track({
+      tenant: T,
+      containerId: ct.id,
+      responseId: "resp_sweep",
+      responseCreatedAt: ct.created_at,
+      refs: [],
+    });
     const m = await t.waitForStored("resp_sweep", 30_000);
     expect(m.map((e) => [e.path, e.state, e.cited])).toEqual([["/mnt/data/out.json", "stored", ["listing"]]]);
     // The listing track() made counts as the first sweep (the next is due a second later): every
@@ -45,7 +80,10 @@ describe("ContainerTracker", () => {
       return (await sim.counters()).list_calls[ct.id] === row?.sweep_attempts;
     });
     // The container's state as the API reports it was recorded too.
-    const [row] = await query<{ id: string; status: string; last_active_at: number; expires_after_minutes: number }>(ct.id, "SELECT * FROM container");
+    const [row] = await query<{ id: string; status: string; last_active_at: number; expires_after_minutes: number }>(
+      ct.id,
+      "SELECT * FROM container",
+    );
     expect(row).toMatchObject({ id: ct.id, status: "running", expires_after_minutes: 20 });
     expect(row!.last_active_at).toBeGreaterThanOrEqual(ct.created_at);
   });
@@ -54,18 +92,33 @@ describe("ContainerTracker", () => {
     const ct = await sim.container([{ path: "/mnt/data/first.csv", size: 300 }]);
     const first = ct.files[0]!;
     const t = tracker(ct.id);
-    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_turn1", responseCreatedAt: first.created_at - 1, refs: [] });
+    await t.track({
+      tenant: T,
+      containerId: ct.id,
+      responseId: "resp_turn1",
+      responseCreatedAt: first.created_at - 1,
+      refs: [],
+    });
     // The next turn starts a second later and writes a file nobody cites, while turn 1's window is open.
     await new Promise((r) => setTimeout(r, 1100));
     const second = await sim.addFile(ct.id, { path: "/mnt/data/second.csv", size: 400 });
     expect(second.created_at).toBeGreaterThan(first.created_at);
-    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_turn2", responseCreatedAt: second.created_at, refs: [] });
+    await t.track({
+      tenant: T,
+      containerId: ct.id,
+      responseId: "resp_turn2",
+      responseCreatedAt: second.created_at,
+      refs: [],
+    });
     const m2 = await t.waitForStored("resp_turn2", 30_000);
     expect(m2.map((e) => e.path)).toContain("/mnt/data/second.csv");
     // Turn 1 sweeps again (its window is still open) and sees the new file in the listing.
     const swept = Date.now();
     await until(async () => {
-      const [row] = await query<{ swept_at: number }>(ct.id, "SELECT swept_at FROM responses WHERE response_id = 'resp_turn1'");
+      const [row] = await query<{ swept_at: number }>(
+        ct.id,
+        "SELECT swept_at FROM responses WHERE response_id = 'resp_turn1'",
+      );
       return (row?.swept_at ?? 0) > swept;
     });
     const m1 = await t.waitForStored("resp_turn1", 30_000);
@@ -90,8 +143,12 @@ describe("ContainerTracker", () => {
       ["/mnt/data/late.txt", "pending"],
       ["/mnt/data/never.txt", "pending"],
     ]);
-    expect(await t.resolvePath({ tenant: T, responseId: "resp_late", path: "/mnt/data/never.txt" })).toEqual({ kind: "pending" });
-    await until(async () => (await t.manifest("resp_late")).some((e) => e.path === "/mnt/data/late.txt" && e.state === "stored"));
+    expect(await t.resolvePath({ tenant: T, responseId: "resp_late", path: "/mnt/data/never.txt" })).toEqual({
+      kind: "pending",
+    });
+    await until(async () =>
+      (await t.manifest("resp_late")).some((e) => e.path === "/mnt/data/late.txt" && e.state === "stored"),
+    );
     // Close the sweep window by letting ten minutes pass for the tracker instead of waiting for them.
     await age(ct.id, 10 * 60_000);
     await runDurableObjectAlarm(t);
@@ -100,8 +157,12 @@ describe("ContainerTracker", () => {
       ["/mnt/data/late.txt", "stored", false],
       ["/mnt/data/never.txt", "missing", true],
     ]);
-    expect(await t.resolvePath({ tenant: T, responseId: "resp_late", path: "/mnt/data/never.txt" })).toEqual({ kind: "missing" });
-    expect(await t.resolvePath({ tenant: "other", responseId: "resp_late", path: "/mnt/data/late.txt" })).toEqual({ kind: "unknown" });
+    expect(await t.resolvePath({ tenant: T, responseId: "resp_late", path: "/mnt/data/never.txt" })).toEqual({
+      kind: "missing",
+    });
+    expect(await t.resolvePath({ tenant: "other", responseId: "resp_late", path: "/mnt/data/late.txt" })).toEqual({
+      kind: "unknown",
+    });
   });
 
   it("backs off after a 429 with Retry-After, on the injected clock, and never stores the error body", async () => {
@@ -109,9 +170,19 @@ describe("ContainerTracker", () => {
     const f = ct.files[0]!;
     await sim.fault({ file_id: f.id, kind: "status", status: 429, retry_after: 300, times: 1 });
     const t = tracker(ct.id);
-    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_429", responseCreatedAt: f.created_at, refs: [{ fileId: f.id, cited: "item" }], sweep: false });
+    await t.track({
+      tenant: T,
+      containerId: ct.id,
+      responseId: "resp_429",
+      responseCreatedAt: f.created_at,
+      refs: [{ fileId: f.id, cited: "item" }],
+      sweep: false,
+    });
     const [job] = await until(async () => {
-      const rows = await query<{ attempts: number; next_attempt_at: number; last_error: string }>(ct.id, "SELECT attempts, next_attempt_at, last_error FROM jobs");
+      const rows = await query<{ attempts: number; next_attempt_at: number; last_error: string }>(
+        ct.id,
+        "SELECT attempts, next_attempt_at, last_error FROM jobs",
+      );
       return rows[0]?.attempts === 1 ? rows : null;
     });
     expect(job!.last_error).toContain("429");
@@ -135,7 +206,14 @@ describe("ContainerTracker", () => {
     const f = ct.files[0]!;
     await sim.fault({ file_id: f.id, kind: "status", status: 500, retry_after: 3600, times: 1 });
     const t = tracker(ct.id);
-    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_lost", responseCreatedAt: f.created_at, refs: [{ fileId: f.id, cited: "annotation" }], sweep: false });
+    await t.track({
+      tenant: T,
+      containerId: ct.id,
+      responseId: "resp_lost",
+      responseCreatedAt: f.created_at,
+      refs: [{ fileId: f.id, cited: "annotation" }],
+      sweep: false,
+    });
     await until(async () => (await query<{ attempts: number }>(ct.id, "SELECT attempts FROM jobs"))[0]?.attempts === 1);
     await sim.expire(ct.id);
     await age(ct.id, 2 * 3600_000);
@@ -151,7 +229,11 @@ describe("ContainerTracker", () => {
     const t = tracker(ct.id);
     await t.open({ tenant: T, containerId: ct.id, responseId: "resp_own" });
     // Called on the instance: an error thrown across RPC is also reported as unhandled by the pool.
-    await expect(runInDurableObject(t, (inst: ContainerTracker) => inst.open({ tenant: "intruder", containerId: ct.id, responseId: "resp_x" }))).rejects.toThrow(/another tenant/);
+    await expect(
+      runInDurableObject(t, (inst: ContainerTracker) =>
+        inst.open({ tenant: "intruder", containerId: ct.id, responseId: "resp_x" }),
+      ),
+    ).rejects.toThrow(/another tenant/);
     expect(await t.manifest("resp_x")).toEqual([]);
   });
 
@@ -160,7 +242,13 @@ describe("ContainerTracker", () => {
     const t = tracker(ct.id);
     await t.open({ tenant: T, containerId: ct.id, responseId: "resp_fig" });
     const bytes = new Uint8Array([137, 80, 78, 71, 1, 2, 3]);
-    const e = await t.storeInline({ tenant: T, responseId: "resp_fig", filename: "figure-1.png", contentType: "image/png", bytes });
+    const e = await t.storeInline({
+      tenant: T,
+      responseId: "resp_fig",
+      filename: "figure-1.png",
+      contentType: "image/png",
+      bytes,
+    });
     expect(e).toMatchObject({ state: "stored", bytes: 7, cited: ["figure"], path: "/mnt/data/figure-1.png" });
     const obj = await env.FILES.get(`t/default/r/resp_fig/i/${e.sha256}`);
     expect(new Uint8Array(await obj!.arrayBuffer())).toEqual(bytes);
@@ -184,20 +272,34 @@ describe("ContainerTracker claims", () => {
       ],
     });
     expect(m.map((e) => [e.file_id, e.path])).toEqual([[f.id, "/mnt/data/cited.csv"]]);
-    expect(await t.resolvePath({ tenant: T, responseId: "resp_claim", path: "/mnt/data/cited.csv" })).toEqual({ kind: "file", containerId: ct.id, fileId: f.id, version: 1 });
+    expect(await t.resolvePath({ tenant: T, responseId: "resp_claim", path: "/mnt/data/cited.csv" })).toEqual({
+      kind: "file",
+      containerId: ct.id,
+      fileId: f.id,
+      version: 1,
+    });
   });
 });
 
 describe("ContainerTracker with many files", () => {
   it("copies 30 swept files, each fetched once", { timeout: 60_000 }, async () => {
-    const ct = await sim.container(Array.from({ length: 30 }, (_, i) => ({ path: `/mnt/data/part-${i}.json`, size: 1000 + i })));
+    const ct = await sim.container(
+      Array.from({ length: 30 }, (_, i) => ({ path: `/mnt/data/part-${i}.json`, size: 1000 + i })),
+    );
     const t = tracker(ct.id);
-    await t.track({ tenant: T, containerId: ct.id, responseId: "resp_many", responseCreatedAt: ct.created_at, refs: [] });
+    await t.track({
+      tenant: T,
+      containerId: ct.id,
+      responseId: "resp_many",
+      responseCreatedAt: ct.created_at,
+      refs: [],
+    });
     const m = await t.waitForStored("resp_many", 50_000);
     expect(m).toHaveLength(30);
     expect(m.every((e) => e.state === "stored")).toBe(true);
     const fetches = (await sim.counters()).content_fetches;
     expect(ct.files.map((f) => fetches[f.id])).toEqual(ct.files.map(() => 1));
-    for (const f of ct.files.slice(0, 3)) expect(m.find((e) => e.file_id === f.id)?.sha256).toBe((await sim.truth(f.id)).sha256);
+    for (const f of ct.files.slice(0, 3))
+      expect(m.find((e) => e.file_id === f.id)?.sha256).toBe((await sim.truth(f.id)).sha256);
   });
 });

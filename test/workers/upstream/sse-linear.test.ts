@@ -89,7 +89,8 @@ describe("the streamed-answer recorder reads events with the same parser", () =>
 
   it.each([1, 2, 4, 8])("records the ids around a %i MiB event in 16 KiB chunks, in linear work", async (mib) => {
     const created = 'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_big"}}\n\n';
-    const item = 'event: response.output_item.added\ndata: {"type":"response.output_item.added","item":{"type":"code_interpreter_call","container_id":"cntr_big"}}\n\n';
+    const item =
+      'event: response.output_item.added\ndata: {"type":"response.output_item.added","item":{"type":"code_interpreter_call","container_id":"cntr_big"}}\n\n';
     const text = created + deltaEvent(mib * MiB) + item;
     const { recorded, passed, bytes, work } = await run(text, 16 * KiB);
     expect(passed).toBe(bytes);

@@ -20,7 +20,9 @@ async function decode(chunks: Uint8Array[]): Promise<SseFrame[]> {
 }
 
 function cutBytes(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((f) => Math.floor(f * bytes.length)))].filter((p) => p > 0 && p < bytes.length).sort((a, b) => a - b);
+  const points = [...new Set(cuts.map((f) => Math.floor(f * bytes.length)))]
+    .filter((p) => p > 0 && p < bytes.length)
+    .sort((a, b) => a - b);
   const out: Uint8Array[] = [];
   let at = 0;
   for (const p of [...points, bytes.length]) {
@@ -35,7 +37,8 @@ const enc = new TextEncoder();
 describe("SSE", () => {
   it("parses CRLF, CR and LF endings, comments, multi-line data and a missing space", () => {
     const p = new SseParser();
-    const text = ": comment\r\nevent: a\r\ndata: one\r\ndata:two\r\n\r\nevent: b\rdata: x\r\rdata: {\"k\":1}\n\nid: 7\nretry: 100\ndata\n\n";
+    const text =
+      ': comment\r\nevent: a\r\ndata: one\r\ndata:two\r\n\r\nevent: b\rdata: x\r\rdata: {"k":1}\n\nid: 7\nretry: 100\ndata\n\n';
     expect([...p.push(text), ...p.finish()]).toEqual([
       { event: "a", data: "one\ntwo" },
       { event: "b", data: "x" },
@@ -51,17 +54,25 @@ describe("SSE", () => {
 
   it("survives chunks cut anywhere, inside UTF-8 characters and data lines (property)", async () => {
     const frame = fc.record(
-      { event: fc.string({ unit: "grapheme" }).map((s) => s.replace(/[\r\n]/g, "")), data: fc.string({ unit: "grapheme" }) },
+      {
+        event: fc.string({ unit: "grapheme" }).map((s) => s.replace(/[\r\n]/g, "")),
+        data: fc.string({ unit: "grapheme" }),
+      },
       { requiredKeys: ["data"] },
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(frame, { maxLength: 8 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 40 }), fc.boolean(), async (frames, cuts, crlf) => {
-        let text = frames.map(formatSse).join("");
-        if (crlf) text = text.replace(/\n/g, "\r\n");
-        const parsed = await decode(cutBytes(enc.encode(text), cuts));
-        // Data lines join with \n whatever the line ending was.
-        expect(parsed).toEqual(frames.map((f) => ({ ...f, data: f.data.replace(/\r\n|\r/g, "\n") })));
-      }),
+      fc.asyncProperty(
+        fc.array(frame, { maxLength: 8 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 40 }),
+        fc.boolean(),
+        async (frames, cuts, crlf) => {
+          let text = frames.map(formatSse).join("");
+          if (crlf) text = text.replace(/\n/g, "\r\n");
+          const parsed = await decode(cutBytes(enc.encode(text), cuts));
+          // Data lines join with \n whatever the line ending was.
+          expect(parsed).toEqual(frames.map((f) => ({ ...f, data: f.data.replace(/\r\n|\r/g, "\n") })));
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -14,7 +14,12 @@ export interface HostServer {
   close(): Promise<void>;
 }
 
-export type Handler = (req: { method: string; url: string; headers: IncomingHttpHeaders; body: string }) =>
+export type Handler = (req: {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}) =>
   | { status?: number; headers?: Record<string, string>; body: string | Uint8Array | AsyncIterable<string> }
   | undefined;
 
@@ -26,7 +31,12 @@ export async function startHost(port: number, handler?: Handler): Promise<HostSe
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     hits.push(`${req.method} ${req.url}`);
-    const custom = handler?.({ method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+    const custom = handler?.({
+      method: req.method ?? "GET",
+      url: req.url ?? "/",
+      headers: req.headers,
+      body: Buffer.concat(chunks).toString("utf8"),
+    });
     if (custom) {
       res.writeHead(custom.status ?? 200, custom.headers ?? {});
       if (typeof custom.body === "string" || custom.body instanceof Uint8Array) res.end(custom.body);

@@ -38,7 +38,12 @@ export async function startUnsandbox(settings: (origin: string) => Record<string
     PATH: [join(REPO_ROOT, "node_modules", ".bin"), process.env.PATH ?? ""].join(delimiter),
   });
   // Its own process group; start.mjs stops its wrangler children (their own groups) on SIGTERM.
-  const child = spawn("node", ["scripts/start.mjs"], { cwd: REPO_ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("node", ["scripts/start.mjs"], {
+    cwd: REPO_ROOT,
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
