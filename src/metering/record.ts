@@ -14,7 +14,7 @@ import type { Bindings } from "../config";
 import { errorFields, logEvent } from "../log";
 import { meterFor } from "./meter-stub";
 import type { UsageEntry } from "./meter";
-import { ISOLATE_SOURCE, shardName, shardOf } from "./shards";
+import { isolateSource, shardName, shardOf } from "./shards";
 import { cleanDelta, dayOf, type UsageDelta } from "./usage";
 
 export { meterFor } from "./meter-stub";
@@ -77,7 +77,7 @@ async function flush(env: Pick<Bindings, "USAGE_METER">, p: Pending): Promise<vo
 async function send(env: Pick<Bindings, "USAGE_METER">, batch: Batch, p: Pending): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await meterFor(env, shardName(batch.tenant, shardOf(ISOLATE_SOURCE))).apply(batch.tenant, batch.entries);
+      await meterFor(env, shardName(batch.tenant, shardOf(isolateSource()))).apply(batch.tenant, batch.entries);
       return;
     } catch (err) {
       logEvent("error", "metering_error", { tenant: batch.tenant, attempt, ...errorFields(err) });

@@ -35,8 +35,17 @@ export function shardOf(source: string): number {
   return (h >>> 0) % METER_SHARDS;
 }
 
-/** This isolate's name as a writer (a random one: isolates spread over the shards). */
-export const ISOLATE_SOURCE = `isolate:${crypto.randomUUID()}`;
+let isolateSource_: string | undefined;
+
+/**
+ * This isolate's name as a writer (a random one: isolates spread over the shards). Made on first
+ * use, because the Workers runtime refuses random values in global scope
+ * (https://developers.cloudflare.com/workers/runtime-apis/handlers/).
+ */
+export function isolateSource(): string {
+  isolateSource_ ??= `isolate:${crypto.randomUUID()}`;
+  return isolateSource_;
+}
 
 /** Pure: one report from the reports of every shard. */
 export function sumReports(tenant: string, from: string | null, to: string | null, parts: UsageReport[]): UsageReport {
