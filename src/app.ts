@@ -26,6 +26,8 @@ export interface DecodedIds {
 export interface AppVariables {
   config: Config;
   requestId: string;
+  /** Set when a step after upstream answered was skipped for overload (`x-unsandbox-degraded`). */
+  degraded?: string;
   /** The tenant the caller acts for; single-tenant mode has exactly one, `default`. */
   tenant: string;
   /**

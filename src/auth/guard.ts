@@ -4,11 +4,13 @@
  * reach (auth/route-policy.ts), refuses ids in the path or in a `POST /v1/responses` body that
  * the caller does not own (tenants/ownership.ts), applies a publishable key's forced settings
  * (auth/widget-policy.ts), and records the ids that a creating call's answer reveals (its JSON,
- * or the events of a streamed response: auth/record-stream.ts).
+ * or, for a created response, what the response pipeline decoded: `ownerRecorder`).
  *
  * The body is read here (auth/request-body.ts) and put back on the request for the route.
  * For publishable keys the request is replaced by one carrying the forced body.
  */
+import { errorFields, logEvent } from "../log";
+import { classifyOverload } from "../overload";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv, DecodedIds } from "../app";
@@ -27,7 +29,6 @@ import { itemIdsIn } from "./answer-ids";
 import { idsInForm, idsInOtherBody, idsInResponsesBody, type NamedId } from "./body-ids";
 import { getCaller, ownedBy, ownerOf, type Caller } from "./caller";
 import { markResponsesBodyChecked } from "./checked";
-import { recordingStream } from "./record-stream";
 import { readBody, readJson } from "./request-body";
 import { pathSegments, routePolicy } from "./route-policy";
 import { applyWidgetPolicy } from "./widget-policy";
@@ -47,7 +48,6 @@ const MULTIPART_ROUTES = new Set(["/v1/containers", "/v1/containers/:container/f
  * the way in, so what they list is the caller's).
  */
 const ITEM_ANSWERS = new Set([
-  "POST /v1/responses",
   "GET /v1/responses/:response",
   "GET /v1/responses/:response/input_items",
   "POST /v1/conversations/:conversation/items",
@@ -75,8 +75,14 @@ export const guard = createMiddleware<AppEnv>(async (c, next) => {
 
   // The body checks follow the route that matched, never a compare on the URL as written.
   const route = decision.route?.path;
-  if (c.req.method === "POST" && route === "/v1/responses") await checkResponsesBody(c, caller);
-  else if (c.req.method === "POST" && route && BODY_ID_ROUTES.has(route) && needsLookups(caller)) {
+  const createsResponse = c.req.method === "POST" && route === "/v1/responses";
+  if (createsResponse) {
+    await checkResponsesBody(c, caller);
+    // A created response's ids are recorded from what the response pipeline decoded, before the
+    // answer or the event that reveals them goes out: no second parse of the answer or its stream.
+    const recorder = ownerRecorder(c, caller);
+    if (recorder) c.set("onDecoded", recorder);
+  } else if (c.req.method === "POST" && route && BODY_ID_ROUTES.has(route) && needsLookups(caller)) {
     const body = await readBody(c, MULTIPART_ROUTES.has(route));
     if (body.kind === "json") await checkOwners(c, caller, idsInOtherBody(route, body.value));
     else if (body.kind === "form") await checkOwners(c, caller, idsInForm(body.fields));
@@ -85,19 +91,15 @@ export const guard = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   // Nothing ever reads the single-tenant secret key's records (ids nobody recorded are its own,
   // and every other caller is refused them), so its answers cost no ownership write.
-  if (!needsLookups(caller)) return;
+  const degraded = c.get("degraded");
+  if (degraded) c.res.headers.set("x-unsandbox-degraded", degraded);
+  if (!needsLookups(caller) || createsResponse) return;
 
   const creates = decision.route?.creates;
   const type = c.res.headers.get("content-type") ?? "";
   const revealsItems = route !== undefined && ITEM_ANSWERS.has(`${c.req.method} ${route}`);
   if ((creates || revealsItems) && c.res.ok && type.includes("application/json")) {
     await recordAnswer(c, caller, creates, revealsItems);
-  } else if (creates === "response" && c.res.ok && type.includes("text/event-stream") && c.res.body) {
-    const items = itemBatcher(c.env, ownerOf(caller));
-    const body = recordingStream(c.res.body, (kind, id) =>
-      kind === "item" ? items(id) : recordOwner(c.env, ownedBy(caller, kind, id)),
-    );
-    c.res = new Response(body, c.res);
   }
 });
 
@@ -134,12 +136,23 @@ export async function checkResponsesCreate(c: Context<AppEnv>, caller: Caller, b
  */
 export function ownerRecorder(c: Context<AppEnv>, caller: Caller): ((ids: DecodedIds) => Promise<unknown>) | undefined {
   if (!needsLookups(caller)) return undefined;
+  // The answer exists once upstream ran: an overloaded ledger costs the record, never the answer
+  // (marked degraded, as app.ts marks an answer whose later step failed).
   return (ids) =>
     Promise.all([
       ...(ids.responseId ? [recordOwner(c.env, ownedBy(caller, "response", ids.responseId))] : []),
       ...ids.containerIds.map((id) => recordOwner(c.env, ownedBy(caller, "container", id))),
       ...(ids.itemIds.length ? [recordItems(c.env, ownerOf(caller), ids.itemIds)] : []),
-    ]);
+    ]).catch((err: unknown) => {
+      const overload = classifyOverload(err);
+      if (!overload) throw err;
+      c.set("degraded", overload.kind);
+      logEvent("warn", "owner_record_degraded", {
+        requestId: c.get("requestId"),
+        kind: overload.kind,
+        ...errorFields(err),
+      });
+    });
 }
 
 /**
@@ -168,26 +181,6 @@ async function recordAnswer(
   }
   if (revealsItems) records.push(recordItems(c.env, ownerOf(caller), itemIdsIn(data)));
   await Promise.all(records);
-}
-
-/**
- * Item ids found in one stream event arrive one `record` call each, synchronously; they are
- * written together, one call per event, so a response with many items costs one write.
- */
-function itemBatcher(env: Bindings, owner: Owner): (id: string) => Promise<void> {
-  let batch: string[] | null = null;
-  let written: Promise<void> = Promise.resolve();
-  return (id) => {
-    if (!batch) {
-      const ids: string[] = (batch = []);
-      written = Promise.resolve().then(() => {
-        batch = null;
-        return recordItems(env, owner, ids);
-      });
-    }
-    batch.push(id);
-    return written;
-  };
 }
 
 function asObject(body: unknown): Record<string, unknown> {

@@ -9,7 +9,7 @@
  * CRLF, LF or CR; `:` lines are comments; several `data:` lines join with `\n`; one space after
  * the colon is dropped. OpenAI sends `event:` + one `data:` line per event and no `[DONE]`
  * (https://platform.openai.com/docs/api-reference/responses-streaming), but nothing here depends
- * on that. This is the one SSE parser: the relay, the owner recorder (src/auth/record-stream.ts)
+ * on that. This is the one SSE parser: the relay, the response pipeline's stream session
  * and the widget (widget/src/sse.ts) all read streams with it.
  */
 

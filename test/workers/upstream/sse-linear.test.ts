@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { recordingStream } from "../../../src/auth/record-stream";
 import { SseParser, type SseFrame } from "../../../src/upstream/sse";
-import type { OwnedKind } from "../../../src/tenants/ownership";
 
 /**
  * Work is counted (characters the parser examines or copies), never timed. A parser that keeps
@@ -60,49 +58,5 @@ describe("the SSE parser does linear work", () => {
     expect(frames).toHaveLength(20_000);
     expect(frames[19_999]).toEqual({ data: "19999" });
     expect(work).toBeLessThanOrEqual(BOUND * text.length);
-  });
-});
-
-describe("the streamed-answer recorder reads events with the same parser", () => {
-  const enc = new TextEncoder();
-
-  async function run(text: string, chunkBytes: number, parser = new SseParser()) {
-    const bytes = enc.encode(text);
-    let at = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull(c) {
-        if (at >= bytes.length) return c.close();
-        c.enqueue(bytes.slice(at, at + chunkBytes));
-        at += chunkBytes;
-      },
-    });
-    const recorded: [OwnedKind | "item", string][] = [];
-    const reader = recordingStream(body, async (kind, id) => void recorded.push([kind, id]), parser).getReader();
-    let passed = 0;
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      passed += value.byteLength;
-    }
-    return { recorded, passed, bytes: bytes.length, work: parser.work };
-  }
-
-  it.each([1, 2, 4, 8])("records the ids around a %i MiB event in 16 KiB chunks, in linear work", async (mib) => {
-    const created = 'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_big"}}\n\n';
-    const item =
-      'event: response.output_item.added\ndata: {"type":"response.output_item.added","item":{"type":"code_interpreter_call","container_id":"cntr_big"}}\n\n';
-    const text = created + deltaEvent(mib * MiB) + item;
-    const { recorded, passed, bytes, work } = await run(text, 16 * KiB);
-    expect(passed).toBe(bytes);
-    expect(recorded).toEqual([
-      ["response", "resp_big"],
-      ["container", "cntr_big"],
-    ]);
-    expect(work).toBeLessThanOrEqual(BOUND * text.length);
-  });
-
-  it("records an event that ends with CR line ends, as a client's parser reads it", async () => {
-    const { recorded } = await run('data: {"type":"response.created","response":{"id":"resp_cr"}}\r\r', 5);
-    expect(recorded).toEqual([["response", "resp_cr"]]);
   });
 });
