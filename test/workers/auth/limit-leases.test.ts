@@ -20,6 +20,8 @@ import { BASE, ENVS, makeTenant, sleep, type TestTenant } from "../support/tenan
 /** A RATE_COUNTER namespace of its own (one isolate's leases), counting calls per scope prefix. */
 function isolate() {
   const calls: Record<string, number> = {};
+  /** Scope prefixes whose counter fails like an overloaded Durable Object. */
+  const overloaded = new Set<string>();
   const ns = {
     getByName: (name: string) => {
       const stub = env.RATE_COUNTER.getByName(name) as unknown as Record<string, (...a: unknown[]) => unknown>;
@@ -29,6 +31,10 @@ function isolate() {
             ? (...args: unknown[]) => {
                 const scope = name.split(":")[0]!;
                 calls[scope] = (calls[scope] ?? 0) + 1;
+                if (overloaded.has(scope))
+                  return Promise.reject(
+                    Object.assign(new Error("Durable Object is overloaded."), { overloaded: true }),
+                  );
                 return target[prop]!(...args);
               }
             : Reflect.get(target, prop),
@@ -44,7 +50,7 @@ function isolate() {
     await waitOnExecutionContext(ctx);
     return res;
   };
-  return { calls, fetchAs };
+  return { calls, overloaded, fetchAs };
 }
 type Isolate = ReturnType<typeof isolate>;
 
@@ -174,5 +180,22 @@ describe("rate limits in leases", () => {
     expect(other).toEqual([]);
     expect(ok).toBeLessThanOrEqual(30);
     expect(ok).toBeGreaterThanOrEqual(30 - 3 * 2);
+  });
+
+  it("an overloaded daily-cap counter answers 503 with Retry-After to every waiting create, and takes nothing", async () => {
+    const t = await makeTenant({ widget: { per_ip_per_minute: 100, daily_cap: 100, per_ip_daily_cap: 1 } });
+    const iso = isolate();
+    const s = await visitorSession(iso, t, "198.51.100.80");
+    iso.overloaded.add("day");
+    const res = await Promise.all(Array.from({ length: 10 }, (_, i) => create(iso, t, s, `198.51.100.${80 + i}`)));
+    for (const r of res) {
+      expect(r.status).toBe(503);
+      expect(r.headers.get("retry-after")).toBe("5");
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe("overloaded");
+    }
+    // Each address's one create of the day, taken by the first stage, was given back.
+    iso.overloaded.clear();
+    expect((await create(iso, t, s, "198.51.100.80")).status).toBe(200);
+    expect((await create(iso, t, s, "198.51.100.80")).status).toBe(429);
   });
 });
