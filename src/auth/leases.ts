@@ -16,10 +16,14 @@
  *   than the limit.
  * - A refusal is remembered for at most REFUSAL_CACHE_MS, so a refused flood does not reach the
  *   counter on every request.
+ * - A call that does not answer within RENEW_DEADLINE_MS answers its waiting requests 503 with
+ *   `Retry-After` (src/overload.ts) and lets the next request call again: a shared call must not
+ *   hold every request of the scope, for instance when the request that made it went away.
  * - At most MAX_SCOPES scopes per isolate (the names carry client addresses, which anyone picks):
  *   past that, the least recently used idle scope is forgotten (its units lost, never reused).
  */
 import type { LeaseResult, RateCounter, Returned } from "../tenants/rate-counter";
+import { overloadError, UNAVAILABLE_RETRY_AFTER_S } from "../overload";
 import { leaseWant, REFUSAL_CACHE_MS } from "../tenants/lease-policy";
 
 type Counters = DurableObjectNamespace<RateCounter>;
@@ -54,6 +58,8 @@ export interface Counted {
 export type Taken = { ok: true; lease: Lease } | { ok: false; limit: number; retryAfterMs: number };
 
 export const MAX_SCOPES = 10_000;
+/** Longest a request waits for its scope's counter before answering 503 (it never waits when units are held). */
+export const RENEW_DEADLINE_MS = 5_000;
 
 const heldBy = new WeakMap<object, Map<string, Held>>();
 
@@ -95,8 +101,12 @@ export async function take(ns: Counters, scope: Counted): Promise<Taken> {
     h.waiting++;
     let brought: Lease | null;
     try {
-      h.renewing ??= renew(ns, scope, h).finally(() => (h.renewing = null));
-      brought = await h.renewing;
+      const call = (h.renewing ??= renew(ns, scope, h).finally(() => {
+        if (h.renewing === call) h.renewing = null;
+      }));
+      brought = await withinDeadline(call, () => {
+        if (h.renewing === call) h.renewing = null;
+      });
     } finally {
       h.waiting--;
     }
@@ -105,6 +115,26 @@ export async function take(ns: Counters, scope: Counted): Promise<Taken> {
       brought.left--;
       return { ok: true, lease: brought };
     }
+  }
+}
+
+/**
+ * `call`, or a 503 `temporarily_unavailable` after RENEW_DEADLINE_MS: a call shared by requests
+ * (single-flight) must not hold all of them when it hangs, for instance when the request that
+ * made it went away. `giveUp` lets the next request make a call of its own.
+ */
+async function withinDeadline<T>(call: Promise<T>, giveUp: () => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      giveUp();
+      reject(overloadError({ kind: "unavailable", retryAfterS: UNAVAILABLE_RETRY_AFTER_S }));
+    }, RENEW_DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([call, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -14,7 +14,10 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import { SESSION_HEADER } from "../../../src/auth/authenticate";
 import app from "../../../src/index";
+import { RENEW_DEADLINE_MS } from "../../../src/auth/leases";
 import { MAX_LEASE, REFUSAL_CACHE_MS } from "../../../src/tenants/lease-policy";
+import { RateCounter } from "../../../src/tenants/rate-counter";
+import { countCalls } from "../support/calls";
 import { BASE, ENVS, makeTenant, sleep, type TestTenant } from "../support/tenants";
 
 /** A RATE_COUNTER namespace of its own (one isolate's leases), counting calls per scope prefix. */
@@ -197,5 +200,28 @@ describe("rate limits in leases", () => {
     iso.overloaded.clear();
     expect((await create(iso, t, s, "198.51.100.80")).status).toBe(200);
     expect((await create(iso, t, s, "198.51.100.80")).status).toBe(429);
+  });
+
+  it("a counter that does not answer holds its waiting requests no longer than RENEW_DEADLINE_MS, then 503", async () => {
+    const t = await makeTenant({ limits: { requests_per_minute: 100 } });
+    const iso = isolate();
+    const counter = countCalls(RateCounter, ["lease"]);
+    try {
+      counter.hold("lease");
+      const started = Date.now();
+      const res = await Promise.all(Array.from({ length: 5 }, () => iso.fetchAs(t.secret, "/v1/models")));
+      expect(Date.now() - started).toBeLessThan(RENEW_DEADLINE_MS + 2_000);
+      for (const r of res) {
+        expect(r.status).toBe(503);
+        expect(r.headers.get("retry-after")).toBe("1");
+        expect(((await r.json()) as { error: { code: string } }).error.code).toBe("temporarily_unavailable");
+      }
+      // One shared call, not five.
+      expect(counter.calls.lease).toBe(1);
+      counter.release();
+      expect((await iso.fetchAs(t.secret, "/v1/models")).status).toBe(200);
+    } finally {
+      counter.restore();
+    }
   });
 });
