@@ -1,9 +1,14 @@
 /**
  * @module auth/limits
  * Rate limits for one request. Every limit holds in any window of its length (a sliding window:
- * tenants/sliding-window.ts), exactly under concurrency (one Durable Object counter per scope:
- * tenants/rate-counter.ts). Nothing is counted when nothing is configured, so the single-tenant
- * default (no limits on the secret key) costs no round trip.
+ * tenants/sliding-window.ts) under any concurrency, and is never exceeded: each scope has one
+ * Durable Object counter (tenants/rate-counter.ts), and isolates take its units in leases, counted
+ * when granted, spent one per request (auth/leases.ts). So a popular scope (a tenant's or key's
+ * requests per minute, a widget key's daily cap) takes about one counter call per busy isolate
+ * per lease, not one per request. The approximation is on the safe side: units an isolate holds
+ * and does not use are unavailable elsewhere for a while (bounds: tenants/lease-policy.ts).
+ * Nothing is counted when nothing is configured, so the single-tenant default (no limits on the
+ * secret key) costs no round trip.
  *
  * Every request counts against the tenant's and the key's `requests_per_minute`. A publishable
  * key is public, so its limits are shaped so that nobody holding it can use up what real visitors
@@ -27,10 +32,10 @@
  */
 import type { Bindings } from "../config";
 import { UnsandboxError } from "../errors";
-import type { HitResult } from "../tenants/rate-counter";
 import type { WidgetSettings } from "../tenants/schema";
 import type { Caller } from "./caller";
 import { addressBucket } from "./client-address";
+import { giveBack, type Lease, take } from "./leases";
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -144,18 +149,24 @@ export function enforceCreateLimits(env: Bindings, caller: Caller, ip: string): 
 /** Counts in each stage in turn; on a refusal, takes back what every stage counted and throws. */
 async function countIn(env: Bindings, stages: Scope[][]): Promise<void> {
   const ns = env.RATE_COUNTER;
-  const counted: [Scope, HitResult][] = [];
+  const counted: [Scope, Lease][] = [];
   for (const stage of stages) {
-    const results: HitResult[] = await Promise.all(stage.map((s) => ns.getByName(s.name).hit(s.limit, s.windowMs)));
-    stage.forEach((s, i) => counted.push([s, results[i]!]));
-    const refused = results.findIndex((r) => !r.ok);
-    if (refused < 0) continue;
-    // A refused request uses no budget anywhere: give back what the other scopes counted.
-    await Promise.all(counted.map(([s, r]) => (r.ok ? ns.getByName(s.name).undo(r.bucket) : undefined)));
-    const r = results[refused]!;
-    throw new UnsandboxError(429, `Rate limit reached: ${stage[refused]!.what} (${r.limit}). Try again later.`, {
+    const results = await Promise.allSettled(stage.map((s) => take(ns, s)));
+    let refused: { scope: Scope; limit: number; retryAfterMs: number } | null = null;
+    let failure: { reason: unknown } | null = null;
+    for (const [i, r] of results.entries()) {
+      if (r.status === "rejected") failure ??= r;
+      else if (r.value.ok) counted.push([stage[i]!, r.value.lease]);
+      else refused ??= { scope: stage[i]!, ...r.value };
+    }
+    if (!failure && !refused) continue;
+    // A refused (or failed) request uses no budget anywhere: give back what the other scopes counted.
+    for (const [s, lease] of counted) giveBack(ns, s.name, lease);
+    if (failure) throw failure.reason;
+    const { scope, limit, retryAfterMs } = refused!;
+    throw new UnsandboxError(429, `Rate limit reached: ${scope.what} (${limit}). Try again later.`, {
       code: "rate_limit_exceeded",
-      headers: { "retry-after": String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))) },
+      headers: { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
     });
   }
 }

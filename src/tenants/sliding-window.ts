@@ -15,6 +15,12 @@
  * counted when `a` was admitted, which needed fewer than `limit` of them. The price is caution:
  * a request may be refused up to one bucket (1/60 of the window: 1 s of a minute) earlier than a
  * timestamp log would. The state is at most `BUCKETS + 1` rows whatever the limit.
+ *
+ * `grant` admits several requests at once (a lease, tenants/lease-policy.ts), all counted in the
+ * current bucket as if admitted now. The rule still holds in every window as long as each unit
+ * is used before its bucket ends (the lease ends there): a unit used at `u` sits in a bucket that
+ * ends after `u`, so it was counted by every later grant whose window reaches back to `u`, exactly
+ * as if it had been admitted at `u`. A unit given back unused is taken off its bucket.
  */
 
 /** Buckets per window. */
@@ -40,25 +46,48 @@ export function bucketMs(windowMs: number): number {
   return Math.max(1, Math.floor(windowMs / BUCKETS));
 }
 
+/** A lease of `granted` requests at once (tenants/lease-policy.ts), or a refusal. */
+export type Grant =
+  | {
+      ok: true;
+      granted: number;
+      /** What is left in the window after this grant. */
+      remaining: number;
+      /** The bucket the grant was counted in (to take units back), and when it ends. */
+      bucket: number;
+      bucketEnd: number;
+      buckets: Bucket[];
+    }
+  | { ok: false /** ms until a request would be admitted */; retryAfterMs: number; buckets: Bucket[] };
+
 /**
- * Decides one request at `now`. `buckets` is the stored state (any order); the result's
- * `buckets` is the state to store: the buckets still overlapping the window, plus this request
- * when admitted. A refused request is not counted.
- * @example decide([], 0, 3, 60_000) // { ok: true, remaining: 2, bucket: 0, buckets: [{ start: 0, count: 1 }] }
+ * Grants up to `want` requests at `now` (at least 1 when any is left; never more than
+ * `cap(available)`), all counted in the current bucket. `buckets` is the stored state (any
+ * order); the result's `buckets` is the state to store: the buckets still overlapping the window,
+ * plus the grant. A refusal counts nothing.
  */
-export function decide(buckets: readonly Bucket[], now: number, limit: number, windowMs: number): Decision {
+export function grant(
+  buckets: readonly Bucket[],
+  now: number,
+  limit: number,
+  windowMs: number,
+  want: number,
+  cap: (available: number) => number = () => Number.POSITIVE_INFINITY,
+): Grant {
   const size = bucketMs(windowMs);
   // A bucket is counted while it overlaps (now - windowMs, now].
   const live = buckets.filter((b) => b.start + size > now - windowMs && b.count > 0).sort((a, b) => a.start - b.start);
   const used = live.reduce((n, b) => n + b.count, 0);
   if (used < limit) {
+    const available = limit - used;
+    const n = Math.max(1, Math.min(Number.isFinite(want) ? Math.floor(want) : 1, available, cap(available)));
     const start = now - (now % size);
     const last = live.at(-1);
     const kept =
       last && last.start === start
-        ? [...live.slice(0, -1), { start, count: last.count + 1 }]
-        : [...live, { start, count: 1 }];
-    return { ok: true, remaining: limit - used - 1, bucket: start, buckets: kept };
+        ? [...live.slice(0, -1), { start, count: last.count + n }]
+        : [...live, { start, count: n }];
+    return { ok: true, granted: n, remaining: available - n, bucket: start, bucketEnd: start + size, buckets: kept };
   }
   // Refused: buckets leave the window oldest first; the first moment fewer than `limit` remain.
   let remaining = used;
@@ -67,4 +96,13 @@ export function decide(buckets: readonly Bucket[], now: number, limit: number, w
     if (remaining < limit) return { ok: false, retryAfterMs: b.start + size + windowMs - now, buckets: live };
   }
   return { ok: false, retryAfterMs: windowMs, buckets: live }; // unreachable: `live` sums to `used`
+}
+
+/**
+ * Decides one request at `now`: a grant of one.
+ * @example decide([], 0, 3, 60_000) // { ok: true, remaining: 2, bucket: 0, buckets: [{ start: 0, count: 1 }] }
+ */
+export function decide(buckets: readonly Bucket[], now: number, limit: number, windowMs: number): Decision {
+  const g = grant(buckets, now, limit, windowMs, 1);
+  return g.ok ? { ok: true, remaining: g.remaining, bucket: g.bucket, buckets: g.buckets } : g;
 }

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { addressBucket } from "../../src/auth/client-address";
-import { BUCKETS, bucketMs, decide, type Bucket } from "../../src/tenants/sliding-window";
+import { LEASE_MAX_MS, leaseCap, leaseTtl, leaseWant, MAX_LEASE } from "../../src/tenants/lease-policy";
+import { BUCKETS, bucketMs, decide, grant, type Bucket } from "../../src/tenants/sliding-window";
 
 const MINUTE = 60_000;
 
@@ -69,6 +70,58 @@ describe("sliding window", () => {
     const DAY = 86_400_000;
     const times = [DAY - 60_000, DAY - 1_000, DAY + 1_000, DAY + 60_000, 2 * DAY + 60_000];
     expect(run(times, 2, DAY).map((d) => d.ok)).toEqual([true, true, false, false, true]);
+  });
+});
+
+describe("leases", () => {
+  it("never admit more than the limit in any window, whatever isolates lease, spend late or give back", () => {
+    // Five isolates lease from one counter at random times and spend each unit at a random moment
+    // before its lease ends; some units come back unused. Every window of the limit's length holds
+    // at most `limit` spent units.
+    for (const windowMs of [MINUTE, 86_400_000]) {
+      const limit = 40;
+      let state: Bucket[] = [];
+      let seed = 7;
+      const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const spent: number[] = [];
+      let t = 1_700_000_000_000;
+      for (let i = 0; i < 4000; i++) {
+        t += Math.floor(rand() * (windowMs / 100));
+        const g = grant(state, t, limit, windowMs, 1 + Math.floor(rand() * 80), leaseCap);
+        state = g.buckets;
+        if (!g.ok) continue;
+        const ttl = leaseTtl(t, g.bucketEnd);
+        let back = 0;
+        for (let u = 0; u < g.granted; u++) {
+          if (rand() < 0.3) back++;
+          else spent.push(t + Math.floor(rand() * ttl));
+        }
+        if (back) state = state.map((b) => (b.start === g.bucket ? { ...b, count: b.count - back } : b));
+      }
+      spent.sort((a, b) => a - b);
+      expect(spent.length).toBeGreaterThan(limit * 10);
+      for (let i = 0, j = 0; i < spent.length; i++) {
+        while (spent[j]! <= spent[i]! - windowMs) j++;
+        expect(i - j + 1).toBeLessThanOrEqual(limit);
+      }
+    }
+  });
+
+  it("grant at most a quarter of what is left (at least one), at most MAX_LEASE, ending with their bucket", () => {
+    expect([1, 2, 4, 5, 8, 1000].map(leaseCap)).toEqual([1, 1, 1, 2, 2, MAX_LEASE]);
+    const g = grant([{ start: 0, count: 30 }], 500, 40, MINUTE, 100, leaseCap);
+    expect(g).toMatchObject({ ok: true, granted: 3, remaining: 7, bucket: 0, bucketEnd: 1_000 });
+    expect(leaseTtl(500, 1_000)).toBe(500);
+    expect(leaseTtl(0, 86_400_000 / 60)).toBe(LEASE_MAX_MS);
+  });
+
+  it("ask for the requests waiting and what the last lease served, twice that when it ran out", () => {
+    expect(leaseWant(1, null)).toBe(1);
+    expect(leaseWant(30, null)).toBe(30);
+    expect(leaseWant(1, { granted: 8, used: 8 })).toBe(16);
+    expect(leaseWant(1, { granted: 8, used: 3 })).toBe(3);
+    expect(leaseWant(0, { granted: 8, used: 0 })).toBe(1);
+    expect(leaseWant(500, { granted: 64, used: 64 })).toBe(MAX_LEASE);
   });
 });
 

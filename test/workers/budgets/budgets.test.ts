@@ -192,7 +192,8 @@ describe("call budgets, single-tenant", () => {
     report("widget create, 1 file", m);
     expect(m.status).toBe(200);
     expect(calls(m, "TenantDirectory")).toBe(0);
-    // Gap: the key's daily counter (one object per widget key) takes a write on every call.
+    // Rate counters are leased per isolate (src/auth/leases.ts): a cold isolate's first create
+    // calls each of its three; a busy one, one call per lease (test/workers/auth/limit-leases.test.ts).
     expectWithin(m, {
       // RateCounter: the address's per-minute limit, its share of the day, the key's daily cap.
       // OwnershipLedger: the response, its container, and the visitor's output items (one write).
