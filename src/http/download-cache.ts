@@ -53,7 +53,8 @@ export type Download =
   /** Stored: serve `entry`; `cached` when it came from the cache (resolve again if R2 lost it). */
   | { kind: "stored"; entry: StoredDownload; cached: boolean };
 
-const downloads = new LocationCache<StoredDownload>("downloads-v1");
+/** An entry is a few hundred bytes; an isolate holds at most 1,000. */
+const downloads = new LocationCache<StoredDownload>("downloads-v1", 1_000);
 const encoder = new TextEncoder();
 
 async function keyOf(link: LinkTarget): Promise<string> {

@@ -4,8 +4,8 @@
  * download, a tenant's takedown tombstones), so a popular link or a polled manifest does not
  * reach R2 or a Durable Object on every request. Two layers:
  *
- * - this isolate's map, for at most ISOLATE_TTL_MS (bounded by MAX_ENTRIES: the map is cleared
- *   when full, so a burst of unknown keys costs lookups, never memory);
+ * - this isolate's map, for at most ISOLATE_TTL_MS (bounded by the cache's `maxEntries`: the map
+ *   is cleared when full, so a burst of unknown keys costs lookups, never memory);
  * - the location's Workers Cache API (`caches.default`, keyed by a synthetic URL that never
  *   leaves the Worker), for at most LOCATION_TTL_MS after the answer was read from its source.
  *   The Cache API is per data centre and never replicated
@@ -23,7 +23,6 @@
 export const LOCATION_TTL_MS = 30_000;
 /** How long one isolate keeps an answer without asking the location's cache again. */
 export const ISOLATE_TTL_MS = 5_000;
-const MAX_ENTRIES = 1_000;
 /** Never fetched: only the key of the Cache API's entries (`.invalid` cannot resolve). */
 const ORIGIN = "https://location-cache.unsandbox.invalid";
 
@@ -46,15 +45,21 @@ export class LocationCache<T> {
   /** Bumped by every `delete`: an answer read before one is not kept (it may predate the change). */
   #generation = 0;
 
-  /** `namespace` keeps kinds of answers apart (bump its version when their shape changes). */
-  constructor(readonly namespace: string) {}
+  /**
+   * `namespace` keeps kinds of answers apart (bump its version when their shape changes);
+   * `maxEntries` bounds what this isolate holds.
+   */
+  constructor(
+    readonly namespace: string,
+    readonly maxEntries: number,
+  ) {}
 
   #url(key: string): string {
     return `${ORIGIN}/${this.namespace}/${encodeURIComponent(key)}`;
   }
 
   #hold(key: string, value: T, at: number, now: number): void {
-    if (this.#held.size >= MAX_ENTRIES) this.#held.clear();
+    if (this.#held.size >= this.maxEntries) this.#held.clear();
     this.#held.set(key, { value, at, until: Math.min(at + LOCATION_TTL_MS, now + ISOLATE_TTL_MS) });
   }
 

@@ -75,8 +75,11 @@ export async function objectTombstoneKeys(obj: ObjectTarget): Promise<string[]> 
 /** R2's largest list page (https://developers.cloudflare.com/r2/api/workers/workers-api-reference/#r2listoptions). */
 const LIST_PAGE = 1000;
 
-/** Per tenant: its tombstones by key, or null when they fill more than one page. */
-const listings = new LocationCache<Record<string, TombstoneRecord> | null>("tombstones-v1");
+/**
+ * Per tenant: its tombstones by key, or null when they fill more than one page. A listing is at
+ * most LIST_PAGE small records (~100 KiB); an isolate holds at most 100 of them.
+ */
+const listings = new LocationCache<Record<string, TombstoneRecord> | null>("tombstones-v1", 100);
 
 const recordOf = (m: Record<string, string> | undefined): TombstoneRecord => ({
   reason: m?.reason ?? "",
