@@ -107,7 +107,8 @@ export async function resolveDownload(env: Bindings, link: LinkTarget, waitMs: n
     const stone = await takedownOf(env.FILES, link, held);
     return stone ? { kind: "taken_down", stone } : { kind: "stored", entry: held, cached: true };
   }
-  return downloads.once(key, () => resolveFresh(env, link, key, waitMs));
+  // A download that joins another's resolution waits as long as its own would, and a little more.
+  return downloads.once(key, () => resolveFresh(env, link, key, waitMs), waitMs + 2_000);
 }
 
 /** Drops what this isolate and location hold for `link` (its object vanished from R2). */

@@ -121,10 +121,21 @@ export class LocationCache<T> {
     }
   }
 
-  /** `load()`, shared by every caller in this isolate that asks for `key` while it runs. */
-  once<R>(key: string, load: () => Promise<R>): Promise<R> {
+  /**
+   * `load()`, shared by every caller in this isolate that asks for `key` while it runs. A caller
+   * that joins a load waits for it at most `joinMs`, then loads on its own: the load belongs to
+   * the request that started it, and a request that ends early (its client went away) must not
+   * leave the others waiting.
+   */
+  once<R>(key: string, load: () => Promise<R>, joinMs: number): Promise<R> {
     const running = this.#loading.get(key) as Promise<R> | undefined;
-    if (running) return running;
+    if (running) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const own = new Promise<R>((resolve, reject) => {
+        timer = setTimeout(() => load().then(resolve, reject), joinMs);
+      });
+      return Promise.race([running, own]).finally(() => clearTimeout(timer));
+    }
     const call = load().finally(() => this.#loading.delete(key));
     this.#loading.set(key, call);
     return call;

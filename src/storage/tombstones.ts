@@ -72,6 +72,8 @@ export async function objectTombstoneKeys(obj: ObjectTarget): Promise<string[]> 
   return keys;
 }
 
+/** How long a request waits for another's listing of the same tenant before listing itself. */
+const LIST_JOIN_MS = 5_000;
 /** R2's largest list page (https://developers.cloudflare.com/r2/api/workers/workers-api-reference/#r2listoptions). */
 const LIST_PAGE = 1000;
 
@@ -90,20 +92,24 @@ const recordOf = (m: Record<string, string> | undefined): TombstoneRecord => ({
 async function listingOf(bucket: R2Bucket, tenant: string): Promise<Record<string, TombstoneRecord> | null> {
   const held = await listings.get(tenant);
   if (held !== undefined) return held;
-  return listings.once(tenant, async () => {
-    const at = Date.now();
-    const stamp = listings.stamp();
-    const page = await bucket.list({
-      prefix: `${tenantPrefix(tenant)}tombstones/`,
-      limit: LIST_PAGE,
-      include: ["customMetadata"],
-    });
-    const found = page.truncated
-      ? null
-      : Object.fromEntries(page.objects.map((o) => [o.key, recordOf(o.customMetadata)]));
-    await listings.put(tenant, found, at, stamp);
-    return found;
-  });
+  return listings.once(
+    tenant,
+    async () => {
+      const at = Date.now();
+      const stamp = listings.stamp();
+      const page = await bucket.list({
+        prefix: `${tenantPrefix(tenant)}tombstones/`,
+        limit: LIST_PAGE,
+        include: ["customMetadata"],
+      });
+      const found = page.truncated
+        ? null
+        : Object.fromEntries(page.objects.map((o) => [o.key, recordOf(o.customMetadata)]));
+      await listings.put(tenant, found, at, stamp);
+      return found;
+    },
+    LIST_JOIN_MS,
+  );
 }
 
 /** The first of `keys` (all the tenant's) that holds a tombstone, or null. */
