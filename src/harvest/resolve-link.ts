@@ -23,7 +23,7 @@ export type LinkResolution =
  * POLL_FIRST_MS, then after twice as long each time up to POLL_MAX_MS: a link asked for just
  * before the answer completes resolves within ~100 ms, and an 8 s wait costs 9 index calls, not
  * 17 as a fixed 500 ms period did. Downloads share one wait per link and isolate
- * (http/download-cache.ts).
+ * (harvest/download-cache.ts).
  */
 const POLL_FIRST_MS = 100;
 const POLL_MAX_MS = 2_000;

@@ -74,7 +74,7 @@ const wantsWhole = (req: ObjectRequest) =>
  * what a vanished object means: 410 for a link, a fallback upstream for container files).
  *
  * One R2 operation when the object's metadata is `known` (a download resolved before,
- * http/download-cache.ts): a `get` (with its range) for an answer with a body, a `head` for one
+ * harvest/download-cache.ts): a `get` (with its range) for an answer with a body, a `head` for one
  * without (`HEAD`, 304, 416), so a deleted object is noticed at once either way; when the
  * metadata `known` no longer matches the object's, null too (resolve again). Unknown metadata: a
  * plain GET is one `get` (its metadata comes with the body), anything else a `head` and then at

@@ -3,7 +3,7 @@
  * `GET`/`HEAD /files/<token>/<name>`: the download route. No bearer auth: the signed token is the
  * credential (see src/links/token.ts), and the name segment is only for humans.
  *
- * The token names a response and a path; http/download-cache.ts turns that into a file version
+ * The token names a response and a path; harvest/download-cache.ts turns that into a file version
  * and its state (through harvest/resolve-link.ts the first time, then from the location's cache
  * for a stored file: a warm download is one R2 `get` and no Durable Object call). Stored bytes
  * are served by http/serve-object.ts (Range, If-Range, If-None-Match, ETag). Every answer, errors
@@ -18,7 +18,7 @@
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app";
-import { forgetDownload, resolveDownload } from "../http/download-cache";
+import { forgetDownload, resolveDownload } from "../harvest/download-cache";
 import { SAFETY_HEADERS, serveObject } from "../http/serve-object";
 import { verifyLink } from "../links/token";
 import type { TombstoneRecord } from "../storage/tombstones";

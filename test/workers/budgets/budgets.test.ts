@@ -137,7 +137,7 @@ describe("call budgets, single-tenant", () => {
       r2: { head: 1, get: 1, list: 1 },
       upstream: NONE,
     });
-    // Every later download of it in this location (src/http/download-cache.ts): one R2 get, no
+    // Every later download of it in this location (src/harvest/download-cache.ts): one R2 get, no
     // Durable Object call but the isolate's meter batch (one per FLUSH_MS, however many downloads
     // it carries: test/workers/routes/download-cache.test.ts).
     const warm = await measure(new Request(body.unsandbox.files[0]!.url));

@@ -1,5 +1,5 @@
 /**
- * Downloads resolved once and kept per location (src/http/download-cache.ts, issue 20): a link's
+ * Downloads resolved once and kept per location (src/harvest/download-cache.ts, issue 20): a link's
  * first download resolves it through the response index and the tracker; every later one is one
  * R2 operation and no Durable Object call but the isolate's meter batch. Counted the way the
  * call-budget tests count (test/workers/budgets/counting.ts): every Durable Object RPC by class

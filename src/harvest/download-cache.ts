@@ -1,10 +1,10 @@
 /**
- * @module http/download-cache
+ * @module harvest/download-cache
  * What a download link stands for, resolved once and then kept per location
  * (storage/location-cache.ts: this isolate for up to 5 s, the location's Cache API for up to
  * 30 s), so a link that goes viral costs one R2 `get` per download and no Durable Object call.
  *
- * Resolving a link fresh (harvest/resolve-link.ts, used as it is) asks the response's index and
+ * Resolving a link fresh (./resolve-link.ts, used as it is) asks the response's index and
  * the file's tracker; the stored object's R2 metadata is read once with a `head`. Only a `stored`
  * file is kept: the R2 key and how to present it, its metadata (so Range, If-Range and
  * If-None-Match are planned without asking R2 first: http/serve-object.ts), and its content hash.
@@ -24,11 +24,11 @@
  * spelling of one link shares the entry, and the key names no secret.
  */
 import type { Bindings } from "../config";
-import { resolveLink } from "../harvest/resolve-link";
+import { resolveLink } from "./resolve-link";
 import { LocationCache } from "../storage/location-cache";
 import { linkTombstone, objectTombstone, type LinkTarget, type TombstoneRecord } from "../storage/tombstones";
 import type { FileRecord } from "../tracker/types";
-import { metaOf, type ObjectMeta, type StoredObject } from "./serve-object";
+import { metaOf, type ObjectMeta, type StoredObject } from "../http/serve-object";
 
 /** A stored file as a download needs it. */
 export interface StoredDownload {
