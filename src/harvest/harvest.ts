@@ -217,8 +217,9 @@ function refsFor(found: Discovery, containerId: string): FileRef[] {
  * Adds the download URL to each manifest entry: the same URL its link got, or a fresh one. With
  * several containers every linked path is asked of each, so a path that one container resolved
  * is not also reported unresolved by the others. A taken-down link or stored object is reported
- * as `taken_down` with the takedown's reason (storage/tombstones.ts; its URL answers 410): one or
- * two R2 `head`s per entry, in parallel.
+ * as `taken_down` with the takedown's reason (storage/tombstones.ts; its URL answers 410), read
+ * from the tenant's tombstone listing: one R2 `list` per answer at most, none while the location
+ * holds it.
  */
 async function withUrls(env: Bindings, entries: ManifestEntry[], naming: LinkNaming): Promise<AnswerFile[]> {
   const resolved = new Set(entries.filter((e) => e.file_id !== null).map((e) => e.path));

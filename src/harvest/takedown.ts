@@ -11,9 +11,15 @@
  * A link whose file is still being harvested or copied is waited for as long as a download would
  * wait; if it has not resolved by then only the link is covered, and taking it down again later
  * (idempotent) covers its object.
+ *
+ * Downloads keep resolutions and the tenant's tombstone listing per location for a short time
+ * (./download-cache.ts, storage/tombstones.ts): writing the tombstones forgets the listing here,
+ * and the link's held resolution is forgotten too, so the takedown holds at once in this isolate
+ * and location, within 5 s in the location's other isolates and within 30 s elsewhere.
  */
 import type { Bindings, Config } from "../config";
 import { badRequest } from "../errors";
+import { forgetDownload } from "./download-cache";
 import { resolveLink } from "./resolve-link";
 import { verifyLink } from "../links/token";
 import { linkTombstone, writeLinkTombstone, writeObjectTombstone } from "../storage/tombstones";
@@ -62,6 +68,7 @@ export async function takedown(
   const link = { tenant, responseId, path };
   const stone = (await linkTombstone(env.FILES, link)) ?? { reason, at: now };
   await writeLinkTombstone(env.FILES, link, stone);
+  await forgetDownload(link);
   const r = await resolveLink(env, link, RESOLVE_WAIT_MS);
   if (r.kind !== "file") return { ...link, ...stone, object: null };
   const { file } = r;

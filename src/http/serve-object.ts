@@ -37,9 +37,48 @@ export interface ObjectRequest {
   header(name: string): string | undefined;
 }
 
+/** What R2 says about stored bytes: all an answer's headers need besides the object's own. */
+export interface ObjectMeta {
+  size: number;
+  /** R2's `httpEtag` (strong, quoted). */
+  etag: string;
+  /** Upload time, ms since epoch. */
+  uploaded: number;
+}
+
+/** The metadata of an R2 object (from a `head` or a `get`). */
+export const metaOf = (o: R2Object): ObjectMeta => ({ size: o.size, etag: o.httpEtag, uploaded: o.uploaded.getTime() });
+
+function headersFor(object: StoredObject, meta: ObjectMeta): Headers {
+  const inline = isInlineSafe(object.contentType);
+  return new Headers({
+    ...SAFETY_HEADERS,
+    "content-type": object.contentType,
+    "content-disposition": contentDisposition(inline ? "inline" : "attachment", object.filename),
+    etag: meta.etag,
+    "last-modified": new Date(meta.uploaded).toUTCString(),
+    "accept-ranges": "bytes",
+    // Stored bytes never change, but whoever may read them is a credential: keep them out of shared caches.
+    "cache-control": "private, max-age=3600",
+    // Raster previews may be embedded by other sites (chat UIs); nothing else may be.
+    "cross-origin-resource-policy": inline ? "cross-origin" : "same-origin",
+  });
+}
+
+/** A plain GET: the whole body, whatever the object's validators. */
+const wantsWhole = (req: ObjectRequest) =>
+  req.method !== "HEAD" && !req.header("range") && !req.header("if-none-match");
+
 /**
  * Serves `object` from `bucket`, or returns null when the key holds nothing (the caller decides
  * what a vanished object means: 410 for a link, a fallback upstream for container files).
+ *
+ * One R2 operation when the object's metadata is `known` (a download resolved before,
+ * harvest/download-cache.ts): a `get` (with its range) for an answer with a body, a `head` for one
+ * without (`HEAD`, 304, 416), so a deleted object is noticed at once either way; when the
+ * metadata `known` no longer matches the object's, null too (resolve again). Unknown metadata: a
+ * plain GET is one `get` (its metadata comes with the body), anything else a `head` and then at
+ * most one `get`.
  * @example
  * const res = await serveObject(c.env.FILES, { r2Key, contentType, filename }, c.req);
  * if (!res) return refuse(c, 410, "file_deleted", …);
@@ -48,47 +87,56 @@ export async function serveObject(
   bucket: R2Bucket,
   object: StoredObject,
   req: ObjectRequest,
+  known?: ObjectMeta,
 ): Promise<Response | null> {
-  const head = await bucket.head(object.r2Key);
-  if (!head) return null;
-  const size = head.size;
-  const etag = head.httpEtag;
-  const inline = isInlineSafe(object.contentType);
-  const headers = new Headers({
-    ...SAFETY_HEADERS,
-    "content-type": object.contentType,
-    "content-disposition": contentDisposition(inline ? "inline" : "attachment", object.filename),
-    etag,
-    "last-modified": head.uploaded.toUTCString(),
-    "accept-ranges": "bytes",
-    // Stored bytes never change, but whoever may read them is a credential: keep them out of shared caches.
-    "cache-control": "private, max-age=3600",
-    // Raster previews may be embedded by other sites (chat UIs); nothing else may be.
-    "cross-origin-resource-policy": inline ? "cross-origin" : "same-origin",
-  });
+  if (!known && wantsWhole(req)) {
+    const obj = await bucket.get(object.r2Key);
+    if (!obj) return null;
+    const headers = headersFor(object, metaOf(obj));
+    headers.set("content-length", String(obj.size));
+    return new Response(obj.body, { status: 200, headers });
+  }
+  let meta = known;
+  if (!meta) {
+    const head = await bucket.head(object.r2Key);
+    if (!head) return null;
+    meta = metaOf(head);
+  }
+  const { size, etag } = meta;
+  const headers = headersFor(object, meta);
+  /** An answer without a body: from known metadata, a `head` first says the object is still there. */
+  const bare = async (status: number) => {
+    if (known && (await bucket.head(object.r2Key))?.httpEtag !== etag) return null;
+    return new Response(null, { status, headers });
+  };
   if (noneMatchHits(req.header("if-none-match"), etag)) {
     for (const h of ["content-type", "content-disposition", "accept-ranges"]) headers.delete(h);
-    return new Response(null, { status: 304, headers });
+    return bare(304);
   }
-  const range = ifRangeAllows(req.header("if-range"), etag, head.uploaded)
+  const range = ifRangeAllows(req.header("if-range"), etag, new Date(meta.uploaded))
     ? parseRange(req.header("range"), size)
     : ({ kind: "full" } as const);
   if (range.kind === "unsatisfiable") {
     headers.set("content-range", unsatisfiedRange(size));
     headers.delete("content-type");
     headers.delete("content-disposition");
-    return new Response(null, { status: 416, headers });
+    return bare(416);
   }
-  const isHead = req.method === "HEAD";
-  if (range.kind === "partial") {
-    headers.set("content-range", contentRange(range.offset, range.length, size));
-    headers.set("content-length", String(range.length));
-    if (isHead) return new Response(null, { status: 206, headers });
-    const obj = await bucket.get(object.r2Key, { range: { offset: range.offset, length: range.length } });
-    return obj ? new Response(obj.body, { status: 206, headers }) : null;
+  const partial = range.kind === "partial";
+  if (partial) headers.set("content-range", contentRange(range.offset, range.length, size));
+  headers.set("content-length", String(partial ? range.length : size));
+  const status = partial ? 206 : 200;
+  if (req.method === "HEAD") return bare(status);
+  const obj = await bucket.get(
+    object.r2Key,
+    partial ? { range: { offset: range.offset, length: range.length } } : undefined,
+  );
+  if (!obj) return null;
+  if (obj.httpEtag !== etag) {
+    // Not the bytes these headers describe (keys are written once, so only if the object was
+    // replaced meanwhile): the caller resolves again.
+    await obj.body.cancel();
+    return null;
   }
-  headers.set("content-length", String(size));
-  if (isHead) return new Response(null, { status: 200, headers });
-  const obj = await bucket.get(object.r2Key);
-  return obj ? new Response(obj.body, { status: 200, headers }) : null;
+  return new Response(obj.body, { status, headers });
 }

@@ -3,24 +3,25 @@
  * `GET`/`HEAD /files/<token>/<name>`: the download route. No bearer auth: the signed token is the
  * credential (see src/links/token.ts), and the name segment is only for humans.
  *
- * The token names a response and a path; harvest/resolve-link.ts turns that into a file version
- * and its state. Stored bytes are served by http/serve-object.ts (Range, If-Range, If-None-Match,
- * ETag). Every answer, errors included, carries headers that keep a model-written file from
- * acting as a page of ours: `nosniff`, `Content-Security-Policy: sandbox`, `Referrer-Policy:
- * no-referrer`, `X-Robots-Tag: noindex`.
+ * The token names a response and a path; harvest/download-cache.ts turns that into a file version
+ * and its state (through harvest/resolve-link.ts the first time, then from the location's cache
+ * for a stored file: a warm download is one R2 `get` and no Durable Object call). Stored bytes
+ * are served by http/serve-object.ts (Range, If-Range, If-None-Match, ETag). Every answer, errors
+ * included, carries headers that keep a model-written file from acting as a page of ours:
+ * `nosniff`, `Content-Security-Policy: sandbox`, `Referrer-Policy: no-referrer`,
+ * `X-Robots-Tag: noindex`.
  *
- * Takedowns (storage/tombstones.ts) are checked here, on the decoded and verified claims this
- * route acts on, never on the raw URL: first the link's own tombstone, then, once the link has
- * resolved, the stored object's (by R2 key and by content), so every link to taken-down bytes
- * answers 410 `file_taken_down`, links minted after the takedown included.
+ * Takedowns (storage/tombstones.ts) are checked on every download, on the decoded and verified
+ * claims this route acts on, never on the raw URL: the link's own tombstone, and the stored
+ * object's (by R2 key and by content), so every link to taken-down bytes answers 410
+ * `file_taken_down`, links minted after the takedown included.
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app";
-import { resolveLink } from "../harvest/resolve-link";
+import { forgetDownload, resolveDownload } from "../harvest/download-cache";
 import { SAFETY_HEADERS, serveObject } from "../http/serve-object";
 import { verifyLink } from "../links/token";
-import { linkTombstone, objectTombstone, type TombstoneRecord } from "../storage/tombstones";
-import type { FileRecord } from "../tracker/types";
+import type { TombstoneRecord } from "../storage/tombstones";
 
 /** How long a download waits for a file that is still being harvested or copied before answering 503. */
 export const COPY_WAIT_MS = 8_000;
@@ -66,10 +67,6 @@ const gone = (c: Context<AppEnv>) =>
 const takenDown = (c: Context<AppEnv>, stone: TombstoneRecord) =>
   refuse(c, 410, "file_taken_down", "This file was taken down", `This file was taken down (${stone.reason}).`);
 
-async function serve(c: Context<AppEnv>, file: FileRecord): Promise<Response> {
-  return (await serveObject(c.env.FILES, file, c.req)) ?? gone(c);
-}
-
 /** The download route; mount with `app.route("/", filesRoute)`. Hono routes HEAD to the GET handler. */
 export const filesRoute = new Hono<AppEnv>();
 
@@ -93,10 +90,9 @@ filesRoute.get("/files/:token/:name", async (c) => {
           "The download link is not valid. Check that it was copied whole.",
         );
   }
-  const { tenant, path } = verdict.claims;
+  const { tenant, responseId, path } = verdict.claims;
+  const link = { tenant, responseId, path };
   c.set("tenant", tenant); // for the request log line and metering (bytes served)
-  const linkStone = await linkTombstone(c.env.FILES, verdict.claims);
-  if (linkStone) return takenDown(c, linkStone);
   const notProduced = () =>
     refuse(
       c,
@@ -117,15 +113,23 @@ filesRoute.get("/files/:token/:name", async (c) => {
       },
     );
 
-  const r = await resolveLink(c.env, verdict.claims, COPY_WAIT_MS);
-  if (r.kind === "pending") return stillCopying();
-  if (r.kind === "not_produced") return notProduced();
-  const { file } = r;
-  const objectStone = await objectTombstone(c.env.FILES, file);
-  if (objectStone) return takenDown(c, objectStone);
+  let d = await resolveDownload(c.env, link, COPY_WAIT_MS);
+  if (d.kind === "stored" && d.cached) {
+    const res = await serveObject(c.env.FILES, d.entry.object, c.req, d.entry.meta);
+    if (res) return res;
+    // R2 no longer holds those bytes (deleted since): resolve again, to say why.
+    await forgetDownload(link);
+    d = await resolveDownload(c.env, link, COPY_WAIT_MS);
+  }
+  if (d.kind === "taken_down") return takenDown(c, d.stone);
+  if (d.kind === "pending") return stillCopying();
+  if (d.kind === "not_produced") return notProduced();
+  if (d.kind === "gone") return gone(c);
+  if (d.kind === "stored") return (await serveObject(c.env.FILES, d.entry.object, c.req, d.entry.meta)) ?? gone(c);
+  const { file } = d;
   switch (file.state) {
     case "stored":
-      return serve(c, file);
+      return gone(c); // never: a stored file resolves as `stored` or `gone`
     case "pending":
     case "copying":
       return stillCopying();

@@ -113,9 +113,10 @@ describe("call budgets, single-tenant", () => {
     expect(method(m, "UsageMeter.report")).toBeLessThanOrEqual(METER_SHARDS);
     expectWithin(m, {
       objects: { ResponseIndex: 2, ContainerTracker: 2, UsageMeter: 3 + METER_SHARDS },
-      // One put per file: each key written once. Gap: the answer's manifest looks up each stored
-      // file's takedown tombstones (by R2 key and by content hash): 2 heads per file.
-      r2: { put: 3, head: 6 },
+      // One put per file: each key written once. The answer's manifest checks the files against
+      // the tenant's takedown tombstones as one list, kept per location (src/storage/tombstones.ts);
+      // was 2 heads per file.
+      r2: { put: 3, list: 1 },
       // The sweep window re-lists at 1, 2, 4 and 8 s after the first listing (off the hot path).
       upstream: { responses: 1, listingsHot: 1, listingsOff: 4, contentFetches: 3 },
     });
@@ -127,22 +128,30 @@ describe("call budgets, single-tenant", () => {
     const download = await measure(new Request(body.unsandbox.files[0]!.url));
     report("download", download);
     expect(download.status).toBe(200);
-    // Index resolve, tracker resolvePath + waitForFile, the request's meter call; R2: the link's
-    // takedown tombstone, the stored object's two (by key, by content hash), the object's head,
-    // the get. Gap: issue 20 wants a warm download to be one R2 get and no Durable Object call.
+    // The first download of a link in a location: index resolve, tracker resolvePath +
+    // waitForFile, the request's meter batch; R2: the object's head (its metadata, kept with the
+    // resolution), the get. The takedown tombstones are the tenant's listing the answer read
+    // (was 3 heads: the link's, the object's by key and by content hash).
     expectWithin(download, {
       objects: { ResponseIndex: 1, ContainerTracker: 2, UsageMeter: 1 },
-      r2: { head: 4, get: 1 },
+      r2: { head: 1, get: 1, list: 1 },
       upstream: NONE,
     });
+    // Every later download of it in this location (src/harvest/download-cache.ts): one R2 get, no
+    // Durable Object call but the isolate's meter batch (one per FLUSH_MS, however many downloads
+    // it carries: test/workers/routes/download-cache.test.ts).
+    const warm = await measure(new Request(body.unsandbox.files[0]!.url));
+    report("download, warm", warm);
+    expect(warm.status).toBe(200);
+    expectWithin(warm, { objects: { UsageMeter: 1 }, r2: { get: 1 }, upstream: NONE });
 
     const manifest = await measure(
       new Request(`${BASE}/v1/responses/${body.id}/files`, { headers: { authorization: `Bearer ${KEY}` } }),
     );
     report("manifest", manifest);
     expect(manifest.status).toBe(200);
-    // Gap: 2 takedown-tombstone heads per stored file (by R2 key, by content hash).
-    expectWithin(manifest, { objects: { ResponseIndex: 1, ContainerTracker: 1 }, r2: { head: 6 }, upstream: NONE });
+    // The takedown tombstones: the tenant's listing, kept per location (was 2 heads per stored file).
+    expectWithin(manifest, { objects: { ResponseIndex: 1, ContainerTracker: 1 }, r2: { list: 1 }, upstream: NONE });
   });
 
   it("streamed create with 1 file", async () => {
@@ -157,8 +166,9 @@ describe("call budgets, single-tenant", () => {
     // terminal harvest); 1 would do.
     expectWithin(m, {
       objects: { ResponseIndex: 4, ContainerTracker: 3, UsageMeter: 3 },
-      // Gap: the final event's manifest looks up the stored file's takedown tombstones.
-      r2: { put: 1, head: 2 },
+      // The final event's manifest reads the tenant's takedown tombstones (one list, or none while
+      // this location holds it; was 2 heads).
+      r2: { put: 1, list: 1 },
       upstream: { responses: 1, listingsHot: 1, listingsOff: 4, contentFetches: 1 },
     });
   });
@@ -198,7 +208,7 @@ describe("call budgets, single-tenant", () => {
       // RateCounter: the address's per-minute limit, its share of the day, the key's daily cap.
       // OwnershipLedger: the response, its container, and the visitor's output items (one write).
       objects: { RateCounter: 3, ResponseIndex: 2, ContainerTracker: 2, OwnershipLedger: 3, UsageMeter: 3 },
-      r2: { put: 1, head: 2 },
+      r2: { put: 1, list: 1 },
       upstream: { responses: 1, listingsHot: 1, listingsOff: 4, contentFetches: 1 },
     });
   });
