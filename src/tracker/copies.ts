@@ -18,6 +18,7 @@ import {
   byteAllowance,
   copyOutcome,
   fileWithoutContent,
+  interruptedStep,
   HEARTBEAT_MS,
   MAX_CONCURRENT_COPIES,
   PARTS_PER_RUN,
@@ -35,6 +36,11 @@ const idOf = (j: { file_id: string; version: number }) => `${j.file_id}/${j.vers
 export class Copies implements Capability {
   /** Jobs being copied by this instance; an eviction empties it along with the copies themselves. */
   readonly #running = new Set<string>();
+  /**
+   * This instance of the tracker, written on a job while one of its steps runs (`jobs.runner`): a
+   * later instance knows a step marked by another one died with it (`resumeInterrupted`).
+   */
+  readonly #instance = crypto.randomUUID();
   /** Part uploads the current alarm run may still make (see PARTS_PER_RUN). */
   #partsLeft = PARTS_PER_RUN;
   /**
@@ -152,7 +158,7 @@ export class Copies implements Capability {
     this.#running.add(idOf(job));
     try {
       if (file.state !== "copying") store.setState(file.file_id, file.version, "copying", null, this.ctx.now());
-      store.copyJobs.countStep(key);
+      store.copyJobs.startStep(key, this.#instance);
       const state: CopyState = {
         key: file.r2_key,
         partSize: job.part_size,
@@ -207,8 +213,30 @@ export class Copies implements Capability {
           });
       await this.#settle(job, file, result, allowance);
     } finally {
+      store.copyJobs.endStep(key, this.#instance);
       this.#running.delete(idOf(job));
     }
+  }
+
+  /**
+   * Run once as this instance starts: the steps an earlier instance was running when it ended
+   * (evicted, or the process died) count as failed attempts and are due again after the backoff
+   * (`interruptedStep`), instead of sitting `copying` until the heartbeat alarm. True when there
+   * were any (the caller re-arms the alarm for them).
+   */
+  async resumeInterrupted(now: number): Promise<boolean> {
+    const jobs = this.ctx.store.copyJobs.interrupted(this.#instance);
+    for (const job of jobs) {
+      const outcome = interruptedStep(job.attempts, { now, expiry: this.sweeps.expiry() });
+      if (outcome.kind === "retry") {
+        this.ctx.store.copyJobs.reschedule(keyOf(job), outcome.at, outcome.attempts, outcome.lastError);
+        continue;
+      }
+      this.ctx.store.setState(job.file_id, job.version, "lost", outcome.reason, now);
+      this.ctx.store.copyJobs.delete(keyOf(job));
+      await this.abortUpload(job);
+    }
+    return jobs.length > 0;
   }
 
   /** Records the outcome of a copy step and schedules what follows. */

@@ -14,6 +14,8 @@ import {
   EXPIRY_MARGIN_MS,
   failedSweep,
   FINAL_SWEEP_LEAD_MS,
+  INTERRUPTED_STEP,
+  interruptedStep,
   inWindow,
   isLive,
   isOutputOf,
@@ -258,6 +260,27 @@ describe("copy outcomes", () => {
     expect(copyOutcome({ kind: "too_large", reason: "big", limit: 1 }, base)).toEqual({
       kind: "too_large",
       reason: allowance.refusal,
+    });
+  });
+});
+
+describe("interrupted steps", () => {
+  it("a step whose instance ended is one failed attempt: due again after the first backoff, not at the heartbeat", () => {
+    const ctx = { now: T0, expiry: T0 + 20 * MIN, random: () => 1 };
+    expect(interruptedStep(0, ctx)).toEqual({
+      kind: "retry",
+      at: T0 + BACKOFF_BASE_MS,
+      attempts: 1,
+      lastError: INTERRUPTED_STEP,
+    });
+    // At least half the first backoff, whatever the jitter: never a tight loop of restarts.
+    expect(interruptedStep(0, { ...ctx, random: () => 0 })).toMatchObject({ at: T0 + BACKOFF_BASE_MS / 2 });
+    // A file whose copy kills its instance every time backs off like any failure.
+    expect(interruptedStep(4, ctx)).toMatchObject({ attempts: 5, at: T0 + 16 * BACKOFF_BASE_MS });
+    // Past the expiry margin nothing is retried: lost.
+    expect(interruptedStep(2, { ...ctx, now: ctx.expiry - EXPIRY_MARGIN_MS })).toMatchObject({
+      kind: "lost",
+      reason: { code: "retries_exhausted", attempts: 3, lastError: INTERRUPTED_STEP },
     });
   });
 });

@@ -79,6 +79,9 @@ export const TRACKER_MIGRATIONS = [
   ALTER TABLE responses ADD COLUMN sweep_failures INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE container ADD COLUMN tenant_checked_at INTEGER
   `,
+  // v8: copies after a crash: the instance running a job's step (a later instance resumes what an
+  // earlier one left mid-step at once).
+  `ALTER TABLE jobs ADD COLUMN runner TEXT`,
 ] as const;
 
 /** ResponseIndex: one response, its containers, its place in the chain and the links it issued. */
