@@ -16,6 +16,7 @@ import type { UpstreamAccess } from "../upstream/containers";
 import type { Capability, TrackerContext } from "./context";
 import {
   byteAllowance,
+  copyOrder,
   copyOutcome,
   fileWithoutContent,
   interruptedStep,
@@ -70,7 +71,9 @@ export class Copies implements Capability {
     const pick = (): JobRow | undefined =>
       ran.size >= STEPS_PER_RUN || this.#partsLeft <= 0
         ? undefined
-        : this.ctx.store.copyJobs.due(this.ctx.now()).find((j) => !this.#running.has(idOf(j)) && !ran.has(idOf(j)));
+        : copyOrder(this.ctx.store.copyJobs.due(this.ctx.now())).find(
+            (j) => !this.#running.has(idOf(j)) && !ran.has(idOf(j)),
+          );
     const worker = async () => {
       for (let job = pick(); job; job = pick()) {
         // No await between picking and #runJob marking the job as running: the other worker cannot pick it too.

@@ -29,10 +29,20 @@ export class JobStore {
     return this.sql.exec<JobRow>("SELECT * FROM jobs").toArray();
   }
 
-  due(now: number): JobRow[] {
+  /** The jobs due at `now`, each with how its file version was cited (any response; `copyOrder` ranks them). */
+  due(now: number): (JobRow & { cited: string[] })[] {
     return this.sql
-      .exec<JobRow>("SELECT * FROM jobs WHERE next_attempt_at <= ? ORDER BY next_attempt_at, file_id", now)
-      .toArray();
+      .exec<JobRow & { cited_list: string | null }>(
+        `SELECT j.*, group_concat(DISTINCT c.cited) AS cited_list FROM jobs j
+         LEFT JOIN citations c ON c.file_id = j.file_id AND c.version = j.version
+         WHERE j.next_attempt_at <= ? GROUP BY j.file_id, j.version`,
+        now,
+      )
+      .toArray()
+      .map(
+        ({ cited_list, ...j }) =>
+          ({ ...j, cited: cited_list ? cited_list.split(",") : [] }) as JobRow & { cited: string[] },
+      );
   }
 
   /** Jobs whose step was started by another instance of this tracker (`runner`), which is over. */

@@ -371,6 +371,27 @@ export function containerEnd(cause: EndCause): ContainerEnd {
 
 // ───────────────────────────── copies ─────────────────────────────
 
+/**
+ * The order due copy jobs run in: the files an answer points at (cited or linked in any way but
+ * `listing`: an annotation, a link, whether the file was named by id or found for it by a
+ * listing, an output item, a shown figure) before the files only a sweep found, then by due time
+ * and file id. A container with many files (a paged listing of hundreds) may expire minutes after
+ * the answer, and what the text links is what the reader clicks: it must not wait behind the
+ * scratch files. The citations are read at each pick, so a file that a later claim resolves to
+ * moves up the queue at once.
+ */
+export function copyOrder<J extends { next_attempt_at: number; file_id: string; cited: readonly string[] }>(
+  jobs: readonly J[],
+): J[] {
+  const named = (j: J) => (j.cited.some((c) => c !== "listing") ? 0 : 1);
+  return [...jobs].sort(
+    (a, b) =>
+      named(a) - named(b) ||
+      a.next_attempt_at - b.next_attempt_at ||
+      (a.file_id < b.file_id ? -1 : a.file_id > b.file_id ? 1 : 0),
+  );
+}
+
 /** How many bytes one copy may store: the smaller of the per-file and the tenant's remaining allowance. */
 export interface ByteAllowance {
   maxBytes: number;
