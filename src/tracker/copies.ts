@@ -19,6 +19,7 @@ import {
   copyOrder,
   copyOutcome,
   fileWithoutContent,
+  INTERRUPTED_STEP,
   interruptedStep,
   HEARTBEAT_MS,
   MAX_CONCURRENT_COPIES,
@@ -61,9 +62,10 @@ export class Copies implements Capability {
   }
 
   /**
-   * Two workers pull due jobs until none is due or the run's step or part budget is spent. Each
-   * job runs at most one step per alarm run, so a large file cannot starve the others, and the
-   * subrequests of one run stay bounded (PARTS_PER_RUN part uploads, a few calls per step).
+   * Two workers pull due jobs, linked and cited files first (`copyOrder`), until none is due or the
+   * run's step or part budget is spent. Each job runs at most one step per alarm run, so a large
+   * file cannot starve the others, and the subrequests of one run stay bounded (PARTS_PER_RUN part
+   * uploads, a few calls per step).
    */
   async runDue(): Promise<void> {
     const ran = new Set<string>();
@@ -229,8 +231,19 @@ export class Copies implements Capability {
    */
   async resumeInterrupted(now: number): Promise<boolean> {
     const jobs = this.ctx.store.copyJobs.interrupted(this.#instance);
+    const container = this.ctx.store.container();
     for (const job of jobs) {
       const outcome = interruptedStep(job.attempts, { now, expiry: this.sweeps.expiry() });
+      // The copy_job line the interrupted step never wrote.
+      reportCopyJob({
+        tenant: job.tenant,
+        containerId: container?.id ?? "",
+        fileId: job.file_id,
+        version: job.version,
+        result: { kind: "retry", reason: INTERRUPTED_STEP },
+        attempts: job.attempts + 1,
+        gaveUp: outcome.kind === "lost",
+      });
       if (outcome.kind === "retry") {
         this.ctx.store.copyJobs.reschedule(keyOf(job), outcome.at, outcome.attempts, outcome.lastError);
         continue;
