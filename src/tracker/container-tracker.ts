@@ -96,6 +96,11 @@ export class ContainerTracker extends DurableObject<Bindings> {
     this.#lifecycle = new Lifecycle(this.#ctx, ctx.storage, this.#copies);
     this.#repair = new Repair(this.#ctx, (input) => this.track(input));
     this.#inline = new InlineFigures(this.#ctx);
+    // A copy step an earlier instance was running died with it: due again after a short backoff,
+    // not at the heartbeat 30 s on (`resumeInterrupted`).
+    void ctx.blockConcurrencyWhile(async () => {
+      if (await this.#copies.resumeInterrupted(Date.now())) await this.#armAlarm();
+    });
   }
 
   // ───────────────────────────── RPC ─────────────────────────────

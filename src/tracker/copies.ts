@@ -16,8 +16,11 @@ import type { UpstreamAccess } from "../upstream/containers";
 import type { Capability, TrackerContext } from "./context";
 import {
   byteAllowance,
+  copyOrder,
   copyOutcome,
   fileWithoutContent,
+  INTERRUPTED_STEP,
+  interruptedStep,
   HEARTBEAT_MS,
   MAX_CONCURRENT_COPIES,
   PARTS_PER_RUN,
@@ -35,6 +38,11 @@ const idOf = (j: { file_id: string; version: number }) => `${j.file_id}/${j.vers
 export class Copies implements Capability {
   /** Jobs being copied by this instance; an eviction empties it along with the copies themselves. */
   readonly #running = new Set<string>();
+  /**
+   * This instance of the tracker, written on a job while one of its steps runs (`jobs.runner`): a
+   * later instance knows a step marked by another one died with it (`resumeInterrupted`).
+   */
+  readonly #instance = crypto.randomUUID();
   /** Part uploads the current alarm run may still make (see PARTS_PER_RUN). */
   #partsLeft = PARTS_PER_RUN;
   /**
@@ -54,9 +62,10 @@ export class Copies implements Capability {
   }
 
   /**
-   * Two workers pull due jobs until none is due or the run's step or part budget is spent. Each
-   * job runs at most one step per alarm run, so a large file cannot starve the others, and the
-   * subrequests of one run stay bounded (PARTS_PER_RUN part uploads, a few calls per step).
+   * Two workers pull due jobs, linked and cited files first (`copyOrder`), until none is due or the
+   * run's step or part budget is spent. Each job runs at most one step per alarm run, so a large
+   * file cannot starve the others, and the subrequests of one run stay bounded (PARTS_PER_RUN part
+   * uploads, a few calls per step).
    */
   async runDue(): Promise<void> {
     const ran = new Set<string>();
@@ -64,7 +73,9 @@ export class Copies implements Capability {
     const pick = (): JobRow | undefined =>
       ran.size >= STEPS_PER_RUN || this.#partsLeft <= 0
         ? undefined
-        : this.ctx.store.copyJobs.due(this.ctx.now()).find((j) => !this.#running.has(idOf(j)) && !ran.has(idOf(j)));
+        : copyOrder(this.ctx.store.copyJobs.due(this.ctx.now())).find(
+            (j) => !this.#running.has(idOf(j)) && !ran.has(idOf(j)),
+          );
     const worker = async () => {
       for (let job = pick(); job; job = pick()) {
         // No await between picking and #runJob marking the job as running: the other worker cannot pick it too.
@@ -152,7 +163,7 @@ export class Copies implements Capability {
     this.#running.add(idOf(job));
     try {
       if (file.state !== "copying") store.setState(file.file_id, file.version, "copying", null, this.ctx.now());
-      store.copyJobs.countStep(key);
+      store.copyJobs.startStep(key, this.#instance);
       const state: CopyState = {
         key: file.r2_key,
         partSize: job.part_size,
@@ -207,8 +218,41 @@ export class Copies implements Capability {
           });
       await this.#settle(job, file, result, allowance);
     } finally {
+      store.copyJobs.endStep(key, this.#instance);
       this.#running.delete(idOf(job));
     }
+  }
+
+  /**
+   * Run once as this instance starts: the steps an earlier instance was running when it ended
+   * (evicted, or the process died) count as failed attempts and are due again after the backoff
+   * (`interruptedStep`), instead of sitting `copying` until the heartbeat alarm. True when there
+   * were any (the caller re-arms the alarm for them).
+   */
+  async resumeInterrupted(now: number): Promise<boolean> {
+    const jobs = this.ctx.store.copyJobs.interrupted(this.#instance);
+    const container = this.ctx.store.container();
+    for (const job of jobs) {
+      const outcome = interruptedStep(job.attempts, { now, expiry: this.sweeps.expiry() });
+      // The copy_job line the interrupted step never wrote.
+      reportCopyJob({
+        tenant: job.tenant,
+        containerId: container?.id ?? "",
+        fileId: job.file_id,
+        version: job.version,
+        result: { kind: "retry", reason: INTERRUPTED_STEP },
+        attempts: job.attempts + 1,
+        gaveUp: outcome.kind === "lost",
+      });
+      if (outcome.kind === "retry") {
+        this.ctx.store.copyJobs.reschedule(keyOf(job), outcome.at, outcome.attempts, outcome.lastError);
+        continue;
+      }
+      this.ctx.store.setState(job.file_id, job.version, "lost", outcome.reason, now);
+      this.ctx.store.copyJobs.delete(keyOf(job));
+      await this.abortUpload(job);
+    }
+    return jobs.length > 0;
   }
 
   /** Records the outcome of a copy step and schedules what follows. */

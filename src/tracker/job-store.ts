@@ -29,18 +29,39 @@ export class JobStore {
     return this.sql.exec<JobRow>("SELECT * FROM jobs").toArray();
   }
 
-  due(now: number): JobRow[] {
+  /** The jobs due at `now`, each with how its file version was cited (any response; `copyOrder` ranks them). */
+  due(now: number): (JobRow & { cited: string[] })[] {
     return this.sql
-      .exec<JobRow>("SELECT * FROM jobs WHERE next_attempt_at <= ? ORDER BY next_attempt_at, file_id", now)
-      .toArray();
+      .exec<JobRow & { cited_list: string | null }>(
+        `SELECT j.*, group_concat(DISTINCT c.cited) AS cited_list FROM jobs j
+         LEFT JOIN citations c ON c.file_id = j.file_id AND c.version = j.version
+         WHERE j.next_attempt_at <= ? GROUP BY j.file_id, j.version`,
+        now,
+      )
+      .toArray()
+      .map(
+        ({ cited_list, ...j }) =>
+          ({ ...j, cited: cited_list ? cited_list.split(",") : [] }) as JobRow & { cited: string[] },
+      );
+  }
+
+  /** Jobs whose step was started by another instance of this tracker (`runner`), which is over. */
+  interrupted(runner: string): JobRow[] {
+    return this.sql.exec<JobRow>("SELECT * FROM jobs WHERE runner IS NOT NULL AND runner != ?", runner).toArray();
   }
 
   delete(key: VersionKey): void {
     this.sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
   }
 
-  countStep(key: VersionKey): void {
-    this.sql.exec("UPDATE jobs SET steps = steps + 1 WHERE file_id = ? AND version = ?", ...key);
+  /** A step starts: counted, and marked with the instance running it (see `interruptedStep` in ./policy.ts). */
+  startStep(key: VersionKey, runner: string): void {
+    this.sql.exec("UPDATE jobs SET steps = steps + 1, runner = ? WHERE file_id = ? AND version = ?", runner, ...key);
+  }
+
+  /** The step of `runner` ended (a rescheduled job is released by `reschedule` already). */
+  endStep(key: VersionKey, runner: string): void {
+    this.sql.exec("UPDATE jobs SET runner = NULL WHERE file_id = ? AND version = ? AND runner = ?", ...key, runner);
   }
 
   /** The job's multipart upload (null: none), and the part size its parts have (kept when not given). */
@@ -53,10 +74,10 @@ export class JobStore {
     );
   }
 
-  /** Continue (`attempts` 0, no error) or retry (`attempts`, the error) at `at`. */
+  /** Continue (`attempts` 0, no error) or retry (`attempts`, the error) at `at`; no step of it runs. */
   reschedule(key: VersionKey, at: number, attempts: number, lastError: string | null): void {
     this.sql.exec(
-      "UPDATE jobs SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE file_id = ? AND version = ?",
+      "UPDATE jobs SET attempts = ?, next_attempt_at = ?, last_error = ?, runner = NULL WHERE file_id = ? AND version = ?",
       attempts,
       at,
       lastError,

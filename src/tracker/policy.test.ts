@@ -10,10 +10,13 @@ import {
   clientActivity,
   computedExpiry,
   containerEnd,
+  copyOrder,
   copyOutcome,
   EXPIRY_MARGIN_MS,
   failedSweep,
   FINAL_SWEEP_LEAD_MS,
+  INTERRUPTED_STEP,
+  interruptedStep,
   inWindow,
   isLive,
   isOutputOf,
@@ -258,6 +261,52 @@ describe("copy outcomes", () => {
     expect(copyOutcome({ kind: "too_large", reason: "big", limit: 1 }, base)).toEqual({
       kind: "too_large",
       reason: allowance.refusal,
+    });
+  });
+});
+
+describe("copy order and interrupted steps", () => {
+  const job = (file_id: string, next_attempt_at: number, cited: string[]) => ({ file_id, next_attempt_at, cited });
+
+  it("files the answer points at go first, whatever their due time or id; then due time, then id", () => {
+    const jobs = [
+      job("cfile_a", T0, ["listing"]),
+      job("cfile_b", T0 - 5000, ["listing"]),
+      job("cfile_z", T0, ["listing", "link"]),
+      job("cfile_y", T0 + 1, ["figure"]),
+      job("cfile_x", T0, ["annotation"]),
+      job("cfile_w", T0, ["item"]),
+      job("cfile_c", T0, []),
+    ];
+    expect(copyOrder(jobs).map((j) => j.file_id)).toEqual([
+      "cfile_w",
+      "cfile_x",
+      "cfile_z",
+      "cfile_y",
+      "cfile_b",
+      "cfile_a",
+      "cfile_c",
+    ]);
+    // The input is not reordered in place.
+    expect(jobs[0]!.file_id).toBe("cfile_a");
+  });
+
+  it("a step whose instance ended is one failed attempt: due again after the first backoff, not at the heartbeat", () => {
+    const ctx = { now: T0, expiry: T0 + 20 * MIN, random: () => 1 };
+    expect(interruptedStep(0, ctx)).toEqual({
+      kind: "retry",
+      at: T0 + BACKOFF_BASE_MS,
+      attempts: 1,
+      lastError: INTERRUPTED_STEP,
+    });
+    // At least half the first backoff, whatever the jitter: never a tight loop of restarts.
+    expect(interruptedStep(0, { ...ctx, random: () => 0 })).toMatchObject({ at: T0 + BACKOFF_BASE_MS / 2 });
+    // A file whose copy kills its instance every time backs off like any failure.
+    expect(interruptedStep(4, ctx)).toMatchObject({ attempts: 5, at: T0 + 16 * BACKOFF_BASE_MS });
+    // Past the expiry margin nothing is retried: lost.
+    expect(interruptedStep(2, { ...ctx, now: ctx.expiry - EXPIRY_MARGIN_MS })).toMatchObject({
+      kind: "lost",
+      reason: { code: "retries_exhausted", attempts: 3, lastError: INTERRUPTED_STEP },
     });
   });
 });

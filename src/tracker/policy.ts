@@ -371,6 +371,27 @@ export function containerEnd(cause: EndCause): ContainerEnd {
 
 // ───────────────────────────── copies ─────────────────────────────
 
+/**
+ * The order due copy jobs run in: the files an answer points at (cited or linked in any way but
+ * `listing`: an annotation, a link, whether the file was named by id or found for it by a
+ * listing, an output item, a shown figure) before the files only a sweep found, then by due time
+ * and file id. A container with many files (a paged listing of hundreds) may expire minutes after
+ * the answer, and what the text links is what the reader clicks: it must not wait behind the
+ * scratch files. The citations are read at each pick, so a file that a later claim resolves to
+ * moves up the queue at once.
+ */
+export function copyOrder<J extends { next_attempt_at: number; file_id: string; cited: readonly string[] }>(
+  jobs: readonly J[],
+): J[] {
+  const named = (j: J) => (j.cited.some((c) => c !== "listing") ? 0 : 1);
+  return [...jobs].sort(
+    (a, b) =>
+      named(a) - named(b) ||
+      a.next_attempt_at - b.next_attempt_at ||
+      (a.file_id < b.file_id ? -1 : a.file_id > b.file_id ? 1 : 0),
+  );
+}
+
 /** How many bytes one copy may store: the smaller of the per-file and the tenant's remaining allowance. */
 export interface ByteAllowance {
   maxBytes: number;
@@ -437,18 +458,46 @@ export function copyOutcome(
       if (result.failure === "expired") return { kind: "container_gone" };
       if (result.failure === "no_api") return { kind: "check_container" };
       return fileWithoutContent(ctx.path, result.reason);
-    case "retry": {
-      const attempts = ctx.attempts + 1;
-      const deadline = ctx.expiry - EXPIRY_MARGIN_MS;
-      const at = Math.min(ctx.now + backoffMs(attempts, result.retryAfterMs, ctx.random), deadline);
-      if (at <= ctx.now)
-        return {
-          kind: "lost",
-          reason: { code: "retries_exhausted", expiry: ctx.expiry, attempts, lastError: result.reason },
-        };
-      return { kind: "retry", at, attempts, lastError: result.reason };
-    }
+    case "retry":
+      return failedAttempt(ctx.attempts, result.reason, ctx, result.retryAfterMs);
   }
+}
+
+/**
+ * One more failed attempt of a job that failed `attempts` times before: the next one after the
+ * backoff, or `lost` when that would not come before the expiry margin.
+ */
+function failedAttempt(
+  attempts: number,
+  lastError: string,
+  ctx: { now: number; expiry: number; random?: () => number },
+  retryAfterMs?: number,
+): Extract<CopyOutcome, { kind: "retry" | "lost" }> {
+  const n = attempts + 1;
+  const deadline = ctx.expiry - EXPIRY_MARGIN_MS;
+  const at = Math.min(ctx.now + backoffMs(n, retryAfterMs, ctx.random), deadline);
+  if (at <= ctx.now)
+    return { kind: "lost", reason: { code: "retries_exhausted", expiry: ctx.expiry, attempts: n, lastError } };
+  return { kind: "retry", at, attempts: n, lastError };
+}
+
+/** The `last_error` of a copy step whose tracker instance ended while it ran. */
+export const INTERRUPTED_STEP = "interrupted: the tracker instance copying this file ended mid-step";
+
+/**
+ * A copy step that an earlier instance of this tracker was running (`jobs.runner` names another
+ * instance): a Durable Object has at most one live instance
+ * (https://developers.cloudflare.com/durable-objects/concepts/what-are-durable-objects/), so that
+ * step died with its instance and nothing will settle it. It counts as one failed attempt and is
+ * retried after the usual backoff (a second or two the first time) instead of waiting for the
+ * heartbeat alarm; a file whose copy kills its instance every time backs off like any failure,
+ * and the expiry still bounds it.
+ */
+export function interruptedStep(
+  attempts: number,
+  ctx: { now: number; expiry: number; random?: () => number },
+): Extract<CopyOutcome, { kind: "retry" | "lost" }> {
+  return failedAttempt(attempts, INTERRUPTED_STEP, ctx);
 }
 
 /** "Not found on container" on a running container: junk paths are `skipped`, others `missing`. */

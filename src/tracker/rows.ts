@@ -53,6 +53,8 @@ export interface JobRow {
   attempts: number;
   upload_id: string | null;
   part_size: number;
+  /** The tracker instance running a step of this job right now (null between steps). */
+  runner: string | null;
   [k: string]: SqlStorageValue;
 }
 

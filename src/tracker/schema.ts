@@ -79,6 +79,12 @@ export const TRACKER_MIGRATIONS = [
   ALTER TABLE responses ADD COLUMN sweep_failures INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE container ADD COLUMN tenant_checked_at INTEGER
   `,
+  // v8: copies after a crash: the instance running a job's step (a later instance resumes what an
+  // earlier one left mid-step at once).
+  `ALTER TABLE jobs ADD COLUMN runner TEXT`,
+  // v9: the copy order (linked and cited files first) reads each due job's citations by file
+  // version, without a scan of every citation per job.
+  `CREATE INDEX citations_by_file ON citations (file_id, version)`,
 ] as const;
 
 /** ResponseIndex: one response, its containers, its place in the chain and the links it issued. */
