@@ -185,27 +185,103 @@ export function matchClaim(
 
 // ───────────────────────────── versions ─────────────────────────────
 
-/** The newest known version of a file id, as far as the version decision needs it. */
+/**
+ * A response's place in the container's order of responses: its `created_at` (unix s), then the
+ * order in which the tracker first heard of it (two turns often start within the same second).
+ */
+export type TurnOrder = readonly [createdAt: number, seq: number];
+
+/** Whether turn `a` started before turn `b`. */
+export function startedBefore(a: TurnOrder, b: TurnOrder): boolean {
+  return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+}
+
+/** A known version of a file id, as far as the version decision needs it. */
 export interface KnownVersion {
   version: number;
   upstreamCreatedAt: number | null;
   path: string;
   state: FileState;
+  /** The turn that recorded this version (null: unknown, e.g. its response row is gone). */
+  recordedBy?: TurnOrder | null;
+  /**
+   * Whether its copy may have read upstream's bytes before the turn decided for ended
+   * (`copyBeganBefore`); absent: assumed so.
+   */
+  copyBegan?: boolean;
+}
+
+/**
+ * When a turn ended, as the tracker saw it: the moment its `track` arrived (ms), and the versions
+ * (`<file id>/<version>`) being copied at that moment. Undefined for work after `track` (a later
+ * sweep), where the end is not known.
+ */
+export interface TurnEnd {
+  at: number;
+  copying: ReadonlySet<string>;
+}
+
+/**
+ * Whether a version's copy may have read upstream's bytes before a turn ended: it was being copied
+ * then, or it had begun (a copy's state time is when it began, a settled one's when it settled,
+ * both after it began). A copy not begun by then reads the bytes as that turn left them, or later.
+ * With the end unknown, any copy begun counts.
+ */
+export function copyBeganBefore(
+  v: { fileId: string; version: number; state: FileState; stateAt: number },
+  end: TurnEnd | undefined,
+): boolean {
+  if (end?.copying.has(`${v.fileId}/${v.version}`)) return true;
+  if (v.state === "pending") return false;
+  return end === undefined || v.stateAt < end.at;
+}
+
+/** The response a version is decided for. */
+export interface VersionTurn {
+  /** Its place in the container's order. */
+  order: TurnOrder;
+  /** The newest version of this file id it already cites, if any. */
+  own?: KnownVersion;
 }
 
 export type VersionDecision =
   /** Upstream still describes the same bytes; `requeue` when that version had failed. */
-  { kind: "same"; version: number; requeue: boolean } | { kind: "new"; version: number };
+  | { kind: "same"; version: number; requeue: boolean }
+  /** Another `created_at` or path, or a file id never seen: new bytes under a new version. */
+  | { kind: "new"; version: number }
+  /**
+   * Upstream describes the file exactly as an earlier turn's version (same id, path and
+   * `created_at`), whose copy began before this later turn ended; the turn may have written the
+   * file again in place: a version of its own, copied after this turn ended, so each turn's link
+   * keeps the bytes of its own end.
+   */
+  | { kind: "later_turn"; version: number };
 
-/** Same path and `created_at` = the same version; anything else is a new version with its own copy. */
+/**
+ * Same path and `created_at` = the same version; anything else is a new version with its own
+ * copy. With `turn`: the version the response already cites stays its own; a version an earlier
+ * turn recorded is reused by a later one only while its copy has not begun (it will read the
+ * later turn's bytes), else the later turn gets its own (`later_turn`). The real API may keep a
+ * file's id and `created_at` when a later turn rewrites its path (docs/assumptions.md §4): no
+ * listing field tells that rewrite apart, only the later turn naming the file again.
+ */
 export function versionDecision(
   latest: KnownVersion | undefined,
   f: Pick<ContainerFile, "created_at" | "path">,
+  turn?: VersionTurn,
 ): VersionDecision {
-  if (latest && latest.upstreamCreatedAt === f.created_at && latest.path === f.path) {
-    return { kind: "same", version: latest.version, requeue: latest.state === "failed" };
-  }
-  return { kind: "new", version: (latest?.version ?? 0) + 1 };
+  const describes = (v: KnownVersion) => v.upstreamCreatedAt === f.created_at && v.path === f.path;
+  const same = (v: KnownVersion): VersionDecision => ({
+    kind: "same",
+    version: v.version,
+    requeue: v.state === "failed",
+  });
+  if (turn?.own && describes(turn.own)) return same(turn.own);
+  const version = (latest?.version ?? 0) + 1;
+  if (!latest || !describes(latest)) return { kind: "new", version };
+  const earlier = turn !== undefined && !!latest.recordedBy && startedBefore(latest.recordedBy, turn.order);
+  if (earlier && latest.copyBegan !== false) return { kind: "later_turn", version };
+  return same(latest);
 }
 
 /**
