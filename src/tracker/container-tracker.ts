@@ -125,7 +125,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const p = TrackSchema.parse(input);
     // The response has ended: which copies had begun by now decides whether it may share an
     // earlier turn's version of a file it names (`versionDecision`). Taken before any await.
-    const ended: TurnEnd = { at: Date.now(), copying: this.#store.copyingVersions() };
+    const ended: TurnEnd = { at: Date.now(), copying: this.#store.versions.copying() };
     this.#claimContainer(p.tenant, p.containerId, p.upstreamKeySealed);
     if (p.tenantRecord) await this.#ctx.tenant.seed(p.tenant, p.tenantRecord);
     const now = Date.now();

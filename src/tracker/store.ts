@@ -6,8 +6,9 @@
  * epoch, except `upstream_created_at` and `responses.created_at` (unix seconds, as the API gives them).
  */
 import type { ContainerInfo } from "../upstream/containers";
-import { containerEnd, reasonText, type EndCause, type LinkReach, type Reason, type TurnOrder } from "./policy";
+import { containerEnd, reasonText, type EndCause, type LinkReach, type Reason } from "./policy";
 import { JobStore } from "./job-store";
+import { VersionReads } from "./version-reads";
 import {
   fileRecord,
   type ClaimRow,
@@ -23,12 +24,15 @@ export class TrackerStore {
   /** @param changed called after every file state change, so waiters re-check. */
   /** Copy jobs and their parts (./job-store.ts). */
   readonly copyJobs: JobStore;
+  /** What the version decision reads (./version-reads.ts). */
+  readonly versions: VersionReads;
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly changed: () => void,
   ) {
     this.copyJobs = new JobStore(sql);
+    this.versions = new VersionReads(sql);
   }
 
   // ───────────────────────────── container ─────────────────────────────
@@ -142,17 +146,6 @@ export class TrackerStore {
     return this.sql
       .exec<ResponseRow>("SELECT * FROM responses ORDER BY created_at DESC, rowid DESC LIMIT 1")
       .toArray()[0];
-  }
-
-  /** The response's place in the container's order (`TurnOrder`): `created_at`, then when first heard of. */
-  turnOrder(responseId: string): TurnOrder | null {
-    const r = this.sql
-      .exec<{ created_at: number | null; seq: number }>(
-        "SELECT created_at, rowid AS seq FROM responses WHERE response_id = ?",
-        responseId,
-      )
-      .toArray()[0];
-    return r ? [r.created_at ?? 0, r.seq] : null;
   }
 
   /** The `created_at` of the first response that started after `createdAt` (unix s), or null. */
@@ -281,29 +274,6 @@ export class TrackerStore {
   latestVersion(fileId: string): FileRow | undefined {
     return this.sql
       .exec<FileRow>("SELECT * FROM files WHERE file_id = ? ORDER BY version DESC LIMIT 1", fileId)
-      .toArray()[0];
-  }
-
-  /** The versions (`<file id>/<version>`) being copied now. */
-  copyingVersions(): Set<string> {
-    return new Set(
-      this.sql
-        .exec<{ file_id: string; version: number }>("SELECT file_id, version FROM files WHERE state = 'copying'")
-        .toArray()
-        .map((r) => `${r.file_id}/${r.version}`),
-    );
-  }
-
-  /** The newest version of a file id that a response cites. */
-  citedVersion(responseId: string, fileId: string): FileRow | undefined {
-    return this.sql
-      .exec<FileRow>(
-        `SELECT f.* FROM files f WHERE f.file_id = ? AND EXISTS
-           (SELECT 1 FROM citations c WHERE c.response_id = ? AND c.file_id = f.file_id AND c.version = f.version)
-         ORDER BY f.version DESC LIMIT 1`,
-        fileId,
-        responseId,
-      )
       .toArray()[0];
   }
 

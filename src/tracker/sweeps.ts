@@ -141,14 +141,14 @@ export class Sweeps implements Capability {
     const now = this.ctx.now();
     if (latest && latest.tenant !== tenant)
       throw new TrackerError("foreign_tenant", "this file belongs to another tenant");
-    const order = store.turnOrder(responseId);
-    const own = latest && order ? store.citedVersion(responseId, f.id) : undefined;
+    const order = store.versions.turnOrder(responseId);
+    const own = latest && order ? store.versions.citedVersion(responseId, f.id) : undefined;
     const known = (v: FileRow): KnownVersion => ({
       version: v.version,
       upstreamCreatedAt: v.upstream_created_at,
       path: v.path,
       state: v.state,
-      recordedBy: v.first_response_id ? store.turnOrder(v.first_response_id) : null,
+      recordedBy: v.first_response_id ? store.versions.turnOrder(v.first_response_id) : null,
       copyBegan: copyBeganBefore({ fileId: v.file_id, version: v.version, state: v.state, stateAt: v.state_at }, end),
     });
     const decision = versionDecision(
