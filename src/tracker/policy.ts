@@ -242,6 +242,8 @@ export interface VersionTurn {
   order: TurnOrder;
   /** The newest version of this file id it already cites, if any. */
   own?: KnownVersion;
+  /** It names the file (a citation, or a linked path that resolved to it), not just lists it. */
+  named: boolean;
 }
 
 export type VersionDecision =
@@ -251,19 +253,23 @@ export type VersionDecision =
   | { kind: "new"; version: number }
   /**
    * Upstream describes the file exactly as an earlier turn's version (same id, path and
-   * `created_at`), whose copy began before this later turn ended; the turn may have written the
-   * file again in place: a version of its own, copied after this turn ended, so each turn's link
-   * keeps the bytes of its own end.
+   * `created_at`), whose copy began before this later turn ended, and the later turn names it: it
+   * may have written the file again in place, so it gets a version of its own, copied after it
+   * ended, and each turn's link keeps the bytes of its own end.
    */
-  | { kind: "later_turn"; version: number };
+  | { kind: "later_turn"; version: number }
+  /** A listed file an earlier turn recorded and this one did not write (by time) nor name: not this turn's. */
+  | { kind: "not_own" };
 
 /**
  * Same path and `created_at` = the same version; anything else is a new version with its own
  * copy. With `turn`: the version the response already cites stays its own; a version an earlier
- * turn recorded is reused by a later one only while its copy has not begun (it will read the
- * later turn's bytes), else the later turn gets its own (`later_turn`). The real API may keep a
- * file's id and `created_at` when a later turn rewrites its path (docs/assumptions.md §4): no
- * listing field tells that rewrite apart, only the later turn naming the file again.
+ * turn recorded is reused by a later turn that names the file only while its copy has not begun
+ * (it will read the later turn's bytes), else the later turn gets its own (`later_turn`). The real
+ * API may keep a file's id and `created_at` when a later turn rewrites its path
+ * (docs/assumptions.md §4): no listing field tells that rewrite apart, only the later turn naming
+ * the file again. Only listed, such a file is the later turn's when written since it started (the
+ * earlier turn recorded it before it knew of the later one), else the earlier turn's (`not_own`).
  */
 export function versionDecision(
   latest: KnownVersion | undefined,
@@ -277,11 +283,10 @@ export function versionDecision(
     requeue: v.state === "failed",
   });
   if (turn?.own && describes(turn.own)) return same(turn.own);
-  const version = (latest?.version ?? 0) + 1;
-  if (!latest || !describes(latest)) return { kind: "new", version };
-  const earlier = turn !== undefined && !!latest.recordedBy && startedBefore(latest.recordedBy, turn.order);
-  if (earlier && latest.copyBegan !== false) return { kind: "later_turn", version };
-  return same(latest);
+  if (!latest || !describes(latest)) return { kind: "new", version: (latest?.version ?? 0) + 1 };
+  if (!turn || !latest.recordedBy || !startedBefore(latest.recordedBy, turn.order)) return same(latest);
+  if (!turn.named) return f.created_at < turn.order[0] ? { kind: "not_own" } : same(latest);
+  return latest.copyBegan === false ? same(latest) : { kind: "later_turn", version: latest.version + 1 };
 }
 
 /**

@@ -125,8 +125,9 @@ export class Sweeps implements Capability {
    * with its own copy job (or `skipped` past a limit). A `failed` version cited again gets a fresh
    * job. A file an earlier turn recorded and upstream describes unchanged is this response's only
    * when it names the file (`cited`): then it gets a version of its own, copied after this turn
-   * ended, since the turn may have rewritten it in place (`later_turn`); found by a sweep only
-   * (`listed`), it stays the earlier turn's output (null). `end`: when the response ended (`track`).
+   * ended, since the turn may have rewritten it in place (`later_turn`), or shares the earlier one
+   * while that copy has not begun; found by a sweep only (`listed`), it stays the earlier turn's
+   * output (null) unless written since this turn started. `end`: when the response ended (`track`).
    * @throws TrackerError `foreign_tenant` when another tenant owns the file id.
    */
   ensureVersion(
@@ -141,7 +142,7 @@ export class Sweeps implements Capability {
     const now = this.ctx.now();
     if (latest && latest.tenant !== tenant)
       throw new TrackerError("foreign_tenant", "this file belongs to another tenant");
-    const order = store.versions.turnOrder(responseId);
+    const order = latest ? store.versions.turnOrder(responseId) : null;
     const own = latest && order ? store.versions.citedVersion(responseId, f.id) : undefined;
     const known = (v: FileRow): KnownVersion => ({
       version: v.version,
@@ -154,7 +155,7 @@ export class Sweeps implements Capability {
     const decision = versionDecision(
       latest && known(latest),
       f,
-      order ? { order, ...(own ? { own: known(own) } : {}) } : undefined,
+      order ? { order, named: how === "cited", ...(own ? { own: known(own) } : {}) } : undefined,
     );
     if (decision.kind === "same") {
       if (decision.requeue) {
@@ -163,7 +164,7 @@ export class Sweeps implements Capability {
       }
       return { fileId: f.id, version: decision.version };
     }
-    if (decision.kind === "later_turn" && how === "listed") return null;
+    if (decision.kind === "not_own") return null;
     const containerId = store.container()!.id;
     const filename = basename(f.path) || f.id;
     const skipped = skipReason(this.ctx.tenant.cached(tenant), store.countedFiles(responseId), filename);

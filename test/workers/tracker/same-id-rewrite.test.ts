@@ -8,7 +8,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { direct, download, sim, unsandbox, UNSANDBOX_KEY } from "../support/clients";
 import { converge, textsOf, TOOLS, truthOf, type AnswerFile, type Truth } from "../support/scenario";
-import { env, tracker } from "../support/tracker";
+import { env, sim as control, tracker } from "../support/tracker";
 
 type Answer = { id: string; output: unknown[] };
 const PATH = "/mnt/data/report.csv";
@@ -93,6 +93,31 @@ describe("a later turn rewrites the same path", () => {
 });
 
 describe("the later turn's harvest", () => {
+  it("a later turn takes an earlier turn's file unchanged only by naming it: a sweep inside its slack leaves it to the earlier turn", async () => {
+    const ct = await control.container([{ path: PATH, size: 2129 }]);
+    const f = ct.files[0]!;
+    const t = tracker(ct.id);
+    const at = { tenant: "default", containerId: ct.id };
+    const cite = [{ fileId: f.id, cited: "annotation" as const }];
+    await t.track({ ...at, responseId: "resp_slack_a", responseCreatedAt: f.created_at, refs: cite, sweep: false });
+    expect((await t.waitForStored("resp_slack_a", 30_000)).map((e) => [e.file_id, e.version, e.state])).toEqual([
+      [f.id, 1, "stored"],
+    ]);
+    // A second later (within the 5 s slack of its window) another turn lists the container: not its file.
+    const b = await t.track({ ...at, responseId: "resp_slack_b", responseCreatedAt: f.created_at + 1, refs: [] });
+    expect(b).toEqual([]);
+    // A turn that links the path gets a version of its own, copied after it ended.
+    const c = await t.track({
+      ...at,
+      responseId: "resp_slack_c",
+      responseCreatedAt: f.created_at + 2,
+      refs: [{ path: PATH, cited: "link" }],
+    });
+    expect(c.map((e) => [e.file_id, e.version, e.cited])).toEqual([[f.id, 2, ["link"]]]);
+    const stored = await t.waitForStored("resp_slack_c", 30_000);
+    expect([stored[0]!.state, stored[0]!.sha256]).toEqual(["stored", (await control.truth(f.id)).sha256]);
+  });
+
   it("a link of the later turn resolved while its stream runs waits for its own version, never settles on the earlier copy", async () => {
     const quirks = "; quirks=+same_id_rewrite";
     const t1 = await turn(`Make the report.\nsim: scenario=one-file; files=report.csv${quirks}`, false);
