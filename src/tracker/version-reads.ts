@@ -6,7 +6,7 @@
  * when a turn ended. Part of the ContainerTracker's store (./store.ts, `versions`); tables in
  * ./schema.ts, documented in docs/storage.md.
  */
-import type { TurnOrder } from "./policy";
+import type { TurnOrder } from "./version-policy";
 import type { FileRow } from "./rows";
 
 export class VersionReads {
