@@ -47,9 +47,9 @@ export const ASSUMPTIONS = [
   {
     title: "Overwriting a file: same id or a new one?",
     assumed:
-      "Writing the same path again in a later turn gives a new file id (and the old id's content disappears); a link given in turn 1 must keep serving turn 1's bytes, so each write is stored as its own version.",
-    code: "`versionDecision` in `src/tracker/policy.ts`, applied by `ensureVersion` in `src/tracker/sweeps.ts` (a new version when `created_at` or path differ under one id) and the pinned resolutions of `src/tracker/response-index.ts`; R2 keys per version (`docs/storage.md`).",
-    sim: "Scenario `rewrite-same-path`: a new id and new bytes at the same path; the older file is deleted (gone from the listing, content 404).",
+      "Unknown either way: writing the same path again in a later turn may give a new file id (the old id's content gone) or keep the id and `created_at` with new bytes. unsandbox is right in both cases: each turn's link serves the bytes as they were at the end of that turn, and each turn's manifest reports that turn's sha256. A new id is a new file; a later turn that names (cites, links or resolves a linked path to) a file id an earlier turn already holds unchanged gets a version of its own, copied after that turn ended, unless the earlier version's copy had not begun yet (then both share it, since it will read the later bytes).",
+    code: "`versionDecision` and `copyBeganBefore` in `src/tracker/version-policy.ts` (part of the policy), applied by `ensureVersion` in `src/tracker/sweeps.ts` (a new version when `created_at` or path differ under one id, or when a later turn names the id after the earlier copy began), `resolvePath` in `src/tracker/container-tracker.ts` (a link resolves to its own response's version, and is pending while that response's harvest runs) and the pinned resolutions of `src/tracker/response-index.ts`; R2 keys per version (`docs/storage.md`).",
+    sim: "Scenario `rewrite-same-path`: a new id and new bytes at the same path; the older file is deleted (gone from the listing, content 404). Switch `same_id_rewrite`, **off** by default; on: the rewrite keeps the file's id, `created_at` and listing position, and only its bytes change.",
     answer: (r) =>
       `${r.overwrite.sameId ? "**Same id** (overwritten in place)" : "**New id**"}; ${r.overwrite.detail}.`,
   },

@@ -114,6 +114,30 @@ export function addFile(c: SimContainer, opts: AddFileOptions): SimFile {
   return f;
 }
 
+/**
+ * The file a write to `path` overwrites in place (quirk `same_id_rewrite`): the newest live one
+ * with content at that path, or undefined (the write makes a new file).
+ */
+export function fileAtPath(c: SimContainer, path: string): SimFile | undefined {
+  for (let i = c.file_ids.length - 1; i >= 0; i--) {
+    const f = state.files.get(c.file_ids[i]!);
+    if (f && !f.deleted && f.body.kind !== "junk" && f.path === path) return f;
+  }
+  return undefined;
+}
+
+/**
+ * Writes new bytes into an existing file, keeping its id, `created_at` and listing position (quirk
+ * `same_id_rewrite`): only the content (and its size) changes.
+ */
+export function rewriteFile(f: SimFile, size: number, quirks?: QuirkOverrides): SimFile {
+  f.body = { kind: "generated", seed: hash32(`${f.id}#${nextSeq()}`) };
+  f.size = size;
+  f.sha256 = undefined;
+  if (quirks) f.quirks = { ...f.quirks, ...quirks };
+  return f;
+}
+
 /** The container's files that a listing shows now (newest first unless `asc`). */
 export function listedFiles(c: SimContainer, order: "asc" | "desc", now = Date.now()): SimFile[] {
   const out: SimFile[] = [];

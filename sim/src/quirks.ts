@@ -42,6 +42,11 @@ export const QUIRK_DEFAULTS = {
   codepoint_indices: true,
   /** Links come without their `container_file_citation` (it happens, not always). Off by default. */
   missing_citations: false,
+  /**
+   * Writing an existing path again keeps the file's id and `created_at` (only the bytes change);
+   * off: a new id, as assumed (docs/assumptions.md §4). Off by default: unconfirmed either way.
+   */
+  same_id_rewrite: false,
 } as const;
 
 export type QuirkName = keyof typeof QUIRK_DEFAULTS;

@@ -36,6 +36,7 @@ import {
   sweepSchedule,
   unresolvedClaimState,
   CREATED_SLACK_S,
+  type TurnEnd,
 } from "./policy";
 import { Repair } from "./repair";
 import { TRACKER_MIGRATIONS } from "./schema";
@@ -127,6 +128,9 @@ export class ContainerTracker extends DurableObject<Bindings> {
    */
   async track(input: TrackInput): Promise<ManifestEntry[]> {
     const p = TrackSchema.parse(input);
+    // The response has ended: which copies had begun by now decides whether it may share an
+    // earlier turn's version of a file it names (`versionDecision`). Taken before any await.
+    const ended: TurnEnd = { at: Date.now(), copying: this.#store.versions.copying() };
     this.#claimContainer(p.tenant, p.containerId, p.upstreamKeySealed);
     if (p.tenantRecord) await this.#ctx.tenant.seed(p.tenant, p.tenantRecord);
     const now = Date.now();
@@ -161,7 +165,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
       let file = ref.fileId ? (listing?.find((f) => f.id === ref.fileId) ?? null) : null;
       if (ref.fileId && !file && up && this.#sweeps.live())
         file = await retrieveContainerFile(up, p.containerId, ref.fileId).catch(() => null);
-      if (file) this.#sweeps.citeListed(p.tenant, p.responseId, file, ref.cited, path);
+      if (file) this.#sweeps.citeListed(p.tenant, p.responseId, file, ref.cited, path, ended);
       // On a container that is over, a path that never resolved cannot resolve any more.
       else if (path)
         this.#store.insertClaim(
@@ -180,7 +184,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
     // once (a second listing at once found nothing new and held up the first copy by a round trip).
     // A failed listing backs off (after upstream's Retry-After), and the alarm lists again.
     if (listing) {
-      this.#sweeps.applyListing(p.responseId, listing);
+      this.#sweeps.applyListing(p.responseId, listing, ended);
       this.#sweeps.swept(p.responseId, now);
     } else if (result && !result.ok) {
       this.#sweeps.failed(p.responseId, now, result.retryAfterMs);
@@ -282,9 +286,10 @@ export class ContainerTracker extends DurableObject<Bindings> {
   }
 
   /**
-   * What a link path of `responseId` means in this container: the version first seen while
-   * harvesting that response, else the newest version written at that path no later than the
-   * response, else pending/missing depending on whether the harvest still runs.
+   * What a link path of `responseId` means in this container: the version that response cited
+   * (its own, even when an earlier turn holds the same file id: see `versionDecision`), else
+   * pending while its harvest still runs, else the newest version written at that path no later
+   * than the response, else missing.
    */
   resolvePath(input: { tenant: string; responseId: string; path: string }): PathResolution {
     const containerId = this.#store.container()?.id;
@@ -301,9 +306,11 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const claim = this.#store.claim(input.responseId, input.path);
     if (claim?.state === "resolved" && claim.file_id) return hit({ file_id: claim.file_id, version: claim.version! });
     if (claim?.state === "missing") return { kind: "missing" };
+    // While the response's harvest runs, a path it has not resolved is pending, not an older
+    // write: its own turn may have written it (under the same id, too: docs/assumptions.md §4).
+    if (resp.sweep_next_at !== null || claim?.state === "pending") return { kind: "pending" };
     const older = this.#store.writtenBefore(input.path, (resp.created_at ?? Number.MAX_SAFE_INTEGER) + CREATED_SLACK_S);
-    if (older) return hit(older);
-    return resp.sweep_next_at !== null || claim?.state === "pending" ? { kind: "pending" } : { kind: "missing" };
+    return older ? hit(older) : { kind: "missing" };
   }
 
   /** One file version, or null if unknown here or owned by another tenant. */

@@ -32,6 +32,8 @@ import {
   unreachableAt,
   unresolvedClaimState,
   versionDecision,
+  copyBeganBefore,
+  startedBefore,
   WATCH_WINDOW_MS,
 } from "./policy";
 
@@ -95,6 +97,78 @@ describe("versions and limits", () => {
     expect(versionDecision(latest, { created_at: 1001, path: "/mnt/data/a" })).toEqual({ kind: "new", version: 3 });
     expect(versionDecision(latest, { created_at: 1000, path: "/mnt/data/b" })).toEqual({ kind: "new", version: 3 });
     expect(versionDecision(undefined, { created_at: 1000, path: "/mnt/data/a" })).toEqual({ kind: "new", version: 1 });
+  });
+
+  it("a later turn naming a file an earlier turn recorded unchanged gets its own version once that copy began", () => {
+    const f = { created_at: 1000, path: "/mnt/data/report.csv" };
+    const v1 = {
+      version: 1,
+      upstreamCreatedAt: 1000,
+      path: f.path,
+      state: "stored" as const,
+      recordedBy: [1000, 1] as const,
+    };
+    const same1 = { kind: "same", version: 1, requeue: false };
+    const later = { order: [1003, 2] as const, named: true };
+    // Same id, path and created_at, but the copy was made before this turn ended: it may hold older bytes.
+    expect(versionDecision(v1, f, later)).toEqual({ kind: "later_turn", version: 2 });
+    expect(versionDecision({ ...v1, copyBegan: true }, f, later)).toEqual({ kind: "later_turn", version: 2 });
+    // Two turns in the same second are ordered by when the tracker first heard of them.
+    expect(versionDecision(v1, f, { order: [1000, 2], named: true })).toEqual({ kind: "later_turn", version: 2 });
+    // A copy not begun yet will read the later turn's bytes: shared (two responses, one copy).
+    expect(versionDecision({ ...v1, state: "pending", copyBegan: false }, f, later)).toEqual(same1);
+    // The turn that recorded it, or a turn that started before it (a late harvest), keeps using it.
+    expect(versionDecision(v1, f, { order: [1000, 1], named: true })).toEqual(same1);
+    expect(versionDecision({ ...v1, recordedBy: [1003, 2] }, f, { order: [1000, 1], named: true })).toEqual(same1);
+    // The version a response already cites stays its own, whatever was recorded since.
+    const v2 = { ...v1, version: 2, recordedBy: [1003, 2] as const };
+    expect(versionDecision(v2, f, { order: [1000, 1], named: true, own: v1 })).toEqual(same1);
+    expect(versionDecision(v2, f, { ...later, own: v2 })).toEqual({ kind: "same", version: 2, requeue: false });
+    // A version of unknown origin is reused as before; a changed listing entry is a new version anyway.
+    expect(versionDecision({ ...v1, recordedBy: null }, f, later)).toEqual(same1);
+    expect(versionDecision(v1, { ...f, created_at: 1004 }, later)).toEqual({ kind: "new", version: 2 });
+    expect(startedBefore([1000, 5], [1001, 1])).toBe(true);
+    expect(startedBefore([1001, 1], [1001, 1])).toBe(false);
+  });
+
+  it("a listed file an earlier turn recorded is a later turn's only when written since it started", () => {
+    const v1 = { version: 1, upstreamCreatedAt: 1000, path: "/mnt/data/a.csv", state: "stored" as const };
+    const listedBy = (order: readonly [number, number]) => ({ order, named: false });
+    // Found through the later turn's 5 s of slack: the earlier turn's output, not the later one's.
+    expect(
+      versionDecision({ ...v1, recordedBy: [998, 1] }, { created_at: 1000, path: v1.path }, listedBy([1003, 2])),
+    ).toEqual({
+      kind: "not_own",
+    });
+    // Written since the later turn started (the earlier one recorded it before it knew of it): shared.
+    expect(
+      versionDecision({ ...v1, recordedBy: [998, 1] }, { created_at: 1000, path: v1.path }, listedBy([1000, 2])),
+    ).toEqual({
+      kind: "same",
+      version: 1,
+      requeue: false,
+    });
+    // A file never seen is a new version, listed or named.
+    expect(versionDecision(undefined, { created_at: 1000, path: v1.path }, listedBy([1003, 2]))).toEqual({
+      kind: "new",
+      version: 1,
+    });
+  });
+
+  it("a copy began before a turn ended when it was copying then, or began or settled before it; not when still pending", () => {
+    const v = { fileId: "cfile_a", version: 1 };
+    const end = { at: T0, copying: new Set(["cfile_b/1"]) };
+    expect(copyBeganBefore({ ...v, state: "pending", stateAt: T0 - 5_000 }, end)).toBe(false);
+    expect(copyBeganBefore({ ...v, state: "copying", stateAt: T0 - 1 }, end)).toBe(true);
+    expect(copyBeganBefore({ ...v, state: "copying", stateAt: T0 + 1 }, end)).toBe(false);
+    expect(copyBeganBefore({ ...v, state: "stored", stateAt: T0 - 1 }, end)).toBe(true);
+    // Settled after the end: it began after it, unless it was being copied at the end.
+    expect(copyBeganBefore({ ...v, state: "stored", stateAt: T0 + 50 }, end)).toBe(false);
+    expect(copyBeganBefore({ fileId: "cfile_b", version: 1, state: "stored", stateAt: T0 + 50 }, end)).toBe(true);
+    expect(copyBeganBefore({ fileId: "cfile_b", version: 1, state: "pending", stateAt: T0 + 50 }, end)).toBe(true);
+    // A later sweep does not know when the turn ended: any copy begun counts.
+    expect(copyBeganBefore({ ...v, state: "stored", stateAt: T0 + 50 }, undefined)).toBe(true);
+    expect(copyBeganBefore({ ...v, state: "pending", stateAt: T0 + 50 }, undefined)).toBe(false);
   });
 
   it("skips past files_per_response and for blocked extensions, the extension said first", () => {

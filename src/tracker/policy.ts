@@ -185,28 +185,8 @@ export function matchClaim(
 
 // ───────────────────────────── versions ─────────────────────────────
 
-/** The newest known version of a file id, as far as the version decision needs it. */
-export interface KnownVersion {
-  version: number;
-  upstreamCreatedAt: number | null;
-  path: string;
-  state: FileState;
-}
-
-export type VersionDecision =
-  /** Upstream still describes the same bytes; `requeue` when that version had failed. */
-  { kind: "same"; version: number; requeue: boolean } | { kind: "new"; version: number };
-
-/** Same path and `created_at` = the same version; anything else is a new version with its own copy. */
-export function versionDecision(
-  latest: KnownVersion | undefined,
-  f: Pick<ContainerFile, "created_at" | "path">,
-): VersionDecision {
-  if (latest && latest.upstreamCreatedAt === f.created_at && latest.path === f.path) {
-    return { kind: "same", version: latest.version, requeue: latest.state === "failed" };
-  }
-  return { kind: "new", version: (latest?.version ?? 0) + 1 };
-}
+// The version rules (same id, path and `created_at`, or a later turn's own) are in ./version-policy.ts.
+export * from "./version-policy";
 
 /**
  * Limits against runaway answers: past `filesPerResponse` files (explicit citations are recorded

@@ -5,8 +5,10 @@
  * A download URL names a response and a path, never a file id (the link streams out before the
  * id exists). This object turns that pair into a file version: it knows the response's
  * containers and its `previous_response_id`, and it pins the first resolution of each path, so a
- * later turn that writes the same path again never changes what an earlier link serves. A
- * response that ran no tool resolves through the chain of previous responses.
+ * later turn that writes the same path again never changes what an earlier link serves; the later
+ * turn's own link pins the version its tracker made for that turn, even under the same file id
+ * (docs/storage.md, "Versions"). A response that ran no tool resolves through the chain of
+ * previous responses.
  */
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";

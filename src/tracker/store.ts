@@ -8,6 +8,7 @@
 import type { ContainerInfo } from "../upstream/containers";
 import { containerEnd, reasonText, type EndCause, type LinkReach, type Reason } from "./policy";
 import { JobStore } from "./job-store";
+import { VersionReads } from "./version-reads";
 import {
   fileRecord,
   type ClaimRow,
@@ -23,12 +24,15 @@ export class TrackerStore {
   /** @param changed called after every file state change, so waiters re-check. */
   /** Copy jobs and their parts (./job-store.ts). */
   readonly copyJobs: JobStore;
+  /** What the version decision reads (./version-reads.ts). */
+  readonly versions: VersionReads;
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly changed: () => void,
   ) {
     this.copyJobs = new JobStore(sql);
+    this.versions = new VersionReads(sql);
   }
 
   // ───────────────────────────── container ─────────────────────────────

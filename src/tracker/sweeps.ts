@@ -31,8 +31,11 @@ import {
   nextSweep,
   skipReason,
   versionDecision,
+  copyBeganBefore,
+  type KnownVersion,
+  type TurnEnd,
 } from "./policy";
-import type { ContainerRow } from "./rows";
+import type { ContainerRow, FileRow } from "./rows";
 import { TenantUnavailableError } from "./tenant-view";
 import { TrackerError, type Cited } from "./types";
 
@@ -117,25 +120,42 @@ export class Sweeps implements Capability {
   }
 
   /**
-   * The version of a listed file: the newest one if upstream still describes the same bytes, else
-   * a new version with its own copy job (or `skipped` past a limit). A `failed` version cited
-   * again gets a fresh job.
+   * The version of a listed file for a response: the one it already cites, or the newest one if
+   * upstream still describes the same bytes and no earlier turn recorded it; else a new version
+   * with its own copy job (or `skipped` past a limit). A `failed` version cited again gets a fresh
+   * job. A file an earlier turn recorded and upstream describes unchanged is this response's only
+   * when it names the file (`cited`): then it gets a version of its own, copied after this turn
+   * ended, since the turn may have rewritten it in place (`later_turn`), or shares the earlier one
+   * while that copy has not begun; found by a sweep only (`listed`), it stays the earlier turn's
+   * output (null) unless written since this turn started. `end`: when the response ended (`track`).
    * @throws TrackerError `foreign_tenant` when another tenant owns the file id.
    */
-  ensureVersion(tenant: string, f: ContainerFile, responseId: string): Version {
+  ensureVersion(
+    tenant: string,
+    f: ContainerFile,
+    responseId: string,
+    how: "cited" | "listed",
+    end?: TurnEnd,
+  ): Version | null {
     const { store } = this.ctx;
     const latest = store.latestVersion(f.id);
     const now = this.ctx.now();
     if (latest && latest.tenant !== tenant)
       throw new TrackerError("foreign_tenant", "this file belongs to another tenant");
+    const order = latest ? store.versions.turnOrder(responseId) : null;
+    const own = latest && order ? store.versions.citedVersion(responseId, f.id) : undefined;
+    const known = (v: FileRow): KnownVersion => ({
+      version: v.version,
+      upstreamCreatedAt: v.upstream_created_at,
+      path: v.path,
+      state: v.state,
+      recordedBy: v.first_response_id ? store.versions.turnOrder(v.first_response_id) : null,
+      copyBegan: copyBeganBefore({ fileId: v.file_id, version: v.version, state: v.state, stateAt: v.state_at }, end),
+    });
     const decision = versionDecision(
-      latest && {
-        version: latest.version,
-        upstreamCreatedAt: latest.upstream_created_at,
-        path: latest.path,
-        state: latest.state,
-      },
+      latest && known(latest),
       f,
+      order ? { order, named: how === "cited", ...(own ? { own: known(own) } : {}) } : undefined,
     );
     if (decision.kind === "same") {
       if (decision.requeue) {
@@ -144,6 +164,7 @@ export class Sweeps implements Capability {
       }
       return { fileId: f.id, version: decision.version };
     }
+    if (decision.kind === "not_own") return null;
     const containerId = store.container()!.id;
     const filename = basename(f.path) || f.id;
     const skipped = skipReason(this.ctx.tenant.cached(tenant), store.countedFiles(responseId), filename);
@@ -167,9 +188,20 @@ export class Sweeps implements Capability {
     return { fileId: f.id, version: decision.version };
   }
 
-  /** Records a version for a response and cites it; a path it was linked by resolves to it. */
-  citeListed(tenant: string, responseId: string, f: ContainerFile, cited: Cited, linkedPath?: string | null): Version {
-    const v = this.ensureVersion(tenant, f, responseId);
+  /**
+   * Records a version for a response and cites it; a path it was linked by resolves to it. A file
+   * found by a sweep (`listing`) that an earlier turn already holds unchanged is not cited (null).
+   */
+  citeListed(
+    tenant: string,
+    responseId: string,
+    f: ContainerFile,
+    cited: Cited,
+    linkedPath?: string | null,
+    end?: TurnEnd,
+  ): Version | null {
+    const v = this.ensureVersion(tenant, f, responseId, cited === "listing" ? "listed" : "cited", end);
+    if (!v) return null;
     this.ctx.store.cite(tenant, responseId, v.fileId, v.version, f.path, cited, this.ctx.now());
     if (linkedPath && linkedPath !== f.path) this.ctx.store.resolveClaim(responseId, linkedPath, v.fileId, v.version);
     return v;
@@ -177,21 +209,22 @@ export class Sweeps implements Capability {
 
   /**
    * Files first listed for a response: its outputs in its attribution window (`isOutputOf`), and
-   * the files its pending linked paths name (`matchClaim`).
+   * the files its pending linked paths name (`matchClaim`). `end`: when the response ended, for
+   * the listing its `track` made.
    */
-  applyListing(responseId: string, listing: readonly ContainerFile[]): void {
+  applyListing(responseId: string, listing: readonly ContainerFile[], end?: TurnEnd): void {
     const { store } = this.ctx;
     const resp = store.response(responseId);
     if (!resp) return;
     const window = attributionWindow(resp.created_at, store.nextResponseStart(resp.created_at ?? 0));
     for (const f of listing) {
-      if (isOutputOf(window, f)) this.citeListed(resp.tenant, responseId, f, "listing");
+      if (isOutputOf(window, f)) this.citeListed(resp.tenant, responseId, f, "listing", null, end);
     }
     for (const claim of store.claimsIn(responseId, ["pending"])) {
       const match = matchClaim(window, claim.path, listing);
       if (!match) continue;
-      const v = this.citeListed(resp.tenant, responseId, match, claim.cited);
-      store.resolveClaim(responseId, claim.path, v.fileId, v.version);
+      const v = this.citeListed(resp.tenant, responseId, match, claim.cited, null, end);
+      if (v) store.resolveClaim(responseId, claim.path, v.fileId, v.version);
     }
     this.ctx.waiters.notify();
   }

@@ -317,6 +317,7 @@ export function createResponse(raw: unknown, rawText: string, org: string): Stor
     error: plan.fail ? { code: "server_error", message: "The model failed to generate a response (simulated)." } : null,
     usage: { input_tokens: Math.ceil(inputText.length / 4), output_tokens: Math.ceil(outputText.length / 8) },
     written: result.written,
+    written_bodies: result.bodies,
     claimed: plan.claimed,
     cited: result.cited,
   };

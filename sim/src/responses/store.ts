@@ -9,6 +9,7 @@ import { notFound } from "../errors";
 import type { Quirks } from "../quirks";
 import { state } from "../state";
 import type { CreateResponseBody } from "./schemas";
+import type { WrittenBody } from "./turn";
 
 export interface StoredResponse {
   id: string;
@@ -31,6 +32,8 @@ export interface StoredResponse {
   error: { code: string; message: string } | null;
   usage: { input_tokens: number; output_tokens: number };
   written: string[];
+  /** The content of each written file at the end of this turn (quirk `same_id_rewrite` changes it in place later). */
+  written_bodies?: Record<string, WrittenBody>;
   claimed: string[];
   cited: string[];
   /** The conversation it belongs to (`conversation` on create). */
@@ -70,7 +73,10 @@ export async function groundTruth(id: string) {
   for (const fid of r.written) {
     const f = state.files.get(fid);
     if (!f) continue;
-    written.push({ file_id: f.id, path: f.path, bytes: f.size, sha256: await fileSha256(f) });
+    // The bytes as this turn left them: a later turn may have rewritten the file under the same id.
+    const own = r.written_bodies?.[fid];
+    const asWritten = own && own.body !== f.body ? { ...f, ...own, sha256: undefined } : f;
+    written.push({ file_id: f.id, path: f.path, bytes: asWritten.size, sha256: await fileSha256(asWritten) });
   }
   return { id: r.id, container_id: r.container_id, written, claimed: r.claimed, cited: r.cited };
 }

@@ -4,17 +4,25 @@
  * items (messages with `output_text` and `container_file_citation` annotations, the
  * `code_interpreter_call` with its outputs) exactly as the real API shapes them.
  */
-import { addFile } from "../containers";
+import { addFile, fileAtPath, rewriteFile } from "../containers";
 import { PNG_BASE64, PNG_BYTES } from "../content";
 import { itemId } from "../ids";
 import type { Quirks, QuirkOverrides } from "../quirks";
-import { state, type SimContainer, type SimFile } from "../state";
+import { state, type FileBody, type SimContainer, type SimFile } from "../state";
 import type { TurnPlan } from "./model";
 
 export interface TurnResult {
   output: Record<string, unknown>[];
   written: string[];
   cited: string[];
+  /** The content of each written file as this turn left it (a later turn may rewrite it in place). */
+  bodies: Record<string, WrittenBody>;
+}
+
+/** A file's content at the end of a turn, for ground truth. */
+export interface WrittenBody {
+  size: number;
+  body: FileBody;
 }
 
 export interface TurnOptions {
@@ -54,6 +62,13 @@ export function runTurn(o: TurnOptions): TurnResult {
     if (step.kind === "tool") {
       const c = o.container!;
       for (const w of step.writes) {
+        const same = o.quirks.same_id_rewrite ? fileAtPath(c, w.path) : undefined;
+        if (same) {
+          // Quirk `same_id_rewrite`: the write keeps the file's id and `created_at`; only the bytes change.
+          byPath.set(w.path, rewriteFile(same, w.size, o.overrides));
+          written.push(same.id);
+          continue;
+        }
         if (step.replaces) {
           // Writing a path again replaces the older file: it leaves the listing and its content is gone.
           for (const fid of c.file_ids) {
@@ -132,7 +147,12 @@ export function runTurn(o: TurnOptions): TurnResult {
       role: "assistant",
     });
   }
-  return { output, written, cited };
+  const bodies: Record<string, WrittenBody> = {};
+  for (const id of written) {
+    const f = state.files.get(id)!;
+    bodies[id] = { size: f.size, body: f.body };
+  }
+  return { output, written, cited, bodies };
 }
 
 function fileFromEarlier(earlier: { path: string; file_id: string }[], path: string): SimFile | undefined {

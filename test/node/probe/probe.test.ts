@@ -1,7 +1,7 @@
 /**
  * `npm run probe:real` against the simulator process, once per switch setting: the probe must
  * report exactly the behaviour the simulator was configured with (Range honoured or ignored,
- * code-point or UTF-16 indices, late or immediate listing), and write docs/assumptions.md's
+ * code-point or UTF-16 indices, late or immediate listing, a rewritten file's new or kept id), and write docs/assumptions.md's
  * answers accordingly. The script runs as a user runs it: a child process with OPENAI_API_KEY and
  * OPENAI_BASE_URL.
  */
@@ -17,10 +17,10 @@ import { classifyFailure } from "../../../src/upstream/containers";
 import { startSim, type SimProcess } from "../support/sim-process";
 
 const SETTINGS = [
-  { honour_range: false, codepoint_indices: true, late_listing: true },
-  { honour_range: true, codepoint_indices: false, late_listing: false },
-  { honour_range: true, codepoint_indices: true, late_listing: false },
-  { honour_range: false, codepoint_indices: false, late_listing: true },
+  { honour_range: false, codepoint_indices: true, late_listing: true, same_id_rewrite: false },
+  { honour_range: true, codepoint_indices: false, late_listing: false, same_id_rewrite: true },
+  { honour_range: true, codepoint_indices: true, late_listing: false, same_id_rewrite: false },
+  { honour_range: false, codepoint_indices: false, late_listing: true, same_id_rewrite: true },
 ];
 
 let sim: SimProcess;
@@ -50,7 +50,7 @@ async function probe(out: string) {
 
 describe("probe:real against the simulator", () => {
   it.each(SETTINGS)(
-    "honour_range=$honour_range codepoint_indices=$codepoint_indices late_listing=$late_listing",
+    "honour_range=$honour_range codepoint_indices=$codepoint_indices late_listing=$late_listing same_id_rewrite=$same_id_rewrite",
     async (quirks) => {
       const set = await fetch(`${sim.origin}/__sim/config`, {
         method: "POST",
@@ -68,9 +68,12 @@ describe("probe:real against the simulator", () => {
       expect(report.indexUnit.unit).toBe(quirks.codepoint_indices ? "codepoints" : "utf16");
       expect(report.listing.listedAtOnce).toBe(!quirks.late_listing);
       if (quirks.late_listing) expect(report.listing.delayMs).toBeGreaterThan(0);
-      // Not switchable in the simulator: a rewrite is a new id and the old one is deleted; every
-      // container-scoped call refreshes last_active_at.
-      expect(report.overwrite).toMatchObject({ sameId: false, oldContentGone: true });
+      // A rewrite is a new id and the old one is deleted, or (same_id_rewrite) the same id with
+      // new content. Not switchable in the simulator: every container-scoped call refreshes last_active_at.
+      expect(report.overwrite).toMatchObject(
+        quirks.same_id_rewrite ? { sameId: true, oldContentGone: false } : { sameId: false, oldContentGone: true },
+      );
+      if (quirks.same_id_rewrite) expect(report.overwrite.detail).toContain("has changed");
       expect(report.lastActive).toMatchObject({ retrieveRefreshes: true, listRefreshes: null });
       expect(report.errors.unknownFile).toMatchObject({ status: 404, reads: "file_gone" });
       expect(report.errors.deletedContainer).toMatchObject({ status: 404, reads: "expired" });
@@ -80,7 +83,7 @@ describe("probe:real against the simulator", () => {
       expect(md).toContain(quirks.honour_range ? "**Honoured**" : "**Ignored**");
       expect(md).toContain(quirks.codepoint_indices ? "**Code points**" : "**UTF-16 code units**");
       expect(md).toContain(quirks.late_listing ? "**Late**" : "**Listed at once**");
-      expect(md).toContain("**New id**");
+      expect(md).toContain(quirks.same_id_rewrite ? "**Same id**" : "**New id**");
     },
   );
 

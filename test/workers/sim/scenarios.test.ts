@@ -120,6 +120,29 @@ describe("scenarios (directive line `sim: scenario=…`)", () => {
     expect(list.data.map((f) => f.id)).toEqual([two.truth.written[0].file_id]);
   });
 
+  it("rewrite-same-path with same_id_rewrite: the same id and created_at, new bytes; truth keeps each turn's sha256", async () => {
+    const q = "quirks=-late_listing,-dirty_listing,+same_id_rewrite";
+    const one = await run(`sim: scenario=one-file; files=report.csv; ${q}`);
+    const [before] = (await openai.containers.files.list(one.truth.container_id)).data;
+    const content = async () =>
+      sha256(
+        (await drain((await api(`/containers/${one.truth.container_id}/files/${before!.id}/content`)).body)).bytes,
+      );
+    expect(await content()).toBe(one.truth.written[0].sha256);
+    const two = await run(`sim: scenario=rewrite-same-path; ${q}`, { previous_response_id: one.r.id });
+    expect(two.part.text).toBe("I rewrote the file with new data: [report.csv](sandbox:/mnt/data/report.csv)");
+    expect(two.anns[0].file_id).toBe(one.truth.written[0].file_id);
+    expect(two.truth.written.map((w: any) => [w.file_id, w.path])).toEqual([
+      [one.truth.written[0].file_id, "/mnt/data/report.csv"],
+    ]);
+    expect(two.truth.written[0].sha256).not.toBe(one.truth.written[0].sha256);
+    // Turn 1's ground truth is still turn 1's bytes; the container now serves turn 2's.
+    expect((await control(`/responses/${one.r.id}`)).written[0].sha256).toBe(one.truth.written[0].sha256);
+    expect(await content()).toBe(two.truth.written[0].sha256);
+    const after = (await openai.containers.files.list(one.truth.container_id)).data;
+    expect(after.map((f) => [f.id, f.created_at, f.path])).toEqual([[before!.id, before!.created_at, before!.path]]);
+  });
+
   it("phantom: a link to a file that was never written", async () => {
     const { part, truth, anns } = await run("sim: scenario=phantom");
     expect(part.text).toBe("Here is the file: [results.csv](sandbox:/mnt/data/results.csv)");

@@ -24,9 +24,13 @@ export interface Unsandbox {
 /**
  * Starts `node scripts/start.mjs`; resolves once its banner is printed.
  * @param settings the Worker's settings, given unsandbox's own origin (e.g. for allowed origins)
+ * @param ports unsandbox's and the simulator's ports (default: two free ones)
  */
-export async function startUnsandbox(settings: (origin: string) => Record<string, string>): Promise<Unsandbox> {
-  const [port, simPort] = await freePorts(2);
+export async function startUnsandbox(
+  settings: (origin: string) => Record<string, string>,
+  ports?: readonly [port: number, simPort: number],
+): Promise<Unsandbox> {
+  const [port, simPort] = ports ?? (await freePorts(2));
   const persist = mkdtempSync(join(tmpdir(), "unsandbox-browser-"));
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of settingNames(readDevVars(join(REPO_ROOT, ".dev.vars.example")))) delete env[name];
