@@ -89,7 +89,7 @@ export async function waitSettled(ctx, responseId, o = {}) {
     });
     if (!res.ok)
       throw new Error(`GET files of ${responseId} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
-    const files = /** @type {any[]} */ ((await res.json()).data);
+    const files = /** @type {any[]} */ (/** @type {any} */ (await res.json()).data);
     const now = performance.now();
     if (files.length >= expect && files.every((f) => SETTLED.has(f.state)))
       return { files, settledAt: now, timedOut: false };
