@@ -161,7 +161,11 @@ try {
       sim,
       config: unsandboxConfig,
       name: "unsandbox-multi",
-      vars: { UNSANDBOX_MODE: "multi-tenant", ADMIN_SECRET: BENCH_ADMIN_SECRET, TENANT_KEY_ENCRYPTION_KEYS: BENCH_TENANT_KEYS },
+      vars: {
+        UNSANDBOX_MODE: "multi-tenant",
+        ADMIN_SECRET: BENCH_ADMIN_SECRET,
+        TENANT_KEY_ENCRYPTION_KEYS: BENCH_TENANT_KEYS,
+      },
     });
     running.push(p);
     named.multiTenant = p;

@@ -15,7 +15,8 @@ export default {
    */
   async fetch(request, env) {
     const url = new URL(request.url);
-    if (request.method !== "POST" || url.pathname !== "/v1/responses") return new Response("not found", { status: 404 });
+    if (request.method !== "POST" || url.pathname !== "/v1/responses")
+      return new Response("not found", { status: 404 });
     const headers = new Headers(request.headers);
     headers.set("authorization", `Bearer ${env.UPSTREAM_API_KEY}`);
     return fetch(`${env.UPSTREAM_BASE_URL}/responses`, { method: "POST", headers, body: request.body });

@@ -4,9 +4,10 @@
  * Issue 20, "own cost": what unsandbox adds to a request over the anchor, a bare pass-through
  * Worker to the same simulator started the same way (bench/anchor). Each run sends, one after the
  * other so all see the same machine load: a no-file create through the anchor and through
- * unsandbox, a 404 the anchor answers itself (what local `wrangler dev` costs any request), the
- * same create straight to the simulator, and two streamed creates through each (no file, and the
- * streaming case's three files) timed to the first text delta and the last event.
+ * unsandbox, a 404 the anchor answers itself (what local `wrangler dev` costs any request) and the
+ * same create straight to the simulator. Then, in phases of their own, streamed creates through
+ * each, alternating (no file, then the streaming case's three files), timed to the first text
+ * delta and the last event.
  *
  * Own cost = unsandbox's percentile minus the anchor's, per figure.
  */
@@ -56,6 +57,8 @@ export async function ownCostCase(ctx, { warmup, runs }) {
   };
   const anchorKey = { authorization: `Bearer ${ctx.sim.apiKey}` };
   const throughKey = { authorization: `Bearer ${ctx.unsandbox.apiKey}` };
+  // Creates first, then each kind of stream in a phase of its own: a three-file stream leaves
+  // copies running behind it, which must not land on the next run's no-file figures.
   for (let i = 0; i < warmup + runs; i++) {
     const a = await postJson(`${anchor.origin}/v1/responses`, ctx.sim.apiKey, CREATE);
     const u = await postJson(`${ctx.unsandbox.baseURL}/responses`, ctx.unsandbox.apiKey, CREATE);
@@ -65,10 +68,17 @@ export async function ownCostCase(ctx, { warmup, runs }) {
     const n = performance.now() - n0;
     const d = await postJson(`${ctx.sim.baseURL}/responses`, ctx.sim.apiKey, CREATE);
     if (a.status !== 200 || u.status !== 200 || d.status !== 200 || nf.status !== 404)
-      throw new Error(`own cost: anchor ${a.status}, unsandbox ${u.status}, direct ${d.status}, anchor 404 ${nf.status}`);
-    /** @type {[string, number][]} */
-    const streamed = [];
-    for (const [name, body] of Object.entries(STREAMS)) {
+      throw new Error(
+        `own cost: anchor ${a.status}, unsandbox ${u.status}, direct ${d.status}, anchor 404 ${nf.status}`,
+      );
+    if (i < warmup) continue;
+    t.anchor?.push(a.ms);
+    t.through?.push(u.ms);
+    t.direct?.push(d.ms);
+    t.anchor_404?.push(n);
+  }
+  for (const [name, body] of Object.entries(STREAMS)) {
+    for (let i = 0; i < warmup + runs; i++) {
       const as = await postAndCollect(`${anchor.origin}/v1/responses`, anchorKey, body);
       const us = await postAndCollect(`${ctx.unsandbox.baseURL}/responses`, throughKey, body);
       for (const [who, s] of /** @type {const} */ ([
@@ -77,15 +87,11 @@ export async function ownCostCase(ctx, { warmup, runs }) {
       ])) {
         const first = s.events.find((e) => e.data?.type === DELTA);
         if (s.status !== 200 || !first) throw new Error(`own cost: ${who} stream ${name} answered ${s.status}`);
-        streamed.push([`${who}_first_${name}`, first.at], [`${who}_last_${name}`, /** @type {any} */ (s.events.at(-1)).at]);
+        if (i < warmup) continue;
+        t[`${who}_first_${name}`]?.push(first.at);
+        t[`${who}_last_${name}`]?.push(/** @type {any} */ (s.events.at(-1)).at);
       }
     }
-    if (i < warmup) continue;
-    t.anchor?.push(a.ms);
-    t.through?.push(u.ms);
-    t.direct?.push(d.ms);
-    t.anchor_404?.push(n);
-    for (const [k, v] of streamed) t[k]?.push(v);
   }
   const T = /** @type {Record<string, number[]>} */ (t);
   const get = (/** @type {string} */ k) => /** @type {number[]} */ (T[k]);
@@ -93,10 +99,19 @@ export async function ownCostCase(ctx, { warmup, runs }) {
     runs,
     targets_ms: OWN_COST_TARGETS,
     create_ms: { direct: pcts(get("direct")), anchor: pcts(get("anchor")), through: pcts(get("through")) },
-    own_cost_create_ms: { p50: minus(get("through"), get("anchor"), 50), p95: minus(get("through"), get("anchor"), 95) },
+    own_cost_create_ms: {
+      p50: minus(get("through"), get("anchor"), 50),
+      p95: minus(get("through"), get("anchor"), 95),
+    },
     anchor_404_ms: pcts(get("anchor_404")),
-    anchor_over_404_ms: { p50: minus(get("anchor"), get("anchor_404"), 50), p95: minus(get("anchor"), get("anchor_404"), 95) },
-    anchor_over_direct_ms: { p50: minus(get("anchor"), get("direct"), 50), p95: minus(get("anchor"), get("direct"), 95) },
+    anchor_over_404_ms: {
+      p50: minus(get("anchor"), get("anchor_404"), 50),
+      p95: minus(get("anchor"), get("anchor_404"), 95),
+    },
+    anchor_over_direct_ms: {
+      p50: minus(get("anchor"), get("direct"), 50),
+      p95: minus(get("anchor"), get("direct"), 95),
+    },
     streams: Object.fromEntries(
       Object.keys(STREAMS).map((name) => [
         name,

@@ -92,7 +92,11 @@ export async function scaleCase(ctx, { tenants, rates, seconds, sessions }) {
     secret.push({ tenant: id, key });
   }
   const shop = `shop-${run}`;
-  await admin(mt, "POST", "/admin/tenants", { id: shop, name: "popular shop", limits: { requests_per_minute: 1_000_000 } });
+  await admin(mt, "POST", "/admin/tenants", {
+    id: shop,
+    name: "popular shop",
+    limits: { requests_per_minute: 1_000_000 },
+  });
   const { key: pk } = await admin(mt, "POST", `/admin/tenants/${shop}/keys`, {
     kind: "publishable",
     limits: { requests_per_minute: 1_000_000 },

@@ -102,7 +102,13 @@ export function markdownReport(r) {
 function ownCostLines(o) {
   const t = o.targets_ms;
   const s = o.streams;
-  const row = (/** @type {string} */ name, /** @type {any} */ a, /** @type {any} */ u, /** @type {number} */ cost, /** @type {number | null} */ target) =>
+  const row = (
+    /** @type {string} */ name,
+    /** @type {any} */ a,
+    /** @type {any} */ u,
+    /** @type {number} */ cost,
+    /** @type {number | null} */ target,
+  ) =>
     `| ${name} | ${a} ms | ${u} ms | +${cost} ms | ${target === null ? "—" : `≤ ${target} ms ${mark(cost, target, "max")}`} |`;
   return [
     `**Own cost** (unsandbox minus the anchor, a bare pass-through Worker to the same simulator started the same way; ${o.runs} runs each, interleaved)`,
@@ -111,10 +117,34 @@ function ownCostLines(o) {
     "|---|---:|---:|---:|---|",
     row("no-file create, p50", o.create_ms.anchor.p50, o.create_ms.through.p50, o.own_cost_create_ms.p50, t.create_p50),
     row("no-file create, p95", o.create_ms.anchor.p95, o.create_ms.through.p95, o.own_cost_create_ms.p95, t.create_p95),
-    row("first text delta, no file, p50", s.no_file.first_delta_ms.anchor.p50, s.no_file.first_delta_ms.through.p50, s.no_file.own_cost_first_delta_ms.p50, t.first_delta_p50),
-    row("first text delta, three files, p50", s.three_files.first_delta_ms.anchor.p50, s.three_files.first_delta_ms.through.p50, s.three_files.own_cost_first_delta_ms.p50, t.first_delta_p50),
-    row("last event, no file, p50", s.no_file.last_event_ms.anchor.p50, s.no_file.last_event_ms.through.p50, s.no_file.own_cost_last_event_ms.p50, null),
-    row("last event, three files, p50", s.three_files.last_event_ms.anchor.p50, s.three_files.last_event_ms.through.p50, s.three_files.own_cost_last_event_ms.p50, null),
+    row(
+      "first text delta, no file, p50",
+      s.no_file.first_delta_ms.anchor.p50,
+      s.no_file.first_delta_ms.through.p50,
+      s.no_file.own_cost_first_delta_ms.p50,
+      t.first_delta_p50,
+    ),
+    row(
+      "first text delta, three files, p50",
+      s.three_files.first_delta_ms.anchor.p50,
+      s.three_files.first_delta_ms.through.p50,
+      s.three_files.own_cost_first_delta_ms.p50,
+      t.first_delta_p50,
+    ),
+    row(
+      "last event, no file, p50",
+      s.no_file.last_event_ms.anchor.p50,
+      s.no_file.last_event_ms.through.p50,
+      s.no_file.own_cost_last_event_ms.p50,
+      null,
+    ),
+    row(
+      "last event, three files, p50",
+      s.three_files.last_event_ms.anchor.p50,
+      s.three_files.last_event_ms.through.p50,
+      s.three_files.own_cost_last_event_ms.p50,
+      null,
+    ),
     "",
     `The anchor itself: a 404 it answers without going upstream takes p50 ${o.anchor_404_ms.p50} ms, p95 ${o.anchor_404_ms.p95} ms (the \`wrangler dev\` floor, about 0.8 ms on an idle machine); forwarding a create costs it +${o.anchor_over_404_ms.p50} ms over that 404 and +${o.anchor_over_direct_ms.p50} ms over the same create sent straight to the simulator (${o.create_ms.direct.p50} ms), at p50.`,
     "",
@@ -177,7 +207,9 @@ function scaleLines(s) {
     lines.push(
       `| ${x.rate} | ${x.requests} (${Object.entries(x.statuses)
         .map(([k, v]) => `${v}× ${k}`)
-        .join(", ")}) | ${x.achieved_rps}/s | ${x.latency_ms.p95} ms | ${sh.TenantDirectory.calls_per_request} | ${cell(sh.UsageMeter)} | ${cell(sh.RateCounter)} | ${cell(sh.OwnershipLedger_item_set)} | ${x.files_stored} / ${x.files_written}${x.files_stored === x.files_written ? "" : " **no**"} |`,
+        .join(
+          ", ",
+        )}) | ${x.achieved_rps}/s | ${x.latency_ms.p95} ms | ${sh.TenantDirectory.calls_per_request} | ${cell(sh.UsageMeter)} | ${cell(sh.RateCounter)} | ${cell(sh.OwnershipLedger_item_set)} | ${x.files_stored} / ${x.files_written}${x.files_stored === x.files_written ? "" : " **no**"} |`,
     );
   }
   lines.push("");
