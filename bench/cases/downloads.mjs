@@ -8,9 +8,10 @@
  * alternating; throughput is requests per second over each round's wall time.
  *
  * Durable Object calls are counted (bench/lib/do-calls.mjs) over the first few downloads, one by
- * one, and over the first unsandbox round after them: after the first few, a warm download
- * should make none. The other rounds run without the counting breakpoints, so their figures carry
- * no cost of the counting itself.
+ * one, and over a counted round after them (`counted` requests, by default as many as a round):
+ * after the first few, a warm download should make none. The timed rounds run without the
+ * counting breakpoints, so their figures carry no cost of the counting itself (each counted call
+ * sends a message to the inspector, which slows a download that makes calls several times over).
  */
 import { directive, postJson, TOOLS, waitSettled } from "../lib/context.mjs";
 import { countDurableObjectCalls, perClass, tallyMinus } from "../lib/do-calls.mjs";
@@ -60,9 +61,12 @@ async function hammer(url, requests, concurrency, bytes) {
 
 /**
  * @param {import("../lib/context.mjs").BenchContext} ctx
- * @param {{ requests: number, concurrency: number, rounds: number, sizeKiB: number, first: number }} o
+ * @param {{ requests: number, concurrency: number, rounds: number, sizeKiB: number, first: number, counted?: number }} o
  */
-export async function downloadsCase(ctx, { requests, concurrency, rounds, sizeKiB, first }) {
+export async function downloadsCase(
+  ctx,
+  { requests, concurrency, rounds, sizeKiB, first, counted: countedRequests = requests },
+) {
   const answer = await postJson(`${ctx.unsandbox.baseURL}/responses`, ctx.unsandbox.apiKey, {
     model: "gpt-5",
     input: directive("Write one file.", `scenario=big; files=popular.bin; size=${sizeKiB}KiB`),
@@ -92,7 +96,7 @@ export async function downloadsCase(ctx, { requests, concurrency, rounds, sizeKi
       if (got.status !== 200) throw new Error(`downloads: first download answered ${got.status}`);
     }
     const afterFirst = await counter.read();
-    const countedRound = await hammer(file.url, requests, concurrency, bytes.byteLength);
+    const countedRound = await hammer(file.url, countedRequests, concurrency, bytes.byteLength);
     const afterRound = await counter.read();
     const firstTally = tallyMinus(afterFirst, before);
     const roundTally = tallyMinus(afterRound, afterFirst);
@@ -101,11 +105,11 @@ export async function downloadsCase(ctx, { requests, concurrency, rounds, sizeKi
       first_requests: first,
       first_calls: perClass(firstTally),
       first_methods: firstTally.methods,
-      round_requests: requests,
+      round_requests: countedRequests,
       round_calls: perClass(roundTally),
       round_methods: roundTally.methods,
       round_calls_total: roundCalls,
-      round_calls_per_request: round(roundCalls / requests, 3),
+      round_calls_per_request: round(roundCalls / countedRequests, 3),
       self_calls_left_out: roundTally.internal,
       round: countedRound,
     };
@@ -136,7 +140,7 @@ export async function downloadsCase(ctx, { requests, concurrency, rounds, sizeKi
     rounds_detail: { through, floor },
   };
   ctx.log(
-    `downloads: ${result.through_rps} req/s through unsandbox vs ${result.floor_rps} from R2 (${result.throughput_ratio}×); Durable Object calls after the first ${first}: ${counted.round_calls_total} in ${requests} requests (${JSON.stringify(counted.round_calls)})`,
+    `downloads: ${result.through_rps} req/s through unsandbox vs ${result.floor_rps} from R2 (${result.throughput_ratio}×); Durable Object calls after the first ${first}: ${counted.round_calls_total} in ${countedRequests} requests (${JSON.stringify(counted.round_calls)})`,
   );
   return result;
 }
