@@ -111,7 +111,7 @@ function ownCostLines(o) {
   ) =>
     `| ${name} | ${a} ms | ${u} ms | +${cost} ms | ${target === null ? "—" : `≤ ${target} ms ${mark(cost, target, "max")}`} |`;
   return [
-    `**Own cost** (unsandbox minus the anchor, a bare pass-through Worker to the same simulator started the same way; ${o.runs} runs each, interleaved)`,
+    `**Own cost** (unsandbox minus the anchor, a bare pass-through Worker to the same simulator started the same way; ${o.runs} runs each: the creates interleaved, then each kind of stream in a phase of its own, alternating)`,
     "",
     "| | anchor | through unsandbox | own cost | target |",
     "|---|---:|---:|---:|---|",
@@ -198,7 +198,7 @@ function scaleLines(s) {
   const lines = [
     `**Scale** (issue 19: multi-tenant, ${s.tenants} tenants' secret keys and one widget key over ${s.widget_sessions} visitor sessions, alternating, one file per create; each rate for ${s.seconds_per_rate} s, open loop; Durable Object calls per request to each shared object: all its instances, and the busiest one in brackets)`,
     "",
-    "| offered req/s | requests (status) | answered at | p95 | TenantDirectory | UsageMeter (busiest shard) | RateCounter (busiest) | item set (busiest) | files stored / written |",
+    "| offered req/s | requests (status) | completed (requests ÷ time to the last answer) | p95 | TenantDirectory | UsageMeter (busiest shard) | RateCounter (busiest) | item set (busiest) | files stored / written |",
     "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const x of s.steps) {
