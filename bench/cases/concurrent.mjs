@@ -6,6 +6,7 @@
  * machine. Two kinds: no file (`no-tool`) and two files per turn (`several-files` with two names);
  * a conversation is `turns` turns, each after the last with `previous_response_id`. The figure is
  * the time from a turn's request to its last event, p50 and p95 over every turn of every round.
+ * A round straight to the simulator too shows what the anchor itself costs (local `wrangler dev`).
  *
  * Then the files: every file the simulator wrote for a turn through unsandbox must end `stored`
  * (counted against `GET /__sim/responses/{id}`), and once every container has expired in the
@@ -141,6 +142,7 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }
     }
     /** @type {number[]} */ const a = [];
     /** @type {number[]} */ const u = [];
+    /** @type {number[]} */ const direct = [];
     /** @type {string[]} */ const ids = [];
     const wall = { anchor: /** @type {number[]} */ ([]), through: /** @type {number[]} */ ([]) };
     for (let r = 0; r < rounds; r++) {
@@ -150,6 +152,7 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }
       const t1 = performance.now();
       const ur = await round1(ctx.unsandbox.baseURL, ctx.unsandbox.apiKey, body, concurrency, turns);
       wall.through.push(performance.now() - t1);
+      direct.push(...(await round1(ctx.sim.baseURL, ctx.sim.apiKey, body, concurrency, turns)).lastEventMs);
       a.push(...ar.lastEventMs);
       u.push(...ur.lastEventMs);
       ids.push(...ur.responseIds);
@@ -160,8 +163,12 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }
     };
     kinds[name] = {
       turns_each: a.length,
-      last_event_ms: { anchor: pcts(a), through: pcts(u) },
+      last_event_ms: { direct: pcts(direct), anchor: pcts(a), through: pcts(u) },
       ratio,
+      anchor_over_direct: {
+        p50: round(percentile(a, 50) / percentile(direct, 50), 2),
+        p95: round(percentile(a, 95) / percentile(direct, 95), 2),
+      },
       wall_ms: { anchor: wall.anchor.map((x) => round(x)), through: wall.through.map((x) => round(x)) },
       files: name === "no_file" ? null : await checkFiles(ctx, ids),
       samples: { anchor: a.map((x) => round(x)), through: u.map((x) => round(x)) },

@@ -166,6 +166,15 @@ function concurrentLines(c) {
     );
   }
   lines.push("");
+  lines.push(
+    `Straight to the simulator, the same rounds took ${Object.entries(/** @type {Record<string, any>} */ (c.kinds))
+      .map(
+        ([name, k]) =>
+          `${k.last_event_ms.direct?.p50} ms at p50 (${name === "no_file" ? "no file" : "two files"}; the anchor ${k.anchor_over_direct?.p50}× that)`,
+      )
+      .join(", ")}: what local \`wrangler dev\` itself costs under this load.`,
+  );
+  lines.push("");
   return lines;
 }
 
