@@ -72,14 +72,14 @@ const sizesArg = process.argv.find((a) => a.startsWith("--sizes="))?.slice("--si
 const runsArg = process.argv.find((a) => a.startsWith("--runs="))?.slice("--runs=".length);
 if (sizesArg) plan.copy.sizesMiB = sizesArg.split(",").map(Number);
 if (runsArg) plan.copy = { ...plan.copy, runs: Number(runsArg) };
-// `--set=case.key=value,…`: one figure of the plan (numbers; `a/b/c` for a list of numbers).
+// `--set=case.key=value,…`: one figure of the plan (a number, or `a/b/c` where the plan holds a list).
 const setArg = process.argv.find((a) => a.startsWith("--set="))?.slice("--set=".length);
 for (const pair of setArg ? setArg.split(",") : []) {
   const [path, value] = pair.split("=");
   const [name, key] = String(path).split(".");
   const entry = /** @type {Record<string, unknown> | undefined} */ (/** @type {any} */ (plan)[String(name)]);
   if (!entry || !key || !(key in entry) || value === undefined) throw new Error(`--set: no plan figure ${path}`);
-  entry[key] = value.includes("/") ? value.split("/").map(Number) : Number(value);
+  entry[key] = Array.isArray(entry[key]) ? value.split("/").map(Number) : Number(value);
 }
 const partial = quick || Boolean(only || sizesArg || runsArg || setArg);
 
