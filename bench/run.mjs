@@ -1,26 +1,36 @@
 // @ts-check
 /**
- * `npm run bench`: unsandbox against the physical ceiling, in one run (issue 11).
+ * `npm run bench`: unsandbox against the physical ceiling, in one run (issues 11, 19 and 20).
  *
- * Starts the simulator, unsandbox (pointed at it) and the bench-only R2 writer as separate
- * `wrangler dev` processes on loopback, with ports of their own and a temp persist dir, each
- * running a frozen bundle (bench/lib/snapshot.mjs). Then runs the cases, each after a warm-up:
- * added latency, copy throughput against the ceiling with memory, streaming, load. Prints a
- * Markdown table of medians and ratios and saves everything as JSON under bench/results/.
+ * Starts the simulator, unsandbox (pointed at it), the bench-only R2 writer and the anchor (a bare
+ * pass-through Worker, bench/anchor) as separate `wrangler dev` processes on loopback, with ports
+ * of their own and a temp persist dir, each running a frozen bundle (bench/lib/snapshot.mjs). Then
+ * runs the cases, each after a warm-up: added latency, copy throughput against the ceiling with
+ * memory, streaming, load, unsandbox's own cost over the anchor, concurrent streams against the
+ * anchor, one popular download against R2, and the scale case (many tenants and a popular widget
+ * key at rising rates, in a second unsandbox in multi-tenant mode). Prints a Markdown table of
+ * medians and ratios and saves everything as JSON under bench/results/.
  *
  * `npm run bench -- --quick` runs small sizes and few runs (a smoke test while developing); only a
  * full run rewrites bench/results/latest.md, the table the README quotes.
+ * `--only=owncost,downloads` runs some cases (names: latency, copy, streaming, load, owncost,
+ * concurrent, downloads, scale); `--set=downloads.requests=200,concurrent.concurrency=10` changes
+ * one figure of the plan; `--ports=9700-9799` keeps every process's ports inside a range.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { concurrentCase } from "./cases/concurrent.mjs";
 import { copyCase } from "./cases/copy.mjs";
+import { downloadsCase } from "./cases/downloads.mjs";
 import { latencyCase } from "./cases/latency.mjs";
 import { loadCase } from "./cases/load.mjs";
+import { ownCostCase } from "./cases/own-cost.mjs";
+import { scaleCase } from "./cases/scale.mjs";
 import { streamingCase } from "./cases/streaming.mjs";
-import { startR2Writer, startSimProcess, startUnsandboxProcess } from "./lib/processes.mjs";
+import { startAnchor, startR2Writer, startSimProcess, startUnsandboxProcess } from "./lib/processes.mjs";
 import { connectInspector } from "./lib/isolate-heap.mjs";
 import { markdownReport } from "./lib/report.mjs";
 import { checkoutHead, snapshotSim, snapshotUnsandbox } from "./lib/snapshot.mjs";
@@ -41,12 +51,20 @@ const plan = quick
       copy: { sizesMiB: [16, 64], runs: 2, warmup: 1 },
       streaming: { warmup: 1, runs: 5, holdbackRuns: 2 },
       load: { concurrency: 10, runs: 1, warmup: 1 },
+      owncost: { warmup: 3, runs: 10 },
+      concurrent: { concurrency: 10, rounds: 1, turns: 1, warmup: 1 },
+      downloads: { requests: 200, concurrency: 10, rounds: 1, sizeKiB: 256, first: 5, counted: 200 },
+      scale: { tenants: 5, rates: [5, 10], seconds: 2, sessions: 3 },
     }
   : {
       latency: { warmup: 5, runs: 40 },
       copy: { sizesMiB: [16, 64, 256, 1024], runs: 5, warmup: 1 },
       streaming: { warmup: 2, runs: 15, holdbackRuns: 5 },
       load: { concurrency: 50, runs: 3, warmup: 1 },
+      owncost: { warmup: 5, runs: 40 },
+      concurrent: { concurrency: 50, rounds: 2, turns: 2, warmup: 1 },
+      downloads: { requests: 2000, concurrency: 50, rounds: 2, sizeKiB: 256, first: 5, counted: 2000 },
+      scale: { tenants: 20, rates: [10, 25, 50, 100], seconds: 3, sessions: 10 },
     };
 
 // Developing: `--sizes=16,256` and `--runs=1` narrow the copy case (the run then counts as partial).
@@ -54,7 +72,20 @@ const sizesArg = process.argv.find((a) => a.startsWith("--sizes="))?.slice("--si
 const runsArg = process.argv.find((a) => a.startsWith("--runs="))?.slice("--runs=".length);
 if (sizesArg) plan.copy.sizesMiB = sizesArg.split(",").map(Number);
 if (runsArg) plan.copy = { ...plan.copy, runs: Number(runsArg) };
-const partial = quick || Boolean(only || sizesArg || runsArg);
+// `--set=case.key=value,…`: one figure of the plan (a number, or `a/b/c` where the plan holds a list).
+const setArg = process.argv.find((a) => a.startsWith("--set="))?.slice("--set=".length);
+for (const pair of setArg ? setArg.split(",") : []) {
+  const [path, value] = pair.split("=");
+  const [name, key] = String(path).split(".");
+  const entry = /** @type {Record<string, unknown> | undefined} */ (/** @type {any} */ (plan)[String(name)]);
+  if (!entry || !key || !(key in entry) || value === undefined) throw new Error(`--set: no plan figure ${path}`);
+  entry[key] = Array.isArray(entry[key]) ? value.split("/").map(Number) : Number(value);
+}
+const partial = quick || Boolean(only || sizesArg || runsArg || setArg);
+
+/** The multi-tenant instance's settings (local only, never deployed). */
+const BENCH_ADMIN_SECRET = "bench-admin-secret-0123456789abcdef0123";
+const BENCH_TENANT_KEYS = "b1:bench-tenant-key-encryption-0123456789abcdef";
 
 const t0 = performance.now();
 /** The copy case's share of the 20 minutes (issue 11), measured from the start of the run. */
@@ -105,23 +136,42 @@ try {
   const root = fromHead ? checkoutHead(join(dir, "head")).root : undefined;
   const simConfig = await snapshotSim(join(dir, "snapshot-sim"), root);
   const unsandboxConfig = snapshotUnsandbox(join(dir, "snapshot-unsandbox"), root);
-  log("starting the simulator, unsandbox and the R2 writer (wrangler dev each)");
+  const withAnchor = wanted("owncost") || wanted("concurrent");
+  log(`starting the simulator, unsandbox, the R2 writer${withAnchor ? " and the anchor" : ""} (wrangler dev each)`);
   const sim = await startSimProcess({ persistDir: dir, config: simConfig });
   running.push(sim);
-  const [unsandbox, r2writer] = await Promise.all([
+  const [unsandbox, r2writer, anchor] = await Promise.all([
     startUnsandboxProcess({ persistDir: dir, sim, config: unsandboxConfig }),
     startR2Writer({ persistDir: dir }),
+    withAnchor ? startAnchor({ persistDir: dir, sim }) : undefined,
   ]);
-  running.push(unsandbox, r2writer);
-  Object.assign(named, { sim, unsandbox, r2writer });
+  running.push(unsandbox, r2writer, ...(anchor ? [anchor] : []));
+  Object.assign(named, { sim, unsandbox, r2writer, ...(anchor ? { anchor } : {}) });
   log(
-    `simulator ${sim.origin}, unsandbox ${unsandbox.origin} (workerd pid ${unsandbox.workerdPid()}), R2 writer ${r2writer.origin}`,
+    `simulator ${sim.origin}, unsandbox ${unsandbox.origin} (workerd pid ${unsandbox.workerdPid()}), R2 writer ${r2writer.origin}${anchor ? `, anchor ${anchor.origin}` : ""}`,
   );
   // A Worker reloaded mid-run (a new workerd) would have lost its in-memory state: say so.
-  const pids = { sim: sim.workerdPid(), unsandbox: unsandbox.workerdPid() };
+  const pids = { sim: sim.workerdPid(), unsandbox: unsandbox.workerdPid(), anchor: anchor?.workerdPid() };
   const inspector = await connectInspector(unsandbox.inspectorPort);
   running.push({ stop: async () => inspector.close() });
-  const ctx = { sim, unsandbox, r2writer, inspector, log };
+  /** A second unsandbox, in multi-tenant mode, for the scale case: started when that case runs. */
+  const startMultiTenant = async () => {
+    const p = await startUnsandboxProcess({
+      persistDir: dir,
+      sim,
+      config: unsandboxConfig,
+      name: "unsandbox-multi",
+      vars: {
+        UNSANDBOX_MODE: "multi-tenant",
+        ADMIN_SECRET: BENCH_ADMIN_SECRET,
+        TENANT_KEY_ENCRYPTION_KEYS: BENCH_TENANT_KEYS,
+      },
+    });
+    running.push(p);
+    named.multiTenant = p;
+    return { ...p, adminSecret: BENCH_ADMIN_SECRET };
+  };
+  const ctx = { sim, unsandbox, r2writer, anchor, inspector, log, startMultiTenant };
 
   /** @type {Record<string, unknown>} */
   const result = {
@@ -149,8 +199,15 @@ try {
   if (wanted("copy")) result.copy = await copyCase(ctx, { ...plan.copy, deadline: t0 + COPY_BUDGET_MS });
   if (wanted("streaming")) result.streaming = await streamingCase(ctx, plan.streaming);
   if (wanted("load")) result.load = await loadCase(ctx, plan.load);
+  if (wanted("owncost")) result.owncost = await ownCostCase(ctx, plan.owncost);
+  if (wanted("concurrent")) result.concurrent = await concurrentCase(ctx, plan.concurrent);
+  if (wanted("downloads")) result.downloads = await downloadsCase(ctx, plan.downloads);
+  if (wanted("scale")) result.scale = await scaleCase(ctx, plan.scale);
   result.finished_at = new Date().toISOString();
-  result.workers_never_reloaded = sim.workerdPid() === pids.sim && unsandbox.workerdPid() === pids.unsandbox;
+  result.workers_never_reloaded =
+    sim.workerdPid() === pids.sim &&
+    unsandbox.workerdPid() === pids.unsandbox &&
+    (!anchor || anchor.workerdPid() === pids.anchor);
   if (!result.workers_never_reloaded)
     log("warning: a Worker was reloaded during the run (its workerd changed); figures after that may be off");
   result.duration_s = Math.round((performance.now() - t0) / 1000);

@@ -9,8 +9,11 @@
  * @property {import("./processes.mjs").Running & { apiKey: string, baseURL: string }} sim
  * @property {import("./processes.mjs").Running & { apiKey: string, baseURL: string }} unsandbox
  * @property {import("./processes.mjs").Running} r2writer
- * @property {{ sample(): Promise<import("./isolate-heap.mjs").HeapSample> }} inspector  unsandbox's isolate
+ * @property {import("./processes.mjs").Running} [anchor]  the bare pass-through (when a case needs it)
+ * @property {import("./isolate-heap.mjs").Inspector} inspector  unsandbox's isolate
  * @property {(line: string) => void} log
+ * @property {() => Promise<import("./processes.mjs").Running & { apiKey: string, baseURL: string, adminSecret: string }>} startMultiTenant
+ *   a second unsandbox in multi-tenant mode, started on first use
  */
 
 /** The model input that selects a simulator scenario (sim/README.md, "Scenarios"). */
@@ -69,22 +72,24 @@ export const SETTLED = new Set(["stored", "failed", "missing", "lost", "skipped"
  * of polls, and the moment it settles is seen within a round trip.
  * @param {BenchContext} ctx
  * @param {string} responseId
- * @param {{ everyMs?: number, timeoutMs?: number, expect?: number }} [o]  `expect`: how many
- *   files must be listed before "all settled" counts (a file may be listed only once found);
- *   `everyMs`: the pause before asking again while fewer are listed
+ * @param {{ everyMs?: number, timeoutMs?: number, expect?: number, baseURL?: string, headers?: Record<string, string> }} [o]
+ *   `expect`: how many files must be listed before "all settled" counts (a file may be listed only
+ *   once found); `everyMs`: the pause before asking again while fewer are listed; `baseURL` and
+ *   `headers`: another unsandbox or caller (default: ctx.unsandbox with its secret key)
  * @returns {Promise<{ files: any[], settledAt: number, timedOut: boolean }>}  settledAt: performance.now()
  */
 export async function waitSettled(ctx, responseId, o = {}) {
-  const { everyMs = 50, timeoutMs = 300_000, expect = 1 } = o;
+  const { everyMs = 50, timeoutMs = 300_000, expect = 1, baseURL = ctx.unsandbox.baseURL } = o;
+  const headers = o.headers ?? { authorization: `Bearer ${ctx.unsandbox.apiKey}` };
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const waitMs = Math.max(0, Math.min(60_000, Math.round(deadline - performance.now())));
-    const res = await fetch(`${ctx.unsandbox.baseURL}/responses/${responseId}/files`, {
-      headers: { authorization: `Bearer ${ctx.unsandbox.apiKey}`, "x-unsandbox-wait-ms": String(waitMs) },
+    const res = await fetch(`${baseURL}/responses/${responseId}/files`, {
+      headers: { ...headers, "x-unsandbox-wait-ms": String(waitMs) },
     });
     if (!res.ok)
       throw new Error(`GET files of ${responseId} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
-    const files = /** @type {any[]} */ ((await res.json()).data);
+    const files = /** @type {any[]} */ (/** @type {any} */ (await res.json()).data);
     const now = performance.now();
     if (files.length >= expect && files.every((f) => SETTLED.has(f.state)))
       return { files, settledAt: now, timedOut: false };

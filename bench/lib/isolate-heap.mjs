@@ -18,9 +18,18 @@
  */
 
 /**
- * Connects to the inspector of a `wrangler dev` and returns a sampler.
+ * @typedef {object} Inspector
+ * @property {() => Promise<HeapSample>} sample
+ * @property {(method: string, params?: object) => Promise<any>} send  a CDP command; resolves with its `result`
+ * @property {(method: string, listener: (params: any) => void) => () => void} on  CDP events; returns "off"
+ * @property {() => void} close
+ */
+
+/**
+ * Connects to the inspector of a `wrangler dev` (one connection per process: wrangler's proxy
+ * serves one devtools client, so every user of the isolate's inspector shares this one).
  * @param {number} inspectorPort
- * @returns {Promise<{ sample(): Promise<HeapSample>, close(): void }>}
+ * @returns {Promise<Inspector>}
  */
 export async function connectInspector(inspectorPort) {
   const targets = /** @type {{ webSocketDebuggerUrl: string }[]} */ (
@@ -40,18 +49,35 @@ export async function connectInspector(inspectorPort) {
   let id = 0;
   /** @type {Map<number, (m: any) => void>} */
   const pending = new Map();
+  /** @type {Map<string, Set<(params: any) => void>>} */
+  const listeners = new Map();
   ws.onmessage = (e) => {
     const m = JSON.parse(String(e.data));
+    if (m.id === undefined) {
+      for (const l of listeners.get(m.method) ?? []) l(m.params);
+      return;
+    }
     pending.get(m.id)?.(m);
     pending.delete(m.id);
   };
+  /** @type {Inspector["send"]} */
+  const send = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const i = ++id;
+      pending.set(i, (m) => (m.error ? reject(new Error(`${method}: ${m.error.message}`)) : resolve(m.result)));
+      ws.send(JSON.stringify({ id: i, method, params }));
+    });
   return {
-    sample() {
-      return new Promise((resolve) => {
-        const i = ++id;
-        pending.set(i, (m) => resolve({ used: m.result?.usedSize ?? NaN, backing: m.result?.backingStorageSize ?? 0 }));
-        ws.send(JSON.stringify({ id: i, method: "Runtime.getHeapUsage" }));
-      });
+    async sample() {
+      const r = await send("Runtime.getHeapUsage");
+      return { used: r?.usedSize ?? NaN, backing: r?.backingStorageSize ?? 0 };
+    },
+    send,
+    on(method, listener) {
+      const set = listeners.get(method) ?? new Set();
+      listeners.set(method, set);
+      set.add(listener);
+      return () => set.delete(listener);
     },
     close: () => ws.close(),
   };

@@ -6,12 +6,17 @@
  * developer's own `npm start` on 8787/8788 is never touched:
  * - the simulator (`sim/wrangler.toml`),
  * - unsandbox pointed at it (the settings `npm start` would pass, from `planStart`),
- * - the bench-only R2 writer (`bench/r2-writer/wrangler.toml`), for the R2 leg of the ceiling.
+ * - the bench-only R2 writer (`bench/r2-writer/wrangler.toml`), for the R2 leg of the ceiling and
+ *   for serving a download's bytes straight from R2,
+ * - the anchor (`bench/anchor/wrangler.toml`), a bare pass-through Worker in front of the simulator,
+ * - when a case asks, a second unsandbox in multi-tenant mode.
+ * Ports come from bench/lib/ports.mjs (`--ports=` keeps them inside a range).
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { planStart, varArgs } from "../../scripts/lib/settings.mjs";
-import { freePorts, REPO_ROOT, startWranglerDev, waitUntilAnswering } from "../../scripts/lib/wrangler-dev.mjs";
+import { REPO_ROOT, startWranglerDev, waitUntilAnswering } from "../../scripts/lib/wrangler-dev.mjs";
+import { takePorts } from "./ports.mjs";
 import { findWorkerdPid } from "./proc-memory.mjs";
 
 /**
@@ -69,7 +74,7 @@ export async function startSimProcess({
   apiKey = BENCH_SIM_KEY,
   config = join(REPO_ROOT, "sim", "wrangler.toml"),
 }) {
-  const [port, inspector] = /** @type {[number, number]} */ (await freePorts(2));
+  const [port, inspector] = /** @type {[number, number]} */ (await takePorts(2));
   const running = await start(
     [
       "-c",
@@ -94,14 +99,22 @@ export async function startSimProcess({
 
 /**
  * unsandbox, pointed at `sim`, with the local defaults `npm start` would fill in.
- * @param {{ persistDir: string, sim: { baseURL: string, apiKey: string }, config?: string }} o
+ * @param {{ persistDir: string, sim: { baseURL: string, apiKey: string }, config?: string, name?: string,
+ *   vars?: Record<string, string> }} o  `vars`: settings beyond the defaults (e.g. multi-tenant mode);
+ *   `name`: its persist and working directories (two instances side by side)
  * @returns {Promise<Running & { apiKey: string, baseURL: string }>}
  */
-export async function startUnsandboxProcess({ persistDir, sim, config = join(REPO_ROOT, "wrangler.toml") }) {
-  const [port, inspector] = /** @type {[number, number]} */ (await freePorts(2));
+export async function startUnsandboxProcess({
+  persistDir,
+  sim,
+  config = join(REPO_ROOT, "wrangler.toml"),
+  name = "unsandbox",
+  vars = {},
+}) {
+  const [port, inspector] = /** @type {[number, number]} */ (await takePorts(2));
   // planStart from an empty environment: the same defaults npm start uses, on our own port; the
   // simulator's URL and key are set explicitly because its port is ours too.
-  const plan = planStart({ PORT: String(port), OPENAI_API_KEY: sim.apiKey, OPENAI_BASE_URL: sim.baseURL }, {});
+  const plan = planStart({ PORT: String(port), OPENAI_API_KEY: sim.apiKey, OPENAI_BASE_URL: sim.baseURL, ...vars }, {});
   const running = await start(
     [
       "-c",
@@ -113,12 +126,12 @@ export async function startUnsandboxProcess({ persistDir, sim, config = join(REP
       "--inspector-port",
       String(inspector),
       "--persist-to",
-      resolve(persistDir, "unsandbox"),
+      resolve(persistDir, name),
       ...varArgs(plan.vars),
     ],
     "/healthz",
     port,
-    join(persistDir, "cwd-unsandbox"),
+    join(persistDir, `cwd-${name}`),
   );
   return { ...running, apiKey: /** @type {string} */ (plan.vars.UNSANDBOX_API_KEY), baseURL: `${running.origin}/v1` };
 }
@@ -128,13 +141,40 @@ export async function startUnsandboxProcess({ persistDir, sim, config = join(REP
  * @param {{ persistDir: string }} o
  * @returns {Promise<Running>}
  */
-export async function startR2Writer({ persistDir }) {
-  const [port, inspector] = /** @type {[number, number]} */ (await freePorts(2));
-  // A copy of its two files, for the same reason the other Workers run from snapshots.
-  const copy = join(persistDir, "snapshot-r2-writer");
+export function startR2Writer({ persistDir }) {
+  return startBenchWorker("r2-writer", persistDir, "/health", []);
+}
+
+/**
+ * The anchor: a bare pass-through Worker to the simulator (bench/anchor/index.mjs), started with
+ * the same `wrangler dev` flags as unsandbox, so the two differ only by what the Worker does.
+ * @param {{ persistDir: string, sim: { baseURL: string, apiKey: string } }} o
+ * @returns {Promise<Running>}
+ */
+export function startAnchor({ persistDir, sim }) {
+  return startBenchWorker("anchor", persistDir, "/", [
+    "--var",
+    `UPSTREAM_BASE_URL:${sim.baseURL}`,
+    "--var",
+    `UPSTREAM_API_KEY:${sim.apiKey}`,
+  ]);
+}
+
+/**
+ * A bench-only Worker of two files under `bench/<name>/` (wrangler.toml, index.mjs), run from a
+ * copy, for the same reason the other Workers run from snapshots.
+ * @param {string} name
+ * @param {string} persistDir
+ * @param {string} readyPath
+ * @param {string[]} extra
+ * @returns {Promise<Running>}
+ */
+async function startBenchWorker(name, persistDir, readyPath, extra) {
+  const [port, inspector] = /** @type {[number, number]} */ (await takePorts(2));
+  const copy = join(persistDir, `snapshot-${name}`);
   mkdirSync(copy, { recursive: true });
   for (const file of ["wrangler.toml", "index.mjs"])
-    copyFileSync(join(REPO_ROOT, "bench", "r2-writer", file), join(copy, file));
+    copyFileSync(join(REPO_ROOT, "bench", name, file), join(copy, file));
   return start(
     [
       "-c",
@@ -146,10 +186,11 @@ export async function startR2Writer({ persistDir }) {
       "--inspector-port",
       String(inspector),
       "--persist-to",
-      resolve(persistDir, "r2-writer"),
+      resolve(persistDir, name),
+      ...extra,
     ],
-    "/health",
+    readyPath,
     port,
-    join(persistDir, "cwd-r2-writer"),
+    join(persistDir, `cwd-${name}`),
   );
 }

@@ -91,5 +91,136 @@ export function markdownReport(r) {
     );
     lines.push("");
   }
+  if (r.owncost) lines.push(...ownCostLines(r.owncost));
+  if (r.concurrent) lines.push(...concurrentLines(r.concurrent));
+  if (r.downloads) lines.push(...downloadLines(r.downloads));
+  if (r.scale) lines.push(...scaleLines(r.scale));
   return lines.join("\n");
+}
+
+/** @param {any} o the own-cost case's result */
+function ownCostLines(o) {
+  const t = o.targets_ms;
+  const s = o.streams;
+  const row = (
+    /** @type {string} */ name,
+    /** @type {any} */ a,
+    /** @type {any} */ u,
+    /** @type {number} */ cost,
+    /** @type {number | null} */ target,
+  ) =>
+    `| ${name} | ${a} ms | ${u} ms | +${cost} ms | ${target === null ? "—" : `≤ ${target} ms ${mark(cost, target, "max")}`} |`;
+  return [
+    `**Own cost** (unsandbox minus the anchor, a bare pass-through Worker to the same simulator started the same way; ${o.runs} runs each: the creates interleaved, then each kind of stream in a phase of its own, alternating)`,
+    "",
+    "| | anchor | through unsandbox | own cost | target |",
+    "|---|---:|---:|---:|---|",
+    row("no-file create, p50", o.create_ms.anchor.p50, o.create_ms.through.p50, o.own_cost_create_ms.p50, t.create_p50),
+    row("no-file create, p95", o.create_ms.anchor.p95, o.create_ms.through.p95, o.own_cost_create_ms.p95, t.create_p95),
+    row(
+      "first text delta, no file, p50",
+      s.no_file.first_delta_ms.anchor.p50,
+      s.no_file.first_delta_ms.through.p50,
+      s.no_file.own_cost_first_delta_ms.p50,
+      t.first_delta_p50,
+    ),
+    row(
+      "first text delta, three files, p50",
+      s.three_files.first_delta_ms.anchor.p50,
+      s.three_files.first_delta_ms.through.p50,
+      s.three_files.own_cost_first_delta_ms.p50,
+      t.first_delta_p50,
+    ),
+    row(
+      "last event, no file, p50",
+      s.no_file.last_event_ms.anchor.p50,
+      s.no_file.last_event_ms.through.p50,
+      s.no_file.own_cost_last_event_ms.p50,
+      null,
+    ),
+    row(
+      "last event, three files, p50",
+      s.three_files.last_event_ms.anchor.p50,
+      s.three_files.last_event_ms.through.p50,
+      s.three_files.own_cost_last_event_ms.p50,
+      null,
+    ),
+    "",
+    `The anchor itself: a 404 it answers without going upstream takes p50 ${o.anchor_404_ms.p50} ms, p95 ${o.anchor_404_ms.p95} ms (the \`wrangler dev\` floor, about 0.8 ms on an idle machine); forwarding a create costs it +${o.anchor_over_404_ms.p50} ms over that 404 and +${o.anchor_over_direct_ms.p50} ms over the same create sent straight to the simulator (${o.create_ms.direct.p50} ms), at p50.`,
+    "",
+  ];
+}
+
+/** @param {any} c the concurrent case's result */
+function concurrentLines(c) {
+  const lines = [
+    `**Under load** (${c.concurrency} concurrent streamed conversations of ${c.turns} turn${c.turns === 1 ? "" : "s"}, ${c.rounds} round${c.rounds === 1 ? "" : "s"} each way, alternating; time from a turn's request to its last event)`,
+    "",
+    `| conversations | anchor p50 | unsandbox p50 | ratio | anchor p95 | unsandbox p95 | ratio (target ≤ ${c.target_ratio}×) | files stored / written | sha256 right after the containers expired |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const [name, k] of Object.entries(/** @type {Record<string, any>} */ (c.kinds))) {
+    const f = k.files;
+    lines.push(
+      `| ${name === "no_file" ? "no file" : "two files per turn"} | ${k.last_event_ms.anchor.p50} ms | ${k.last_event_ms.through.p50} ms | ${k.ratio.p50}× ${mark(k.ratio.p50, c.target_ratio, "max")} | ${k.last_event_ms.anchor.p95} ms | ${k.last_event_ms.through.p95} ms | ${k.ratio.p95}× ${mark(k.ratio.p95, c.target_ratio, "max")} | ${f ? `${f.files_stored} / ${f.files_written} ${f.files_stored === f.files_written ? "" : "**no**"}` : "—"} | ${f ? `${f.sha256_matches} / ${f.downloads_checked}` : "—"} |`,
+    );
+  }
+  lines.push("");
+  lines.push(
+    `Straight to the simulator, the same rounds took ${Object.entries(/** @type {Record<string, any>} */ (c.kinds))
+      .map(
+        ([name, k]) =>
+          `${k.last_event_ms.direct?.p50} ms at p50 (${name === "no_file" ? "no file" : "two files"}; the anchor ${k.anchor_over_direct?.p50}× that)`,
+      )
+      .join(", ")}: what local \`wrangler dev\` itself costs under this load.`,
+  );
+  lines.push("");
+  return lines;
+}
+
+/** @param {any} d the downloads case's result */
+function downloadLines(d) {
+  const calls = d.durable_object_calls;
+  return [
+    `**Downloads** (${d.requests} requests to one URL of ${Math.round(d.bytes / 1024)} KiB at concurrency ${d.concurrency}; medians of ${d.rounds} round${d.rounds === 1 ? "" : "s"} each way, alternating, without the counting breakpoints)`,
+    "",
+    "| | requests/s | p50 | p95 |",
+    "|---|---:|---:|---:|",
+    `| the same bytes from R2 (bench/r2-writer, one \`get\`) | ${d.floor_rps} | ${d.latency_ms.floor.p50} ms | ${d.latency_ms.floor.p95} ms |`,
+    `| through unsandbox | ${d.through_rps} | ${d.latency_ms.through.p50} ms | ${d.latency_ms.through.p95} ms |`,
+    "",
+    `Throughput ratio ${d.throughput_ratio} (target ≥ ${d.targets.throughput_ratio_min}: ${mark(d.throughput_ratio, d.targets.throughput_ratio_min, "min")}). Durable Object calls, counted in the isolate: the first ${calls.first_requests} downloads ${fmtCalls(calls.first_calls)}; the ${calls.round_requests} after them ${fmtCalls(calls.round_calls)}, ${calls.round_calls_per_request} per request (target ${d.targets.do_calls_after_first}: ${mark(calls.round_calls_total, 0, "max")}); ${fmtCalls(calls.round_methods)} by method.${d.failed ? ` **${d.failed} downloads failed.**` : ""}`,
+    "",
+  ];
+}
+
+/** @param {Record<string, number>} m */
+const fmtCalls = (m) =>
+  Object.keys(m).length === 0
+    ? "made none"
+    : Object.entries(m)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ");
+
+/** @param {any} s the scale case's result */
+function scaleLines(s) {
+  const lines = [
+    `**Scale** (issue 19: multi-tenant, ${s.tenants} tenants' secret keys and one widget key over ${s.widget_sessions} visitor sessions, alternating, one file per create; each rate for ${s.seconds_per_rate} s, open loop; Durable Object calls per request to each shared object: all its instances, and the busiest one in brackets)`,
+    "",
+    "| offered req/s | requests (status) | completed (requests ÷ time to the last answer) | p95 | TenantDirectory | UsageMeter (busiest shard) | RateCounter (busiest) | item set (busiest) | files stored / written |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const x of s.steps) {
+    const sh = x.shared;
+    const cell = (/** @type {any} */ g) => `${g.calls_per_request} (${g.busiest_calls_per_request})`;
+    lines.push(
+      `| ${x.rate} | ${x.requests} (${Object.entries(x.statuses)
+        .map(([k, v]) => `${v}× ${k}`)
+        .join(
+          ", ",
+        )}) | ${x.achieved_rps}/s | ${x.latency_ms.p95} ms | ${sh.TenantDirectory.calls_per_request} | ${cell(sh.UsageMeter)} | ${cell(sh.RateCounter)} | ${cell(sh.OwnershipLedger_item_set)} | ${x.files_stored} / ${x.files_written}${x.files_stored === x.files_written ? "" : " **no**"} |`,
+    );
+  }
+  lines.push("");
+  return lines;
 }

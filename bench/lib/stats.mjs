@@ -15,10 +15,9 @@ export function percentile(values, p) {
   const rank = (p / 100) * (sorted.length - 1);
   const lo = Math.floor(rank);
   const hi = Math.ceil(rank);
-  return (
-    /** @type {number} */ (sorted[lo]) +
-    /** @type {number} */ (sorted[hi] - /** @type {number} */ (sorted[lo])) * (rank - lo)
-  );
+  const low = /** @type {number} */ (sorted[lo]);
+  const high = /** @type {number} */ (sorted[hi]);
+  return low + (high - low) * (rank - lo);
 }
 
 /** @param {number[]} values */

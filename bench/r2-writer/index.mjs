@@ -10,6 +10,9 @@
  * length, hence the FixedLengthStream (cloudflare-platform reference, facts 1–2); with
  * `multipart=` the same bytes go up as uniform parts, the shape unsandbox uses when the length is
  * not known in advance.
+ *
+ * `PUT /object?key=…` stores the request's body as it is and `GET /object?key=…` serves it with one
+ * R2 `get` (its length and ETag as headers): the floor of a download, for the downloads case.
  */
 
 const BLOCK = 1 << 20;
@@ -55,6 +58,7 @@ export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     if (url.pathname === "/health") return new Response("ok");
+    if (url.pathname === "/object") return object(request, env, url.searchParams.get("key") ?? "");
     if (url.pathname !== "/put") return new Response("not found", { status: 404 });
     if (request.method === "DELETE") {
       await env.BUCKET.delete(url.searchParams.get("key") ?? "");
@@ -91,3 +95,26 @@ export default {
     return Response.json({ key, bytes, ms: Date.now() - started, etag });
   },
 };
+
+/**
+ * @param {Request} request
+ * @param {{ BUCKET: R2Bucket }} env
+ * @param {string} key
+ */
+async function object(request, env, key) {
+  if (!key) return new Response("key is required", { status: 400 });
+  if (request.method === "PUT") {
+    const put = await env.BUCKET.put(`objects/${key}`, await request.arrayBuffer());
+    return Response.json({ key, bytes: put?.size });
+  }
+  if (request.method !== "GET") return new Response("method not allowed", { status: 405 });
+  const obj = await env.BUCKET.get(`objects/${key}`);
+  if (!obj) return new Response("not found", { status: 404 });
+  return new Response(obj.body, {
+    headers: {
+      "content-type": "application/octet-stream",
+      "content-length": String(obj.size),
+      etag: obj.httpEtag,
+    },
+  });
+}

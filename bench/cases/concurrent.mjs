@@ -1,0 +1,183 @@
+// @ts-check
+/**
+ * @module bench/cases/concurrent
+ * Issue 20, "under load": `concurrency` streamed conversations at once, through the anchor (a bare
+ * pass-through, bench/anchor) and through unsandbox, rounds alternating so both see the same
+ * machine. Two kinds: no file (`no-tool`) and two files per turn (`several-files` with two names);
+ * a conversation is `turns` turns, each after the last with `previous_response_id`. The figure is
+ * the time from a turn's request to its last event, p50 and p95 over every turn of every round.
+ * A round straight to the simulator too shows what the anchor itself costs (local `wrangler dev`).
+ *
+ * Then the files: every file the simulator wrote for a turn through unsandbox must end `stored`
+ * (counted against `GET /__sim/responses/{id}`), and once every container has expired in the
+ * simulator (so nothing can come from upstream any more), each file's download URL must give
+ * exactly the simulator's bytes (sha256).
+ */
+import { directive, getJson, TOOLS, waitSettled } from "../lib/context.mjs";
+import { download } from "../lib/download.mjs";
+import { postAndCollect } from "../lib/sse.mjs";
+import { percentile, round } from "../lib/stats.mjs";
+
+/** Issue 20's target: unsandbox's time to the last event at most this multiple of the anchor's. */
+export const CONCURRENT_TARGET_RATIO = 1.25;
+
+const KINDS = {
+  no_file: { model: "gpt-5", input: "What is 2 + 2?", stream: true },
+  two_files: {
+    model: "gpt-5",
+    input: directive("Write a table and a note.", "scenario=several-files; files=table.csv,note.txt"),
+    tools: TOOLS,
+    stream: true,
+  },
+};
+
+/**
+ * One round: `concurrency` conversations of `turns` turns at once through `baseURL`.
+ * @param {string} baseURL
+ * @param {string} key
+ * @param {object} body
+ * @param {number} concurrency
+ * @param {number} turns
+ * @returns {Promise<{ lastEventMs: number[], responseIds: string[] }>}
+ */
+async function round1(baseURL, key, body, concurrency, turns) {
+  /** @type {number[]} */ const lastEventMs = [];
+  /** @type {string[]} */ const responseIds = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      /** @type {string | undefined} */
+      let previous;
+      for (let turn = 0; turn < turns; turn++) {
+        const r = await postAndCollect(
+          `${baseURL}/responses`,
+          { authorization: `Bearer ${key}` },
+          previous ? { ...body, previous_response_id: previous } : body,
+        );
+        const last = r.events.at(-1);
+        if (r.status !== 200 || last?.data?.type !== "response.completed")
+          throw new Error(`concurrent: ${baseURL} answered ${r.status}, last event ${last?.data?.type}`);
+        lastEventMs.push(last.at);
+        previous = last.data.response.id;
+        responseIds.push(/** @type {string} */ (previous));
+      }
+    }),
+  );
+  return { lastEventMs, responseIds };
+}
+
+/** @param {number[]} xs */
+const pcts = (xs) => ({ p50: round(percentile(xs, 50)), p95: round(percentile(xs, 95)) });
+
+/**
+ * Files of the responses made through unsandbox: stored against written, then the bytes of each
+ * download after its container expired.
+ * @param {import("../lib/context.mjs").BenchContext} ctx
+ * @param {string[]} responseIds
+ */
+async function checkFiles(ctx, responseIds) {
+  let written = 0;
+  let stored = 0;
+  /** @type {Record<string, number>} */
+  const otherStates = {};
+  /** @type {{ url: string, sha256: string, file_id: string }[]} */
+  const toCheck = [];
+  const containers = new Set();
+  for (const id of responseIds) {
+    const truth = await getJson(`${ctx.sim.origin}/__sim/responses/${id}`);
+    written += truth.written.length;
+    if (truth.container_id) containers.add(truth.container_id);
+    const settled = await waitSettled(ctx, id, { everyMs: 250, timeoutMs: 120_000, expect: truth.written.length });
+    for (const f of settled.files) {
+      const w = truth.written.find((/** @type {any} */ x) => x.file_id === f.file_id);
+      if (f.state === "stored" && w) {
+        stored++;
+        toCheck.push({ url: f.url, sha256: w.sha256, file_id: f.file_id });
+      } else otherStates[f.state] = (otherStates[f.state] ?? 0) + 1;
+    }
+  }
+  for (const c of containers) {
+    const res = await fetch(`${ctx.sim.origin}/__sim/containers/${c}/expire`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    if (!res.ok) throw new Error(`concurrent: expiring ${c} answered ${res.status}`);
+  }
+  let shaMatches = 0;
+  /** @type {string[]} */
+  const mismatches = [];
+  const queue = [...toCheck];
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let f = queue.shift(); f; f = queue.shift()) {
+        const got = await download(f.url, { hash: true });
+        if (got.status === 200 && got.sha256 === f.sha256) shaMatches++;
+        else mismatches.push(`${f.file_id}: ${got.status} ${got.sha256}`);
+      }
+    }),
+  );
+  return {
+    files_written: written,
+    files_stored: stored,
+    other_states: otherStates,
+    containers_expired: containers.size,
+    downloads_checked: toCheck.length,
+    sha256_matches: shaMatches,
+    mismatches: mismatches.slice(0, 10),
+  };
+}
+
+/**
+ * @param {import("../lib/context.mjs").BenchContext} ctx
+ * @param {{ concurrency: number, rounds: number, turns: number, warmup: number }} o
+ */
+export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }) {
+  const anchor = /** @type {import("../lib/processes.mjs").Running} */ (ctx.anchor);
+  /** @type {Record<string, any>} */
+  const kinds = {};
+  for (const [name, body] of Object.entries(KINDS)) {
+    for (let i = 0; i < warmup; i++) {
+      await round1(`${anchor.origin}/v1`, ctx.sim.apiKey, body, Math.min(10, concurrency), 1);
+      await round1(ctx.unsandbox.baseURL, ctx.unsandbox.apiKey, body, Math.min(10, concurrency), 1);
+    }
+    /** @type {number[]} */ const a = [];
+    /** @type {number[]} */ const u = [];
+    /** @type {number[]} */ const direct = [];
+    /** @type {string[]} */ const ids = [];
+    const wall = { anchor: /** @type {number[]} */ ([]), through: /** @type {number[]} */ ([]) };
+    for (let r = 0; r < rounds; r++) {
+      // Direct first: after unsandbox's round its copies and sweeps still run for a while.
+      direct.push(...(await round1(ctx.sim.baseURL, ctx.sim.apiKey, body, concurrency, turns)).lastEventMs);
+      const t0 = performance.now();
+      const ar = await round1(`${anchor.origin}/v1`, ctx.sim.apiKey, body, concurrency, turns);
+      wall.anchor.push(performance.now() - t0);
+      const t1 = performance.now();
+      const ur = await round1(ctx.unsandbox.baseURL, ctx.unsandbox.apiKey, body, concurrency, turns);
+      wall.through.push(performance.now() - t1);
+      a.push(...ar.lastEventMs);
+      u.push(...ur.lastEventMs);
+      ids.push(...ur.responseIds);
+    }
+    const ratio = {
+      p50: round(percentile(u, 50) / percentile(a, 50), 2),
+      p95: round(percentile(u, 95) / percentile(a, 95), 2),
+    };
+    kinds[name] = {
+      turns_each: a.length,
+      last_event_ms: { direct: pcts(direct), anchor: pcts(a), through: pcts(u) },
+      ratio,
+      anchor_over_direct: {
+        p50: round(percentile(a, 50) / percentile(direct, 50), 2),
+        p95: round(percentile(a, 95) / percentile(direct, 95), 2),
+      },
+      wall_ms: { anchor: wall.anchor.map((x) => round(x)), through: wall.through.map((x) => round(x)) },
+      files: name === "no_file" ? null : await checkFiles(ctx, ids),
+      samples: { anchor: a.map((x) => round(x)), through: u.map((x) => round(x)) },
+    };
+    const f = kinds[name].files;
+    ctx.log(
+      `concurrent ${name}: last event p50 ${kinds[name].last_event_ms.anchor.p50} → ${kinds[name].last_event_ms.through.p50} ms (${ratio.p50}×), p95 ${kinds[name].last_event_ms.anchor.p95} → ${kinds[name].last_event_ms.through.p95} ms (${ratio.p95}×)${f ? `; files stored ${f.files_stored}/${f.files_written}, sha256 after expiry ${f.sha256_matches}/${f.downloads_checked}` : ""}`,
+    );
+  }
+  return { concurrency, rounds, turns, target_ratio: CONCURRENT_TARGET_RATIO, kinds };
+}
