@@ -21,7 +21,8 @@ import { pollResponse } from "../upstream/responses";
  */
 export async function existsUnindexed(c: Context<AppEnv>, responseId: string): Promise<boolean> {
   const caller = getCaller(c);
-  if (!(caller.mode === "single-tenant" && caller.kind === "secret")) return (await ownerOf(c.env, responseId)) !== null;
+  if (!(caller.mode === "single-tenant" && caller.kind === "secret"))
+    return (await ownerOf(c.env, responseId)) !== null;
   const polled = await pollResponse(c.get("config"), responseId);
   if (polled.kind === "failed") throw overloadError({ kind: "unavailable", retryAfterS: UNAVAILABLE_RETRY_AFTER_S });
   return polled.kind === "response";

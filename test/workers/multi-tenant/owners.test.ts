@@ -42,7 +42,10 @@ async function start(key: string, path: string, json?: unknown, method = json ==
   const res = await app.fetch(
     new Request(`${BASE}${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(json === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(json === undefined ? {} : { "content-type": "application/json" }),
+      },
       ...(json === undefined ? {} : { body: JSON.stringify(json) }),
     }),
     ENVS.multi as never,
@@ -89,10 +92,12 @@ describe("owner records", () => {
     expect(tally.r2.put ?? 0).toBe(3);
     // The only objects that may appear are the tenant's own shards (bounded per tenant, not per
     // response): an item-set or meter shard that the first answer did not reach yet.
-    const tenantShards = new Set([
-      ...Array.from({ length: ITEM_SHARDS }, (_, n) => bindings.OWNERSHIP_LEDGER.idFromName(`items:${a.id}:${n}`)),
-      ...Array.from({ length: METER_SHARDS }, (_, n) => bindings.USAGE_METER.idFromName(shardName(a.id, n))),
-    ].map((id) => id.toString()));
+    const tenantShards = new Set(
+      [
+        ...Array.from({ length: ITEM_SHARDS }, (_, n) => bindings.OWNERSHIP_LEDGER.idFromName(`items:${a.id}:${n}`)),
+        ...Array.from({ length: METER_SHARDS }, (_, n) => bindings.USAGE_METER.idFromName(shardName(a.id, n))),
+      ].map((id) => id.toString()),
+    );
     for (const name of NAMESPACES) {
       const fresh = [...after[name]!].filter((id) => !before[name]!.has(id) && !tenantShards.has(id));
       expect({ name, fresh }).toEqual({ name, fresh: [] });
