@@ -73,10 +73,15 @@ export class OwnershipLedger extends DurableObject<Bindings> {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + ITEM_TTL_MS);
   }
 
-  /** For each id, its visitor (`""` for the tenant itself) or null when absent. Renews old rows it finds. */
-  itemVisitors(ids: string[]): (string | null)[] {
+  /**
+   * For each id, its visitor (`""` for the tenant itself) or null when absent. Renews old rows it
+   * finds. Also serves the unsharded item set of earlier versions (`items:<tenant>`), which this
+   * arms for expiry the first time it is read.
+   */
+  async itemVisitors(ids: string[]): Promise<(string | null)[]> {
     if (!this.#hasTable()) return ids.map(() => null);
     const now = Date.now();
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + ITEM_TTL_MS);
     return ids.map((id) => {
       const row = this.#sql
         .exec<{ visitor: string | null; recorded_at: number }>("SELECT visitor, recorded_at FROM item WHERE id = ?", id)
@@ -86,6 +91,26 @@ export class OwnershipLedger extends DurableObject<Bindings> {
         this.#sql.exec("UPDATE item SET recorded_at = ? WHERE id = ?", now, id);
       return row.visitor ?? "";
     });
+  }
+
+  /**
+   * Earlier versions kept one object per id (`getByName(id)`, table `owner`): the owner it holds,
+   * or null. Read only when R2 has no record (owner-records.ts), which then moves it to R2 and
+   * calls {@link forgetLegacy}.
+   */
+  legacyOwner(id: string): { tenant: string; visitor?: string } | null {
+    if (this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'owner'").toArray().length === 0)
+      return null;
+    const row = this.#sql
+      .exec<{ tenant: string; visitor: string | null }>("SELECT tenant, visitor FROM owner WHERE id = ?", id)
+      .toArray()[0];
+    if (!row) return null;
+    return row.visitor === null ? { tenant: row.tenant } : { tenant: row.tenant, visitor: row.visitor };
+  }
+
+  /** A per-id object of earlier versions whose record moved to R2: its storage goes. */
+  async forgetLegacy(): Promise<void> {
+    await this.ctx.storage.deleteAll();
   }
 
   /** Deletes rows past their lifetime; the object's storage goes with the last one. */
@@ -105,7 +130,21 @@ export function itemShardOf(id: string): number {
 }
 
 export function itemShard(env: Bindings, tenant: string, shard: number): DurableObjectStub<OwnershipLedger> {
-  return (env.OWNERSHIP_LEDGER as DurableObjectNamespace<OwnershipLedger>).getByName(`items:${tenant}:${shard}`);
+  return ledger(env, `items:${tenant}:${shard}`);
+}
+
+/** The unsharded item set of earlier versions, read for items the shards do not know. */
+export function legacyItemSet(env: Bindings, tenant: string): DurableObjectStub<OwnershipLedger> {
+  return ledger(env, `items:${tenant}`);
+}
+
+/** The per-id object of earlier versions. */
+export function legacyLedger(env: Bindings, id: string): DurableObjectStub<OwnershipLedger> {
+  return ledger(env, id);
+}
+
+function ledger(env: Bindings, name: string): DurableObjectStub<OwnershipLedger> {
+  return (env.OWNERSHIP_LEDGER as DurableObjectNamespace<OwnershipLedger>).getByName(name);
 }
 
 /** Ids grouped by their shard. */

@@ -14,7 +14,7 @@
  */
 import type { Bindings } from "../config";
 import { UnsandboxError } from "../errors";
-import { byShard, itemShard } from "./item-sets";
+import { byShard, itemShard, legacyItemSet, legacyLedger } from "./item-sets";
 import { readOwner, writeOwner, type OwnedKind, type Owner } from "./owner-records";
 
 export type { OwnedKind, Owner } from "./owner-records";
@@ -53,7 +53,25 @@ export async function recordOwner(env: Bindings, entry: Owner & { kind: OwnedKin
 
 /** The recorded owner of an id, or null when nobody recorded it. */
 export async function ownerOf(env: Bindings, id: string): Promise<Owner | null> {
-  return readOwner(env, id);
+  return (await readOwner(env, id)) ?? legacyOwner(env, id);
+}
+
+/**
+ * An id R2 has no record for may have been recorded by an earlier version, in a Durable Object of
+ * its own: that record moves to R2 (first writer wins there too) and the object's storage goes.
+ * One object call per lookup of an id nobody recorded, as before; none once the id is in R2.
+ * Records are written only for ids a checked request revealed, and the check of an id moves its
+ * old record first, so an old record is never overtaken.
+ */
+async function legacyOwner(env: Bindings, id: string): Promise<Owner | null> {
+  const kind = kindOf(id);
+  if (!kind) return null;
+  const old = legacyLedger(env, id);
+  const owner = await old.legacyOwner(id);
+  if (!owner) return null;
+  const held = await writeOwner(env, id, kind, owner);
+  await old.forgetLegacy();
+  return held;
 }
 
 /** Whether `caller` may name an id owned by `owner` (null = nobody recorded it). */
@@ -76,8 +94,7 @@ export async function assertOwner(
   id: string,
   param: string | null = null,
 ): Promise<void> {
-  const owner = await readOwner(env, id);
-  if (!mayUse(caller, owner)) throw notFoundId(kind, id, param);
+  if (!mayUse(caller, await ownerOf(env, id))) throw notFoundId(kind, id, param);
 }
 
 /**
@@ -109,6 +126,7 @@ export async function assertItemsOwned(
       list.forEach((id, k) => visitorOf.set(id, visitors[k] ?? null));
     }),
   );
+  await fromLegacyItemSet(env, caller.tenant, visitorOf);
   items.forEach((item) => {
     const v = visitorOf.get(item.id);
     const owner: Owner | null =
@@ -116,6 +134,28 @@ export async function assertItemsOwned(
     if (!mayUse(caller, owner))
       throw new UnsandboxError(404, `Item with id '${item.id}' not found.`, { code: "not_found", param: item.param });
   });
+}
+
+/**
+ * Items the shards do not know may be in the tenant's unsharded item set of earlier versions (one
+ * call, only when some are missing): found ones are copied into their shards.
+ */
+async function fromLegacyItemSet(env: Bindings, tenant: string, visitorOf: Map<string, string | null>): Promise<void> {
+  const missing = [...visitorOf].flatMap(([id, v]) => (v === null ? [id] : []));
+  if (missing.length === 0) return;
+  const found = await legacyItemSet(env, tenant).itemVisitors(missing);
+  const byVisitor = new Map<string, string[]>();
+  missing.forEach((id, k) => {
+    const v = found[k];
+    if (v == null) return;
+    visitorOf.set(id, v);
+    const list = byVisitor.get(v);
+    if (list) list.push(id);
+    else byVisitor.set(v, [id]);
+  });
+  await Promise.all(
+    [...byVisitor].map(([v, ids]) => recordItems(env, v === "" ? { tenant } : { tenant, visitor: v }, ids)),
+  );
 }
 
 /** OpenAI's wording for an id it does not know. */

@@ -7,7 +7,12 @@
  * reads what another isolate would: the R2 record.
  */
 import { env } from "cloudflare:workers";
-import { createExecutionContext, listDurableObjectIds, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  listDurableObjectIds,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import app from "../../../src/index";
 import { shardName, METER_SHARDS } from "../../../src/metering/shards";
@@ -32,7 +37,9 @@ const TOOLS = [{ type: "code_interpreter", container: { type: "auto" } }];
 async function objectIds(): Promise<Record<string, Set<string>>> {
   const out: Record<string, Set<string>> = {};
   for (const name of NAMESPACES)
-    out[name] = new Set((await listDurableObjectIds(bindings[name])).map((id) => id.toString()));
+    out[name] = new Set(
+      (await listDurableObjectIds(bindings[name] as DurableObjectNamespace)).map((id) => id.toString()),
+    );
   return out;
 }
 
@@ -195,5 +202,40 @@ describe("owner records", () => {
     }
     while (!(await reader.read()).done);
     await made.done();
+  });
+
+  it("records of the per-id ledger of earlier versions move to R2 when first looked up", async () => {
+    const container = `cntr_legacy${crypto.randomUUID().replace(/-/g, "")}`;
+    const item = `msg_legacy${crypto.randomUUID().replace(/-/g, "")}`;
+    // As an earlier version stored them: one object per id, and one unsharded item set per tenant.
+    const old = bindings.OWNERSHIP_LEDGER.getByName(container);
+    await runInDurableObject(old, (_i, state: DurableObjectState) => {
+      state.storage.sql.exec(
+        "CREATE TABLE owner (id TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant TEXT NOT NULL, visitor TEXT, recorded_at INTEGER NOT NULL)",
+      );
+      state.storage.sql.exec("INSERT INTO owner VALUES (?, 'container', ?, NULL, 1)", container, a.id);
+    });
+    await runInDurableObject(bindings.OWNERSHIP_LEDGER.getByName(`items:${a.id}`), (_i, state: DurableObjectState) => {
+      state.storage.sql.exec("CREATE TABLE item (id TEXT PRIMARY KEY, visitor TEXT, recorded_at INTEGER NOT NULL)");
+      state.storage.sql.exec("INSERT INTO item VALUES (?, NULL, ?)", item, Date.now());
+    });
+    forgetCachedOwners();
+    expect(await verdict((await start(b.secret, `/v1/containers/${container}`)).res)).toEqual(REFUSED);
+    expect((await bindings.FILES.head(ownerKey(container)))?.customMetadata).toEqual({
+      tenant: a.id,
+      kind: "container",
+    });
+    // The old object's storage is gone.
+    expect(
+      await runInDurableObject(old, (_i, state: DurableObjectState) =>
+        state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'owner'").one(),
+      ),
+    ).toEqual({ n: 0 });
+    forgetCachedOwners();
+    expect(await verdict((await start(a.secret, `/v1/containers/${container}`)).res)).not.toMatchObject(REFUSED);
+    const byItem = (key: string) =>
+      start(key, "/v1/responses", { model: "gpt-5", input: [{ type: "item_reference", id: item }] });
+    expect(await verdict((await byItem(b.secret)).res)).toEqual(REFUSED);
+    expect(await verdict((await byItem(a.secret)).res)).not.toMatchObject(REFUSED);
   });
 });
