@@ -16,7 +16,7 @@ import {
 import { beforeAll, describe, expect, it } from "vitest";
 import app from "../../../src/index";
 import { shardName, METER_SHARDS } from "../../../src/metering/shards";
-import { ITEM_SHARDS } from "../../../src/tenants/item-sets";
+import { ITEM_SHARDS, ITEM_TTL_MS, itemShard, type OwnershipLedger } from "../../../src/tenants/item-sets";
 import { forgetCachedOwners, ownerKey } from "../../../src/tenants/owner-records";
 import { recordOwner } from "../../../src/tenants/ownership";
 import type { Bindings } from "../../../src/config";
@@ -237,5 +237,31 @@ describe("owner records", () => {
       start(key, "/v1/responses", { model: "gpt-5", input: [{ type: "item_reference", id: item }] });
     expect(await verdict((await byItem(b.secret)).res)).toEqual(REFUSED);
     expect(await verdict((await byItem(a.secret)).res)).not.toMatchObject(REFUSED);
+  });
+
+  it("an item set ends: rows expire after their lifetime and the object's storage goes with the last", async () => {
+    const tenant = `texp${crypto.randomUUID().slice(0, 8)}`;
+    const shard = itemShard(bindings, tenant, 0);
+    await shard.recordItems(["msg_old1", "msg_old2"], null);
+    await shard.recordItems(["msg_new1"], "v1");
+    const tables = (state: DurableObjectState) =>
+      state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'item'")
+        .toArray().length;
+    // The first record armed the alarm, one lifetime ahead.
+    expect(
+      await runInDurableObject(shard, async (_i, state: DurableObjectState) => state.storage.getAlarm()),
+    ).toBeGreaterThan(Date.now() + ITEM_TTL_MS - 60_000);
+    await runInDurableObject(shard, async (instance: OwnershipLedger, state: DurableObjectState) => {
+      state.storage.sql.exec("UPDATE item SET recorded_at = ? WHERE id LIKE 'msg_old%'", Date.now() - ITEM_TTL_MS - 1);
+      await instance.alarm();
+    });
+    expect(await shard.itemVisitors(["msg_old1", "msg_old2", "msg_new1"])).toEqual([null, null, "v1"]);
+    await runInDurableObject(shard, async (instance: OwnershipLedger, state: DurableObjectState) => {
+      state.storage.sql.exec("UPDATE item SET recorded_at = ?", Date.now() - ITEM_TTL_MS - 1);
+      await instance.alarm();
+      expect(tables(state)).toBe(0);
+      expect(await state.storage.getAlarm()).toBeNull();
+    });
   });
 });
