@@ -18,7 +18,7 @@ import app from "../../../src/index";
 import { shardName, METER_SHARDS } from "../../../src/metering/shards";
 import { ITEM_SHARDS, ITEM_TTL_MS, itemShard, type OwnershipLedger } from "../../../src/tenants/item-sets";
 import { forgetCachedOwners, ownerKey } from "../../../src/tenants/owner-records";
-import { recordOwner } from "../../../src/tenants/ownership";
+import { ownerOf, recordOwner } from "../../../src/tenants/ownership";
 import type { Bindings } from "../../../src/config";
 import { counted, installCounters } from "../budgets/counting";
 import { as, BASE, ENVS, makeTenant, type TestTenant } from "../support/tenants";
@@ -263,5 +263,22 @@ describe("owner records", () => {
       expect(tables(state)).toBe(0);
       expect(await state.storage.getAlarm()).toBeNull();
     });
+  });
+
+  it("first writer wins, within an isolate and across isolates", async () => {
+    const id = `resp_first${crypto.randomUUID().replace(/-/g, "")}`;
+    // Two writers at once in one isolate: one write, one holder.
+    const [x, y] = await Promise.all([
+      recordOwner(bindings, { tenant: "tx", kind: "response", id }),
+      recordOwner(bindings, { tenant: "ty", kind: "response", id }),
+    ]);
+    expect([x, y].filter(Boolean)).toHaveLength(1);
+    const holder = x ? "tx" : "ty";
+    // Another isolate (nothing cached) writing later: R2's conditional put refuses it.
+    forgetCachedOwners();
+    expect(await recordOwner(bindings, { tenant: "tz", kind: "response", id })).toBe(false);
+    forgetCachedOwners();
+    expect(await ownerOf(bindings, id)).toEqual({ tenant: holder });
+    expect((await bindings.FILES.head(ownerKey(id)))?.customMetadata?.tenant).toBe(holder);
   });
 });
