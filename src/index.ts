@@ -23,7 +23,7 @@ import { widget } from "./routes/widget";
 export { ContainerTracker } from "./tracker/container-tracker";
 export { ResponseIndex } from "./tracker/response-index";
 export { TenantDirectory } from "./tenants/directory";
-export { OwnershipLedger } from "./tenants/ownership";
+export { OwnershipLedger } from "./tenants/item-sets";
 export { RateCounter } from "./tenants/rate-counter";
 export { UsageMeter } from "./metering/meter";
 

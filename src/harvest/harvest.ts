@@ -89,6 +89,9 @@ export async function harvest(
       return path ? [refOfPath(path)] : [];
     });
     await naming.name([...found.refs, ...figures]);
+    // Nothing to keep (no container, no link, no earlier turn to chain to): no index, so a
+    // response without files creates no Durable Object (unindexed.ts answers for it).
+    if (found.containerIds.length === 0 && naming.issued.length === 0 && !options.previousResponseId) return [];
     await index.register({
       tenant: options.tenant,
       responseId: response.id,

@@ -16,8 +16,9 @@
  * - read-back: {@link ResponsePipeline.readBack}, {@link responseManifest}, {@link rewriteInputItems}.
  *
  * What the pipeline decoded (the response id, and the containers and output items the answer
- * names) goes to the request's `onDecoded` (app.ts), awaited before the answer or the event that
- * revealed it goes out, so owners can be recorded from this one parse (docs/architecture.md).
+ * names) goes to the request's `onDecoded` (app.ts) as it is decoded, so owners are recorded from
+ * this one parse beside the relay and the harvest; only the answer's end (the plain answer, a
+ * stream's terminal event) waits for them (decoded.ts, docs/architecture.md).
  */
 import type { Context } from "hono";
 import type { AppEnv, DecodedIds } from "../app";
@@ -42,6 +43,8 @@ import { applyManagedContainer } from "./managed";
 import { linkExpiry, namingFor } from "./naming";
 import { ConversationTurns, conversationIdOf } from "./conversation";
 import { restoreInput } from "./restore";
+import { DecodedReporter } from "./decoded";
+import { existsUnindexed } from "./unindexed";
 
 /** A Response object as upstream sent it; only what unsandbox reads is typed. */
 export type UpstreamResponse = {
@@ -95,7 +98,7 @@ export interface PipelineRequest {
   upstreamKeySealed: string | null;
   /** Multi-tenant mode: the tenant's limits and sealed key, handed to new trackers (`tenantForLaterWork`). */
   tenantRecord: TenantHandOff | null;
-  /** Receives the ids each answer reveals before it goes out (app.ts `onDecoded`). */
+  /** Receives the ids each answer reveals as they are decoded; the answer's end waits for it (app.ts `onDecoded`). */
   onDecoded?: (ids: DecodedIds) => Promise<unknown>;
 }
 
@@ -171,7 +174,9 @@ export class ResponsePipeline {
    * reported with the states the trackers have, and links keep their URLs.
    */
   async answer(response: UpstreamResponse): Promise<Answer> {
-    await this.request.onDecoded?.(idsOfResponse(response));
+    // Owners are recorded beside the harvest; the answer waits for both.
+    const decoded = new DecodedReporter(this.request.onDecoded);
+    decoded.report(idsOfResponse(response), true);
     const { naming, linksExpireAt } = this.naming(response.id, response.created_at);
     let files: AnswerFile[] = [];
     const previousResponseId = await this.previousOf(response.id);
@@ -184,7 +189,9 @@ export class ResponsePipeline {
         linksExpireAt,
       });
     }
-    return { ...(await this.rewrite(response, naming)), unsandbox: { files } };
+    const answer = { ...(await this.rewrite(response, naming)), unsandbox: { files } };
+    await decoded.settled();
+    return answer;
   }
 
   /**
@@ -330,13 +337,14 @@ export class StreamSession {
   /** The response before this one (a conversation's turn before it is known once the id is). */
   #previous: Promise<string | undefined> | undefined;
   readonly #containers = new Set<string>();
-  /** Ids already handed to `onDecoded`: each once per stream. */
-  readonly #decoded = new Set<string>();
+  /** Ids handed to `onDecoded` as they are decoded, each once per stream; the terminal event waits for them. */
+  readonly #decoded: DecodedReporter;
   /** Index and tracker calls started mid-stream; awaited before the harvest and at the end. */
   readonly #pending: Promise<unknown>[] = [];
 
   constructor(pipeline: ResponsePipeline) {
     this.#pipeline = pipeline;
+    this.#decoded = new DecodedReporter(pipeline.request.onDecoded);
   }
 
   /** The response id, once an event named it. */
@@ -347,7 +355,11 @@ export class StreamSession {
   /** Takes the next upstream event; returns the events to send now, in order. */
   async push(event: StreamEvent): Promise<RewrittenEvent[] | typeof AS_RECEIVED> {
     const { env, tenant, upstreamKeySealed, tenantRecord } = this.#pipeline.request;
-    await this.#report(event);
+    this.#decoded.report({
+      responseId: event.response?.id,
+      containerIds: [containerOfItem(event.item)],
+      itemIds: [event.item?.id],
+    });
     if (!this.#rewriter && event.response?.id) {
       const response = event.response;
       const id = response.id;
@@ -402,7 +414,9 @@ export class StreamSession {
     }
     if (!this.#rewriter) return AS_RECEIVED;
     if (event.type && TERMINAL_EVENTS.has(event.type) && event.response) {
-      // Harvest the response as upstream sent it, then rewrite it like every other event.
+      // Harvest the response as upstream sent it, then rewrite it like every other event. The
+      // stream's owners are recorded beside it (its items start now); the event waits for both.
+      const recorded = this.#decoded.settled();
       await this.settle();
       const raw = structuredClone(event.response);
       await this.#pipeline.noteItems(raw);
@@ -418,13 +432,15 @@ export class StreamSession {
           (e.response as Record<string, unknown>).unsandbox = { files };
         }
       }
+      await recorded;
       return this.#styled(out);
     }
     return this.#styled(await this.#rewriter.push(event));
   }
 
-  /** Upstream's stream ended: the events still held back (a possible link's tail). */
+  /** Upstream's stream ended: the events still held back (a possible link's tail), once the stream's owners are recorded. */
   async end(): Promise<RewrittenEvent[]> {
+    await this.#decoded.settled();
     return this.#rewriter ? this.#styled(await this.#rewriter.end()) : [];
   }
 
@@ -433,10 +449,10 @@ export class StreamSession {
     return events.map((e) => this.#pipeline.citationStyle(e, "event"));
   }
 
-  /** Waits for the calls started so far; a failed one is logged, never thrown into the stream. */
+  /** Waits for the calls (and owner records) started so far; a failed one is logged, never thrown into the stream. */
   async settle(): Promise<void> {
     const { requestId, tenant } = this.#pipeline.request;
-    for (const r of await Promise.allSettled(this.#pending.splice(0))) {
+    for (const r of await Promise.allSettled([...this.#pending.splice(0), this.#decoded.settled()])) {
       if (r.status === "rejected") {
         logEvent("error", "stream_tracker_call_failed", {
           requestId,
@@ -480,29 +496,15 @@ export class StreamSession {
         );
     }
   }
-
-  /** Hands the ids this event reveals for the first time to `onDecoded`, before the event goes out. */
-  async #report(event: StreamEvent): Promise<void> {
-    const onDecoded = this.#pipeline.request.onDecoded;
-    if (!onDecoded) return;
-    const fresh = (id: unknown): string[] => {
-      if (typeof id !== "string" || this.#decoded.has(id)) return [];
-      this.#decoded.add(id);
-      return [id];
-    };
-    const ids: DecodedIds = {
-      responseId: fresh(event.response?.id)[0] ?? null,
-      containerIds: fresh(containerOfItem(event.item)),
-      itemIds: fresh(event.item?.id),
-    };
-    if (ids.responseId || ids.containerIds.length || ids.itemIds.length) await onDecoded(ids);
-  }
 }
 
 /** The files of a response, as its trackers know them (`GET /v1/responses/{id}/files`), after at most `waitMs`. */
 export async function responseManifest(c: Context<AppEnv>, responseId: string, waitMs: number): Promise<AnswerFile[]> {
   const info = await responseIndexFor(c.env, responseId).info(c.get("tenant"));
-  if (!info) throw notFound(`No response found with id '${responseId}'.`, "response_not_found");
+  if (!info) {
+    if (await existsUnindexed(c, responseId)) return [];
+    throw notFound(`No response found with id '${responseId}'.`, "response_not_found");
+  }
   const naming = namingFor(c.get("config"), c.get("tenant"), responseId, linkExpiry(c.get("caller"), info.createdAt));
   return manifestOf(c.env, info, naming, waitMs);
 }

@@ -12,6 +12,7 @@
  */
 import type { Bindings } from "../config";
 import { LookupCache } from "../durable/lookup-cache";
+import { fnv1a } from "../encoding/fnv1a";
 import { meterFor } from "./meter-stub";
 import { METRICS, type Metric, type UsageReport } from "./usage";
 
@@ -30,9 +31,7 @@ export function shardName(tenant: string, shard: number): string {
 
 /** Pure: the shard a writer named `source` always writes to (FNV-1a), so a retried batch meets its own dedup record. */
 export function shardOf(source: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < source.length; i++) h = Math.imul(h ^ source.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % METER_SHARDS;
+  return fnv1a(source) % METER_SHARDS;
 }
 
 let isolateSource_: string | undefined;

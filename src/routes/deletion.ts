@@ -17,6 +17,7 @@ import { badRequest, notFound, UnsandboxError } from "../errors";
 import { deleteContainerFileUpstream } from "../upstream/containers";
 import { upstreamKeyFor } from "../tenants/store";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
+import { existsUnindexed } from "../harvest/unindexed";
 import type { DeletedFile, DeleteFilesResult } from "../tracker/types";
 import { targetOf } from "../upstream/fetch";
 
@@ -69,10 +70,10 @@ deletion.delete("/v1/responses/:id/files", async (c) => {
   const upstream = wantsUpstream(c);
   const tenant = c.get("tenant");
   const info = await responseIndexFor(c.env, id).info(tenant);
-  if (!info) throw missing();
+  if (!info && !(await existsUnindexed(c, id))) throw missing();
   const deleted = (
     await Promise.all(
-      info.containerIds.map((cid) =>
+      (info?.containerIds ?? []).map((cid) =>
         ownDeletion(() => trackerFor(c.env, cid).deleteFiles({ tenant, responseId: id }), missing),
       ),
     )

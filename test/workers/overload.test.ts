@@ -9,6 +9,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import app from "../../src/index";
+import { env } from "cloudflare:workers";
+import { OWNER_PREFIX } from "../../src/tenants/owner-records";
 import { BASE, ENVS, makeTenant, SINGLE_KEY } from "./support/tenants";
 
 type Failure = "overloaded" | "retryable";
@@ -32,6 +34,29 @@ function failingNamespace(failure: Failure): DurableObjectNamespace {
     idFromString: () => ({}),
     newUniqueId: () => ({}),
   } as unknown as DurableObjectNamespace;
+}
+
+/**
+ * The real bucket, except that `op` on keys under `prefix` fails as R2 does when a key is written
+ * or read too fast (code 10058, https://developers.cloudflare.com/r2/api/error-codes/).
+ */
+function bucketFailingOn(prefix: string, op: "put" | "head"): R2Bucket {
+  const real = (env as unknown as { FILES: R2Bucket }).FILES;
+  return new Proxy(real, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop) as unknown;
+      if (typeof value !== "function") return value;
+      if (prop !== op) return value.bind(target);
+      return (key: string, ...rest: unknown[]) =>
+        key.startsWith(prefix)
+          ? Promise.reject(
+              Object.assign(new Error(`${op}: Reduce your concurrent request rate for the same object.`), {
+                code: 10058,
+              }),
+            )
+          : (value as (...a: unknown[]) => unknown).call(target, key, ...rest);
+    },
+  });
 }
 
 const SIM = "https://api.openai.com";
@@ -120,6 +145,41 @@ describe("overload of an internal object", () => {
     expect(body).toMatchObject({ status: "completed", unsandbox: { files: [{ state: "stored" }] } });
     // The answer is upstream's own.
     expect((await fetch(`${SIM}/__sim/responses/${body.id}`)).status).toBe(200);
+  });
+
+  it("owner records R2 cannot write after the model ran still deliver the answer, marked degraded", async () => {
+    const tenant = await makeTenant();
+    const res = await call(
+      { ...ENVS.multi, FILES: bucketFailingOn(OWNER_PREFIX, "put") },
+      tenant.secret,
+      "/v1/responses",
+      create("One file.\nsim: scenario=one-file"),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-unsandbox-degraded")).toBe("overloaded");
+    const body = (await res.json()) as { id: string; unsandbox: { files: { state: string }[] } };
+    expect(body).toMatchObject({ unsandbox: { files: [{ state: "stored" }] } });
+    expect((await fetch(`${SIM}/__sim/responses/${body.id}`)).status).toBe(200);
+  });
+
+  it("an owner lookup R2 cannot answer is a 503 with Retry-After before anything goes upstream", async () => {
+    const tenant = await makeTenant();
+    const before = await responsesCreated();
+    const res = await call(
+      { ...ENVS.multi, FILES: bucketFailingOn(OWNER_PREFIX, "head") },
+      tenant.secret,
+      "/v1/responses",
+      {
+        method: "POST",
+        json: {
+          model: "gpt-5",
+          input: "hi\nsim: scenario=no-tool",
+          previous_response_id: `resp_never${crypto.randomUUID().replace(/-/g, "")}`,
+        },
+      },
+    );
+    await expectOverload(res, "5", "overloaded");
+    expect(await responsesCreated()).toBe(before);
   });
 
   it("an overloaded response index on read-back still returns upstream's Response (its files reported later)", async () => {

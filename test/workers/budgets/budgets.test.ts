@@ -84,8 +84,10 @@ describe("call budgets, single-tenant", () => {
     expect(calls(m, "TenantDirectory")).toBe(0);
     // Gap: in single-tenant mode the one tenant's UsageMeter is a deployment-wide object; the
     // request's own usage count is one call to it (off the hot path, in waitUntil). Target 0.
-    // The single-tenant secret key's answers record no owner (nothing reads those records).
-    expectWithin(m, { objects: { ResponseIndex: 1, UsageMeter: 1 }, r2: {}, upstream: { ...NONE, responses: 1 } });
+    // The single-tenant secret key's answers record no owner (nothing reads those records), and a
+    // response with no container, no link and no earlier turn has no index (was 1 call, creating
+    // its object): the create reaches no per-response Durable Object.
+    expectWithin(m, { objects: { UsageMeter: 1 }, r2: {}, upstream: { ...NONE, responses: 1 } });
   });
 
   it("plain create with 3 files, then its download and manifest", async () => {
@@ -206,9 +208,12 @@ describe("call budgets, single-tenant", () => {
     // calls each of its three; a busy one, one call per lease (test/workers/auth/limit-leases.test.ts).
     expectWithin(m, {
       // RateCounter: the address's per-minute limit, its share of the day, the key's daily cap.
-      // OwnershipLedger: the response, its container, and the visitor's output items (one write).
+      // OwnershipLedger: the visitor's 3 output items, one write per item-set shard they fall in
+      // (1 to 3 of the 4: item ids are upstream's, random); the response's and the container's
+      // owners are R2 objects (2 of the 3 puts, each started when the pipeline decoded the id:
+      // src/tenants/owner-records.ts). Was 3 calls, 2 of them creating a Durable Object each.
       objects: { RateCounter: 3, ResponseIndex: 2, ContainerTracker: 2, OwnershipLedger: 3, UsageMeter: 3 },
-      r2: { put: 1, list: 1 },
+      r2: { put: 3, list: 1 },
       upstream: { responses: 1, listingsHot: 1, listingsOff: 4, contentFetches: 1 },
     });
   });

@@ -1,7 +1,8 @@
 /**
  * What the response pipeline decoded is handed over (harvest/pipeline.ts, app.ts `onDecoded`):
- * the ids an answer reveals, before the answer or the stream event that reveals them goes out,
- * so owners can be recorded from this one parse instead of a second one. Driven through the real
+ * the ids an answer reveals, as they are decoded (before the stream event that reveals them goes
+ * out, without holding it), and the answer's end (the plain answer, the terminal event) waits until
+ * the hook is done with them, so owners are recorded from this one parse instead of a second one. Driven through the real
  * route, authentication and guard, Durable Objects and simulator; the only addition is a middleware in
  * front of the route that sets the hook, as an owner-recording middleware would.
  */
@@ -17,6 +18,7 @@ import { UNSANDBOX_KEY } from "../support/clients";
 
 /** The route behind authentication, with a hook that takes a while before it has recorded the ids. */
 function appWithHook() {
+  const handed = new Set<string>();
   const recorded = new Set<string>();
   const calls: DecodedIds[] = [];
   const app = createApp();
@@ -24,6 +26,7 @@ function appWithHook() {
   installSecurity(app);
   app.use("/v1/responses", async (c, next) => {
     c.set("onDecoded", async (ids) => {
+      for (const id of [ids.responseId, ...ids.containerIds, ...ids.itemIds]) if (id) handed.add(id);
       // Slow on purpose: an answer sent before the hook is done would reach the client first.
       await new Promise((r) => setTimeout(r, 20));
       calls.push(ids);
@@ -40,14 +43,14 @@ function appWithHook() {
     // The answer is handed over at once: a streamed one is fed from waitUntil.
     fetch: async (input, init) => app.fetch(new Request(input as RequestInfo, init as RequestInit), env as never, ctx),
   });
-  return { client, recorded, calls, done: () => waitOnExecutionContext(ctx) };
+  return { client, handed, recorded, calls, done: () => waitOnExecutionContext(ctx) };
 }
 
 type Item = { id?: string; container_id?: string | null };
 
 describe("the response pipeline hands over the ids it decoded", () => {
   it("plain: the response, its containers and its output items, before the answer", async () => {
-    const { client, calls, done } = appWithHook();
+    const { client, calls, recorded, done } = appWithHook();
     const answer = (await client.responses.create({
       model: "gpt-5",
       input: "Please make the files.\nsim: scenario=one-file",
@@ -56,6 +59,8 @@ describe("the response pipeline hands over the ids it decoded", () => {
       id: string;
       output: Item[];
     };
+    // The answer waited for the hook.
+    expect(recorded.has(answer.id)).toBe(true);
     await done();
     const containers = [...new Set(answer.output.flatMap((i) => (i.container_id ? [i.container_id] : [])))];
     expect(containers.length).toBeGreaterThan(0);
@@ -64,8 +69,8 @@ describe("the response pipeline hands over the ids it decoded", () => {
     ]);
   });
 
-  it("stream: every id is handed over before the first event that reveals it reaches the client", async () => {
-    const { client, recorded, calls, done } = appWithHook();
+  it("stream: every id is handed over before the first event that reveals it reaches the client, and recorded before the terminal event", async () => {
+    const { client, handed, recorded, calls, done } = appWithHook();
     const stream = client.responses.stream({
       model: "gpt-5",
       input: "Please make the files.\nsim: scenario=one-file",
@@ -76,8 +81,14 @@ describe("the response pipeline hands over the ids it decoded", () => {
       const event = e as { response?: { id?: string }; item?: Item };
       for (const id of [event.response?.id, event.item?.container_id, event.item?.id]) {
         if (typeof id !== "string") continue;
-        expect(recorded.has(id), `${e.type} reveals ${id}`).toBe(true);
+        // The response and its containers are handed over at once (their records run beside the
+        // relay); a stream's output items together at its end (harvest/decoded.ts).
+        if (!event.item?.id || id !== event.item.id) expect(handed.has(id), `${e.type} reveals ${id}`).toBe(true);
         revealed.add(id);
+      }
+      if (e.type === "response.completed") {
+        // Not held for the hook before: the terminal event waits until every id is recorded.
+        for (const id of revealed) expect(recorded.has(id), `recorded before ${e.type}: ${id}`).toBe(true);
       }
     }
     await done();
@@ -85,8 +96,8 @@ describe("the response pipeline hands over the ids it decoded", () => {
     expect(revealed.has(final.id)).toBe(true);
     expect(final.output.some((i) => (i as Item).container_id)).toBe(true);
     // Each id once per stream.
-    const handed = calls.flatMap((c) => [c.responseId, ...c.containerIds, ...c.itemIds]).filter(Boolean);
-    expect(handed.length).toBe(new Set(handed).size);
-    expect(new Set(handed)).toEqual(revealed);
+    const handedOver = calls.flatMap((c) => [c.responseId, ...c.containerIds, ...c.itemIds]).filter(Boolean);
+    expect(handedOver.length).toBe(new Set(handedOver).size);
+    expect(new Set(handedOver)).toEqual(revealed);
   });
 });
