@@ -23,7 +23,6 @@ import type { Context } from "hono";
 import type { AppEnv, DecodedIds } from "../app";
 import type { Caller } from "../auth/caller";
 import { loadConfig, type Bindings, type Config } from "../config";
-import { notFound } from "../errors";
 import type { LinkNaming } from "../links/naming";
 import { rewriteItems, rewriteResponseObject } from "../links/response";
 import { StreamRewriter, type StreamEvent as RewrittenEvent } from "../links/stream-rewriter";
@@ -97,6 +96,8 @@ export interface PipelineRequest {
   tenantRecord: TenantHandOff | null;
   /** Receives the ids each answer reveals before it goes out (app.ts `onDecoded`). */
   onDecoded?: (ids: DecodedIds) => Promise<unknown>;
+  /** Runs work the answer does not wait for (the request's `waitUntil`); absent: awaited. */
+  later?: (work: Promise<unknown>) => void;
 }
 
 /** Whether the client's own `include` asks for the code interpreter's outputs. */
@@ -139,7 +140,26 @@ export async function pipelineFor(
     upstreamKeySealed: await sealForLaterWork(loadConfig(c.env), c.get("caller")),
     tenantRecord: await tenantForLaterWork(loadConfig(c.env), c.get("caller")),
     ...(c.get("onDecoded") ? { onDecoded: c.get("onDecoded") } : {}),
+    later: laterFor(c),
   });
+}
+
+/** The request's `waitUntil`, with a failure logged instead of left unhandled. */
+function laterFor(c: Context<AppEnv>): (work: Promise<unknown>) => void {
+  return (work) => {
+    const logged = work.catch((err: unknown) =>
+      logEvent("error", "later_work_failed", {
+        requestId: c.get("requestId"),
+        tenant: c.get("tenant"),
+        ...errorFields(err),
+      }),
+    );
+    try {
+      c.executionCtx.waitUntil(logged);
+    } catch {
+      // No execution context (app.request() in a unit test): the promise still runs.
+    }
+  };
 }
 
 export class ResponsePipeline {
@@ -182,8 +202,11 @@ export class ResponsePipeline {
       files = await harvest(this.request.env, response, naming, {
         ...this.harvestOptions(previousResponseId),
         linksExpireAt,
+        ...(this.request.later ? { later: this.request.later } : {}),
       });
     }
+    // Outputs the client did not ask for are dropped before the rewrite copies the Response.
+    this.stripUnrequested(response);
     return { ...(await this.rewrite(response, naming)), unsandbox: { files } };
   }
 
@@ -314,11 +337,17 @@ export const AS_RECEIVED = Symbol("as received");
 
 /**
  * One streamed answer. The route feeds it every parsed event in order and sends what it returns.
- * From the first event that names the response, the response is registered (so a link followed
- * mid-stream already resolves) and links are rewritten as they stream (links/stream-rewriter.ts,
- * which holds back only a possible link prefix); as soon as a tool call names its container, its
- * tracker is opened, so copies start while the model is still talking. The terminal event is
- * harvested and carries what the plain route would return, with the file states of that moment.
+ * From the first event that names the response, links are rewritten as they stream
+ * (links/stream-rewriter.ts, which holds back only a possible link prefix). No event waits for
+ * the Durable Objects but the terminal one, and only for what it carries (its files):
+ * - as soon as a tool call names its container, its tracker is opened (copies start while the
+ *   model is still talking) and the response is registered with its index, once, beside the
+ *   stream (a link followed mid-stream then waits on the tracker);
+ * - a response with neither a container nor a link is never registered (harvest.ts), so a
+ *   plain streamed answer makes no Durable Object call;
+ * - a background response is handed to its index at its first event (it outlives the stream).
+ * The terminal event is harvested and carries what the plain route would return, with the file
+ * states of that moment.
  */
 export class StreamSession {
   readonly #pipeline: ResponsePipeline;
@@ -330,6 +359,10 @@ export class StreamSession {
   /** The response before this one (a conversation's turn before it is known once the id is). */
   #previous: Promise<string | undefined> | undefined;
   readonly #containers = new Set<string>();
+  /** The containers the index was told of (set once the response is registered, mid-stream). */
+  #registered: Set<string> | undefined;
+  /** A mid-stream registration failed: the terminal harvest registers everything again. */
+  #registerFailed = false;
   /** Ids already handed to `onDecoded`: each once per stream. */
   readonly #decoded = new Set<string>();
   /** Index and tracker calls started mid-stream; awaited before the harvest and at the end. */
@@ -346,81 +379,86 @@ export class StreamSession {
 
   /** Takes the next upstream event; returns the events to send now, in order. */
   async push(event: StreamEvent): Promise<RewrittenEvent[] | typeof AS_RECEIVED> {
-    const { env, tenant, upstreamKeySealed, tenantRecord } = this.#pipeline.request;
+    const { env } = this.#pipeline.request;
     await this.#report(event);
-    if (!this.#rewriter && event.response?.id) {
-      const response = event.response;
-      const id = response.id;
-      this.#responseId = id;
-      if (typeof response.created_at === "number") this.#createdAt = response.created_at;
-      const { naming, linksExpireAt } = this.#pipeline.naming(id, this.#createdAt);
-      this.#naming = naming;
-      this.#linksExpireAt = linksExpireAt;
-      this.#rewriter = new StreamRewriter(naming.name);
-      // In the background, so the event itself is not held for it (the terminal event waits).
-      const previous = (this.#previous = this.#pipeline.previousOf(id));
-      const registered = previous.then((previousResponseId) =>
-        responseIndexFor(env, id).register({
-          tenant,
-          responseId: id,
-          previousResponseId: previousResponseId ?? null,
-          createdAt: this.#createdAt,
-          containerIds: [],
-        }),
-      );
-      // A background response outlives this stream: its index follows it to the end.
-      this.#pending.push(
-        response.background === true
-          ? registered.then(async () => this.#pipeline.watchBackground(response, await previous))
-          : registered,
-      );
-    }
+    if (!this.#rewriter && event.response?.id) this.#start(event.response);
     const containerId = containerOfItem(event.item);
-    if (this.#responseId && containerId && !this.#containers.has(containerId)) {
-      this.#containers.add(containerId);
-      // Copies start while the model still talks; the tool-call event is not held for it.
-      const id = this.#responseId;
-      this.#pending.push(
-        Promise.all([
-          responseIndexFor(env, id).register({
-            tenant,
-            responseId: id,
-            createdAt: this.#createdAt,
-            containerIds: [containerId],
-          }),
-          trackerFor(env, containerId).open({
-            tenant,
-            containerId,
-            responseId: id,
-            responseCreatedAt: this.#createdAt,
-            linksExpireAt: this.#linksExpireAt ?? null,
-            upstreamKeySealed,
-            tenantRecord,
-          }),
-        ]),
-      );
-    }
+    if (this.#responseId && containerId && !this.#containers.has(containerId)) this.#openContainer(containerId);
     if (!this.#rewriter) return AS_RECEIVED;
     if (event.type && TERMINAL_EVENTS.has(event.type) && event.response) {
-      // Harvest the response as upstream sent it, then rewrite it like every other event.
+      // Harvested as upstream sent it (the rewriter copies, never mutates), then rewritten like
+      // every other event; what the client did not ask for is dropped before the copy.
       await this.settle();
-      const raw = structuredClone(event.response);
+      const raw = event.response;
       await this.#pipeline.noteItems(raw);
       const files = await harvest(env, raw, this.#naming!, {
         ...this.#pipeline.harvestOptions(await this.#previous),
         waitMs: 0,
         linksExpireAt: this.#linksExpireAt,
+        ...(this.#registered && !this.#registerFailed ? { registered: this.#registered } : {}),
+        later: (work) => this.#pending.push(work),
       });
+      this.#pipeline.stripUnrequested(raw);
       const out = await this.#rewriter.push(event);
       for (const e of out) {
-        if (e.type === event.type && e.response) {
-          this.#pipeline.stripUnrequested(e.response as { output?: unknown });
-          (e.response as Record<string, unknown>).unsandbox = { files };
-        }
+        if (e.type === event.type && e.response) (e.response as Record<string, unknown>).unsandbox = { files };
       }
       return this.#styled(out);
     }
     return this.#styled(await this.#rewriter.push(event));
+  }
+
+  /** The first event that names the response: its naming, and (background) its index's watch. */
+  #start(response: UpstreamResponse & { created_at?: number }): void {
+    const id = response.id;
+    this.#responseId = id;
+    if (typeof response.created_at === "number") this.#createdAt = response.created_at;
+    const { naming, linksExpireAt } = this.#pipeline.naming(id, this.#createdAt);
+    this.#naming = naming;
+    this.#linksExpireAt = linksExpireAt;
+    this.#rewriter = new StreamRewriter(naming.name);
+    const previous = (this.#previous = this.#pipeline.previousOf(id));
+    // A background response outlives this stream: its index follows it to the end (and so is
+    // registered now). Beside the stream: no event is held for it.
+    if (response.background === true) {
+      this.#pending.push(previous.then((p) => this.#pipeline.watchBackground(response, p)));
+    }
+  }
+
+  /** A tool call named a container: its tracker opens now and the index learns of it, beside the stream. */
+  #openContainer(containerId: string): void {
+    const { env, tenant, upstreamKeySealed, tenantRecord } = this.#pipeline.request;
+    this.#containers.add(containerId);
+    const id = this.#responseId!;
+    const first = !this.#registered;
+    const registered = (this.#registered ??= new Set());
+    registered.add(containerId);
+    this.#pending.push(
+      Promise.all([
+        this.#previous!.then((previousResponseId) =>
+          responseIndexFor(env, id).register({
+            tenant,
+            responseId: id,
+            // The first registration carries the chain; a later one adds its container.
+            previousResponseId: first ? (previousResponseId ?? null) : null,
+            createdAt: this.#createdAt,
+            containerIds: [containerId],
+          }),
+        ).catch((err: unknown) => {
+          this.#registerFailed = true;
+          throw err;
+        }),
+        trackerFor(env, containerId).open({
+          tenant,
+          containerId,
+          responseId: id,
+          responseCreatedAt: this.#createdAt,
+          linksExpireAt: this.#linksExpireAt ?? null,
+          upstreamKeySealed,
+          tenantRecord,
+        }),
+      ]),
+    );
   }
 
   /** Upstream's stream ended: the events still held back (a possible link's tail). */
@@ -499,10 +537,18 @@ export class StreamSession {
   }
 }
 
-/** The files of a response, as its trackers know them (`GET /v1/responses/{id}/files`), after at most `waitMs`. */
-export async function responseManifest(c: Context<AppEnv>, responseId: string, waitMs: number): Promise<AnswerFile[]> {
+/**
+ * The files of a response, as its trackers know them (`GET /v1/responses/{id}/files`), after at
+ * most `waitMs`; null when no index knows the response (one with neither a link nor a container
+ * has none: the route asks upstream whether it exists).
+ */
+export async function responseManifest(
+  c: Context<AppEnv>,
+  responseId: string,
+  waitMs: number,
+): Promise<AnswerFile[] | null> {
   const info = await responseIndexFor(c.env, responseId).info(c.get("tenant"));
-  if (!info) throw notFound(`No response found with id '${responseId}'.`, "response_not_found");
+  if (!info) return null;
   const naming = namingFor(c.get("config"), c.get("tenant"), responseId, linkExpiry(c.get("caller"), info.createdAt));
   return manifestOf(c.env, info, naming, waitMs);
 }

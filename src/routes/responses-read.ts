@@ -37,7 +37,19 @@ responsesRead.get("/v1/responses/:id/files", async (c) => {
   const id = c.req.param("id");
   checkId(id);
   const wait = waitMsHeader(c, 0);
-  return c.json({ object: "list", response_id: id, data: await responseManifest(c, id, wait) });
+  const files = await responseManifest(c, id, wait);
+  if (!files) {
+    // No index: a response without a link or a container (it has no files), or none at all.
+    const upstream = await upstreamFetch(c.get("config"), {
+      method: "GET",
+      path: `/responses/${id}`,
+      headers: c.req.raw.headers,
+    });
+    if (upstream.status === 404) throw notFound(`No response found with id '${id}'.`, "response_not_found");
+    if (!upstream.ok) return passError(upstream);
+    await upstream.body?.cancel();
+  }
+  return c.json({ object: "list", response_id: id, data: files ?? [] });
 });
 
 responsesRead.get("/v1/responses/:id", async (c) => {

@@ -86,12 +86,15 @@ function relay(c: Context<AppEnv>, upstream: Response, session: StreamSession, d
         ...errorFields(err),
       });
     } finally {
+      // The client has every event: the stream ends now, and the bookkeeping still under way
+      // (index and tracker calls, a registration for a later turn's chain) finishes after it.
+      if (!clientGone) await writer.close().catch(() => {});
       await session.settle();
       if (clientGone) {
         await reader.cancel().catch(() => {});
         await session.handOff();
+        await writer.close().catch(() => {});
       }
-      await writer.close().catch(() => {});
     }
   })();
   c.executionCtx.waitUntil(work);

@@ -169,7 +169,9 @@ export class ResponseIndex extends DurableObject<Bindings> {
     const row = this.#row();
     // Links stream out before the proxy registers the response (it does so when the answer is
     // complete), and a link with a valid signature was issued by us: not registered yet = pending.
-    if (!row) return { kind: "pending" };
+    // Up a chain it is the other way round: a response with neither a link nor a container, and
+    // no previous response, is never registered (harvest/harvest.ts), so the chain ends there.
+    if (!row) return (input.depth ?? 0) > 0 ? { kind: "missing" } : { kind: "pending" };
     if (row.tenant !== input.tenant) return { kind: "unknown" };
     const pinned = this.#sql
       .exec<{ container_id: string; file_id: string; version: number }>(

@@ -75,17 +75,31 @@ const NONE = { responses: 0, listingsHot: 0, listingsOff: 0, contentFetches: 0 }
 describe("call budgets, single-tenant", () => {
   beforeAll(() => installCounters());
 
-  it("plain create, no files: no deployment-wide directory call; one meter call", async () => {
+  it("plain create, no files: no Durable Object call on the hot path; one meter call off it", async () => {
     const m = await measure(
       post("/v1/responses", { model: "gpt-5", input: "2+2?\nsim: scenario=no-tool", tools: TOOLS }),
     );
     report("create, 0 files", m);
     expect(m.status).toBe(200);
     expect(calls(m, "TenantDirectory")).toBe(0);
+    // An answer with neither a link nor a container is not registered with any index (harvest.ts):
+    // nothing on its way to the client calls a Durable Object.
+    expect(m.hot.tally.objects, "Durable Object calls before the answer's last byte").toEqual({});
     // Gap: in single-tenant mode the one tenant's UsageMeter is a deployment-wide object; the
     // request's own usage count is one call to it (off the hot path, in waitUntil). Target 0.
     // The single-tenant secret key's answers record no owner (nothing reads those records).
-    expectWithin(m, { objects: { ResponseIndex: 1, UsageMeter: 1 }, r2: {}, upstream: { ...NONE, responses: 1 } });
+    expectWithin(m, { objects: { UsageMeter: 1 }, r2: {}, upstream: { ...NONE, responses: 1 } });
+  });
+
+  it("streamed create, no files: no Durable Object call on the hot path", async () => {
+    const m = await measure(
+      post("/v1/responses", { model: "gpt-5", input: "2+2?\nsim: scenario=no-tool", tools: TOOLS, stream: true }),
+    );
+    report("streamed create, 0 files", m);
+    expect(m.status).toBe(200);
+    expect(m.text).toContain("response.completed");
+    expect(m.hot.tally.objects, "Durable Object calls before the stream's last byte").toEqual({});
+    expectWithin(m, { objects: { UsageMeter: 1 }, r2: {}, upstream: { ...NONE, responses: 1 } });
   });
 
   it("plain create with 3 files, then its download and manifest", async () => {
@@ -153,10 +167,11 @@ describe("call budgets, single-tenant", () => {
     report("streamed create, 1 file", m);
     expect(m.status).toBe(200);
     expect(calls(m, "TenantDirectory")).toBe(0);
-    // Gap: the stream registers its response with the index 3 times (first event, container seen,
-    // terminal harvest); 1 would do.
+    // The response is registered once, when the tool call names its container (it was 3 times:
+    // first event, container seen, terminal harvest); the terminal harvest adds its links.
+    expect(method(m, "ResponseIndex.register"), "registrations").toBe(1);
     expectWithin(m, {
-      objects: { ResponseIndex: 4, ContainerTracker: 3, UsageMeter: 3 },
+      objects: { ResponseIndex: 2, ContainerTracker: 3, UsageMeter: 3 },
       // Gap: the final event's manifest looks up the stored file's takedown tombstones.
       r2: { put: 1, head: 2 },
       upstream: { responses: 1, listingsHot: 1, listingsOff: 4, contentFetches: 1 },
