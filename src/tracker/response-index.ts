@@ -330,7 +330,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
     const deployment = loadConfig(this.env);
     const config = {
       ...deployment,
-      OPENAI_API_KEY: await keyForLaterWork(this.env, deployment, w.tenant, w.upstream_key_sealed),
+      OPENAI_API_KEY: await keyForLaterWork(this.env, deployment, w.tenant, w.upstream_key_sealed, this),
     };
     const polled = await pollResponse(config, row.id);
     if (polled.kind === "gone") return this.#endWatch("gone", polled.error);
