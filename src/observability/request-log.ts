@@ -22,6 +22,12 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const metrics = newMetrics();
   await withMetrics(metrics, next);
   const finish = () => report(c, started, metrics);
+  const ended = c.get("bodyEnded");
+  if (ended) {
+    // A relay that writes its body itself says when it ended: no stream wrapped around it.
+    void ended.then(finish, finish);
+    return;
+  }
   const body = c.res.body;
   if (body && (c.res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
     // A stream is harvested at its end (harvest/pipeline.ts StreamSession), after the handler returned:
