@@ -242,7 +242,9 @@ export class ResponsePipeline {
       await harvest(env, response, naming, { ...this.harvestOptions(previousResponseId ?? undefined), linksExpireAt });
       info = await index.info(tenant).catch(degraded);
     }
-    // Rewritten first: the manifest gives each file the URL its link got in this text.
+    // Rewritten first: the manifest gives each file the URL its link got in this text. Outputs the
+    // client did not ask for are dropped before the rewrite copies the Response.
+    this.stripUnrequested(response);
     const rewritten = await this.rewrite(response, naming);
     const files = info ? ((await manifestOf(env, info, naming).catch(degraded)) ?? []) : [];
     return { ...rewritten, unsandbox: { files } };
