@@ -36,6 +36,12 @@ export interface AppVariables {
    * sets it, so it needs no second parse of the answer (docs/architecture.md).
    */
   onDecoded?: (ids: DecodedIds) => Promise<unknown>;
+  /**
+   * Set by a route whose streamed body it writes itself (the SSE relay): settles when that body
+   * has ended, failed or lost its client, so the request log waits on it instead of wrapping the
+   * body in one more stream.
+   */
+  bodyEnded?: Promise<void>;
 }
 
 export type AppEnv = { Bindings: Bindings; Variables: AppVariables };

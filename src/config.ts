@@ -63,6 +63,9 @@ const list = z
       .filter(Boolean),
   );
 
+/** The Durable Objects location hints (https://developers.cloudflare.com/durable-objects/reference/data-location/). */
+export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+
 export const ConfigSchema = z
   .object({
     OPENAI_API_KEY: z
@@ -96,6 +99,20 @@ export const ConfigSchema = z
       .string()
       .optional()
       .transform((raw) => [...new URLSearchParams(raw ?? "")].filter(([k]) => k !== "")),
+    /**
+     * Where new container trackers are placed: a Durable Objects location hint
+     * (https://developers.cloudflare.com/durable-objects/reference/data-location/), e.g. `wnam`
+     * when upstream and the bucket are in western North America. A tracker talks to upstream and
+     * R2 far more than to the Worker that opened it. Unset: next to the first request.
+     */
+    TRACKER_LOCATION_HINT: z.preprocess(
+      (raw) => (raw === "" ? undefined : raw),
+      z
+        .enum(LOCATION_HINTS, {
+          error: `TRACKER_LOCATION_HINT must be one of ${LOCATION_HINTS.join(", ")} (Durable Objects location hints)`,
+        })
+        .optional(),
+    ),
     /** Who may call and whose upstream key is used: see README "Modes and tenants" and src/auth/. */
     UNSANDBOX_MODE: z
       .enum(["single-tenant", "multi-tenant", "pass-through"], {

@@ -24,6 +24,7 @@ export const SETTING_NAMES = /** @type {const} */ ([
   "TENANT_KEY_ENCRYPTION_KEYS",
   "UPSTREAM_AUTH_HEADER",
   "UPSTREAM_QUERY",
+  "TRACKER_LOCATION_HINT",
 ]);
 
 /**

@@ -9,6 +9,13 @@
  *   than `staleIfErrorMs`, so an overloaded object degrades to slightly old answers instead of
  *   errors (or, worse, made-up defaults). Past that bound the error is the caller's.
  *
+ * - **scoped calls**: a Durable Object that asks passes itself as the `scope`: it shares a call
+ *   only with its own other lookups, never with another object of the isolate or a request,
+ *   because the runtime refuses to settle, in one object, a promise made in another's context
+ *   ("Cannot perform I/O on behalf of a different Durable Object"; the same refusal made the copy
+ *   slots poll, src/storage/slots.ts). Answers, once stored, are plain values and are served to
+ *   every caller: objects lose only the isolate-wide single-flight of a cold key.
+ *
  * A Durable Object handles on the order of 1,000 simple requests a second
  * (https://developers.cloudflare.com/durable-objects/platform/limits/), so whatever sits on every
  * request must not reach one per request. Memory is bounded by `maxEntries` (the map is cleared
@@ -30,15 +37,27 @@ interface Entry<T> {
 
 export class LookupCache<T> {
   readonly #entries = new Map<string, Entry<T>>();
+  /** Calls under way shared by the isolate's requests. */
   readonly #inFlight = new Map<string, Promise<T>>();
+  /** Calls under way per Durable Object (the `scope`): each object shares only its own. */
+  readonly #scoped = new WeakMap<object, Map<string, Promise<T>>>();
 
   constructor(readonly bounds: CacheBounds) {}
 
-  /** The cached answer for `key`, or `load()`'s (one call at a time per key), or the last good one if it fails. */
-  get(key: string, load: () => Promise<T>, now = Date.now()): Promise<T> {
+  /**
+   * The cached answer for `key`, or `load()`'s (one call at a time per key and scope), or the last
+   * good one if it fails. `scope`: the Durable Object asking (its instance); absent for the
+   * Worker's requests.
+   */
+  get(key: string, load: () => Promise<T>, now = Date.now(), scope?: object): Promise<T> {
     const hit = this.#entries.get(key);
     if (hit && now - hit.at < this.bounds.freshMs) return Promise.resolve(hit.value);
-    const pending = this.#inFlight.get(key);
+    let inFlight = this.#inFlight;
+    if (scope) {
+      inFlight = this.#scoped.get(scope) ?? new Map<string, Promise<T>>();
+      this.#scoped.set(scope, inFlight);
+    }
+    const pending = inFlight.get(key);
     if (pending) return pending;
     const call = (async () => {
       try {
@@ -52,10 +71,10 @@ export class LookupCache<T> {
         if (last && Date.now() - last.at < this.bounds.staleIfErrorMs) return last.value;
         throw err;
       } finally {
-        this.#inFlight.delete(key);
+        inFlight.delete(key);
       }
     })();
-    this.#inFlight.set(key, call);
+    inFlight.set(key, call);
     return call;
   }
 

@@ -34,6 +34,17 @@ export interface HarvestOptions {
   upstreamKeySealed?: string | null;
   /** Multi-tenant mode: the tenant's limits and sealed key for new trackers (`tenantForLaterWork`). */
   tenantRecord?: TenantHandOff | null;
+  /**
+   * The containers the response's index already holds (a stream registers the response when a
+   * tool call first names a container): when every container found is among them, the harvest
+   * does not register the response again. Absent: nothing is registered yet.
+   */
+  registered?: ReadonlySet<string>;
+  /**
+   * Where a registration that nothing in this answer needs goes (see {@link harvest}): the
+   * request's `waitUntil`, so it never holds the answer. Absent: it is awaited.
+   */
+  later?: (work: Promise<unknown>) => void;
 }
 
 /** The fields of a Response object the harvest reads. */
@@ -70,6 +81,13 @@ export interface AnswerFile {
 /**
  * Registers the response and its files, waits up to `options.waitMs` for the copies, and returns
  * the files. A harvest problem is logged and never turns the upstream's answer into an error.
+ *
+ * The response's index is written only when something will read it (docs/architecture.md, "A
+ * response's index, lazily"): the answer has containers (downloads resolve through them) or
+ * issued links (the index maps each URL back to its text). A response with neither and no
+ * `previous_response_id` makes no Durable Object call at all; one with a previous response is
+ * registered off the answer's path (`options.later`), only so that a later turn's links resolve
+ * through it to the turns before it. The index writes run beside the trackers' work.
  */
 export async function harvest(
   env: Bindings,
@@ -89,48 +107,58 @@ export async function harvest(
       return path ? [refOfPath(path)] : [];
     });
     await naming.name([...found.refs, ...figures]);
-    // Nothing to keep (no container, no link, no earlier turn to chain to): no index, so a
-    // response without files creates no Durable Object (unindexed.ts answers for it).
-    if (found.containerIds.length === 0 && naming.issued.length === 0 && !options.previousResponseId) return [];
-    await index.register({
+    const registration: RegisterInput = {
       tenant: options.tenant,
       responseId: response.id,
       previousResponseId: options.previousResponseId ?? null,
       createdAt,
       containerIds: found.containerIds,
-    });
-    if (naming.issued.length) await index.recordLinks([...naming.issued]);
+    };
+    const links = [...naming.issued];
+    const known = options.registered;
+    const fresh = !known || found.containerIds.some((c) => !known.has(c));
+    const needed = found.containerIds.length > 0 || links.length > 0;
+    // Registered only for a later turn's chain: off the answer's path when the caller allows.
+    const forChain = fresh && !needed && !!registration.previousResponseId;
+    if (forChain && options.later) options.later(Promise.resolve(index.register(registration)));
+    const indexed = (async () => {
+      if ((fresh && needed) || (forChain && !options.later)) await index.register(registration);
+      if (links.length) await index.recordLinks(links);
+    })();
 
-    const manifests = await Promise.all(
-      found.containerIds.map(async (containerId) => {
-        const tracker = trackerFor(env, containerId);
-        await tracker.track({
-          tenant: options.tenant,
-          containerId,
-          responseId: response.id,
-          responseCreatedAt: createdAt,
-          refs: refsFor(found, containerId),
-          sweep: true,
-          linksExpireAt: options.linksExpireAt ?? null,
-          upstreamKeySealed: options.upstreamKeySealed ?? null,
-          tenantRecord: options.tenantRecord ?? null,
-          ...(options.repair && typeof response.model === "string" ? { repairModel: response.model } : {}),
-        });
-        for (const image of found.images.filter((i) => i.containerId === containerId)) {
-          const decoded = decodeDataUrl(image.dataUrl);
-          if (!decoded) continue;
-          const ext = decoded.contentType.slice("image/".length).replace(/[^a-z0-9]/g, "") || "png";
-          await tracker.storeInline({
+    const [, manifests] = await Promise.all([
+      indexed,
+      Promise.all(
+        found.containerIds.map(async (containerId) => {
+          const tracker = trackerFor(env, containerId);
+          await tracker.track({
             tenant: options.tenant,
+            containerId,
             responseId: response.id,
-            filename: `${image.callId || "figure"}_${image.outputIndex}.${ext}`,
-            contentType: decoded.contentType,
-            bytes: decoded.bytes,
+            responseCreatedAt: createdAt,
+            refs: refsFor(found, containerId),
+            sweep: true,
+            linksExpireAt: options.linksExpireAt ?? null,
+            upstreamKeySealed: options.upstreamKeySealed ?? null,
+            tenantRecord: options.tenantRecord ?? null,
+            ...(options.repair && typeof response.model === "string" ? { repairModel: response.model } : {}),
           });
-        }
-        return tracker.waitForStored(response.id, options.waitMs);
-      }),
-    );
+          for (const image of found.images.filter((i) => i.containerId === containerId)) {
+            const decoded = decodeDataUrl(image.dataUrl);
+            if (!decoded) continue;
+            const ext = decoded.contentType.slice("image/".length).replace(/[^a-z0-9]/g, "") || "png";
+            await tracker.storeInline({
+              tenant: options.tenant,
+              responseId: response.id,
+              filename: `${image.callId || "figure"}_${image.outputIndex}.${ext}`,
+              contentType: decoded.contentType,
+              bytes: decoded.bytes,
+            });
+          }
+          return tracker.waitForStored(response.id, options.waitMs);
+        }),
+      ),
+    ]);
     const chained =
       found.containerIds.length === 0 && found.links.length > 0 && options.previousResponseId
         ? await citeFromChain(

@@ -24,7 +24,6 @@ import type { Context } from "hono";
 import type { AppEnv, DecodedIds } from "../app";
 import type { Caller } from "../auth/caller";
 import { loadConfig, type Bindings, type Config } from "../config";
-import { notFound } from "../errors";
 import type { LinkNaming } from "../links/naming";
 import { rewriteItems, rewriteResponseObject } from "../links/response";
 import { StreamRewriter, type StreamEvent as RewrittenEvent } from "../links/stream-rewriter";
@@ -38,6 +37,7 @@ import { featureOn } from "./features";
 import { withoutDomainSecrets } from "../upstream/domain-secrets";
 import { withFileInstructions } from "./file-instructions";
 import { errorFields, logEvent } from "../log";
+import { notFound } from "../errors";
 import { harvest, manifestOf, type AnswerFile, type HarvestOptions } from "./harvest";
 import { applyManagedContainer } from "./managed";
 import { linkExpiry, namingFor } from "./naming";
@@ -100,6 +100,8 @@ export interface PipelineRequest {
   tenantRecord: TenantHandOff | null;
   /** Receives the ids each answer reveals as they are decoded; the answer's end waits for it (app.ts `onDecoded`). */
   onDecoded?: (ids: DecodedIds) => Promise<unknown>;
+  /** Runs work the answer does not wait for (the request's `waitUntil`); absent: awaited. */
+  later?: (work: Promise<unknown>) => void;
 }
 
 /** Whether the client's own `include` asks for the code interpreter's outputs. */
@@ -142,7 +144,26 @@ export async function pipelineFor(
     upstreamKeySealed: await sealForLaterWork(loadConfig(c.env), c.get("caller")),
     tenantRecord: await tenantForLaterWork(loadConfig(c.env), c.get("caller")),
     ...(c.get("onDecoded") ? { onDecoded: c.get("onDecoded") } : {}),
+    later: laterFor(c),
   });
+}
+
+/** The request's `waitUntil`, with a failure logged instead of left unhandled. */
+function laterFor(c: Context<AppEnv>): (work: Promise<unknown>) => void {
+  return (work) => {
+    const logged = work.catch((err: unknown) =>
+      logEvent("error", "later_work_failed", {
+        requestId: c.get("requestId"),
+        tenant: c.get("tenant"),
+        ...errorFields(err),
+      }),
+    );
+    try {
+      c.executionCtx.waitUntil(logged);
+    } catch {
+      // No execution context (app.request() in a unit test): the promise still runs.
+    }
+  };
 }
 
 export class ResponsePipeline {
@@ -187,8 +208,11 @@ export class ResponsePipeline {
       files = await harvest(this.request.env, response, naming, {
         ...this.harvestOptions(previousResponseId),
         linksExpireAt,
+        ...(this.request.later ? { later: this.request.later } : {}),
       });
     }
+    // Outputs the client did not ask for are dropped before the rewrite copies the Response.
+    this.stripUnrequested(response);
     const answer = { ...(await this.rewrite(response, naming)), unsandbox: { files } };
     await decoded.settled();
     return answer;
@@ -226,7 +250,9 @@ export class ResponsePipeline {
       await harvest(env, response, naming, { ...this.harvestOptions(previousResponseId ?? undefined), linksExpireAt });
       info = await index.info(tenant).catch(degraded);
     }
-    // Rewritten first: the manifest gives each file the URL its link got in this text.
+    // Rewritten first: the manifest gives each file the URL its link got in this text. Outputs the
+    // client did not ask for are dropped before the rewrite copies the Response.
+    this.stripUnrequested(response);
     const rewritten = await this.rewrite(response, naming);
     const files = info ? ((await manifestOf(env, info, naming).catch(degraded)) ?? []) : [];
     return { ...rewritten, unsandbox: { files } };
@@ -321,11 +347,17 @@ export const AS_RECEIVED = Symbol("as received");
 
 /**
  * One streamed answer. The route feeds it every parsed event in order and sends what it returns.
- * From the first event that names the response, the response is registered (so a link followed
- * mid-stream already resolves) and links are rewritten as they stream (links/stream-rewriter.ts,
- * which holds back only a possible link prefix); as soon as a tool call names its container, its
- * tracker is opened, so copies start while the model is still talking. The terminal event is
- * harvested and carries what the plain route would return, with the file states of that moment.
+ * From the first event that names the response, links are rewritten as they stream
+ * (links/stream-rewriter.ts, which holds back only a possible link prefix). No event waits for
+ * the Durable Objects but the terminal one, and only for what it carries (its files):
+ * - as soon as a tool call names its container, its tracker is opened (copies start while the
+ *   model is still talking) and the response is registered with its index, once, beside the
+ *   stream (a link followed mid-stream then waits on the tracker);
+ * - a response with neither a container nor a link is never registered (harvest.ts), so a
+ *   plain streamed answer makes no Durable Object call;
+ * - a background response is handed to its index at its first event (it outlives the stream).
+ * The terminal event is harvested and carries what the plain route would return, with the file
+ * states of that moment.
  */
 export class StreamSession {
   readonly #pipeline: ResponsePipeline;
@@ -339,6 +371,10 @@ export class StreamSession {
   readonly #containers = new Set<string>();
   /** Ids handed to `onDecoded` as they are decoded, each once per stream; the terminal event waits for them. */
   readonly #decoded: DecodedReporter;
+  /** The containers the index was told of (set once the response is registered, mid-stream). */
+  #registered: Set<string> | undefined;
+  /** A mid-stream registration failed: the terminal harvest registers everything again. */
+  #registerFailed = false;
   /** Index and tracker calls started mid-stream; awaited before the harvest and at the end. */
   readonly #pending: Promise<unknown>[] = [];
 
@@ -354,88 +390,93 @@ export class StreamSession {
 
   /** Takes the next upstream event; returns the events to send now, in order. */
   async push(event: StreamEvent): Promise<RewrittenEvent[] | typeof AS_RECEIVED> {
-    const { env, tenant, upstreamKeySealed, tenantRecord } = this.#pipeline.request;
+    const { env } = this.#pipeline.request;
     this.#decoded.report({
       responseId: event.response?.id,
       containerIds: [containerOfItem(event.item)],
       itemIds: [event.item?.id],
     });
-    if (!this.#rewriter && event.response?.id) {
-      const response = event.response;
-      const id = response.id;
-      this.#responseId = id;
-      if (typeof response.created_at === "number") this.#createdAt = response.created_at;
-      const { naming, linksExpireAt } = this.#pipeline.naming(id, this.#createdAt);
-      this.#naming = naming;
-      this.#linksExpireAt = linksExpireAt;
-      this.#rewriter = new StreamRewriter(naming.name);
-      // In the background, so the event itself is not held for it (the terminal event waits).
-      const previous = (this.#previous = this.#pipeline.previousOf(id));
-      const registered = previous.then((previousResponseId) =>
-        responseIndexFor(env, id).register({
-          tenant,
-          responseId: id,
-          previousResponseId: previousResponseId ?? null,
-          createdAt: this.#createdAt,
-          containerIds: [],
-        }),
-      );
-      // A background response outlives this stream: its index follows it to the end.
-      this.#pending.push(
-        response.background === true
-          ? registered.then(async () => this.#pipeline.watchBackground(response, await previous))
-          : registered,
-      );
-    }
+    if (!this.#rewriter && event.response?.id) this.#start(event.response);
     const containerId = containerOfItem(event.item);
-    if (this.#responseId && containerId && !this.#containers.has(containerId)) {
-      this.#containers.add(containerId);
-      // Copies start while the model still talks; the tool-call event is not held for it.
-      const id = this.#responseId;
-      this.#pending.push(
-        Promise.all([
-          responseIndexFor(env, id).register({
-            tenant,
-            responseId: id,
-            createdAt: this.#createdAt,
-            containerIds: [containerId],
-          }),
-          trackerFor(env, containerId).open({
-            tenant,
-            containerId,
-            responseId: id,
-            responseCreatedAt: this.#createdAt,
-            linksExpireAt: this.#linksExpireAt ?? null,
-            upstreamKeySealed,
-            tenantRecord,
-          }),
-        ]),
-      );
-    }
+    if (this.#responseId && containerId && !this.#containers.has(containerId)) this.#openContainer(containerId);
     if (!this.#rewriter) return AS_RECEIVED;
     if (event.type && TERMINAL_EVENTS.has(event.type) && event.response) {
-      // Harvest the response as upstream sent it, then rewrite it like every other event. The
+      // Harvested as upstream sent it (the rewriter copies, never mutates), then rewritten like
+      // every other event; what the client did not ask for is dropped before the copy. The
       // stream's owners are recorded beside it (its items start now); the event waits for both.
       const recorded = this.#decoded.settled();
       await this.settle();
-      const raw = structuredClone(event.response);
+      const raw = event.response;
       await this.#pipeline.noteItems(raw);
       const files = await harvest(env, raw, this.#naming!, {
         ...this.#pipeline.harvestOptions(await this.#previous),
         waitMs: 0,
         linksExpireAt: this.#linksExpireAt,
+        ...(this.#registered && !this.#registerFailed ? { registered: this.#registered } : {}),
+        later: (work) => this.#pending.push(work),
       });
+      this.#pipeline.stripUnrequested(raw);
       const out = await this.#rewriter.push(event);
       for (const e of out) {
-        if (e.type === event.type && e.response) {
-          this.#pipeline.stripUnrequested(e.response as { output?: unknown });
-          (e.response as Record<string, unknown>).unsandbox = { files };
-        }
+        if (e.type === event.type && e.response) (e.response as Record<string, unknown>).unsandbox = { files };
       }
       await recorded;
       return this.#styled(out);
     }
     return this.#styled(await this.#rewriter.push(event));
+  }
+
+  /** The first event that names the response: its naming, and (background) its index's watch. */
+  #start(response: UpstreamResponse & { created_at?: number }): void {
+    const id = response.id;
+    this.#responseId = id;
+    if (typeof response.created_at === "number") this.#createdAt = response.created_at;
+    const { naming, linksExpireAt } = this.#pipeline.naming(id, this.#createdAt);
+    this.#naming = naming;
+    this.#linksExpireAt = linksExpireAt;
+    this.#rewriter = new StreamRewriter(naming.name);
+    const previous = (this.#previous = this.#pipeline.previousOf(id));
+    // A background response outlives this stream: its index follows it to the end (and so is
+    // registered now). Beside the stream: no event is held for it.
+    if (response.background === true) {
+      this.#pending.push(previous.then((p) => this.#pipeline.watchBackground(response, p)));
+    }
+  }
+
+  /** A tool call named a container: its tracker opens now and the index learns of it, beside the stream. */
+  #openContainer(containerId: string): void {
+    const { env, tenant, upstreamKeySealed, tenantRecord } = this.#pipeline.request;
+    this.#containers.add(containerId);
+    const id = this.#responseId!;
+    const first = !this.#registered;
+    const registered = (this.#registered ??= new Set());
+    registered.add(containerId);
+    this.#pending.push(
+      Promise.all([
+        this.#previous!.then((previousResponseId) =>
+          responseIndexFor(env, id).register({
+            tenant,
+            responseId: id,
+            // The first registration carries the chain; a later one adds its container.
+            previousResponseId: first ? (previousResponseId ?? null) : null,
+            createdAt: this.#createdAt,
+            containerIds: [containerId],
+          }),
+        ).catch((err: unknown) => {
+          this.#registerFailed = true;
+          throw err;
+        }),
+        trackerFor(env, containerId).open({
+          tenant,
+          containerId,
+          responseId: id,
+          responseCreatedAt: this.#createdAt,
+          linksExpireAt: this.#linksExpireAt ?? null,
+          upstreamKeySealed,
+          tenantRecord,
+        }),
+      ]),
+    );
   }
 
   /** Upstream's stream ended: the events still held back (a possible link's tail), once the stream's owners are recorded. */
@@ -498,7 +539,11 @@ export class StreamSession {
   }
 }
 
-/** The files of a response, as its trackers know them (`GET /v1/responses/{id}/files`), after at most `waitMs`. */
+/**
+ * The files of a response, as its trackers know them (`GET /v1/responses/{id}/files`), after at
+ * most `waitMs`. A response with neither a link nor a container has no index and no files: it is
+ * told from an id that does not exist by unindexed.ts.
+ */
 export async function responseManifest(c: Context<AppEnv>, responseId: string, waitMs: number): Promise<AnswerFile[]> {
   const info = await responseIndexFor(c.env, responseId).info(c.get("tenant"));
   if (!info) {

@@ -84,8 +84,14 @@ const storedBytes = new LookupCache<number>({
 
 /**
  * The bytes a tenant has stored, as metered, read at most once per USAGE_READ_MS per isolate
- * (single-flight; the last good total while the meter fails).
+ * (single-flight within `caller`; the last good total while the meter fails). `caller`: the
+ * Durable Object asking (a tracker's copy), which shares a call under way with no other object
+ * (src/durable/lookup-cache.ts).
  */
-export function tenantBytesStored(env: Pick<Bindings, "USAGE_METER">, tenant: string): Promise<number> {
-  return storedBytes.get(tenant, async () => (await tenantUsage(env, tenant)).totals.bytes_stored);
+export function tenantBytesStored(
+  env: Pick<Bindings, "USAGE_METER">,
+  tenant: string,
+  caller?: object,
+): Promise<number> {
+  return storedBytes.get(tenant, async () => (await tenantUsage(env, tenant)).totals.bytes_stored, Date.now(), caller);
 }

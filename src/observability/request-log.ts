@@ -22,6 +22,12 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const metrics = newMetrics();
   await withMetrics(metrics, next);
   const finish = () => report(c, started, metrics);
+  const ended = c.get("bodyEnded");
+  if (ended) {
+    // A relay that writes its body itself says when it ended: no stream wrapped around it.
+    void ended.then(finish, finish);
+    return;
+  }
   const body = c.res.body;
   if (body && (c.res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
     // A stream is harvested at its end (harvest/pipeline.ts StreamSession), after the handler returned:
@@ -29,8 +35,24 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     c.res = new Response(onEnd(body, finish), c.res);
     return;
   }
-  finish();
+  afterAnswer(c, finish);
 });
+
+/**
+ * Runs `write` once the answer has gone out (a timer turn later, inside the request's
+ * `waitUntil`): writing a line is not free (under `wrangler dev` every console line crosses the
+ * inspector to the terminal) and nothing in the answer depends on it. Without an execution
+ * context (a unit test's `app.request()`) it runs at once.
+ */
+function afterAnswer(c: Context<AppEnv>, write: () => void): void {
+  let ctx: { waitUntil(work: Promise<unknown>): void };
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    return write();
+  }
+  ctx.waitUntil(new Promise<void>((resolve) => setTimeout(resolve, 0)).then(write));
+}
 
 /** Writes the request's line and meters it (once). */
 function report(c: Context<AppEnv>, started: number, metrics: RequestMetrics): void {

@@ -37,7 +37,8 @@ responsesRead.get("/v1/responses/:id/files", async (c) => {
   const id = c.req.param("id");
   checkId(id);
   const wait = waitMsHeader(c, 0);
-  return c.json({ object: "list", response_id: id, data: await responseManifest(c, id, wait) });
+  const files = await responseManifest(c, id, wait);
+  return c.json({ object: "list", response_id: id, data: files });
 });
 
 responsesRead.get("/v1/responses/:id", async (c) => {

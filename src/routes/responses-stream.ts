@@ -19,7 +19,7 @@ import { errorFields, logEvent } from "../log";
 import { AS_RECEIVED, type StreamEvent, type StreamSession } from "../harvest/pipeline";
 import { eventWithoutDomainSecrets } from "../upstream/domain-secrets";
 import { keptResponseHeaders } from "../upstream/fetch";
-import { SseDecoder, encodeSse, type SseFrame } from "../upstream/sse";
+import { SseParser, encodeSse, type SseFrame } from "../upstream/sse";
 
 export function streamResponse(c: Context<AppEnv>, upstream: Response, session: StreamSession): Response {
   return relay(c, upstream, session, -1);
@@ -35,47 +35,76 @@ export function resumeStream(
   return relay(c, upstream, session, Number.isFinite(startingAfter) ? startingAfter : -1);
 }
 
+/**
+ * Bytes the relay may queue for a slow client before it stops reading upstream (memory stays
+ * bounded); reading upstream never waits for the client to take each event, only for room.
+ */
+const QUEUED_BYTES = 256 * 1024;
+
+type Relayed = { type?: string; sequence_number?: number; response?: unknown };
+
+/**
+ * The relay itself. Its own stream work is what a pass-through would do plus one parse per
+ * event: upstream's body is read directly and parsed with the SSE parser (no transform stream
+ * between), and the client's body is a native `IdentityTransformStream`
+ * (https://developers.cloudflare.com/workers/runtime-apis/streams/transformstream/#identitytransformstream),
+ * which the runtime sends without a JavaScript hop per chunk.
+ */
 function relay(c: Context<AppEnv>, upstream: Response, session: StreamSession, dropThrough: number): Response {
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const { readable, writable } = new IdentityTransformStream({ highWaterMark: QUEUED_BYTES });
   const writer = writable.getWriter();
   let clientGone = false;
+  const gone = () => {
+    clientGone = true;
+  };
+  let bodyEnded!: () => void;
+  c.set("bodyEnded", new Promise<void>((resolve) => (bodyEnded = resolve)));
 
   const send = async (frame: SseFrame) => {
     if (clientGone) return;
-    try {
-      await writer.write(encodeSse(frame));
-    } catch {
-      clientGone = true;
+    writer.write(encodeSse(frame)).catch(gone);
+    if ((writer.desiredSize ?? 1) <= 0) await writer.ready.catch(gone);
+  };
+
+  /**
+   * Sends events in order. An event that comes back exactly as upstream sent it (the same object,
+   * no Response inside to clean) goes out as upstream's own text: no second serialisation.
+   */
+  const emit = async (events: Relayed[], as?: { event: Relayed; frame: SseFrame }) => {
+    for (const e of events) {
+      if (typeof e.sequence_number === "number" && e.sequence_number <= dropThrough) continue;
+      if (as && e === as.event && e.response === undefined)
+        await send({ event: as.frame.event ?? e.type, data: as.frame.data });
+      else await send({ event: as?.frame.event ?? e.type, data: JSON.stringify(eventWithoutDomainSecrets(e)) });
     }
   };
 
-  const emit = async (
-    events: { type?: string; sequence_number?: number; response?: unknown }[],
-    frameName?: string,
-  ) => {
-    for (const e of events) {
-      if (typeof e.sequence_number === "number" && e.sequence_number <= dropThrough) continue;
-      await send({ event: frameName ?? e.type, data: JSON.stringify(eventWithoutDomainSecrets(e)) });
+  const relayFrame = async (frame: SseFrame) => {
+    let event: StreamEvent;
+    try {
+      event = JSON.parse(frame.data) as StreamEvent;
+    } catch {
+      await send(frame); // not JSON: not ours to judge, pass it on as it came
+      return;
     }
+    const out = await session.push(event);
+    if (out === AS_RECEIVED) await emit([event], { event, frame });
+    else await emit(out, out.length === 1 && out[0] === event ? { event, frame } : undefined);
   };
 
   const work = (async () => {
-    const reader = upstream.body!.pipeThrough(new SseDecoder()).getReader();
+    const reader = upstream.body!.getReader();
+    const decoder = new TextDecoder("utf-8");
+    const parser = new SseParser();
     try {
       for (;;) {
-        const { value: frame, done } = await reader.read();
-        if (done) break;
-        if (clientGone && dropThrough < 0) break;
-        let event: StreamEvent;
-        try {
-          event = JSON.parse(frame.data) as StreamEvent;
-        } catch {
-          await send(frame); // not JSON: not ours to judge, pass it on as it came
-          continue;
+        const { value, done } = await reader.read();
+        const frames = done ? parser.push(decoder.decode()) : parser.push(decoder.decode(value, { stream: true }));
+        for (const frame of frames) {
+          if (clientGone && dropThrough < 0) break;
+          await relayFrame(frame);
         }
-        const out = await session.push(event);
-        if (out === AS_RECEIVED) await emit([event], frame.event);
-        else await emit(out);
+        if (done || (clientGone && dropThrough < 0)) break;
       }
       await emit(await session.end());
     } catch (err) {
@@ -86,12 +115,16 @@ function relay(c: Context<AppEnv>, upstream: Response, session: StreamSession, d
         ...errorFields(err),
       });
     } finally {
+      // The client has every event: the stream ends now, and the bookkeeping still under way
+      // (index and tracker calls, a registration for a later turn's chain) finishes after it.
+      if (!clientGone) await writer.close().catch(gone);
+      if (clientGone) await writer.abort().catch(() => {});
+      bodyEnded();
       await session.settle();
       if (clientGone) {
         await reader.cancel().catch(() => {});
         await session.handOff();
       }
-      await writer.close().catch(() => {});
     }
   })();
   c.executionCtx.waitUntil(work);

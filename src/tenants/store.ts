@@ -58,11 +58,17 @@ export function originAllowedCached(env: Bindings, origin: string, now = Date.no
 /**
  * A tenant's record for work after a request (its limits, its sealed upstream key), cached for
  * TENANT_CACHE_MS. Null, without any call, outside multi-tenant mode: there the deployment's settings are
- * the tenant's.
+ * the tenant's. `caller`: the Durable Object asking, which shares a call under way with no other
+ * object (src/durable/lookup-cache.ts); absent on the Worker's request path.
  */
-export function tenantRecordFor(env: Bindings, tenant: string, now = Date.now()): Promise<TenantRecord | null> {
+export function tenantRecordFor(
+  env: Bindings,
+  tenant: string,
+  now = Date.now(),
+  caller?: object,
+): Promise<TenantRecord | null> {
   if (loadConfig(env).UNSANDBOX_MODE !== "multi-tenant") return Promise.resolve(null);
-  return tenantCache.get(tenant, () => directory(env).tenantRecord(tenant), now);
+  return tenantCache.get(tenant, () => directory(env).tenantRecord(tenant), now, caller);
 }
 
 /** Drops this isolate's cached lookups (the admin API calls it after every change it makes). */
@@ -79,9 +85,9 @@ export function forgetCachedLookups(): void {
  * key: whoever holds their work must keep the caller's key sealed with `seal()` for that long.
  * @throws UnsandboxError 404 `tenant_not_found` when the tenant does not exist or was revoked.
  */
-export async function upstreamKeyFor(env: Bindings, config: Config, tenant: string): Promise<string> {
+export async function upstreamKeyFor(env: Bindings, config: Config, tenant: string, caller?: object): Promise<string> {
   if (config.UNSANDBOX_MODE !== "multi-tenant") return config.OPENAI_API_KEY;
-  const record = await tenantRecordFor(env, tenant);
+  const record = await tenantRecordFor(env, tenant, Date.now(), caller);
   if (!record || record.status !== "active") {
     throw new UnsandboxError(404, `Tenant ${tenant} does not exist or was revoked`, { code: "tenant_not_found" });
   }
@@ -130,13 +136,18 @@ export async function tenantForLaterWork(
   };
 }
 
-/** The upstream key for work done after a request: the sealed caller's key when one was kept, else `upstreamKeyFor`. */
+/**
+ * The upstream key for work done after a request: the sealed caller's key when one was kept, else
+ * `upstreamKeyFor`. `caller`: the Durable Object doing the work (its instance), so its lookup is
+ * never a promise another object made (src/durable/lookup-cache.ts).
+ */
 export async function keyForLaterWork(
   env: Bindings,
   config: Config,
   tenant: string,
   sealed: string | null | undefined,
+  caller: object,
 ): Promise<string> {
   if (sealed) return unseal(sealed, tenant, config.TENANT_KEY_ENCRYPTION_KEYS ?? []);
-  return upstreamKeyFor(env, config, tenant);
+  return upstreamKeyFor(env, config, tenant, caller);
 }

@@ -460,7 +460,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
     const c = this.#store.container();
     if (!c) return targetOf(cfg);
     const key = c.upstream_key_sealed
-      ? await keyForLaterWork(this.env, cfg, c.tenant, c.upstream_key_sealed)
+      ? await keyForLaterWork(this.env, cfg, c.tenant, c.upstream_key_sealed, this)
       : (await this.#ctx.tenant.load(c.tenant)).upstreamKey;
     return targetOf({ ...cfg, OPENAI_API_KEY: key });
   }

@@ -349,7 +349,8 @@ export class Copies implements Capability {
   #run(tenant: string) {
     let u = this.#usage.get(tenant);
     if (!u) {
-      const before = tenantBytesStored(this.ctx.env, tenant).catch(() => 0);
+      // Scoped to this tracker: another object's read under way is not shared (lookup-cache.ts).
+      const before = tenantBytesStored(this.ctx.env, tenant, this.ctx).catch(() => 0);
       u = { before, files: 0, bytes: 0 };
       this.#usage.set(tenant, u);
     }

@@ -14,11 +14,13 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { Bindings, Config } from "../config";
 import { loadConfig } from "../config";
-import { logEvent } from "../log";
+import { errorFields, logEvent } from "../log";
 import { openMigrated } from "../durable/sqlite-migrations";
 import { keyForLaterWork } from "../tenants/store";
 import { pollResponse, type PolledResponse } from "../upstream/responses";
 import { nextPollDelay, BACKGROUND_WATCH_MS, TERMINAL_STATUSES } from "./background";
+import { backoffMs } from "./backoff";
+import { UnsandboxError } from "../errors";
 import { RESPONSE_INDEX_MIGRATIONS } from "./schema";
 import { trackerFor, responseIndexFor } from "./stubs";
 import { TrackerError, type PathResolution } from "./types";
@@ -171,7 +173,9 @@ export class ResponseIndex extends DurableObject<Bindings> {
     const row = this.#row();
     // Links stream out before the proxy registers the response (it does so when the answer is
     // complete), and a link with a valid signature was issued by us: not registered yet = pending.
-    if (!row) return { kind: "pending" };
+    // Up a chain it is the other way round: a response with neither a link nor a container, and
+    // no previous response, is never registered (harvest/harvest.ts), so the chain ends there.
+    if (!row) return (input.depth ?? 0) > 0 ? { kind: "missing" } : { kind: "pending" };
     if (row.tenant !== input.tenant) return { kind: "unknown" };
     const pinned = this.#sql
       .exec<{ container_id: string; file_id: string; version: number }>(
@@ -319,8 +323,9 @@ export class ResponseIndex extends DurableObject<Bindings> {
         polls: number;
         until: number;
         upstream_key_sealed: string | null;
+        key_failures: number;
       }>(
-        "SELECT tenant, previous_response_id, polls, until, upstream_key_sealed FROM background_watch WHERE state = 'watching'",
+        "SELECT tenant, previous_response_id, polls, until, upstream_key_sealed, key_failures FROM background_watch WHERE state = 'watching'",
       )
       .toArray()[0];
     const row = this.#row();
@@ -328,10 +333,14 @@ export class ResponseIndex extends DurableObject<Bindings> {
     // The polls and the harvest use the key the response was made with (a pass-through caller's
     // own, a tenant's, or the deployment's): another organisation's key would not find it.
     const deployment = loadConfig(this.env);
-    const config = {
-      ...deployment,
-      OPENAI_API_KEY: await keyForLaterWork(this.env, deployment, w.tenant, w.upstream_key_sealed),
-    };
+    let key: string;
+    try {
+      key = await keyForLaterWork(this.env, deployment, w.tenant, w.upstream_key_sealed, this);
+    } catch (err) {
+      return this.#keyFailed(row.id, w, err);
+    }
+    if (w.key_failures > 0) this.#sql.exec("UPDATE background_watch SET key_failures = 0 WHERE id = 1");
+    const config = { ...deployment, OPENAI_API_KEY: key };
     const polled = await pollResponse(config, row.id);
     if (polled.kind === "gone") return this.#endWatch("gone", polled.error);
     if (polled.kind === "failed")
@@ -362,6 +371,33 @@ export class ResponseIndex extends DurableObject<Bindings> {
     this.#sql.exec(
       "UPDATE background_watch SET polls = polls + 1, next_poll_at = ? WHERE id = 1",
       now + nextPollDelay(w.polls + 1),
+    );
+    await this.#armWatch();
+  }
+
+  /**
+   * The key could not be had (the directory failed, or the sealed key cannot be opened): the
+   * watch backs off with jitter (tracker/backoff.ts), so indexes that failed together do not all
+   * come back in the same second, until its window ends. A tenant revoked or gone ends it.
+   */
+  async #keyFailed(responseId: string, w: { tenant: string; until: number; key_failures: number }, err: unknown) {
+    const failures = w.key_failures + 1;
+    logEvent("warn", "background_watch_key_failed", {
+      tenant: w.tenant,
+      responseId,
+      attempt: failures,
+      ...errorFields(err),
+    });
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof UnsandboxError && err.options.code === "tenant_not_found")
+      return this.#endWatch("abandoned", message);
+    const now = Date.now();
+    if (now >= w.until) return this.#endWatch("abandoned", `no upstream key after ${failures} tries: ${message}`);
+    this.#sql.exec(
+      "UPDATE background_watch SET key_failures = ?, last_error = ?, next_poll_at = ? WHERE id = 1",
+      failures,
+      message,
+      now + backoffMs(failures),
     );
     await this.#armWatch();
   }

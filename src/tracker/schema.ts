@@ -122,4 +122,6 @@ export const RESPONSE_INDEX_MIGRATIONS = [
   );
   CREATE TABLE conversation_items (item_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, response_id TEXT NOT NULL)
   `,
+  // v5: failed key lookups of the background watch in a row (its backoff, tracker/backoff.ts).
+  `ALTER TABLE background_watch ADD COLUMN key_failures INTEGER NOT NULL DEFAULT 0`,
 ] as const;

@@ -75,18 +75,32 @@ const NONE = { responses: 0, listingsHot: 0, listingsOff: 0, contentFetches: 0 }
 describe("call budgets, single-tenant", () => {
   beforeAll(() => installCounters());
 
-  it("plain create, no files: no deployment-wide directory call; one meter call", async () => {
+  it("plain create, no files: no Durable Object call on the hot path; one meter call off it", async () => {
     const m = await measure(
       post("/v1/responses", { model: "gpt-5", input: "2+2?\nsim: scenario=no-tool", tools: TOOLS }),
     );
     report("create, 0 files", m);
     expect(m.status).toBe(200);
     expect(calls(m, "TenantDirectory")).toBe(0);
+    // An answer with neither a link nor a container is not registered with any index (harvest.ts):
+    // nothing on its way to the client calls a Durable Object.
+    expect(m.hot.tally.objects, "Durable Object calls before the answer's last byte").toEqual({});
     // Gap: in single-tenant mode the one tenant's UsageMeter is a deployment-wide object; the
     // request's own usage count is one call to it (off the hot path, in waitUntil). Target 0.
     // The single-tenant secret key's answers record no owner (nothing reads those records), and a
     // response with no container, no link and no earlier turn has no index (was 1 call, creating
     // its object): the create reaches no per-response Durable Object.
+    expectWithin(m, { objects: { UsageMeter: 1 }, r2: {}, upstream: { ...NONE, responses: 1 } });
+  });
+
+  it("streamed create, no files: no Durable Object call on the hot path", async () => {
+    const m = await measure(
+      post("/v1/responses", { model: "gpt-5", input: "2+2?\nsim: scenario=no-tool", tools: TOOLS, stream: true }),
+    );
+    report("streamed create, 0 files", m);
+    expect(m.status).toBe(200);
+    expect(m.text).toContain("response.completed");
+    expect(m.hot.tally.objects, "Durable Object calls before the stream's last byte").toEqual({});
     expectWithin(m, { objects: { UsageMeter: 1 }, r2: {}, upstream: { ...NONE, responses: 1 } });
   });
 
@@ -164,10 +178,11 @@ describe("call budgets, single-tenant", () => {
     report("streamed create, 1 file", m);
     expect(m.status).toBe(200);
     expect(calls(m, "TenantDirectory")).toBe(0);
-    // Gap: the stream registers its response with the index 3 times (first event, container seen,
-    // terminal harvest); 1 would do.
+    // The response is registered once, when the tool call names its container (it was 3 times:
+    // first event, container seen, terminal harvest); the terminal harvest adds its links.
+    expect(method(m, "ResponseIndex.register"), "registrations").toBe(1);
     expectWithin(m, {
-      objects: { ResponseIndex: 4, ContainerTracker: 3, UsageMeter: 3 },
+      objects: { ResponseIndex: 2, ContainerTracker: 3, UsageMeter: 3 },
       // The final event's manifest reads the tenant's takedown tombstones (one list, or none while
       // this location holds it; was 2 heads).
       r2: { put: 1, list: 1 },

@@ -72,6 +72,50 @@ describe("multi-turn", () => {
     expect(route.data.map((f) => [f.file_id, f.url])).toEqual([[truth1.written[0]!.file_id, url]]);
   });
 
+  it("a turn with neither a link nor a container is indexed only off its answer's path, and a chain through it still resolves", async () => {
+    const client = unsandbox();
+    const t1 = (await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=one-file",
+      tools: TOOLS,
+    })) as unknown as Answer;
+    const t2 = (await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=no-tool",
+      tools: TOOLS,
+      previous_response_id: t1.id,
+    })) as unknown as Answer;
+    expect(t2.unsandbox.files).toEqual([]);
+    const t3 = (await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=later-turn-link",
+      tools: TOOLS,
+      previous_response_id: t2.id,
+    })) as unknown as Answer;
+    const truth1 = await truthOf(t1.id);
+    const [url] = urlsIn(t3);
+    expect(t3.unsandbox.files.map((f) => [f.file_id, f.state, f.url])).toEqual([
+      [truth1.written[0]!.file_id, "stored", url],
+    ]);
+    expect((await download(url!)).sha256).toBe(truth1.written[0]!.sha256);
+    // The manifest of a turn without files is empty, whether or not an index knows it.
+    const alone = (await client.responses.create({
+      model: "gpt-5",
+      input: "sim: scenario=no-tool",
+    })) as unknown as Answer;
+    for (const id of [t2.id, alone.id]) {
+      const res = await exports.default.fetch(`https://unsandbox.test/v1/responses/${id}/files`, {
+        headers: { authorization: `Bearer ${UNSANDBOX_KEY}` },
+      });
+      expect(res.status, id).toBe(200);
+      expect(((await res.json()) as { data: unknown[] }).data).toEqual([]);
+    }
+    const unknown = await exports.default.fetch("https://unsandbox.test/v1/responses/resp_nothing_here/files", {
+      headers: { authorization: `Bearer ${UNSANDBOX_KEY}` },
+    });
+    expect(unknown.status).toBe(404);
+  });
+
   it("a later turn with no tool call and no citation lists the earlier file it links, resolved through the chain", async () => {
     const client = unsandbox();
     const t1 = (await client.responses.create({
