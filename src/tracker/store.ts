@@ -6,7 +6,8 @@
  * epoch, except `upstream_created_at` and `responses.created_at` (unix seconds, as the API gives them).
  */
 import type { ContainerInfo } from "../upstream/containers";
-import { containerEnd, reasonText, type EndCause, type LinkReach, type Reason } from "./policy";
+import { containerEnd, reasonText, type DueDeletion, type EndCause, type LinkReach, type Reason } from "./policy";
+import { hasTable, unmigrated } from "../durable/sqlite-migrations";
 import { JobStore } from "./job-store";
 import {
   fileRecord,
@@ -589,5 +590,123 @@ export class TrackerStore {
         ...states,
       )
       .toArray();
+  }
+
+  // ───────────────────────────── the end (./outlive.ts) ─────────────────────────────
+
+  /** Counts of what is still to do, for `containerIsOver` in ./policy.ts. */
+  workLeft(): { unfinished: number; jobs: number; sweeping: number; repairs: number } {
+    return this.sql
+      .exec<{ unfinished: number; jobs: number; sweeping: number; repairs: number }>(
+        `SELECT (SELECT count(*) FROM files WHERE state IN ('pending', 'copying')) AS unfinished,
+           (SELECT count(*) FROM jobs) AS jobs,
+           (SELECT count(*) FROM responses WHERE sweep_next_at IS NOT NULL) AS sweeping,
+           (SELECT count(*) FROM responses WHERE repair_due_at IS NOT NULL OR repair_response_id IS NOT NULL) AS repairs`,
+      )
+      .one();
+  }
+
+  responses(): ResponseRow[] {
+    return this.sql.exec<ResponseRow>("SELECT * FROM responses ORDER BY created_at, response_id").toArray();
+  }
+
+  /** Every path a response linked or cited here (its links' paths are among them). */
+  responsePaths(responseId: string): string[] {
+    return this.sql
+      .exec<{ path: string }>(
+        "SELECT path FROM claims WHERE response_id = ? UNION SELECT path FROM citations WHERE response_id = ? ORDER BY path",
+        responseId,
+        responseId,
+      )
+      .toArray()
+      .map((r) => r.path);
+  }
+
+  /** The container is over: a path still pending can no longer be found. */
+  settleClaims(): void {
+    this.sql.exec("UPDATE claims SET state = 'missing' WHERE state = 'pending'");
+  }
+
+  /** Whether the tracker emptied itself (`deleteAll`) and keeps only its `ended` rows. */
+  isEnded(): boolean {
+    return unmigrated(this.sql);
+  }
+
+  /**
+   * After `deleteAll`: the R2 deletions still owed, the only rows an emptied tracker keeps. A
+   * stored object's row also keeps its `files` row as JSON (`files`, by R2 key), so a tracker
+   * reopened later knows the versions it numbered.
+   */
+  writeEnded(
+    tenant: string,
+    containerId: string,
+    due: readonly DueDeletion[],
+    files: ReadonlyMap<string, FileRow>,
+  ): void {
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS ended (key TEXT PRIMARY KEY, at INTEGER NOT NULL, prefix INTEGER NOT NULL, tenant TEXT NOT NULL, container_id TEXT NOT NULL, file TEXT) WITHOUT ROWID",
+    );
+    for (const d of due) {
+      const file = files.get(d.key);
+      this.sql.exec(
+        `INSERT INTO ended (key, at, prefix, tenant, container_id, file) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET at = min(at, excluded.at), file = coalesce(excluded.file, file)`,
+        d.key,
+        d.at,
+        d.prefix ? 1 : 0,
+        tenant,
+        containerId,
+        file ? JSON.stringify(file) : null,
+      );
+    }
+  }
+
+  /** A reopened tracker takes back the `files` rows its `ended` rows kept. */
+  restoreFiles(): void {
+    const kept = this.sql.exec<{ file: string }>("SELECT file FROM ended WHERE file IS NOT NULL").toArray();
+    for (const { file } of kept) {
+      const row = JSON.parse(file) as Record<string, SqlStorageValue>;
+      const cols = Object.keys(row).filter((c) => /^[a-z0-9_]+$/.test(c));
+      this.sql.exec(
+        `INSERT INTO files (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")}) ON CONFLICT DO NOTHING`,
+        ...cols.map((c) => row[c]!),
+      );
+    }
+  }
+
+  #hasEnded(): boolean {
+    return hasTable(this.sql, "ended");
+  }
+
+  /** Who the emptied tracker belonged to (null when it keeps nothing). */
+  endedOwner(): { tenant: string; container_id: string } | null {
+    // The tracker's own rows, before it emptied itself or once reopened, say whose it is.
+    if (!this.isEnded()) return null;
+    if (!this.#hasEnded()) return null;
+    return (
+      this.sql
+        .exec<{ tenant: string; container_id: string }>("SELECT tenant, container_id FROM ended LIMIT 1")
+        .toArray()[0] ?? null
+    );
+  }
+
+  dueEnded(now: number): DueDeletion[] {
+    if (!this.#hasEnded()) return [];
+    return this.sql
+      .exec<{ key: string; at: number; prefix: number }>(
+        "SELECT key, at, prefix FROM ended WHERE at <= ? ORDER BY at",
+        now,
+      )
+      .toArray()
+      .map((r) => ({ key: r.key, at: r.at, prefix: r.prefix === 1 }));
+  }
+
+  dropEnded(key: string): void {
+    this.sql.exec("DELETE FROM ended WHERE key = ?", key);
+  }
+
+  earliestEnded(): number | null {
+    if (!this.#hasEnded()) return null;
+    return this.sql.exec<{ at: number | null }>("SELECT min(at) AS at FROM ended").one().at;
   }
 }
