@@ -297,8 +297,8 @@ export async function manifestOf(
       info.ended
         ? ((await readManifest(env.FILES, naming.tenant, info.responseId, id)) ?? [])
         : waitMs > 0
-          ? trackerFor(env, id).waitForStored(info.responseId, waitMs)
-          : trackerFor(env, id).manifest(info.responseId),
+          ? trackerFor(env, id).waitForStored(info.responseId, waitMs, naming.tenant)
+          : trackerFor(env, id).manifest(info.responseId, naming.tenant),
     ),
   );
   return withUrls(env, manifests.flat(), naming);

@@ -52,10 +52,10 @@ export function responseRecordKey(tenant: string, responseId: string): string {
   return `${responsePrefix(tenant, responseId)}response`;
 }
 
-/** The prefixes under which one response's pins and manifests live (deleted when its links can no longer reach them). */
+/** The prefixes of one response's pins, manifests and record (deleted when its links can no longer reach them). */
 export function responseStatePrefixes(tenant: string, responseId: string): string[] {
   const p = responsePrefix(tenant, responseId);
-  return [`${p}pins/`, `${p}manifests/`];
+  return [`${p}pins/`, `${p}manifests/`, responseRecordKey(tenant, responseId)];
 }
 
 /** Reads a JSON record, or null when there is none (or it does not parse). One R2 `get`. */

@@ -100,7 +100,10 @@ export class ContainerTracker extends DurableObject<Bindings> {
     this.#lifecycle = new Lifecycle(this.#ctx, ctx.storage, this.#copies);
     this.#repair = new Repair(this.#ctx, (input) => this.track(input));
     this.#inline = new InlineFigures(this.#ctx);
-    this.#outlive = new Outlive(this.#ctx, ctx.storage, this.#copies, this);
+    this.#outlive = new Outlive(this.#ctx, ctx, this.#copies, {
+      manifest: (id) => this.#manifestOf(id),
+      resolvePath: (input) => this.resolvePath(input),
+    });
   }
 
   // ───────────────────────────── RPC ─────────────────────────────
@@ -214,12 +217,15 @@ export class ContainerTracker extends DurableObject<Bindings> {
         this.#store.cite(input.tenant, input.responseId, row.file_id, row.version, row.path, "link", Date.now());
     }
     this.#waiters.notify();
-    return this.manifest(input.responseId);
+    return this.#manifestOf(input.responseId);
   }
 
-  /** The files of one response: everything it cited or its sweep found, plus unresolved paths. */
-  manifest(responseId: string): ManifestEntry[] {
-    if (this.#outlive.ended) return [];
+  /** The files of one response: everything it cited or its sweep found, plus unresolved paths (from R2 once the tracker emptied itself). */
+  manifest(responseId: string, tenant?: string): ManifestEntry[] | Promise<ManifestEntry[]> {
+    return this.#outlive.ended ? this.#outlive.manifestAfterEnd(responseId, tenant) : this.#manifestOf(responseId);
+  }
+
+  #manifestOf(responseId: string): ManifestEntry[] {
     const entries: ManifestEntry[] = this.#store.responseFiles(responseId).map((f) => ({
       container_id: f.container_id,
       file_id: f.file_id,
@@ -262,11 +268,11 @@ export class ContainerTracker extends DurableObject<Bindings> {
    * Waits up to `ms` until no entry of the response's manifest is `pending` or `copying`, then
    * returns the manifest as it stands (the caller decides what to do with files still copying).
    */
-  async waitForStored(responseId: string, ms: number): Promise<ManifestEntry[]> {
-    if (this.#outlive.ended) return this.#outlive.manifestAfterEnd(responseId);
+  async waitForStored(responseId: string, ms: number, tenant?: string): Promise<ManifestEntry[]> {
+    if (this.#outlive.ended) return this.#outlive.manifestAfterEnd(responseId, tenant);
     const deadline = Date.now() + Math.max(0, Math.min(ms, 120_000));
     for (;;) {
-      const m = this.manifest(responseId);
+      const m = this.#manifestOf(responseId);
       if (m.every((e) => FINAL_STATES.has(e.state)) || Date.now() >= deadline) return m;
       await this.#waiters.changed(deadline - Date.now());
     }
@@ -283,7 +289,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
       throw new TrackerError("not_opened", "storeInline needs the container to be opened or tracked first");
     this.#checkTenant(p.tenant);
     const fileId = await this.#inline.store(p, containerId);
-    return this.manifest(p.responseId).find((e) => e.file_id === fileId)!;
+    return this.#manifestOf(p.responseId).find((e) => e.file_id === fileId)!;
   }
 
   /**

@@ -28,8 +28,17 @@ import {
 } from "../storage/pins";
 import type { Capability, TrackerContext } from "./context";
 import type { Copies } from "./copies";
-import { containerIsOver, deletionsAfterEnd, isLive, pinnedState, reasonText, unreachableAt } from "./policy";
+import {
+  computedExpiry,
+  deletionsAfterEnd,
+  isLive,
+  pinnedState,
+  reasonText,
+  settleAt,
+  unreachableAt,
+} from "./policy";
 import { fileRecord, type FileRow } from "./rows";
+import type { EndedRefs, EndedRow } from "./store";
 import { TRACKER_MIGRATIONS } from "./schema";
 import { responseIndexFor } from "./stubs";
 import {
@@ -171,6 +180,43 @@ export function writeResponseRecord(bucket: R2Bucket, record: ResponseRecord): P
   return writeRecord(bucket, responseRecordKey(record.tenant, record.id), record, true);
 }
 
+type Reasoned = { code: "deleted_on_request" | "deleted_by_retention"; at: number };
+const versionOf = (e: { file_id: string | null; version: number | null }) => `${e.file_id}/${e.version}`;
+
+/** Rewrites a manifest's entries of `versions` (`<file id>/<version>`) as deleted; returns those entries as they were. */
+async function markManifestDeleted(
+  bucket: R2Bucket,
+  key: string,
+  versions: ReadonlySet<string>,
+  reason: Reasoned,
+): Promise<ManifestEntry[]> {
+  const parsed = ManifestRecordSchema.safeParse(await readRecord(bucket, key));
+  if (!parsed.success) return [];
+  const hit = parsed.data.entries.filter((e) => e.file_id !== null && versions.has(versionOf(e)));
+  if (hit.length === 0) return [];
+  const entries = parsed.data.entries.map((e) =>
+    e.file_id === null || !versions.has(versionOf(e)) || e.state === "deleted"
+      ? e
+      : { ...e, state: "deleted" as const, reason: reasonText(reason) },
+  );
+  await writeRecord(bucket, key, { ...parsed.data, entries }, false);
+  return hit;
+}
+
+/** Rewrites a link pin as deleted (its link answers 410 with the reason). */
+async function markPinDeleted(bucket: R2Bucket, key: string, reason: Reasoned): Promise<void> {
+  const parsed = PinSchema.safeParse(await readRecord(bucket, key));
+  if (!parsed.success || parsed.data.file.state === "deleted") return;
+  const file = {
+    ...parsed.data.file,
+    state: "deleted" as const,
+    reason: reasonText(reason),
+    reasonCode: reason.code,
+    stateAt: reason.at,
+  };
+  await writeRecord(bucket, key, { ...parsed.data, file }, false);
+}
+
 /**
  * Deletion by request once a response's objects emptied: the bytes of every version its manifests
  * list go from R2, and its manifests and pins are rewritten as `deleted` (so its links answer
@@ -180,13 +226,12 @@ export async function deleteAfterEnd(bucket: R2Bucket, record: ResponseRecord, n
   const deleted: DeletedFile[] = [];
   const reason = { code: "deleted_on_request" as const, at: now };
   for (const containerId of record.containerIds) {
+    const key = manifestKey(record.tenant, record.id, containerId);
     const m = await manifestRecord(bucket, record.tenant, record.id, containerId);
     if (!m) continue;
-    const gone = (e: { file_id: string | null; version: number | null }) =>
-      m.objects.some((o) => o.file_id === e.file_id && o.version === e.version);
     for (const o of m.objects) await bucket.delete(o.r2_key);
-    const entries = m.entries.map((e) => {
-      if (!gone(e)) return e;
+    const hit = await markManifestDeleted(bucket, key, new Set(m.objects.map(versionOf)), reason);
+    for (const e of hit) {
       deleted.push({
         container_id: containerId,
         file_id: e.file_id!,
@@ -194,21 +239,11 @@ export async function deleteAfterEnd(bucket: R2Bucket, record: ResponseRecord, n
         path: e.path,
         previous_state: e.state,
       });
-      return e.state === "deleted" ? e : { ...e, state: "deleted" as const, reason: reasonText(reason) };
-    });
-    await writeRecord(bucket, manifestKey(record.tenant, record.id, containerId), { ...m, entries }, false);
-    for (const e of m.entries.filter(gone)) {
-      const link = { tenant: record.tenant, responseId: record.id, path: e.path };
-      const parsed = PinSchema.safeParse(await readRecord(bucket, await pinKey(link)));
-      if (!parsed.success || parsed.data.file.state === "deleted") continue;
-      const file = {
-        ...parsed.data.file,
-        state: "deleted" as const,
-        reason: reasonText(reason),
-        reasonCode: reason.code,
-        stateAt: now,
-      };
-      await writeRecord(bucket, await pinKey(link), { ...parsed.data, file }, false);
+      await markPinDeleted(
+        bucket,
+        await pinKey({ tenant: record.tenant, responseId: record.id, path: e.path }),
+        reason,
+      );
     }
   }
   return deleted;
@@ -222,12 +257,25 @@ export interface TrackerReads {
   resolvePath(input: { tenant: string; responseId: string; path: string }): PathResolution;
 }
 
+/** One row per key: the earliest time, and what the later end knows over what an earlier one kept. */
+function mergeDue(rows: readonly EndedRow[]): EndedRow[] {
+  const byKey = new Map<string, EndedRow>();
+  for (const r of rows) {
+    const was = byKey.get(r.key);
+    byKey.set(
+      r.key,
+      was ? { ...r, at: Math.min(was.at, r.at), file: r.file ?? was.file, refs: r.refs ?? was.refs } : r,
+    );
+  }
+  return [...byKey.values()];
+}
+
 const pinOf = (row: FileRow): Pin => ({ v: 1, file: fileRecord(row), retainUntil: row.retain_until });
 
 export class Outlive implements Capability {
   constructor(
     private readonly ctx: TrackerContext,
-    private readonly storage: DurableObjectStorage,
+    private readonly state: DurableObjectState,
     private readonly copies: Copies,
     private readonly reads: TrackerReads,
   ) {}
@@ -237,21 +285,29 @@ export class Outlive implements Capability {
     return this.ctx.store.isEnded();
   }
 
-  #over(now: number): boolean {
+  /** When the tracker may empty itself (`settleAt`), or null while work is left. */
+  #settleAt(now: number): number | null {
     const c = this.ctx.store.container();
-    if (!c) return false;
-    return containerIsOver({
+    if (!c) return null;
+    const clock = {
+      openedAt: c.opened_at,
+      clientActiveAt: c.client_active_at,
+      expiresAfterMinutes: c.expires_after_minutes,
+    };
+    const work = {
       live: isLive({ status: c.status, finalSweptAt: c.final_swept_at }),
+      expired: now >= computedExpiry(clock),
       ...this.ctx.store.workLeft(),
       unmetered: this.ctx.usage.nextWake(now) !== null,
       copying: this.copies.busy,
-    });
+    };
+    return settleAt(work, c.client_active_at ?? c.opened_at, now);
   }
 
-  /** Now, once the container is over (the alarm then moves it to R2); an emptied tracker's next deletion. */
+  /** When the container is over and quiet (the alarm then moves it to R2); an emptied tracker's next deletion. */
   nextWake(now: number): number | null {
     if (this.ended) return this.ctx.store.earliestEnded();
-    return this.#over(now) ? now : null;
+    return this.#settleAt(now);
   }
 
   /**
@@ -261,62 +317,86 @@ export class Outlive implements Capability {
    * @returns true when the tracker emptied itself.
    */
   async settleIfOver(now: number): Promise<boolean> {
-    if (this.ended || !this.#over(now)) return false;
+    const settleDue = this.ended ? null : this.#settleAt(now);
+    if (settleDue === null || settleDue > now) return false;
     const store = this.ctx.store;
     const c = store.container()!;
     const bucket = this.ctx.env.FILES;
     store.settleClaims();
     const responses = store.responses();
+    // Which records name each stored object, so the deletion that ends it can say so in them.
+    const refs = new Map<string, EndedRefs>();
+    const unreachable = unreachableAt(store.linkReach());
+    const refsOf = (key: string, retainUntil: number | null) =>
+      refs.get(key) ??
+      refs
+        .set(key, {
+          pins: [],
+          manifests: [],
+          retention: retainUntil !== null && (unreachable === null || retainUntil <= unreachable),
+        })
+        .get(key)!;
     for (const r of responses) {
       const objects = store
         .responseFiles(r.response_id)
         .filter((f) => f.state === "stored" || f.state === "deleted")
         .map((f) => ({ file_id: f.file_id, version: f.version, r2_key: f.r2_key, retain_until: f.retain_until }));
       const record: ManifestRecord = { v: 1, entries: this.reads.manifest(r.response_id), objects };
-      await writeRecord(bucket, manifestKey(r.tenant, r.response_id, c.id), record, true);
+      const mKey = manifestKey(r.tenant, r.response_id, c.id);
+      await writeRecord(bucket, mKey, record, true);
+      for (const o of objects) refsOf(o.r2_key, o.retain_until).manifests.push(mKey);
       for (const path of store.responsePaths(r.response_id)) {
         const hit = this.reads.resolvePath({ tenant: r.tenant, responseId: r.response_id, path });
         const row = hit.kind === "file" ? store.file(hit.fileId, hit.version) : undefined;
-        if (row)
-          await writeRecord(
-            bucket,
-            await pinKey({ tenant: r.tenant, responseId: r.response_id, path }),
-            pinOf(row),
-            true,
-          );
+        if (!row) continue;
+        const key = await pinKey({ tenant: r.tenant, responseId: r.response_id, path });
+        await writeRecord(bucket, key, pinOf(row), true);
+        refsOf(row.r2_key, row.retain_until).pins.push(key);
       }
     }
     for (const r of responses)
       await responseIndexFor(this.ctx.env, r.response_id).containerEnded({ tenant: r.tenant, containerId: c.id });
     const stored = store.storedFiles();
-    const due = [
+    const files = new Map(stored.map((f) => [f.r2_key, f]));
+    const due = mergeDue([
       ...store.dueEnded(Number.MAX_SAFE_INTEGER), // owed by an earlier end of this tracker (it was reopened)
       ...deletionsAfterEnd(
         stored.map((f) => ({ key: f.r2_key, retainUntil: f.retain_until })),
-        unreachableAt(store.linkReach()),
+        unreachable,
         responses.flatMap((r) => responseStatePrefixes(r.tenant, r.response_id)),
-      ),
-    ];
-    await this.storage.deleteAll(); // the alarm too
-    if (due.length) store.writeEnded(c.tenant, c.id, due, new Map(stored.map((f) => [f.r2_key, f])));
+      ).map((d) => ({ ...d, file: files.get(d.key) ?? null, refs: refs.get(d.key) ?? null })),
+    ]);
+    await this.state.storage.deleteAll(); // the alarm too
+    if (due.length) store.writeEnded(c.tenant, c.id, due);
     this.ctx.tenant.clear();
     this.ctx.waiters.notify();
     const at = store.earliestEnded();
-    if (at !== null) await this.storage.setAlarm(at);
+    if (at !== null) await this.state.storage.setAlarm(at);
     return true;
   }
 
   /** An emptied tracker's alarm: the deletions due; once none is left, nothing at all is kept. */
   async runEnded(now: number): Promise<void> {
     const store = this.ctx.store;
-    for (const d of store.dueEnded(now)) {
-      if (d.prefix) await deletePrefix(this.ctx.env.FILES, d.key);
-      else await this.ctx.env.FILES.delete(d.key);
-      store.dropEnded(d.key);
+    const bucket = this.ctx.env.FILES;
+    const due = store.dueEnded(now);
+    // Bytes past retention: their pins and manifests say so (each record rewritten once per run).
+    const reason = { code: "deleted_by_retention" as const, at: now };
+    const pins = new Set<string>();
+    const manifests = new Map<string, Set<string>>();
+    for (const d of due) {
+      if (d.prefix || !d.file || !d.refs?.retention) continue;
+      for (const p of d.refs.pins) pins.add(p);
+      for (const m of d.refs.manifests) manifests.set(m, (manifests.get(m) ?? new Set()).add(versionOf(d.file)));
     }
+    for (const d of due) if (!d.prefix) await bucket.delete(d.key);
+    for (const p of pins) await markPinDeleted(bucket, p, reason);
+    for (const [m, versions] of manifests) await markManifestDeleted(bucket, m, versions, reason);
+    for (const d of due) if (d.prefix) await deletePrefix(bucket, d.key);
+    for (const d of due) store.dropEnded(d.key);
     const at = store.earliestEnded();
-    if (at === null) await this.storage.deleteAll();
-    else await this.storage.setAlarm(at);
+    if (at === null) await this.state.storage.deleteAll();
+    else await this.state.storage.setAlarm(at);
   }
 
   /**
@@ -332,7 +412,7 @@ export class Outlive implements Capability {
       throw new TrackerError("wrong_container", `this tracker tracks ${owner.container_id}, not ${containerId}`);
     if (owner && owner.tenant !== tenant)
       throw new TrackerError("foreign_tenant", "this container belongs to another tenant");
-    migrate(this.storage, TRACKER_MIGRATIONS);
+    migrate(this.state.storage, TRACKER_MIGRATIONS);
     if (!owner) return; // a tracker never written to (or that keeps nothing any more) starts fresh
     this.ctx.store.insertContainer(containerId, tenant, now, null);
     this.ctx.store.endContainer("final_sweep", now);
@@ -360,10 +440,15 @@ export class Outlive implements Capability {
     return deleted;
   }
 
-  /** A response's manifest from R2, for an emptied tracker. */
-  async manifestAfterEnd(responseId: string): Promise<ManifestEntry[]> {
+  /**
+   * A response's manifest from R2, for an emptied tracker (the container is the object's name; the
+   * tenant the caller's, else the one its `ended` rows name).
+   */
+  async manifestAfterEnd(responseId: string, tenant?: string): Promise<ManifestEntry[]> {
     const owner = this.ctx.store.endedOwner();
-    if (!owner) return [];
-    return (await readManifest(this.ctx.env.FILES, owner.tenant, responseId, owner.container_id)) ?? [];
+    const containerId = owner?.container_id ?? this.state.id.name;
+    const who = tenant ?? owner?.tenant;
+    if (!who || !containerId || (owner && tenant && owner.tenant !== tenant)) return [];
+    return (await readManifest(this.ctx.env.FILES, who, responseId, containerId)) ?? [];
   }
 }

@@ -512,6 +512,8 @@ export function nextWake(times: readonly (number | null | undefined)[]): number 
 export interface WorkLeft {
   /** The container may still be read (`isLive`): its final sweep has not run and it has not ended. */
   live: boolean;
+  /** Its computed expiry passed (`computedExpiry`): nothing can be read from it any more either. */
+  expired: boolean;
   /** File versions still `pending` or `copying`. */
   unfinished: number;
   /** Copy jobs still queued. */
@@ -533,8 +535,22 @@ export interface WorkLeft {
  */
 export function containerIsOver(w: WorkLeft): boolean {
   return (
-    !w.live && w.unfinished === 0 && w.jobs === 0 && w.sweeping === 0 && w.repairs === 0 && !w.unmetered && !w.copying
+    (!w.live || w.expired) &&
+    w.unfinished === 0 &&
+    w.jobs === 0 &&
+    w.sweeping === 0 &&
+    w.repairs === 0 &&
+    !w.unmetered &&
+    !w.copying
   );
+}
+
+/** How long after the last call that named the container its tracker waits before emptying itself (a call still running must not find its tables gone). */
+export const SETTLE_QUIET_MS = 60_000;
+
+/** When an over container's tracker empties itself: not before SETTLE_QUIET_MS after the last call that named it (null: not over). */
+export function settleAt(w: WorkLeft, lastActivityAt: number, now: number): number | null {
+  return containerIsOver(w) ? Math.max(now, lastActivityAt + SETTLE_QUIET_MS) : null;
 }
 
 /** One R2 deletion an emptied tracker still owes: an object (or every object under a prefix) at a time. */

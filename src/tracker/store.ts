@@ -20,6 +20,20 @@ import {
 } from "./rows";
 import type { Cited, FileState } from "./types";
 
+/** The R2 records naming a stored object: rewritten as `deleted` when the emptied tracker deletes it. */
+export interface EndedRefs {
+  pins: string[];
+  manifests: string[];
+  /** The object is deleted by retention (not because its links expired first): the records say so. */
+  retention: boolean;
+}
+
+/** An owed deletion as an emptied tracker keeps it: for a stored object, its `files` row and the records naming it. */
+export interface EndedRow extends DueDeletion {
+  file?: FileRow | null;
+  refs?: EndedRefs | null;
+}
+
 export class TrackerStore {
   /** @param changed called after every file state change, so waiters re-check. */
   /** Copy jobs and their parts (./job-store.ts). */
@@ -637,26 +651,22 @@ export class TrackerStore {
    * stored object's row also keeps its `files` row as JSON (`files`, by R2 key), so a tracker
    * reopened later knows the versions it numbered.
    */
-  writeEnded(
-    tenant: string,
-    containerId: string,
-    due: readonly DueDeletion[],
-    files: ReadonlyMap<string, FileRow>,
-  ): void {
+  writeEnded(tenant: string, containerId: string, due: readonly EndedRow[]): void {
+    // A rowid table with no index: one page holds a few rows inline (a WITHOUT ROWID row this
+    // long would spill to an overflow page of its own), and an emptied tracker keeps few.
     this.sql.exec(
-      "CREATE TABLE IF NOT EXISTS ended (key TEXT PRIMARY KEY, at INTEGER NOT NULL, prefix INTEGER NOT NULL, tenant TEXT NOT NULL, container_id TEXT NOT NULL, file TEXT) WITHOUT ROWID",
+      "CREATE TABLE IF NOT EXISTS ended (key TEXT NOT NULL, at INTEGER NOT NULL, prefix INTEGER NOT NULL, tenant TEXT NOT NULL, container_id TEXT NOT NULL, file TEXT, refs TEXT)",
     );
     for (const d of due) {
-      const file = files.get(d.key);
       this.sql.exec(
-        `INSERT INTO ended (key, at, prefix, tenant, container_id, file) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET at = min(at, excluded.at), file = coalesce(excluded.file, file)`,
+        "INSERT INTO ended (key, at, prefix, tenant, container_id, file, refs) VALUES (?, ?, ?, ?, ?, ?, ?)",
         d.key,
         d.at,
         d.prefix ? 1 : 0,
         tenant,
         containerId,
-        file ? JSON.stringify(file) : null,
+        d.file ? JSON.stringify(d.file) : null,
+        d.refs ? JSON.stringify(d.refs) : null,
       );
     }
   }
@@ -690,15 +700,21 @@ export class TrackerStore {
     );
   }
 
-  dueEnded(now: number): DueDeletion[] {
+  dueEnded(now: number): EndedRow[] {
     if (!this.#hasEnded()) return [];
     return this.sql
-      .exec<{ key: string; at: number; prefix: number }>(
-        "SELECT key, at, prefix FROM ended WHERE at <= ? ORDER BY at",
+      .exec<{ key: string; at: number; prefix: number; file: string | null; refs: string | null }>(
+        "SELECT key, at, prefix, file, refs FROM ended WHERE at <= ? ORDER BY at",
         now,
       )
       .toArray()
-      .map((r) => ({ key: r.key, at: r.at, prefix: r.prefix === 1 }));
+      .map((r) => ({
+        key: r.key,
+        at: r.at,
+        prefix: r.prefix === 1,
+        file: r.file ? (JSON.parse(r.file) as FileRow) : null,
+        refs: r.refs ? (JSON.parse(r.refs) as EndedRefs) : null,
+      }));
   }
 
   dropEnded(key: string): void {

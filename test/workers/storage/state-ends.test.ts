@@ -10,7 +10,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { download, unsandbox, UNSANDBOX_KEY } from "../support/clients";
 import { TOOLS, textsOf, truthOf, type AnswerFile, type Truth } from "../support/scenario";
-import { age, env, tracker } from "../support/tracker";
+import { age, env, tablesOf, tracker } from "../support/tracker";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
 import { responseIndexFor } from "../../../src/tracker/stubs";
 
@@ -71,17 +71,6 @@ async function measure(): Promise<{ perCreate: number; shared: number; byClass: 
   return { perCreate, shared, byClass };
 }
 
-/** The tracker's rows as they stand, or its `ended` rows once it emptied itself. */
-const tables = (cid: string) =>
-  runInDurableObject(tracker(cid), (_i: ContainerTracker, state) =>
-    state.storage.sql
-      .exec<{ name: string }>(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' ORDER BY name",
-      )
-      .toArray()
-      .map((r) => r.name),
-  );
-
 /** Runs the tracker's alarm now (as the platform would at its time). */
 const alarm = (cid: string) => runInDurableObject(tracker(cid), (inst: ContainerTracker) => inst.alarm());
 
@@ -111,9 +100,9 @@ const urlsIn = (answer: Answer) =>
  */
 async function endContainer(cid: string): Promise<void> {
   await age(cid, 18 * MIN);
-  for (let i = 0; i < 10 && (await tables(cid)).includes("_schema"); i++) {
+  for (let i = 0; i < 10 && (await tablesOf(cid)).includes("_schema"); i++) {
     await alarm(cid);
-    if ((await tables(cid)).includes("_schema")) await age(cid, 5_000);
+    if ((await tablesOf(cid)).includes("_schema")) await age(cid, 5_000);
   }
 }
 
@@ -155,7 +144,7 @@ describe("state that ends: a 3-file create", () => {
 
     // The container is over: its tracker and the response's index move what outlives them to R2.
     await endContainer(cid);
-    expect(await tables(cid)).toEqual(["ended"]);
+    expect(await tablesOf(cid)).toEqual(["ended"]);
     const over = await measure();
     console.log(`STATE over ${JSON.stringify(over)}`);
     expect(over.perCreate).toBeLessThanOrEqual(16 * KIB);
@@ -173,7 +162,7 @@ describe("state that ends: a 3-file create", () => {
     expect(m.status).toBe(200);
     expect(m.data.map((f) => [f.path, f.state]).sort()).toEqual(truth.written.map((w) => [w.path, "stored"]).sort());
     // Reading did not bring the tables back.
-    expect(await tables(cid)).toEqual(["ended"]);
+    expect(await tablesOf(cid)).toEqual(["ended"]);
     expect(await sizeOf("RESPONSE_INDEX", answer.id)).toBe(pristine);
 
     // Retention (30 days) and every link's lifetime (these never expire) pass: the bytes go, the
@@ -204,7 +193,7 @@ describe("after the objects emptied themselves", () => {
     })) as unknown as Answer;
     const truth1 = await truthOf(t1.id);
     await endContainer(truth1.container_id!);
-    expect(await tables(truth1.container_id!)).toEqual(["ended"]);
+    expect(await tablesOf(truth1.container_id!)).toEqual(["ended"]);
     const t2 = (await client.responses.create({
       model: "gpt-5",
       input: "sim: scenario=later-turn-link",
@@ -218,8 +207,9 @@ describe("after the objects emptied themselves", () => {
     console.log(`STATE later turn ${JSON.stringify(t2.unsandbox.files)}`);
     // The later turn cited the container again: the tracker took back its tables (with the versions
     // it had stored) for that turn, and empties itself again at its next alarm, the container being over.
+    await age(truth1.container_id!, 2 * MIN); // it waits a minute after the last call that named the container
     await alarm(truth1.container_id!);
-    expect(await tables(truth1.container_id!)).toEqual(["ended"]);
+    expect(await tablesOf(truth1.container_id!)).toEqual(["ended"]);
     expect((await download(url!)).sha256).toBe(truth1.written[0]!.sha256);
     // The earlier turn's own info survives in R2: its index is empty, and it still answers.
     expect(await responseIndexFor(env, t1.id).info("default")).toMatchObject({ responseId: t1.id, ended: true });
@@ -244,6 +234,6 @@ describe("after the objects emptied themselves", () => {
     expect(got.status).toBe(410);
     expect(((await got.json()) as { error: { message: string } }).error.message).toMatch(/deleted on request on/);
     expect((await files(a.id)).data.map((f) => f.state)).toEqual(["deleted"]);
-    expect(await tables(t.container_id!)).toEqual(["ended"]);
+    expect(await tablesOf(t.container_id!)).toEqual(["ended"]);
   });
 });
