@@ -28,15 +28,7 @@ import {
 } from "../storage/pins";
 import type { Capability, TrackerContext } from "./context";
 import type { Copies } from "./copies";
-import {
-  computedExpiry,
-  deletionsAfterEnd,
-  isLive,
-  pinnedState,
-  reasonText,
-  settleAt,
-  unreachableAt,
-} from "./policy";
+import { computedExpiry, deletionsAfterEnd, isLive, pinnedState, reasonText, settleAt, unreachableAt } from "./policy";
 import { fileRecord, type FileRow } from "./rows";
 import type { EndedRefs, EndedRow } from "./store";
 import { TRACKER_MIGRATIONS } from "./schema";

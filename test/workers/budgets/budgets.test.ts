@@ -128,11 +128,12 @@ describe("call budgets, single-tenant", () => {
     report("download", download);
     expect(download.status).toBe(200);
     // Index resolve, tracker resolvePath + waitForFile, the request's meter call; R2: the link's
-    // takedown tombstone, the stored object's two (by key, by content hash), the object's head,
-    // the get. Gap: issue 20 wants a warm download to be one R2 get and no Durable Object call.
+    // takedown tombstone, its pin (none while the container is live; once it is over the pin
+    // replaces the three object calls: test/workers/storage/state-ends.test.ts), the stored
+    // object's two tombstones (by key, by content hash), the object's head, the get.
     expectWithin(download, {
       objects: { ResponseIndex: 1, ContainerTracker: 2, UsageMeter: 1 },
-      r2: { head: 4, get: 1 },
+      r2: { head: 4, get: 2 },
       upstream: NONE,
     });
 

@@ -8,6 +8,7 @@
 import { env as workersEnv, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { counted, installCounters } from "../budgets/counting";
 import { download, unsandbox, UNSANDBOX_KEY } from "../support/clients";
 import { TOOLS, textsOf, truthOf, type AnswerFile, type Truth } from "../support/scenario";
 import { age, env, tablesOf, tracker } from "../support/tracker";
@@ -153,6 +154,14 @@ describe("state that ends: a 3-file create", () => {
     expect(await sizeOf("RESPONSE_INDEX", answer.id)).toBe(pristine);
 
     // Downloads resolve from the pins (one R2 read, no Durable Object), and the manifest from R2.
+    installCounters();
+    const { tally } = await counted(() => download(urls[0]!));
+    expect(
+      Object.keys(tally.objects).filter((cls) => cls !== "UsageMeter"),
+      "objects a download calls",
+    ).toEqual([]);
+    // The pin, then the object: its takedown tombstones (link, key, content) and head, the get.
+    expect(tally.r2).toEqual({ head: 4, get: 2 });
     for (const [i, url] of urls.entries()) {
       const got = await download(url);
       expect(got.status).toBe(200);
