@@ -30,7 +30,7 @@ import type { Capability, TrackerContext } from "./context";
 import type { Copies } from "./copies";
 import { computedExpiry, deletionsAfterEnd, isLive, pinnedState, reasonText, settleAt, unreachableAt } from "./policy";
 import { fileRecord, type FileRow } from "./rows";
-import type { EndedRefs, EndedRow } from "./store";
+import type { EndedRefs, EndedRow } from "./ended-store";
 import { TRACKER_MIGRATIONS } from "./schema";
 import { responseIndexFor } from "./stubs";
 import {
@@ -274,7 +274,7 @@ export class Outlive implements Capability {
 
   /** Whether the tracker holds no tables: never written to, or emptied (keeping only the deletions it owes). */
   get ended(): boolean {
-    return this.ctx.store.isEnded();
+    return this.ctx.store.ended.isEmptied();
   }
 
   /** When the tracker may empty itself (`settleAt`), or null while work is left. */
@@ -289,7 +289,7 @@ export class Outlive implements Capability {
     const work = {
       live: isLive({ status: c.status, finalSweptAt: c.final_swept_at }),
       expired: now >= computedExpiry(clock),
-      ...this.ctx.store.workLeft(),
+      ...this.ctx.store.ended.workLeft(),
       unmetered: this.ctx.usage.nextWake(now) !== null,
       copying: this.copies.busy,
     };
@@ -298,7 +298,7 @@ export class Outlive implements Capability {
 
   /** When the container is over and quiet (the alarm then moves it to R2); an emptied tracker's next deletion. */
   nextWake(now: number): number | null {
-    if (this.ended) return this.ctx.store.earliestEnded();
+    if (this.ended) return this.ctx.store.ended.earliest();
     return this.#settleAt(now);
   }
 
@@ -314,8 +314,8 @@ export class Outlive implements Capability {
     const store = this.ctx.store;
     const c = store.container()!;
     const bucket = this.ctx.env.FILES;
-    store.settleClaims();
-    const responses = store.responses();
+    store.ended.settleClaims();
+    const responses = store.ended.responses();
     // Which records name each stored object, so the deletion that ends it can say so in them.
     const refs = new Map<string, EndedRefs>();
     const unreachable = unreachableAt(store.linkReach());
@@ -337,7 +337,7 @@ export class Outlive implements Capability {
       const mKey = manifestKey(r.tenant, r.response_id, c.id);
       await writeRecord(bucket, mKey, record, true);
       for (const o of objects) refsOf(o.r2_key, o.retain_until).manifests.push(mKey);
-      for (const path of store.responsePaths(r.response_id)) {
+      for (const path of store.ended.responsePaths(r.response_id)) {
         const hit = this.reads.resolvePath({ tenant: r.tenant, responseId: r.response_id, path });
         const row = hit.kind === "file" ? store.file(hit.fileId, hit.version) : undefined;
         if (!row) continue;
@@ -351,7 +351,7 @@ export class Outlive implements Capability {
     const stored = store.storedFiles();
     const files = new Map(stored.map((f) => [f.r2_key, f]));
     const due = mergeDue([
-      ...store.dueEnded(Number.MAX_SAFE_INTEGER), // owed by an earlier end of this tracker (it was reopened)
+      ...store.ended.due(Number.MAX_SAFE_INTEGER), // owed by an earlier end of this tracker (it was reopened)
       ...deletionsAfterEnd(
         stored.map((f) => ({ key: f.r2_key, retainUntil: f.retain_until })),
         unreachable,
@@ -359,10 +359,10 @@ export class Outlive implements Capability {
       ).map((d) => ({ ...d, file: files.get(d.key) ?? null, refs: refs.get(d.key) ?? null })),
     ]);
     await this.state.storage.deleteAll(); // the alarm too
-    if (due.length) store.writeEnded(c.tenant, c.id, due);
+    if (due.length) store.ended.write(c.tenant, c.id, due);
     this.ctx.tenant.clear();
     this.ctx.waiters.notify();
-    const at = store.earliestEnded();
+    const at = store.ended.earliest();
     if (at !== null) await this.state.storage.setAlarm(at);
     return true;
   }
@@ -371,7 +371,7 @@ export class Outlive implements Capability {
   async runEnded(now: number): Promise<void> {
     const store = this.ctx.store;
     const bucket = this.ctx.env.FILES;
-    const due = store.dueEnded(now);
+    const due = store.ended.due(now);
     // Bytes past retention: their pins and manifests say so (each record rewritten once per run).
     const reason = { code: "deleted_by_retention" as const, at: now };
     const pins = new Set<string>();
@@ -385,8 +385,8 @@ export class Outlive implements Capability {
     for (const p of pins) await markPinDeleted(bucket, p, reason);
     for (const [m, versions] of manifests) await markManifestDeleted(bucket, m, versions, reason);
     for (const d of due) if (d.prefix) await deletePrefix(bucket, d.key);
-    for (const d of due) store.dropEnded(d.key);
-    const at = store.earliestEnded();
+    for (const d of due) store.ended.drop(d.key);
+    const at = store.ended.earliest();
     if (at === null) await this.state.storage.deleteAll();
     else await this.state.storage.setAlarm(at);
   }
@@ -399,7 +399,7 @@ export class Outlive implements Capability {
    */
   ready(tenant: string, containerId: string, now: number): void {
     if (!this.ended) return;
-    const owner = this.ctx.store.endedOwner();
+    const owner = this.ctx.store.ended.owner();
     if (owner && owner.container_id !== containerId)
       throw new TrackerError("wrong_container", `this tracker tracks ${owner.container_id}, not ${containerId}`);
     if (owner && owner.tenant !== tenant)
@@ -408,7 +408,7 @@ export class Outlive implements Capability {
     if (!owner) return; // a tracker never written to (or that keeps nothing any more) starts fresh
     this.ctx.store.insertContainer(containerId, tenant, now, null);
     this.ctx.store.endContainer("final_sweep", now);
-    this.ctx.store.restoreFiles();
+    this.ctx.store.ended.restoreFiles();
   }
 
   /**
@@ -417,7 +417,7 @@ export class Outlive implements Capability {
    * the bytes are gone (the download route's "no longer exists").
    */
   async deleteVersionsAfterEnd(tenant: string, fileId: string): Promise<DeletedFile[]> {
-    const owner = this.ctx.store.endedOwner();
+    const owner = this.ctx.store.ended.owner();
     if (!owner || owner.tenant !== tenant) return [];
     const prefix = fileObjectKey({ tenant, containerId: owner.container_id, fileId, version: 0 }).replace(/v0$/, "");
     const page = await this.ctx.env.FILES.list({ prefix, include: ["customMetadata"], limit: 1000 });
@@ -437,7 +437,7 @@ export class Outlive implements Capability {
    * tenant the caller's, else the one its `ended` rows name).
    */
   async manifestAfterEnd(responseId: string, tenant?: string): Promise<ManifestEntry[]> {
-    const owner = this.ctx.store.endedOwner();
+    const owner = this.ctx.store.ended.owner();
     const containerId = owner?.container_id ?? this.state.id.name;
     const who = tenant ?? owner?.tenant;
     if (!who || !containerId || (owner && tenant && owner.tenant !== tenant)) return [];
