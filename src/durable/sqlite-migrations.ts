@@ -13,9 +13,14 @@
  * from the constructor. `blockConcurrencyWhile` holds events back until the migrations ran (and
  * resets the object if they throw), which is the one use it is meant for.
  */
-export function openMigrated(ctx: DurableObjectState, migrations: readonly string[]): SqlStorage {
+export function openMigrated(
+  ctx: DurableObjectState,
+  migrations: readonly string[],
+  /** Leaves the storage as it is when this says so (an object that emptied itself and keeps only a few rows). */
+  unless?: (sql: SqlStorage) => boolean,
+): SqlStorage {
   void ctx.blockConcurrencyWhile(async () => {
-    migrate(ctx.storage, migrations);
+    if (!unless?.(ctx.storage.sql)) migrate(ctx.storage, migrations);
   });
   return ctx.storage.sql;
 }
@@ -41,3 +46,9 @@ export function migrate(storage: DurableObjectStorage, migrations: readonly stri
   });
   return migrations.length;
 }
+
+export const hasTable = (sql: SqlStorage, name: string) =>
+  sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
+
+/** Never migrated, or emptied by `deleteAll`: the object holds no `_schema` table. */
+export const unmigrated = (sql: SqlStorage): boolean => !hasTable(sql, "_schema");

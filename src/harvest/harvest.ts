@@ -6,7 +6,8 @@
  * everything to R2 from its alarm. The caller may then wait a bounded time for the copies.
  */
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
-import type { FileRef, ManifestEntry, PathResolution } from "../tracker/types";
+import type { FileRecord, FileRef, ManifestEntry, PathResolution } from "../tracker/types";
+import { readManifest } from "../tracker/outlive";
 import type { LinkRecord, RegisterInput } from "../tracker/response-index";
 import type { Bindings } from "../config";
 import { errorFields, logEvent } from "../log";
@@ -198,15 +199,18 @@ async function citeFromChain(
   options: HarvestOptions,
 ): Promise<ManifestEntry[]> {
   const byContainer = new Map<string, { fileId: string; version: number }[]>();
+  // Files of an earlier turn whose objects emptied themselves: listed from their pins (no tracker).
+  const pinned: ManifestEntry[] = [];
   for (const path of new Set(paths)) {
     const r = await index.resolve({ tenant: options.tenant, path });
+    if (r.kind === "pinned") pinned.push(pinnedEntry(r.file));
     if (r.kind !== "file") continue;
     byContainer.set(r.containerId, [
       ...(byContainer.get(r.containerId) ?? []),
       { fileId: r.fileId, version: r.version },
     ]);
   }
-  if (byContainer.size === 0) return [];
+  if (byContainer.size === 0) return pinned;
   await index.register({
     tenant: options.tenant,
     responseId,
@@ -225,7 +229,24 @@ async function citeFromChain(
       }),
     ),
   );
-  return manifests.flat();
+  return [...manifests.flat(), ...pinned];
+}
+
+/** A manifest entry for a file an earlier turn's pin keeps. */
+function pinnedEntry(f: FileRecord): ManifestEntry {
+  return {
+    container_id: f.containerId,
+    file_id: f.fileId,
+    version: f.version,
+    path: f.path,
+    filename: f.filename,
+    state: f.state,
+    bytes: f.bytes,
+    content_type: f.contentType,
+    sha256: f.sha256,
+    cited: ["link"],
+    reason: f.reason,
+  };
 }
 
 /**
@@ -297,16 +318,19 @@ async function takedownOf(env: Bindings, naming: LinkNaming, e: ManifestEntry): 
  */
 export async function manifestOf(
   env: Bindings,
-  info: { responseId: string; containerIds: string[] },
+  info: { responseId: string; containerIds: string[]; ended?: boolean },
   naming: LinkNaming,
   waitMs = 0,
 ): Promise<AnswerFile[]> {
   // Waiting is the trackers' own: each answers when its files settle (no polling) or time is up.
+  // Once the response's objects emptied themselves, the manifests are in R2 (tracker/outlive.ts).
   const manifests = await Promise.all(
-    info.containerIds.map((id) =>
-      waitMs > 0
-        ? trackerFor(env, id).waitForStored(info.responseId, waitMs)
-        : trackerFor(env, id).manifest(info.responseId),
+    info.containerIds.map(async (id) =>
+      info.ended
+        ? ((await readManifest(env.FILES, naming.tenant, info.responseId, id)) ?? [])
+        : waitMs > 0
+          ? trackerFor(env, id).waitForStored(info.responseId, waitMs, naming.tenant)
+          : trackerFor(env, id).manifest(info.responseId, naming.tenant),
     ),
   );
   return withUrls(env, manifests.flat(), naming);

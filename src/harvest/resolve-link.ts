@@ -4,8 +4,14 @@
  * file version, and the container tracker says where that version stands. The download route and
  * admin takedowns resolve through this one function, so a takedown covers exactly the stored
  * object a download would serve.
+ *
+ * Once the link's container is over, its objects emptied themselves and left a pin in R2 for the
+ * link (src/tracker/outlive.ts): that pin is read first, one R2 `get` and no Durable Object. Without
+ * one (the container still works, or the link resolves through an earlier response) the index
+ * answers as before, falling back itself to the pins of the earlier responses in R2.
  */
 import type { Bindings } from "../config";
+import { readPin } from "../tracker/outlive";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import type { FileRecord } from "../tracker/types";
 
@@ -40,6 +46,8 @@ export async function resolveLink(
   waitMs: number,
 ): Promise<LinkResolution> {
   const deadline = Date.now() + waitMs;
+  const pinned = await readPin(env.FILES, claims);
+  if (pinned) return { kind: "file", file: pinned };
   const index = responseIndexFor(env, claims.responseId);
   let r = await index.resolve({ tenant: claims.tenant, path: claims.path });
   for (
@@ -51,6 +59,7 @@ export async function resolveLink(
     r = await index.resolve({ tenant: claims.tenant, path: claims.path });
   }
   if (r.kind === "pending") return { kind: "pending" };
+  if (r.kind === "pinned") return { kind: "file", file: r.file };
   if (r.kind !== "file") return { kind: "not_produced" };
   const file = await trackerFor(env, r.containerId).waitForFile(
     { tenant: claims.tenant, fileId: r.fileId, version: r.version },

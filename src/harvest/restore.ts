@@ -85,7 +85,7 @@ export async function restoreInput(
   }
   const originals = new Map<string, string>();
   for (const [responseId, urls] of byResponse) {
-    const found = await responseIndexFor(env, responseId).lookupOriginals([...urls]);
+    const found = await responseIndexFor(env, responseId).lookupOriginals([...urls], tenant);
     for (const [url, original] of Object.entries(found)) originals.set(url, original);
   }
   for (const [url, original] of fallback) if (!originals.has(url)) originals.set(url, original);

@@ -19,6 +19,7 @@ import { upstreamKeyFor } from "../tenants/store";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import { existsUnindexed } from "../harvest/unindexed";
 import type { DeletedFile, DeleteFilesResult } from "../tracker/types";
+import { deleteAfterEnd } from "../tracker/outlive";
 import { targetOf } from "../upstream/fetch";
 
 export const deletion = new Hono<AppEnv>();
@@ -71,13 +72,16 @@ deletion.delete("/v1/responses/:id/files", async (c) => {
   const tenant = c.get("tenant");
   const info = await responseIndexFor(c.env, id).info(tenant);
   if (!info && !(await existsUnindexed(c, id))) throw missing();
-  const deleted = (
-    await Promise.all(
-      (info?.containerIds ?? []).map((cid) =>
-        ownDeletion(() => trackerFor(c.env, cid).deleteFiles({ tenant, responseId: id }), missing),
-      ),
-    )
-  ).flat();
+  // Once the response's objects emptied themselves, its manifests and pins in R2 are what is deleted.
+  const deleted = info?.ended
+    ? await deleteAfterEnd(c.env.FILES, { v: 1, id, tenant, links: [], ...info }, Date.now())
+    : (
+        await Promise.all(
+          (info?.containerIds ?? []).map((cid) =>
+            ownDeletion(() => trackerFor(c.env, cid).deleteFiles({ tenant, responseId: id }), missing),
+          ),
+        )
+      ).flat();
   const data = [];
   for (const f of deleted) {
     data.push({

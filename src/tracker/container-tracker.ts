@@ -18,7 +18,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Bindings } from "../config";
 import { errorFields, logEvent } from "../log";
-import { openMigrated } from "../durable/sqlite-migrations";
+import { hasTable, openMigrated, unmigrated } from "../durable/sqlite-migrations";
 import { retrieveContainerFile, type UpstreamAccess } from "../upstream/containers";
 import { targetOf } from "../upstream/fetch";
 import { keyForLaterWork } from "../tenants/store";
@@ -26,6 +26,7 @@ import { Waiters, type TrackerContext } from "./context";
 import { Copies } from "./copies";
 import { InlineFigures } from "./inline";
 import { Lifecycle } from "./lifecycle";
+import { Outlive } from "./outlive";
 import {
   alarmRetryAt,
   basename,
@@ -75,10 +76,13 @@ export class ContainerTracker extends DurableObject<Bindings> {
   /** Alarm runs that failed as a whole, in a row (their backoff: `alarmRetryAt`); kept in memory only. */
   #alarmFailures = 0;
   readonly #inline: InlineFigures;
+  readonly #outlive: Outlive;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
-    this.#store = new TrackerStore(openMigrated(ctx, TRACKER_MIGRATIONS), () => this.#waiters.notify());
+    // Tables are made by the first `open`/`track` (./outlive.ts, `ready`): a tracker only read, or
+    // emptied once its container was over, stays empty.
+    this.#store = new TrackerStore(openMigrated(ctx, TRACKER_MIGRATIONS, unmigrated), () => this.#waiters.notify());
     const bindings = () => this.env;
     this.#ctx = {
       // Read at each use: the object's own env, as every capability sees it.
@@ -97,9 +101,15 @@ export class ContainerTracker extends DurableObject<Bindings> {
     this.#lifecycle = new Lifecycle(this.#ctx, ctx.storage, this.#copies);
     this.#repair = new Repair(this.#ctx, (input) => this.track(input));
     this.#inline = new InlineFigures(this.#ctx);
+    this.#outlive = new Outlive(this.#ctx, ctx, this.#copies, {
+      manifest: (id) => this.#manifestOf(id),
+      resolvePath: (input) => this.resolvePath(input),
+    });
     // A copy step an earlier instance was running died with it: due again after a short backoff,
-    // not at the heartbeat 30 s on (`resumeInterrupted`).
+    // not at the heartbeat 30 s on (`resumeInterrupted`). A tracker never written to, or emptied
+    // once its container was over (./outlive.ts), has no jobs table and nothing to resume.
     void ctx.blockConcurrencyWhile(async () => {
+      if (!hasTable(ctx.storage.sql, "jobs")) return;
       if (await this.#copies.resumeInterrupted(Date.now())) await this.#armAlarm();
     });
   }
@@ -112,6 +122,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
    */
   async open(input: OpenInput): Promise<void> {
     const p = OpenSchema.parse(input);
+    this.#outlive.ready(p.tenant, p.containerId, Date.now());
     this.#claimContainer(p.tenant, p.containerId, p.upstreamKeySealed);
     if (p.tenantRecord) await this.#ctx.tenant.seed(p.tenant, p.tenantRecord);
     const now = Date.now();
@@ -128,6 +139,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
    */
   async track(input: TrackInput): Promise<ManifestEntry[]> {
     const p = TrackSchema.parse(input);
+    this.#outlive.ready(p.tenant, p.containerId, Date.now());
     // The response has ended: which copies had begun by now decides whether it may share an
     // earlier turn's version of a file it names (`versionDecision`). Taken before any await.
     const ended: TurnEnd = { at: Date.now(), copying: this.#store.versions.copying() };
@@ -206,6 +218,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
     linksExpireAt?: number | null;
     files: { fileId: string; version: number }[];
   }): ManifestEntry[] {
+    if (this.#outlive.ended) return [];
     this.#checkTenant(input.tenant);
     this.#upsertResponse(input.tenant, input.responseId, input.responseCreatedAt, null, null);
     this.#store.noteLinks(input.responseId, input.linksExpireAt);
@@ -215,11 +228,15 @@ export class ContainerTracker extends DurableObject<Bindings> {
         this.#store.cite(input.tenant, input.responseId, row.file_id, row.version, row.path, "link", Date.now());
     }
     this.#waiters.notify();
-    return this.manifest(input.responseId);
+    return this.#manifestOf(input.responseId);
   }
 
-  /** The files of one response: everything it cited or its sweep found, plus unresolved paths. */
-  manifest(responseId: string): ManifestEntry[] {
+  /** The files of one response: everything it cited or its sweep found, plus unresolved paths (from R2 once the tracker emptied itself). */
+  manifest(responseId: string, tenant?: string): ManifestEntry[] | Promise<ManifestEntry[]> {
+    return this.#outlive.ended ? this.#outlive.manifestAfterEnd(responseId, tenant) : this.#manifestOf(responseId);
+  }
+
+  #manifestOf(responseId: string): ManifestEntry[] {
     const entries: ManifestEntry[] = this.#store.responseFiles(responseId).map((f) => ({
       container_id: f.container_id,
       file_id: f.file_id,
@@ -262,10 +279,11 @@ export class ContainerTracker extends DurableObject<Bindings> {
    * Waits up to `ms` until no entry of the response's manifest is `pending` or `copying`, then
    * returns the manifest as it stands (the caller decides what to do with files still copying).
    */
-  async waitForStored(responseId: string, ms: number): Promise<ManifestEntry[]> {
+  async waitForStored(responseId: string, ms: number, tenant?: string): Promise<ManifestEntry[]> {
+    if (this.#outlive.ended) return this.#outlive.manifestAfterEnd(responseId, tenant);
     const deadline = Date.now() + Math.max(0, Math.min(ms, 120_000));
     for (;;) {
-      const m = this.manifest(responseId);
+      const m = this.#manifestOf(responseId);
       if (m.every((e) => FINAL_STATES.has(e.state)) || Date.now() >= deadline) return m;
       await this.#waiters.changed(deadline - Date.now());
     }
@@ -277,12 +295,12 @@ export class ContainerTracker extends DurableObject<Bindings> {
    */
   async storeInline(input: StoreInlineInput): Promise<ManifestEntry> {
     const p = StoreInlineSchema.parse(input);
-    const containerId = this.#store.container()?.id;
+    const containerId = this.#outlive.ended ? undefined : this.#store.container()?.id;
     if (!containerId)
       throw new TrackerError("not_opened", "storeInline needs the container to be opened or tracked first");
     this.#checkTenant(p.tenant);
     const fileId = await this.#inline.store(p, containerId);
-    return this.manifest(p.responseId).find((e) => e.file_id === fileId)!;
+    return this.#manifestOf(p.responseId).find((e) => e.file_id === fileId)!;
   }
 
   /**
@@ -292,6 +310,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
    * than the response, else missing.
    */
   resolvePath(input: { tenant: string; responseId: string; path: string }): PathResolution {
+    if (this.#outlive.ended) return { kind: "unknown" };
     const containerId = this.#store.container()?.id;
     const resp = this.#store.response(input.responseId);
     if (!containerId || !resp || resp.tenant !== input.tenant) return { kind: "unknown" };
@@ -315,6 +334,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
 
   /** One file version, or null if unknown here or owned by another tenant. */
   lookup(input: { tenant: string; fileId: string; version: number }): FileRecord | null {
+    if (this.#outlive.ended) return null;
     const f = this.#store.file(input.fileId, input.version);
     return f && f.tenant === input.tenant ? fileRecord(f) : null;
   }
@@ -324,6 +344,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
    * `/v1/containers/{id}/files` routes serve once the container is gone upstream.
    */
   files(input: { tenant: string }): ContainerFileRecord[] {
+    if (this.#outlive.ended) return [];
     return this.#store.tenantFiles(input.tenant).map((f) => ({
       ...fileRecord(f),
       upstreamCreatedAt: f.upstream_created_at,
@@ -341,6 +362,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
    */
   async deleteFiles(input: DeleteFilesInput): Promise<DeleteFilesResult> {
     const p = DeleteFilesSchema.parse(input);
+    if (this.#outlive.ended)
+      return { kind: "deleted", files: p.fileId ? await this.#outlive.deleteVersionsAfterEnd(p.tenant, p.fileId) : [] };
     const container = this.#store.container();
     if (!container) return { kind: "deleted", files: [] };
     if (container.tenant !== p.tenant) return { kind: "refused", code: "foreign_tenant" };
@@ -368,11 +391,13 @@ export class ContainerTracker extends DurableObject<Bindings> {
 
   /** Optional repair, step 1 (see ./repair.ts): the unresolved paths when this call took the one attempt, else null. */
   beginRepair(input: { tenant: string; responseId: string }): string[] | null {
+    if (this.#outlive.ended) return null;
     return this.#repair.begin(input.tenant, input.responseId);
   }
 
   /** Optional repair, step 2 (see ./repair.ts): adopts what the repair turn wrote; returns the paths that now resolve. */
   adoptRepair(input: { tenant: string; responseId: string; repairResponseId: string; paths: string[] }): string[] {
+    if (this.#outlive.ended) return [];
     this.#checkTenant(input.tenant);
     return this.#repair.adopt(input.tenant, input.responseId, input.repairResponseId, input.paths);
   }
@@ -400,6 +425,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
    * (`alarmRetryAt`) instead of re-arming it at once.
    */
   override async alarm(): Promise<void> {
+    if (this.#outlive.ended) return this.#outlive.runEnded(Date.now());
     let failed = false;
     try {
       // If this instance is evicted mid-copy, this heartbeat brings the work back.
@@ -413,6 +439,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
       await this.#copies.runDue();
       await this.#lifecycle.applyRetention(Date.now());
       if (await this.#lifecycle.clearIfUnreachable(Date.now())) return;
+      if (await this.#outlive.settleIfOver(Date.now())) return;
     } catch (err) {
       const row = this.#store.container();
       if (err instanceof TenantRevokedError) {
@@ -434,6 +461,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
 
   /** Arms the one alarm for the earliest time a capability needs it, or clears it when none does. */
   async #armAlarm(): Promise<void> {
+    if (this.#outlive.ended) return; // its alarm is its own (./outlive.ts)
     const now = Date.now();
     let at = nextWake([
       this.#copies.nextWake(now),
@@ -441,6 +469,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
       this.#repair.nextWake(),
       this.#lifecycle.nextWake(),
       this.#ctx.usage.nextWake(now),
+      this.#outlive.nextWake(now),
     ]);
     if (at !== null && this.#alarmFailures > 0) at = alarmRetryAt(at, now, this.#alarmFailures);
     if (at === null) await this.ctx.storage.deleteAlarm();

@@ -10,8 +10,10 @@ import {
   clientActivity,
   computedExpiry,
   containerEnd,
+  containerIsOver,
   copyOrder,
   copyOutcome,
+  deletionsAfterEnd,
   EXPIRY_MARGIN_MS,
   failedSweep,
   FINAL_SWEEP_LEAD_MS,
@@ -23,7 +25,10 @@ import {
   matchClaim,
   nextSweep,
   nextWake,
+  pinnedState,
   reasonText,
+  SETTLE_QUIET_MS,
+  settleAt,
   skipReason,
   SWEEP_WINDOW_MS,
   sweepSchedule,
@@ -479,5 +484,66 @@ describe("failures that don't become load", () => {
     });
     expect(isLive({ status: null, finalSweptAt: 1 })).toBe(false);
     expect(reasonText({ code: "tenant_revoked" })).toContain("revoked");
+  });
+});
+
+describe("what outlives the container", () => {
+  const idle = {
+    live: false,
+    expired: false,
+    unfinished: 0,
+    jobs: 0,
+    sweeping: 0,
+    repairs: 0,
+    unmetered: false,
+    copying: false,
+  };
+
+  it("a container is over only when it may not be read and nothing about it is left to do", () => {
+    expect(containerIsOver(idle)).toBe(true);
+    // Still readable (final sweep not run) unless its computed expiry passed.
+    expect(containerIsOver({ ...idle, live: true })).toBe(false);
+    expect(containerIsOver({ ...idle, live: true, expired: true })).toBe(true);
+    for (const left of [
+      { unfinished: 1 },
+      { jobs: 1 },
+      { sweeping: 1 },
+      { repairs: 1 },
+      { unmetered: true },
+      { copying: true },
+    ])
+      expect(containerIsOver({ ...idle, ...left }), JSON.stringify(left)).toBe(false);
+  });
+
+  it("an over tracker empties itself a quiet minute after the last call that named the container", () => {
+    expect(settleAt(idle, T0, T0 + 1)).toBe(T0 + SETTLE_QUIET_MS);
+    expect(settleAt(idle, T0, T0 + 2 * SETTLE_QUIET_MS)).toBe(T0 + 2 * SETTLE_QUIET_MS);
+    expect(settleAt({ ...idle, jobs: 1 }, T0, T0 + 2 * SETTLE_QUIET_MS)).toBeNull();
+  });
+
+  it("bytes go at retention or when every link expired, whichever is first; records only when links expire", () => {
+    const stored = [
+      { key: "a", retainUntil: T0 + 30 * DAY },
+      { key: "b", retainUntil: null },
+    ];
+    expect(deletionsAfterEnd(stored, null, ["p/"])).toEqual([{ key: "a", at: T0 + 30 * DAY, prefix: false }]);
+    expect(deletionsAfterEnd(stored, T0 + DAY, ["p/"])).toEqual([
+      { key: "a", at: T0 + DAY, prefix: false },
+      { key: "b", at: T0 + DAY, prefix: false },
+      { key: "p/", at: T0 + DAY, prefix: true },
+    ]);
+  });
+
+  it("a pin past its retain_until reads as deleted by retention on that day; before it, as written", () => {
+    const pin = { state: "stored" as const, reason: null, stateAt: T0, retainUntil: T0 + 30 * DAY };
+    expect(pinnedState(pin, T0 + 29 * DAY)).toBeNull();
+    expect(pinnedState(pin, T0 + 31 * DAY)).toEqual({
+      state: "deleted",
+      reason: "deleted by retention on 2026-02-14",
+      reasonCode: "deleted_by_retention",
+      stateAt: T0 + 30 * DAY,
+    });
+    expect(pinnedState({ ...pin, state: "lost" }, T0 + 31 * DAY)).toBeNull();
+    expect(pinnedState({ ...pin, retainUntil: null }, T0 + 400 * DAY)).toBeNull();
   });
 });

@@ -534,3 +534,96 @@ export function nextWake(times: readonly (number | null | undefined)[]): number 
   for (const t of times) if (t !== null && t !== undefined && (min === null || t < min)) min = t;
   return min;
 }
+
+// ───────────────────────────── what outlives the container ─────────────────────────────
+
+/** What decides whether a container's tracker is done with its work (docs/storage.md, "What outlives the objects"). */
+export interface WorkLeft {
+  /** The container may still be read (`isLive`): its final sweep has not run and it has not ended. */
+  live: boolean;
+  /** Its computed expiry passed (`computedExpiry`): nothing can be read from it any more either. */
+  expired: boolean;
+  /** File versions still `pending` or `copying`. */
+  unfinished: number;
+  /** Copy jobs still queued. */
+  jobs: number;
+  /** Responses whose sweep window is still open. */
+  sweeping: number;
+  /** Responses with a repair due or a repair turn still followed. */
+  repairs: number;
+  /** Stored files not yet metered (the usage outbox). */
+  unmetered: boolean;
+  /** A copy step is running in this instance right now. */
+  copying: boolean;
+}
+
+/**
+ * A container is over when nothing about it can change any more: it may not be read again, every
+ * file is settled, no job, sweep or repair is left, and its usage was sent. Only then does what
+ * its links and manifests need move to R2 and the tracker empty itself.
+ */
+export function containerIsOver(w: WorkLeft): boolean {
+  return (
+    (!w.live || w.expired) &&
+    w.unfinished === 0 &&
+    w.jobs === 0 &&
+    w.sweeping === 0 &&
+    w.repairs === 0 &&
+    !w.unmetered &&
+    !w.copying
+  );
+}
+
+/** How long after the last call that named the container its tracker waits before emptying itself (a call still running must not find its tables gone). */
+export const SETTLE_QUIET_MS = 60_000;
+
+/** When an over container's tracker empties itself: not before SETTLE_QUIET_MS after the last call that named it (null: not over). */
+export function settleAt(w: WorkLeft, lastActivityAt: number, now: number): number | null {
+  return containerIsOver(w) ? Math.max(now, lastActivityAt + SETTLE_QUIET_MS) : null;
+}
+
+/** One R2 deletion an emptied tracker still owes: an object (or every object under a prefix) at a time. */
+export interface DueDeletion {
+  key: string;
+  /** Ms since the epoch. */
+  at: number;
+  prefix: boolean;
+}
+
+/**
+ * What an emptied tracker keeps (its only rows): each stored object is deleted at its
+ * `retain_until`, or sooner when every link that could reach it has expired (`unreachable`, as
+ * `unreachableAt`); the responses' pins and manifests are deleted when their links can no longer
+ * reach them, and kept as the links' tombstones while some link never expires.
+ */
+export function deletionsAfterEnd(
+  stored: readonly { key: string; retainUntil: number | null }[],
+  unreachable: number | null,
+  statePrefixes: readonly string[],
+): DueDeletion[] {
+  const out: DueDeletion[] = [];
+  for (const s of stored) {
+    const at = Math.min(s.retainUntil ?? Number.POSITIVE_INFINITY, unreachable ?? Number.POSITIVE_INFINITY);
+    if (Number.isFinite(at)) out.push({ key: s.key, at, prefix: false });
+  }
+  if (unreachable !== null) for (const p of statePrefixes) out.push({ key: p, at: unreachable, prefix: true });
+  return out;
+}
+
+/**
+ * A pinned file as of `now`: a stored copy past its `retain_until` reads as deleted by retention on
+ * that day (the tracker that deleted the bytes no longer holds a row to change), so a pin written
+ * once stays right without being rewritten.
+ */
+export function pinnedState(
+  pin: { state: FileState; reason: string | null; stateAt: number; retainUntil: number | null },
+  now: number,
+): { state: FileState; reason: string | null; reasonCode: "deleted_by_retention" | null; stateAt: number } | null {
+  if (pin.state !== "stored" || pin.retainUntil === null || pin.retainUntil > now) return null;
+  return {
+    state: "deleted",
+    reason: reasonText({ code: "deleted_by_retention", at: pin.retainUntil }),
+    reasonCode: "deleted_by_retention",
+    stateAt: pin.retainUntil,
+  };
+}

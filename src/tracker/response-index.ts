@@ -15,7 +15,9 @@ import { z } from "zod";
 import type { Bindings, Config } from "../config";
 import { loadConfig } from "../config";
 import { errorFields, logEvent } from "../log";
-import { openMigrated } from "../durable/sqlite-migrations";
+import { migrate, openMigrated, unmigrated } from "../durable/sqlite-migrations";
+import { readPin, readResponseRecord, writeResponseRecord, type ResponseRecord } from "./outlive";
+import { manifestKey } from "../storage/pins";
 import { keyForLaterWork } from "../tenants/store";
 import { pollResponse, type PolledResponse } from "../upstream/responses";
 import { nextPollDelay, BACKGROUND_WATCH_MS, TERMINAL_STATUSES } from "./background";
@@ -87,7 +89,24 @@ export class ResponseIndex extends DurableObject<Bindings> {
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
-    this.#sql = openMigrated(ctx, RESPONSE_INDEX_MIGRATIONS);
+    // Tables are made by the first write (`#ready`), so an index that emptied itself stays empty
+    // when it is only read (./outlive.ts).
+    this.#sql = openMigrated(ctx, RESPONSE_INDEX_MIGRATIONS, unmigrated);
+  }
+
+  /** Whether this index holds tables (it was written to and has not emptied itself). */
+  get #held(): boolean {
+    return !unmigrated(this.#sql);
+  }
+
+  #ready(): void {
+    if (!this.#held) migrate(this.ctx.storage, RESPONSE_INDEX_MIGRATIONS);
+  }
+
+  /** What this index left in R2 when it emptied itself (src/tracker/outlive.ts), or null. */
+  #record(tenant: string): Promise<ResponseRecord | null> {
+    const id = this.ctx.id.name;
+    return id ? readResponseRecord(this.env.FILES, tenant, id) : Promise.resolve(null);
   }
 
   /**
@@ -97,6 +116,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
    */
   register(input: RegisterInput): void {
     const p = RegisterSchema.parse(input);
+    this.#ready();
     const row = this.#row();
     if (row && (row.tenant !== p.tenant || row.id !== p.responseId))
       throw new TrackerError("foreign_tenant", "this response belongs to another tenant");
@@ -141,8 +161,13 @@ export class ResponseIndex extends DurableObject<Bindings> {
   }
 
   /** Maps unsandbox URLs this response issued back to the text the model wrote; unknown URLs are left out. */
-  lookupOriginals(urls: string[]): Record<string, string> {
+  async lookupOriginals(urls: string[], tenant?: string): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
+    if (!this.#held) {
+      const links = tenant ? ((await this.#record(tenant))?.links ?? []) : [];
+      for (const l of links) if (urls.includes(l.url)) out[l.url] = l.original;
+      return out;
+    }
     for (const url of urls) {
       const hit = this.#sql.exec<{ original: string }>("SELECT original FROM links WHERE url = ?", url).toArray()[0];
       if (hit) out[url] = hit.original;
@@ -150,10 +175,29 @@ export class ResponseIndex extends DurableObject<Bindings> {
     return out;
   }
 
-  /** The containers and previous response, as registered (null when unknown or another tenant's). */
-  info(
-    tenant: string,
-  ): { responseId: string; previousResponseId: string | null; createdAt: number; containerIds: string[] } | null {
+  /**
+   * The containers and previous response, as registered (null when unknown or another tenant's);
+   * `ended` once the index emptied itself and answers from its record in R2.
+   */
+  async info(tenant: string): Promise<{
+    responseId: string;
+    previousResponseId: string | null;
+    createdAt: number;
+    containerIds: string[];
+    ended?: boolean;
+  } | null> {
+    if (!this.#held) {
+      const r = await this.#record(tenant);
+      return (
+        r && {
+          responseId: r.id,
+          previousResponseId: r.previousResponseId,
+          createdAt: r.createdAt,
+          containerIds: r.containerIds,
+          ended: true,
+        }
+      );
+    }
     const row = this.#row();
     if (!row || row.tenant !== tenant) return null;
     return {
@@ -170,6 +214,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
    * a hit defers to its previous response.
    */
   async resolve(input: { tenant: string; path: string; depth?: number }): Promise<PathResolution> {
+    if (!this.#held) return this.#resolveAfterEnd(input);
     const row = this.#row();
     // Links stream out before the proxy registers the response (it does so when the answer is
     // complete), and a link with a valid signature was issued by us: not registered yet = pending.
@@ -205,9 +250,63 @@ export class ResponseIndex extends DurableObject<Bindings> {
         depth: depth + 1,
       });
       if (r.kind === "file") return this.#pin(input.path, r, row.previous_response_id);
-      if (r.kind === "pending") return r;
+      if (r.kind === "pending" || r.kind === "pinned") return r;
     }
     return { kind: "missing" };
+  }
+
+  /**
+   * Resolution once this index emptied itself: its own pin (its containers wrote one for every
+   * path they resolved), else the previous response's, through the records in R2; a response with
+   * no record is not registered yet (`pending`).
+   */
+  async #resolveAfterEnd(input: { tenant: string; path: string; depth?: number }): Promise<PathResolution> {
+    let id = this.ctx.id.name;
+    let record = await this.#record(input.tenant);
+    if (!id || !record) return { kind: "pending" };
+    for (let depth = input.depth ?? 0; depth <= MAX_CHAIN; depth++) {
+      const file = await readPin(this.env.FILES, { tenant: input.tenant, responseId: id, path: input.path });
+      if (file) return { kind: "pinned", file };
+      if (!record?.previousResponseId || depth === MAX_CHAIN) break;
+      id = record.previousResponseId;
+      record = await readResponseRecord(this.env.FILES, input.tenant, id);
+      // A previous response whose index still holds its tables resolves as it always did.
+      if (!record) return responseIndexFor(this.env, id).resolve({ ...input, depth: depth + 1 });
+    }
+    return { kind: "missing" };
+  }
+
+  /**
+   * A container this response used is over and wrote its manifest and pins to R2. Once every
+   * container is (and no background watch runs), the index writes its record next to them and
+   * deletes its storage (./outlive.ts).
+   */
+  async containerEnded(input: { tenant: string; containerId: string }): Promise<void> {
+    if (!this.#held) return;
+    const row = this.#row();
+    if (!row || row.tenant !== input.tenant) return;
+    const watching = this.#sql.exec("SELECT 1 FROM background_watch WHERE state = 'watching'").toArray().length;
+    if (watching) return;
+    const containerIds = this.#containers();
+    for (const cid of containerIds)
+      if (cid !== input.containerId && !(await this.env.FILES.head(manifestKey(row.tenant, row.id, cid)))) return;
+    const links = this.#sql
+      .exec<{ url: string; path: string; original: string }>(
+        "SELECT url, path, original FROM links ORDER BY recorded_at, url",
+      )
+      .toArray();
+    await writeResponseRecord(this.env.FILES, {
+      v: 1,
+      id: row.id,
+      tenant: row.tenant,
+      previousResponseId: row.previous_response_id,
+      createdAt: row.created_at,
+      containerIds,
+      links: links.map((l) => ({ url: l.url, path: l.path, original: l.original })),
+    });
+    // Only a response's own index empties: an index named by a conversation id keeps its turns.
+    if (this.#sql.exec("SELECT 1 FROM conversation_turns LIMIT 1").toArray().length) return;
+    await this.ctx.storage.deleteAll();
   }
 
   // ───────────────────────── conversations ─────────────────────────
@@ -220,6 +319,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
    * returns the turn before it, or null for the first. A turn of another tenant is refused.
    */
   conversationTurn(input: { tenant: string; responseId: string; itemIds?: string[] }): string | null {
+    this.#ready();
     const known = this.#sql
       .exec<{ tenant: string; previous_response_id: string | null }>(
         "SELECT tenant, previous_response_id FROM conversation_turns WHERE response_id = ?",
@@ -261,6 +361,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
     latest: string | null;
   } {
     const owners: Record<string, string> = {};
+    if (!this.#held) return { owners, latest: null };
     for (const itemId of input.itemIds) {
       const hit = this.#sql
         .exec<{ response_id: string }>(
@@ -316,6 +417,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
 
   /** Polls a watched background response once; harvests it when it has ended. */
   override async alarm(): Promise<void> {
+    if (!this.#held) return;
     const w = this.#sql
       .exec<{
         tenant: string;
@@ -433,10 +535,12 @@ export class ResponseIndex extends DurableObject<Bindings> {
   }
 
   #row(): ResponseRow | undefined {
+    if (!this.#held) return undefined;
     return this.#sql.exec<ResponseRow>("SELECT * FROM response LIMIT 1").toArray()[0];
   }
 
   #containers(): string[] {
+    if (!this.#held) return [];
     return this.#sql
       .exec<{ container_id: string }>("SELECT container_id FROM containers ORDER BY added_at, container_id")
       .toArray()

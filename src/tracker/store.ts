@@ -1,12 +1,14 @@
 /**
  * @module tracker/store
  * Every SQL statement of the ContainerTracker, one method each, over the tables of ./schema.ts
- * (documented in docs/storage.md, "ContainerTracker"). No rule lives here: what to write comes
+ * (documented in docs/storage.md, "ContainerTracker"); those of its copy jobs and of its end are
+ * its parts ./job-store.ts (`copyJobs`) and ./ended-store.ts (`ended`). No rule lives here: what to write comes
  * from ./policy.ts; the capabilities call these methods and do the I/O. Times are ms since the
  * epoch, except `upstream_created_at` and `responses.created_at` (unix seconds, as the API gives them).
  */
 import type { ContainerInfo } from "../upstream/containers";
 import { containerEnd, reasonText, type EndCause, type LinkReach, type Reason } from "./policy";
+import { EndedStore } from "./ended-store";
 import { JobStore } from "./job-store";
 import { VersionReads } from "./version-reads";
 import {
@@ -26,6 +28,8 @@ export class TrackerStore {
   readonly copyJobs: JobStore;
   /** What the version decision reads (./version-reads.ts). */
   readonly versions: VersionReads;
+  /** What an emptied tracker keeps (./ended-store.ts). */
+  readonly ended: EndedStore;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -33,6 +37,7 @@ export class TrackerStore {
   ) {
     this.copyJobs = new JobStore(sql);
     this.versions = new VersionReads(sql);
+    this.ended = new EndedStore(sql);
   }
 
   // ───────────────────────────── container ─────────────────────────────

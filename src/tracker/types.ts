@@ -196,6 +196,8 @@ export interface FileRecord {
 /** What a link path means within one response. */
 export type PathResolution =
   | { kind: "file"; containerId: string; fileId: string; version: number }
+  /** The objects emptied themselves: the file version as the link's pin in R2 keeps it (src/tracker/outlive.ts). */
+  | { kind: "pinned"; file: FileRecord }
   /** Still harvesting: the file may yet appear. */
   | { kind: "pending" }
   /** The harvest is over and nothing was written at that path. */

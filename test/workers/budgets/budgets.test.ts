@@ -145,12 +145,14 @@ describe("call budgets, single-tenant", () => {
     report("download", download);
     expect(download.status).toBe(200);
     // The first download of a link in a location: index resolve, tracker resolvePath +
-    // waitForFile, the request's meter batch; R2: the object's head (its metadata, kept with the
+    // waitForFile, the request's meter batch; R2: the link's pin (none while the container is
+    // live; once it is over the pin replaces the three object calls:
+    // test/workers/storage/state-ends.test.ts), the object's head (its metadata, kept with the
     // resolution), the get. The takedown tombstones are the tenant's listing the answer read
     // (was 3 heads: the link's, the object's by key and by content hash).
     expectWithin(download, {
       objects: { ResponseIndex: 1, ContainerTracker: 2, UsageMeter: 1 },
-      r2: { head: 1, get: 1, list: 1 },
+      r2: { head: 1, get: 2, list: 1 },
       upstream: NONE,
     });
     // Every later download of it in this location (src/harvest/download-cache.ts): one R2 get, no

@@ -8,7 +8,7 @@ import { signLink, type LinkClaims } from "../../../src/links/token";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
 import { responseIndexFor } from "../../../src/tracker/stubs";
 import type { FileRef } from "../../../src/tracker/types";
-import { ageTo, agedNow, env, query, tracker, unaged } from "./tracker";
+import { ageTo, agedNow, env, query, tablesOf, tracker, unaged } from "./tracker";
 
 export const T = "default";
 
@@ -61,6 +61,8 @@ export async function trackerNow(containerId: string): Promise<number> {
 
 /** The one copy job of a container, if any. */
 export async function job(containerId: string) {
+  // A tracker that emptied itself once its container was over has no job left.
+  if (!(await tablesOf(containerId)).includes("jobs")) return undefined;
   const row = (
     await query<{ attempts: number; next_attempt_at: number; last_error: string | null }>(
       containerId,

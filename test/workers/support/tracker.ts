@@ -62,6 +62,18 @@ export const sim = {
 
 export const tracker = (cid: string) => trackerFor(env, cid);
 
+/** The tracker's own tables (an emptied tracker keeps only `ended`; one never written to, none). */
+export function tablesOf(cid: string): Promise<string[]> {
+  return runInDurableObject(tracker(cid), (_inst: ContainerTracker, state) =>
+    state.storage.sql
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' ORDER BY name",
+      )
+      .toArray()
+      .map((r) => r.name),
+  );
+}
+
 /** Runs a query inside the tracker (its real SQLite). */
 export function query<T = Record<string, SqlStorageValue>>(
   cid: string,
@@ -102,6 +114,8 @@ const CLOCK_COLUMNS: Record<string, string[]> = {
   responses: ["sweep_next_at", "sweep_until", "swept_at", "links_until", "repair_attempted_at", "repair_due_at"],
   jobs: ["next_attempt_at"],
   parts: ["stored_at"],
+  // An emptied tracker's only rows: the R2 deletions it still owes (src/tracker/outlive.ts).
+  ended: ["at"],
 };
 
 /** How far each tracker has been aged in this test file (see `age`). */
@@ -115,7 +129,14 @@ const aged = new Map<string, number>();
 export async function age(cid: string, ms: number): Promise<void> {
   if (ms <= 0) return;
   await runInDurableObject(tracker(cid), (_inst: ContainerTracker, state) => {
+    const present = new Set(
+      state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .toArray()
+        .map((r) => r.name),
+    );
     for (const [table, columns] of Object.entries(CLOCK_COLUMNS)) {
+      if (!present.has(table)) continue; // an emptied tracker keeps only `ended`
       state.storage.sql.exec(`UPDATE ${table} SET ${columns.map((c) => `${c} = ${c} - ${ms}`).join(", ")}`);
     }
   });
