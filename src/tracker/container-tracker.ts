@@ -178,6 +178,11 @@ export class ContainerTracker extends DurableObject<Bindings> {
       if (ref.fileId && !file && up && this.#sweeps.live())
         file = await retrieveContainerFile(up, p.containerId, ref.fileId).catch(() => null);
       if (file) this.#sweeps.citeListed(p.tenant, p.responseId, file, ref.cited, path, ended);
+      // On a container that is over (no listing; a tracker taken back after it emptied itself, a
+      // later turn citing an earlier file), a file id the tracker holds is cited as held: nothing
+      // can have written it since, so there is no later turn's version to wait for.
+      else if (ref.fileId && !this.#sweeps.live() && this.#citeHeld(p.tenant, p.responseId, ref.fileId, ref.cited, now))
+        continue;
       // On a container that is over, a path that never resolved cannot resolve any more.
       else if (path)
         this.#store.insertClaim(
@@ -229,6 +234,14 @@ export class ContainerTracker extends DurableObject<Bindings> {
     }
     this.#waiters.notify();
     return this.#manifestOf(input.responseId);
+  }
+
+  /** Cites the newest version this tracker holds of `fileId` for the tenant; false when it holds none. */
+  #citeHeld(tenant: string, responseId: string, fileId: string, cited: Cited, now: number): boolean {
+    const row = this.#store.latestVersion(fileId);
+    if (!row || row.tenant !== tenant) return false;
+    this.#store.cite(tenant, responseId, row.file_id, row.version, row.path, cited, now);
+    return true;
   }
 
   /** The files of one response: everything it cited or its sweep found, plus unresolved paths (from R2 once the tracker emptied itself). */

@@ -101,9 +101,10 @@ describe("downloads resolved once per location", () => {
     // twice (resolvePath through the index, waitForFile). Today's code: 3 calls per download.
     expect(tally.methods).toMatchObject({ "ResponseIndex.resolve": 1, "ContainerTracker.waitForFile": 1 });
     expect(objectCalls(tally)).toBeLessThanOrEqual(3);
-    // One get per download, one head for the metadata the resolution keeps; the takedown
-    // tombstones are the tenant's listing the answer already read (at most one list).
-    expect(tally.r2.get).toBe(200);
+    // One get per download, plus the one resolution's look for the link's pin (none yet: the
+    // container is live; storage/pins.ts), one head for the metadata the resolution keeps; the
+    // takedown tombstones are the tenant's listing the answer already read (at most one list).
+    expect(tally.r2.get).toBe(201);
     expect(tally.r2.head ?? 0).toBeLessThanOrEqual(1);
     expect(tally.r2.list ?? 0).toBeLessThanOrEqual(1);
     // Bytes served are metered per isolate in batches (src/metering/record.ts): at most one
