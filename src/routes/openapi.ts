@@ -19,6 +19,7 @@ import { EXPIRY_HEADER } from "../harvest/managed";
 const ON_OFF = { type: "string", enum: ["1", "true", "on", "0", "false", "off"] } as const;
 import { UsageReport } from "../metering/usage";
 import { CreateKeyBody, CreateTenantBody, UpdateTenantBody } from "../tenants/schema";
+import { FILE_STATES } from "../tracker/types";
 import { HealthReport } from "./health";
 import { UsageList } from "./metering";
 
@@ -47,18 +48,7 @@ export const AnswerFileSchema = z.object({
   filename: z.string(),
   url: z.string().describe("The unsandbox download URL (signed; no key needed)."),
   state: z
-    .enum([
-      "pending",
-      "copying",
-      "stored",
-      "failed",
-      "missing",
-      "lost",
-      "skipped",
-      "deleted",
-      "unavailable",
-      "taken_down",
-    ])
+    .enum([...FILE_STATES, "taken_down"])
     .describe(
       "`pending`/`copying` still change; the rest are final. `taken_down`: an admin took the link or its bytes down; its URL answers 410.",
     ),

@@ -37,22 +37,12 @@ import {
   TrackerError,
   type DeletedFile,
   type FileRecord,
-  type FileState,
+  FILE_STATES,
   type ManifestEntry,
   type PathResolution,
 } from "./types";
 
-const STATES = [
-  "pending",
-  "copying",
-  "stored",
-  "failed",
-  "missing",
-  "lost",
-  "skipped",
-  "deleted",
-  "unavailable",
-] as const satisfies readonly FileState[];
+const STATES = FILE_STATES;
 
 const FileRecordSchema = z.object({
   tenant: z.string(),

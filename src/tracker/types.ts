@@ -97,16 +97,18 @@ export type ReasonCode =
  * File states; `pending` and `copying` are the only non-final ones. `unavailable`: the upstream
  * has no Containers API (a 404 on the route itself), so nothing could be copied.
  */
-export type FileState =
-  | "pending"
-  | "copying"
-  | "stored"
-  | "failed"
-  | "missing"
-  | "lost"
-  | "skipped"
-  | "deleted"
-  | "unavailable";
+export const FILE_STATES = [
+  "pending",
+  "copying",
+  "stored",
+  "failed",
+  "missing",
+  "lost",
+  "skipped",
+  "deleted",
+  "unavailable",
+] as const;
+export type FileState = (typeof FILE_STATES)[number];
 
 export const DeleteFilesSchema = z
   .object({
