@@ -76,6 +76,12 @@ describe("the response index's tables", () => {
     });
   });
 
+  it("a background response's index adds the watch and the alarm's page", async () => {
+    const id = fresh("resp_bg_layout");
+    await responseIndexFor(env, id).watchBackground({ tenant: "default", responseId: id, createdAt: 1_700_000_000 });
+    expect(await layoutOf(id)).toEqual({ names: ["_cf_METADATA", "_schema", "background_watch"], size: 16 * KIB });
+  });
+
   it("an index left at schema v5 migrates when next started and still resolves its links", async () => {
     const id = fresh("resp_v5");
     const [c1, c2] = [fresh("cntr_v5a"), fresh("cntr_v5b")];
