@@ -15,7 +15,7 @@ import { z } from "zod";
 import type { Bindings, Config } from "../config";
 import { loadConfig } from "../config";
 import { errorFields, logEvent } from "../log";
-import { migrate, openMigrated, unmigrated } from "../durable/sqlite-migrations";
+import { hasTable, migrate, openMigrated, unmigrated } from "../durable/sqlite-migrations";
 import { readPin, readResponseRecord, writeResponseRecord, type ResponseRecord } from "./outlive";
 import { manifestKey } from "../storage/pins";
 import { keyForLaterWork } from "../tenants/store";
@@ -23,7 +23,12 @@ import { pollResponse, type PolledResponse } from "../upstream/responses";
 import { nextPollDelay, BACKGROUND_WATCH_MS, TERMINAL_STATUSES } from "./background";
 import { backoffMs } from "./backoff";
 import { UnsandboxError } from "../errors";
-import { RESPONSE_INDEX_MIGRATIONS } from "./schema";
+import {
+  RESPONSE_INDEX_BASELINE,
+  RESPONSE_INDEX_MIGRATIONS,
+  RESPONSE_INDEX_TABLES,
+  type ResponseIndexTable,
+} from "./schema";
 import { trackerFor, responseIndexFor } from "./stubs";
 import { TrackerError, type PathResolution } from "./types";
 
@@ -91,7 +96,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
     super(ctx, env);
     // Tables are made by the first write (`#ready`), so an index that emptied itself stays empty
     // when it is only read (./outlive.ts).
-    this.#sql = openMigrated(ctx, RESPONSE_INDEX_MIGRATIONS, unmigrated);
+    this.#sql = openMigrated(ctx, RESPONSE_INDEX_MIGRATIONS, unmigrated, RESPONSE_INDEX_BASELINE);
   }
 
   /** Whether this index holds tables (it was written to and has not emptied itself). */
@@ -100,7 +105,17 @@ export class ResponseIndex extends DurableObject<Bindings> {
   }
 
   #ready(): void {
-    if (!this.#held) migrate(this.ctx.storage, RESPONSE_INDEX_MIGRATIONS);
+    if (!this.#held) migrate(this.ctx.storage, RESPONSE_INDEX_MIGRATIONS, RESPONSE_INDEX_BASELINE);
+  }
+
+  /** Makes a capability's table on its first write (src/tracker/schema.ts, `RESPONSE_INDEX_TABLES`). */
+  #table(name: ResponseIndexTable): void {
+    this.#sql.exec(RESPONSE_INDEX_TABLES[name]);
+  }
+
+  /** Whether a capability's table was made (a reader of one that was not finds nothing). */
+  #has(name: ResponseIndexTable): boolean {
+    return this.#held && hasTable(this.#sql, name);
   }
 
   /** What this index left in R2 when it emptied itself (src/tracker/outlive.ts), or null. */
@@ -120,27 +135,24 @@ export class ResponseIndex extends DurableObject<Bindings> {
     const row = this.#row();
     if (row && (row.tenant !== p.tenant || row.id !== p.responseId))
       throw new TrackerError("foreign_tenant", "this response belongs to another tenant");
-    const now = Date.now();
+    // The response is the `_schema` row's (src/tracker/schema.ts): the row exists once migrated.
     if (!row) {
       this.#sql.exec(
-        "INSERT INTO response (id, tenant, previous_response_id, created_at, registered_at) VALUES (?, ?, ?, ?, ?)",
+        "UPDATE _schema SET response_id = ?, tenant = ?, previous_response_id = ?, created_at = ?, registered_at = ? WHERE id = 1",
         p.responseId,
         p.tenant,
         p.previousResponseId ?? null,
         p.createdAt,
-        now,
+        Date.now(),
       );
     } else if (p.previousResponseId && !row.previous_response_id) {
-      this.#sql.exec("UPDATE response SET previous_response_id = ?", p.previousResponseId);
+      this.#sql.exec("UPDATE _schema SET previous_response_id = ? WHERE id = 1", p.previousResponseId);
     }
-    for (const c of p.containerIds) {
-      this.#sql.exec(
-        "INSERT INTO containers (container_id, tenant, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        c,
-        p.tenant,
-        now,
-      );
-    }
+    // Containers accumulate in the order they were first registered (one call's by id).
+    const known = this.#containers();
+    const added = [...new Set(p.containerIds)].filter((c) => !known.includes(c)).sort();
+    if (added.length)
+      this.#sql.exec("UPDATE _schema SET container_ids = ? WHERE id = 1", JSON.stringify([...known, ...added]));
   }
 
   /** Remembers the links this response issued (for `lookupOriginals`). Needs `register` first. */
@@ -148,6 +160,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
     const row = this.#row();
     if (!row) throw new TrackerError("not_opened", "recordLinks before register");
     const now = Date.now();
+    this.#table("links");
     for (const l of LinkRecordSchema.parse(links)) {
       this.#sql.exec(
         "INSERT INTO links (url, tenant, path, original, recorded_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING",
@@ -168,6 +181,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
       for (const l of links) if (urls.includes(l.url)) out[l.url] = l.original;
       return out;
     }
+    if (!this.#has("links")) return out;
     for (const url of urls) {
       const hit = this.#sql.exec<{ original: string }>("SELECT original FROM links WHERE url = ?", url).toArray()[0];
       if (hit) out[url] = hit.original;
@@ -222,12 +236,14 @@ export class ResponseIndex extends DurableObject<Bindings> {
     // no previous response, is never registered (harvest/harvest.ts), so the chain ends there.
     if (!row) return (input.depth ?? 0) > 0 ? { kind: "missing" } : { kind: "pending" };
     if (row.tenant !== input.tenant) return { kind: "unknown" };
-    const pinned = this.#sql
-      .exec<{ container_id: string; file_id: string; version: number }>(
-        "SELECT container_id, file_id, version FROM resolutions WHERE path = ?",
-        input.path,
-      )
-      .toArray()[0];
+    const pinned = this.#has("resolutions")
+      ? this.#sql
+          .exec<{ container_id: string; file_id: string; version: number }>(
+            "SELECT container_id, file_id, version FROM resolutions WHERE path = ?",
+            input.path,
+          )
+          .toArray()[0]
+      : undefined;
     if (pinned)
       return { kind: "file", containerId: pinned.container_id, fileId: pinned.file_id, version: pinned.version };
 
@@ -285,16 +301,17 @@ export class ResponseIndex extends DurableObject<Bindings> {
     if (!this.#held) return;
     const row = this.#row();
     if (!row || row.tenant !== input.tenant) return;
-    const watching = this.#sql.exec("SELECT 1 FROM background_watch WHERE state = 'watching'").toArray().length;
-    if (watching) return;
+    if (this.#watching()) return;
     const containerIds = this.#containers();
     for (const cid of containerIds)
       if (cid !== input.containerId && !(await this.env.FILES.head(manifestKey(row.tenant, row.id, cid)))) return;
-    const links = this.#sql
-      .exec<{ url: string; path: string; original: string }>(
-        "SELECT url, path, original FROM links ORDER BY recorded_at, url",
-      )
-      .toArray();
+    const links = this.#has("links")
+      ? this.#sql
+          .exec<{ url: string; path: string; original: string }>(
+            "SELECT url, path, original FROM links ORDER BY recorded_at, url",
+          )
+          .toArray()
+      : [];
     await writeResponseRecord(this.env.FILES, {
       v: 1,
       id: row.id,
@@ -305,7 +322,8 @@ export class ResponseIndex extends DurableObject<Bindings> {
       links: links.map((l) => ({ url: l.url, path: l.path, original: l.original })),
     });
     // Only a response's own index empties: an index named by a conversation id keeps its turns.
-    if (this.#sql.exec("SELECT 1 FROM conversation_turns LIMIT 1").toArray().length) return;
+    if (this.#has("conversation_turns") && this.#sql.exec("SELECT 1 FROM conversation_turns LIMIT 1").toArray().length)
+      return;
     await this.ctx.storage.deleteAll();
   }
 
@@ -320,6 +338,8 @@ export class ResponseIndex extends DurableObject<Bindings> {
    */
   conversationTurn(input: { tenant: string; responseId: string; itemIds?: string[] }): string | null {
     this.#ready();
+    this.#table("conversation_turns");
+    this.#table("conversation_items");
     const known = this.#sql
       .exec<{ tenant: string; previous_response_id: string | null }>(
         "SELECT tenant, previous_response_id FROM conversation_turns WHERE response_id = ?",
@@ -361,7 +381,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
     latest: string | null;
   } {
     const owners: Record<string, string> = {};
-    if (!this.#held) return { owners, latest: null };
+    if (!this.#has("conversation_turns")) return { owners, latest: null };
     for (const itemId of input.itemIds) {
       const hit = this.#sql
         .exec<{ response_id: string }>(
@@ -403,6 +423,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
       containerIds: [],
     });
     const now = Date.now();
+    this.#table("background_watch");
     this.#sql.exec(
       `INSERT INTO background_watch (id, tenant, previous_response_id, next_poll_at, until, upstream_key_sealed) VALUES (1, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO NOTHING`,
@@ -417,7 +438,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
 
   /** Polls a watched background response once; harvests it when it has ended. */
   override async alarm(): Promise<void> {
-    if (!this.#held) return;
+    if (!this.#has("background_watch")) return;
     const w = this.#sql
       .exec<{
         tenant: string;
@@ -513,6 +534,13 @@ export class ResponseIndex extends DurableObject<Bindings> {
     );
   }
 
+  #watching(): boolean {
+    return (
+      this.#has("background_watch") &&
+      this.#sql.exec("SELECT 1 FROM background_watch WHERE state = 'watching'").toArray().length > 0
+    );
+  }
+
   async #armWatch(): Promise<void> {
     const next = this.#sql
       .exec<{ next_poll_at: number }>("SELECT next_poll_at FROM background_watch WHERE state = 'watching'")
@@ -521,9 +549,10 @@ export class ResponseIndex extends DurableObject<Bindings> {
   }
 
   #pin(path: string, r: Extract<PathResolution, { kind: "file" }>, via: string): PathResolution {
+    this.#table("resolutions");
     this.#sql.exec(
       `INSERT INTO resolutions (path, tenant, container_id, file_id, version, via_response_id, resolved_at)
-       SELECT ?, tenant, ?, ?, ?, ?, ? FROM response WHERE true ON CONFLICT (path) DO NOTHING`,
+       SELECT ?, tenant, ?, ?, ?, ?, ? FROM _schema WHERE response_id IS NOT NULL ON CONFLICT (path) DO NOTHING`,
       path,
       r.containerId,
       r.fileId,
@@ -536,14 +565,18 @@ export class ResponseIndex extends DurableObject<Bindings> {
 
   #row(): ResponseRow | undefined {
     if (!this.#held) return undefined;
-    return this.#sql.exec<ResponseRow>("SELECT * FROM response LIMIT 1").toArray()[0];
+    return this.#sql
+      .exec<ResponseRow>(
+        "SELECT response_id AS id, tenant, previous_response_id, created_at FROM _schema WHERE response_id IS NOT NULL",
+      )
+      .toArray()[0];
   }
 
   #containers(): string[] {
     if (!this.#held) return [];
-    return this.#sql
-      .exec<{ container_id: string }>("SELECT container_id FROM containers ORDER BY added_at, container_id")
-      .toArray()
-      .map((r) => r.container_id);
+    const row = this.#sql
+      .exec<{ container_ids: string }>("SELECT container_ids FROM _schema WHERE id = 1")
+      .toArray()[0];
+    return row ? (JSON.parse(row.container_ids) as string[]) : [];
   }
 }

@@ -87,6 +87,60 @@ export const TRACKER_MIGRATIONS = [
   `CREATE INDEX citations_by_file ON citations (file_id, version)`,
 ] as const;
 
+/**
+ * The ResponseIndex's one-row state (the response, its containers as a JSON array) lives in the
+ * runner's own one-row `_schema` table: every table and index is a page of its own (4 KiB) even
+ * when it holds one row, so a separate `response` table and a `containers` table would cost two.
+ */
+const RESPONSE_IN_SCHEMA_ROW = `
+  ALTER TABLE _schema ADD COLUMN response_id TEXT;
+  ALTER TABLE _schema ADD COLUMN tenant TEXT;
+  ALTER TABLE _schema ADD COLUMN previous_response_id TEXT;
+  ALTER TABLE _schema ADD COLUMN created_at INTEGER;
+  ALTER TABLE _schema ADD COLUMN registered_at INTEGER;
+  ALTER TABLE _schema ADD COLUMN container_ids TEXT NOT NULL DEFAULT '[]'
+`;
+
+/**
+ * The ResponseIndex's other tables belong to a capability and are made by its first write
+ * (`CREATE TABLE IF NOT EXISTS`), so an index only pays the pages of what it uses: links only once
+ * it issued one, `resolutions` once a path resolved, the watch only for a background response, the
+ * turns only in the index named by a conversation id. Keyed tables are `WITHOUT ROWID`: a rowid
+ * table with a TEXT primary key keeps a second B-tree (its automatic index), a page more
+ * (https://www.sqlite.org/withoutrowid.html). Objects migrated from v1..v5 keep their tables as they
+ * were (same columns; readers check that a table exists), so a later migration that alters one of
+ * these tables must allow for its absence and change the DDL here as well.
+ */
+export const RESPONSE_INDEX_TABLES = {
+  links: `CREATE TABLE IF NOT EXISTS links (
+    url TEXT PRIMARY KEY, tenant TEXT NOT NULL, path TEXT NOT NULL, original TEXT NOT NULL, recorded_at INTEGER NOT NULL
+  ) WITHOUT ROWID`,
+  resolutions: `CREATE TABLE IF NOT EXISTS resolutions (
+    path TEXT PRIMARY KEY, tenant TEXT NOT NULL, container_id TEXT NOT NULL, file_id TEXT NOT NULL,
+    version INTEGER NOT NULL, via_response_id TEXT NOT NULL, resolved_at INTEGER NOT NULL
+  ) WITHOUT ROWID`,
+  background_watch: `CREATE TABLE IF NOT EXISTS background_watch (
+    id INTEGER PRIMARY KEY CHECK (id = 1), tenant TEXT NOT NULL, previous_response_id TEXT,
+    next_poll_at INTEGER NOT NULL, polls INTEGER NOT NULL DEFAULT 0, until INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'watching', last_error TEXT, upstream_key_sealed TEXT,
+    key_failures INTEGER NOT NULL DEFAULT 0
+  )`,
+  conversation_turns: `CREATE TABLE IF NOT EXISTS conversation_turns (
+    response_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, seq INTEGER NOT NULL, previous_response_id TEXT
+  ) WITHOUT ROWID`,
+  conversation_items: `CREATE TABLE IF NOT EXISTS conversation_items (
+    item_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, response_id TEXT NOT NULL
+  ) WITHOUT ROWID`,
+} as const;
+export type ResponseIndexTable = keyof typeof RESPONSE_INDEX_TABLES;
+
+/**
+ * What a new ResponseIndex starts with (`migrate`'s baseline: the schema `RESPONSE_INDEX_MIGRATIONS`
+ * ends at, without the tables v1..v5 made and v6 dropped): the response in the `_schema` row, no
+ * table yet. One page for `sqlite_master`, one for `_schema`.
+ */
+export const RESPONSE_INDEX_BASELINE = RESPONSE_IN_SCHEMA_ROW;
+
 /** ResponseIndex: one response, its containers, its place in the chain and the links it issued. */
 export const RESPONSE_INDEX_MIGRATIONS = [
   `
@@ -124,4 +178,25 @@ export const RESPONSE_INDEX_MIGRATIONS = [
   `,
   // v5: failed key lookups of the background watch in a row (its backoff, tracker/backoff.ts).
   `ALTER TABLE background_watch ADD COLUMN key_failures INTEGER NOT NULL DEFAULT 0`,
+  // v6: fewer pages (RESPONSE_INDEX_BASELINE above): the response and its containers move into the
+  // `_schema` row; `links` and `resolutions` are rebuilt `WITHOUT ROWID`, and `links_by_path`
+  // (nothing reads links by path) goes with the old `links`. The capability tables stay as they are.
+  // A dropped table's pages leave the file (measured in workerd: `databaseSize` falls).
+  `${RESPONSE_IN_SCHEMA_ROW};
+  UPDATE _schema SET
+    (response_id, tenant, previous_response_id, created_at, registered_at) =
+      (SELECT id, tenant, previous_response_id, created_at, registered_at FROM response LIMIT 1),
+    container_ids = (SELECT json_group_array(container_id) FROM
+      (SELECT container_id FROM containers ORDER BY added_at, container_id))
+  WHERE id = 1;
+  DROP TABLE response;
+  DROP TABLE containers;
+  ALTER TABLE links RENAME TO links_v5;
+  ${RESPONSE_INDEX_TABLES.links};
+  INSERT INTO links SELECT url, tenant, path, original, recorded_at FROM links_v5;
+  DROP TABLE links_v5;
+  ALTER TABLE resolutions RENAME TO resolutions_v5;
+  ${RESPONSE_INDEX_TABLES.resolutions};
+  INSERT INTO resolutions SELECT path, tenant, container_id, file_id, version, via_response_id, resolved_at FROM resolutions_v5;
+  DROP TABLE resolutions_v5`,
 ] as const;
