@@ -18,23 +18,32 @@ export function openMigrated(
   migrations: readonly string[],
   /** Leaves the storage as it is when this says so (an object that emptied itself and keeps only a few rows). */
   unless?: (sql: SqlStorage) => boolean,
+  /** The schema the migrations end at, for an object that has none yet (see `migrate`). */
+  baseline?: string,
 ): SqlStorage {
   void ctx.blockConcurrencyWhile(async () => {
-    if (!unless?.(ctx.storage.sql)) migrate(ctx.storage, migrations);
+    if (!unless?.(ctx.storage.sql)) migrate(ctx.storage, migrations, baseline);
   });
   return ctx.storage.sql;
 }
 
-/** Applies the migrations after the stored version, in one synchronous transaction. */
-export function migrate(storage: DurableObjectStorage, migrations: readonly string[]): number {
+/**
+ * Applies the migrations after the stored version, in one synchronous transaction. With a
+ * `baseline` (the schema the migrations end at), an object that has no version yet gets it instead
+ * of every migration in turn: the final layout at once, with no table made only to be rebuilt or
+ * dropped by a later migration.
+ */
+export function migrate(storage: DurableObjectStorage, migrations: readonly string[], baseline?: string): number {
   const sql = storage.sql;
   sql.exec("CREATE TABLE IF NOT EXISTS _schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
   const row = sql.exec<{ version: number }>("SELECT version FROM _schema WHERE id = 1").toArray()[0];
   const current = row?.version ?? 0;
   if (current >= migrations.length) return current;
   storage.transactionSync(() => {
-    for (let v = current; v < migrations.length; v++) {
-      for (const stmt of migrations[v]!.split(";")
+    const steps = current === 0 && baseline !== undefined ? [baseline] : migrations.slice(current);
+    for (const step of steps) {
+      for (const stmt of step
+        .split(";")
         .map((s) => s.trim())
         .filter(Boolean))
         sql.exec(stmt);

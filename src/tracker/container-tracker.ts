@@ -40,7 +40,7 @@ import {
   type TurnEnd,
 } from "./policy";
 import { Repair } from "./repair";
-import { TRACKER_MIGRATIONS } from "./schema";
+import { TRACKER_BASELINE, TRACKER_MIGRATIONS } from "./schema";
 import { fileRecord } from "./rows";
 import { TrackerStore } from "./store";
 import { Sweeps, type Listing } from "./sweeps";
@@ -82,7 +82,9 @@ export class ContainerTracker extends DurableObject<Bindings> {
     super(ctx, env);
     // Tables are made by the first `open`/`track` (./outlive.ts, `ready`): a tracker only read, or
     // emptied once its container was over, stays empty.
-    this.#store = new TrackerStore(openMigrated(ctx, TRACKER_MIGRATIONS, unmigrated), () => this.#waiters.notify());
+    this.#store = new TrackerStore(openMigrated(ctx, TRACKER_MIGRATIONS, unmigrated, TRACKER_BASELINE), () =>
+      this.#waiters.notify(),
+    );
     const bindings = () => this.env;
     this.#ctx = {
       // Read at each use: the object's own env, as every capability sees it.

@@ -2,12 +2,19 @@
  * @module tracker/job-store
  * The SQL statements of the ContainerTracker's copy jobs and their multipart parts (tables `jobs`
  * and `parts` of ./schema.ts, documented in docs/storage.md, "ContainerTracker"). Only the copies
- * capability (./copies.ts) and the container's end (./store.ts, ./lifecycle.ts) use them.
+ * capability (./copies.ts) and the container's end (./store.ts, ./lifecycle.ts) use them. `parts`
+ * is made by the first multipart part (`TRACKER_PARTS_TABLE`): most trackers never need it.
  */
+import { hasTable } from "../durable/sqlite-migrations";
 import type { JobRow, VersionKey } from "./rows";
+import { TRACKER_PARTS_TABLE } from "./schema";
 
 export class JobStore {
   constructor(private readonly sql: SqlStorage) {}
+
+  #hasParts(): boolean {
+    return hasTable(this.sql, "parts");
+  }
 
   add(tenant: string, fileId: string, version: number, at: number, partSize: number): void {
     this.sql.exec(
@@ -86,6 +93,7 @@ export class JobStore {
   }
 
   parts(key: VersionKey): { partNumber: number; etag: string; size: number }[] {
+    if (!this.#hasParts()) return [];
     return this.sql
       .exec<{ part_number: number; etag: string; size: number }>(
         "SELECT part_number, etag, size FROM parts WHERE file_id = ? AND version = ? ORDER BY part_number",
@@ -96,6 +104,7 @@ export class JobStore {
   }
 
   storePart(key: VersionKey, tenant: string, p: { partNumber: number; etag: string; size: number }, now: number): void {
+    this.sql.exec(TRACKER_PARTS_TABLE);
     this.sql.exec(
       "INSERT OR REPLACE INTO parts (file_id, version, tenant, part_number, etag, size, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ...key,
@@ -108,6 +117,11 @@ export class JobStore {
   }
 
   deleteParts(key: VersionKey): void {
-    this.sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", ...key);
+    if (this.#hasParts()) this.sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", ...key);
+  }
+
+  /** Every part of every copy (the container is over and its uploads were aborted). */
+  deleteAllParts(): void {
+    if (this.#hasParts()) this.sql.exec("DELETE FROM parts");
   }
 }

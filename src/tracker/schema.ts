@@ -4,6 +4,95 @@
  * src/durable/sqlite-migrations.ts. Every table is documented in docs/storage.md.
  */
 
+/**
+ * The ContainerTracker's tables as they are since v10, each costing as few 4 KiB pages as it can
+ * while the container is live (`databaseSize` counts every table and index as a page of its own,
+ * even empty; docs/storage.md, "ContainerTracker"):
+ * - Keyed tables are `WITHOUT ROWID` (https://www.sqlite.org/withoutrowid.html): a rowid table
+ *   with a TEXT or composite PRIMARY KEY keeps its rows and its automatic index in two B-trees.
+ * - No secondary index: the primary keys' order serves the lookups (`citations` by response, and
+ *   by (response, path) within it), the rest read a few rows (a response's citations, a
+ *   container's files by path) or let SQLite build a transient automatic index for the join
+ *   (https://www.sqlite.org/optoverview.html#automatic_indexes).
+ * - `container` holds one row and needs no key (a rowid table with no index: one page).
+ * - `responses.seq` is the order the tracker first heard of each response (it was the rowid).
+ * A row longer than about 1,000 bytes of a `WITHOUT ROWID` table spills to an overflow page of its
+ * own (a few `files` rows with very long paths); the rows here are far shorter.
+ */
+const TRACKER_TABLES = {
+  container: `(
+    id TEXT NOT NULL, tenant TEXT NOT NULL,
+    status TEXT, last_active_at INTEGER, expires_after_minutes INTEGER, checked_at INTEGER,
+    opened_at INTEGER NOT NULL, client_active_at INTEGER, final_sweep_at INTEGER, final_swept_at INTEGER,
+    upstream_key_sealed TEXT, tenant_checked_at INTEGER
+  )`,
+  files: `(
+    file_id TEXT NOT NULL, version INTEGER NOT NULL, tenant TEXT NOT NULL, container_id TEXT NOT NULL,
+    path TEXT NOT NULL, filename TEXT NOT NULL, source TEXT, upstream_created_at INTEGER,
+    bytes INTEGER, content_type TEXT NOT NULL, sha256 TEXT, etag TEXT,
+    state TEXT NOT NULL, reason TEXT, state_at INTEGER NOT NULL, r2_key TEXT NOT NULL,
+    first_seen_at INTEGER NOT NULL, first_response_id TEXT, resumed_from INTEGER, range_honoured INTEGER,
+    retain_until INTEGER, reason_code TEXT,
+    PRIMARY KEY (file_id, version)
+  ) WITHOUT ROWID`,
+  citations: `(
+    response_id TEXT NOT NULL, file_id TEXT NOT NULL, version INTEGER NOT NULL, tenant TEXT NOT NULL,
+    path TEXT NOT NULL, cited TEXT NOT NULL, seen_at INTEGER NOT NULL,
+    PRIMARY KEY (response_id, file_id, version, cited)
+  ) WITHOUT ROWID`,
+  claims: `(
+    response_id TEXT NOT NULL, path TEXT NOT NULL, tenant TEXT NOT NULL, cited TEXT NOT NULL,
+    state TEXT NOT NULL, file_id TEXT, version INTEGER, claimed_at INTEGER NOT NULL,
+    PRIMARY KEY (response_id, path)
+  ) WITHOUT ROWID`,
+  responses: `(
+    response_id TEXT NOT NULL PRIMARY KEY, tenant TEXT NOT NULL, created_at INTEGER,
+    sweep_next_at INTEGER, sweep_until INTEGER, sweep_attempts INTEGER NOT NULL DEFAULT 0, swept_at INTEGER,
+    links_expire INTEGER NOT NULL DEFAULT 0, links_until INTEGER,
+    repair_attempted_at INTEGER, repair_model TEXT, repair_due_at INTEGER, repair_response_id TEXT,
+    sweep_failures INTEGER NOT NULL DEFAULT 0, seq INTEGER NOT NULL
+  ) WITHOUT ROWID`,
+  jobs: `(
+    file_id TEXT NOT NULL, version INTEGER NOT NULL, tenant TEXT NOT NULL,
+    next_attempt_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, steps INTEGER NOT NULL DEFAULT 0,
+    upload_id TEXT, part_size INTEGER NOT NULL, last_error TEXT,
+    resumed_from INTEGER, range_honoured INTEGER, runner TEXT,
+    PRIMARY KEY (file_id, version)
+  ) WITHOUT ROWID`,
+} as const;
+
+/**
+ * Multipart parts (./job-store.ts): made by a copy's first part, so a tracker whose copies are all
+ * single `put`s (every file below 100 MB with a length) keeps no such table.
+ */
+export const TRACKER_PARTS_TABLE = `CREATE TABLE IF NOT EXISTS parts (
+    file_id TEXT NOT NULL, version INTEGER NOT NULL, tenant TEXT NOT NULL,
+    part_number INTEGER NOT NULL, etag TEXT NOT NULL, size INTEGER NOT NULL, stored_at INTEGER NOT NULL,
+    PRIMARY KEY (file_id, version, part_number)
+  ) WITHOUT ROWID`;
+
+/** What a new tracker starts with (`migrate`'s baseline): the layout `TRACKER_MIGRATIONS` ends at. */
+export const TRACKER_BASELINE = Object.entries(TRACKER_TABLES)
+  .map(([name, columns]) => `CREATE TABLE ${name} ${columns}`)
+  .join(";\n");
+
+/**
+ * v10 on a tracker made by v1..v9: each table rebuilt in the layout above, its rows kept (the
+ * columns are in the same order; a response's `seq` is its rowid), its indexes dropped with it.
+ */
+const TRACKER_V10 = [
+  ...Object.entries(TRACKER_TABLES).flatMap(([name, columns]) => [
+    `CREATE TABLE ${name}_v10 ${columns}`,
+    `INSERT INTO ${name}_v10 SELECT *${name === "responses" ? ", rowid" : ""} FROM ${name}`,
+    `DROP TABLE ${name}`,
+    `ALTER TABLE ${name}_v10 RENAME TO ${name}`,
+  ]),
+  TRACKER_PARTS_TABLE.replace("IF NOT EXISTS parts", "parts_v10"),
+  "INSERT INTO parts_v10 SELECT * FROM parts",
+  "DROP TABLE parts",
+  "ALTER TABLE parts_v10 RENAME TO parts",
+].join(";\n");
+
 /** ContainerTracker: one container, its files (by version), citations, claims, sweeps and copy jobs. */
 export const TRACKER_MIGRATIONS = [
   `
@@ -85,6 +174,8 @@ export const TRACKER_MIGRATIONS = [
   // v9: the copy order (linked and cited files first) reads each due job's citations by file
   // version, without a scan of every citation per job.
   `CREATE INDEX citations_by_file ON citations (file_id, version)`,
+  // v10: fewer pages (`TRACKER_TABLES` above): keyed tables WITHOUT ROWID, no secondary index.
+  TRACKER_V10,
 ] as const;
 
 /** ResponseIndex: one response, its containers, its place in the chain and the links it issued. */

@@ -107,7 +107,7 @@ export class TrackerStore {
       );
     }
     if (end.dropJobs) this.sql.exec("DELETE FROM jobs");
-    if (end.dropParts) this.sql.exec("DELETE FROM parts");
+    if (end.dropParts) this.copyJobs.deleteAllParts();
     this.sql.exec("UPDATE claims SET state = ? WHERE state = 'pending'", end.claims);
     this.sql.exec("UPDATE responses SET sweep_next_at = NULL");
     this.changed();
@@ -127,7 +127,8 @@ export class TrackerStore {
     sweepUntil: number | null,
   ): void {
     this.sql.exec(
-      "INSERT INTO responses (response_id, tenant, created_at, sweep_next_at, sweep_until) VALUES (?, ?, ?, ?, ?)",
+      `INSERT INTO responses (response_id, tenant, created_at, sweep_next_at, sweep_until, seq)
+       VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM responses))`,
       responseId,
       tenant,
       createdAt,
@@ -149,7 +150,7 @@ export class TrackerStore {
 
   latestResponse(): ResponseRow | undefined {
     return this.sql
-      .exec<ResponseRow>("SELECT * FROM responses ORDER BY created_at DESC, rowid DESC LIMIT 1")
+      .exec<ResponseRow>("SELECT * FROM responses ORDER BY created_at DESC, seq DESC LIMIT 1")
       .toArray()[0];
   }
 
@@ -477,7 +478,7 @@ export class TrackerStore {
     return this.sql
       .exec<{ file_id: string; version: number }>(
         `SELECT file_id, version FROM files WHERE path = ? AND (upstream_created_at IS NULL OR upstream_created_at <= ?)
-         ORDER BY upstream_created_at DESC, rowid DESC LIMIT 1`,
+         ORDER BY upstream_created_at DESC, first_seen_at DESC, version DESC LIMIT 1`,
         path,
         beforeS,
       )
@@ -514,7 +515,7 @@ export class TrackerStore {
       .exec<{ file_id: string; version: number }>(
         `SELECT c.file_id, c.version FROM citations c JOIN files f ON f.file_id = c.file_id AND f.version = c.version
          WHERE c.response_id = ? AND c.path = ?
-         ORDER BY (c.cited = 'listing'), f.upstream_created_at DESC, f.rowid DESC LIMIT 1`,
+         ORDER BY (c.cited = 'listing'), f.upstream_created_at DESC, f.first_seen_at DESC, f.version DESC LIMIT 1`,
         responseId,
         path,
       )
@@ -527,7 +528,7 @@ export class TrackerStore {
       .exec<{ file_id: string; version: number; path: string }>(
         `SELECT c.file_id, c.version, c.path FROM citations c JOIN files f ON f.file_id = c.file_id AND f.version = c.version
          WHERE c.response_id = ? AND c.path = ? AND f.state NOT IN ('skipped', 'missing', 'unavailable')
-         ORDER BY f.upstream_created_at DESC, f.rowid DESC LIMIT 1`,
+         ORDER BY f.upstream_created_at DESC, f.first_seen_at DESC, f.version DESC LIMIT 1`,
         repairResponseId,
         path,
       )
