@@ -14,18 +14,13 @@
  *   by (response, path) within it), the rest read a few rows (a response's citations, a
  *   container's files by path) or let SQLite build a transient automatic index for the join
  *   (https://www.sqlite.org/optoverview.html#automatic_indexes).
- * - `container` holds one row and needs no key (a rowid table with no index: one page).
+ * - The container's one row is kept in the runner's one-row `_schema` table (`CONTAINER_IN_SCHEMA_ROW`):
+ *   a table of its own would be a page more.
  * - `responses.seq` is the order the tracker first heard of each response (it was the rowid).
  * A row longer than about 1,000 bytes of a `WITHOUT ROWID` table spills to an overflow page of its
  * own (a few `files` rows with very long paths); the rows here are far shorter.
  */
 const TRACKER_TABLES = {
-  container: `(
-    id TEXT NOT NULL, tenant TEXT NOT NULL,
-    status TEXT, last_active_at INTEGER, expires_after_minutes INTEGER, checked_at INTEGER,
-    opened_at INTEGER NOT NULL, client_active_at INTEGER, final_sweep_at INTEGER, final_swept_at INTEGER,
-    upstream_key_sealed TEXT, tenant_checked_at INTEGER
-  )`,
   files: `(
     file_id TEXT NOT NULL, version INTEGER NOT NULL, tenant TEXT NOT NULL, container_id TEXT NOT NULL,
     path TEXT NOT NULL, filename TEXT NOT NULL, source TEXT, upstream_created_at INTEGER,
@@ -71,16 +66,51 @@ export const TRACKER_PARTS_TABLE = `CREATE TABLE IF NOT EXISTS parts (
     PRIMARY KEY (file_id, version, part_number)
   ) WITHOUT ROWID`;
 
+/**
+ * The container (what the `container` table held up to v9), as columns of the `_schema` row
+ * (`id = 1`): `container_id` is the container's id, NULL until the first `open`/`track` records it.
+ */
+const CONTAINER_COLUMNS = [
+  "container_id TEXT",
+  "tenant TEXT",
+  "status TEXT",
+  "last_active_at INTEGER",
+  "expires_after_minutes INTEGER",
+  "checked_at INTEGER",
+  "opened_at INTEGER",
+  "client_active_at INTEGER",
+  "final_sweep_at INTEGER",
+  "final_swept_at INTEGER",
+  "upstream_key_sealed TEXT",
+  "tenant_checked_at INTEGER",
+] as const;
+const CONTAINER_IN_SCHEMA_ROW = CONTAINER_COLUMNS.map((c) => `ALTER TABLE _schema ADD COLUMN ${c}`);
+const containerColumn = (c: string) => c.split(" ")[0]!;
+
+/** The select list that reads the `_schema` row as the `ContainerRow` of ./rows.ts (`id` the container's). */
+export const CONTAINER_ROW_SELECT = CONTAINER_COLUMNS.map(containerColumn)
+  .map((c) => (c === "container_id" ? "container_id AS id" : c))
+  .join(", ");
+
 /** What a new tracker starts with (`migrate`'s baseline): the layout `TRACKER_MIGRATIONS` ends at. */
-export const TRACKER_BASELINE = Object.entries(TRACKER_TABLES)
-  .map(([name, columns]) => `CREATE TABLE ${name} ${columns}`)
-  .join(";\n");
+export const TRACKER_BASELINE = [
+  ...CONTAINER_IN_SCHEMA_ROW,
+  ...Object.entries(TRACKER_TABLES).map(([name, columns]) => `CREATE TABLE ${name} ${columns}`),
+].join(";\n");
 
 /**
- * v10 on a tracker made by v1..v9: each table rebuilt in the layout above, its rows kept (the
- * columns are in the same order; a response's `seq` is its rowid), its indexes dropped with it.
+ * v10 on a tracker made by v1..v9: the container row moves into `_schema`; each other table is
+ * rebuilt in the layout above with its rows (the columns are in the same order; a response's `seq`
+ * is its rowid), its indexes dropped with it.
  */
 const TRACKER_V10 = [
+  ...CONTAINER_IN_SCHEMA_ROW,
+  `UPDATE _schema SET (${CONTAINER_COLUMNS.map(containerColumn).join(", ")}) =
+     (SELECT ${CONTAINER_COLUMNS.map(containerColumn)
+       .map((c) => (c === "container_id" ? "id" : c))
+       .join(", ")} FROM container LIMIT 1)
+   WHERE id = 1`,
+  "DROP TABLE container",
   ...Object.entries(TRACKER_TABLES).flatMap(([name, columns]) => [
     `CREATE TABLE ${name}_v10 ${columns}`,
     `INSERT INTO ${name}_v10 SELECT *${name === "responses" ? ", rowid" : ""} FROM ${name}`,

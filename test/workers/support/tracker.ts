@@ -107,7 +107,8 @@ export async function sha256Hex(body: ArrayBuffer | ReadableStream): Promise<str
 
 /** Every column of the tracker that holds a time on its own clock (ms since the epoch; docs/storage.md). */
 const CLOCK_COLUMNS: Record<string, string[]> = {
-  container: ["opened_at", "checked_at", "client_active_at", "final_sweep_at", "final_swept_at", "tenant_checked_at"],
+  // The container's row is the `_schema` row (src/tracker/schema.ts).
+  _schema: ["opened_at", "checked_at", "client_active_at", "final_sweep_at", "final_swept_at", "tenant_checked_at"],
   files: ["state_at", "first_seen_at", "retain_until"],
   citations: ["seen_at"],
   claims: ["claimed_at"],

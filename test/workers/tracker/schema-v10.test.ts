@@ -138,8 +138,24 @@ describe("tracker schema v10", () => {
     expect(await query(cid, "SELECT version FROM _schema")).toEqual([{ version: TRACKER_MIGRATIONS.length }]);
     expect(after.filter((r) => r.type === "index")).toEqual([]);
     expect(after.map((r) => r.name).sort()).toEqual(
-      ["_schema", "citations", "claims", "container", "files", "jobs", "parts", "responses"].sort(),
+      ["_schema", "citations", "claims", "files", "jobs", "parts", "responses"].sort(),
     );
+    // The container's row moved into the `_schema` row.
+    expect(
+      await query(
+        cid,
+        "SELECT container_id, tenant, status, opened_at, expires_after_minutes, final_sweep_at FROM _schema",
+      ),
+    ).toEqual([
+      {
+        container_id: cid,
+        tenant: T,
+        status: "running",
+        opened_at: now,
+        expires_after_minutes: 20,
+        final_sweep_at: now + 17 * 60_000,
+      },
+    ]);
     for (const name of ["files", "citations", "claims", "responses", "jobs", "parts"])
       expect(after.find((r) => r.name === name)?.sql, name).toMatch(/WITHOUT ROWID$/);
     // Every row came along; the responses keep the order the tracker heard of them.
@@ -148,9 +164,10 @@ describe("tracker schema v10", () => {
       { response_id: "resp_v9_a", seq: 2 },
     ]);
     expect(await query(cid, "SELECT file_id, etag FROM parts")).toEqual([{ file_id: "cfile_earlier", etag: "p1" }]);
-    // 5 pages fewer here: three secondary indexes and the automatic indexes of the keyed tables.
+    // 11 pages fewer (4 KiB each): the container's table and its automatic index, three secondary
+    // indexes and the automatic indexes of the six other tables.
     const sizeAfter = await sizeOf(cid);
-    expect(sizeAfter).toBeLessThan(sizeBefore);
+    expect(sizeAfter).toBe(sizeBefore - 11 * 4096);
 
     // It keeps serving: the manifest, the link's path, the stored bytes, and the later response
     // sorts after the earlier one (`latestResponse`, the final sweep's response).
@@ -180,12 +197,10 @@ describe("tracker schema v10", () => {
     });
     const fresh = await schemaOf(cid);
     expect(fresh.map((r) => r.name).sort()).toEqual(
-      ["_schema", "citations", "claims", "container", "files", "jobs", "responses"].sort(),
+      ["_schema", "citations", "claims", "files", "jobs", "responses"].sort(),
     );
     expect(await query(cid, "SELECT version FROM _schema")).toEqual([{ version: TRACKER_MIGRATIONS.length }]);
-    // The same tables as a migrated tracker's, column for column (`parts` comes with a multipart copy).
-    const columns = (table: string) => query<{ name: string }>(cid, `SELECT name FROM pragma_table_info('${table}')`);
-    expect((await columns("responses")).map((c) => c.name)).toContain("seq");
+    expect(await query(cid, "SELECT container_id FROM _schema")).toEqual([{ container_id: null }]);
     // sqlite_master, _schema and one page per table: no index anywhere.
     expect(await sizeOf(cid)).toBe((1 + fresh.length) * 4096);
   });
