@@ -5,7 +5,9 @@
  */
 
 /**
- * The ContainerTracker's tables as they are since v10, each costing as few 4 KiB pages as it can
+ * The ContainerTracker's tables as v10 made them (v10 and the baseline are built from this; a later
+ * change is a migration appended, with the baseline changed to match: test/workers/tracker/schema-v10.test.ts
+ * compares a migrated tracker's tables with a new one's), each costing as few 4 KiB pages as it can
  * while the container is live (`databaseSize` counts every table and index as a page of its own,
  * even empty; docs/storage.md, "ContainerTracker"):
  * - Keyed tables are `WITHOUT ROWID` (https://www.sqlite.org/withoutrowid.html): a rowid table
@@ -20,7 +22,7 @@
  * A row longer than about 1,000 bytes of a `WITHOUT ROWID` table spills to an overflow page of its
  * own (a few `files` rows with very long paths); the rows here are far shorter.
  */
-const TRACKER_TABLES = {
+const V10_TABLES = {
   files: `(
     file_id TEXT NOT NULL, version INTEGER NOT NULL, tenant TEXT NOT NULL, container_id TEXT NOT NULL,
     path TEXT NOT NULL, filename TEXT NOT NULL, source TEXT, upstream_created_at INTEGER,
@@ -95,7 +97,7 @@ export const CONTAINER_ROW_SELECT = CONTAINER_COLUMNS.map(containerColumn)
 /** What a new tracker starts with (`migrate`'s baseline): the layout `TRACKER_MIGRATIONS` ends at. */
 export const TRACKER_BASELINE = [
   ...CONTAINER_IN_SCHEMA_ROW,
-  ...Object.entries(TRACKER_TABLES).map(([name, columns]) => `CREATE TABLE ${name} ${columns}`),
+  ...Object.entries(V10_TABLES).map(([name, columns]) => `CREATE TABLE ${name} ${columns}`),
 ].join(";\n");
 
 /**
@@ -111,7 +113,7 @@ const TRACKER_V10 = [
        .join(", ")} FROM container LIMIT 1)
    WHERE id = 1`,
   "DROP TABLE container",
-  ...Object.entries(TRACKER_TABLES).flatMap(([name, columns]) => [
+  ...Object.entries(V10_TABLES).flatMap(([name, columns]) => [
     `CREATE TABLE ${name}_v10 ${columns}`,
     `INSERT INTO ${name}_v10 SELECT *${name === "responses" ? ", rowid" : ""} FROM ${name}`,
     `DROP TABLE ${name}`,
@@ -204,7 +206,7 @@ export const TRACKER_MIGRATIONS = [
   // v9: the copy order (linked and cited files first) reads each due job's citations by file
   // version, without a scan of every citation per job.
   `CREATE INDEX citations_by_file ON citations (file_id, version)`,
-  // v10: fewer pages (`TRACKER_TABLES` above): keyed tables WITHOUT ROWID, no secondary index.
+  // v10: fewer pages (`V10_TABLES` above): keyed tables WITHOUT ROWID, no secondary index.
   TRACKER_V10,
 ] as const;
 
