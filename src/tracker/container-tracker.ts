@@ -109,9 +109,9 @@ export class ContainerTracker extends DurableObject<Bindings> {
     });
     // A copy step an earlier instance was running died with it: due again after a short backoff,
     // not at the heartbeat 30 s on (`resumeInterrupted`). A tracker never written to, or emptied
-    // once its container was over (./outlive.ts), has no jobs table and nothing to resume.
+    // once its container was over (./outlive.ts), has no tables and nothing to resume.
     void ctx.blockConcurrencyWhile(async () => {
-      if (!hasTable(ctx.storage.sql, "jobs")) return;
+      if (!hasTable(ctx.storage.sql, "files")) return;
       if (await this.#copies.resumeInterrupted(Date.now())) await this.#armAlarm();
     });
   }

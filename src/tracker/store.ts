@@ -117,7 +117,7 @@ export class TrackerStore {
         now,
       );
     }
-    if (end.dropJobs) this.sql.exec("DELETE FROM jobs");
+    if (end.dropJobs) this.copyJobs.deleteAll();
     if (end.dropParts) this.copyJobs.deleteAllParts();
     this.sql.exec("UPDATE claims SET state = ? WHERE state = 'pending'", end.claims);
     this.sql.exec("UPDATE responses SET sweep_next_at = NULL");
@@ -401,14 +401,9 @@ export class TrackerStore {
     this.changed();
   }
 
-  /** How the last resume of a copy went, on the job and on the file. */
+  /** How the last resume of a copy went (the job's and the file's). */
   noteResume(key: VersionKey, offset: number, rangeHonoured: boolean): void {
-    this.sql.exec(
-      "UPDATE jobs SET resumed_from = ?, range_honoured = ? WHERE file_id = ? AND version = ?",
-      offset,
-      rangeHonoured ? 1 : 0,
-      ...key,
-    );
+    // One row: a job is columns of its file version's row (./schema.ts).
     this.sql.exec(
       "UPDATE files SET resumed_from = ?, range_honoured = ? WHERE file_id = ? AND version = ?",
       offset,

@@ -1,7 +1,8 @@
 // A tracker made by v1..v9 of the schema (rowid tables, their automatic and secondary indexes)
 // migrates to the v10 layout when its next instance starts, keeping its rows: its stored file
 // still answers, its links still resolve, the order of its responses stays, and a copy job it had
-// queued runs to the end. A new tracker gets the v10 layout at once (the baseline).
+// queued (now columns of its file version's row) runs to the end. A new tracker gets the v10
+// layout at once (the baseline).
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { migrate } from "../../../src/durable/sqlite-migrations";
@@ -25,13 +26,13 @@ const schemaOf = (cid: string) =>
     "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE '_cf_%' ORDER BY type, name",
   );
 
-/** Each table's columns in order, and whether its rows are keyed `WITHOUT ROWID`. */
+/** Each table's (and view's) columns in order, and whether its rows are keyed `WITHOUT ROWID`. */
 const layoutOf = (cid: string) =>
   runInDurableObject(tracker(cid), (_i: ContainerTracker, s) =>
     Object.fromEntries(
       s.storage.sql
         .exec<{ name: string; sql: string }>(
-          "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' ORDER BY name",
+          "SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE '_cf_%' ORDER BY name",
         )
         .toArray()
         .map((t) => [
@@ -166,6 +167,11 @@ describe("tracker schema v10", () => {
     expect(after.map((r) => r.name).sort()).toEqual(
       ["_schema", "citations", "claims", "files", "jobs", "parts", "responses"].sort(),
     );
+    // The queued job moved into its file version's row, read through the view `jobs`.
+    expect(after.find((r) => r.name === "jobs")?.type).toBe("view");
+    expect(await query(cid, "SELECT file_id, version, attempts, part_size FROM jobs")).toEqual([
+      { file_id: queued.id, version: 1, attempts: 0, part_size: 8 * 1024 * 1024 },
+    ]);
     // The container's row moved into the `_schema` row.
     expect(
       await query(
@@ -188,7 +194,7 @@ describe("tracker schema v10", () => {
     const { parts, ...migrated } = await layoutOf(cid);
     expect(migrated).toEqual(await layoutOf("cntr_schema_v10_compare"));
     expect(parts?.withoutRowid).toBe(true);
-    for (const name of ["files", "citations", "claims", "responses", "jobs"])
+    for (const name of ["files", "citations", "claims", "responses"])
       expect(migrated[name]?.withoutRowid, name).toBe(true);
     // Every row came along; the responses keep the order the tracker heard of them.
     expect(await query(cid, "SELECT response_id, seq FROM responses ORDER BY seq")).toEqual([
@@ -196,10 +202,10 @@ describe("tracker schema v10", () => {
       { response_id: "resp_v9_a", seq: 2 },
     ]);
     expect(await query(cid, "SELECT file_id, etag FROM parts")).toEqual([{ file_id: "cfile_earlier", etag: "p1" }]);
-    // 11 pages fewer (4 KiB each): the container's table and its automatic index, three secondary
-    // indexes and the automatic indexes of the six other tables.
+    // 12 pages fewer (4 KiB each): the container's and the jobs' tables and their automatic indexes,
+    // three secondary indexes and the automatic indexes of the five other tables.
     const sizeAfter = await sizeOf(cid);
-    expect(sizeAfter).toBe(sizeBefore - 11 * 4096);
+    expect(sizeAfter).toBe(sizeBefore - 12 * 4096);
 
     // It keeps serving: the manifest, the link's path, the stored bytes, and the later response
     // sorts after the earlier one (`latestResponse`, the final sweep's response).
@@ -231,7 +237,9 @@ describe("tracker schema v10", () => {
     );
     expect(await query(cid, "SELECT version FROM _schema")).toEqual([{ version: TRACKER_MIGRATIONS.length }]);
     expect(await query(cid, "SELECT container_id FROM _schema")).toEqual([{ container_id: null }]);
-    // sqlite_master, _schema and one page per table: no index anywhere.
-    expect(await sizeOf(cid)).toBe((1 + fresh.length) * 4096);
+    // sqlite_master and one page per table (`_schema` among them): no index anywhere, and the
+    // view `jobs` has no B-tree of its own.
+    expect(fresh.find((r) => r.name === "jobs")?.type).toBe("view");
+    expect(await sizeOf(cid)).toBe((1 + fresh.filter((r) => r.type === "table").length) * 4096);
   });
 });

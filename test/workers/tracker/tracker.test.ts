@@ -223,7 +223,7 @@ describe("ContainerTracker", () => {
     const m = await t.manifest("resp_lost", T);
     expect(m[0]).toMatchObject({ state: "lost", sha256: null });
     expect(m[0]!.reason).toMatch(/expired/);
-    expect(await tablesOf(ct.id)).not.toContain("jobs");
+    expect(await tablesOf(ct.id)).not.toContain("files");
   });
 
   it("refuses another tenant's container", async () => {
