@@ -30,9 +30,8 @@ export function openMigrated(
 /**
  * Applies the migrations after the stored version, in one synchronous transaction. With a
  * `baseline` (the schema the migrations end at), an object that has no version yet gets it instead
- * of every migration in turn: only the tables the object starts with (each is a page of
- * `databaseSize` even when empty), not the ones early migrations made and later ones replaced or
- * left for the object to make when first used; it is recorded at the latest version.
+ * of every migration in turn: the final layout at once, with no table made only to be rebuilt or
+ * dropped by a later migration.
  */
 export function migrate(storage: DurableObjectStorage, migrations: readonly string[], baseline?: string): number {
   const sql = storage.sql;

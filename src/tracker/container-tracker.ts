@@ -40,7 +40,7 @@ import {
   type TurnEnd,
 } from "./policy";
 import { Repair } from "./repair";
-import { TRACKER_MIGRATIONS } from "./schema";
+import { TRACKER_BASELINE, TRACKER_MIGRATIONS } from "./schema";
 import { fileRecord } from "./rows";
 import { TrackerStore } from "./store";
 import { Sweeps, type Listing } from "./sweeps";
@@ -82,7 +82,9 @@ export class ContainerTracker extends DurableObject<Bindings> {
     super(ctx, env);
     // Tables are made by the first `open`/`track` (./outlive.ts, `ready`): a tracker only read, or
     // emptied once its container was over, stays empty.
-    this.#store = new TrackerStore(openMigrated(ctx, TRACKER_MIGRATIONS, unmigrated), () => this.#waiters.notify());
+    this.#store = new TrackerStore(openMigrated(ctx, TRACKER_MIGRATIONS, unmigrated, TRACKER_BASELINE), () =>
+      this.#waiters.notify(),
+    );
     const bindings = () => this.env;
     this.#ctx = {
       // Read at each use: the object's own env, as every capability sees it.
@@ -107,9 +109,9 @@ export class ContainerTracker extends DurableObject<Bindings> {
     });
     // A copy step an earlier instance was running died with it: due again after a short backoff,
     // not at the heartbeat 30 s on (`resumeInterrupted`). A tracker never written to, or emptied
-    // once its container was over (./outlive.ts), has no jobs table and nothing to resume.
+    // once its container was over (./outlive.ts), has no tables and nothing to resume.
     void ctx.blockConcurrencyWhile(async () => {
-      if (!hasTable(ctx.storage.sql, "jobs")) return;
+      if (!hasTable(ctx.storage.sql, "files")) return;
       if (await this.#copies.resumeInterrupted(Date.now())) await this.#armAlarm();
     });
   }

@@ -8,6 +8,20 @@
 import { hasTable, unmigrated } from "../durable/sqlite-migrations";
 import type { DueDeletion } from "./policy";
 import type { FileRow, ResponseRow } from "./rows";
+import { JOB_COLUMNS } from "./schema";
+
+/**
+ * The columns of a stored object's `files` row worth keeping: those with a value, less the copy
+ * job's (a stored version has none). A reopened tracker's `restoreFiles` gives the others their
+ * defaults. Short rows keep the `ended` rows of a few files within one page.
+ */
+function keptColumns(file: FileRow): Partial<FileRow> {
+  return Object.fromEntries(
+    Object.entries(file).filter(
+      ([column, value]) => value !== null && !(JOB_COLUMNS as readonly string[]).includes(column),
+    ),
+  ) as Partial<FileRow>;
+}
 
 /** The R2 records naming a stored object: rewritten as `deleted` when the emptied tracker deletes it. */
 export interface EndedRefs {
@@ -87,7 +101,7 @@ export class EndedStore {
         d.prefix ? 1 : 0,
         tenant,
         containerId,
-        d.file ? JSON.stringify(d.file) : null,
+        d.file ? JSON.stringify(keptColumns(d.file)) : null,
         d.refs ? JSON.stringify(d.refs) : null,
       );
     }

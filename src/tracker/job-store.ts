@@ -1,23 +1,40 @@
 /**
  * @module tracker/job-store
- * The SQL statements of the ContainerTracker's copy jobs and their multipart parts (tables `jobs`
- * and `parts` of ./schema.ts, documented in docs/storage.md, "ContainerTracker"). Only the copies
- * capability (./copies.ts) and the container's end (./store.ts, ./lifecycle.ts) use them.
+ * The SQL statements of the ContainerTracker's copy jobs and their multipart parts (./schema.ts,
+ * documented in docs/storage.md, "ContainerTracker"). Only the copies capability (./copies.ts) and
+ * the container's end (./store.ts, ./lifecycle.ts) use them. A job is columns of its file
+ * version's `files` row, set while `next_attempt_at` is: read through the view `jobs`, written
+ * here, each write to a job that exists only (a step that ends after its job was cancelled writes
+ * nothing, as when a job was a row of its own). `parts` is made by the first multipart part
+ * (`TRACKER_PARTS_TABLE`): most trackers never need it.
  */
+import { hasTable } from "../durable/sqlite-migrations";
 import type { JobRow, VersionKey } from "./rows";
+import { TRACKER_PARTS_TABLE } from "./schema";
+
+/** The job of a file version (`file_id`, `version`), when there is one. */
+const JOB = "file_id = ? AND version = ? AND next_attempt_at IS NOT NULL";
 
 export class JobStore {
   constructor(private readonly sql: SqlStorage) {}
 
+  #hasParts(): boolean {
+    return hasTable(this.sql, "parts");
+  }
+
+  /**
+   * Queues the file version's copy at `at` (its `files` row exists: the job is columns of it); a job
+   * it already has is due at `at` with its attempts reset, keeping its upload and part size.
+   */
   add(tenant: string, fileId: string, version: number, at: number, partSize: number): void {
     this.sql.exec(
-      `INSERT INTO jobs (file_id, version, tenant, next_attempt_at, part_size) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (file_id, version) DO UPDATE SET next_attempt_at = excluded.next_attempt_at, attempts = 0`,
+      `UPDATE files SET next_attempt_at = ?, attempts = 0, part_size = coalesce(part_size, ?)
+       WHERE file_id = ? AND version = ? AND tenant = ?`,
+      at,
+      partSize,
       fileId,
       version,
       tenant,
-      at,
-      partSize,
     );
   }
 
@@ -51,23 +68,35 @@ export class JobStore {
   }
 
   delete(key: VersionKey): void {
-    this.sql.exec("DELETE FROM jobs WHERE file_id = ? AND version = ?", ...key);
+    this.sql.exec(
+      `UPDATE files SET next_attempt_at = NULL, attempts = 0, steps = 0, upload_id = NULL, part_size = NULL,
+         last_error = NULL, runner = NULL WHERE file_id = ? AND version = ?`,
+      ...key,
+    );
+  }
+
+  /** Every job (the container is over): the file versions keep their rows. */
+  deleteAll(): void {
+    this.sql.exec(
+      `UPDATE files SET next_attempt_at = NULL, attempts = 0, steps = 0, upload_id = NULL, part_size = NULL,
+         last_error = NULL, runner = NULL WHERE next_attempt_at IS NOT NULL`,
+    );
   }
 
   /** A step starts: counted, and marked with the instance running it (see `interruptedStep` in ./policy.ts). */
   startStep(key: VersionKey, runner: string): void {
-    this.sql.exec("UPDATE jobs SET steps = steps + 1, runner = ? WHERE file_id = ? AND version = ?", runner, ...key);
+    this.sql.exec(`UPDATE files SET steps = steps + 1, runner = ? WHERE ${JOB}`, runner, ...key);
   }
 
   /** The step of `runner` ended (a rescheduled job is released by `reschedule` already). */
   endStep(key: VersionKey, runner: string): void {
-    this.sql.exec("UPDATE jobs SET runner = NULL WHERE file_id = ? AND version = ? AND runner = ?", ...key, runner);
+    this.sql.exec(`UPDATE files SET runner = NULL WHERE ${JOB} AND runner = ?`, ...key, runner);
   }
 
   /** The job's multipart upload (null: none), and the part size its parts have (kept when not given). */
   setUploadId(key: VersionKey, uploadId: string | null, partSize?: number): void {
     this.sql.exec(
-      "UPDATE jobs SET upload_id = ?, part_size = coalesce(?, part_size) WHERE file_id = ? AND version = ?",
+      `UPDATE files SET upload_id = ?, part_size = coalesce(?, part_size) WHERE ${JOB}`,
       uploadId,
       partSize ?? null,
       ...key,
@@ -77,7 +106,7 @@ export class JobStore {
   /** Continue (`attempts` 0, no error) or retry (`attempts`, the error) at `at`; no step of it runs. */
   reschedule(key: VersionKey, at: number, attempts: number, lastError: string | null): void {
     this.sql.exec(
-      "UPDATE jobs SET attempts = ?, next_attempt_at = ?, last_error = ?, runner = NULL WHERE file_id = ? AND version = ?",
+      `UPDATE files SET attempts = ?, next_attempt_at = ?, last_error = ?, runner = NULL WHERE ${JOB}`,
       attempts,
       at,
       lastError,
@@ -86,6 +115,7 @@ export class JobStore {
   }
 
   parts(key: VersionKey): { partNumber: number; etag: string; size: number }[] {
+    if (!this.#hasParts()) return [];
     return this.sql
       .exec<{ part_number: number; etag: string; size: number }>(
         "SELECT part_number, etag, size FROM parts WHERE file_id = ? AND version = ? ORDER BY part_number",
@@ -96,6 +126,7 @@ export class JobStore {
   }
 
   storePart(key: VersionKey, tenant: string, p: { partNumber: number; etag: string; size: number }, now: number): void {
+    this.sql.exec(TRACKER_PARTS_TABLE);
     this.sql.exec(
       "INSERT OR REPLACE INTO parts (file_id, version, tenant, part_number, etag, size, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ...key,
@@ -108,6 +139,11 @@ export class JobStore {
   }
 
   deleteParts(key: VersionKey): void {
-    this.sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", ...key);
+    if (this.#hasParts()) this.sql.exec("DELETE FROM parts WHERE file_id = ? AND version = ?", ...key);
+  }
+
+  /** Every part of every copy (the container is over and its uploads were aborted). */
+  deleteAllParts(): void {
+    if (this.#hasParts()) this.sql.exec("DELETE FROM parts");
   }
 }

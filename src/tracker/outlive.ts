@@ -31,7 +31,7 @@ import type { Copies } from "./copies";
 import { computedExpiry, deletionsAfterEnd, isLive, pinnedState, reasonText, settleAt, unreachableAt } from "./policy";
 import { fileRecord, type FileRow } from "./rows";
 import type { EndedRefs, EndedRow } from "./ended-store";
-import { TRACKER_MIGRATIONS } from "./schema";
+import { TRACKER_BASELINE, TRACKER_MIGRATIONS } from "./schema";
 import { responseIndexFor } from "./stubs";
 import {
   TrackerError,
@@ -394,7 +394,7 @@ export class Outlive implements Capability {
       throw new TrackerError("wrong_container", `this tracker tracks ${owner.container_id}, not ${containerId}`);
     if (owner && owner.tenant !== tenant)
       throw new TrackerError("foreign_tenant", "this container belongs to another tenant");
-    migrate(this.state.storage, TRACKER_MIGRATIONS);
+    migrate(this.state.storage, TRACKER_MIGRATIONS, TRACKER_BASELINE);
     if (!owner) return; // a tracker never written to (or that keeps nothing any more) starts fresh
     this.ctx.store.insertContainer(containerId, tenant, now, null);
     this.ctx.store.endContainer("final_sweep", now);

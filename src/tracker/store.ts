@@ -20,7 +20,11 @@ import {
   type ResponseRow,
   type VersionKey,
 } from "./rows";
+import { CONTAINER_ROW_SELECT } from "./schema";
 import type { Cited, FileState } from "./types";
+
+/** The `_schema` row holds the container once one was recorded (./schema.ts); until then nothing is updated. */
+const CONTAINER = "WHERE id = 1 AND container_id IS NOT NULL";
 
 export class TrackerStore {
   /** @param changed called after every file state change, so waiters re-check. */
@@ -42,13 +46,16 @@ export class TrackerStore {
 
   // ───────────────────────────── container ─────────────────────────────
 
+  /** The container: columns of the `_schema` row (./schema.ts), none until the first `open`/`track`. */
   container(): ContainerRow | undefined {
-    return this.sql.exec<ContainerRow>("SELECT * FROM container LIMIT 1").toArray()[0];
+    return this.sql
+      .exec<ContainerRow>(`SELECT ${CONTAINER_ROW_SELECT} FROM _schema WHERE container_id IS NOT NULL`)
+      .toArray()[0];
   }
 
   insertContainer(id: string, tenant: string, now: number, upstreamKeySealed: string | null): void {
     this.sql.exec(
-      "INSERT INTO container (id, tenant, opened_at, upstream_key_sealed) VALUES (?, ?, ?, ?)",
+      "UPDATE _schema SET container_id = ?, tenant = ?, opened_at = ?, upstream_key_sealed = ? WHERE id = 1",
       id,
       tenant,
       now,
@@ -57,18 +64,18 @@ export class TrackerStore {
   }
 
   noteTenantChecked(now: number): void {
-    this.sql.exec("UPDATE container SET tenant_checked_at = ?", now);
+    this.sql.exec(`UPDATE _schema SET tenant_checked_at = ? ${CONTAINER}`, now);
   }
 
   keepSealedKey(upstreamKeySealed: string): void {
-    this.sql.exec("UPDATE container SET upstream_key_sealed = ?", upstreamKeySealed);
+    this.sql.exec(`UPDATE _schema SET upstream_key_sealed = ? ${CONTAINER}`, upstreamKeySealed);
   }
 
   /** The container as retrieved; a verdict reached by the listing in parallel (unavailable, expired) is kept. */
   recordContainerInfo(info: ContainerInfo, now: number): void {
     this.sql.exec(
-      `UPDATE container SET status = CASE WHEN status IN ('unavailable', 'expired') THEN status ELSE ? END,
-         last_active_at = ?, expires_after_minutes = ?, checked_at = ?`,
+      `UPDATE _schema SET status = CASE WHEN status IN ('unavailable', 'expired') THEN status ELSE ? END,
+         last_active_at = ?, expires_after_minutes = ?, checked_at = ? ${CONTAINER}`,
       info.status ?? null,
       info.last_active_at ?? null,
       info.expires_after?.minutes ?? null,
@@ -77,7 +84,11 @@ export class TrackerStore {
   }
 
   setClientActivity(clientActiveAt: number, finalSweepAt: number): void {
-    this.sql.exec("UPDATE container SET client_active_at = ?, final_sweep_at = ?", clientActiveAt, finalSweepAt);
+    this.sql.exec(
+      `UPDATE _schema SET client_active_at = ?, final_sweep_at = ? ${CONTAINER}`,
+      clientActiveAt,
+      finalSweepAt,
+    );
   }
 
   /**
@@ -87,9 +98,9 @@ export class TrackerStore {
   endContainer(cause: EndCause, now: number): void {
     const end = containerEnd(cause);
     this.sql.exec(
-      `UPDATE container SET status = coalesce(?, status), checked_at = CASE WHEN ? IS NULL THEN checked_at ELSE ? END,
+      `UPDATE _schema SET status = coalesce(?, status), checked_at = CASE WHEN ? IS NULL THEN checked_at ELSE ? END,
          final_sweep_at = NULL, final_swept_at = CASE WHEN ? THEN ? ELSE final_swept_at END,
-         upstream_key_sealed = CASE WHEN ? THEN NULL ELSE upstream_key_sealed END`,
+         upstream_key_sealed = CASE WHEN ? THEN NULL ELSE upstream_key_sealed END ${CONTAINER}`,
       end.status,
       end.status,
       now,
@@ -106,8 +117,8 @@ export class TrackerStore {
         now,
       );
     }
-    if (end.dropJobs) this.sql.exec("DELETE FROM jobs");
-    if (end.dropParts) this.sql.exec("DELETE FROM parts");
+    if (end.dropJobs) this.copyJobs.deleteAll();
+    if (end.dropParts) this.copyJobs.deleteAllParts();
     this.sql.exec("UPDATE claims SET state = ? WHERE state = 'pending'", end.claims);
     this.sql.exec("UPDATE responses SET sweep_next_at = NULL");
     this.changed();
@@ -127,7 +138,8 @@ export class TrackerStore {
     sweepUntil: number | null,
   ): void {
     this.sql.exec(
-      "INSERT INTO responses (response_id, tenant, created_at, sweep_next_at, sweep_until) VALUES (?, ?, ?, ?, ?)",
+      `INSERT INTO responses (response_id, tenant, created_at, sweep_next_at, sweep_until, seq)
+       VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM responses))`,
       responseId,
       tenant,
       createdAt,
@@ -149,7 +161,7 @@ export class TrackerStore {
 
   latestResponse(): ResponseRow | undefined {
     return this.sql
-      .exec<ResponseRow>("SELECT * FROM responses ORDER BY created_at DESC, rowid DESC LIMIT 1")
+      .exec<ResponseRow>("SELECT * FROM responses ORDER BY created_at DESC, seq DESC LIMIT 1")
       .toArray()[0];
   }
 
@@ -389,14 +401,9 @@ export class TrackerStore {
     this.changed();
   }
 
-  /** How the last resume of a copy went, on the job and on the file. */
+  /** How the last resume of a copy went (the job's and the file's). */
   noteResume(key: VersionKey, offset: number, rangeHonoured: boolean): void {
-    this.sql.exec(
-      "UPDATE jobs SET resumed_from = ?, range_honoured = ? WHERE file_id = ? AND version = ?",
-      offset,
-      rangeHonoured ? 1 : 0,
-      ...key,
-    );
+    // One row: a job is columns of its file version's row (./schema.ts).
     this.sql.exec(
       "UPDATE files SET resumed_from = ?, range_honoured = ? WHERE file_id = ? AND version = ?",
       offset,
@@ -477,7 +484,7 @@ export class TrackerStore {
     return this.sql
       .exec<{ file_id: string; version: number }>(
         `SELECT file_id, version FROM files WHERE path = ? AND (upstream_created_at IS NULL OR upstream_created_at <= ?)
-         ORDER BY upstream_created_at DESC, rowid DESC LIMIT 1`,
+         ORDER BY upstream_created_at DESC, first_seen_at DESC, version DESC LIMIT 1`,
         path,
         beforeS,
       )
@@ -514,7 +521,7 @@ export class TrackerStore {
       .exec<{ file_id: string; version: number }>(
         `SELECT c.file_id, c.version FROM citations c JOIN files f ON f.file_id = c.file_id AND f.version = c.version
          WHERE c.response_id = ? AND c.path = ?
-         ORDER BY (c.cited = 'listing'), f.upstream_created_at DESC, f.rowid DESC LIMIT 1`,
+         ORDER BY (c.cited = 'listing'), f.upstream_created_at DESC, f.first_seen_at DESC, f.version DESC LIMIT 1`,
         responseId,
         path,
       )
@@ -527,7 +534,7 @@ export class TrackerStore {
       .exec<{ file_id: string; version: number; path: string }>(
         `SELECT c.file_id, c.version, c.path FROM citations c JOIN files f ON f.file_id = c.file_id AND f.version = c.version
          WHERE c.response_id = ? AND c.path = ? AND f.state NOT IN ('skipped', 'missing', 'unavailable')
-         ORDER BY f.upstream_created_at DESC, f.rowid DESC LIMIT 1`,
+         ORDER BY f.upstream_created_at DESC, f.first_seen_at DESC, f.version DESC LIMIT 1`,
         repairResponseId,
         path,
       )

@@ -16,7 +16,7 @@ export class VersionReads {
   turnOrder(responseId: string): TurnOrder | null {
     const r = this.sql
       .exec<{ created_at: number | null; seq: number }>(
-        "SELECT created_at, rowid AS seq FROM responses WHERE response_id = ?",
+        "SELECT created_at, seq FROM responses WHERE response_id = ?",
         responseId,
       )
       .toArray()[0];

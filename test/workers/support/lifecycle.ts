@@ -62,7 +62,7 @@ export async function trackerNow(containerId: string): Promise<number> {
 /** The one copy job of a container, if any. */
 export async function job(containerId: string) {
   // A tracker that emptied itself once its container was over has no job left.
-  if (!(await tablesOf(containerId)).includes("jobs")) return undefined;
+  if (!(await tablesOf(containerId)).includes("files")) return undefined;
   const row = (
     await query<{ attempts: number; next_attempt_at: number; last_error: string | null }>(
       containerId,

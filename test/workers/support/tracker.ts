@@ -107,12 +107,13 @@ export async function sha256Hex(body: ArrayBuffer | ReadableStream): Promise<str
 
 /** Every column of the tracker that holds a time on its own clock (ms since the epoch; docs/storage.md). */
 const CLOCK_COLUMNS: Record<string, string[]> = {
-  container: ["opened_at", "checked_at", "client_active_at", "final_sweep_at", "final_swept_at", "tenant_checked_at"],
-  files: ["state_at", "first_seen_at", "retain_until"],
+  // The container's row is the `_schema` row (src/tracker/schema.ts).
+  _schema: ["opened_at", "checked_at", "client_active_at", "final_sweep_at", "final_swept_at", "tenant_checked_at"],
+  // A copy job is columns of its file version's row (`next_attempt_at`; `jobs` is a view).
+  files: ["state_at", "first_seen_at", "retain_until", "next_attempt_at"],
   citations: ["seen_at"],
   claims: ["claimed_at"],
   responses: ["sweep_next_at", "sweep_until", "swept_at", "links_until", "repair_attempted_at", "repair_due_at"],
-  jobs: ["next_attempt_at"],
   parts: ["stored_at"],
   // An emptied tracker's only rows: the R2 deletions it still owes (src/tracker/outlive.ts).
   ended: ["at"],

@@ -58,7 +58,7 @@ describe("pass-through with the caller's own key", () => {
       trackerFor(env as never, call!.container_id!),
       (_: unknown, state: DurableObjectState) =>
         state.storage.sql
-          .exec<{ upstream_key_sealed: string | null }>("SELECT upstream_key_sealed FROM container")
+          .exec<{ upstream_key_sealed: string | null }>("SELECT upstream_key_sealed FROM _schema")
           .toArray(),
     );
     expect(row!.upstream_key_sealed).toBeTruthy();

@@ -121,7 +121,7 @@ describe("copy faults", () => {
     expect((await sim.counters()).list_calls[ct.id]).toBe(lists);
     // The container is over: the tracker emptied itself (no job left, nor a table to hold one), and
     // the response's manifest, now in R2 next to the bytes, still says the container was unavailable.
-    expect(await tablesOf(ct.id)).not.toContain("jobs");
+    expect(await tablesOf(ct.id)).not.toContain("files");
     expect(await tracker(ct.id).manifest("resp_noapi", T)).toMatchObject([
       { path: "/mnt/data/x.csv", state: "unavailable", reason: expect.stringMatching(/Containers API/) },
     ]);

@@ -79,10 +79,10 @@ describe("ContainerTracker", () => {
       const [row] = await query<{ sweep_attempts: number }>(ct.id, "SELECT sweep_attempts FROM responses");
       return (await sim.counters()).list_calls[ct.id] === row?.sweep_attempts;
     });
-    // The container's state as the API reports it was recorded too.
+    // The container's state as the API reports it was recorded too (in the `_schema` row: src/tracker/schema.ts).
     const [row] = await query<{ id: string; status: string; last_active_at: number; expires_after_minutes: number }>(
       ct.id,
-      "SELECT * FROM container",
+      "SELECT container_id AS id, status, last_active_at, expires_after_minutes FROM _schema",
     );
     expect(row).toMatchObject({ id: ct.id, status: "running", expires_after_minutes: 20 });
     expect(row!.last_active_at).toBeGreaterThanOrEqual(ct.created_at);
@@ -223,7 +223,7 @@ describe("ContainerTracker", () => {
     const m = await t.manifest("resp_lost", T);
     expect(m[0]).toMatchObject({ state: "lost", sha256: null });
     expect(m[0]!.reason).toMatch(/expired/);
-    expect(await tablesOf(ct.id)).not.toContain("jobs");
+    expect(await tablesOf(ct.id)).not.toContain("files");
   });
 
   it("refuses another tenant's container", async () => {
