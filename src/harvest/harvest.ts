@@ -15,7 +15,7 @@ import { decodeDataUrl, discover, type Discovery } from "./discover";
 import { refOfPath, type LinkNaming } from "../links/naming";
 import { citedPath } from "../links/response";
 import { urlOfPath } from "./naming";
-import { noteFiles } from "../observability/request-context";
+import { noteFiles, noteHarvest } from "../observability/request-context";
 import { linkTombstone, objectTombstone, type TombstoneRecord } from "../storage/tombstones";
 import type { TenantHandOff } from "../tenants/store";
 
@@ -116,6 +116,7 @@ export async function harvest(
       containerIds: found.containerIds,
     };
     const links = [...naming.issued];
+    noteHarvest({ containers: found.containerIds.length, links: links.length }); // the request's log line
     const known = options.registered;
     const fresh = !known || found.containerIds.some((c) => !known.has(c));
     const needed = found.containerIds.length > 0 || links.length > 0;
