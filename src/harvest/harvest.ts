@@ -42,10 +42,12 @@ export interface HarvestOptions {
    */
   registered?: ReadonlySet<string>;
   /**
-   * Where a registration that nothing in this answer needs goes (see {@link harvest}): the
-   * request's `waitUntil`, so it never holds the answer. Absent: it is awaited.
+   * Where a registration that nothing in this answer needs goes (see {@link harvest}): started
+   * once the answer is out (the request's `waitUntil`), so it never holds the answer, not even for
+   * the call's own start (locally, the first call to a new Durable Object sets up its storage on
+   * the request's thread). Absent: it is awaited.
    */
-  later?: (work: Promise<unknown>) => void;
+  later?: (start: () => Promise<unknown>) => void;
 }
 
 /** The fields of a Response object the harvest reads. */
@@ -122,7 +124,7 @@ export async function harvest(
     const needed = found.containerIds.length > 0 || links.length > 0;
     // Registered only for a later turn's chain: off the answer's path when the caller allows.
     const forChain = fresh && !needed && !!registration.previousResponseId;
-    if (forChain && options.later) options.later(Promise.resolve(index.register(registration)));
+    if (forChain && options.later) options.later(() => Promise.resolve(index.register(registration)));
     const indexed = (async () => {
       if ((fresh && needed) || (forChain && !options.later)) await index.register(registration);
       if (links.length) await index.recordLinks(links);
