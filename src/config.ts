@@ -113,6 +113,14 @@ export const ConfigSchema = z
         })
         .optional(),
     ),
+    /**
+     * Which requests write unsandbox's `request` log line (src/observability/log-policy.ts):
+     * `notable` (default) only those that say more than the platform's own request metrics (a
+     * refusal or failure, a degraded answer, containers, links or files), `all` every request.
+     */
+    REQUEST_LOG: z
+      .enum(["notable", "all"], { error: "REQUEST_LOG must be notable (default) or all" })
+      .default("notable"),
     /** Who may call and whose upstream key is used: see README "Modes and tenants" and src/auth/. */
     UNSANDBOX_MODE: z
       .enum(["single-tenant", "multi-tenant", "pass-through"], {

@@ -25,6 +25,7 @@ export const SETTING_NAMES = /** @type {const} */ ([
   "UPSTREAM_AUTH_HEADER",
   "UPSTREAM_QUERY",
   "TRACKER_LOCATION_HINT",
+  "REQUEST_LOG",
 ]);
 
 /**

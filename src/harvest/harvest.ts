@@ -7,7 +7,7 @@
  */
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import type { FileRecord, FileRef, ManifestEntry, PathResolution } from "../tracker/types";
-import { readManifest } from "../tracker/outlive";
+import { readManifest, writeResponseRecord } from "../tracker/outlive";
 import type { LinkRecord, RegisterInput } from "../tracker/response-index";
 import type { Bindings } from "../config";
 import { errorFields, logEvent } from "../log";
@@ -15,7 +15,7 @@ import { decodeDataUrl, discover, type Discovery } from "./discover";
 import { refOfPath, type LinkNaming } from "../links/naming";
 import { citedPath } from "../links/response";
 import { urlOfPath } from "./naming";
-import { noteFiles } from "../observability/request-context";
+import { noteFiles, noteHarvest } from "../observability/request-context";
 import { linkTombstone, objectTombstone, type TombstoneRecord } from "../storage/tombstones";
 import type { TenantHandOff } from "../tenants/store";
 
@@ -42,10 +42,12 @@ export interface HarvestOptions {
    */
   registered?: ReadonlySet<string>;
   /**
-   * Where a registration that nothing in this answer needs goes (see {@link harvest}): the
-   * request's `waitUntil`, so it never holds the answer. Absent: it is awaited.
+   * Where a registration that nothing in this answer needs goes (see {@link harvest}): started
+   * once the answer is out (the request's `waitUntil`), so it never holds the answer, not even for
+   * the call's own start (locally, the first call to a new Durable Object sets up its storage on
+   * the request's thread). Absent: it is awaited.
    */
-  later?: (work: Promise<unknown>) => void;
+  later?: (start: () => Promise<unknown>) => void;
 }
 
 /** The fields of a Response object the harvest reads. */
@@ -86,9 +88,9 @@ export interface AnswerFile {
  * The response's index is written only when something will read it (docs/architecture.md, "A
  * response's index, lazily"): the answer has containers (downloads resolve through them) or
  * issued links (the index maps each URL back to its text). A response with neither and no
- * `previous_response_id` makes no Durable Object call at all; one with a previous response is
- * registered off the answer's path (`options.later`), only so that a later turn's links resolve
- * through it to the turns before it. The index writes run beside the trackers' work.
+ * `previous_response_id` makes no Durable Object call at all; one with a previous response has
+ * its record written to R2 after the answer (`options.later`), only so that a later turn's links
+ * resolve through it to the turns before it. The index writes run beside the trackers' work.
  */
 export async function harvest(
   env: Bindings,
@@ -116,12 +118,27 @@ export async function harvest(
       containerIds: found.containerIds,
     };
     const links = [...naming.issued];
+    noteHarvest({ containers: found.containerIds.length, links: links.length }); // the request's log line
     const known = options.registered;
     const fresh = !known || found.containerIds.some((c) => !known.has(c));
     const needed = found.containerIds.length > 0 || links.length > 0;
     // Registered only for a later turn's chain: off the answer's path when the caller allows.
     const forChain = fresh && !needed && !!registration.previousResponseId;
-    if (forChain && options.later) options.later(Promise.resolve(index.register(registration)));
+    // From a request, the chain goes where an emptied index leaves it: the response's record in
+    // R2 (tracker/outlive.ts), which `ResponseIndex.resolve` reads for an index without tables. No
+    // Durable Object is made for it (one would hold its tables for good: it has no container to end).
+    if (forChain && options.later)
+      options.later(() =>
+        writeResponseRecord(env.FILES, {
+          v: 1,
+          id: response.id,
+          tenant: options.tenant,
+          previousResponseId: registration.previousResponseId ?? null,
+          createdAt,
+          containerIds: [],
+          links: [],
+        }),
+      );
     const indexed = (async () => {
       if ((fresh && needed) || (forChain && !options.later)) await index.register(registration);
       if (links.length) await index.recordLinks(links);

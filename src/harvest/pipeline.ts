@@ -100,8 +100,8 @@ export interface PipelineRequest {
   tenantRecord: TenantHandOff | null;
   /** Receives the ids each answer reveals as they are decoded; the answer's end waits for it (app.ts `onDecoded`). */
   onDecoded?: (ids: DecodedIds) => Promise<unknown>;
-  /** Runs work the answer does not wait for (the request's `waitUntil`); absent: awaited. */
-  later?: (work: Promise<unknown>) => void;
+  /** Starts work the answer does not wait for once the answer is out (the request's `waitUntil`); absent: awaited. */
+  later?: (start: () => Promise<unknown>) => void;
 }
 
 /** Whether the client's own `include` asks for the code interpreter's outputs. */
@@ -148,10 +148,13 @@ export async function pipelineFor(
   });
 }
 
-/** The request's `waitUntil`, with a failure logged instead of left unhandled. */
-function laterFor(c: Context<AppEnv>): (work: Promise<unknown>) => void {
-  return (work) => {
-    const logged = work.catch((err: unknown) =>
+/**
+ * Work started a timer turn later, once the plain answer has gone out, inside the request's
+ * `waitUntil`, with a failure logged instead of left unhandled.
+ */
+function laterFor(c: Context<AppEnv>): (start: () => Promise<unknown>) => void {
+  return (start) => {
+    const logged = afterTurn(start).catch((err: unknown) =>
       logEvent("error", "later_work_failed", {
         requestId: c.get("requestId"),
         tenant: c.get("tenant"),
@@ -164,6 +167,11 @@ function laterFor(c: Context<AppEnv>): (work: Promise<unknown>) => void {
       // No execution context (app.request() in a unit test): the promise still runs.
     }
   };
+}
+
+/** Starts `start` a timer turn from now: whatever was written by then goes out first. */
+function afterTurn(start: () => Promise<unknown>): Promise<unknown> {
+  return new Promise<void>((resolve) => setTimeout(resolve, 0)).then(start);
 }
 
 export class ResponsePipeline {
@@ -377,6 +385,8 @@ export class StreamSession {
   #registerFailed = false;
   /** Index and tracker calls started mid-stream; awaited before the harvest and at the end. */
   readonly #pending: Promise<unknown>[] = [];
+  /** Work nothing in the stream needs, started by {@link settle} once the stream's events are out. */
+  readonly #afterEnd: (() => Promise<unknown>)[] = [];
 
   constructor(pipeline: ResponsePipeline) {
     this.#pipeline = pipeline;
@@ -413,7 +423,7 @@ export class StreamSession {
         waitMs: 0,
         linksExpireAt: this.#linksExpireAt,
         ...(this.#registered && !this.#registerFailed ? { registered: this.#registered } : {}),
-        later: (work) => this.#pending.push(work),
+        later: (start) => this.#afterEnd.push(start),
       });
       this.#pipeline.stripUnrequested(raw);
       const out = await this.#rewriter.push(event);
@@ -490,9 +500,15 @@ export class StreamSession {
     return events.map((e) => this.#pipeline.citationStyle(e, "event"));
   }
 
-  /** Waits for the calls (and owner records) started so far; a failed one is logged, never thrown into the stream. */
+  /**
+   * Waits for the calls (and owner records) started so far; a failed one is logged, never thrown
+   * into the stream. Called after the last event was written, it first starts the work that
+   * waited for the end (a timer turn later, so the last event is flushed before).
+   */
   async settle(): Promise<void> {
     const { requestId, tenant } = this.#pipeline.request;
+    const deferred = this.#afterEnd.splice(0);
+    if (deferred.length) this.#pending.push(...deferred.map(afterTurn));
     for (const r of await Promise.allSettled([...this.#pending.splice(0), this.#decoded.settled()])) {
       if (r.status === "rejected") {
         logEvent("error", "stream_tracker_call_failed", {

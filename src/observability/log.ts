@@ -1,6 +1,7 @@
 /**
  * @module observability/log
- * The shapes of the two lines written most: one `request` line per HTTP request and one
+ * The shapes of the two lines written most: one `request` line per HTTP request (every request, or
+ * only the notable ones: log-policy.ts) and one
  * `copy_job` line per copy step a tracker settles (`[observability] enabled = true` in
  * wrangler.toml; https://developers.cloudflare.com/workers/observability/logs/workers-logs/).
  * The writer and the event lines for everything else are `src/log.ts` (same `event`/`level` keys).
@@ -9,7 +10,7 @@
 import type { LogLine } from "../log";
 import type { RequestMetrics } from "./request-context";
 
-/** The line written once per request. */
+/** The line of a request: written for every request or only the notable ones (log-policy.ts, `REQUEST_LOG`). */
 export interface RequestLogLine extends RequestMetrics, LogLine {
   event: "request";
   level: "info" | "warn" | "error";
@@ -23,6 +24,8 @@ export interface RequestLogLine extends RequestMetrics, LogLine {
   durationMs: number;
   /** Bytes of the answer body when it declares them (downloads do). */
   bytesOut: number | null;
+  /** The `x-unsandbox-degraded` value when a step after upstream was skipped for overload. */
+  degraded: string | null;
 }
 
 /** The line written once per settled copy step. */

@@ -26,13 +26,26 @@ export interface RequestMetrics {
   filesFailed: number;
   /** Bytes of the stored files. */
   bytesCopied: number;
+  /** Containers the answer's code interpreter calls ran in (the harvest tracks each). */
+  containers: number;
+  /** Download links the answer issued. */
+  links: number;
 }
 
 const storage = new AsyncLocalStorage<RequestMetrics>();
 
 /** A fresh, zeroed metrics record. */
 export function newMetrics(): RequestMetrics {
-  return { upstreamCalls: 0, upstreamMs: 0, filesFound: 0, filesStored: 0, filesFailed: 0, bytesCopied: 0 };
+  return {
+    upstreamCalls: 0,
+    upstreamMs: 0,
+    filesFound: 0,
+    filesStored: 0,
+    filesFailed: 0,
+    bytesCopied: 0,
+    containers: 0,
+    links: 0,
+  };
 }
 
 /** Runs `fn` with `metrics` as the current request's store. */
@@ -46,6 +59,17 @@ export function noteUpstream(ms: number): void {
   if (!m) return;
   m.upstreamCalls += 1;
   m.upstreamMs += Math.max(0, Math.round(ms));
+}
+
+/**
+ * Records the containers and issued links an answer's harvest found (before any copy waits). As
+ * with files, the last report wins.
+ */
+export function noteHarvest(found: { containers: number; links: number }): void {
+  const m = storage.getStore();
+  if (!m) return;
+  m.containers = found.containers;
+  m.links = found.links;
 }
 
 /** The fields of a manifest entry the counters read. */

@@ -1,6 +1,7 @@
 /**
  * @module observability/request-log
- * The middleware that writes one `request` log line per request and meters it. It wraps the rest
+ * The middleware that writes a request's `request` log line (every request with `REQUEST_LOG=all`,
+ * the notable ones by default: log-policy.ts) and meters every request. It wraps the rest
  * of the chain in a per-request metrics store (request-context.ts) that the upstream client and
  * the harvest report into.
  *
@@ -15,6 +16,7 @@ import { meter } from "../metering/record";
 import { requestDelta } from "../metering/usage";
 import { writeLine } from "../log";
 import { levelFor, type RequestLogLine } from "./log";
+import { shouldWrite } from "./log-policy";
 import { newMetrics, withMetrics, type RequestMetrics } from "./request-context";
 
 export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
@@ -54,7 +56,7 @@ function afterAnswer(c: Context<AppEnv>, write: () => void): void {
   ctx.waitUntil(new Promise<void>((resolve) => setTimeout(resolve, 0)).then(write));
 }
 
-/** Writes the request's line and meters it (once). */
+/** Writes the request's line when the policy keeps it, and meters the request (once, always). */
 function report(c: Context<AppEnv>, started: number, metrics: RequestMetrics): void {
   const status = c.res.status;
   const length = c.res.headers.get("content-length");
@@ -68,9 +70,10 @@ function report(c: Context<AppEnv>, started: number, metrics: RequestMetrics): v
     status,
     durationMs: Date.now() - started,
     bytesOut: length !== null && /^\d+$/.test(length) ? Number(length) : null,
+    degraded: c.res.headers.get("x-unsandbox-degraded"),
     ...metrics,
   };
-  writeLine(line);
+  if (shouldWrite(c.get("config").REQUEST_LOG, line)) writeLine(line);
   const tenant = c.get("tenant");
   if (tenant && c.env.USAGE_METER) {
     const delta = requestDelta({

@@ -3,7 +3,8 @@
  * input). Each link keeps serving the bytes of the turn that issued it.
  */
 import { describe, expect, it } from "vitest";
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { responseRecordKey } from "../../../src/storage/pins";
 import { download, sim, unsandbox, UNSANDBOX_KEY } from "../support/clients";
 import { TOOLS, textsOf, truthOf, upstreamCopy, type AnswerFile } from "../support/scenario";
 
@@ -72,7 +73,7 @@ describe("multi-turn", () => {
     expect(route.data.map((f) => [f.file_id, f.url])).toEqual([[truth1.written[0]!.file_id, url]]);
   });
 
-  it("a turn with neither a link nor a container is indexed only off its answer's path, and a chain through it still resolves", async () => {
+  it("a turn with neither a link nor a container keeps its chain in an R2 record written off its answer's path, and a chain through it resolves", async () => {
     const client = unsandbox();
     const t1 = (await client.responses.create({
       model: "gpt-5",
@@ -86,6 +87,13 @@ describe("multi-turn", () => {
       previous_response_id: t1.id,
     })) as unknown as Answer;
     expect(t2.unsandbox.files).toEqual([]);
+    // Its chain is kept as an emptied index would leave it: the response's record in R2.
+    let record: unknown = null;
+    for (let i = 0; i < 50 && !record; i++) {
+      record = await (await env.FILES.get(responseRecordKey("default", t2.id)))?.json();
+      if (!record) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(record).toMatchObject({ id: t2.id, previousResponseId: t1.id, containerIds: [], links: [] });
     const t3 = (await client.responses.create({
       model: "gpt-5",
       input: "sim: scenario=later-turn-link",

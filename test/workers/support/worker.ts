@@ -25,14 +25,15 @@ export async function call(path: string, init: RequestInit = {}, environment: un
   return res;
 }
 
-/** The SDK as an app uses it, through `call`. */
-export function client(headers: Record<string, string> = {}): OpenAI {
+/** The SDK as an app uses it, through `call` (with `environment`, default `ENV`). */
+export function client(headers: Record<string, string> = {}, environment: unknown = ENV): OpenAI {
   return new OpenAI({
     apiKey: KEY,
     baseURL: `${BASE}/v1`,
     maxRetries: 0,
     defaultHeaders: headers,
-    fetch: (input, init) => call(String(input instanceof Request ? input.url : input), init as RequestInit),
+    fetch: (input, init) =>
+      call(String(input instanceof Request ? input.url : input), init as RequestInit, environment),
   });
 }
 
