@@ -12,10 +12,15 @@
  * (counted against `GET /__sim/responses/{id}`), and once every container has expired in the
  * simulator (so nothing can come from upstream any more), each file's download URL must give
  * exactly the simulator's bytes (sha256).
+ *
+ * Beside the times, the CPU each Worker's workerd used per turn during its own round
+ * (`/proc/<pid>/stat`; unsandbox's includes the copies and sweeps that ran meanwhile): on a
+ * machine shared with other work a process's latency grows with the CPU it needs.
  */
 import { directive, getJson, TOOLS, waitSettled } from "../lib/context.mjs";
 import { download } from "../lib/download.mjs";
 import { postAndCollect } from "../lib/sse.mjs";
+import { cpuSeconds } from "../lib/proc-memory.mjs";
 import { percentile, round } from "../lib/stats.mjs";
 
 /** Issue 20's target: unsandbox's time to the last event at most this multiple of the anchor's. */
@@ -145,14 +150,21 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }
     /** @type {number[]} */ const direct = [];
     /** @type {string[]} */ const ids = [];
     const wall = { anchor: /** @type {number[]} */ ([]), through: /** @type {number[]} */ ([]) };
+    const cpu = { anchor: 0, through: 0 };
+    const cpuOf = (/** @type {{ workerdPid(): number | null }} */ p) =>
+      cpuSeconds(/** @type {number} */ (p.workerdPid()));
     for (let r = 0; r < rounds; r++) {
       // Direct first: after unsandbox's round its copies and sweeps still run for a while.
       direct.push(...(await round1(ctx.sim.baseURL, ctx.sim.apiKey, body, concurrency, turns)).lastEventMs);
       const t0 = performance.now();
+      const c0 = cpuOf(anchor);
       const ar = await round1(`${anchor.origin}/v1`, ctx.sim.apiKey, body, concurrency, turns);
+      cpu.anchor += cpuOf(anchor) - c0;
       wall.anchor.push(performance.now() - t0);
       const t1 = performance.now();
+      const c1 = cpuOf(ctx.unsandbox);
       const ur = await round1(ctx.unsandbox.baseURL, ctx.unsandbox.apiKey, body, concurrency, turns);
+      cpu.through += cpuOf(ctx.unsandbox) - c1;
       wall.through.push(performance.now() - t1);
       a.push(...ar.lastEventMs);
       u.push(...ur.lastEventMs);
@@ -171,12 +183,16 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }
         p95: round(percentile(a, 95) / percentile(direct, 95), 2),
       },
       wall_ms: { anchor: wall.anchor.map((x) => round(x)), through: wall.through.map((x) => round(x)) },
+      cpu_ms_per_turn: {
+        anchor: round((cpu.anchor * 1000) / a.length),
+        through: round((cpu.through * 1000) / u.length),
+      },
       files: name === "no_file" ? null : await checkFiles(ctx, ids),
       samples: { anchor: a.map((x) => round(x)), through: u.map((x) => round(x)) },
     };
     const f = kinds[name].files;
     ctx.log(
-      `concurrent ${name}: last event p50 ${kinds[name].last_event_ms.anchor.p50} → ${kinds[name].last_event_ms.through.p50} ms (${ratio.p50}×), p95 ${kinds[name].last_event_ms.anchor.p95} → ${kinds[name].last_event_ms.through.p95} ms (${ratio.p95}×)${f ? `; files stored ${f.files_stored}/${f.files_written}, sha256 after expiry ${f.sha256_matches}/${f.downloads_checked}` : ""}`,
+      `concurrent ${name}: last event p50 ${kinds[name].last_event_ms.anchor.p50} → ${kinds[name].last_event_ms.through.p50} ms (${ratio.p50}×), p95 ${kinds[name].last_event_ms.anchor.p95} → ${kinds[name].last_event_ms.through.p95} ms (${ratio.p95}×); workerd CPU per turn ${kinds[name].cpu_ms_per_turn.anchor} → ${kinds[name].cpu_ms_per_turn.through} ms${f ? `; files stored ${f.files_stored}/${f.files_written}, sha256 after expiry ${f.sha256_matches}/${f.downloads_checked}` : ""}`,
     );
   }
   return { concurrency, rounds, turns, target_ratio: CONCURRENT_TARGET_RATIO, kinds };

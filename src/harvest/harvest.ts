@@ -12,6 +12,7 @@ import type { LinkRecord, RegisterInput } from "../tracker/response-index";
 import type { Bindings } from "../config";
 import { errorFields, logEvent } from "../log";
 import { decodeDataUrl, discover, type Discovery } from "./discover";
+import { notHeldYet } from "./not-held";
 import { refOfPath, type LinkNaming } from "../links/naming";
 import { citedPath } from "../links/response";
 import { urlOfPath } from "./naming";
@@ -48,6 +49,15 @@ export interface HarvestOptions {
    * the request's thread). Absent: it is awaited.
    */
   later?: (start: () => Promise<unknown>) => void;
+  /**
+   * A stream's terminal event (issue 20: it waits only for what its own content needs). The index
+   * writes and each tracker's `track` (its listing and the container's record, two upstream
+   * reads) go here instead of being awaited; the answer lists the files as the trackers hold them
+   * now, plus every file the response names that they do not hold yet, as `pending` (its URL is
+   * known from its path alone). Absent, or the response has inline figures: the harvest waits
+   * for them (the plain answer).
+   */
+  beside?: (work: Promise<unknown>) => void;
 }
 
 /** The fields of a Response object the harvest reads. */
@@ -144,39 +154,56 @@ export async function harvest(
       if (links.length) await index.recordLinks(links);
     })();
 
-    const [, manifests] = await Promise.all([
-      indexed,
-      Promise.all(
-        found.containerIds.map(async (containerId) => {
-          const tracker = trackerFor(env, containerId);
-          await tracker.track({
-            tenant: options.tenant,
-            containerId,
-            responseId: response.id,
-            responseCreatedAt: createdAt,
-            refs: refsFor(found, containerId),
-            sweep: true,
-            linksExpireAt: options.linksExpireAt ?? null,
-            upstreamKeySealed: options.upstreamKeySealed ?? null,
-            tenantRecord: options.tenantRecord ?? null,
-            ...(options.repair && typeof response.model === "string" ? { repairModel: response.model } : {}),
-          });
-          for (const image of found.images.filter((i) => i.containerId === containerId)) {
-            const decoded = decodeDataUrl(image.dataUrl);
-            if (!decoded) continue;
-            const ext = decoded.contentType.slice("image/".length).replace(/[^a-z0-9]/g, "") || "png";
-            await tracker.storeInline({
-              tenant: options.tenant,
-              responseId: response.id,
-              filename: `${image.callId || "figure"}_${image.outputIndex}.${ext}`,
-              contentType: decoded.contentType,
-              bytes: decoded.bytes,
-            });
-          }
-          return tracker.waitForStored(response.id, options.waitMs);
-        }),
-      ),
-    ]);
+    /** Hands one container's references to its tracker (listing, citations, copy jobs) and stores inline figures. */
+    const track = async (containerId: string) => {
+      const tracker = trackerFor(env, containerId);
+      await tracker.track({
+        tenant: options.tenant,
+        containerId,
+        responseId: response.id,
+        responseCreatedAt: createdAt,
+        refs: refsFor(found, containerId),
+        sweep: true,
+        linksExpireAt: options.linksExpireAt ?? null,
+        upstreamKeySealed: options.upstreamKeySealed ?? null,
+        tenantRecord: options.tenantRecord ?? null,
+        ...(options.repair && typeof response.model === "string" ? { repairModel: response.model } : {}),
+      });
+      for (const image of found.images.filter((i) => i.containerId === containerId)) {
+        const decoded = decodeDataUrl(image.dataUrl);
+        if (!decoded) continue;
+        const ext = decoded.contentType.slice("image/".length).replace(/[^a-z0-9]/g, "") || "png";
+        await tracker.storeInline({
+          tenant: options.tenant,
+          responseId: response.id,
+          filename: `${image.callId || "figure"}_${image.outputIndex}.${ext}`,
+          contentType: decoded.contentType,
+          bytes: decoded.bytes,
+        });
+      }
+      return tracker;
+    };
+
+    let manifests: ManifestEntry[][];
+    // A figure that came inline is stored by its tracker after `track` and listed at once: a
+    // response with one waits as the plain answer does, so its terminal event lists it.
+    if (options.beside && found.images.length === 0) {
+      // Started now, in this order (the index, then each tracker), and settled after the answer.
+      options.beside(Promise.all([indexed, ...found.containerIds.map(track)]));
+      const held = await Promise.all(
+        found.containerIds.map((id) => trackerFor(env, id).manifest(response.id, options.tenant)),
+      );
+      manifests = [[...held.flat(), ...notHeldYet(found, held.flat())]];
+    } else {
+      [, manifests] = await Promise.all([
+        indexed,
+        Promise.all(
+          found.containerIds.map(async (containerId) =>
+            (await track(containerId)).waitForStored(response.id, options.waitMs),
+          ),
+        ),
+      ]);
+    }
     const chained =
       found.containerIds.length === 0 && found.links.length > 0 && options.previousResponseId
         ? await citeFromChain(

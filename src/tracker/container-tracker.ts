@@ -138,8 +138,33 @@ export class ContainerTracker extends DurableObject<Bindings> {
   /**
    * Records what a finished response referenced, sweeps the listing (when `sweep`), creates copy
    * jobs for every new file version and returns the response's manifest. Idempotent.
+   *
+   * A stream's terminal event no longer waits for this call (harvest.ts, `beside`), so the next
+   * turn may reach this tracker while it runs. Its listing is applied only after every `track`
+   * that came in before it, and the alarm's sweeps wait for them too: an earlier turn's files are
+   * recorded as its own before a later turn's listing (whose window starts a few seconds early,
+   * `CREATED_SLACK_S`) could take them for its outputs.
    */
   async track(input: TrackInput): Promise<ManifestEntry[]> {
+    const earlier = [...this.#tracking];
+    const run = this.#track(input, earlier);
+    this.#tracking.add(run);
+    try {
+      return await run;
+    } finally {
+      this.#tracking.delete(run);
+    }
+  }
+
+  /** `track` calls under way, in the order they came in (instance memory: an eviction ends them with it). */
+  readonly #tracking = new Set<Promise<unknown>>();
+
+  /** Waits for the given `track` calls (their failures are theirs). */
+  async #after(calls: readonly Promise<unknown>[]): Promise<void> {
+    if (calls.length) await Promise.allSettled(calls);
+  }
+
+  async #track(input: TrackInput, earlier: readonly Promise<unknown>[]): Promise<ManifestEntry[]> {
     const p = TrackSchema.parse(input);
     this.#outlive.ready(p.tenant, p.containerId, Date.now());
     // The response has ended: which copies had begun by now decides whether it may share an
@@ -172,6 +197,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
           ])
         : [sweep ? { ok: false } : null, undefined];
     const listing = result?.ok ? result.files : null;
+    await this.#after(earlier);
     if (!this.#sweeps.noteContainer(info, now) && info) this.#sweeps.clientActivity(now);
 
     for (const ref of p.refs) {
@@ -449,6 +475,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
       await this.#copies.expireOverdue(now);
       await this.#ctx.usage.flush();
       await this.#sweeps.finalSweep(now);
+      // A response's `track` still under way records its files first (see `track`).
+      await this.#after([...this.#tracking]);
       await this.#sweeps.runDue(now);
       await this.#repair.runDue(now);
       await this.#copies.runDue();
