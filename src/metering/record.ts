@@ -25,7 +25,8 @@
  *
  * `flushUsage` sends what this isolate holds at once: the usage report calls it first, so the
  * isolate that answers it reports its own counts; the other isolates' counts are at most
- * `flushMs` behind. It never throws: metering must not fail a request.
+ * `flushMs` behind (the opening request's timer still runs, finds its batch sent and ends its
+ * `waitUntil`). It never throws: metering must not fail a request.
  */
 import { loadConfig, type Bindings } from "../config";
 import { errorFields, logEvent } from "../log";
@@ -59,9 +60,6 @@ interface Batch {
 interface OpenBatch {
   openedAt: number;
   flushMs: number;
-  /** Settles once the flush that carries it ran. */
-  done: Promise<void>;
-  settle: () => void;
 }
 
 /** What one isolate holds for one meter namespace (tests call the Worker with several envs). */
@@ -104,16 +102,17 @@ export function meter(
   // No batch open (or one whose flush never ran): this request opens one and carries its flush.
   if (p.open) return flush(env, p);
   const wait = Math.max(0, Math.min(flushIntervalOf(env), MAX_FLUSH_MS));
-  let settle = () => {};
-  const done = new Promise<void>((r) => (settle = r));
-  const batch: OpenBatch = { openedAt: now, flushMs: wait, done, settle };
-  // Never cleared: a timer belongs to the request context that set it (another request's
-  // `clearTimeout` of its id would clear one of its own), so it fires and finds its batch sent.
-  setTimeout(() => {
-    if (p.open === batch) void flush(env, p);
-  }, wait);
+  const batch: OpenBatch = { openedAt: now, flushMs: wait };
   p.open = batch;
-  return done;
+  // Everything here stays in this request's context: the timer is never cleared from another
+  // (a `clearTimeout` there would clear one of that context's own timers) and the promise this
+  // request waits on is settled here (workerd refuses to settle it from another request's
+  // context). When `flushUsage` took the batch first, the timer finds it gone and just ends.
+  return new Promise<void>((settle) => {
+    setTimeout(() => {
+      void (p.open === batch ? flush(env, p) : Promise.resolve()).finally(settle);
+    }, wait);
+  });
 }
 
 /** The env's `USAGE_FLUSH_MS` (its configuration is parsed, and cached, by the request that meters). */
@@ -131,7 +130,6 @@ export function flushUsage(env: Pick<Bindings, "USAGE_METER">): Promise<void> {
 }
 
 async function flush(env: Pick<Bindings, "USAGE_METER">, p: Pending): Promise<void> {
-  const open = p.open;
   p.open = null;
   const batchId = crypto.randomUUID();
   for (const [tenant, days] of p.counts) {
@@ -144,11 +142,7 @@ async function flush(env: Pick<Bindings, "USAGE_METER">, p: Pending): Promise<vo
   p.counts.clear();
   const now = Date.now();
   const due = p.unacked.filter((b) => b.sendingSince === 0 || now - b.sendingSince > STALE_SEND_MS);
-  try {
-    await Promise.all(due.map((b) => send(env, b, p)));
-  } finally {
-    open?.settle();
-  }
+  await Promise.all(due.map((b) => send(env, b, p)));
 }
 
 async function send(env: Pick<Bindings, "USAGE_METER">, batch: Batch, p: Pending): Promise<void> {
