@@ -26,6 +26,9 @@ export const TEST_BINDINGS = {
   UNSANDBOX_BLOCKED_EXTENSIONS: "exe,.SCR",
   // Seals pass-through callers' keys for the trackers (the pass-through suite runs with these too).
   TENANT_KEY_ENCRYPTION_KEYS: "p1:passthrough-enc-0123456789abcdef0123",
+  // Usage batches every 250 ms (production: 20 s), so suites that read usage back need not wait;
+  // the call-budget suite runs a warm download with the default (test/workers/budgets).
+  USAGE_FLUSH_MS: "250",
 };
 
 /**

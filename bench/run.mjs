@@ -53,7 +53,7 @@ const plan = quick
       load: { concurrency: 10, runs: 1, warmup: 1 },
       owncost: { warmup: 3, runs: 10 },
       concurrent: { concurrency: 10, rounds: 1, turns: 1, warmup: 1 },
-      downloads: { requests: 200, concurrency: 10, rounds: 1, sizeKiB: 256, first: 5, counted: 200 },
+      downloads: { requests: 200, concurrency: 10, rounds: 1, sizeKiB: 256, first: 5, counted: 200, profile: 0 },
       scale: { tenants: 5, rates: [5, 10], seconds: 2, sessions: 3 },
     }
   : {
@@ -63,7 +63,7 @@ const plan = quick
       load: { concurrency: 50, runs: 3, warmup: 1 },
       owncost: { warmup: 5, runs: 40 },
       concurrent: { concurrency: 50, rounds: 2, turns: 2, warmup: 1 },
-      downloads: { requests: 2000, concurrency: 50, rounds: 2, sizeKiB: 256, first: 5, counted: 2000 },
+      downloads: { requests: 2000, concurrency: 50, rounds: 2, sizeKiB: 256, first: 5, counted: 2000, profile: 0 },
       scale: { tenants: 20, rates: [10, 25, 50, 100], seconds: 3, sessions: 10 },
     };
 

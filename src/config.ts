@@ -121,6 +121,18 @@ export const ConfigSchema = z
     REQUEST_LOG: z
       .enum(["notable", "all"], { error: "REQUEST_LOG must be notable (default) or all" })
       .default("notable"),
+    /**
+     * How long this isolate gathers request usage before sending it to the tenant's meter, in ms
+     * (src/metering/record.ts): one meter write per isolate per interval, however many requests.
+     * At most 25,000: the batch is kept alive by the `waitUntil` of the request that opened it,
+     * which lasts at most 30 s after its answer.
+     */
+    USAGE_FLUSH_MS: z.coerce
+      .number({ error: "USAGE_FLUSH_MS must be a number of milliseconds" })
+      .int("USAGE_FLUSH_MS must be a whole number of milliseconds")
+      .min(0, "USAGE_FLUSH_MS must be at least 0")
+      .max(25_000, "USAGE_FLUSH_MS must be at most 25000 (a request's waitUntil lasts at most 30 s)")
+      .default(20_000),
     /** Who may call and whose upstream key is used: see README "Modes and tenants" and src/auth/. */
     UNSANDBOX_MODE: z
       .enum(["single-tenant", "multi-tenant", "pass-through"], {

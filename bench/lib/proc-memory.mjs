@@ -155,3 +155,26 @@ export function cpuSeconds(pid) {
   // rest[0] is field 3 (state), so field n is rest[n - 3].
   return (Number(rest[11]) + Number(rest[12])) / 100;
 }
+
+/**
+ * CPU seconds used so far by `rootPid` and every live descendant (a whole `wrangler dev`: its
+ * Node process, which also receives every console line of the Worker through the inspector, the
+ * proxy workerd and the Worker's workerd).
+ * @param {number} rootPid
+ * @returns {number}
+ */
+export function treeCpuSeconds(rootPid) {
+  const table = processTable();
+  let sum = 0;
+  for (const pid of table.keys()) {
+    let p = /** @type {number | undefined} */ (pid);
+    for (let hops = 0; p && hops < 20 && p !== rootPid; hops++) p = table.get(p)?.ppid;
+    if (p !== rootPid) continue;
+    try {
+      sum += cpuSeconds(pid);
+    } catch {
+      // It ended meanwhile.
+    }
+  }
+  return sum;
+}

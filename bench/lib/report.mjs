@@ -188,11 +188,26 @@ function downloadLines(d) {
     "|---|---:|---:|---:|",
     `| the same bytes from R2 (bench/r2-writer, one \`get\`) | ${d.floor_rps} | ${d.latency_ms.floor.p50} ms | ${d.latency_ms.floor.p95} ms |`,
     `| through unsandbox | ${d.through_rps} | ${d.latency_ms.through.p50} ms | ${d.latency_ms.through.p95} ms |`,
+    ...(d.cpu_ms_per_request
+      ? [
+          "",
+          `CPU per download (medians of the rounds): the serving workerd (Worker and local R2 together) ${d.cpu_ms_per_request.through} ms through unsandbox, ${d.cpu_ms_per_request.floor} ms from the R2 writer; all of its \`wrangler dev\` (with the Node process that receives every console line) ${d.cpu_ms_per_request.through_tree} ms and ${d.cpu_ms_per_request.floor_tree} ms.`,
+        ]
+      : []),
     "",
-    `Throughput ratio ${d.throughput_ratio} (target ≥ ${d.targets.throughput_ratio_min}: ${mark(d.throughput_ratio, d.targets.throughput_ratio_min, "min")}). Durable Object calls, counted in the isolate: the first ${calls.first_requests} downloads ${fmtCalls(calls.first_calls)}; the ${calls.round_requests} after them ${fmtCalls(calls.round_calls)}, ${calls.round_calls_per_request} per request (target ${d.targets.do_calls_after_first}: ${mark(calls.round_calls_total, 0, "max")}); ${fmtCalls(calls.round_methods)} by method.${d.failed ? ` **${d.failed} downloads failed.**` : ""}`,
+    `Throughput ratio ${d.throughput_ratio} (target ≥ ${d.targets.throughput_ratio_min}: ${mark(d.throughput_ratio, d.targets.throughput_ratio_min, "min")}). Durable Object calls, counted in the isolate: the first ${calls.first_requests} downloads ${fmtCalls(calls.first_calls)}; the ${calls.round_requests} after them (${Math.round(calls.round.wall_ms / 100) / 10} s) ${fmtCalls(calls.round_calls)}, ${calls.round_calls_per_request} per request; ${fmtCalls(calls.round_methods)} by method.${splitLine(calls.round_split)} Target ${d.targets.do_calls_after_first} calls made by downloads: ${calls.round_split ? mark(calls.round_split.request_path_total, 0, "max") : mark(calls.round_calls_total, 0, "max")}${calls.waited_for_quiet_ms !== undefined ? ` (counting began once no object had been called for 9 s, ${Math.round(calls.waited_for_quiet_ms / 100) / 10} s after the files settled: the create's sweeps, copies and usage batch done)` : ""}.${d.failed ? ` **${d.failed} downloads failed.**` : ""}`,
     "",
   ];
 }
+
+/**
+ * The round's calls apart: on the downloads' path, and the background's (bench/cases/downloads.mjs).
+ * @param {any} split
+ */
+const splitLine = (split) =>
+  split
+    ? ` Of these, on the downloads' path: ${split.request_path_total}${split.request_path_total ? ` (${fmtCalls(split.request_path)})` : ""}; not made by a download: ${split.usage_batches} usage batch${split.usage_batches === 1 ? "" : "es"} (one per isolate per \`USAGE_FLUSH_MS\`, carrying every request's usage, and the trackers' outbox after copies) and ${split.tracker_alarms} tracker alarm${split.tracker_alarms === 1 ? "" : "s"} (the tracker's own schedule).`
+    : "";
 
 /** @param {Record<string, number>} m */
 const fmtCalls = (m) =>

@@ -2,7 +2,8 @@
  * @module harvest/download-cache
  * What a download link stands for, resolved once and then kept per location
  * (storage/location-cache.ts: this isolate for up to 5 s, the location's Cache API for up to
- * 30 s), so a link that goes viral costs one R2 `get` per download and no Durable Object call.
+ * STORED_TTL_MS), so a link that goes viral costs one R2 `get` per download and no Durable Object
+ * call.
  *
  * Resolving a link fresh (./resolve-link.ts, used as it is) asks the response's index and
  * the file's tracker; the stored object's R2 metadata is read once with a `head`. Only a `stored`
@@ -26,7 +27,15 @@
 import type { Bindings } from "../config";
 import { resolveLink } from "./resolve-link";
 import { LocationCache } from "../storage/location-cache";
-import { linkTombstone, objectTombstone, type LinkTarget, type TombstoneRecord } from "../storage/tombstones";
+import {
+  firstOf,
+  linkTombstone,
+  linkTombstoneKey,
+  objectTombstone,
+  objectTombstoneKeys,
+  type LinkTarget,
+  type TombstoneRecord,
+} from "../storage/tombstones";
 import type { FileRecord } from "../tracker/types";
 import { metaOf, type ObjectMeta, type StoredObject } from "../http/serve-object";
 
@@ -36,6 +45,12 @@ export interface StoredDownload {
   meta: ObjectMeta;
   /** Hex SHA-256 of the bytes (for the takedown by content). */
   sha256: string | null;
+  /**
+   * The R2 keys of every tombstone that would cover this download (the link's, the object's by
+   * key and by content: storage/tombstones.ts), hashed once when it was resolved, so checking
+   * them on each download is a look-up in the tenant's listing.
+   */
+  tombstoneKeys: string[];
 }
 
 /** What a link stands for now. */
@@ -53,23 +68,36 @@ export type Download =
   /** Stored: serve `entry`; `cached` when it came from the cache (resolve again if R2 lost it). */
   | { kind: "stored"; entry: StoredDownload; cached: boolean };
 
+/**
+ * How long a location keeps a stored resolution: nothing in it can change but deletion and
+ * takedown, which are checked on every download anyway (see above), so it is kept far longer than
+ * an answer that can go stale (storage/location-cache.ts LOCATION_TTL_MS): a link that stays
+ * popular is resolved again (its index and tracker asked, or its pin read) once per 10 minutes per
+ * location, not every 30 s.
+ */
+export const STORED_TTL_MS = 10 * 60_000;
+
 /** An entry is a few hundred bytes; an isolate holds at most 1,000. */
-const downloads = new LocationCache<StoredDownload>("downloads-v1", 1_000);
+const downloads = new LocationCache<StoredDownload>("downloads-v2", 1_000, { locationTtlMs: STORED_TTL_MS });
 const encoder = new TextEncoder();
 
+/** The cache key of each link this isolate saw lately (a hash: the key names no claim). */
+const keys = new Map<string, string>();
+
 async function keyOf(link: LinkTarget): Promise<string> {
-  const bytes = encoder.encode(`${link.tenant}\u0000${link.responseId}\u0000${link.path}`);
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const claims = `${link.tenant}\u0000${link.responseId}\u0000${link.path}`;
+  const known = keys.get(claims);
+  if (known) return known;
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(claims));
+  const key = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  if (keys.size >= 1_000) keys.clear();
+  keys.set(claims, key);
+  return key;
 }
 
-/** The takedown covering a stored file reached through `link`, or null (no R2 call while the listing is held). */
-async function takedownOf(bucket: R2Bucket, link: LinkTarget, entry: StoredDownload): Promise<TombstoneRecord | null> {
-  const [byLink, byObject] = await Promise.all([
-    linkTombstone(bucket, link),
-    objectTombstone(bucket, { tenant: link.tenant, r2Key: entry.object.r2Key, sha256: entry.sha256 }),
-  ]);
-  return byLink ?? byObject;
+/** The takedown covering a held download, or null (no R2 call while the tenant's listing is held). */
+function takedownOf(bucket: R2Bucket, link: LinkTarget, entry: StoredDownload): Promise<TombstoneRecord | null> {
+  return firstOf(bucket, link.tenant, entry.tombstoneKeys);
 }
 
 /** Resolves from the index and tracker, waiting up to `waitMs`; keeps a stored result. */
@@ -91,6 +119,10 @@ async function resolveFresh(env: Bindings, link: LinkTarget, key: string, waitMs
     object: { r2Key: file.r2Key, contentType: file.contentType, filename: file.filename },
     meta: metaOf(head),
     sha256: file.sha256,
+    tombstoneKeys: [
+      await linkTombstoneKey(link),
+      ...(await objectTombstoneKeys({ tenant: link.tenant, r2Key: file.r2Key, sha256: file.sha256 })),
+    ],
   };
   await downloads.put(key, entry, at, stamp);
   return { kind: "stored", entry, cached: false };

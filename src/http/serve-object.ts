@@ -49,9 +49,24 @@ export interface ObjectMeta {
 /** The metadata of an R2 object (from a `head` or a `get`). */
 export const metaOf = (o: R2Object): ObjectMeta => ({ size: o.size, etag: o.httpEtag, uploaded: o.uploaded.getTime() });
 
+/**
+ * The headers of an object's answers, made once per held `meta` (a download resolved before keeps
+ * the same object across requests: harvest/download-cache.ts), so a popular link does not encode
+ * its file name and date on every download.
+ */
+const headerSets = new WeakMap<ObjectMeta, { object: StoredObject; headers: Record<string, string> }>();
+
 function headersFor(object: StoredObject, meta: ObjectMeta): Headers {
+  const held = headerSets.get(meta);
+  if (held?.object === object) return new Headers(held.headers);
+  const headers = headerRecord(object, meta);
+  headerSets.set(meta, { object, headers });
+  return new Headers(headers);
+}
+
+function headerRecord(object: StoredObject, meta: ObjectMeta): Record<string, string> {
   const inline = isInlineSafe(object.contentType);
-  return new Headers({
+  return {
     ...SAFETY_HEADERS,
     "content-type": object.contentType,
     "content-disposition": contentDisposition(inline ? "inline" : "attachment", object.filename),
@@ -62,7 +77,7 @@ function headersFor(object: StoredObject, meta: ObjectMeta): Headers {
     "cache-control": "private, max-age=3600",
     // Raster previews may be embedded by other sites (chat UIs); nothing else may be.
     "cross-origin-resource-policy": inline ? "cross-origin" : "same-origin",
-  });
+  };
 }
 
 /** A plain GET: the whole body, whatever the object's validators. */

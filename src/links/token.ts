@@ -128,6 +128,41 @@ export async function verifyLink(token: string, secrets: readonly LinkSecret[], 
   return opened;
 }
 
+/** Verified tokens this isolate has opened, per list of secrets: a popular link is opened once. */
+const verified = new WeakMap<readonly LinkSecret[], Map<string, { claims: LinkClaims; kid: string }>>();
+/** Bounds what `verifyLinkCached` keeps: tokens are ~100-200 characters; longer ones are not kept. */
+const VERIFIED_MAX_ENTRIES = 1_000;
+const VERIFIED_MAX_TOKEN_CHARS = 512;
+
+/**
+ * `verifyLink`, remembering genuine tokens in this isolate so a link downloaded again is not
+ * decrypted again (the download route's hot path). What a token names never changes, so a held
+ * result is as good as a fresh one, with two checks made on every call all the same: expiry
+ * (against `nowMs`) and the key (the memory is per list of secrets, so a token of a key that was
+ * removed from `LINK_SECRETS` is opened against the new list). Refusals are not kept: an invalid
+ * token costs its decryption every time, and cannot fill the memory.
+ */
+export async function verifyLinkCached(
+  token: string,
+  secrets: readonly LinkSecret[],
+  nowMs: number,
+): Promise<VerifyResult> {
+  let held = verified.get(secrets);
+  const hit = held?.get(token);
+  if (hit) {
+    const { expiresAt } = hit.claims;
+    if (expiresAt !== undefined && nowMs >= expiresAt * 1000) return { ok: false, reason: "expired" };
+    return { ok: true, claims: hit.claims, kid: hit.kid };
+  }
+  const verdict = await verifyLink(token, secrets, nowMs);
+  if (verdict.ok && token.length <= VERIFIED_MAX_TOKEN_CHARS) {
+    if (!held) verified.set(secrets, (held = new Map()));
+    if (held.size >= VERIFIED_MAX_ENTRIES) held.clear();
+    held.set(token, { claims: Object.freeze({ ...verdict.claims }), kid: verdict.kid });
+  }
+  return verdict;
+}
+
 async function openV2(bytes: Uint8Array, secrets: readonly LinkSecret[]): Promise<VerifyResult> {
   const kidLen = bytes[1];
   if (kidLen === undefined || bytes.length < 2 + kidLen + IV_BYTES + TAG_BYTES + PAD_TO)

@@ -42,9 +42,17 @@ export const UsageReport = z.object({
 });
 export type UsageReport = z.infer<typeof UsageReport>;
 
-/** The UTC day of a timestamp (ms). */
+const DAY_MS = 86_400_000;
+/** The last day asked for (every request meters today: no date formatting per request). */
+let lastDay = { from: 0, to: -1, day: "" };
+
+/** The UTC day of a timestamp (ms). JavaScript time has no leap seconds: a UTC day is DAY_MS. */
 export function dayOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  if (ms >= lastDay.from && ms < lastDay.to) return lastDay.day;
+  const from = Math.floor(ms / DAY_MS) * DAY_MS;
+  const day = new Date(ms).toISOString().slice(0, 10);
+  if (Number.isFinite(from)) lastDay = { from, to: from + DAY_MS, day };
+  return day;
 }
 
 /** Pure: keeps only positive integer increments of known metrics. */

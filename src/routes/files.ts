@@ -20,7 +20,7 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app";
 import { forgetDownload, resolveDownload } from "../harvest/download-cache";
 import { SAFETY_HEADERS, serveObject } from "../http/serve-object";
-import { verifyLink } from "../links/token";
+import { verifyLinkCached } from "../links/token";
 import type { TombstoneRecord } from "../storage/tombstones";
 
 /** How long a download waits for a file that is still being harvested or copied before answering 503. */
@@ -72,7 +72,7 @@ export const filesRoute = new Hono<AppEnv>();
 
 filesRoute.get("/files/:token/:name", async (c) => {
   const config = c.get("config");
-  const verdict = await verifyLink(c.req.param("token"), config.LINK_SECRETS, Date.now());
+  const verdict = await verifyLinkCached(c.req.param("token"), config.LINK_SECRETS, Date.now());
   if (!verdict.ok) {
     return verdict.reason === "expired"
       ? refuse(

@@ -7,7 +7,8 @@
  * - this isolate's map, for at most ISOLATE_TTL_MS (bounded by the cache's `maxEntries`: the map
  *   is cleared when full, so a burst of unknown keys costs lookups, never memory);
  * - the location's Workers Cache API (`caches.default`, keyed by a synthetic URL that never
- *   leaves the Worker), for at most LOCATION_TTL_MS after the answer was read from its source.
+ *   leaves the Worker), for at most LOCATION_TTL_MS after the answer was read from its source
+ *   (or the cache's own `locationTtlMs`).
  *   The Cache API is per data centre and never replicated
  *   (https://developers.cloudflare.com/workers/runtime-apis/cache/); on `*.workers.dev` it does
  *   nothing, and only the isolate layer holds.
@@ -45,14 +46,21 @@ export class LocationCache<T> {
   /** Bumped by every `delete`: an answer read before one is not kept (it may predate the change). */
   #generation = 0;
 
+  /** How long this cache's answers are kept in a location (LOCATION_TTL_MS unless set). */
+  readonly locationTtlMs: number;
+
   /**
    * `namespace` keeps kinds of answers apart (bump its version when their shape changes);
-   * `maxEntries` bounds what this isolate holds.
+   * `maxEntries` bounds what this isolate holds; `locationTtlMs` is for answers that cannot go
+   * stale in any way the caller does not check itself (a stored download's resolution).
    */
   constructor(
     readonly namespace: string,
     readonly maxEntries: number,
-  ) {}
+    options: { locationTtlMs?: number } = {},
+  ) {
+    this.locationTtlMs = options.locationTtlMs ?? LOCATION_TTL_MS;
+  }
 
   #url(key: string): string {
     return `${ORIGIN}/${this.namespace}/${encodeURIComponent(key)}`;
@@ -60,7 +68,7 @@ export class LocationCache<T> {
 
   #hold(key: string, value: T, at: number, now: number): void {
     if (this.#held.size >= this.maxEntries) this.#held.clear();
-    this.#held.set(key, { value, at, until: Math.min(at + LOCATION_TTL_MS, now + ISOLATE_TTL_MS) });
+    this.#held.set(key, { value, at, until: Math.min(at + this.locationTtlMs, now + ISOLATE_TTL_MS) });
   }
 
   /** The answer held for `key` in this isolate or location, or undefined. */
@@ -75,7 +83,7 @@ export class LocationCache<T> {
       const res = await store.match(this.#url(key));
       if (!res) return undefined;
       const { value, at } = await res.json<{ value: T; at: number }>();
-      if (!(Date.now() < at + LOCATION_TTL_MS)) return undefined;
+      if (!(Date.now() < at + this.locationTtlMs)) return undefined;
       this.#hold(key, value, at, Date.now());
       return value;
     } catch {
@@ -89,14 +97,14 @@ export class LocationCache<T> {
   }
 
   /**
-   * Keeps `value`, read from its source at `at` (ms), for the rest of LOCATION_TTL_MS, unless a
+   * Keeps `value`, read from its source at `at` (ms), for the rest of its location TTL, unless a
    * `delete` ran since `stamp` was taken.
    */
   async put(key: string, value: T, at: number, stamp: number): Promise<void> {
     if (stamp !== this.#generation) return;
     const now = Date.now();
     this.#hold(key, value, at, now);
-    const seconds = Math.floor((at + LOCATION_TTL_MS - now) / 1000);
+    const seconds = Math.floor((at + this.locationTtlMs - now) / 1000);
     const store = locationStore();
     if (!store || seconds < 1) return;
     try {

@@ -112,8 +112,12 @@ async function listingOf(bucket: R2Bucket, tenant: string): Promise<Record<strin
   );
 }
 
-/** The first of `keys` (all the tenant's) that holds a tombstone, or null. */
-async function firstOf(bucket: R2Bucket, tenant: string, keys: string[]): Promise<TombstoneRecord | null> {
+/**
+ * The first of `keys` (all the tenant's, from `linkTombstoneKey` and `objectTombstoneKeys`) that
+ * holds a tombstone, or null. The same listing; for a caller that keeps the keys it checks often
+ * (a held download: harvest/download-cache.ts), so they are not hashed on every check.
+ */
+export async function firstOf(bucket: R2Bucket, tenant: string, keys: string[]): Promise<TombstoneRecord | null> {
   if (keys.length === 0) return null;
   const listing = await listingOf(bucket, tenant);
   if (listing) return keys.map((k) => listing[k]).find((t) => t !== undefined) ?? null;

@@ -5,6 +5,7 @@
  * breakpoints themselves are exercised by `npm run bench`.
  */
 import { describe, expect, it } from "vitest";
+import { splitRoundCalls } from "../../bench/cases/downloads.mjs";
 import { sharedObjects } from "../../bench/cases/scale.mjs";
 import { durableObjectMethods, perClass, tallyMinus } from "../../bench/lib/do-calls.mjs";
 
@@ -97,6 +98,30 @@ describe("tallies", () => {
         busiest: "items:shop",
         busiest_calls_per_request: 0.8,
       },
+    });
+  });
+});
+
+describe("the downloads case's round, split", () => {
+  it("keeps usage batches and tracker alarms apart from the calls on a download's path", () => {
+    expect(
+      splitRoundCalls({
+        "UsageMeter.apply": 2,
+        "ContainerTracker.alarm": 3,
+        "ResponseIndex.resolve": 1,
+        "ContainerTracker.waitForFile": 1,
+      }),
+    ).toEqual({
+      request_path: { "ResponseIndex.resolve": 1, "ContainerTracker.waitForFile": 1 },
+      request_path_total: 2,
+      usage_batches: 2,
+      tracker_alarms: 3,
+    });
+    expect(splitRoundCalls({})).toEqual({
+      request_path: {},
+      request_path_total: 0,
+      usage_batches: 0,
+      tracker_alarms: 0,
     });
   });
 });

@@ -5,9 +5,13 @@
  * to the end of their sweep windows on the aged clock). Single-tenant mode; the multi-tenant
  * create is in test/workers/multi-tenant/budgets.test.ts.
  */
+import { env as workersEnv } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { METER_SHARDS } from "../../../src/metering/shards";
-import { containersInAnswer, installCounters, measure, type Measured, type Phase } from "./counting";
+import app from "../../../src/index";
+import { FLUSH_MS, flushUsage } from "../../../src/metering/record";
+import { METER_SHARDS, tenantUsage } from "../../../src/metering/shards";
+import { containersInAnswer, counted, installCounters, measure, type Measured, type Phase } from "./counting";
 
 const KEY = "usk_test_0123456789abcdef";
 const PK = "pk_test_widget";
@@ -156,8 +160,9 @@ describe("call budgets, single-tenant", () => {
       upstream: NONE,
     });
     // Every later download of it in this location (src/harvest/download-cache.ts): one R2 get, no
-    // Durable Object call but the isolate's meter batch (one per FLUSH_MS, however many downloads
-    // it carries: test/workers/routes/download-cache.test.ts).
+    // Durable Object call but, here, the isolate's meter batch that this download opened (one per
+    // USAGE_FLUSH_MS, however many downloads it carries; with the default interval a download
+    // that joins an open batch makes none at all: the next test).
     const warm = await measure(new Request(body.unsandbox.files[0]!.url));
     report("download, warm", warm);
     expect(warm.status).toBe(200);
@@ -233,5 +238,52 @@ describe("call budgets, single-tenant", () => {
       r2: { put: 3, list: 1 },
       upstream: { responses: 1, listingsHot: 1, listingsOff: 4, contentFetches: 1 },
     });
+  });
+  // Last: its opener's waitUntil lasts until the batch's timer (FLUSH_MS), which would let the
+  // isolate's cached usage reads expire before the other tests.
+  it("warm downloads with the default flush interval make no Durable Object call; one batch later counts every byte", {
+    timeout: 60_000,
+  }, async () => {
+    // The deployment's default interval (src/metering/record.ts FLUSH_MS), not the suites' 250 ms.
+    const deployed = { ...(workersEnv as object), USAGE_FLUSH_MS: undefined };
+    const created = await measure(
+      post(
+        "/v1/responses",
+        { model: "gpt-5", input: "One file.\nsim: scenario=one-file", tools: TOOLS },
+        { "x-unsandbox-wait-ms": "20000" },
+      ),
+      containersInAnswer,
+    );
+    const file = (JSON.parse(created.text) as { unsandbox: { files: { state: string; url: string; bytes: number }[] } })
+      .unsandbox.files[0]!;
+    expect(file.state).toBe("stored");
+    expect((await measure(new Request(file.url))).status).toBe(200); // resolves the link in this location
+    await flushUsage(workersEnv); // no batch open: the next count opens one
+    const before = (await tenantUsage(workersEnv, "default")).totals.bytes_served;
+
+    // The download that opens this isolate's batch hands its flush, FLUSH_MS later, to its waitUntil.
+    const openerCtx = createExecutionContext();
+    const opener = await app.fetch(new Request(file.url), deployed as never, openerCtx);
+    expect((await opener.arrayBuffer()).byteLength).toBe(file.bytes);
+    await new Promise((r) => setTimeout(r, 50)); // its log line (and count) is written a turn after the answer
+    const N = 10;
+    for (let i = 0; i < N; i++) {
+      const warm = await measure(new Request(file.url), undefined, deployed);
+      if (i === 0) report("download, warm, batch open", warm);
+      expect(warm.status).toBe(200);
+      // Nothing on the hot path, nothing in its waitUntil: its bytes ride in the open batch.
+      expect(warm.hot.tally.objects).toEqual({});
+      expect(warm.off.tally.objects).toEqual({});
+      expectWithin(warm, { objects: {}, r2: { get: 1 }, upstream: NONE });
+    }
+    // Not sent yet: the batch is due FLUSH_MS after it opened.
+    expect(FLUSH_MS).toBeGreaterThanOrEqual(10_000);
+    expect((await tenantUsage(workersEnv, "default")).totals.bytes_served).toBe(before);
+    // The flush (here asked for; otherwise the opener's timer): one meter call carries all N + 1.
+    const flushed = await counted(() => flushUsage(workersEnv));
+    expect(flushed.tally.methods["UsageMeter.apply"]).toBe(1);
+    // The opener's waitUntil ends when its timer comes round and finds its batch sent.
+    await waitOnExecutionContext(openerCtx);
+    expect((await tenantUsage(workersEnv, "default")).totals.bytes_served - before).toBe((N + 1) * file.bytes);
   });
 });

@@ -8,6 +8,7 @@ import {
   fileUrl,
   signLink,
   verifyLink,
+  verifyLinkCached,
   type LinkClaims,
   type LinkSecret,
 } from "../../../src/links/token";
@@ -103,6 +104,27 @@ describe("link tokens", () => {
     const res = await verifyLink(token, secrets, NOW);
     expect(res).toMatchObject({ ok: true, kid: secrets[1]!.kid, claims: base });
     expect(await verifyLink(token, [secrets[0]!], NOW)).toEqual({ ok: false, reason: "unknown_key" });
+  });
+
+  it("a held verification (verifyLinkCached) still expires, still needs its key listed, and holds no refusal", async () => {
+    const token = await signLink({ ...base, expiresAt: NOW / 1000 + 60 }, secrets);
+    expect(await verifyLinkCached(token, secrets, NOW)).toMatchObject({ ok: true, claims: { ...base } });
+    expect(await verifyLinkCached(token, secrets, NOW + 59_999)).toMatchObject({ ok: true });
+    // Held, and refused once its time is up all the same.
+    expect(await verifyLinkCached(token, secrets, NOW + 60_000)).toEqual({ ok: false, reason: "expired" });
+    // Another list of secrets (a key removed) is another memory: the token is opened against it.
+    expect(await verifyLinkCached(token, [{ kid: "k9", secret: "x".repeat(40) }], NOW)).toEqual({
+      ok: false,
+      reason: "unknown_key",
+    });
+    // A tampered token is refused every time (refusals are not kept).
+    const bad = flipChar(token, token.length - 3);
+    expect((await verifyLinkCached(bad, secrets, NOW)).ok).toBe(false);
+    expect((await verifyLinkCached(bad, secrets, NOW)).ok).toBe(false);
+    // What it hands out cannot be changed by a caller for the next one.
+    const held = await verifyLinkCached(token, secrets, NOW);
+    if (!held.ok) throw new Error("expected ok");
+    expect(() => Object.assign(held.claims, { path: "/mnt/data/other" })).toThrow();
   });
 
   it("refuses garbage", async () => {

@@ -2,7 +2,7 @@
  * Usage metering per tenant (metering/record.ts, metering/meter.ts) and the admin report
  * (routes/metering.ts), through the real Worker, Durable Objects, R2 and the simulated upstream.
  */
-import { FLUSH_MS } from "../../../src/metering/record";
+import { FLUSH_MS } from "../support/flush";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ADMIN_SECRET, call, client, usage } from "../support/worker";

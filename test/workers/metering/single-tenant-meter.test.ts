@@ -10,7 +10,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import app from "../../../src/index";
 import { UsageMeter } from "../../../src/metering/meter";
-import { FLUSH_MS } from "../../../src/metering/record";
+import { FLUSH_MS } from "../support/flush";
 import { tenantUsage } from "../../../src/metering/shards";
 import { countCalls, type CallCounter } from "../support/calls";
 import { BASE, ENVS, SINGLE_KEY, sleep } from "../support/tenants";

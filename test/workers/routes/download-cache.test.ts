@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import app from "../../../src/index";
 import { signLink } from "../../../src/links/token";
 import { loadConfig } from "../../../src/config";
-import { FLUSH_MS } from "../../../src/metering/record";
+import { FLUSH_MS } from "../support/flush";
 import { ResponseIndex } from "../../../src/tracker/response-index";
 import { ISOLATE_TTL_MS } from "../../../src/storage/location-cache";
 import { responseIndexFor } from "../../../src/tracker/stubs";
