@@ -54,8 +54,7 @@ export interface HarvestOptions {
    * writes and each tracker's `track` (its listing and the container's record, two upstream
    * reads) go here instead of being awaited; the answer lists the files as the trackers hold them
    * now, plus every file the response names that they do not hold yet, as `pending` (its URL is
-   * known from its path alone). Absent, or the response has inline figures: the harvest waits
-   * for them (the plain answer).
+   * known from its path alone). Absent: the harvest waits for them (the plain answer).
    */
   beside?: (work: Promise<unknown>) => void;
 }
@@ -185,9 +184,7 @@ export async function harvest(
     };
 
     let manifests: ManifestEntry[][];
-    // A figure that came inline is stored by its tracker after `track` and listed at once: a
-    // response with one waits as the plain answer does, so its terminal event lists it.
-    if (options.beside && found.images.length === 0) {
+    if (options.beside) {
       // Started now, in this order (the index, then each tracker), and settled after the answer.
       options.beside(Promise.all([indexed, ...found.containerIds.map(track)]));
       const held = await Promise.all(
