@@ -6,13 +6,12 @@
  * everything to R2 from its alarm. The caller may then wait a bounded time for the copies.
  */
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
-import type { FileRecord, FileRef, ManifestEntry, PathResolution } from "../tracker/types";
+import type { Cited, FileRecord, FileRef, ManifestEntry, PathResolution } from "../tracker/types";
 import { readManifest, writeResponseRecord } from "../tracker/outlive";
 import type { LinkRecord, RegisterInput } from "../tracker/response-index";
 import type { Bindings } from "../config";
 import { errorFields, logEvent } from "../log";
 import { decodeDataUrl, discover, type Discovery } from "./discover";
-import { notHeldYet } from "./not-held";
 import { refOfPath, type LinkNaming } from "../links/naming";
 import { citedPath } from "../links/response";
 import { urlOfPath } from "./naming";
@@ -288,6 +287,47 @@ function pinnedEntry(f: FileRecord): ManifestEntry {
     cited: ["link"],
     reason: f.reason,
   };
+}
+
+/**
+ * What a response names that its trackers do not hold yet (their `track` still runs): each cited
+ * file by its id and each linked path, `pending`, under the first container the response names
+ * (a link names no container; the tracker that resolves it reports it once `track` ran). The
+ * `cited` kinds of a file the trackers already hold are added to its entry.
+ */
+export function notHeldYet(found: Discovery, held: ManifestEntry[]): ManifestEntry[] {
+  const out: ManifestEntry[] = [];
+  const byId = new Map(held.flatMap((e) => (e.file_id ? [[e.file_id, e] as const] : [])));
+  const byPath = new Map(held.map((e) => [e.path, e] as const));
+  const add = (containerId: string, fileId: string | null, path: string, cited: Cited) => {
+    const known = (fileId ? byId.get(fileId) : undefined) ?? (fileId ? undefined : byPath.get(path));
+    if (known) {
+      if (!known.cited.includes(cited)) known.cited = [...known.cited, cited];
+      return;
+    }
+    const entry: ManifestEntry = {
+      container_id: containerId,
+      file_id: fileId,
+      version: null,
+      path,
+      filename: path.slice(path.lastIndexOf("/") + 1),
+      state: "pending",
+      bytes: null,
+      content_type: null,
+      sha256: null,
+      cited: [cited],
+      reason: null,
+    };
+    out.push(entry);
+    if (fileId) byId.set(fileId, entry);
+    byPath.set(path, entry);
+  };
+  for (const c of found.citations) {
+    if (c.filename) add(c.containerId, c.fileId, `/mnt/data/${c.filename}`, c.figure ? "figure" : "annotation");
+  }
+  const first = found.containerIds[0];
+  if (first) for (const l of found.links) add(first, null, l.path, "link");
+  return out;
 }
 
 /**
