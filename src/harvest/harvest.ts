@@ -6,7 +6,7 @@
  * everything to R2 from its alarm. The caller may then wait a bounded time for the copies.
  */
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
-import type { Cited, FileRecord, FileRef, ManifestEntry, PathResolution } from "../tracker/types";
+import type { FileRecord, FileRef, ManifestEntry, PathResolution } from "../tracker/types";
 import { readManifest, writeResponseRecord } from "../tracker/outlive";
 import type { LinkRecord, RegisterInput } from "../tracker/response-index";
 import type { Bindings } from "../config";
@@ -48,14 +48,6 @@ export interface HarvestOptions {
    * the request's thread). Absent: it is awaited.
    */
   later?: (start: () => Promise<unknown>) => void;
-  /**
-   * A stream's terminal event (issue 20: it waits only for what its own content needs). The index
-   * writes and each tracker's `track` (its listing and the container's record, two upstream
-   * reads) go here instead of being awaited; the answer lists the files as the trackers hold them
-   * now, plus every file the response names that they do not hold yet, as `pending` (its URL is
-   * known from its path alone). Absent: the harvest waits for them (the plain answer).
-   */
-  beside?: (work: Promise<unknown>) => void;
 }
 
 /** The fields of a Response object the harvest reads. */
@@ -152,54 +144,39 @@ export async function harvest(
       if (links.length) await index.recordLinks(links);
     })();
 
-    /** Hands one container's references to its tracker (listing, citations, copy jobs) and stores inline figures. */
-    const track = async (containerId: string) => {
-      const tracker = trackerFor(env, containerId);
-      await tracker.track({
-        tenant: options.tenant,
-        containerId,
-        responseId: response.id,
-        responseCreatedAt: createdAt,
-        refs: refsFor(found, containerId),
-        sweep: true,
-        linksExpireAt: options.linksExpireAt ?? null,
-        upstreamKeySealed: options.upstreamKeySealed ?? null,
-        tenantRecord: options.tenantRecord ?? null,
-        ...(options.repair && typeof response.model === "string" ? { repairModel: response.model } : {}),
-      });
-      for (const image of found.images.filter((i) => i.containerId === containerId)) {
-        const decoded = decodeDataUrl(image.dataUrl);
-        if (!decoded) continue;
-        const ext = decoded.contentType.slice("image/".length).replace(/[^a-z0-9]/g, "") || "png";
-        await tracker.storeInline({
-          tenant: options.tenant,
-          responseId: response.id,
-          filename: `${image.callId || "figure"}_${image.outputIndex}.${ext}`,
-          contentType: decoded.contentType,
-          bytes: decoded.bytes,
-        });
-      }
-      return tracker;
-    };
-
-    let manifests: ManifestEntry[][];
-    if (options.beside) {
-      // Started now, in this order (the index, then each tracker), and settled after the answer.
-      options.beside(Promise.all([indexed, ...found.containerIds.map(track)]));
-      const held = await Promise.all(
-        found.containerIds.map((id) => trackerFor(env, id).manifest(response.id, options.tenant)),
-      );
-      manifests = [[...held.flat(), ...notHeldYet(found, held.flat())]];
-    } else {
-      [, manifests] = await Promise.all([
-        indexed,
-        Promise.all(
-          found.containerIds.map(async (containerId) =>
-            (await track(containerId)).waitForStored(response.id, options.waitMs),
-          ),
-        ),
-      ]);
-    }
+    const [, manifests] = await Promise.all([
+      indexed,
+      Promise.all(
+        found.containerIds.map(async (containerId) => {
+          const tracker = trackerFor(env, containerId);
+          await tracker.track({
+            tenant: options.tenant,
+            containerId,
+            responseId: response.id,
+            responseCreatedAt: createdAt,
+            refs: refsFor(found, containerId),
+            sweep: true,
+            linksExpireAt: options.linksExpireAt ?? null,
+            upstreamKeySealed: options.upstreamKeySealed ?? null,
+            tenantRecord: options.tenantRecord ?? null,
+            ...(options.repair && typeof response.model === "string" ? { repairModel: response.model } : {}),
+          });
+          for (const image of found.images.filter((i) => i.containerId === containerId)) {
+            const decoded = decodeDataUrl(image.dataUrl);
+            if (!decoded) continue;
+            const ext = decoded.contentType.slice("image/".length).replace(/[^a-z0-9]/g, "") || "png";
+            await tracker.storeInline({
+              tenant: options.tenant,
+              responseId: response.id,
+              filename: `${image.callId || "figure"}_${image.outputIndex}.${ext}`,
+              contentType: decoded.contentType,
+              bytes: decoded.bytes,
+            });
+          }
+          return tracker.waitForStored(response.id, options.waitMs);
+        }),
+      ),
+    ]);
     const chained =
       found.containerIds.length === 0 && found.links.length > 0 && options.previousResponseId
         ? await citeFromChain(
@@ -287,47 +264,6 @@ function pinnedEntry(f: FileRecord): ManifestEntry {
     cited: ["link"],
     reason: f.reason,
   };
-}
-
-/**
- * What a response names that its trackers do not hold yet (their `track` still runs): each cited
- * file by its id and each linked path, `pending`, under the first container the response names
- * (a link names no container; the tracker that resolves it reports it once `track` ran). The
- * `cited` kinds of a file the trackers already hold are added to its entry.
- */
-export function notHeldYet(found: Discovery, held: ManifestEntry[]): ManifestEntry[] {
-  const out: ManifestEntry[] = [];
-  const byId = new Map(held.flatMap((e) => (e.file_id ? [[e.file_id, e] as const] : [])));
-  const byPath = new Map(held.map((e) => [e.path, e] as const));
-  const add = (containerId: string, fileId: string | null, path: string, cited: Cited) => {
-    const known = (fileId ? byId.get(fileId) : undefined) ?? (fileId ? undefined : byPath.get(path));
-    if (known) {
-      if (!known.cited.includes(cited)) known.cited = [...known.cited, cited];
-      return;
-    }
-    const entry: ManifestEntry = {
-      container_id: containerId,
-      file_id: fileId,
-      version: null,
-      path,
-      filename: path.slice(path.lastIndexOf("/") + 1),
-      state: "pending",
-      bytes: null,
-      content_type: null,
-      sha256: null,
-      cited: [cited],
-      reason: null,
-    };
-    out.push(entry);
-    if (fileId) byId.set(fileId, entry);
-    byPath.set(path, entry);
-  };
-  for (const c of found.citations) {
-    if (c.filename) add(c.containerId, c.fileId, `/mnt/data/${c.filename}`, c.figure ? "figure" : "annotation");
-  }
-  const first = found.containerIds[0];
-  if (first) for (const l of found.links) add(first, null, l.path, "link");
-  return out;
 }
 
 /**

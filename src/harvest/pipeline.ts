@@ -413,8 +413,7 @@ export class StreamSession {
     if (event.type && TERMINAL_EVENTS.has(event.type) && event.response) {
       // Harvested as upstream sent it (the rewriter copies, never mutates), then rewritten like
       // every other event; what the client did not ask for is dropped before the copy. The
-      // stream's owners are recorded beside it (its items start now); the event waits for them and
-      // for the trackers' manifests as they stand, never for a listing or the index (`beside`).
+      // stream's owners are recorded beside it (its items start now); the event waits for both.
       const recorded = this.#decoded.settled();
       await this.settle();
       const raw = event.response;
@@ -425,8 +424,6 @@ export class StreamSession {
         linksExpireAt: this.#linksExpireAt,
         ...(this.#registered && !this.#registerFailed ? { registered: this.#registered } : {}),
         later: (start) => this.#afterEnd.push(start),
-        // The index writes and the trackers' listings settle after the stream, not before its last event.
-        beside: (work) => this.#pending.push(work),
       });
       this.#pipeline.stripUnrequested(raw);
       const out = await this.#rewriter.push(event);
