@@ -26,6 +26,7 @@ export const SETTING_NAMES = /** @type {const} */ ([
   "UPSTREAM_QUERY",
   "TRACKER_LOCATION_HINT",
   "REQUEST_LOG",
+  "USAGE_FLUSH_MS",
 ]);
 
 /**
