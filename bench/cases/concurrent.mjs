@@ -15,7 +15,9 @@
  *
  * Beside the times, the CPU each Worker's workerd used per turn during its own round
  * (`/proc/<pid>/stat`; unsandbox's includes the copies and sweeps that ran meanwhile): on a
- * machine shared with other work a process's latency grows with the CPU it needs.
+ * machine shared with other work a process's latency grows with the CPU it needs. And the
+ * container listings and reads the simulator served during unsandbox's round, per turn
+ * (`GET /__sim/counters`): the trackers' sweeps, which the simulator pays for too.
  */
 import { directive, getJson, TOOLS, waitSettled } from "../lib/context.mjs";
 import { download } from "../lib/download.mjs";
@@ -68,6 +70,17 @@ async function round1(baseURL, key, body, concurrency, turns) {
     }),
   );
   return { lastEventMs, responseIds };
+}
+
+/**
+ * Container listings and container reads the simulator has served so far (all containers).
+ * @param {import("../lib/context.mjs").BenchContext} ctx
+ */
+async function upstreamReads(ctx) {
+  const c = await getJson(`${ctx.sim.origin}/__sim/counters`, ctx.sim.apiKey);
+  /** @param {Record<string, number>} m */
+  const sum = (m) => Object.values(m ?? {}).reduce((n, x) => n + x, 0);
+  return { listings: sum(c.list_calls), reads: sum(c.container_reads) };
 }
 
 /** @param {number[]} xs */
@@ -151,6 +164,7 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }
     /** @type {string[]} */ const ids = [];
     const wall = { anchor: /** @type {number[]} */ ([]), through: /** @type {number[]} */ ([]) };
     const cpu = { anchor: 0, through: 0 };
+    const upstream = { listings: 0, reads: 0 };
     const cpuOf = (/** @type {{ workerdPid(): number | null }} */ p) =>
       cpuSeconds(/** @type {number} */ (p.workerdPid()));
     for (let r = 0; r < rounds; r++) {
@@ -163,8 +177,12 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }
       wall.anchor.push(performance.now() - t0);
       const t1 = performance.now();
       const c1 = cpuOf(ctx.unsandbox);
+      const s0 = await upstreamReads(ctx);
       const ur = await round1(ctx.unsandbox.baseURL, ctx.unsandbox.apiKey, body, concurrency, turns);
       cpu.through += cpuOf(ctx.unsandbox) - c1;
+      const s1 = await upstreamReads(ctx);
+      upstream.listings += s1.listings - s0.listings;
+      upstream.reads += s1.reads - s0.reads;
       wall.through.push(performance.now() - t1);
       a.push(...ar.lastEventMs);
       u.push(...ur.lastEventMs);
@@ -187,12 +205,17 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }
         anchor: round((cpu.anchor * 1000) / a.length),
         through: round((cpu.through * 1000) / u.length),
       },
+      /** During unsandbox's rounds, per turn: container listings (sweeps, `track`) and all container reads. */
+      upstream_per_turn: {
+        listings: round(upstream.listings / u.length, 2),
+        container_reads: round(upstream.reads / u.length, 2),
+      },
       files: name === "no_file" ? null : await checkFiles(ctx, ids),
       samples: { anchor: a.map((x) => round(x)), through: u.map((x) => round(x)) },
     };
     const f = kinds[name].files;
     ctx.log(
-      `concurrent ${name}: last event p50 ${kinds[name].last_event_ms.anchor.p50} → ${kinds[name].last_event_ms.through.p50} ms (${ratio.p50}×), p95 ${kinds[name].last_event_ms.anchor.p95} → ${kinds[name].last_event_ms.through.p95} ms (${ratio.p95}×); workerd CPU per turn ${kinds[name].cpu_ms_per_turn.anchor} → ${kinds[name].cpu_ms_per_turn.through} ms${f ? `; files stored ${f.files_stored}/${f.files_written}, sha256 after expiry ${f.sha256_matches}/${f.downloads_checked}` : ""}`,
+      `concurrent ${name}: last event p50 ${kinds[name].last_event_ms.anchor.p50} → ${kinds[name].last_event_ms.through.p50} ms (${ratio.p50}×), p95 ${kinds[name].last_event_ms.anchor.p95} → ${kinds[name].last_event_ms.through.p95} ms (${ratio.p95}×); workerd CPU per turn ${kinds[name].cpu_ms_per_turn.anchor} → ${kinds[name].cpu_ms_per_turn.through} ms, ${kinds[name].upstream_per_turn.listings} container listings${f ? `; files stored ${f.files_stored}/${f.files_written}, sha256 after expiry ${f.sha256_matches}/${f.downloads_checked}` : ""}`,
     );
   }
   return { concurrency, rounds, turns, target_ratio: CONCURRENT_TARGET_RATIO, kinds };

@@ -35,6 +35,15 @@ export function openMigrated(
  */
 export function migrate(storage: DurableObjectStorage, migrations: readonly string[], baseline?: string): number {
   const sql = storage.sql;
+  try {
+    return applyMigrations(storage, migrations, baseline);
+  } finally {
+    tablesChanged(sql);
+  }
+}
+
+function applyMigrations(storage: DurableObjectStorage, migrations: readonly string[], baseline?: string): number {
+  const sql = storage.sql;
   sql.exec("CREATE TABLE IF NOT EXISTS _schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
   const row = sql.exec<{ version: number }>("SELECT version FROM _schema WHERE id = 1").toArray()[0];
   const current = row?.version ?? 0;
@@ -56,8 +65,56 @@ export function migrate(storage: DurableObjectStorage, migrations: readonly stri
   return migrations.length;
 }
 
-export const hasTable = (sql: SqlStorage, name: string) =>
-  sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
+/**
+ * The tables of each object's storage, read from `sqlite_master` once and remembered until they may
+ * change: most calls of a tracker or index ask whether a lazily made table exists, and reading the
+ * schema each time was a measurable share of their CPU (issue #20). Keyed by the object's
+ * `SqlStorage` (`ctx.storage.sql` is one object per instance: a lazy instance property in workerd),
+ * so an instance forgets it with everything else when it is evicted.
+ */
+const known = new WeakMap<SqlStorage, Set<string>>();
+
+/** Whether the object's storage holds table `name` (remembered per instance; see `tablesChanged`). */
+export function hasTable(sql: SqlStorage, name: string): boolean {
+  let names = known.get(sql);
+  if (!names) {
+    names = new Set(
+      sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .toArray()
+        .map((r) => r.name),
+    );
+    known.set(sql, names);
+  }
+  return names.has(name);
+}
+
+/**
+ * Call after anything that makes or drops tables (a migration, `CREATE TABLE`, `deleteAll`): the
+ * next `hasTable` reads `sqlite_master` again.
+ */
+export function tablesChanged(sql: SqlStorage): void {
+  known.delete(sql);
+}
+
+/** Runs `ddl` (which makes table `name`) unless the table is known to exist already. */
+export function ensureTable(sql: SqlStorage, name: string, ddl: string): void {
+  if (hasTable(sql, name)) return;
+  try {
+    sql.exec(ddl);
+  } finally {
+    tablesChanged(sql);
+  }
+}
+
+/** Empties the object's storage (tables, rows and alarm: `deleteAll`) and forgets its tables. */
+export async function deleteAllStorage(storage: DurableObjectStorage): Promise<void> {
+  try {
+    await storage.deleteAll();
+  } finally {
+    tablesChanged(storage.sql);
+  }
+}
 
 /** Never migrated, or emptied by `deleteAll`: the object holds no `_schema` table. */
 export const unmigrated = (sql: SqlStorage): boolean => !hasTable(sql, "_schema");

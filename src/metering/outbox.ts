@@ -8,11 +8,14 @@
  *   here, and the shard it goes to (chosen by `source`, ./shards.ts) remembers entry ids, so a
  *   batch sent again after an unknown outcome counts once: exact totals from at-least-once sends.
  * - The first row schedules a flush FLUSH_DELAY_MS later; rows recorded meanwhile join it (a
- *   3-file response's copies settle within that and cost one meter call).
+ *   3-file response's copies settle within that and cost one meter call). The tracker's alarm
+ *   flushes only what no timer of this instance will (`flushDue`: rows an evicted instance left),
+ *   so an alarm that runs between two stored files does not send the first on its own.
  * - A failed flush is retried with backoff while the object lives, and from its alarm (`flush`,
  *   `nextWake`) after an eviction (https://developers.cloudflare.com/durable-objects/api/alarms/).
  */
 import type { Bindings } from "../config";
+import { ensureTable, hasTable } from "../durable/sqlite-migrations";
 import { errorFields, logEvent } from "../log";
 import { meterFor } from "./meter-stub";
 import { shardName, shardOf } from "./shards";
@@ -36,19 +39,18 @@ export class UsageOutbox {
     private readonly env: Pick<Bindings, "USAGE_METER">,
   ) {}
 
-  /** Whether the table exists (asked each time: the object's `deleteAll` drops it with everything else). */
+  /** Whether the table exists (the object's `deleteAll` drops it with everything else: `hasTable` knows). */
   #ready(): boolean {
-    return (
-      this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usage_outbox'").toArray()
-        .length > 0
-    );
+    return hasTable(this.storage.sql, "usage_outbox");
   }
 
   /** Records `delta` for `tenant` under `id` (once per id), to be sent to the shard of `source`. */
   record(tenant: string, id: string, source: string, delta: UsageDelta, atMs = Date.now()): void {
     if (cleanDelta(delta).length === 0) return;
     // Created with the first row, so objects that never store a file carry no table.
-    this.storage.sql.exec(
+    ensureTable(
+      this.storage.sql,
+      "usage_outbox",
       "CREATE TABLE IF NOT EXISTS usage_outbox (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, source TEXT NOT NULL, day TEXT NOT NULL, delta TEXT NOT NULL) WITHOUT ROWID",
     );
     this.storage.sql.exec(
@@ -73,6 +75,16 @@ export class UsageOutbox {
   flush(): Promise<void> {
     if (!this.#flushing) this.#flushing = this.#send().finally(() => (this.#flushing = null));
     return this.#flushing;
+  }
+
+  /**
+   * The alarm's flush: the rows no timer of this instance is about to send (those an evicted
+   * instance left, or recorded while no timer was set). Rows a timer will send wait for it, so the
+   * copies of one response still cost one meter call. Never throws.
+   */
+  flushDue(): Promise<void> {
+    if (this.#timer) return this.#flushing ?? Promise.resolve();
+    return this.flush();
   }
 
   #schedule(ms: number): void {

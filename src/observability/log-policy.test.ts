@@ -1,10 +1,10 @@
 /**
  * The request log policy (log-policy.ts): which lines `notable` keeps, each rule on its own, and
- * that `all` keeps every line.
+ * that `all` keeps every line; the same for a tracker's `copy_job` lines.
  */
 import { describe, expect, it } from "vitest";
-import type { RequestLogLine } from "./log";
-import { isNotable, shouldWrite } from "./log-policy";
+import { copyJobLine, type CopyJobEvent, type RequestLogLine } from "./log";
+import { isNotable, shouldWrite, shouldWriteCopyJob } from "./log-policy";
 import { newMetrics } from "./request-context";
 
 /** A plain model request: answered, nothing but the upstream call. */
@@ -48,5 +48,22 @@ describe("request log policy", () => {
     expect(isNotable(line)).toBe(true);
     expect(shouldWrite("notable", line)).toBe(true);
     expect(shouldWrite("all", line)).toBe(true);
+  });
+});
+
+describe("copy_job lines under the same setting", () => {
+  const step = { tenant: "t", containerId: "c", fileId: "f", version: 1, attempts: 1 };
+  const results: [string, CopyJobEvent, boolean][] = [
+    ["a routine step of a long copy (partial)", { ...step, result: { kind: "partial", bytesStored: 8 } }, false],
+    ["the copy's end (stored)", { ...step, result: { kind: "stored", bytes: 42, multipart: true } }, true],
+    ["a failed step (retry)", { ...step, result: { kind: "retry", reason: "upstream answered 503" } }, true],
+    ["an interrupted step", { ...step, result: { kind: "retry", reason: "step interrupted" } }, true],
+    ["the last retry (failed)", { ...step, result: { kind: "retry", reason: "x" }, gaveUp: true }, true],
+    ["a file without content (gone)", { ...step, result: { kind: "gone", reason: "404" } }, true],
+  ];
+  it.each(results)("%s: notable writes it = %s; all always", (_, event, notable) => {
+    const line = copyJobLine(event);
+    expect(shouldWriteCopyJob("notable", line)).toBe(notable);
+    expect(shouldWriteCopyJob("all", line)).toBe(true);
   });
 });

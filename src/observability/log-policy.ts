@@ -21,8 +21,13 @@
  *
  * A plain model request without any of these is a metric, not an event. `all` writes every line
  * (e.g. to read upstream latency per request, `upstreamMs`, in Workers Logs).
+ *
+ * The same setting rules a tracker's `copy_job` lines: a copy's end (`stored`, `failed`, `gone`)
+ * and each failed step (`retry`, an interrupted step among them) are always written; a routine
+ * step of a long copy (`partial`: more parts follow, nothing went wrong) only under `all`. The
+ * `stored` line carries the copy's bytes, so `notable` loses no count.
  */
-import type { RequestLogLine } from "./log";
+import type { CopyJobLogLine, RequestLogLine } from "./log";
 
 export type RequestLogMode = "notable" | "all";
 
@@ -34,4 +39,9 @@ export function shouldWrite(mode: RequestLogMode, line: RequestLogLine): boolean
 /** A line that says more than the platform's request metrics do (see the module comment). */
 export function isNotable(line: RequestLogLine): boolean {
   return line.status >= 400 || line.degraded !== null || line.containers > 0 || line.links > 0 || line.filesFound > 0;
+}
+
+/** Whether a tracker's `copy_job` line is written under `mode` (see the module comment). */
+export function shouldWriteCopyJob(mode: RequestLogMode, line: CopyJobLogLine): boolean {
+  return mode === "all" || line.outcome !== "partial";
 }

@@ -473,7 +473,7 @@ export class ContainerTracker extends DurableObject<Bindings> {
       await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
       const now = Date.now();
       await this.#copies.expireOverdue(now);
-      await this.#ctx.usage.flush();
+      await this.#ctx.usage.flushDue();
       await this.#sweeps.finalSweep(now);
       // A response's `track` still under way records its files first (see `track`).
       await this.#after([...this.#tracking]);

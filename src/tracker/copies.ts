@@ -7,6 +7,7 @@
  * (https://developers.cloudflare.com/durable-objects/api/alarms/). Progress is saved per part, so
  * an eviction costs at most the part in flight.
  */
+import { loadConfig } from "../config";
 import { tenantBytesStored } from "../metering/shards";
 import { reportCopyJob } from "../observability/copy-job";
 import { copyStep, type CopyHooks, type CopyResult, type CopyState } from "../storage/copy";
@@ -235,15 +236,18 @@ export class Copies implements Capability {
     for (const job of jobs) {
       const outcome = interruptedStep(job.attempts, { now, expiry: this.sweeps.expiry() });
       // The copy_job line the interrupted step never wrote.
-      reportCopyJob({
-        tenant: job.tenant,
-        containerId: container?.id ?? "",
-        fileId: job.file_id,
-        version: job.version,
-        result: { kind: "retry", reason: INTERRUPTED_STEP },
-        attempts: job.attempts + 1,
-        gaveUp: outcome.kind === "lost",
-      });
+      reportCopyJob(
+        {
+          tenant: job.tenant,
+          containerId: container?.id ?? "",
+          fileId: job.file_id,
+          version: job.version,
+          result: { kind: "retry", reason: INTERRUPTED_STEP },
+          attempts: job.attempts + 1,
+          gaveUp: outcome.kind === "lost",
+        },
+        loadConfig(this.ctx.env).REQUEST_LOG,
+      );
       if (outcome.kind === "retry") {
         this.ctx.store.copyJobs.reschedule(keyOf(job), outcome.at, outcome.attempts, outcome.lastError);
         continue;
@@ -284,15 +288,18 @@ export class Copies implements Capability {
     }
     // The copy_job log line (src/observability/copy-job.ts); never throws. Stored files are
     // metered from the usage outbox, after they are stored (below).
-    reportCopyJob({
-      tenant: file.tenant,
-      containerId: file.container_id,
-      fileId: file.file_id,
-      version: file.version,
-      result,
-      attempts: job.attempts + 1,
-      gaveUp: outcome.kind === "lost",
-    });
+    reportCopyJob(
+      {
+        tenant: file.tenant,
+        containerId: file.container_id,
+        fileId: file.file_id,
+        version: file.version,
+        result,
+        attempts: job.attempts + 1,
+        gaveUp: outcome.kind === "lost",
+      },
+      loadConfig(this.ctx.env).REQUEST_LOG,
+    );
     switch (outcome.kind) {
       case "stored":
         if (result.kind !== "stored") return;

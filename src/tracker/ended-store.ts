@@ -5,7 +5,7 @@
  * and the `ended` rows it keeps after, the R2 deletions it still owes. That table is made after
  * `deleteAll`, not by a migration: a tracker that never ended has none.
  */
-import { hasTable, unmigrated } from "../durable/sqlite-migrations";
+import { ensureTable, hasTable, unmigrated } from "../durable/sqlite-migrations";
 import type { DueDeletion } from "./policy";
 import type { FileRow, ResponseRow } from "./rows";
 import { JOB_COLUMNS } from "./schema";
@@ -90,7 +90,9 @@ export class EndedStore {
   write(tenant: string, containerId: string, due: readonly EndedRow[]): void {
     // A rowid table with no index: one page holds a few rows inline (a WITHOUT ROWID row this
     // long would spill to an overflow page of its own), and an emptied tracker keeps few.
-    this.sql.exec(
+    ensureTable(
+      this.sql,
+      "ended",
       "CREATE TABLE IF NOT EXISTS ended (key TEXT NOT NULL, at INTEGER NOT NULL, prefix INTEGER NOT NULL, tenant TEXT NOT NULL, container_id TEXT NOT NULL, file TEXT, refs TEXT)",
     );
     for (const d of due) {

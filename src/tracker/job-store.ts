@@ -8,7 +8,7 @@
  * nothing, as when a job was a row of its own). `parts` is made by the first multipart part
  * (`TRACKER_PARTS_TABLE`): most trackers never need it.
  */
-import { hasTable } from "../durable/sqlite-migrations";
+import { ensureTable, hasTable } from "../durable/sqlite-migrations";
 import type { JobRow, VersionKey } from "./rows";
 import { TRACKER_PARTS_TABLE } from "./schema";
 
@@ -126,7 +126,7 @@ export class JobStore {
   }
 
   storePart(key: VersionKey, tenant: string, p: { partNumber: number; etag: string; size: number }, now: number): void {
-    this.sql.exec(TRACKER_PARTS_TABLE);
+    ensureTable(this.sql, "parts", TRACKER_PARTS_TABLE);
     this.sql.exec(
       "INSERT OR REPLACE INTO parts (file_id, version, tenant, part_number, etag, size, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ...key,

@@ -5,7 +5,7 @@
  * link can reach the tracker any more it deletes its objects and then all of its storage
  * (`deleteAll`: https://developers.cloudflare.com/durable-objects/api/storage-api/#deleteall).
  */
-import { migrate } from "../durable/sqlite-migrations";
+import { deleteAllStorage, migrate } from "../durable/sqlite-migrations";
 import type { Capability, TrackerContext } from "./context";
 import type { Copies } from "./copies";
 import { unreachableAt } from "./policy";
@@ -38,7 +38,7 @@ export class Lifecycle implements Capability {
     for (const f of this.ctx.store.storedFiles()) await this.ctx.env.FILES.delete(f.r2_key);
     for (const job of this.ctx.store.copyJobs.all()) await this.copies.abortUpload(job);
     await this.storage.deleteAlarm();
-    await this.storage.deleteAll();
+    await deleteAllStorage(this.storage);
     // deleteAll drops the tables too; recreate them empty so a later call finds a fresh tracker.
     migrate(this.storage, TRACKER_MIGRATIONS);
     this.ctx.tenant.clear();

@@ -15,7 +15,7 @@
  * and the JSON I/O are src/storage/pins.ts.
  */
 import { z } from "zod";
-import { migrate } from "../durable/sqlite-migrations";
+import { deleteAllStorage, migrate } from "../durable/sqlite-migrations";
 import { fileObjectKey } from "../storage/keys";
 import {
   deletePrefix,
@@ -268,7 +268,7 @@ export class Outlive implements Capability {
   }
 
   /** When the tracker may empty itself (`settleAt`), or null while work is left. */
-  #settleAt(now: number): number | null {
+  #settleAt(now: number, unmetered = this.ctx.usage.nextWake(now) !== null): number | null {
     const c = this.ctx.store.container();
     if (!c) return null;
     const clock = {
@@ -280,7 +280,7 @@ export class Outlive implements Capability {
       live: isLive({ status: c.status, finalSweptAt: c.final_swept_at }),
       expired: now >= computedExpiry(clock),
       ...this.ctx.store.ended.workLeft(),
-      unmetered: this.ctx.usage.nextWake(now) !== null,
+      unmetered,
       copying: this.copies.busy,
     };
     return settleAt(work, c.client_active_at ?? c.opened_at, now);
@@ -299,7 +299,12 @@ export class Outlive implements Capability {
    * @returns true when the tracker emptied itself.
    */
   async settleIfOver(now: number): Promise<boolean> {
-    const settleDue = this.ended ? null : this.#settleAt(now);
+    if (this.ended) return false;
+    // Usage a timer of this instance would send shortly (`flushDue` left it to it) goes now when
+    // it is all that holds the end back: nothing is left to batch it with.
+    const quiet = this.#settleAt(now, false);
+    if (quiet !== null && quiet <= now && this.ctx.usage.nextWake(now) !== null) await this.ctx.usage.flush();
+    const settleDue = this.#settleAt(now);
     if (settleDue === null || settleDue > now) return false;
     const store = this.ctx.store;
     const c = store.container()!;
@@ -348,7 +353,7 @@ export class Outlive implements Capability {
         responses.flatMap((r) => responseStatePrefixes(r.tenant, r.response_id)),
       ).map((d) => ({ ...d, file: files.get(d.key) ?? null, refs: refs.get(d.key) ?? null })),
     ]);
-    await this.state.storage.deleteAll(); // the alarm too
+    await deleteAllStorage(this.state.storage); // the alarm too
     if (due.length) store.ended.write(c.tenant, c.id, due);
     this.ctx.tenant.clear();
     this.ctx.waiters.notify();
@@ -377,7 +382,7 @@ export class Outlive implements Capability {
     for (const d of due) if (d.prefix) await deletePrefix(bucket, d.key);
     for (const d of due) store.ended.drop(d.key);
     const at = store.ended.earliest();
-    if (at === null) await this.state.storage.deleteAll();
+    if (at === null) await deleteAllStorage(this.state.storage);
     else await this.state.storage.setAlarm(at);
   }
 

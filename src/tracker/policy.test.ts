@@ -25,6 +25,8 @@ import {
   matchClaim,
   nextSweep,
   nextWake,
+  SWEEP_SHARE_MS,
+  sweepsServed,
   pinnedState,
   reasonText,
   SETTLE_QUIET_MS,
@@ -213,6 +215,33 @@ describe("sweeps and expiry", () => {
     expect(sweepSchedule("open", T0, true)).toEqual([T0 + 1000, T0 + WATCH_WINDOW_MS]);
     expect(sweepSchedule("track", T0, false)).toEqual([null, null]);
     expect(nextSweep(10, T0, null)).toEqual({ kind: "again", at: T0 + 10_000 });
+  });
+
+  it("one listing serves the sweeps due and watch sweeps due within a second; a track window's sweep is never moved", () => {
+    const watch = (next: number) => {
+      const [, until] = sweepSchedule("open", T0, true);
+      return { id: `watch@${next}`, sweep_next_at: next, sweep_until: until };
+    };
+    const win = (next: number) => ({ id: `window@${next}`, sweep_next_at: next, sweep_until: T0 + SWEEP_WINDOW_MS });
+    const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
+    // A turn's window sweep due now takes the next turn's watch sweep due 0.6 s later along.
+    expect(ids(sweepsServed([win(T0 + 1000), watch(T0 + 1600)], T0 + 1000))).toEqual([
+      `window@${T0 + 1000}`,
+      `watch@${T0 + 1600}`,
+    ]);
+    // …but not one due later than SWEEP_SHARE_MS.
+    expect(ids(sweepsServed([win(T0 + 1000), watch(T0 + 1000 + SWEEP_SHARE_MS + 1)], T0 + 1000))).toEqual([
+      `window@${T0 + 1000}`,
+    ]);
+    // A watch sweep due now never pulls a window sweep forward: that window keeps its length.
+    expect(ids(sweepsServed([watch(T0 + 1000), win(T0 + 1500)], T0 + 1000))).toEqual([`watch@${T0 + 1000}`]);
+    // Nothing due now: nothing is listed early on its own.
+    expect(sweepsServed([watch(T0 + 1500), win(T0 + 1800)], T0 + 1000)).toEqual([]);
+    // Every sweep already due is served (one listing for all).
+    expect(ids(sweepsServed([win(T0 + 900), win(T0 + 1000)], T0 + 1000))).toHaveLength(2);
+    // A watch near the end of its 10 min counts as a window: not moved.
+    const late = { id: "late", sweep_next_at: T0 + 1500, sweep_until: T0 + 1500 + SWEEP_WINDOW_MS };
+    expect(ids(sweepsServed([win(T0 + 1000), late], T0 + 1000))).toEqual([`window@${T0 + 1000}`]);
   });
 
   it("computes the expiry from the last client activity and expires_after (20 min by default), and the final sweep 3 min before", () => {

@@ -231,6 +231,32 @@ export function nextSweep(attempts: number, now: number, until: number | null): 
   return until !== null && at > until ? { kind: "closed" } : { kind: "again", at };
 }
 
+/** How much earlier than due a watch sweep may run, to share a listing another sweep makes now. */
+export const SWEEP_SHARE_MS = 1_000;
+
+/**
+ * Which sweeps one listing made at `now` serves: every sweep due by then, and a watch sweep (a
+ * response still streaming: its window ends more than SWEEP_WINDOW_MS after the sweep is due)
+ * due within SWEEP_SHARE_MS, counted as done early. A watch sweep only lets large files start
+ * copying before the stream ends (the stream's `track` lists again), so it loses nothing by
+ * coming a little early; a sweep of the late-registration window after `track` is never moved,
+ * so that window keeps its full length. Nothing is listed early on its own: without a sweep due
+ * now, none. Two turns of one conversation share the container and so the tracker; their
+ * schedules interleave, and each listed the container on its own.
+ */
+export function sweepsServed<T extends { sweep_next_at: number | null; sweep_until: number | null }>(
+  candidates: readonly T[],
+  now: number,
+): T[] {
+  const due = (r: T) => r.sweep_next_at !== null && r.sweep_next_at <= now;
+  const early = (r: T) =>
+    r.sweep_next_at !== null &&
+    r.sweep_next_at <= now + SWEEP_SHARE_MS &&
+    (r.sweep_until === null || r.sweep_until - r.sweep_next_at > SWEEP_WINDOW_MS);
+  if (!candidates.some(due)) return [];
+  return candidates.filter((r) => due(r) || early(r));
+}
+
 /** The sweep schedule a new `open` or `track` starts: `[next, until]`, or nulls when it does not sweep. */
 export function sweepSchedule(kind: "open" | "track", now: number, sweeping: boolean): [number | null, number | null] {
   if (!sweeping) return [null, null];

@@ -15,7 +15,14 @@ import { z } from "zod";
 import type { Bindings, Config } from "../config";
 import { loadConfig } from "../config";
 import { errorFields, logEvent } from "../log";
-import { hasTable, migrate, openMigrated, unmigrated } from "../durable/sqlite-migrations";
+import {
+  deleteAllStorage,
+  ensureTable,
+  hasTable,
+  migrate,
+  openMigrated,
+  unmigrated,
+} from "../durable/sqlite-migrations";
 import { readPin, readResponseRecord, writeResponseRecord, type ResponseRecord } from "./outlive";
 import { manifestKey } from "../storage/pins";
 import { keyForLaterWork } from "../tenants/store";
@@ -110,7 +117,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
 
   /** Makes a capability's table on its first write (src/tracker/schema.ts, `RESPONSE_INDEX_TABLES`). */
   #table(name: ResponseIndexTable): void {
-    this.#sql.exec(RESPONSE_INDEX_TABLES[name]);
+    ensureTable(this.#sql, name, RESPONSE_INDEX_TABLES[name]);
   }
 
   /** Whether a capability's table was made (a reader of one that was not finds nothing). */
@@ -324,7 +331,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
     // Only a response's own index empties: an index named by a conversation id keeps its turns.
     if (this.#has("conversation_turns") && this.#sql.exec("SELECT 1 FROM conversation_turns LIMIT 1").toArray().length)
       return;
-    await this.ctx.storage.deleteAll();
+    await deleteAllStorage(this.ctx.storage);
   }
 
   // ───────────────────────── conversations ─────────────────────────

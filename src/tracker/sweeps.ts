@@ -30,6 +30,8 @@ import {
   matchClaim,
   nextSweep,
   skipReason,
+  SWEEP_SHARE_MS,
+  sweepsServed,
   versionDecision,
   copyBeganBefore,
   type KnownVersion,
@@ -266,16 +268,20 @@ export class Sweeps implements Capability {
   }
 
   /**
-   * Runs the due sweeps of the alarm. A failure (of the listing, or of the tenant's key lookup)
-   * backs off that response's sweep alone; a revoked tenant propagates (the tracker ends).
+   * Runs the due sweeps of the alarm with one listing of the container (`sweepsServed`: the sweeps
+   * due, and watch sweeps due shortly). A failure (of the listing, or of the tenant's key lookup)
+   * backs off each of those sweeps as it would have alone; a revoked tenant propagates (the tracker
+   * ends).
    */
   async runDue(now: number): Promise<void> {
-    for (const r of this.ctx.store.dueSweeps(now)) {
-      const up = await this.ctx.upstream().catch((err: unknown) => {
-        if (err instanceof TenantUnavailableError) return null;
-        throw err;
-      });
-      const listing: Listing = up ? await this.list(up) : { ok: false };
+    const served = sweepsServed(this.ctx.store.dueSweeps(now + SWEEP_SHARE_MS), now);
+    if (served.length === 0) return;
+    const up = await this.ctx.upstream().catch((err: unknown) => {
+      if (err instanceof TenantUnavailableError) return null;
+      throw err;
+    });
+    const listing: Listing = up ? await this.list(up) : { ok: false };
+    for (const r of served) {
       if (listing.ok) {
         this.applyListing(r.response_id, listing.files);
         this.swept(r.response_id, this.ctx.now());

@@ -129,7 +129,9 @@ describe("call budgets, single-tenant", () => {
     // of each of the METER_SHARDS shards per isolate per USAGE_READ_MS (src/metering/shards.ts),
     // so the first create of an isolate pays them and the next ones none.
     expect(method(m, "UsageMeter.add")).toBe(0);
-    expect(method(m, "UsageMeter.apply")).toBeLessThanOrEqual(3);
+    // The tracker's 3 stored files in one batch: its alarm runs between them leave the rows to
+    // the outbox's timer (was up to 2 tracker batches).
+    expect(method(m, "UsageMeter.apply")).toBeLessThanOrEqual(2);
     expect(method(m, "UsageMeter.report")).toBeLessThanOrEqual(METER_SHARDS);
     expectWithin(m, {
       objects: { ResponseIndex: 2, ContainerTracker: 2, UsageMeter: 3 + METER_SHARDS },

@@ -164,7 +164,28 @@ export interface Measured {
   off: Phase;
 }
 
-/** Drives a tracker's alarm on the aged clock until it has no sweep or copy left to run. */
+/**
+ * Waits (counting on) until the tracker's usage outbox has sent its rows: its timer sends the
+ * stored files' batch FLUSH_DELAY_MS after the first of them (src/metering/outbox.ts), not an
+ * alarm run, so the batch is counted with the request whose files it meters.
+ */
+async function usageSent(cid: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const left = await paused(() =>
+      runInDurableObject(tracker(cid), (_inst: ContainerTracker, state) => {
+        const sql = state.storage.sql;
+        if (!sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usage_outbox'").toArray().length)
+          return 0;
+        return sql.exec<{ n: number }>("SELECT count(*) AS n FROM usage_outbox").one().n;
+      }),
+    );
+    if (left === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`tracker ${cid} did not send its usage`);
+}
+
+/** Drives a tracker's alarm on the aged clock until it has no sweep or copy left to run, and its usage is sent. */
 async function drain(cid: string): Promise<void> {
   for (let i = 0; i < 30; i++) {
     const due = await paused(async () => {
@@ -174,7 +195,7 @@ async function drain(cid: string): Promise<void> {
       );
       return rows[0]?.at ?? null;
     });
-    if (due === null) return;
+    if (due === null) return usageSent(cid);
     // The rows hold times on the tracker's clock: let time pass until the earliest is due.
     const stub = await paused(async () => {
       await age(cid, Math.max(0, due - Date.now() + 1));

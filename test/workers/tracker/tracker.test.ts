@@ -88,6 +88,43 @@ describe("ContainerTracker", () => {
     expect(row!.last_active_at).toBeGreaterThanOrEqual(ct.created_at);
   });
 
+  it("one listing serves a turn's window sweep and the next turn's watch sweep due within a second; a window sweep is never moved", async () => {
+    const run = async (second: "open" | "track") => {
+      const ct = await sim.container([{ path: "/mnt/data/out.csv", size: 50 }]);
+      const t = tracker(ct.id);
+      const created = ct.files[0]!.created_at - 1;
+      await t.track({ tenant: T, containerId: ct.id, responseId: "resp_1", responseCreatedAt: created, refs: [] });
+      if (second === "open") await t.open({ tenant: T, containerId: ct.id, responseId: "resp_2" });
+      else await t.track({ tenant: T, containerId: ct.id, responseId: "resp_2", responseCreatedAt: created, refs: [] });
+      // resp_1's sweep due now, resp_2's 0.5 s later; then one alarm run, on the instance.
+      return runInDurableObject(t, async (inst: ContainerTracker, state) => {
+        const now = Date.now();
+        state.storage.sql.exec("UPDATE responses SET sweep_next_at = ? WHERE response_id = 'resp_1'", now - 1);
+        state.storage.sql.exec("UPDATE responses SET sweep_next_at = ? WHERE response_id = 'resp_2'", now + 500);
+        const attempts = () =>
+          Object.fromEntries(
+            state.storage.sql
+              .exec<{ response_id: string; sweep_attempts: number }>(
+                "SELECT response_id, sweep_attempts FROM responses",
+              )
+              .toArray()
+              .map((r) => [r.response_id, r.sweep_attempts]),
+          );
+        const before = { lists: (await sim.counters()).list_calls[ct.id] ?? 0, attempts: attempts() };
+        await inst.alarm();
+        return {
+          lists: ((await sim.counters()).list_calls[ct.id] ?? 0) - before.lists,
+          resp1: attempts().resp_1! - before.attempts.resp_1!,
+          resp2: attempts().resp_2! - before.attempts.resp_2!,
+        };
+      });
+    };
+    // The next turn still streaming (its watch): served by the same listing, a little early.
+    expect(await run("open")).toEqual({ lists: 1, resp1: 1, resp2: 1 });
+    // The next turn tracked (its late-registration window): left to its own time.
+    expect(await run("track")).toEqual({ lists: 1, resp1: 1, resp2: 0 });
+  });
+
   it("does not list a later response's files as an earlier one's, even inside its sweep window", async () => {
     const ct = await sim.container([{ path: "/mnt/data/first.csv", size: 300 }]);
     const first = ct.files[0]!;
