@@ -25,18 +25,6 @@ export type LinkResolution =
   | { kind: "file"; file: FileRecord };
 
 /**
- * While the response is not registered yet (or its harvest runs), the index is asked again after
- * POLL_FIRST_MS, then after twice as long each time up to POLL_MAX_MS: a link asked for just
- * before the answer completes resolves within ~100 ms, and an 8 s wait costs 9 index calls, not
- * 17 as a fixed 500 ms period did. Downloads share one wait per link and isolate
- * (harvest/download-cache.ts).
- */
-const POLL_FIRST_MS = 100;
-const POLL_MAX_MS = 2_000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
  * Resolves a link, waiting up to `waitMs` while the response's harvest is still running and then,
  * for the rest of that time, while its file is still being copied.
  */
@@ -48,16 +36,15 @@ export async function resolveLink(
   const deadline = Date.now() + waitMs;
   const pinned = await readPin(env.FILES, claims);
   if (pinned) return { kind: "file", file: pinned };
-  const index = responseIndexFor(env, claims.responseId);
-  let r = await index.resolve({ tenant: claims.tenant, path: claims.path });
-  for (
-    let wait = POLL_FIRST_MS;
-    r.kind === "pending" && Date.now() < deadline;
-    wait = Math.min(wait * 2, POLL_MAX_MS)
-  ) {
-    await sleep(Math.min(wait, Math.max(0, deadline - Date.now())));
-    r = await index.resolve({ tenant: claims.tenant, path: claims.path });
-  }
+  // One call, answered when the index knows: it waits for its response to be registered and for
+  // the tracker's harvest of the path (ResponseIndex.resolve, `waitMs`), instead of being asked
+  // again with backoff (was 100 ms doubling to 2 s: up to 9 index calls, each asking the tracker
+  // again, in an 8 s wait). Downloads share one wait per link and isolate (./download-cache.ts).
+  const r = await responseIndexFor(env, claims.responseId).resolve({
+    tenant: claims.tenant,
+    path: claims.path,
+    waitMs: Math.max(0, deadline - Date.now()),
+  });
   if (r.kind === "pending") return { kind: "pending" };
   if (r.kind === "pinned") return { kind: "file", file: r.file };
   if (r.kind !== "file") return { kind: "not_produced" };
