@@ -19,6 +19,7 @@ import { urlOfPath } from "./naming";
 import { noteFiles, noteHarvest } from "../observability/request-context";
 import { linkTombstone, objectTombstone, type TombstoneRecord } from "../storage/tombstones";
 import type { TenantHandOff } from "../tenants/store";
+import { noteNamed } from "./pin-hint";
 
 export interface HarvestOptions {
   tenant: string;
@@ -157,6 +158,7 @@ export async function harvest(
     /** Hands one container's references to its tracker (listing, citations, copy jobs) and stores inline figures. */
     const track = async (containerId: string) => {
       const tracker = trackerFor(env, containerId);
+      noteNamed(options.tenant, response.id);
       await tracker.track({
         tenant: options.tenant,
         containerId,

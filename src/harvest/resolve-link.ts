@@ -8,10 +8,12 @@
  * Once the link's container is over, its objects emptied themselves and left a pin in R2 for the
  * link (src/tracker/outlive.ts): that pin is read first, one R2 `get` and no Durable Object. Without
  * one (the container still works, or the link resolves through an earlier response) the index
- * answers as before, falling back itself to the pins of the earlier responses in R2.
+ * answers as before, falling back itself to the pins of the earlier responses in R2. A response
+ * harvested in this isolate moments ago is asked the other way round (./pin-hint.ts).
  */
 import type { Bindings } from "../config";
 import { readPin } from "../tracker/outlive";
+import { livesFirst } from "./pin-hint";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import type { FileRecord } from "../tracker/types";
 
@@ -27,6 +29,11 @@ export type LinkResolution =
 /**
  * Resolves a link, waiting up to `waitMs` while the response's harvest is still running and then,
  * for the rest of that time, while its file is still being copied.
+ *
+ * The link's pin first (one R2 `get`, no Durable Object: the path once the container is over),
+ * then the live objects; but a response this isolate handed to its trackers moments ago cannot
+ * have a pin yet (./pin-hint.ts), so its links ask the live objects first and read the pin only
+ * when they found nothing (a container that ended early, whose tracker no longer knows the file).
  */
 export async function resolveLink(
   env: Bindings,
@@ -34,8 +41,23 @@ export async function resolveLink(
   waitMs: number,
 ): Promise<LinkResolution> {
   const deadline = Date.now() + waitMs;
+  const pinFirst = !livesFirst(claims.tenant, claims.responseId, Date.now());
+  if (pinFirst) {
+    const pinned = await readPin(env.FILES, claims);
+    if (pinned) return { kind: "file", file: pinned };
+  }
+  const live = await fromObjects(env, claims, deadline);
+  if (pinFirst || live.kind !== "not_produced") return live;
   const pinned = await readPin(env.FILES, claims);
-  if (pinned) return { kind: "file", file: pinned };
+  return pinned ? { kind: "file", file: pinned } : live;
+}
+
+/** What the response's index and the file's tracker say, waiting until `deadline`. */
+async function fromObjects(
+  env: Bindings,
+  claims: { tenant: string; responseId: string; path: string },
+  deadline: number,
+): Promise<LinkResolution> {
   // One call, answered when the index knows: it waits for its response to be registered and for
   // the tracker's harvest of the path (ResponseIndex.resolve, `waitMs`), instead of being asked
   // again with backoff (was 100 ms doubling to 2 s: up to 9 index calls, each asking the tracker
