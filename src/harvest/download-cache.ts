@@ -26,6 +26,7 @@
  */
 import type { Bindings } from "../config";
 import { resolveLink } from "./resolve-link";
+import { forgetNamed } from "./pin-hint";
 import { LocationCache } from "../storage/location-cache";
 import {
   firstOf,
@@ -143,7 +144,8 @@ export async function resolveDownload(env: Bindings, link: LinkTarget, waitMs: n
   return downloads.once(key, () => resolveFresh(env, link, key, waitMs), waitMs + 2_000);
 }
 
-/** Drops what this isolate and location hold for `link` (its object vanished from R2). */
+/** Drops what this isolate and location hold for `link` (its object vanished from R2), the order hint of its response too. */
 export async function forgetDownload(link: LinkTarget): Promise<void> {
+  forgetNamed(link.tenant, link.responseId);
   await downloads.delete(await keyOf(link));
 }

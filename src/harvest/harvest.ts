@@ -18,6 +18,7 @@ import { urlOfPath } from "./naming";
 import { noteFiles, noteHarvest } from "../observability/request-context";
 import { linkTombstone, objectTombstone, type TombstoneRecord } from "../storage/tombstones";
 import type { TenantHandOff } from "../tenants/store";
+import { noteNamed } from "./pin-hint";
 
 export interface HarvestOptions {
   tenant: string;
@@ -149,6 +150,7 @@ export async function harvest(
       Promise.all(
         found.containerIds.map(async (containerId) => {
           const tracker = trackerFor(env, containerId);
+          noteNamed(options.tenant, response.id);
           await tracker.track({
             tenant: options.tenant,
             containerId,

@@ -45,6 +45,7 @@ import { ConversationTurns, conversationIdOf } from "./conversation";
 import { restoreInput } from "./restore";
 import { DecodedReporter } from "./decoded";
 import { existsUnindexed } from "./unindexed";
+import { noteNamed } from "./pin-hint";
 
 /** A Response object as upstream sent it; only what unsandbox reads is typed. */
 export type UpstreamResponse = {
@@ -461,6 +462,7 @@ export class StreamSession {
     const first = !this.#registered;
     const registered = (this.#registered ??= new Set());
     registered.add(containerId);
+    noteNamed(tenant, id);
     this.#pending.push(
       Promise.all([
         this.#previous!.then((previousResponseId) =>

@@ -8,10 +8,12 @@
  * Once the link's container is over, its objects emptied themselves and left a pin in R2 for the
  * link (src/tracker/outlive.ts): that pin is read first, one R2 `get` and no Durable Object. Without
  * one (the container still works, or the link resolves through an earlier response) the index
- * answers as before, falling back itself to the pins of the earlier responses in R2.
+ * answers as before, falling back itself to the pins of the earlier responses in R2. A response
+ * harvested in this isolate moments ago is asked the other way round (./pin-hint.ts).
  */
 import type { Bindings } from "../config";
 import { readPin } from "../tracker/outlive";
+import { livesFirst } from "./pin-hint";
 import { responseIndexFor, trackerFor } from "../tracker/stubs";
 import type { FileRecord } from "../tracker/types";
 
@@ -25,20 +27,13 @@ export type LinkResolution =
   | { kind: "file"; file: FileRecord };
 
 /**
- * While the response is not registered yet (or its harvest runs), the index is asked again after
- * POLL_FIRST_MS, then after twice as long each time up to POLL_MAX_MS: a link asked for just
- * before the answer completes resolves within ~100 ms, and an 8 s wait costs 9 index calls, not
- * 17 as a fixed 500 ms period did. Downloads share one wait per link and isolate
- * (harvest/download-cache.ts).
- */
-const POLL_FIRST_MS = 100;
-const POLL_MAX_MS = 2_000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
  * Resolves a link, waiting up to `waitMs` while the response's harvest is still running and then,
  * for the rest of that time, while its file is still being copied.
+ *
+ * The link's pin first (one R2 `get`, no Durable Object: the path once the container is over),
+ * then the live objects; but a response this isolate handed to its trackers moments ago cannot
+ * have a pin yet (./pin-hint.ts), so its links ask the live objects first and read the pin only
+ * when they found nothing (a container that ended early, whose tracker no longer knows the file).
  */
 export async function resolveLink(
   env: Bindings,
@@ -46,18 +41,32 @@ export async function resolveLink(
   waitMs: number,
 ): Promise<LinkResolution> {
   const deadline = Date.now() + waitMs;
-  const pinned = await readPin(env.FILES, claims);
-  if (pinned) return { kind: "file", file: pinned };
-  const index = responseIndexFor(env, claims.responseId);
-  let r = await index.resolve({ tenant: claims.tenant, path: claims.path });
-  for (
-    let wait = POLL_FIRST_MS;
-    r.kind === "pending" && Date.now() < deadline;
-    wait = Math.min(wait * 2, POLL_MAX_MS)
-  ) {
-    await sleep(Math.min(wait, Math.max(0, deadline - Date.now())));
-    r = await index.resolve({ tenant: claims.tenant, path: claims.path });
+  const pinFirst = !livesFirst(claims.tenant, claims.responseId, Date.now());
+  if (pinFirst) {
+    const pinned = await readPin(env.FILES, claims);
+    if (pinned) return { kind: "file", file: pinned };
   }
+  const live = await fromObjects(env, claims, deadline);
+  if (pinFirst || live.kind !== "not_produced") return live;
+  const pinned = await readPin(env.FILES, claims);
+  return pinned ? { kind: "file", file: pinned } : live;
+}
+
+/** What the response's index and the file's tracker say, waiting until `deadline`. */
+async function fromObjects(
+  env: Bindings,
+  claims: { tenant: string; responseId: string; path: string },
+  deadline: number,
+): Promise<LinkResolution> {
+  // One call, answered when the index knows: it waits for its response to be registered and for
+  // the tracker's harvest of the path (ResponseIndex.resolve, `waitMs`), instead of being asked
+  // again with backoff (was 100 ms doubling to 2 s: up to 9 index calls, each asking the tracker
+  // again, in an 8 s wait). Downloads share one wait per link and isolate (./download-cache.ts).
+  const r = await responseIndexFor(env, claims.responseId).resolve({
+    tenant: claims.tenant,
+    path: claims.path,
+    waitMs: Math.max(0, deadline - Date.now()),
+  });
   if (r.kind === "pending") return { kind: "pending" };
   if (r.kind === "pinned") return { kind: "file", file: r.file };
   if (r.kind !== "file") return { kind: "not_produced" };

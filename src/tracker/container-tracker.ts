@@ -153,6 +153,8 @@ export class ContainerTracker extends DurableObject<Bindings> {
       return await run;
     } finally {
       this.#tracking.delete(run);
+      // A path of this response may resolve now (`waitForPath`).
+      this.#waiters.notify();
     }
   }
 
@@ -351,6 +353,10 @@ export class ContainerTracker extends DurableObject<Bindings> {
    * than the response, else missing.
    */
   resolvePath(input: { tenant: string; responseId: string; path: string }): PathResolution {
+    return this.#resolvePath(input);
+  }
+
+  #resolvePath(input: { tenant: string; responseId: string; path: string }): PathResolution {
     if (this.#outlive.ended) return { kind: "unknown" };
     const containerId = this.#store.container()?.id;
     const resp = this.#store.response(input.responseId);
@@ -371,6 +377,43 @@ export class ContainerTracker extends DurableObject<Bindings> {
     if (resp.sweep_next_at !== null || claim?.state === "pending") return { kind: "pending" };
     const older = this.#store.writtenBefore(input.path, (resp.created_at ?? Number.MAX_SAFE_INTEGER) + CREATED_SLACK_S);
     return older ? hit(older) : { kind: "missing" };
+  }
+
+  /**
+   * Like `resolvePath`, but waits up to `ms` while the path is `pending` (the response's sweep still
+   * runs, or its claim is not resolved yet), so the response's index asks once and is answered when
+   * this tracker knows, not by asking again (src/harvest/resolve-link.ts). Woken by every file state
+   * change, claim resolution, closed sweep window, `track` and alarm run (./context.ts `Waiters`).
+   *
+   * `expected`: the index registered this response with this container moments ago, and the
+   * harvest's `open`/`track` runs beside that registration (harvest/harvest.ts), so a response this
+   * tracker has not heard of yet is waited for too, not answered `unknown` (which would read as
+   * "never produced").
+   */
+  async waitForPath(
+    input: { tenant: string; responseId: string; path: string },
+    ms: number,
+    expected = false,
+  ): Promise<PathResolution> {
+    const deadline = Date.now() + Math.max(0, Math.min(ms, 60_000));
+    for (;;) {
+      const r = this.#resolvePath(input);
+      // A `track` under way may not have recorded this response's paths yet (it lists the
+      // container before it records them): its answer is the one to wait for.
+      const waiting =
+        r.kind === "pending" ||
+        (r.kind !== "file" && this.#tracking.size > 0) ||
+        (expected && r.kind === "unknown" && this.#unheard(input));
+      if (!waiting || Date.now() >= deadline) return r;
+      await this.#waiters.changed(deadline - Date.now());
+    }
+  }
+
+  /** Whether this tracker has not heard of the response yet (never opened, or opened for other responses of the tenant). */
+  #unheard(input: { tenant: string; responseId: string }): boolean {
+    if (this.#outlive.ended) return this.#store.ended.owner() === null;
+    const c = this.#store.container();
+    return (!c || c.tenant === input.tenant) && !this.#store.response(input.responseId);
   }
 
   /** One file version, or null if unknown here or owned by another tenant. */
@@ -466,6 +509,16 @@ export class ContainerTracker extends DurableObject<Bindings> {
    * (`alarmRetryAt`) instead of re-arming it at once.
    */
   override async alarm(): Promise<void> {
+    try {
+      await this.#runAlarm();
+    } finally {
+      // Whatever the run changed (a listing resolved a claim, the sweep window closed, the
+      // container ended), a `waitForPath` or `waitForFile` parked on it looks again.
+      this.#waiters.notify();
+    }
+  }
+
+  async #runAlarm(): Promise<void> {
     if (this.#outlive.ended) return this.#outlive.runEnded(Date.now());
     let failed = false;
     try {

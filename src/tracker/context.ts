@@ -32,7 +32,7 @@ export interface TrackerContext {
   now(): number;
 }
 
-/** RPC calls waiting for a state change (`waitForStored`, `waitForFile`). */
+/** RPC calls waiting for a state change (`waitForStored`, `waitForFile`, `waitForPath`). */
 export class Waiters {
   readonly #waiting = new Set<() => void>();
 

@@ -37,10 +37,21 @@ import {
   type ResponseIndexTable,
 } from "./schema";
 import { trackerFor, responseIndexFor } from "./stubs";
+import { Waiters } from "./context";
 import { TrackerError, type PathResolution } from "./types";
 
 /** How far up a `previous_response_id` chain a link may be resolved. */
 export const MAX_CHAIN = 32;
+
+/** The longest a `resolve` waits for a pending link (the download route asks for 8 s). */
+export const MAX_RESOLVE_WAIT_MS = 60_000;
+
+/**
+ * How long after a registration its containers' trackers may not have heard of the response yet
+ * (the harvest opens or tracks them beside registering it); a `track` not there by then is not
+ * coming, and the tracker's `unknown` is the answer.
+ */
+const TRACK_GRACE_MS = 60_000;
 
 export const RegisterSchema = z.object({
   tenant: z.string().min(1),
@@ -93,11 +104,15 @@ interface ResponseRow {
   tenant: string;
   previous_response_id: string | null;
   created_at: number;
+  /** When this index was registered (ms; 0 for an index registered before the column was read). */
+  registered_at: number;
   [k: string]: SqlStorageValue;
 }
 
 export class ResponseIndex extends DurableObject<Bindings> {
   readonly #sql: SqlStorage;
+  /** `resolve` calls waiting for this response to be registered (instance memory). */
+  readonly #waiters = new Waiters();
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -160,6 +175,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
     const added = [...new Set(p.containerIds)].filter((c) => !known.includes(c)).sort();
     if (added.length)
       this.#sql.exec("UPDATE _schema SET container_ids = ? WHERE id = 1", JSON.stringify([...known, ...added]));
+    this.#waiters.notify();
   }
 
   /** Remembers the links this response issued (for `lookupOriginals`). Needs `register` first. */
@@ -233,8 +249,23 @@ export class ResponseIndex extends DurableObject<Bindings> {
    * What a link of this response names: the first resolution is pinned; otherwise each of the
    * response's containers is asked, and a response without a container (no tool call) or without
    * a hit defers to its previous response.
+   *
+   * `waitMs`: how long to wait while the answer is `pending`, instead of being asked again (the
+   * download route, src/harvest/resolve-link.ts). A response not registered yet (a link followed
+   * before its answer completed) waits for `register`; a container still harvesting is asked with
+   * its tracker's `waitForPath`, which answers when the path resolves, is missing, or the time is
+   * up. So one download costs one call here and one or two per container, however long it waits.
    */
-  async resolve(input: { tenant: string; path: string; depth?: number }): Promise<PathResolution> {
+  async resolve(input: { tenant: string; path: string; depth?: number; waitMs?: number }): Promise<PathResolution> {
+    const deadline = Date.now() + Math.max(0, Math.min(input.waitMs ?? 0, MAX_RESOLVE_WAIT_MS));
+    for (;;) {
+      const r = await this.#resolveBy(input, deadline);
+      if (r.kind !== "pending" || this.#row() || Date.now() >= deadline) return r;
+      await this.#waiters.changed(deadline - Date.now());
+    }
+  }
+
+  async #resolveBy(input: { tenant: string; path: string; depth?: number }, deadline: number): Promise<PathResolution> {
     if (!this.#held) return this.#resolveAfterEnd(input);
     const row = this.#row();
     // Links stream out before the proxy registers the response (it does so when the answer is
@@ -254,23 +285,39 @@ export class ResponseIndex extends DurableObject<Bindings> {
     if (pinned)
       return { kind: "file", containerId: pinned.container_id, fileId: pinned.file_id, version: pinned.version };
 
-    let pending = false;
-    for (const containerId of this.#containers()) {
-      const r = await trackerFor(this.env, containerId).resolvePath({
-        tenant: input.tenant,
-        responseId: row.id,
-        path: input.path,
-      });
+    const ask = { tenant: input.tenant, responseId: row.id, path: input.path };
+    const containers = this.#containers();
+    const left = () => Math.max(0, deadline - Date.now());
+    // Registered moments ago: the harvest's `open`/`track` of each container runs beside the
+    // registration and may not have reached the tracker yet, which then waits for it.
+    const expected = Date.now() - row.registered_at < TRACK_GRACE_MS;
+    // One container (the usual case): asked once, waiting. Several: each asked at once, so a hit
+    // in one is not held up by another still harvesting; then the pending ones, waiting, in turn.
+    const waitOnOne = containers.length === 1 && left() > 0;
+    const pending: string[] = [];
+    for (const containerId of containers) {
+      const tracker = trackerFor(this.env, containerId);
+      const r = await (waitOnOne ? tracker.waitForPath(ask, left(), expected) : tracker.resolvePath(ask));
       if (r.kind === "file") return this.#pin(input.path, r, row.id);
-      if (r.kind === "pending") pending = true;
+      if (r.kind === "pending" || (!waitOnOne && left() > 0 && expected && r.kind === "unknown"))
+        pending.push(containerId);
     }
-    if (pending) return { kind: "pending" };
+    if (containers.length > 1) {
+      for (const containerId of [...pending]) {
+        if (left() === 0) break;
+        const r = await trackerFor(this.env, containerId).waitForPath(ask, left(), expected);
+        if (r.kind === "file") return this.#pin(input.path, r, row.id);
+        if (r.kind !== "pending") pending.splice(pending.indexOf(containerId), 1);
+      }
+    }
+    if (pending.length) return { kind: "pending" };
     const depth = input.depth ?? 0;
     if (row.previous_response_id && depth < MAX_CHAIN) {
       const r = await responseIndexFor(this.env, row.previous_response_id).resolve({
         tenant: input.tenant,
         path: input.path,
         depth: depth + 1,
+        waitMs: left(),
       });
       if (r.kind === "file") return this.#pin(input.path, r, row.previous_response_id);
       if (r.kind === "pending" || r.kind === "pinned") return r;
@@ -574,7 +621,7 @@ export class ResponseIndex extends DurableObject<Bindings> {
     if (!this.#held) return undefined;
     return this.#sql
       .exec<ResponseRow>(
-        "SELECT response_id AS id, tenant, previous_response_id, created_at FROM _schema WHERE response_id IS NOT NULL",
+        "SELECT response_id AS id, tenant, previous_response_id, created_at, coalesce(registered_at, 0) AS registered_at FROM _schema WHERE response_id IS NOT NULL",
       )
       .toArray()[0];
   }

@@ -27,7 +27,7 @@ import type { Cited, FileState } from "./types";
 const CONTAINER = "WHERE id = 1 AND container_id IS NOT NULL";
 
 export class TrackerStore {
-  /** @param changed called after every file state change, so waiters re-check. */
+  /** @param changed called after every file state change, claim resolution and closed sweep window, so waiters re-check. */
   /** Copy jobs and their parts (./job-store.ts). */
   readonly copyJobs: JobStore;
   /** What the version decision reads (./version-reads.ts). */
@@ -212,6 +212,7 @@ export class TrackerStore {
       responseId,
     );
     this.sql.exec("UPDATE claims SET state = 'missing' WHERE response_id = ? AND state = 'pending'", responseId);
+    this.changed();
   }
 
   /** Records until when the response's links can reach this tracker (`undefined` = unchanged). */
@@ -593,6 +594,7 @@ export class TrackerStore {
       responseId,
       path,
     );
+    this.changed();
   }
 
   /** The response's claims in `states`, oldest first. */

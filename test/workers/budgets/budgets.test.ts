@@ -150,17 +150,19 @@ describe("call budgets, single-tenant", () => {
     const download = await measure(new Request(body.unsandbox.files[0]!.url));
     report("download", download);
     expect(download.status).toBe(200);
-    // The first download of a link in a location: index resolve, tracker resolvePath +
-    // waitForFile, the request's meter batch; R2: the link's pin (none while the container is
-    // live; once it is over the pin replaces the three object calls:
-    // test/workers/storage/state-ends.test.ts), the object's head (its metadata, kept with the
-    // resolution), the get. The takedown tombstones are the tenant's listing the answer read
-    // (was 3 heads: the link's, the object's by key and by content hash).
+    // The first download of a link in a location: index resolve, tracker waitForPath +
+    // waitForFile, the request's meter batch; R2: the object's head (its metadata, kept with the
+    // resolution), the get. No look for the link's pin: this isolate harvested the response
+    // moments ago, so its container is live and has none (src/harvest/pin-hint.ts; was 1 get that
+    // always missed). Once the container is over the pin replaces the three object calls
+    // (test/workers/storage/state-ends.test.ts). The takedown tombstones are the tenant's listing
+    // the answer read (was 3 heads: the link's, the object's by key and by content hash).
     expectWithin(download, {
       objects: { ResponseIndex: 1, ContainerTracker: 2, UsageMeter: 1 },
-      r2: { head: 1, get: 2, list: 1 },
+      r2: { head: 1, get: 1, list: 1 },
       upstream: NONE,
     });
+    expect(r2(download.hot, "get"), "no look for a pin the live container cannot have").toBe(1);
     // Every later download of it in this location (src/harvest/download-cache.ts): one R2 get, no
     // Durable Object call but, here, the isolate's meter batch that this download opened (one per
     // USAGE_FLUSH_MS, however many downloads it carries; with the default interval a download

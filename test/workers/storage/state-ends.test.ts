@@ -6,17 +6,19 @@
  * still work once the objects emptied themselves.
  */
 import { env as workersEnv, exports } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { counted, installCounters } from "../budgets/counting";
 import { download, unsandbox, UNSANDBOX_KEY } from "../support/clients";
 import { TOOLS, textsOf, truthOf, type AnswerFile, type Truth } from "../support/scenario";
-import { age, env, tablesOf, tracker } from "../support/tracker";
+import { age, env, sha256Hex, sim, tablesOf, tracker } from "../support/tracker";
+import app from "../../../src/index";
+import { noteNamed } from "../../../src/harvest/pin-hint";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
 import { responseIndexFor } from "../../../src/tracker/stubs";
 import { forgetDownload } from "../../../src/harvest/download-cache";
 import { loadConfig } from "../../../src/config";
-import { verifyLink } from "../../../src/links/token";
+import { signLink, verifyLink } from "../../../src/links/token";
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -176,6 +178,22 @@ describe("state that ends: a 3-file create", () => {
     if (!verdict.ok) throw new Error("the answer's link does not verify");
     await forgetDownload(verdict.claims);
     installCounters();
+    // A response this isolate harvested moments ago has its links resolved from the live objects
+    // first (src/harvest/pin-hint.ts). Where that guess is wrong (a container over sooner), the
+    // link still resolves: the emptied index reads its record and the pin in R2 itself; one index
+    // call, no tracker call. Dropped again with the resolution it held.
+    noteNamed(verdict.claims.tenant, verdict.claims.responseId);
+    const young = await counted(async () => {
+      const ctx = createExecutionContext();
+      const res = await app.fetch(new Request(urls[0]!), env, ctx);
+      const body = await res.arrayBuffer();
+      await waitOnExecutionContext(ctx);
+      return { status: res.status, sha256: await sha256Hex(body) };
+    });
+    expect(young.result).toEqual({ status: 200, sha256: answer.unsandbox.files[0]!.sha256 });
+    expect(young.tally.methods["ResponseIndex.resolve"]).toBe(1);
+    expect(young.tally.objects.ContainerTracker ?? 0).toBe(0);
+    await forgetDownload(verdict.claims);
     const { tally } = await counted(() => download(urls[0]!));
     expect(
       Object.keys(tally.objects).filter((cls) => cls !== "UsageMeter"),
@@ -246,6 +264,40 @@ describe("after the objects emptied themselves", () => {
     expect((await download(url!)).sha256).toBe(truth1.written[0]!.sha256);
     // The earlier turn's own info survives in R2: its index is empty, and it still answers.
     expect(await responseIndexFor(env, t1.id).info("default")).toMatchObject({ responseId: t1.id, ended: true });
+  });
+
+  it("a link of a container that is over while its index still works (another container is live) resolves from its pin, the live objects asked first", {
+    timeout: 60_000,
+  }, async () => {
+    const a = await sim.container([{ path: "/mnt/data/early-end.txt", size: 700 }]);
+    const b = await sim.container([]);
+    const f = a.files[0]!;
+    const responseId = `resp_two_${crypto.randomUUID().replaceAll("-", "")}`;
+    const base = { tenant: "default", responseId, responseCreatedAt: f.created_at };
+    await responseIndexFor(env, responseId).register({
+      tenant: "default",
+      responseId,
+      createdAt: f.created_at,
+      containerIds: [a.id, b.id],
+    });
+    await tracker(a.id).track({ ...base, containerId: a.id, refs: [{ path: f.path, cited: "link" }] });
+    await tracker(b.id).track({ ...base, containerId: b.id, refs: [], sweep: false });
+    const stored = await tracker(a.id).waitForStored(responseId, 20_000, "default");
+    expect(stored.map((e) => e.state)).toEqual(["stored"]);
+    await endContainer(a.id);
+    expect(await tablesOf(a.id)).toEqual(["ended"]);
+    // The index waits for the other container, so it still holds its tables.
+    expect((await responseIndexFor(env, responseId).info("default"))?.ended).toBeUndefined();
+    const token = await signLink({ tenant: "default", responseId, path: f.path }, loadConfig(env).LINK_SECRETS);
+    // Harvested moments ago in this isolate: the live objects are asked first (src/harvest/pin-hint.ts);
+    // the tracker no longer knows the file, so the pin is read after them.
+    noteNamed("default", responseId);
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(`https://files.unsandbox.test/files/${token}/early-end.txt`), env, ctx);
+    const body = await res.arrayBuffer();
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(200);
+    expect(await sha256Hex(body)).toBe((await sim.truth(f.id)).sha256);
   });
 
   it("deletion by request rewrites the pins and manifest: links answer 410 'deleted on request'", async () => {
