@@ -26,6 +26,10 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
     body: JSON.stringify(body),
   });
 
+/** A plain create that waits for its files (`x-unsandbox-wait-ms`), as the budgets count it. */
+const createWaitingForFiles = (input: string) =>
+  post("/v1/responses", { model: "gpt-5", input, tools: TOOLS }, { "x-unsandbox-wait-ms": "20000" });
+
 /** Calls to one class on both paths (0 when none). */
 const calls = (m: Measured, cls: string) => (m.hot.tally.objects[cls] ?? 0) + (m.off.tally.objects[cls] ?? 0);
 const method = (m: Measured, name: string) => (m.hot.tally.methods[name] ?? 0) + (m.off.tally.methods[name] ?? 0);
@@ -109,14 +113,7 @@ describe("call budgets, single-tenant", () => {
   });
 
   it("plain create with 3 files, then its download and manifest", async () => {
-    const m = await measure(
-      post(
-        "/v1/responses",
-        { model: "gpt-5", input: "Three files.\nsim: scenario=several-files", tools: TOOLS },
-        { "x-unsandbox-wait-ms": "20000" },
-      ),
-      containersInAnswer,
-    );
+    const m = await measure(createWaitingForFiles("Three files.\nsim: scenario=several-files"), containersInAnswer);
     report("create, 3 files", m);
     expect(m.status).toBe(200);
     const body = JSON.parse(m.text) as { id: string; unsandbox: { files: { state: string; url: string }[] } };
@@ -250,14 +247,7 @@ describe("call budgets, single-tenant", () => {
   }, async () => {
     // The deployment's default interval (src/metering/record.ts FLUSH_MS), not the suites' 250 ms.
     const deployed = { ...(workersEnv as object), USAGE_FLUSH_MS: undefined };
-    const created = await measure(
-      post(
-        "/v1/responses",
-        { model: "gpt-5", input: "One file.\nsim: scenario=one-file", tools: TOOLS },
-        { "x-unsandbox-wait-ms": "20000" },
-      ),
-      containersInAnswer,
-    );
+    const created = await measure(createWaitingForFiles("One file.\nsim: scenario=one-file"), containersInAnswer);
     const file = (JSON.parse(created.text) as { unsandbox: { files: { state: string; url: string; bytes: number }[] } })
       .unsandbox.files[0]!;
     expect(file.state).toBe("stored");

@@ -13,10 +13,9 @@ import { loadConfig } from "../../../src/config";
 import { FLUSH_MS } from "../support/flush";
 import { ResponseIndex } from "../../../src/tracker/response-index";
 import { ISOLATE_TTL_MS } from "../../../src/storage/location-cache";
-import { responseIndexFor } from "../../../src/tracker/stubs";
 import { counted, installCounters, type Tally } from "../budgets/counting";
 import { countCalls } from "../support/calls";
-import { env, sha256Hex, sim, tracker } from "../support/tracker";
+import { env, harvestByHand, sha256Hex, sim } from "../support/tracker";
 import { ADMIN_SECRET, ENV, KEY, usage } from "../support/worker";
 
 const BASE = "https://unsandbox.test";
@@ -229,20 +228,8 @@ describe("downloads resolved once per location", () => {
     try {
       const downloads = Array.from({ length: 10 }, () => fetchOnce(url));
       await new Promise((r) => setTimeout(r, 600));
-      await responseIndexFor(env, responseId).register({
-        tenant: "default",
-        responseId,
-        createdAt: f.created_at,
-        containerIds: [ct.id],
-      });
-      await tracker(ct.id).track({
-        tenant: "default",
-        containerId: ct.id,
-        responseId,
-        responseCreatedAt: f.created_at,
-        refs: [{ fileId: f.id, cited: "annotation" }],
-        sweep: false,
-      });
+      await harvestByHand.register(responseId, ct.id, f.created_at);
+      await harvestByHand.track(responseId, ct.id, f.created_at, [{ fileId: f.id, cited: "annotation" }], false);
       const done = await Promise.all(downloads);
       const truth = (await sim.truth(f.id)).sha256;
       for (const d of done) {

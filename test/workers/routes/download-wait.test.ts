@@ -13,9 +13,8 @@ import { loadConfig } from "../../../src/config";
 import { signLink } from "../../../src/links/token";
 import { ContainerTracker } from "../../../src/tracker/container-tracker";
 import { ResponseIndex } from "../../../src/tracker/response-index";
-import { responseIndexFor } from "../../../src/tracker/stubs";
 import { countCalls } from "../support/calls";
-import { env, sha256Hex, sim, tracker } from "../support/tracker";
+import { env, harvestByHand, sha256Hex, sim } from "../support/tracker";
 import { ENV } from "../support/worker";
 
 const INDEX_METHODS = ["resolve"];
@@ -52,20 +51,9 @@ async function lateDownload(registerAfterMs: number, visibleAfterMs: number, byt
     const started = Date.now();
     const download = fetchOnce(url);
     await sleep(registerAfterMs);
-    await responseIndexFor(env, responseId).register({
-      tenant: "default",
-      responseId,
-      createdAt: f.created_at,
-      containerIds: [ct.id],
-    });
+    await harvestByHand.register(responseId, ct.id, f.created_at);
     // The link names a path: the tracker resolves it when its sweep lists the file.
-    await tracker(ct.id).track({
-      tenant: "default",
-      containerId: ct.id,
-      responseId,
-      responseCreatedAt: f.created_at,
-      refs: [{ path: f.path, cited: "link" }],
-    });
+    await harvestByHand.track(responseId, ct.id, f.created_at, [{ path: f.path, cited: "link" }]);
     const { res, body } = await download;
     const elapsed = Date.now() - started;
     expect(res.status).toBe(200);

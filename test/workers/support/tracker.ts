@@ -3,7 +3,8 @@ import { env as workersEnv } from "cloudflare:workers";
 import type { Bindings } from "../../../src/config";
 import { runInDurableObject } from "cloudflare:test";
 import type { ContainerTracker } from "../../../src/tracker/container-tracker";
-import { trackerFor } from "../../../src/tracker/stubs";
+import { responseIndexFor, trackerFor } from "../../../src/tracker/stubs";
+import type { FileRef } from "../../../src/tracker/types";
 
 /** The test env as the Worker sees it: its bindings (Durable Objects typed by the generated Env) and its settings. */
 export const env = workersEnv as unknown as Bindings;
@@ -61,6 +62,24 @@ export const sim = {
 };
 
 export const tracker = (cid: string) => trackerFor(env, cid);
+
+/**
+ * What the harvest does for one response and one container, by hand (so a test can time each
+ * half): the index learns the response, then the tracker its references.
+ */
+export const harvestByHand = {
+  register: (responseId: string, cid: string, createdAt: number) =>
+    responseIndexFor(env, responseId).register({ tenant: "default", responseId, createdAt, containerIds: [cid] }),
+  track: (responseId: string, cid: string, createdAt: number, refs: FileRef[], sweep?: boolean) =>
+    tracker(cid).track({
+      tenant: "default",
+      containerId: cid,
+      responseId,
+      responseCreatedAt: createdAt,
+      refs,
+      ...(sweep === undefined ? {} : { sweep }),
+    }),
+};
 
 /** The tracker's own tables (an emptied tracker keeps only `ended`; one never written to, none). */
 export function tablesOf(cid: string): Promise<string[]> {
