@@ -15,7 +15,7 @@ import type { CopyResult } from "../storage/copy";
 import { blockedExtension, type StorageLimits } from "../storage/limits";
 import type { ContainerFile } from "../upstream/containers";
 import { backoffMs } from "./backoff";
-import type { FileState } from "./types";
+import { FILE_STATES, type FileState } from "./types";
 
 /** Copies running at once per container; each holds an upstream fetch and an R2 upload open. */
 export const MAX_CONCURRENT_COPIES = 2;
@@ -53,16 +53,10 @@ export const WATCH_WINDOW_MS = 10 * 60_000;
 /** During an alarm run the alarm is re-armed this far ahead, so an eviction mid-copy still leads to a retry. */
 export const HEARTBEAT_MS = 30_000;
 
-/** States after which a file changes no more on its own. */
-export const FINAL_STATES: ReadonlySet<FileState> = new Set([
-  "stored",
-  "failed",
-  "missing",
-  "lost",
-  "skipped",
-  "deleted",
-  "unavailable",
-]);
+/** States after which a file changes no more on its own: all but `pending` and `copying` (types.ts). */
+export const FINAL_STATES: ReadonlySet<FileState> = new Set(
+  FILE_STATES.filter((state) => state !== "pending" && state !== "copying"),
+);
 
 export const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);

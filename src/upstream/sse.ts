@@ -155,17 +155,6 @@ export function encodeSse(frame: SseFrame): Uint8Array {
   return encoder.encode(formatSse(frame));
 }
 
-/** {@link SseFrame}s → bytes, for `readable.pipeThrough(new SseEncoder())`. */
-export class SseEncoder extends TransformStream<SseFrame, Uint8Array> {
-  constructor() {
-    super({
-      transform(frame, controller) {
-        controller.enqueue(encodeSse(frame));
-      },
-    });
-  }
-}
-
 function stripBreaks(s: string): string {
   return s.replace(/[\r\n]/g, "");
 }
