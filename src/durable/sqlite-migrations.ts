@@ -7,6 +7,7 @@
  * (https://developers.cloudflare.com/durable-objects/api/storage-api/#sql-api). Migrations are only
  * ever appended; each object's list lives beside it (docs/storage.md).
  */
+import { ReadMemo } from "./read-memo";
 
 /**
  * The SQLite storage of a Durable Object, migrated before any request or alarm sees it: call it
@@ -113,6 +114,7 @@ export async function deleteAllStorage(storage: DurableObjectStorage): Promise<v
     await storage.deleteAll();
   } finally {
     tablesChanged(storage.sql);
+    ReadMemo.forgetAll(storage.sql);
   }
 }
 

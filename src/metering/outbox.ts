@@ -16,6 +16,7 @@
  */
 import type { Bindings } from "../config";
 import { ensureTable, hasTable } from "../durable/sqlite-migrations";
+import { ReadMemo } from "../durable/read-memo";
 import { errorFields, logEvent } from "../log";
 import { meterFor } from "./meter-stub";
 import { shardName, shardOf } from "./shards";
@@ -44,6 +45,14 @@ export class UsageOutbox {
     return hasTable(this.storage.sql, "usage_outbox");
   }
 
+  /** Whether rows wait (asked on every alarm arming: remembered until the next write, ../durable/read-memo.ts). */
+  #waiting(): boolean {
+    return ReadMemo.of(this.storage.sql).read(
+      "usage_outbox waiting",
+      () => this.storage.sql.exec("SELECT 1 FROM usage_outbox LIMIT 1").toArray().length > 0,
+    );
+  }
+
   /** Records `delta` for `tenant` under `id` (once per id), to be sent to the shard of `source`. */
   record(tenant: string, id: string, source: string, delta: UsageDelta, atMs = Date.now()): void {
     if (cleanDelta(delta).length === 0) return;
@@ -66,8 +75,7 @@ export class UsageOutbox {
 
   /** When the alarm must flush (rows waiting, after any backoff), or null. */
   nextWake(now: number): number | null {
-    if (!this.#ready() || this.storage.sql.exec("SELECT 1 FROM usage_outbox LIMIT 1").toArray().length === 0)
-      return null;
+    if (!this.#ready() || !this.#waiting()) return null;
     return Math.max(now + FLUSH_DELAY_MS, this.#retryAt);
   }
 
@@ -112,7 +120,12 @@ export class UsageOutbox {
           tenant,
           group.map((r) => ({ id: r.id, day: r.day, delta: JSON.parse(r.delta) as UsageDelta })),
         );
-        for (const r of group) this.storage.sql.exec("DELETE FROM usage_outbox WHERE id = ?", r.id);
+        // One statement per 100 ids: a Durable Object's SQL statement binds at most 100 values
+        // (https://developers.cloudflare.com/durable-objects/platform/limits/).
+        for (let i = 0; i < group.length; i += 100) {
+          const ids = group.slice(i, i + 100).map((r) => r.id);
+          this.storage.sql.exec(`DELETE FROM usage_outbox WHERE id IN (${ids.map(() => "?").join(", ")})`, ...ids);
+        }
       }
       this.#failures = 0;
       this.#retryAt = 0;

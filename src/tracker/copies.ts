@@ -71,8 +71,15 @@ export class Copies implements Capability {
   async runDue(): Promise<void> {
     const ran = new Set<string>();
     this.#partsLeft = PARTS_PER_RUN;
+    const now = () => this.ctx.now();
+    // The jobs are remembered until the next write (../durable/read-memo.ts): the ranked query
+    // runs only when one of them is due and free.
+    const anyDue = () =>
+      this.ctx.store.copyJobs
+        .all()
+        .some((j) => j.next_attempt_at <= now() && !this.#running.has(idOf(j)) && !ran.has(idOf(j)));
     const pick = (): JobRow | undefined =>
-      ran.size >= STEPS_PER_RUN || this.#partsLeft <= 0
+      ran.size >= STEPS_PER_RUN || this.#partsLeft <= 0 || !anyDue()
         ? undefined
         : copyOrder(this.ctx.store.copyJobs.due(this.ctx.now())).find(
             (j) => !this.#running.has(idOf(j)) && !ran.has(idOf(j)),

@@ -6,6 +6,7 @@
  * `deleteAll`, not by a migration: a tracker that never ended has none.
  */
 import { ensureTable, hasTable, unmigrated } from "../durable/sqlite-migrations";
+import { ReadMemo } from "../durable/read-memo";
 import type { DueDeletion } from "./policy";
 import type { FileRow, ResponseRow } from "./rows";
 import { JOB_COLUMNS } from "./schema";
@@ -38,20 +39,26 @@ export interface EndedRow extends DueDeletion {
 }
 
 export class EndedStore {
-  constructor(private readonly sql: SqlStorage) {}
+  readonly #memo: ReadMemo;
+
+  constructor(private readonly sql: SqlStorage) {
+    this.#memo = ReadMemo.of(sql);
+  }
 
   // ───────────────── before the end: what is left to do, what outlives it ─────────────────
 
   /** Counts of what is still to do, for `containerIsOver` in ./policy.ts. */
   workLeft(): { unfinished: number; jobs: number; sweeping: number; repairs: number } {
-    return this.sql
-      .exec<{ unfinished: number; jobs: number; sweeping: number; repairs: number }>(
-        `SELECT (SELECT count(*) FROM files WHERE state IN ('pending', 'copying')) AS unfinished,
+    return this.#memo.read("workLeft", () =>
+      this.sql
+        .exec<{ unfinished: number; jobs: number; sweeping: number; repairs: number }>(
+          `SELECT (SELECT count(*) FROM files WHERE state IN ('pending', 'copying')) AS unfinished,
            (SELECT count(*) FROM jobs) AS jobs,
            (SELECT count(*) FROM responses WHERE sweep_next_at IS NOT NULL) AS sweeping,
            (SELECT count(*) FROM responses WHERE repair_due_at IS NOT NULL OR repair_response_id IS NOT NULL) AS repairs`,
-      )
-      .one();
+        )
+        .one(),
+    );
   }
 
   responses(): ResponseRow[] {

@@ -9,6 +9,7 @@
  * (`TRACKER_PARTS_TABLE`): most trackers never need it.
  */
 import { ensureTable, hasTable } from "../durable/sqlite-migrations";
+import { ReadMemo } from "../durable/read-memo";
 import type { JobRow, VersionKey } from "./rows";
 import { TRACKER_PARTS_TABLE } from "./schema";
 
@@ -16,7 +17,11 @@ import { TRACKER_PARTS_TABLE } from "./schema";
 const JOB = "file_id = ? AND version = ? AND next_attempt_at IS NOT NULL";
 
 export class JobStore {
-  constructor(private readonly sql: SqlStorage) {}
+  readonly #memo: ReadMemo;
+
+  constructor(private readonly sql: SqlStorage) {
+    this.#memo = ReadMemo.of(sql);
+  }
 
   #hasParts(): boolean {
     return hasTable(this.sql, "parts");
@@ -43,7 +48,7 @@ export class JobStore {
   }
 
   all(): JobRow[] {
-    return this.sql.exec<JobRow>("SELECT * FROM jobs").toArray();
+    return this.#memo.read("jobs", () => this.sql.exec<JobRow>("SELECT * FROM jobs").toArray());
   }
 
   /** The jobs due at `now`, each with how its file version was cited (any response; `copyOrder` ranks them). */

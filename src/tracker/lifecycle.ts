@@ -20,6 +20,8 @@ export class Lifecycle implements Capability {
 
   /** Stored files past `retain_until` are deleted from R2; "deleted by retention on <date>". */
   async applyRetention(now: number): Promise<void> {
+    const earliest = this.ctx.store.earliestRetention();
+    if (earliest === null || earliest > now) return;
     for (const f of this.ctx.store.dueRetention(now)) {
       await this.ctx.env.FILES.delete(f.r2_key);
       this.ctx.store.setState(f.file_id, f.version, "deleted", { code: "deleted_by_retention", at: now }, now);

@@ -56,7 +56,8 @@ export class Repair implements Capability {
     const { store } = this.ctx;
     const containerId = store.container()?.id;
     if (!containerId) return;
-    for (const r of store.dueRepairs(now)) {
+    const earliest = store.earliestRepair();
+    for (const r of earliest !== null && earliest <= now ? store.dueRepairs(now) : []) {
       store.clearRepairDue(r.response_id);
       const paths = this.begin(r.tenant, r.response_id);
       if (!paths?.length) continue;

@@ -21,6 +21,7 @@ import {
   type VersionKey,
 } from "./rows";
 import { CONTAINER_ROW_SELECT } from "./schema";
+import { ReadMemo } from "../durable/read-memo";
 import type { Cited, FileState } from "./types";
 
 /** The `_schema` row holds the container once one was recorded (./schema.ts); until then nothing is updated. */
@@ -34,11 +35,14 @@ export class TrackerStore {
   readonly versions: VersionReads;
   /** What an emptied tracker keeps (./ended-store.ts). */
   readonly ended: EndedStore;
+  /** The reads every capability repeats, served again until the next write (../durable/read-memo.ts). */
+  readonly #memo: ReadMemo;
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly changed: () => void,
   ) {
+    this.#memo = ReadMemo.of(sql);
     this.copyJobs = new JobStore(sql);
     this.versions = new VersionReads(sql);
     this.ended = new EndedStore(sql);
@@ -48,9 +52,13 @@ export class TrackerStore {
 
   /** The container: columns of the `_schema` row (./schema.ts), none until the first `open`/`track`. */
   container(): ContainerRow | undefined {
-    return this.sql
-      .exec<ContainerRow>(`SELECT ${CONTAINER_ROW_SELECT} FROM _schema WHERE container_id IS NOT NULL`)
-      .toArray()[0];
+    return this.#memo.read(
+      "container",
+      () =>
+        this.sql
+          .exec<ContainerRow>(`SELECT ${CONTAINER_ROW_SELECT} FROM _schema WHERE container_id IS NOT NULL`)
+          .toArray()[0],
+    );
   }
 
   insertContainer(id: string, tenant: string, now: number, upstreamKeySealed: string | null): void {
@@ -127,7 +135,10 @@ export class TrackerStore {
   // ───────────────────────────── responses ─────────────────────────────
 
   response(responseId: string): ResponseRow | undefined {
-    return this.sql.exec<ResponseRow>("SELECT * FROM responses WHERE response_id = ?", responseId).toArray()[0];
+    return this.#memo.read(
+      `response ${responseId}`,
+      () => this.sql.exec<ResponseRow>("SELECT * FROM responses WHERE response_id = ?", responseId).toArray()[0],
+    );
   }
 
   insertResponse(
@@ -167,9 +178,13 @@ export class TrackerStore {
 
   /** The `created_at` of the first response that started after `createdAt` (unix s), or null. */
   nextResponseStart(createdAt: number): number | null {
-    return this.sql
-      .exec<{ at: number | null }>("SELECT min(created_at) AS at FROM responses WHERE created_at > ?", createdAt)
-      .one().at;
+    return this.#memo.read(
+      `nextResponseStart ${createdAt}`,
+      () =>
+        this.sql
+          .exec<{ at: number | null }>("SELECT min(created_at) AS at FROM responses WHERE created_at > ?", createdAt)
+          .one().at,
+    );
   }
 
   dueSweeps(now: number): ResponseRow[] {
@@ -179,7 +194,10 @@ export class TrackerStore {
   }
 
   earliestSweep(): number | null {
-    return this.sql.exec<{ at: number | null }>("SELECT min(sweep_next_at) AS at FROM responses").one().at;
+    return this.#memo.read(
+      "earliestSweep",
+      () => this.sql.exec<{ at: number | null }>("SELECT min(sweep_next_at) AS at FROM responses").one().at,
+    );
   }
 
   scheduleSweep(responseId: string, next: number, attempts: number, now: number): void {
@@ -230,12 +248,14 @@ export class TrackerStore {
   }
 
   linkReach(): LinkReach {
-    const r = this.sql
-      .exec<{ n: number; open: number | null; until: number | null }>(
-        "SELECT count(*) AS n, sum(links_expire = 0) AS open, max(links_until) AS until FROM responses",
-      )
-      .one();
-    return { responses: r.n, unbounded: r.open ?? 0, until: r.until };
+    return this.#memo.read("linkReach", () => {
+      const r = this.sql
+        .exec<{ n: number; open: number | null; until: number | null }>(
+          "SELECT count(*) AS n, sum(links_expire = 0) AS open, max(links_until) AS until FROM responses",
+        )
+        .one();
+      return { responses: r.n, unbounded: r.open ?? 0, until: r.until };
+    });
   }
 
   // ───────────────────────────── repair ─────────────────────────────
@@ -261,7 +281,10 @@ export class TrackerStore {
   }
 
   earliestRepair(): number | null {
-    return this.sql.exec<{ at: number | null }>("SELECT min(repair_due_at) AS at FROM responses").one().at;
+    return this.#memo.read(
+      "earliestRepair",
+      () => this.sql.exec<{ at: number | null }>("SELECT min(repair_due_at) AS at FROM responses").one().at,
+    );
   }
 
   clearRepairDue(responseId: string): void {
@@ -278,21 +301,29 @@ export class TrackerStore {
   }
 
   followedRepairs(): ResponseRow[] {
-    return this.sql.exec<ResponseRow>("SELECT * FROM responses WHERE repair_response_id IS NOT NULL").toArray();
+    return this.#memo.read("followedRepairs", () =>
+      this.sql.exec<ResponseRow>("SELECT * FROM responses WHERE repair_response_id IS NOT NULL").toArray(),
+    );
   }
 
   // ───────────────────────────── files ─────────────────────────────
 
   file(fileId: string, version: number): FileRow | undefined {
-    return this.sql
-      .exec<FileRow>("SELECT * FROM files WHERE file_id = ? AND version = ?", fileId, version)
-      .toArray()[0];
+    return this.#memo.read(
+      `file ${fileId} ${version}`,
+      () =>
+        this.sql.exec<FileRow>("SELECT * FROM files WHERE file_id = ? AND version = ?", fileId, version).toArray()[0],
+    );
   }
 
   latestVersion(fileId: string): FileRow | undefined {
-    return this.sql
-      .exec<FileRow>("SELECT * FROM files WHERE file_id = ? ORDER BY version DESC LIMIT 1", fileId)
-      .toArray()[0];
+    return this.#memo.read(
+      `latestVersion ${fileId}`,
+      () =>
+        this.sql
+          .exec<FileRow>("SELECT * FROM files WHERE file_id = ? ORDER BY version DESC LIMIT 1", fileId)
+          .toArray()[0],
+    );
   }
 
   insertListedFile(f: {
@@ -475,9 +506,12 @@ export class TrackerStore {
   }
 
   earliestRetention(): number | null {
-    return this.sql
-      .exec<{ at: number | null }>("SELECT min(retain_until) AS at FROM files WHERE state = 'stored'")
-      .one().at;
+    return this.#memo.read(
+      "earliestRetention",
+      () =>
+        this.sql.exec<{ at: number | null }>("SELECT min(retain_until) AS at FROM files WHERE state = 'stored'").one()
+          .at,
+    );
   }
 
   /** The newest version written at `path` no later than `beforeS` (unix s), for a link of an older response. */
@@ -599,13 +633,15 @@ export class TrackerStore {
 
   /** The response's claims in `states`, oldest first. */
   claimsIn(responseId: string, states: readonly ClaimRow["state"][]): ClaimRow[] {
-    return this.sql
-      .exec<ClaimRow>(
-        `SELECT path, cited, state, file_id, version FROM claims WHERE response_id = ? AND state IN (${states.map(() => "?").join(", ")})
+    return this.#memo.read(`claimsIn ${responseId} ${states.join(",")}`, () =>
+      this.sql
+        .exec<ClaimRow>(
+          `SELECT path, cited, state, file_id, version FROM claims WHERE response_id = ? AND state IN (${states.map(() => "?").join(", ")})
          ORDER BY claimed_at, path`,
-        responseId,
-        ...states,
-      )
-      .toArray();
+          responseId,
+          ...states,
+        )
+        .toArray(),
+    );
   }
 }

@@ -274,6 +274,10 @@ export class Sweeps implements Capability {
    * ends).
    */
   async runDue(now: number): Promise<void> {
+    // The earliest sweep is usually remembered from the last arming (../durable/read-memo.ts):
+    // a run with no sweep due reads nothing.
+    const earliest = this.ctx.store.earliestSweep();
+    if (earliest === null || earliest > now) return;
     const served = sweepsServed(this.ctx.store.dueSweeps(now + SWEEP_SHARE_MS), now);
     if (served.length === 0) return;
     const up = await this.ctx.upstream().catch((err: unknown) => {

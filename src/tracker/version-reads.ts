@@ -8,32 +8,43 @@
  */
 import type { TurnOrder } from "./version-policy";
 import type { FileRow } from "./rows";
+import { ReadMemo } from "../durable/read-memo";
 
 export class VersionReads {
-  constructor(private readonly sql: SqlStorage) {}
+  readonly #memo: ReadMemo;
+
+  constructor(private readonly sql: SqlStorage) {
+    this.#memo = ReadMemo.of(sql);
+  }
 
   /** The response's place in the container's order (`TurnOrder`): `created_at`, then when first heard of. */
   turnOrder(responseId: string): TurnOrder | null {
-    const r = this.sql
-      .exec<{ created_at: number | null; seq: number }>(
-        "SELECT created_at, seq FROM responses WHERE response_id = ?",
-        responseId,
-      )
-      .toArray()[0];
-    return r ? [r.created_at ?? 0, r.seq] : null;
+    return this.#memo.read(`turnOrder ${responseId}`, () => {
+      const r = this.sql
+        .exec<{ created_at: number | null; seq: number }>(
+          "SELECT created_at, seq FROM responses WHERE response_id = ?",
+          responseId,
+        )
+        .toArray()[0];
+      return r ? [r.created_at ?? 0, r.seq] : null;
+    });
   }
 
   /** The newest version of a file id that a response cites. */
   citedVersion(responseId: string, fileId: string): FileRow | undefined {
-    return this.sql
-      .exec<FileRow>(
-        `SELECT f.* FROM files f WHERE f.file_id = ? AND EXISTS
+    return this.#memo.read(
+      `citedVersion ${responseId} ${fileId}`,
+      () =>
+        this.sql
+          .exec<FileRow>(
+            `SELECT f.* FROM files f WHERE f.file_id = ? AND EXISTS
            (SELECT 1 FROM citations c WHERE c.response_id = ? AND c.file_id = f.file_id AND c.version = f.version)
          ORDER BY f.version DESC LIMIT 1`,
-        fileId,
-        responseId,
-      )
-      .toArray()[0];
+            fileId,
+            responseId,
+          )
+          .toArray()[0],
+    );
   }
 
   /** The versions (`<file id>/<version>`) being copied now. */
