@@ -30,7 +30,7 @@ import { loadCase } from "./cases/load.mjs";
 import { ownCostCase } from "./cases/own-cost.mjs";
 import { scaleCase } from "./cases/scale.mjs";
 import { streamingCase } from "./cases/streaming.mjs";
-import { startAnchor, startR2Writer, startSimProcess, startUnsandboxProcess } from "./lib/processes.mjs";
+import { startAnchor, startCopier, startR2Writer, startSimProcess, startUnsandboxProcess } from "./lib/processes.mjs";
 import { connectInspector } from "./lib/isolate-heap.mjs";
 import { markdownReport } from "./lib/report.mjs";
 import { checkoutHead, snapshotSim, snapshotUnsandbox } from "./lib/snapshot.mjs";
@@ -52,7 +52,7 @@ const plan = quick
       streaming: { warmup: 1, runs: 5, holdbackRuns: 2 },
       load: { concurrency: 10, runs: 1, warmup: 1 },
       owncost: { warmup: 3, runs: 10 },
-      concurrent: { concurrency: 10, rounds: 1, turns: 1, warmup: 1 },
+      concurrent: { concurrency: 10, rounds: 1, turns: 1, warmup: 1, profile: 0 },
       downloads: { requests: 200, concurrency: 10, rounds: 1, sizeKiB: 256, first: 5, counted: 200, profile: 0 },
       scale: { tenants: 5, rates: [5, 10], seconds: 2, sessions: 3 },
     }
@@ -62,7 +62,7 @@ const plan = quick
       streaming: { warmup: 2, runs: 15, holdbackRuns: 5 },
       load: { concurrency: 50, runs: 3, warmup: 1 },
       owncost: { warmup: 5, runs: 40 },
-      concurrent: { concurrency: 50, rounds: 2, turns: 2, warmup: 1 },
+      concurrent: { concurrency: 50, rounds: 2, turns: 2, warmup: 1, profile: 0 },
       downloads: { requests: 2000, concurrency: 50, rounds: 2, sizeKiB: 256, first: 5, counted: 2000, profile: 0 },
       scale: { tenants: 20, rates: [10, 25, 50, 100], seconds: 3, sessions: 10 },
     };
@@ -140,13 +140,14 @@ try {
   log(`starting the simulator, unsandbox, the R2 writer${withAnchor ? " and the anchor" : ""} (wrangler dev each)`);
   const sim = await startSimProcess({ persistDir: dir, config: simConfig });
   running.push(sim);
-  const [unsandbox, r2writer, anchor] = await Promise.all([
+  const [unsandbox, r2writer, anchor, copier] = await Promise.all([
     startUnsandboxProcess({ persistDir: dir, sim, config: unsandboxConfig }),
     startR2Writer({ persistDir: dir }),
     withAnchor ? startAnchor({ persistDir: dir, sim }) : undefined,
+    wanted("concurrent") ? startCopier({ persistDir: dir, sim }) : undefined,
   ]);
-  running.push(unsandbox, r2writer, ...(anchor ? [anchor] : []));
-  Object.assign(named, { sim, unsandbox, r2writer, ...(anchor ? { anchor } : {}) });
+  running.push(unsandbox, r2writer, ...(anchor ? [anchor] : []), ...(copier ? [copier] : []));
+  Object.assign(named, { sim, unsandbox, r2writer, ...(anchor ? { anchor } : {}), ...(copier ? { copier } : {}) });
   log(
     `simulator ${sim.origin}, unsandbox ${unsandbox.origin} (workerd pid ${unsandbox.workerdPid()}), R2 writer ${r2writer.origin}${anchor ? `, anchor ${anchor.origin}` : ""}`,
   );
@@ -171,7 +172,7 @@ try {
     named.multiTenant = p;
     return { ...p, adminSecret: BENCH_ADMIN_SECRET };
   };
-  const ctx = { sim, unsandbox, r2writer, anchor, inspector, log, startMultiTenant };
+  const ctx = { sim, unsandbox, r2writer, anchor, copier, inspector, log, startMultiTenant };
 
   /** @type {Record<string, unknown>} */
   const result = {

@@ -23,6 +23,7 @@ import { directive, getJson, TOOLS, waitSettled } from "../lib/context.mjs";
 import { download } from "../lib/download.mjs";
 import { postAndCollect } from "../lib/sse.mjs";
 import { cpuSeconds } from "../lib/proc-memory.mjs";
+import { profileWhile } from "../lib/cpu-profile.mjs";
 import { percentile, round } from "../lib/stats.mjs";
 
 /** Issue 20's target: unsandbox's time to the last event at most this multiple of the anchor's. */
@@ -147,9 +148,9 @@ async function checkFiles(ctx, responseIds) {
 
 /**
  * @param {import("../lib/context.mjs").BenchContext} ctx
- * @param {{ concurrency: number, rounds: number, turns: number, warmup: number }} o
+ * @param {{ concurrency: number, rounds: number, turns: number, warmup: number, profile?: number }} o
  */
-export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }) {
+export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup, profile = 0 }) {
   const anchor = /** @type {import("../lib/processes.mjs").Running} */ (ctx.anchor);
   /** @type {Record<string, any>} */
   const kinds = {};
@@ -160,10 +161,14 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }
     }
     /** @type {number[]} */ const a = [];
     /** @type {number[]} */ const u = [];
+    /** The copy floor's turns (two files only: with no file it is the anchor). */
+    /** @type {number[]} */ const floor = [];
+    const copier = name === "no_file" ? undefined : ctx.copier;
+    const floorFiles = { stored: 0, written: 0 };
     /** @type {number[]} */ const direct = [];
     /** @type {string[]} */ const ids = [];
     const wall = { anchor: /** @type {number[]} */ ([]), through: /** @type {number[]} */ ([]) };
-    const cpu = { anchor: 0, through: 0 };
+    const cpu = { anchor: 0, through: 0, floor: 0 };
     const upstream = { listings: 0, reads: 0 };
     const cpuOf = (/** @type {{ workerdPid(): number | null }} */ p) =>
       cpuSeconds(/** @type {number} */ (p.workerdPid()));
@@ -175,6 +180,22 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }
       const ar = await round1(`${anchor.origin}/v1`, ctx.sim.apiKey, body, concurrency, turns);
       cpu.anchor += cpuOf(anchor) - c0;
       wall.anchor.push(performance.now() - t0);
+      if (copier) {
+        const before = await getJson(`${copier.origin}/stats`);
+        const c = cpuOf(copier);
+        const fr = await round1(`${copier.origin}/v1`, ctx.sim.apiKey, body, concurrency, turns);
+        cpu.floor += cpuOf(copier) - c;
+        floor.push(...fr.lastEventMs);
+        // Its copies run after each answer: wait until they are done (or 30 s), then count.
+        for (const id of fr.responseIds)
+          floorFiles.written += (await getJson(`${ctx.sim.origin}/__sim/responses/${id}`)).written.length;
+        for (let i = 0; i < 60; i++) {
+          const now = await getJson(`${copier.origin}/stats`);
+          floorFiles.stored = now.files_stored - before.files_stored;
+          if (floorFiles.stored >= floorFiles.written) break;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
       const t1 = performance.now();
       const c1 = cpuOf(ctx.unsandbox);
       const s0 = await upstreamReads(ctx);
@@ -204,7 +225,28 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }
       cpu_ms_per_turn: {
         anchor: round((cpu.anchor * 1000) / a.length),
         through: round((cpu.through * 1000) / u.length),
+        ...(floor.length ? { copy_floor: round((cpu.floor * 1000) / floor.length) } : {}),
       },
+      /**
+       * The copy floor (bench/copier): the anchor plus the least work that stores the files. Its
+       * ratio over the anchor is what storing the files costs on this machine at all; unsandbox's
+       * ratio over it is what unsandbox adds beyond that.
+       */
+      copy_floor: floor.length
+        ? {
+            last_event_ms: pcts(floor),
+            over_anchor: {
+              p50: round(percentile(floor, 50) / percentile(a, 50), 2),
+              p95: round(percentile(floor, 95) / percentile(a, 95), 2),
+            },
+            unsandbox_over_floor: {
+              p50: round(percentile(u, 50) / percentile(floor, 50), 2),
+              p95: round(percentile(u, 95) / percentile(floor, 95), 2),
+            },
+            files_stored: floorFiles.stored,
+            files_written: floorFiles.written,
+          }
+        : null,
       /** During unsandbox's rounds, per turn: container listings (sweeps, `track`) and all container reads. */
       upstream_per_turn: {
         listings: round(upstream.listings / u.length, 2),
@@ -213,7 +255,36 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup }
       files: name === "no_file" ? null : await checkFiles(ctx, ids),
       samples: { anchor: a.map((x) => round(x)), through: u.map((x) => round(x)) },
     };
+    // `--set=concurrent.profile=1`: one more round through unsandbox under the CPU profiler (not
+    // timed, not counted): where the isolate's JavaScript time per turn goes.
+    if (profile) {
+      const p = await profileWhile(
+        ctx.inspector,
+        () => round1(ctx.unsandbox.baseURL, ctx.unsandbox.apiKey, body, concurrency, turns),
+        25,
+        `concurrent-${name}`,
+      );
+      kinds[name].cpu_profile = {
+        busy_ms: p.busy_ms,
+        idle_ms: p.idle_ms,
+        inclusive: p.inclusive,
+        self: p.top,
+        by_file: p.byFile,
+      };
+      ctx.log(
+        `concurrent ${name}: CPU profile of one round: ${p.busy_ms} ms busy, ${p.idle_ms} ms idle in the isolate`,
+      );
+      for (const l of p.inclusive)
+        ctx.log(`  total ${String(l.total_ms).padStart(8)} ms ${(l.share * 100).toFixed(1).padStart(5)}%  ${l.fn}`);
+      for (const l of p.top)
+        ctx.log(`  self  ${String(l.self_ms).padStart(8)} ms ${(l.share * 100).toFixed(1).padStart(5)}%  ${l.fn}`);
+    }
     const f = kinds[name].files;
+    const cf = kinds[name].copy_floor;
+    if (cf)
+      ctx.log(
+        `concurrent ${name}, copy floor (bench/copier): last event p50 ${cf.last_event_ms.p50} ms (${cf.over_anchor.p50}× the anchor; unsandbox ${cf.unsandbox_over_floor.p50}× it), p95 ${cf.last_event_ms.p95} ms (${cf.over_anchor.p95}×; unsandbox ${cf.unsandbox_over_floor.p95}×); workerd CPU per turn ${kinds[name].cpu_ms_per_turn.copy_floor} ms; files stored ${cf.files_stored}/${cf.files_written}`,
+      );
     ctx.log(
       `concurrent ${name}: last event p50 ${kinds[name].last_event_ms.anchor.p50} → ${kinds[name].last_event_ms.through.p50} ms (${ratio.p50}×), p95 ${kinds[name].last_event_ms.anchor.p95} → ${kinds[name].last_event_ms.through.p95} ms (${ratio.p95}×); workerd CPU per turn ${kinds[name].cpu_ms_per_turn.anchor} → ${kinds[name].cpu_ms_per_turn.through} ms, ${kinds[name].upstream_per_turn.listings} container listings${f ? `; files stored ${f.files_stored}/${f.files_written}, sha256 after expiry ${f.sha256_matches}/${f.downloads_checked}` : ""}`,
     );

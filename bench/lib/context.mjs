@@ -10,6 +10,7 @@
  * @property {import("./processes.mjs").Running & { apiKey: string, baseURL: string }} unsandbox
  * @property {import("./processes.mjs").Running} r2writer
  * @property {import("./processes.mjs").Running} [anchor]  the bare pass-through (when a case needs it)
+ * @property {import("./processes.mjs").Running} [copier]  the copy floor: the anchor plus the least work that stores the files (the concurrent case)
  * @property {import("./isolate-heap.mjs").Inspector} inspector  unsandbox's isolate
  * @property {(line: string) => void} log
  * @property {() => Promise<import("./processes.mjs").Running & { apiKey: string, baseURL: string, adminSecret: string }>} startMultiTenant

@@ -7,6 +7,8 @@
  * `wrangler dev`), not local R2 or the runtime's native work outside JavaScript calls, which show
  * as `(program)` and `(idle)` at best. Used by `--set=downloads.profile=1`.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 /**
  * @typedef {object} ProfileLine
@@ -21,10 +23,12 @@
  * @param {import("./isolate-heap.mjs").Inspector} inspector
  * @param {() => Promise<T>} work
  * @param {number} [top]
+ * @param {string} [label]  names the kept profile (`BENCH_CPUPROFILE=<dir>`: `<dir>/<label>.cpuprofile`)
  * @returns {Promise<{ result: T, busy_ms: number, idle_ms: number, top: ProfileLine[], inclusive: { fn: string, total_ms: number, share: number }[], byFile: Record<string, number> }>}
  */
-export async function profileWhile(inspector, work, top = 25) {
+export async function profileWhile(inspector, work, top = 25, label = "profile") {
   await inspector.send("Profiler.enable");
+  if (process.env.BENCH_CPUPROFILE) await inspector.send("Debugger.enable");
   await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
   await inspector.send("Profiler.start");
   let result;
@@ -35,6 +39,22 @@ export async function profileWhile(inspector, work, top = 25) {
   } finally {
     profile = (await inspector.send("Profiler.stop")).profile;
     await inspector.send("Profiler.disable");
+    // Developing: `BENCH_CPUPROFILE=<dir>` keeps the raw profile (it opens in Chrome DevTools) and
+    // the bundle it ran, whose line numbers it names.
+    const keep = process.env.BENCH_CPUPROFILE ? join(process.env.BENCH_CPUPROFILE, `${label}.cpuprofile`) : null;
+    if (keep) {
+      mkdirSync(dirname(keep), { recursive: true });
+      writeFileSync(keep, JSON.stringify(profile));
+      const ids = new Set(
+        profile.nodes
+          .filter((/** @type {any} */ n) => n.callFrame.url === "index.js")
+          .map((/** @type {any} */ n) => n.callFrame.scriptId),
+      );
+      for (const scriptId of ids) {
+        const { scriptSource } = await inspector.send("Debugger.getScriptSource", { scriptId }).catch(() => ({}));
+        if (scriptSource) writeFileSync(`${keep}.${scriptId}.js`, scriptSource);
+      }
+    }
   }
   /** @type {Map<number, any>} */
   const nodes = new Map(profile.nodes.map((/** @type {any} */ n) => [n.id, n]));

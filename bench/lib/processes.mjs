@@ -161,6 +161,21 @@ export function startAnchor({ persistDir, sim }) {
 }
 
 /**
+ * The copy floor: the anchor plus the least work that stores a turn's container files in R2
+ * (bench/copier/index.mjs), started like the anchor.
+ * @param {{ persistDir: string, sim: { baseURL: string, apiKey: string } }} o
+ * @returns {Promise<Running>}
+ */
+export function startCopier({ persistDir, sim }) {
+  return startBenchWorker("copier", persistDir, "/stats", [
+    "--var",
+    `UPSTREAM_BASE_URL:${sim.baseURL}`,
+    "--var",
+    `UPSTREAM_API_KEY:${sim.apiKey}`,
+  ]);
+}
+
+/**
  * A bench-only Worker of two files under `bench/<name>/` (wrangler.toml, index.mjs), run from a
  * copy, for the same reason the other Workers run from snapshots.
  * @param {string} name
