@@ -19,6 +19,7 @@ import { noteFiles, noteHarvest } from "../observability/request-context";
 import { linkTombstone, objectTombstone, type TombstoneRecord } from "../storage/tombstones";
 import type { TenantHandOff } from "../tenants/store";
 import { noteNamed } from "./pin-hint";
+import { chainIsEmpty } from "./empty-chains";
 
 export interface HarvestOptions {
   tenant: string;
@@ -54,6 +55,7 @@ export interface HarvestOptions {
 /** The fields of a Response object the harvest reads. */
 export interface ResponseLike {
   id: string;
+  status?: unknown;
   model?: unknown;
   created_at?: unknown;
   output?: unknown;
@@ -91,7 +93,8 @@ export interface AnswerFile {
  * issued links (the index maps each URL back to its text). A response with neither and no
  * `previous_response_id` makes no Durable Object call at all; one with a previous response has
  * its record written to R2 after the answer (`options.later`), only so that a later turn's links
- * resolve through it to the turns before it. The index writes run beside the trackers' work.
+ * resolve through it to the turns before it, unless this isolate knows those turns had nothing
+ * either (./empty-chains.ts). The index writes run beside the trackers' work.
  */
 export async function harvest(
   env: Bindings,
@@ -123,8 +126,15 @@ export async function harvest(
     const known = options.registered;
     const fresh = !known || found.containerIds.some((c) => !known.has(c));
     const needed = found.containerIds.length > 0 || links.length > 0;
+    // A turn with nothing of its own after turns with nothing (known in this isolate) has nothing
+    // behind it for a later turn's links to reach: no record (./empty-chains.ts). Only on the
+    // create paths (`later`), where the record would be written.
+    const emptyChain =
+      !needed &&
+      !!options.later &&
+      chainIsEmpty(options.tenant, response.id, registration.previousResponseId ?? null, response.status);
     // Registered only for a later turn's chain: off the answer's path when the caller allows.
-    const forChain = fresh && !needed && !!registration.previousResponseId;
+    const forChain = fresh && !needed && !!registration.previousResponseId && !emptyChain;
     // From a request, the chain goes where an emptied index leaves it: the response's record in
     // R2 (tracker/outlive.ts), which `ResponseIndex.resolve` reads for an index without tables. No
     // Durable Object is made for it (one would hold its tables for good: it has no container to end).

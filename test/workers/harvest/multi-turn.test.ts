@@ -124,6 +124,46 @@ describe("multi-turn", () => {
     expect(unknown.status).toBe(404);
   });
 
+  it("turns with nothing after turns with nothing write no chain record; the first turn after one with a container does", async () => {
+    const client = unsandbox();
+    const turn = async (input: string, previous?: string) =>
+      (await client.responses.create({
+        model: "gpt-5",
+        input,
+        tools: TOOLS,
+        ...(previous ? { previous_response_id: previous } : {}),
+      })) as unknown as Answer;
+    const recordOf = async (id: string) => {
+      // Written off the answer's path: give it the time the test above gives it.
+      for (let i = 0; i < 50; i++) {
+        const r = await env.FILES.get(responseRecordKey("default", id));
+        if (r) return r.json();
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      return null;
+    };
+    const t1 = await turn("sim: scenario=no-tool");
+    const t2 = await turn("sim: scenario=no-tool", t1.id);
+    const t3 = await turn("sim: scenario=no-tool", t2.id);
+    expect(await recordOf(t2.id)).toBeNull();
+    expect(await recordOf(t3.id)).toBeNull();
+    const t4 = await turn("sim: scenario=one-file", t3.id);
+    expect(t4.unsandbox.files).toHaveLength(1);
+    const t5 = await turn("sim: scenario=no-tool", t4.id);
+    expect(await recordOf(t5.id)).toMatchObject({ id: t5.id, previousResponseId: t4.id, containerIds: [] });
+    // And a turn after that one keeps its chain too (t5 is not empty: t4 is behind it).
+    const t6 = await turn("sim: scenario=no-tool", t5.id);
+    expect(await recordOf(t6.id)).toMatchObject({ id: t6.id, previousResponseId: t5.id });
+    // The empty turns' manifests are empty, as any turn's without files.
+    for (const id of [t2.id, t3.id]) {
+      const res = await exports.default.fetch(`https://unsandbox.test/v1/responses/${id}/files`, {
+        headers: { authorization: `Bearer ${UNSANDBOX_KEY}` },
+      });
+      expect(res.status, id).toBe(200);
+      expect(((await res.json()) as { data: unknown[] }).data).toEqual([]);
+    }
+  });
+
   it("a later turn with no tool call and no citation lists the earlier file it links, resolved through the chain", async () => {
     const client = unsandbox();
     const t1 = (await client.responses.create({
