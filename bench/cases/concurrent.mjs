@@ -186,15 +186,18 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup, 
         const fr = await round1(`${copier.origin}/v1`, ctx.sim.apiKey, body, concurrency, turns);
         cpu.floor += cpuOf(copier) - c;
         floor.push(...fr.lastEventMs);
-        // Its copies run after each answer: wait until they are done (or 30 s), then count.
+        // Its copies run after each answer: wait until this round's are done (or 30 s), then count.
+        let written = 0;
+        let stored = 0;
         for (const id of fr.responseIds)
-          floorFiles.written += (await getJson(`${ctx.sim.origin}/__sim/responses/${id}`)).written.length;
+          written += (await getJson(`${ctx.sim.origin}/__sim/responses/${id}`)).written.length;
         for (let i = 0; i < 60; i++) {
-          const now = await getJson(`${copier.origin}/stats`);
-          floorFiles.stored = now.files_stored - before.files_stored;
-          if (floorFiles.stored >= floorFiles.written) break;
+          stored = (await getJson(`${copier.origin}/stats`)).files_stored - before.files_stored;
+          if (stored >= written) break;
           await new Promise((r) => setTimeout(r, 500));
         }
+        floorFiles.written += written;
+        floorFiles.stored += stored;
       }
       const t1 = performance.now();
       const c1 = cpuOf(ctx.unsandbox);

@@ -267,8 +267,8 @@ export class Outlive implements Capability {
     return this.ctx.store.ended.isEmptied();
   }
 
-  /** When the tracker may empty itself (`settleAt`), or null while work is left. */
-  #settleAt(now: number, unmetered = this.ctx.usage.nextWake(now) !== null): number | null {
+  /** When the tracker may empty itself (`settleAt`), or null while work is left (`usageSent`: as if its usage were sent). */
+  #settleAt(now: number, usageSent?: boolean): number | null {
     const c = this.ctx.store.container();
     if (!c) return null;
     const clock = {
@@ -276,11 +276,16 @@ export class Outlive implements Capability {
       clientActiveAt: c.client_active_at,
       expiresAfterMinutes: c.expires_after_minutes,
     };
+    const live = isLive({ status: c.status, finalSweptAt: c.final_swept_at });
+    const expired = now >= computedExpiry(clock);
+    // A live container is never over (`containerIsOver`): the work left is not read on every
+    // alarm of its life, only once it may end.
+    if (live && !expired) return null;
     const work = {
-      live: isLive({ status: c.status, finalSweptAt: c.final_swept_at }),
-      expired: now >= computedExpiry(clock),
+      live,
+      expired,
       ...this.ctx.store.ended.workLeft(),
-      unmetered,
+      unmetered: usageSent === undefined ? this.ctx.usage.nextWake(now) !== null : !usageSent,
       copying: this.copies.busy,
     };
     return settleAt(work, c.client_active_at ?? c.opened_at, now);
@@ -302,7 +307,7 @@ export class Outlive implements Capability {
     if (this.ended) return false;
     // Usage a timer of this instance would send shortly (`flushDue` left it to it) goes now when
     // it is all that holds the end back: nothing is left to batch it with.
-    const quiet = this.#settleAt(now, false);
+    const quiet = this.#settleAt(now, true);
     if (quiet !== null && quiet <= now && this.ctx.usage.nextWake(now) !== null) await this.ctx.usage.flush();
     const settleDue = this.#settleAt(now);
     if (settleDue === null || settleDue > now) return false;
