@@ -16,6 +16,10 @@ let bytesStored = 0;
 /** @type {Set<string>} */
 const copied = new Set();
 
+/** Paths that are not outputs: hidden files, caches, checkpoints, temporary and lock files. */
+const JUNK =
+  /(^|\/)(\.|~\$)|~$|\.(tmp|temp|pyc|lock|swp|part|crdownload)$|(^|\/)(__pycache__|\.ipynb_checkpoints)(\/|$)/i;
+
 /** When the container is listed, ms after the answer's end: listings are late (upstream lists a new file some time after writing it), so one listing at the end misses files; unsandbox's trackers sweep about as often per turn. */
 const LISTINGS_AT_MS = [0, 1000, 3000];
 
@@ -32,10 +36,11 @@ async function copyContainer(env, containerId) {
     waited = at;
     const list = await fetch(`${env.UPSTREAM_BASE_URL}/containers/${containerId}/files?limit=100`, { headers: auth });
     if (!list.ok) continue;
-    const { data } = /** @type {{ data: { id: string }[] }} */ (await list.json());
+    const { data } = /** @type {{ data: { id: string, path: string }[] }} */ (await list.json());
     await Promise.all(
       data
-        .filter((f) => !copied.has(f.id))
+        // What upstream lists beside the outputs (checkpoints, caches, temporary files) is not copied.
+        .filter((f) => !copied.has(f.id) && !JUNK.test(f.path))
         .map(async (f) => {
           copied.add(f.id);
           const res = await fetch(`${env.UPSTREAM_BASE_URL}/containers/${containerId}/files/${f.id}/content`, {

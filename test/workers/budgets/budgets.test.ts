@@ -11,7 +11,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import app from "../../../src/index";
 import { FLUSH_MS, flushUsage } from "../../../src/metering/record";
 import { METER_SHARDS, tenantUsage } from "../../../src/metering/shards";
-import { containersInAnswer, counted, installCounters, measure, type Measured, type Phase } from "./counting";
+import {
+  containersInAnswer,
+  counted,
+  installCounters,
+  installSqlCounter,
+  measure,
+  type Measured,
+  type Phase,
+} from "./counting";
 
 const KEY = "usk_test_0123456789abcdef";
 const PK = "pk_test_widget";
@@ -49,6 +57,8 @@ interface Budget {
   >;
   r2: Partial<Record<"put" | "get" | "head" | "delete" | "list" | "createMultipartUpload", number>>;
   upstream: { responses: number; listingsHot: number; listingsOff: number; contentFetches: number };
+  /** SQL statements of every Durable Object, hot and off the path together (`installSqlCounter`). */
+  sql?: number;
 }
 
 function expectWithin(m: Measured, b: Budget): void {
@@ -72,6 +82,10 @@ function expectWithin(m: Measured, b: Budget): void {
   expect(m.hot.upstream.listings, "listings on the hot path").toBeLessThanOrEqual(b.upstream.listingsHot);
   expect(m.off.upstream.listings, "listings off the hot path").toBeLessThanOrEqual(b.upstream.listingsOff);
   expect(m.hot.upstream.contentFetches + m.off.upstream.contentFetches).toBe(b.upstream.contentFetches);
+  if (b.sql !== undefined)
+    expect((m.hot.tally.sql.statements ?? 0) + (m.off.tally.sql.statements ?? 0), "SQL statements").toBeLessThanOrEqual(
+      b.sql,
+    );
 }
 
 /** Prints the figures (the table in docs/architecture.md is made from these lines). */
@@ -81,7 +95,10 @@ const report = (name: string, m: Measured) =>
 const NONE = { responses: 0, listingsHot: 0, listingsOff: 0, contentFetches: 0 };
 
 describe("call budgets, single-tenant", () => {
-  beforeAll(() => installCounters());
+  beforeAll(async () => {
+    installCounters();
+    await installSqlCounter();
+  });
 
   it("plain create, no files: no Durable Object call on the hot path; one meter call off it", async () => {
     const m = await measure(
@@ -138,6 +155,10 @@ describe("call budgets, single-tenant", () => {
       r2: { put: 3, list: 1 },
       // The sweep window re-lists at 1, 2, 4 and 8 s after the first listing (off the hot path).
       upstream: { responses: 1, listingsHot: 1, listingsOff: 4, contentFetches: 3 },
+      // Every object's statements, the trackers' sweeps and copies included: 289 here (208 before
+      // the answer, 81 after), was 376 before each object's reads were remembered until its next
+      // write (src/durable/read-memo.ts). SQLite-backed objects are billed per row read and written.
+      sql: 300,
     });
     // The trackers' own work after the answer (sweeps) calls no Durable Object but the usage
     // outbox's batches to the tenant's meter shards (src/metering/outbox.ts).
@@ -195,6 +216,8 @@ describe("call budgets, single-tenant", () => {
       // this location holds it; was 2 heads).
       r2: { put: 1, list: 1 },
       upstream: { responses: 1, listingsHot: 1, listingsOff: 4, contentFetches: 1 },
+      // 181 here (87 before the last event, 94 after), was 266 before read memos.
+      sql: 190,
     });
   });
 

@@ -31,9 +31,11 @@ export interface Tally {
   methods: Record<string, number>;
   /** R2 operations per method. */
   r2: Record<string, number>;
+  /** SQL statements run by every Durable Object (`statements`), once `installSqlCounter` ran. */
+  sql: Record<string, number>;
 }
 
-const empty = (): Tally => ({ objects: {}, methods: {}, r2: {} });
+const empty = (): Tally => ({ objects: {}, methods: {}, r2: {}, sql: {} });
 let tally = empty();
 let depth = 0;
 let installed = false;
@@ -77,6 +79,30 @@ export function installCounters(env: Record<string, unknown> = workersEnv as unk
   }
 }
 
+/**
+ * Counts the SQL statements of every Durable Object too: they share one `SqlStorage` prototype
+ * (reached through a scratch tracker), whose `exec` is wrapped once per isolate. An object's read
+ * memo (src/durable/read-memo.ts) wraps its own `exec` over this one, so a remembered read is not
+ * counted: these are the statements SQLite runs.
+ */
+export async function installSqlCounter(): Promise<void> {
+  if (sqlInstalled) return;
+  sqlInstalled = true;
+  const proto = await runInDurableObject(
+    (
+      workersEnv as unknown as { CONTAINER_TRACKER: DurableObjectNamespace<ContainerTracker> }
+    ).CONTAINER_TRACKER.getByName("cntr_sql_counter"),
+    (_inst: ContainerTracker, state) =>
+      Object.getPrototypeOf(state.storage.sql) as { exec: (...a: unknown[]) => unknown },
+  );
+  const exec = proto.exec;
+  proto.exec = function (this: unknown, ...args: unknown[]) {
+    if (depth > 0) bump(tally.sql, "statements");
+    return Reflect.apply(exec, this, args);
+  };
+}
+let sqlInstalled = false;
+
 /** Runs `fn` with counting on (nested calls count once) and returns what it counted. */
 export async function counted<T>(fn: () => Promise<T>): Promise<{ result: T; tally: Tally }> {
   if (depth === 0) tally = empty();
@@ -106,7 +132,12 @@ export function minus(b: Tally, a: Tally): Tally {
         .map(([k, v]) => [k, v - (y[k] ?? 0)])
         .filter(([, v]) => v !== 0),
     );
-  return { objects: diff(b.objects, a.objects), methods: diff(b.methods, a.methods), r2: diff(b.r2, a.r2) };
+  return {
+    objects: diff(b.objects, a.objects),
+    methods: diff(b.methods, a.methods),
+    r2: diff(b.r2, a.r2),
+    sql: diff(b.sql, a.sql),
+  };
 }
 
 export interface UpstreamCounts {
