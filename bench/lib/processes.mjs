@@ -152,13 +152,14 @@ export function startR2Writer({ persistDir }) {
  * @returns {Promise<Running>}
  */
 export function startAnchor({ persistDir, sim }) {
-  return startBenchWorker("anchor", persistDir, "/", [
-    "--var",
-    `UPSTREAM_BASE_URL:${sim.baseURL}`,
-    "--var",
-    `UPSTREAM_API_KEY:${sim.apiKey}`,
-  ]);
+  return startBenchWorker("anchor", persistDir, "/", upstreamVars(sim));
 }
+
+/**
+ * The `--var`s that point a bench Worker at the simulator with its key.
+ * @param {{ baseURL: string, apiKey: string }} sim
+ */
+const upstreamVars = (sim) => ["--var", `UPSTREAM_BASE_URL:${sim.baseURL}`, "--var", `UPSTREAM_API_KEY:${sim.apiKey}`];
 
 /**
  * The copy floor: the anchor plus the least work that stores a turn's container files in R2
@@ -167,12 +168,7 @@ export function startAnchor({ persistDir, sim }) {
  * @returns {Promise<Running>}
  */
 export function startCopier({ persistDir, sim }) {
-  return startBenchWorker("copier", persistDir, "/stats", [
-    "--var",
-    `UPSTREAM_BASE_URL:${sim.baseURL}`,
-    "--var",
-    `UPSTREAM_API_KEY:${sim.apiKey}`,
-  ]);
+  return startBenchWorker("copier", persistDir, "/stats", upstreamVars(sim));
 }
 
 /**
