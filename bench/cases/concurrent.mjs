@@ -46,9 +46,10 @@ const KINDS = {
  * @param {object} body
  * @param {number} concurrency
  * @param {number} turns
+ * @param {Record<string, string>} [headers]  more request headers
  * @returns {Promise<{ lastEventMs: number[], responseIds: string[] }>}
  */
-async function round1(baseURL, key, body, concurrency, turns) {
+async function round1(baseURL, key, body, concurrency, turns, headers = {}) {
   /** @type {number[]} */ const lastEventMs = [];
   /** @type {string[]} */ const responseIds = [];
   await Promise.all(
@@ -58,7 +59,7 @@ async function round1(baseURL, key, body, concurrency, turns) {
       for (let turn = 0; turn < turns; turn++) {
         const r = await postAndCollect(
           `${baseURL}/responses`,
-          { authorization: `Bearer ${key}` },
+          { authorization: `Bearer ${key}`, ...headers },
           previous ? { ...body, previous_response_id: previous } : body,
         );
         const last = r.events.at(-1);
@@ -163,12 +164,14 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup, 
     /** @type {number[]} */ const u = [];
     /** The copy floor's turns (two files only: with no file it is the anchor). */
     /** @type {number[]} */ const floor = [];
+    /** The copy floor told not to copy (`x-bench-copy: 0`): what reading the stream in JavaScript costs alone. */
+    /** @type {number[]} */ const scanOnly = [];
     const copier = name === "no_file" ? undefined : ctx.copier;
     const floorFiles = { stored: 0, written: 0 };
     /** @type {number[]} */ const direct = [];
     /** @type {string[]} */ const ids = [];
     const wall = { anchor: /** @type {number[]} */ ([]), through: /** @type {number[]} */ ([]) };
-    const cpu = { anchor: 0, through: 0, floor: 0 };
+    const cpu = { anchor: 0, through: 0, floor: 0, scanOnly: 0 };
     const upstream = { listings: 0, reads: 0 };
     const cpuOf = (/** @type {{ workerdPid(): number | null }} */ p) =>
       cpuSeconds(/** @type {number} */ (p.workerdPid()));
@@ -181,6 +184,12 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup, 
       cpu.anchor += cpuOf(anchor) - c0;
       wall.anchor.push(performance.now() - t0);
       if (copier) {
+        const cs = cpuOf(copier);
+        scanOnly.push(
+          ...(await round1(`${copier.origin}/v1`, ctx.sim.apiKey, body, concurrency, turns, { "x-bench-copy": "0" }))
+            .lastEventMs,
+        );
+        cpu.scanOnly += cpuOf(copier) - cs;
         const before = await getJson(`${copier.origin}/stats`);
         const c = cpuOf(copier);
         const fr = await round1(`${copier.origin}/v1`, ctx.sim.apiKey, body, concurrency, turns);
@@ -228,7 +237,12 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup, 
       cpu_ms_per_turn: {
         anchor: round((cpu.anchor * 1000) / a.length),
         through: round((cpu.through * 1000) / u.length),
-        ...(floor.length ? { copy_floor: round((cpu.floor * 1000) / floor.length) } : {}),
+        ...(floor.length
+          ? {
+              copy_floor: round((cpu.floor * 1000) / floor.length),
+              scan_only: round((cpu.scanOnly * 1000) / scanOnly.length),
+            }
+          : {}),
       },
       /**
        * The copy floor (bench/copier): the anchor plus the least work that stores the files. Its
@@ -248,6 +262,14 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup, 
             },
             files_stored: floorFiles.stored,
             files_written: floorFiles.written,
+            /** The same Worker reading the stream but copying nothing. */
+            scan_only: {
+              last_event_ms: pcts(scanOnly),
+              over_anchor: {
+                p50: round(percentile(scanOnly, 50) / percentile(a, 50), 2),
+                p95: round(percentile(scanOnly, 95) / percentile(a, 95), 2),
+              },
+            },
           }
         : null,
       /** During unsandbox's rounds, per turn: container listings (sweeps, `track`) and all container reads. */
@@ -286,7 +308,7 @@ export async function concurrentCase(ctx, { concurrency, rounds, turns, warmup, 
     const cf = kinds[name].copy_floor;
     if (cf)
       ctx.log(
-        `concurrent ${name}, copy floor (bench/copier): last event p50 ${cf.last_event_ms.p50} ms (${cf.over_anchor.p50}× the anchor; unsandbox ${cf.unsandbox_over_floor.p50}× it), p95 ${cf.last_event_ms.p95} ms (${cf.over_anchor.p95}×; unsandbox ${cf.unsandbox_over_floor.p95}×); workerd CPU per turn ${kinds[name].cpu_ms_per_turn.copy_floor} ms; files stored ${cf.files_stored}/${cf.files_written}`,
+        `concurrent ${name}, copy floor (bench/copier): last event p50 ${cf.last_event_ms.p50} ms (${cf.over_anchor.p50}× the anchor; unsandbox ${cf.unsandbox_over_floor.p50}× it), p95 ${cf.last_event_ms.p95} ms (${cf.over_anchor.p95}×; unsandbox ${cf.unsandbox_over_floor.p95}×); workerd CPU per turn ${kinds[name].cpu_ms_per_turn.copy_floor} ms; files stored ${cf.files_stored}/${cf.files_written}; reading the stream alone (no copy): p50 ${cf.scan_only.over_anchor.p50}×, p95 ${cf.scan_only.over_anchor.p95}×, CPU per turn ${kinds[name].cpu_ms_per_turn.scan_only} ms`,
       );
     ctx.log(
       `concurrent ${name}: last event p50 ${kinds[name].last_event_ms.anchor.p50} → ${kinds[name].last_event_ms.through.p50} ms (${ratio.p50}×), p95 ${kinds[name].last_event_ms.anchor.p95} → ${kinds[name].last_event_ms.through.p95} ms (${ratio.p95}×); workerd CPU per turn ${kinds[name].cpu_ms_per_turn.anchor} → ${kinds[name].cpu_ms_per_turn.through} ms, ${kinds[name].upstream_per_turn.listings} container listings${f ? `; files stored ${f.files_stored}/${f.files_written}, sha256 after expiry ${f.sha256_matches}/${f.downloads_checked}` : ""}`,

@@ -7,7 +7,9 @@
  * yet is read and put into R2 whole (known length, one `put`). No link rewriting, no index, no
  * tracker, no state beyond the request, no retries, no manifest, no metering: whatever unsandbox does for a two-file turn, it does at least
  * this, so this Worker's time under load, over the anchor's, bounds from below what unsandbox can
- * reach on the same machine. `GET /stats` tells how many files and bytes it stored.
+ * reach on the same machine. With `x-bench-copy: 0` it reads the stream and copies nothing: what
+ * passing an answer through JavaScript costs alone. `GET /stats` tells how many files and bytes
+ * it stored.
  */
 
 let filesStored = 0;
@@ -68,7 +70,10 @@ export default {
       return Response.json({ files_stored: filesStored, bytes_stored: bytesStored });
     if (request.method !== "POST" || url.pathname !== "/v1/responses")
       return new Response("not found", { status: 404 });
+    // `x-bench-copy: 0`: read the stream, copy nothing (what reading it in JavaScript costs alone).
+    const copy = request.headers.get("x-bench-copy") !== "0";
     const headers = new Headers(request.headers);
+    headers.delete("x-bench-copy");
     headers.set("authorization", `Bearer ${env.UPSTREAM_API_KEY}`);
     const upstream = await fetch(`${env.UPSTREAM_BASE_URL}/responses`, { method: "POST", headers, body: request.body });
     if (!upstream.body) return upstream;
@@ -85,7 +90,7 @@ export default {
         tail = text.slice(-64);
       },
       flush() {
-        ctx.waitUntil(Promise.all([...containers].map((id) => copyContainer(env, id).catch(() => {}))));
+        if (copy) ctx.waitUntil(Promise.all([...containers].map((id) => copyContainer(env, id).catch(() => {}))));
       },
     });
     return new Response(upstream.body.pipeThrough(scan), upstream);
