@@ -80,16 +80,18 @@ function pendingOf(env: Pick<Bindings, "USAGE_METER">): Pending {
 
 /**
  * Adds `delta` to `tenant`'s counters for today. Returns the flush the caller must hand to
- * `waitUntil` when this count opened a batch, or a settled promise when it joined one.
+ * `waitUntil` when this count opened a batch, or undefined when it joined one (or counted
+ * nothing): the caller then hands nothing to `waitUntil`, which costs a call into the runtime per
+ * request even for a settled promise.
  */
 export function meter(
   env: Pick<Bindings, "USAGE_METER">,
   tenant: string,
   delta: UsageDelta,
   atMs = Date.now(),
-): Promise<void> {
+): Promise<void> | undefined {
   const clean = cleanDelta(delta);
-  if (clean.length === 0) return Promise.resolve();
+  if (clean.length === 0) return undefined;
   const p = pendingOf(env);
   const days = p.counts.get(tenant) ?? new Map<string, UsageDelta>();
   const day = dayOf(atMs);
@@ -98,7 +100,7 @@ export function meter(
   days.set(day, sum);
   p.counts.set(tenant, days);
   const now = Date.now();
-  if (p.open && now <= p.open.openedAt + p.open.flushMs + OPEN_GRACE_MS) return Promise.resolve();
+  if (p.open && now <= p.open.openedAt + p.open.flushMs + OPEN_GRACE_MS) return undefined;
   // No batch open (or one whose flush never ran): this request opens one and carries its flush.
   if (p.open) return flush(env, p);
   const wait = Math.max(0, Math.min(flushIntervalOf(env), MAX_FLUSH_MS));

@@ -84,6 +84,7 @@ function report(c: Context<AppEnv>, started: number, metrics: RequestMetrics): v
       bytesOut: line.bytesOut,
     });
     const done = meter(c.env, tenant, delta);
+    if (!done) return;
     try {
       c.executionCtx.waitUntil(done);
     } catch {

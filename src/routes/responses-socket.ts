@@ -263,7 +263,8 @@ class SocketRelay {
       lane.current = next.session;
       lane.last = { options: next.options };
       // A response upstream runs counts like an accepted POST /v1/responses (metering/usage.ts).
-      this.c.executionCtx.waitUntil(meter(this.c.env, this.c.get("tenant"), { model_requests: 1 }));
+      const done = meter(this.c.env, this.c.get("tenant"), { model_requests: 1 });
+      if (done) this.c.executionCtx.waitUntil(done);
     }
     const session = lane.current;
     if (event.type === "error" && !session.responseId) {
