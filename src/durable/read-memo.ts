@@ -14,8 +14,9 @@
  * `INSERT`/`UPDATE`/`DELETE` that wrote no row (`rowsWritten`, known once `exec` returns for a
  * statement without `RETURNING`:
  * https://developers.cloudflare.com/durable-objects/api/sqlite-storage-api/#exec). A remembered
- * read is served while its generation is current. `deleteAll` starts one too (`forgetAll`);
- * a rolled-back `transactionSync` must (none of the memo's users writes in one). The memo lives and dies with the instance, like the object's other
+ * read is served while its generation is current. `deleteAll` runs no statement, so it starts one
+ * through `forgetAll`. A rolled-back `transactionSync` would need the same; none of the memo's
+ * users writes in one. The memo lives and dies with the instance, like the object's other
  * in-memory state; what it returns is shared, so callers must not change it.
  */
 

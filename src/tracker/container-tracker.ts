@@ -139,11 +139,11 @@ export class ContainerTracker extends DurableObject<Bindings> {
    * Records what a finished response referenced, sweeps the listing (when `sweep`), creates copy
    * jobs for every new file version and returns the response's manifest. Idempotent.
    *
-   * A stream's terminal event no longer waits for this call (harvest.ts, `beside`), so the next
-   * turn may reach this tracker while it runs. Its listing is applied only after every `track`
-   * that came in before it, and the alarm's sweeps wait for them too: an earlier turn's files are
-   * recorded as its own before a later turn's listing (whose window starts a few seconds early,
-   * `CREATED_SLACK_S`) could take them for its outputs.
+   * Calls may overlap (concurrent requests on one container, a repair turn's `track` from the
+   * alarm). A call's listing is applied only after every `track` that came in before it, and the
+   * alarm's sweeps wait for them too: an earlier turn's files are recorded as its own before a
+   * later turn's listing (whose window starts a few seconds early, `CREATED_SLACK_S`) could take
+   * them for its outputs.
    */
   async track(input: TrackInput): Promise<ManifestEntry[]> {
     const earlier = [...this.#tracking];

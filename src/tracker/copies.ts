@@ -81,9 +81,7 @@ export class Copies implements Capability {
     const pick = (): JobRow | undefined =>
       ran.size >= STEPS_PER_RUN || this.#partsLeft <= 0 || !anyDue()
         ? undefined
-        : copyOrder(this.ctx.store.copyJobs.due(this.ctx.now())).find(
-            (j) => !this.#running.has(idOf(j)) && !ran.has(idOf(j)),
-          );
+        : copyOrder(this.ctx.store.copyJobs.due(now())).find((j) => !this.#running.has(idOf(j)) && !ran.has(idOf(j)));
     const worker = async () => {
       for (let job = pick(); job; job = pick()) {
         // No await between picking and #runJob marking the job as running: the other worker cannot pick it too.
